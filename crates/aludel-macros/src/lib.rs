@@ -1,0 +1,1 @@
+//! Procedural macros for aludel. The `#[model]` attribute arrives with the ORM.

@@ -1,0 +1,84 @@
+//! SQLite: `?` placeholders, `LIMIT -1 OFFSET n`, no row locks, no FULL JOIN before 3.39
+//! (the bundled SQLite is newer, so FULL JOIN works), types by affinity.
+
+use super::{AutoincrementStyle, Dialect, FunctionSpelling};
+use crate::sql::types::SqlType;
+
+/// The SQLite dialect.
+///
+/// ```
+/// use aludel::dialects::{Dialect, Sqlite};
+/// assert_eq!(Sqlite.name(), "sqlite");
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sqlite;
+
+impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn boolean_literal(&self, value: bool) -> &'static str {
+        if value {
+            "1"
+        } else {
+            "0"
+        }
+    }
+
+    fn limit_for_offset_only(&self) -> Option<&'static str> {
+        Some("-1")
+    }
+
+    fn supports_row_locking(&self) -> bool {
+        false
+    }
+
+    fn function_name<'a>(&self, name: &'a str) -> FunctionSpelling<'a> {
+        match name {
+            "now" => FunctionSpelling::Keyword("CURRENT_TIMESTAMP"),
+            _ => FunctionSpelling::Call(name),
+        }
+    }
+
+    fn type_name(&self, ty: &SqlType) -> String {
+        match ty {
+            SqlType::SmallInteger => "SMALLINT".into(),
+            SqlType::Integer | SqlType::BigInteger => "INTEGER".into(),
+            SqlType::Float => "REAL".into(),
+            SqlType::Double => "DOUBLE".into(),
+            SqlType::Numeric { precision, scale } => numeric("NUMERIC", *precision, *scale),
+            SqlType::Boolean => "BOOLEAN".into(),
+            SqlType::String { length: Some(n) } => format!("VARCHAR({n})"),
+            SqlType::String { length: None } => "VARCHAR".into(),
+            SqlType::Text => "TEXT".into(),
+            SqlType::Binary => "BLOB".into(),
+            SqlType::Date => "DATE".into(),
+            SqlType::Time => "TIME".into(),
+            SqlType::DateTime => "DATETIME".into(),
+            SqlType::DateTimeTz => "DATETIME".into(),
+            SqlType::Uuid => "CHAR(36)".into(),
+            SqlType::Json => "JSON".into(),
+        }
+    }
+
+    fn cast_type_name(&self, ty: &SqlType) -> String {
+        match ty {
+            SqlType::Numeric { .. } => "NUMERIC".into(),
+            other => self.type_name(other),
+        }
+    }
+
+    fn autoincrement_style(&self) -> AutoincrementStyle {
+        AutoincrementStyle::IntegerPrimaryKey
+    }
+}
+
+/// `NUMERIC(p, s)` with whatever of precision and scale is given.
+pub(super) fn numeric(name: &str, precision: Option<u32>, scale: Option<u32>) -> String {
+    match (precision, scale) {
+        (Some(p), Some(s)) => format!("{name}({p}, {s})"),
+        (Some(p), None) => format!("{name}({p})"),
+        _ => name.to_owned(),
+    }
+}

@@ -1,0 +1,1 @@
+//! Engine: URLs, pool, connections, transactions, results.

@@ -1,0 +1,12 @@
+//! aludel: a SQLAlchemy-grade ORM for Rust.
+//!
+//! Layers, bottom up: [`sql`] (the Core expression language and compiler), [`dialects`]
+//! (what differs between SQLite, PostgreSQL and MySQL), [`engine`] (URLs, pool,
+//! connections, transactions, results).
+
+pub mod dialects;
+pub mod engine;
+mod error;
+pub mod sql;
+
+pub use error::{DatabaseError, DatabaseErrorKind, Error, Result};

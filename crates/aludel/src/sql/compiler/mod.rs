@@ -1,0 +1,70 @@
+//! The compiler: one walk over any statement tree that writes SQL text and collects the
+//! bind values in placeholder order, asking the [`Dialect`] only where databases differ.
+//!
+//! It is split by what it renders: [`expr`] for expressions, [`select`] for SELECT and
+//! compound selects, [`dml`] for INSERT/UPDATE/DELETE, [`ddl`] for CREATE/DROP. Every
+//! `visit_*` method matches exhaustively on the node enums, so a new node kind is a compile
+//! error until it is rendered.
+
+use std::sync::Arc;
+
+use crate::dialects::Dialect;
+use crate::sql::compiled::{BindSlot, Compiled};
+use crate::sql::value::Value;
+
+/// Renders statements for one dialect. Create one per statement.
+pub struct Compiler<'d> {
+    pub(crate) dialect: &'d dyn Dialect,
+    pub(crate) sql: String,
+    pub(crate) binds: Vec<BindSlot>,
+}
+
+impl<'d> Compiler<'d> {
+    /// A compiler writing for `dialect`.
+    pub(crate) fn new(dialect: &'d dyn Dialect) -> Self {
+        Compiler {
+            dialect,
+            sql: String::with_capacity(128),
+            binds: Vec::new(),
+        }
+    }
+
+    /// The finished SQL and binds.
+    pub(crate) fn finish(self) -> Compiled {
+        Compiled {
+            sql: self.sql,
+            binds: self.binds,
+        }
+    }
+
+    /// Writes raw SQL text.
+    pub(crate) fn push(&mut self, sql: &str) {
+        self.sql.push_str(sql);
+    }
+
+    /// Writes an identifier, quoted as the dialect requires.
+    pub(crate) fn ident(&mut self, name: &str) {
+        self.dialect.quote_identifier(name, &mut self.sql);
+    }
+
+    /// Writes a placeholder for an anonymous value.
+    pub(crate) fn bind_value(&mut self, value: Value) {
+        self.bind(BindSlot {
+            name: None,
+            value: Some(value),
+        });
+    }
+
+    /// Writes a placeholder for a named parameter, with an optional build-time value.
+    pub(crate) fn bind_named(&mut self, name: Arc<str>, value: Option<Value>) {
+        self.bind(BindSlot {
+            name: Some(name),
+            value,
+        });
+    }
+
+    fn bind(&mut self, slot: BindSlot) {
+        self.binds.push(slot);
+        self.dialect.placeholder(self.binds.len(), &mut self.sql);
+    }
+}
