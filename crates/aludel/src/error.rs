@@ -263,7 +263,11 @@ impl fmt::Display for Error {
                 write!(f, "cannot convert {found} to {expected}")
             }
             Error::NoSuchColumn { column, available } => {
-                write!(f, "no column {column} in row (columns: {})", available.join(", "))
+                write!(
+                    f,
+                    "no column {column} in row (columns: {})",
+                    available.join(", ")
+                )
             }
             Error::Integrity(e) => write!(f, "integrity error: {e}"),
             Error::Operational(e) => write!(f, "operational error: {e}"),

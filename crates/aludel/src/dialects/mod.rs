@@ -80,11 +80,7 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
 
     /// The SQL for boolean `true` / `false` literals.
     fn boolean_literal(&self, value: bool) -> &'static str {
-        if value {
-            "true"
-        } else {
-            "false"
-        }
+        if value { "true" } else { "false" }
     }
 
     /// The string concatenation form: `Some("||")` for an operator, `None` for `concat()`.
@@ -126,12 +122,6 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
 
     /// Whether `INTERSECT ALL` / `EXCEPT ALL` exist.
     fn supports_set_op_all(&self) -> bool {
-        true
-    }
-
-    /// Whether a compound select's members may be parenthesised (`(SELECT ...) UNION
-    /// (SELECT ...)`).
-    fn supports_parenthesized_compound_members(&self) -> bool {
         true
     }
 

@@ -19,15 +19,15 @@ impl Dialect for Sqlite {
     }
 
     fn boolean_literal(&self, value: bool) -> &'static str {
-        if value {
-            "1"
-        } else {
-            "0"
-        }
+        if value { "1" } else { "0" }
     }
 
     fn limit_for_offset_only(&self) -> Option<&'static str> {
         Some("-1")
+    }
+
+    fn supports_set_op_all(&self) -> bool {
+        false
     }
 
     fn supports_row_locking(&self) -> bool {

@@ -6,6 +6,12 @@
 //! `visit_*` method matches exhaustively on the node enums, so a new node kind is a compile
 //! error until it is rendered.
 
+mod ddl;
+mod dml;
+mod expr;
+mod select;
+mod walk;
+
 use std::sync::Arc;
 
 use crate::dialects::Dialect;
@@ -17,6 +23,11 @@ pub struct Compiler<'d> {
     pub(crate) dialect: &'d dyn Dialect,
     pub(crate) sql: String,
     pub(crate) binds: Vec<BindSlot>,
+    /// Counter behind `anon_1`, `anon_2`, ... so generated names are deterministic.
+    anon_counter: usize,
+    /// For each enclosing SELECT being rendered, the names its FROM clause makes visible;
+    /// a nested subquery correlates to them instead of listing them again.
+    frames: Vec<Vec<Arc<str>>>,
 }
 
 impl<'d> Compiler<'d> {
@@ -26,6 +37,8 @@ impl<'d> Compiler<'d> {
             dialect,
             sql: String::with_capacity(128),
             binds: Vec::new(),
+            anon_counter: 0,
+            frames: Vec::new(),
         }
     }
 
