@@ -7,7 +7,11 @@ use aludel::sql::*;
 /// Asserts the SQL for the three dialects, in the order SQLite, PostgreSQL, MySQL.
 #[track_caller]
 fn assert_sql(stmt: &impl Executable, sqlite: &str, postgres: &str, mysql: &str) {
-    let got = |d: &dyn Dialect| stmt.compile(d).map(|c| c.sql).unwrap_or_else(|e| format!("ERROR: {e}"));
+    let got = |d: &dyn Dialect| {
+        stmt.compile(d)
+            .map(|c| c.sql)
+            .unwrap_or_else(|e| format!("ERROR: {e}"))
+    };
     assert_eq!(got(&Sqlite), sqlite, "sqlite");
     assert_eq!(got(&Postgres), postgres, "postgresql");
     assert_eq!(got(&MySql), mysql, "mysql");
@@ -46,7 +50,9 @@ fn fixture() -> Fixture {
     let addresses = md.add(
         Table::build("addresses")
             .column(Column::new("id", SqlType::Integer).primary_key())
-            .column(Column::new("user_id", SqlType::Integer).references(ForeignKey::to("users", "id")))
+            .column(
+                Column::new("user_id", SqlType::Integer).references(ForeignKey::to("users", "id")),
+            )
             .column(Column::new("email", SqlType::String { length: Some(100) })),
     );
     let parts = md.add(
@@ -55,7 +61,11 @@ fn fixture() -> Fixture {
             .column(Column::new("sub_part", SqlType::String { length: Some(30) }).primary_key())
             .column(Column::new("quantity", SqlType::Integer)),
     );
-    Fixture { users, addresses, parts }
+    Fixture {
+        users,
+        addresses,
+        parts,
+    }
 }
 
 #[test]
@@ -75,7 +85,13 @@ fn comparison_operators_bind_values() {
         "SELECT users.id FROM users WHERE users.id = ? AND users.id != ? AND users.id < ? AND users.id <= ? AND users.id > ? AND users.id >= ?",
     );
     let c = s.compile(&Postgres).unwrap();
-    assert_eq!(c.binds.iter().map(|b| b.value.clone().unwrap()).collect::<Vec<_>>(), (1..=6).map(Value::Int).collect::<Vec<_>>());
+    assert_eq!(
+        c.binds
+            .iter()
+            .map(|b| b.value.clone().unwrap())
+            .collect::<Vec<_>>(),
+        (1..=6).map(Value::Int).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -84,7 +100,12 @@ fn null_comparisons_render_is() {
     let age = || f.users.c("age");
     assert_sql_all(&age().eq(Option::<i32>::None), "users.age IS NULL");
     assert_sql_all(&age().ne(null()), "users.age IS NOT NULL");
-    assert_sql(&age().is_(true_()), "users.age IS 1", "users.age IS true", "users.age IS true");
+    assert_sql(
+        &age().is_(true_()),
+        "users.age IS 1",
+        "users.age IS true",
+        "users.age IS true",
+    );
 }
 
 #[test]
@@ -94,7 +115,8 @@ fn in_lists_empty_lists_tuples_and_subqueries() {
     assert_sql_all(&f.users.c("id").not_in([1]), "users.id NOT IN (?)");
     assert_sql_all(&f.users.c("id").in_(Vec::<i64>::new()), "1 != 1");
     assert_sql_all(&f.users.c("id").not_in(Vec::<i64>::new()), "1 = 1");
-    let t = tuple([f.users.c("id"), f.users.c("name")]).in_([tuple([1.into(), "a".into()]), tuple([2.into(), "b".into()])]);
+    let t = tuple([f.users.c("id"), f.users.c("name")])
+        .in_([tuple([1.into(), "a".into()]), tuple([2.into(), "b".into()])]);
     assert_sql_all(&t, "(users.id, users.name) IN ((?, ?), (?, ?))");
     let sub = select([f.addresses.c("user_id")]);
     assert_sql_all(
@@ -107,17 +129,39 @@ fn in_lists_empty_lists_tuples_and_subqueries() {
 fn between_like_ilike_and_escape() {
     let f = fixture();
     let name = || f.users.c("name");
-    assert_sql_all(&f.users.c("age").between(18, 65), "users.age BETWEEN ? AND ?");
-    assert_sql_all(&f.users.c("age").not_between(18, 65), "users.age NOT BETWEEN ? AND ?");
+    assert_sql_all(
+        &f.users.c("age").between(18, 65),
+        "users.age BETWEEN ? AND ?",
+    );
+    assert_sql_all(
+        &f.users.c("age").not_between(18, 65),
+        "users.age NOT BETWEEN ? AND ?",
+    );
     assert_sql_all(&name().like("a%"), "users.name LIKE ?");
     assert_sql_all(&name().not_like("a%"), "users.name NOT LIKE ?");
-    assert_sql(&name().ilike("a%"), "lower(users.name) LIKE lower(?)", "users.name ILIKE $1", "lower(users.name) LIKE lower(?)");
-    assert_sql(&name().like_escape("a\\%", '\\'), "users.name LIKE ? ESCAPE '\\'", "users.name LIKE $1 ESCAPE '\\'", "users.name LIKE ? ESCAPE '\\\\'");
+    assert_sql(
+        &name().ilike("a%"),
+        "lower(users.name) LIKE lower(?)",
+        "users.name ILIKE $1",
+        "lower(users.name) LIKE lower(?)",
+    );
+    assert_sql(
+        &name().like_escape("a\\%", '\\'),
+        "users.name LIKE ? ESCAPE '\\'",
+        "users.name LIKE $1 ESCAPE '\\'",
+        "users.name LIKE ? ESCAPE '\\\\'",
+    );
     let c = name().contains("100%_").compile(&Sqlite).unwrap();
     assert_eq!(c.sql, "users.name LIKE ? ESCAPE '/'");
     assert_eq!(c.binds[0].value, Some(Value::Text("%100/%/_%".into())));
-    assert_eq!(name().startswith("a/b").compile(&Sqlite).unwrap().binds[0].value, Some(Value::Text("a//b%".into())));
-    assert_eq!(name().endswith("z").compile(&Sqlite).unwrap().binds[0].value, Some(Value::Text("%z".into())));
+    assert_eq!(
+        name().startswith("a/b").compile(&Sqlite).unwrap().binds[0].value,
+        Some(Value::Text("a//b%".into()))
+    );
+    assert_eq!(
+        name().endswith("z").compile(&Sqlite).unwrap().binds[0].value,
+        Some(Value::Text("%z".into()))
+    );
 }
 
 #[test]
@@ -130,7 +174,10 @@ fn arithmetic_concat_and_precedence() {
     assert_sql_all(&(age() / 2 % 3), "users.age / ? % ?");
     assert_sql_all(&(-(age() + 1)), "-(users.age + ?)");
     assert_sql(
-        &f.users.c("name").concat(" <").concat(f.addresses.c("email")),
+        &f.users
+            .c("name")
+            .concat(" <")
+            .concat(f.addresses.c("email")),
         "users.name || ? || addresses.email",
         "users.name || $1 || addresses.email",
         "concat(users.name, ?, addresses.email)",
@@ -145,7 +192,10 @@ fn boolean_combinations_get_parentheses_only_where_needed() {
     assert_sql_all(&e, "users.age > ? AND users.age < ? OR users.age = ?");
     let e = and_([or_([a().gt(1), a().lt(5)]), a().ne(9)]);
     assert_sql_all(&e, "(users.age > ? OR users.age < ?) AND users.age != ?");
-    assert_sql_all(&not_(or_([a().eq(1), a().eq(2)])), "NOT (users.age = ? OR users.age = ?)");
+    assert_sql_all(
+        &not_(or_([a().eq(1), a().eq(2)])),
+        "NOT (users.age = ? OR users.age = ?)",
+    );
     assert_sql_all(&and_([]), "1 = 1");
     assert_sql_all(&or_([]), "1 != 1");
 }
@@ -169,11 +219,21 @@ fn functions_distinct_case_cast_label() {
     let tail = "sum(users.age), avg(users.age), min(users.age), max(users.age), coalesce(users.age, ?), lower(users.name), upper(users.name)";
     assert_sql(
         &s,
-        &format!("SELECT count(*), count(DISTINCT users.name) AS names, {tail}, length(users.name), CURRENT_TIMESTAMP FROM users"),
-        &format!("SELECT count(*), count(DISTINCT users.name) AS names, {}, length(users.name), now() FROM users", tail.replace('?', "$1")),
-        &format!("SELECT count(*), count(DISTINCT users.name) AS names, {tail}, char_length(users.name), now() FROM users"),
+        &format!(
+            "SELECT count(*), count(DISTINCT users.name) AS names, {tail}, length(users.name), CURRENT_TIMESTAMP FROM users"
+        ),
+        &format!(
+            "SELECT count(*), count(DISTINCT users.name) AS names, {}, length(users.name), now() FROM users",
+            tail.replace('?', "$1")
+        ),
+        &format!(
+            "SELECT count(*), count(DISTINCT users.name) AS names, {tail}, char_length(users.name), now() FROM users"
+        ),
     );
-    let c = case([(f.users.c("age").lt(18), "minor".into())], Some("adult".into()));
+    let c = case(
+        [(f.users.c("age").lt(18), "minor".into())],
+        Some("adult".into()),
+    );
     assert_sql_all(&c, "CASE WHEN users.age < ? THEN ? ELSE ? END");
     assert_sql(
         &cast(f.users.c("age"), SqlType::String { length: Some(10) }),
@@ -181,22 +241,38 @@ fn functions_distinct_case_cast_label() {
         "CAST(users.age AS VARCHAR(10))",
         "CAST(users.age AS CHAR(10))",
     );
-    assert_sql_all(&func::call("json_extract", [f.users.c("name"), "$.a".into()]), "json_extract(users.name, ?)");
+    assert_sql_all(
+        &func::call("json_extract", [f.users.c("name"), "$.a".into()]),
+        "json_extract(users.name, ?)",
+    );
 }
 
 #[test]
 fn bindparams_text_fragments_and_literal_columns() {
     let f = fixture();
-    let s = select([f.users.c("id")]).where_(f.users.c("name").eq(bindparam("n"))).where_(Expr::from(text("users.age > :min")));
-    assert_sql_all(&s, "SELECT users.id FROM users WHERE users.name = ? AND users.age > ?");
+    let s = select([f.users.c("id")])
+        .where_(f.users.c("name").eq(bindparam("n")))
+        .where_(Expr::from(text("users.age > :min")));
+    assert_sql_all(
+        &s,
+        "SELECT users.id FROM users WHERE users.name = ? AND users.age > ?",
+    );
     let c = s.compile(&MySql).unwrap();
-    let values = c.bind_values(&aludel::params! { "n" => "ada", "min" => 30 }).unwrap();
+    let values = c
+        .bind_values(&aludel::params! { "n" => "ada", "min" => 30 })
+        .unwrap();
     assert_eq!(values, vec![Value::Text("ada".into()), Value::Int(30)]);
-    let err = c.bind_values(&aludel::params! { "n" => "ada" }).unwrap_err().to_string();
+    let err = c
+        .bind_values(&aludel::params! { "n" => "ada" })
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(":min"), "{err}");
     let c = bindparam_value("x", 3).compile(&Postgres).unwrap();
     assert_eq!(c.bind_values(&Params::new()).unwrap(), vec![Value::Int(3)]);
-    assert_sql_all(&select([literal_column("max(id)").label("m")]).from(&f.users), "SELECT max(id) AS m FROM users");
+    assert_sql_all(
+        &select([literal_column("max(id)").label("m")]).from(&f.users),
+        "SELECT max(id) AS m FROM users",
+    );
 }
 
 #[test]
@@ -244,12 +320,17 @@ fn aliases_of_tables_subqueries_and_self_joins() {
     let f = fixture();
     let u1 = f.users.alias("u1");
     let u2 = f.users.alias("u2");
-    let s = select([u1.c("name"), u2.c("name")]).from(&u1).join(&u2, u1.c("age").eq(u2.c("age")).and(u1.c("id").lt(u2.c("id"))));
+    let s = select([u1.c("name"), u2.c("name")]).from(&u1).join(
+        &u2,
+        u1.c("age").eq(u2.c("age")).and(u1.c("id").lt(u2.c("id"))),
+    );
     assert_sql_all(
         &s,
         "SELECT u1.name, u2.name FROM users AS u1 JOIN users AS u2 ON u1.age = u2.age AND u1.id < u2.id",
     );
-    let sq = select([f.addresses.c("user_id"), func::count_star().label("n")]).group_by([f.addresses.c("user_id")]).subquery("counts");
+    let sq = select([f.addresses.c("user_id"), func::count_star().label("n")])
+        .group_by([f.addresses.c("user_id")])
+        .subquery("counts");
     let s = select([f.users.c("name"), sq.c("n")]).join(&sq, f.users.c("id").eq(sq.c("user_id")));
     assert_sql_all(
         &s,
@@ -257,7 +338,14 @@ fn aliases_of_tables_subqueries_and_self_joins() {
     );
     let err = sq.c("missing").compile(&Sqlite).unwrap_err().to_string();
     assert!(err.contains("counts has no column 'missing'"), "{err}");
-    assert!(f.users.c("nope").compile(&Sqlite).unwrap_err().to_string().contains("users has no column 'nope'"));
+    assert!(
+        f.users
+            .c("nope")
+            .compile(&Sqlite)
+            .unwrap_err()
+            .to_string()
+            .contains("users has no column 'nope'")
+    );
 }
 
 #[test]
@@ -279,7 +367,10 @@ fn group_by_having_limit_offset_distinct() {
         "SELECT users.id FROM users OFFSET $1",
         "SELECT users.id FROM users LIMIT 18446744073709551615 OFFSET ?",
     );
-    assert_sql_all(&select([f.users.c("age")]).distinct(), "SELECT DISTINCT users.age FROM users");
+    assert_sql_all(
+        &select([f.users.c("age")]).distinct(),
+        "SELECT DISTINCT users.age FROM users",
+    );
     assert_sql(
         &select([f.users.c("age"), f.users.c("name")]).distinct_on([f.users.c("age")]),
         "ERROR: DISTINCT ON is not supported by the sqlite dialect",
@@ -292,7 +383,12 @@ fn group_by_having_limit_offset_distinct() {
 fn locking_clauses_per_dialect() {
     let f = fixture();
     let base = || select([f.users.c("id")]);
-    assert_sql(&base().with_for_update(LockOptions::update()), "SELECT users.id FROM users", "SELECT users.id FROM users FOR UPDATE", "SELECT users.id FROM users FOR UPDATE");
+    assert_sql(
+        &base().with_for_update(LockOptions::update()),
+        "SELECT users.id FROM users",
+        "SELECT users.id FROM users FOR UPDATE",
+        "SELECT users.id FROM users FOR UPDATE",
+    );
     assert_sql(
         &base().with_for_update(LockOptions::update().nowait().of(&f.users)),
         "SELECT users.id FROM users",
@@ -334,15 +430,23 @@ fn correlated_subqueries_auto_and_explicit() {
     let f = fixture();
     let count = select([func::count_star()]).where_(f.addresses.c("user_id").eq(f.users.c("id")));
     assert_sql_all(
-        &select([f.users.c("name"), count.clone().scalar_subquery().label("n")]),
+        &select([
+            f.users.c("name"),
+            count.clone().scalar_subquery().label("n"),
+        ]),
         "SELECT users.name, (SELECT count(*) FROM addresses WHERE addresses.user_id = users.id) AS n FROM users",
     );
     assert_sql_all(
-        &select([f.users.c("name")]).where_(exists(select([f.addresses.c("id")]).where_(f.addresses.c("user_id").eq(f.users.c("id"))))),
+        &select([f.users.c("name")]).where_(exists(
+            select([f.addresses.c("id")]).where_(f.addresses.c("user_id").eq(f.users.c("id"))),
+        )),
         "SELECT users.name FROM users WHERE EXISTS (SELECT addresses.id FROM addresses WHERE addresses.user_id = users.id)",
     );
     // Standing alone, the subquery lists both tables.
-    assert_sql_all(&count, "SELECT count(*) FROM addresses, users WHERE addresses.user_id = users.id");
+    assert_sql_all(
+        &count,
+        "SELECT count(*) FROM addresses, users WHERE addresses.user_id = users.id",
+    );
 }
 
 #[test]
@@ -385,11 +489,18 @@ fn recursive_cte_from_the_parts_example_of_seed_001() {
     let incl_alias = included.alias("pr");
     let parts_alias = part.alias("p");
     let included = included.union_all(
-        select([parts_alias.c("sub_part"), parts_alias.c("part"), parts_alias.c("quantity")])
-            .where_(parts_alias.c("part").eq(incl_alias.c("sub_part"))),
+        select([
+            parts_alias.c("sub_part"),
+            parts_alias.c("part"),
+            parts_alias.c("quantity"),
+        ])
+        .where_(parts_alias.c("part").eq(incl_alias.c("sub_part"))),
     );
-    let q = select([included.c("sub_part"), func::sum(included.c("quantity")).label("total_quantity")])
-        .group_by([included.c("sub_part")]);
+    let q = select([
+        included.c("sub_part"),
+        func::sum(included.c("quantity")).label("total_quantity"),
+    ])
+    .group_by([included.c("sub_part")]);
     assert_sql_all(
         &q,
         "WITH RECURSIVE included_parts(sub_part, part, quantity) AS (SELECT part.sub_part, part.part, part.quantity FROM part WHERE part.part = ? UNION ALL SELECT p.sub_part, p.part, p.quantity FROM part AS p, included_parts AS pr WHERE p.part = pr.sub_part) SELECT included_parts.sub_part, sum(included_parts.quantity) AS total_quantity FROM included_parts GROUP BY included_parts.sub_part",
@@ -399,13 +510,17 @@ fn recursive_cte_from_the_parts_example_of_seed_001() {
 #[test]
 fn plain_cte_and_label_styles() {
     let f = fixture();
-    let adults = select([f.users.c("id"), f.users.c("name")]).where_(f.users.c("age").ge(18)).cte("adults");
+    let adults = select([f.users.c("id"), f.users.c("name")])
+        .where_(f.users.c("age").ge(18))
+        .cte("adults");
     assert_sql_all(
         &select([adults.c("name")]).where_(adults.c("id").gt(1)),
         "WITH adults AS (SELECT users.id, users.name FROM users WHERE users.age >= ?) SELECT adults.name FROM adults WHERE adults.id > ?",
     );
     assert_sql_all(
-        &select([f.users.c("id"), f.addresses.c("id")]).join(&f.addresses, f.users.c("id").eq(f.addresses.c("user_id"))).set_label_style(LabelStyle::TablenameColumn),
+        &select([f.users.c("id"), f.addresses.c("id")])
+            .join(&f.addresses, f.users.c("id").eq(f.addresses.c("user_id")))
+            .set_label_style(LabelStyle::TablenameColumn),
         "SELECT users.id AS users_id, addresses.id AS addresses_id FROM users JOIN addresses ON users.id = addresses.user_id",
     );
 }
@@ -417,21 +532,42 @@ fn inserts_single_multi_from_select_and_defaults() {
         .column(Column::new("name", SqlType::Text))
         .column(Column::new("status", SqlType::Text).default("new"))
         .finish();
-    assert_sql_all(&insert(&t).value("name", "a"), "INSERT INTO t (name, status) VALUES (?, ?)");
     assert_sql_all(
-        &insert(&t).rows(&["name", "status"], vec![vec!["a".into(), "x".into()], vec!["b".into(), "y".into()]]),
+        &insert(&t).value("name", "a"),
+        "INSERT INTO t (name, status) VALUES (?, ?)",
+    );
+    assert_sql_all(
+        &insert(&t).rows(
+            &["name", "status"],
+            vec![vec!["a".into(), "x".into()], vec!["b".into(), "y".into()]],
+        ),
         "INSERT INTO t (name, status) VALUES (?, ?), (?, ?)",
     );
-    assert_sql_all(&insert(&t).from_select(&["name"], select([t.c("name")])), "INSERT INTO t (name) SELECT t.name FROM t");
+    assert_sql_all(
+        &insert(&t).from_select(&["name"], select([t.c("name")])),
+        "INSERT INTO t (name) SELECT t.name FROM t",
+    );
     assert_sql(
-        &insert(&Table::build("e").column(Column::new("id", SqlType::Integer).primary_key()).finish()),
+        &insert(
+            &Table::build("e")
+                .column(Column::new("id", SqlType::Integer).primary_key())
+                .finish(),
+        ),
         "INSERT INTO e DEFAULT VALUES",
         "INSERT INTO e DEFAULT VALUES",
         "INSERT INTO e () VALUES ()",
     );
-    let err = insert(&t).value("nope", 1).compile(&Sqlite).unwrap_err().to_string();
+    let err = insert(&t)
+        .value("nope", 1)
+        .compile(&Sqlite)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("table t has no column 'nope'"), "{err}");
-    let err = insert(&t).rows(&["name"], vec![vec![]]).compile(&Sqlite).unwrap_err().to_string();
+    let err = insert(&t)
+        .rows(&["name"], vec![vec![]])
+        .compile(&Sqlite)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("row 1"), "{err}");
 }
 
@@ -441,7 +577,10 @@ fn upserts_per_dialect() {
         .column(Column::new("k", SqlType::String { length: Some(20) }).primary_key())
         .column(Column::new("v", SqlType::Integer))
         .finish();
-    let up = insert(&t).value("k", "a").value("v", 1).on_conflict_do_update(&["k"], vec![("v", t.c("v") + excluded("v"))]);
+    let up = insert(&t)
+        .value("k", "a")
+        .value("v", 1)
+        .on_conflict_do_update(&["k"], vec![("v", t.c("v") + excluded("v"))]);
     assert_sql(
         &up,
         "INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = kv.v + excluded.v",
@@ -453,16 +592,32 @@ fn upserts_per_dialect() {
 #[test]
 fn updates_and_deletes_with_returning() {
     let f = fixture();
-    let u = update(&f.users).set("age", f.users.c("age") + 1).where_(f.users.c("name").eq("ada")).returning([f.users.c("age")]);
+    let u = update(&f.users)
+        .set("age", f.users.c("age") + 1)
+        .where_(f.users.c("name").eq("ada"))
+        .returning([f.users.c("age")]);
     assert_sql(
         &u,
         "UPDATE users SET age = users.age + ? WHERE users.name = ? RETURNING users.age",
         "UPDATE users SET age = users.age + $1 WHERE users.name = $2 RETURNING users.age",
         "ERROR: RETURNING is not supported by the mysql dialect",
     );
-    let d = delete(&f.addresses).where_(f.addresses.c("user_id").in_select(select([f.users.c("id")]).where_(f.users.c("age").lt(18))));
-    assert_sql_all(&d, "DELETE FROM addresses WHERE addresses.user_id IN (SELECT users.id FROM users WHERE users.age < ?)");
-    assert!(update(&f.users).compile(&Sqlite).unwrap_err().to_string().contains("sets no columns"));
+    let d = delete(&f.addresses).where_(
+        f.addresses
+            .c("user_id")
+            .in_select(select([f.users.c("id")]).where_(f.users.c("age").lt(18))),
+    );
+    assert_sql_all(
+        &d,
+        "DELETE FROM addresses WHERE addresses.user_id IN (SELECT users.id FROM users WHERE users.age < ?)",
+    );
+    assert!(
+        update(&f.users)
+            .compile(&Sqlite)
+            .unwrap_err()
+            .to_string()
+            .contains("sets no columns")
+    );
 }
 
 #[test]
@@ -471,8 +626,21 @@ fn ddl_types_constraints_and_order() {
     md.add(
         Table::build("order")
             .column(Column::new("id", SqlType::BigInteger).primary_key())
-            .column(Column::new("user_id", SqlType::Integer).nullable(false).references(ForeignKey::to("User", "id").on_delete(ReferentialAction::Cascade)))
-            .column(Column::new("total", SqlType::Numeric { precision: Some(10), scale: Some(2) }).server_default("0"))
+            .column(
+                Column::new("user_id", SqlType::Integer)
+                    .nullable(false)
+                    .references(ForeignKey::to("User", "id").on_delete(ReferentialAction::Cascade)),
+            )
+            .column(
+                Column::new(
+                    "total",
+                    SqlType::Numeric {
+                        precision: Some(10),
+                        scale: Some(2),
+                    },
+                )
+                .server_default("0"),
+            )
             .column(Column::new("paid", SqlType::Boolean))
             .column(Column::new("at", SqlType::DateTimeTz))
             .column(Column::new("ref", SqlType::Uuid).unique())
@@ -480,7 +648,13 @@ fn ddl_types_constraints_and_order() {
             .index("ix_order_at", &["at"], false),
     );
     md.add(Table::build("User").column(Column::new("id", SqlType::Integer).primary_key()));
-    let sql = |d: &dyn Dialect| -> Vec<String> { md.create_statements(false).unwrap().iter().map(|s| s.compile(d).unwrap().sql).collect() };
+    let sql = |d: &dyn Dialect| -> Vec<String> {
+        md.create_statements(false)
+            .unwrap()
+            .iter()
+            .map(|s| s.compile(d).unwrap().sql)
+            .collect()
+    };
     assert_eq!(
         sql(&Sqlite),
         [
@@ -497,8 +671,19 @@ fn ddl_types_constraints_and_order() {
         sql(&MySql)[1],
         "CREATE TABLE `order` (id BIGINT NOT NULL AUTO_INCREMENT, user_id INTEGER NOT NULL, total NUMERIC(10, 2) DEFAULT 0, paid BOOL, at DATETIME(6), ref CHAR(36), PRIMARY KEY (id), UNIQUE (ref), FOREIGN KEY (user_id) REFERENCES `User` (id) ON DELETE CASCADE, CONSTRAINT ck_total CHECK (total >= 0))"
     );
-    let drops: Vec<String> = md.drop_statements(true).unwrap().iter().map(|s| s.compile(&MySql).unwrap().sql).collect();
-    assert_eq!(drops, ["DROP TABLE IF EXISTS `order`", "DROP TABLE IF EXISTS `User`"]);
+    let drops: Vec<String> = md
+        .drop_statements(true)
+        .unwrap()
+        .iter()
+        .map(|s| s.compile(&MySql).unwrap().sql)
+        .collect();
+    assert_eq!(
+        drops,
+        [
+            "DROP TABLE IF EXISTS `order`",
+            "DROP TABLE IF EXISTS `User`"
+        ]
+    );
 }
 
 #[test]
@@ -515,8 +700,14 @@ fn composite_primary_keys_do_not_autoincrement() {
 #[test]
 fn foreign_key_cycles_are_reported_not_looped() {
     let mut md = MetaData::new();
-    md.add(Table::build("a").column(Column::new("b_id", SqlType::Integer).references(ForeignKey::to("b", "id"))));
-    md.add(Table::build("b").column(Column::new("a_id", SqlType::Integer).references(ForeignKey::to("a", "id"))));
+    md.add(
+        Table::build("a")
+            .column(Column::new("b_id", SqlType::Integer).references(ForeignKey::to("b", "id"))),
+    );
+    md.add(
+        Table::build("b")
+            .column(Column::new("a_id", SqlType::Integer).references(ForeignKey::to("a", "id"))),
+    );
     let err = md.sorted_tables().unwrap_err().to_string();
     assert!(err.contains("cycle between tables a, b"), "{err}");
 }
@@ -537,6 +728,12 @@ fn identifiers_are_quoted_per_dialect_and_cannot_escape() {
 
 #[test]
 fn schema_qualified_tables() {
-    let t = Table::build("events").schema("audit").column(Column::new("id", SqlType::Integer)).finish();
-    assert_sql_all(&select([t.c("id")]), "SELECT audit.events.id FROM audit.events");
+    let t = Table::build("events")
+        .schema("audit")
+        .column(Column::new("id", SqlType::Integer))
+        .finish();
+    assert_sql_all(
+        &select([t.c("id")]),
+        "SELECT audit.events.id FROM audit.events",
+    );
 }

@@ -997,6 +997,6 @@ impl Executable for Expr {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         let mut c = Compiler::new(dialect);
         c.expr(self)?;
-        Ok(c.finish())
+        c.finish()
     }
 }

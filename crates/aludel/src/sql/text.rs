@@ -72,7 +72,7 @@ impl Executable for TextClause {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         let mut c = Compiler::new(dialect);
         self.render(&mut c);
-        Ok(c.finish())
+        c.finish()
     }
 }
 

@@ -200,7 +200,7 @@ impl Executable for CreateTable {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         let mut c = Compiler::new(dialect);
         c.create_table(self)?;
-        Ok(c.finish())
+        c.finish()
     }
 }
 
@@ -208,7 +208,7 @@ impl Executable for CreateIndex {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         let mut c = Compiler::new(dialect);
         c.create_index(self)?;
-        Ok(c.finish())
+        c.finish()
     }
 }
 
@@ -216,7 +216,7 @@ impl Executable for DropTable {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         let mut c = Compiler::new(dialect);
         c.drop_table(self);
-        Ok(c.finish())
+        c.finish()
     }
 }
 

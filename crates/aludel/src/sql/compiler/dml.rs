@@ -217,7 +217,7 @@ impl Executable for Insert {
             c.with_clause(|w| w.statement(select))?;
         }
         c.insert(self)?;
-        Ok(c.finish())
+        c.finish()
     }
 }
 
@@ -225,7 +225,7 @@ impl Executable for Update {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         let mut c = Compiler::new(dialect);
         c.update(self)?;
-        Ok(c.finish())
+        c.finish()
     }
 }
 
@@ -233,6 +233,6 @@ impl Executable for Delete {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         let mut c = Compiler::new(dialect);
         c.delete(self)?;
-        Ok(c.finish())
+        c.finish()
     }
 }

@@ -15,6 +15,7 @@ mod walk;
 use std::sync::Arc;
 
 use crate::dialects::Dialect;
+use crate::error::{Error, Result};
 use crate::sql::compiled::{BindSlot, Compiled};
 use crate::sql::value::Value;
 
@@ -28,6 +29,8 @@ pub struct Compiler<'d> {
     /// For each enclosing SELECT being rendered, the names its FROM clause makes visible;
     /// a nested subquery correlates to them instead of listing them again.
     frames: Vec<Vec<Arc<str>>>,
+    /// The first error found by a writer that cannot fail on the spot (see `ident`).
+    error: Option<Error>,
 }
 
 impl<'d> Compiler<'d> {
@@ -39,14 +42,18 @@ impl<'d> Compiler<'d> {
             binds: Vec::new(),
             anon_counter: 0,
             frames: Vec::new(),
+            error: None,
         }
     }
 
-    /// The finished SQL and binds.
-    pub(crate) fn finish(self) -> Compiled {
-        Compiled {
-            sql: self.sql,
-            binds: self.binds,
+    /// The finished SQL and binds, or the first error an infallible writer recorded.
+    pub(crate) fn finish(self) -> Result<Compiled> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(Compiled {
+                sql: self.sql,
+                binds: self.binds,
+            }),
         }
     }
 
@@ -55,8 +62,14 @@ impl<'d> Compiler<'d> {
         self.sql.push_str(sql);
     }
 
-    /// Writes an identifier, quoted as the dialect requires.
+    /// Writes an identifier, quoted as the dialect requires. No database accepts NUL in a
+    /// name (and C APIs would cut the statement there), so it is refused.
     pub(crate) fn ident(&mut self, name: &str) {
+        if name.contains('\0') && self.error.is_none() {
+            self.error = Some(Error::compile(format!(
+                "identifier {name:?} contains a NUL character"
+            )));
+        }
         self.dialect.quote_identifier(name, &mut self.sql);
     }
 

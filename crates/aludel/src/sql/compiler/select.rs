@@ -362,7 +362,7 @@ impl Executable for SelectStatement {
         let mut c = Compiler::new(dialect);
         c.with_clause(|w| w.statement(self))?;
         c.select_statement(self)?;
-        Ok(c.finish())
+        c.finish()
     }
 }
 
@@ -371,7 +371,7 @@ impl Executable for Select {
         let mut c = Compiler::new(dialect);
         c.with_clause(|w| w.select(self))?;
         c.select(self)?;
-        Ok(c.finish())
+        c.finish()
     }
 }
 
@@ -380,6 +380,6 @@ impl Executable for CompoundSelect {
         let mut c = Compiler::new(dialect);
         c.with_clause(|w| w.compound(self))?;
         c.compound(self)?;
-        Ok(c.finish())
+        c.finish()
     }
 }
