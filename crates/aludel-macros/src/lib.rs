@@ -1,1 +1,20 @@
-//! Procedural macros for aludel. The `#[model]` attribute arrives with the ORM.
+//! Procedural macros for aludel: `#[derive(Model)]`.
+//!
+//! The derive is written as parse → expand: [`model::parse`] reads the struct and its
+//! attributes into a [`model::ModelDef`] (reporting mistakes at the offending field), and
+//! [`model::expand`] turns that into the `Model` impl, the typed column constants and the
+//! query property. See the `aludel` crate for documentation and examples.
+
+mod model;
+
+use proc_macro::TokenStream;
+
+/// Maps a struct with named fields to a table. See `aludel::orm::Model`.
+#[proc_macro_derive(Model, attributes(model, column))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    match model::parse(&input) {
+        Ok(def) => model::expand(&def).into(),
+        Err(err) => err.into_compile_error().into(),
+    }
+}

@@ -74,6 +74,23 @@ pub enum Error {
     NoResultFound,
     /// `one()` or `one_or_none()` found more than one row.
     MultipleResultsFound,
+    /// A flush found the database out of step with the session: an UPDATE or DELETE
+    /// matched another number of rows than expected (the row changed or vanished).
+    StaleData {
+        /// The statement's table and the counts.
+        message: String,
+    },
+    /// An expired or refreshed object's row no longer exists.
+    ObjectDeleted {
+        /// The model and primary key.
+        message: String,
+    },
+    /// An earlier flush failed and rolled the transaction back; call `rollback()` on the
+    /// session before using it again (SQLAlchemy's "pending rollback" rule).
+    PendingRollback {
+        /// The error that made the flush fail.
+        cause: String,
+    },
     /// The operation is not allowed in the current state (e.g. a closed transaction).
     InvalidRequest {
         /// What was attempted and why it is not allowed.
@@ -282,6 +299,12 @@ impl fmt::Display for Error {
                 write!(f, "multiple rows were found when exactly one was required")
             }
             Error::InvalidRequest { message } => write!(f, "invalid request: {message}"),
+            Error::StaleData { message } => write!(f, "stale data: {message}"),
+            Error::ObjectDeleted { message } => write!(f, "object deleted: {message}"),
+            Error::PendingRollback { cause } => write!(
+                f,
+                "this session's transaction was rolled back after a failed flush ({cause}); call rollback() before using the session again"
+            ),
         }
     }
 }

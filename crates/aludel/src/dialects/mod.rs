@@ -178,6 +178,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         true
     }
 
+    /// How the ORM inserts many rows of one table.
+    fn insert_many_style(&self) -> InsertManyStyle {
+        InsertManyStyle::MultiValues
+    }
+
     /// An error for a construct this dialect cannot express.
     fn unsupported(&self, construct: &str) -> Error {
         Error::Unsupported {
@@ -194,6 +199,15 @@ pub enum FunctionSpelling<'a> {
     Call(&'a str),
     /// A bare keyword with no parentheses, such as `CURRENT_TIMESTAMP`.
     Keyword(&'static str),
+}
+
+/// How the ORM's flush inserts many rows of one table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertManyStyle {
+    /// One prepared single-row INSERT run per row (cheapest for an in-process database).
+    RowByRow,
+    /// Multi-row `VALUES (...), (...)` statements in chunks (saves network round trips).
+    MultiValues,
 }
 
 /// How INSERT ... upsert is spelled.

@@ -1,7 +1,7 @@
 //! SQLite: `?` placeholders, `LIMIT -1 OFFSET n`, no row locks, no FULL JOIN before 3.39
 //! (the bundled SQLite is newer, so FULL JOIN works), types by affinity.
 
-use super::{AutoincrementStyle, Dialect, FunctionSpelling};
+use super::{AutoincrementStyle, Dialect, FunctionSpelling, InsertManyStyle};
 use crate::sql::types::SqlType;
 
 /// The SQLite dialect.
@@ -71,6 +71,10 @@ impl Dialect for Sqlite {
 
     fn autoincrement_style(&self) -> AutoincrementStyle {
         AutoincrementStyle::IntegerPrimaryKey
+    }
+
+    fn insert_many_style(&self) -> InsertManyStyle {
+        InsertManyStyle::RowByRow
     }
 }
 

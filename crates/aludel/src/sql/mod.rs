@@ -46,6 +46,7 @@ pub use schema::{
     Column, Constraint, ForeignKey, Index, MetaData, ReferentialAction, Table, TableBuilder,
     TableDef,
 };
+pub(crate) use schema::referenced_tables as schema_referenced_tables;
 pub use select::select;
 pub use selectable::{
     Alias, CompoundSelect, Cte, CteDef, FromItem, Hint, Join, JoinKind, LabelStyle, LockOptions,

@@ -1,0 +1,392 @@
+//! `#[derive(Model)]`: parsing the struct into a [`ModelDef`] and expanding it.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Expr, Fields, Ident, LitStr, Path, Type};
+
+/// Everything the derive needs, read from the struct.
+pub(crate) struct ModelDef {
+    pub ident: Ident,
+    pub table: String,
+    pub query: Option<QuerySource>,
+    pub query_class: Option<Type>,
+    pub fields: Vec<FieldDef>,
+}
+
+/// Where `Model::query()` gets its scoped session.
+pub(crate) enum QuerySource {
+    /// `query = DB`: a `static ScopedSession`.
+    Scoped(Path),
+    /// `base = Base`: a type implementing `DeclarativeBase`.
+    Base(Type),
+}
+
+/// One mapped field.
+pub(crate) struct FieldDef {
+    pub ident: Ident,
+    pub ty: Type,
+    pub column: String,
+    pub primary_key: bool,
+    pub autoincrement: Option<bool>,
+    pub nullable: Option<bool>,
+    pub max_len: Option<u32>,
+    pub unique: bool,
+    pub index: bool,
+    pub default: Option<Expr>,
+    pub server_default: Option<String>,
+    pub foreign_key: Option<(String, String)>,
+    pub on_delete: Option<Ident>,
+    pub sql_type: Option<Expr>,
+}
+
+/// `OrderItem` → `order_item`.
+pub(crate) fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, ch) in name.chars().enumerate() {
+        if ch.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(ch.to_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
+    let Data::Struct(data) = &input.data else {
+        return Err(syn::Error::new(input.span(), "#[derive(Model)] works on structs with named fields"));
+    };
+    let Fields::Named(named) = &data.fields else {
+        return Err(syn::Error::new(input.span(), "#[derive(Model)] needs named fields"));
+    };
+    if !input.generics.params.is_empty() {
+        return Err(syn::Error::new(input.generics.span(), "#[derive(Model)] does not support generic structs"));
+    }
+    let mut def = ModelDef {
+        ident: input.ident.clone(),
+        table: snake_case(&input.ident.to_string()),
+        query: None,
+        query_class: None,
+        fields: Vec::new(),
+    };
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("table") {
+                def.table = meta.value()?.parse::<LitStr>()?.value();
+            } else if meta.path.is_ident("query") {
+                def.query = Some(QuerySource::Scoped(meta.value()?.parse()?));
+            } else if meta.path.is_ident("base") {
+                def.query = Some(QuerySource::Base(meta.value()?.parse()?));
+            } else if meta.path.is_ident("query_class") {
+                def.query_class = Some(meta.value()?.parse()?);
+            } else {
+                return Err(meta.error("unknown model option; expected table, query, base or query_class"));
+            }
+            Ok(())
+        })?;
+    }
+    if def.query_class.is_some() && !matches!(def.query, Some(QuerySource::Scoped(_))) {
+        return Err(syn::Error::new(
+            input.ident.span(),
+            "query_class needs query = <scoped session> (a base names its own query class)",
+        ));
+    }
+    for field in &named.named {
+        def.fields.push(parse_field(field)?);
+    }
+    if !def.fields.iter().any(|f| f.primary_key) {
+        return Err(syn::Error::new(
+            input.ident.span(),
+            "a model needs a primary key: mark a field #[column(primary_key)]",
+        ));
+    }
+    Ok(def)
+}
+
+fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
+    let ident = field.ident.clone().ok_or_else(|| syn::Error::new(field.span(), "unnamed field"))?;
+    let mut f = FieldDef {
+        column: ident.to_string().trim_start_matches("r#").to_owned(),
+        ident,
+        ty: field.ty.clone(),
+        primary_key: false,
+        autoincrement: None,
+        nullable: None,
+        max_len: None,
+        unique: false,
+        index: false,
+        default: None,
+        server_default: None,
+        foreign_key: None,
+        on_delete: None,
+        sql_type: None,
+    };
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("column")) {
+        attr.parse_nested_meta(|meta| {
+            let p = &meta.path;
+            if p.is_ident("primary_key") {
+                f.primary_key = true;
+            } else if p.is_ident("unique") {
+                f.unique = true;
+            } else if p.is_ident("index") {
+                f.index = true;
+            } else if p.is_ident("autoincrement") {
+                f.autoincrement = Some(if meta.input.peek(syn::Token![=]) { meta.value()?.parse::<syn::LitBool>()?.value } else { true });
+            } else if p.is_ident("nullable") {
+                f.nullable = Some(meta.value()?.parse::<syn::LitBool>()?.value);
+            } else if p.is_ident("name") {
+                f.column = meta.value()?.parse::<LitStr>()?.value();
+            } else if p.is_ident("max_len") {
+                f.max_len = Some(meta.value()?.parse::<syn::LitInt>()?.base10_parse()?);
+            } else if p.is_ident("default") {
+                f.default = Some(meta.value()?.parse()?);
+            } else if p.is_ident("server_default") {
+                f.server_default = Some(meta.value()?.parse::<LitStr>()?.value());
+            } else if p.is_ident("sql_type") {
+                f.sql_type = Some(meta.value()?.parse()?);
+            } else if p.is_ident("on_delete") {
+                let lit = meta.value()?.parse::<LitStr>()?;
+                let variant = match lit.value().to_ascii_lowercase().as_str() {
+                    "cascade" => "Cascade",
+                    "set null" | "set_null" => "SetNull",
+                    "set default" | "set_default" => "SetDefault",
+                    "restrict" => "Restrict",
+                    "no action" | "no_action" => "NoAction",
+                    _ => return Err(syn::Error::new(lit.span(), "on_delete must be cascade, set null, set default, restrict or no action")),
+                };
+                f.on_delete = Some(Ident::new(variant, lit.span()));
+            } else if p.is_ident("foreign_key") {
+                let lit = meta.value()?.parse::<LitStr>()?;
+                let value = lit.value();
+                match value.rsplit_once('.') {
+                    Some((t, c)) if !t.is_empty() && !c.is_empty() => f.foreign_key = Some((t.to_owned(), c.to_owned())),
+                    _ => return Err(syn::Error::new(lit.span(), "foreign_key must be written \"table.column\"")),
+                }
+            } else {
+                return Err(meta.error(
+                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, foreign_key, on_delete or sql_type",
+                ));
+            }
+            Ok(())
+        })?;
+    }
+    if f.on_delete.is_some() && f.foreign_key.is_none() {
+        return Err(syn::Error::new(f.ident.span(), "on_delete needs foreign_key = \"table.column\""));
+    }
+    Ok(f)
+}
+
+pub(crate) fn expand(def: &ModelDef) -> TokenStream {
+    let ident = &def.ident;
+    let name = ident.to_string();
+    let table = &def.table;
+    let columns = def.fields.iter().map(column_definition);
+    let field_names = def.fields.iter().map(|f| f.ident.to_string());
+    let count = def.fields.len();
+    let values = def.fields.iter().map(|f| {
+        let i = &f.ident;
+        quote!(::aludel::sql::ToValue::to_value(&self.#i))
+    });
+    let value_arms = def.fields.iter().enumerate().map(|(n, f)| {
+        let i = &f.ident;
+        quote!(#n => ::aludel::sql::ToValue::to_value(&self.#i))
+    });
+    let set_arms = def.fields.iter().enumerate().map(|(n, f)| {
+        let i = &f.ident;
+        let col = &f.column;
+        quote!(#n => self.#i = ::aludel::orm::convert_column(#name, #col, value)?)
+    });
+    let from_fields = def.fields.iter().map(|f| {
+        let i = &f.ident;
+        let col = &f.column;
+        quote!(#i: ::aludel::orm::convert_column(#name, #col, values.next().unwrap_or(::aludel::sql::Value::Null))?)
+    });
+    let consts = def.fields.iter().enumerate().map(|(n, f)| {
+        let i = &f.ident;
+        let ty = &f.ty;
+        let col = &f.column;
+        let doc = format!("The `{col}` column, for query expressions.");
+        quote! {
+            #[doc = #doc]
+            pub const #i: ::aludel::orm::Column<#ident, #ty> = ::aludel::orm::Column::new(#n, #col);
+        }
+    });
+    let query = expand_query(def);
+    quote! {
+        impl ::aludel::orm::Model for #ident {
+            fn info() -> &'static ::aludel::orm::ModelInfo {
+                static INFO: ::std::sync::OnceLock<::aludel::orm::ModelInfo> = ::std::sync::OnceLock::new();
+                INFO.get_or_init(|| {
+                    let table = ::aludel::sql::Table::build(#table)
+                        #(.column(#columns))*
+                        .finish();
+                    ::aludel::orm::ModelInfo::new::<#ident>(#name, table, ::std::vec![#(#field_names),*])
+                })
+            }
+
+            fn values(&self) -> ::std::vec::Vec<::aludel::sql::Value> {
+                ::std::vec![#(#values),*]
+            }
+
+            fn value(&self, index: usize) -> ::aludel::sql::Value {
+                match index {
+                    #(#value_arms,)*
+                    _ => ::aludel::sql::Value::Null,
+                }
+            }
+
+            fn set_value(&mut self, index: usize, value: ::aludel::sql::Value) -> ::aludel::Result<()> {
+                match index {
+                    #(#set_arms,)*
+                    _ => return ::std::result::Result::Err(::aludel::orm::no_such_column(#name, index)),
+                }
+                ::std::result::Result::Ok(())
+            }
+
+            fn from_values(values: ::std::vec::Vec<::aludel::sql::Value>) -> ::aludel::Result<Self> {
+                if values.len() != #count {
+                    return ::std::result::Result::Err(::aludel::orm::wrong_width(#name, #count, values.len()));
+                }
+                let mut values = values.into_iter();
+                ::std::result::Result::Ok(#ident { #(#from_fields),* })
+            }
+        }
+
+        #[allow(non_upper_case_globals)]
+        impl #ident {
+            #(#consts)*
+        }
+
+        #query
+    }
+}
+
+fn column_definition(f: &FieldDef) -> TokenStream {
+    let col = &f.column;
+    let ty = &f.ty;
+    let sql_type = match (&f.sql_type, f.max_len) {
+        (Some(expr), _) => quote!(#expr),
+        (None, Some(n)) => quote!(::aludel::sql::SqlType::String { length: ::std::option::Option::Some(#n) }),
+        (None, None) => quote!(<#ty as ::aludel::orm::SqlTyped>::sql_type()),
+    };
+    let nullable = match f.nullable {
+        Some(n) => quote!(#n),
+        None => quote!(<#ty as ::aludel::orm::SqlTyped>::NULLABLE),
+    };
+    let mut out = quote!(::aludel::sql::Column::new(#col, #sql_type).nullable(#nullable));
+    if f.primary_key {
+        out = quote!(#out.primary_key());
+    }
+    if let Some(a) = f.autoincrement {
+        out = quote!(#out.autoincrement(#a));
+    }
+    if f.unique {
+        out = quote!(#out.unique());
+    }
+    if f.index {
+        out = quote!(#out.index());
+    }
+    if let Some(d) = &f.default {
+        out = quote!(#out.default(#d));
+    }
+    if let Some(d) = &f.server_default {
+        out = quote!(#out.server_default(#d));
+    }
+    if let Some((t, c)) = &f.foreign_key {
+        let mut fk = quote!(::aludel::sql::ForeignKey::to(#t, #c));
+        if let Some(action) = &f.on_delete {
+            fk = quote!(#fk.on_delete(::aludel::sql::ReferentialAction::#action));
+        }
+        out = quote!(#out.references(#fk));
+    }
+    out
+}
+
+fn expand_query(def: &ModelDef) -> TokenStream {
+    let ident = &def.ident;
+    let (query_ty, session) = match &def.query {
+        None => return TokenStream::new(),
+        Some(QuerySource::Scoped(path)) => {
+            let ty = match &def.query_class {
+                Some(t) => quote!(#t),
+                None => quote!(::aludel::orm::Query<#ident>),
+            };
+            (ty, quote!(&#path))
+        }
+        Some(QuerySource::Base(base)) => (
+            quote!(<#base as ::aludel::orm::DeclarativeBase>::Query<#ident>),
+            quote!(<#base as ::aludel::orm::DeclarativeBase>::scoped_session()),
+        ),
+    };
+    quote! {
+        impl ::aludel::orm::QueryProperty for #ident {
+            type Query = #query_ty;
+
+            fn scoped_session() -> &'static ::aludel::orm::ScopedSession {
+                #session
+            }
+        }
+
+        impl #ident {
+            /// A query for this model through its scoped session and query class
+            /// (SQLAlchemy's `Model.query`).
+            pub fn query() -> #query_ty {
+                <#ident as ::aludel::orm::QueryProperty>::query()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(src: &str) -> syn::Result<ModelDef> {
+        parse(&syn::parse_str(src).unwrap())
+    }
+
+    #[test]
+    fn table_name_defaults_to_snake_case() {
+        assert_eq!(snake_case("OrderItem"), "order_item");
+        assert_eq!(def("struct OrderItem { #[column(primary_key)] id: i64 }").unwrap().table, "order_item");
+    }
+
+    #[test]
+    fn column_options_are_read() {
+        let d = def(r#"#[model(table = "e")] struct E {
+            #[column(primary_key, autoincrement = false)] id: i64,
+            #[column(name = "ln", max_len = 16, unique, index)] last: String,
+            #[column(foreign_key = "d.id", on_delete = "cascade")] dept: Option<i64>,
+        }"#)
+        .unwrap();
+        assert_eq!(d.table, "e");
+        assert_eq!(d.fields[0].autoincrement, Some(false));
+        assert_eq!((d.fields[1].column.as_str(), d.fields[1].max_len), ("ln", Some(16)));
+        assert_eq!(d.fields[2].foreign_key, Some(("d".into(), "id".into())));
+    }
+
+    #[test]
+    fn mistakes_are_errors_at_the_attribute() {
+        let err = |src| def(src).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err("struct A { id: i64 }").contains("needs a primary key"));
+        assert!(err("struct A { #[column(primary_key, bogus)] id: i64 }").contains("unknown column option"));
+        assert!(err("struct A { #[column(primary_key, foreign_key = \"nodot\")] id: i64 }").contains("table.column"));
+        assert!(err("#[model(tabel = \"x\")] struct A { #[column(primary_key)] id: i64 }").contains("unknown model option"));
+        assert!(err("struct A(i64);").contains("named fields"));
+    }
+
+    #[test]
+    fn expansion_implements_model_and_column_constants() {
+        let d = def("struct User { #[column(primary_key)] id: i64, name: String }").unwrap();
+        let code = expand(&d).to_string();
+        assert!(code.contains("impl :: aludel :: orm :: Model for User"));
+        assert!(code.contains("pub const name : :: aludel :: orm :: Column < User , String >"));
+        assert!(!code.contains("QueryProperty"), "no query property without query=");
+        let d = def("#[model(query = DB)] struct User { #[column(primary_key)] id: i64 }").unwrap();
+        assert!(expand(&d).to_string().contains("impl :: aludel :: orm :: QueryProperty for User"));
+    }
+}

@@ -1,0 +1,157 @@
+//! The flush: turning the session's pending, modified and deleted objects into statements
+//! (ordered by [`unit_of_work`](super::unit_of_work), emitted by
+//! [`persistence`](super::persistence)), then updating object states, or, on failure,
+//! rolling back and restoring them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::engine::Connection;
+use crate::error::{Error, Result};
+use crate::orm::identity::IdentityKey;
+use crate::orm::instance::{AnyInstance, ObjectState};
+use crate::orm::persistence::{self, Assigned, ShapeCache};
+use crate::orm::session::{changed_columns, SessionInner, SessionState};
+use crate::orm::unit_of_work::{delete_order, insert_order};
+use crate::sql::Value;
+
+/// An update to emit: the object, its changed columns, its values, its key as loaded.
+type Change = (Arc<dyn AnyInstance>, Vec<usize>, Vec<Value>, Vec<Value>);
+
+impl SessionInner {
+    /// Flushes with the state locked.
+    pub(crate) fn flush_locked(&self, st: &mut SessionState) -> Result<()> {
+        if let Some(cause) = &st.failed {
+            return Err(Error::PendingRollback { cause: cause.clone() });
+        }
+        let updates = collect_updates(&st.modified)?;
+        if st.new.is_empty() && st.deleted.is_empty() && updates.is_empty() {
+            st.modified.clear();
+            return Ok(());
+        }
+        let new = st.new.clone();
+        let deleted = st.deleted.clone();
+        let mut assigned = Vec::new();
+        let outcome = self.run(st, |conn| emit(conn, &new, &updates, &deleted, &mut assigned));
+        if let Err(e) = outcome {
+            for a in assigned.into_iter().rev() {
+                // Best effort: the object is not borrowed (the flush just wrote it).
+                let _ = a.object.set_values(&[(a.column, a.previous)]);
+            }
+            self.fail(st, &e);
+            return Err(e);
+        }
+        for obj in std::mem::take(&mut st.new) {
+            let values = obj.values()?;
+            let info = obj.info();
+            let pk: Vec<Value> = info.primary_key.iter().map(|&i| values[i].clone()).collect();
+            let key = IdentityKey::new(info.type_id, &pk).ok_or_else(|| {
+                Error::invalid(format!("a new {} was inserted without a primary key value", info.name))
+            })?;
+            {
+                let mut s = obj.state();
+                s.state = ObjectState::Persistent;
+                s.key = Some(key.clone());
+                s.snapshot = None;
+            }
+            st.identity.insert(key, obj.clone());
+            st.tx_inserted.push(obj);
+        }
+        for (obj, _, values, _) in &updates {
+            let info = obj.info();
+            let pk: Vec<Value> = info.primary_key.iter().map(|&i| values[i].clone()).collect();
+            let new_key = IdentityKey::new(info.type_id, &pk);
+            let old_key = obj.state().key.clone();
+            if new_key != old_key {
+                if let Some(k) = old_key {
+                    st.identity.remove(&k);
+                }
+                if let Some(k) = new_key.clone() {
+                    st.identity.insert(k, obj.clone());
+                }
+                obj.state().key = new_key;
+            }
+        }
+        for obj in std::mem::take(&mut st.modified) {
+            obj.state().snapshot = None;
+        }
+        for obj in std::mem::take(&mut st.deleted) {
+            let key = {
+                let mut s = obj.state();
+                s.state = ObjectState::Deleted;
+                s.delete_pending = false;
+                s.key.clone()
+            };
+            if let Some(k) = key {
+                st.identity.remove(&k);
+            }
+            st.tx_deleted.push(obj);
+        }
+        Ok(())
+    }
+}
+
+/// The modified objects that really changed, with what changed.
+fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
+    let mut out: Vec<Change> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for obj in modified {
+        let (persistent, snapshot) = {
+            let s = obj.state();
+            (s.state == ObjectState::Persistent && !s.delete_pending, s.snapshot.clone())
+        };
+        if !persistent || !seen.insert(Arc::as_ptr(obj) as *const ()) {
+            continue;
+        }
+        let Some(snapshot) = snapshot else { continue };
+        let changed = changed_columns(obj)?;
+        if changed.is_empty() {
+            continue;
+        }
+        let pk = obj.info().primary_key.iter().map(|&i| snapshot[i].clone()).collect();
+        out.push((obj.clone(), changed, obj.values()?, pk));
+    }
+    Ok(out)
+}
+
+/// Emits INSERTs (referenced tables first), UPDATEs, then DELETEs (referencing first).
+fn emit(
+    conn: &mut Connection,
+    new: &[Arc<dyn AnyInstance>],
+    updates: &[Change],
+    deleted: &[Arc<dyn AnyInstance>],
+    assigned: &mut Vec<Assigned>,
+) -> Result<()> {
+    let mut cache = ShapeCache::default();
+    for batch in insert_order(new) {
+        persistence::insert_batch(conn, &batch, &mut cache, assigned)?;
+    }
+    let changed: Vec<Arc<dyn AnyInstance>> = updates.iter().map(|(o, ..)| o.clone()).collect();
+    let by_object: HashMap<*const (), &Change> =
+        updates.iter().map(|c| (Arc::as_ptr(&c.0) as *const (), c)).collect();
+    for batch in insert_order(&changed) {
+        let rows = batch
+            .objects
+            .iter()
+            .filter_map(|o| by_object.get(&(Arc::as_ptr(o) as *const ())))
+            .map(|(_, cols, values, pk)| (cols.clone(), values.clone(), pk.clone()))
+            .collect();
+        persistence::update_rows(conn, batch.info, rows, &mut cache)?;
+    }
+    for batch in delete_order(deleted) {
+        let keys = batch
+            .objects
+            .iter()
+            .map(|o| {
+                let snapshot = o.state().snapshot.clone();
+                let values = match snapshot {
+                    Some(s) => s,
+                    None => o.values()?,
+                };
+                Ok(batch.info.primary_key.iter().map(|&i| values[i].clone()).collect())
+            })
+            .collect::<Result<Vec<Vec<Value>>>>()?;
+        persistence::delete_rows(conn, batch.info, keys, &mut cache)?;
+    }
+    Ok(())
+}

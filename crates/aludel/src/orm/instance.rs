@@ -1,0 +1,299 @@
+//! [`Instance<T>`]: the shared handle to one mapped object, its state (transient, pending,
+//! persistent, deleted, detached) and its change tracking.
+//!
+//! Reading is free: a loaded object carries no copy of its values. The first `write()` of a
+//! persistent object takes a snapshot of its column values; the flush compares against it
+//! and updates only the columns that changed.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+
+use crate::error::{Error, Result};
+use crate::orm::identity::IdentityKey;
+use crate::orm::mapper::{Model, ModelInfo};
+use crate::orm::session::SessionInner;
+use crate::sql::Value;
+
+/// Where an object stands relative to a session (SQLAlchemy's object states).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectState {
+    /// Not in a session and not in the database.
+    Transient,
+    /// Added to a session, not yet flushed.
+    Pending,
+    /// In the session's identity map, with a database row.
+    Persistent,
+    /// Deleted in a flush; detached when the transaction commits.
+    Deleted,
+    /// Was persistent, but is no longer in a session.
+    Detached,
+}
+
+/// The per-object bookkeeping shared with the session.
+pub(crate) struct StateData {
+    pub(crate) state: ObjectState,
+    /// Column values at the first write since the last flush or load.
+    pub(crate) snapshot: Option<Vec<Value>>,
+    /// Attributes must be reloaded before use.
+    pub(crate) expired: bool,
+    /// Identity in the owning session's map, once persistent.
+    pub(crate) key: Option<IdentityKey>,
+    /// Marked for deletion at the next flush.
+    pub(crate) delete_pending: bool,
+    /// The owning session.
+    pub(crate) session: Option<(u64, Weak<SessionInner>)>,
+}
+
+/// The object and its state behind an [`Instance`].
+pub(crate) struct Cell<T> {
+    data: RwLock<T>,
+    state: Mutex<StateData>,
+}
+
+/// A shared handle to one mapped object. Cloning is cheap and yields the same object:
+/// a session hands out one `Instance` per primary key, so two loads of one row compare
+/// equal with [`Instance::ptr_eq`].
+///
+/// ```
+/// use aludel::orm::{Instance, ObjectState};
+///
+/// #[derive(aludel::Model, Debug, Clone)]
+/// #[model(table = "notes")]
+/// struct Note {
+///     #[column(primary_key)]
+///     id: i64,
+///     body: String,
+/// }
+///
+/// let note = Instance::new(Note { id: 1, body: "hi".into() });
+/// assert_eq!(note.state(), ObjectState::Transient);
+/// note.write()?.body.push('!');
+/// assert_eq!(note.read()?.body, "hi!");
+/// assert!(note.ptr_eq(&note.clone()));
+/// # Ok::<(), aludel::Error>(())
+/// ```
+pub struct Instance<T: Model> {
+    cell: Arc<Cell<T>>,
+}
+
+impl<T: Model> Clone for Instance<T> {
+    fn clone(&self) -> Self {
+        Instance { cell: self.cell.clone() }
+    }
+}
+
+impl<T: Model + fmt::Debug> fmt::Debug for Instance<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.cell.data.try_read() {
+            Ok(data) => write!(f, "Instance({:?}, {:?})", self.state(), &*data),
+            Err(_) => write!(f, "Instance({:?}, <being written>)", self.state()),
+        }
+    }
+}
+
+fn lock<S>(m: &Mutex<S>) -> MutexGuard<'_, S> {
+    // A panic elsewhere while holding the lock leaves plain data behind; keep using it.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl<T: Model> Instance<T> {
+    /// Wraps a new (transient) object.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// let t = aludel::orm::Instance::new(T { id: 1 });
+    /// assert_eq!(t.state(), aludel::orm::ObjectState::Transient);
+    /// ```
+    pub fn new(object: T) -> Self {
+        Instance::with_state(object, ObjectState::Transient)
+    }
+
+    pub(crate) fn with_state(object: T, state: ObjectState) -> Self {
+        Instance {
+            cell: Arc::new(Cell {
+                data: RwLock::new(object),
+                state: Mutex::new(StateData {
+                    state,
+                    snapshot: None,
+                    expired: false,
+                    key: None,
+                    delete_pending: false,
+                    session: None,
+                }),
+            }),
+        }
+    }
+
+    pub(crate) fn from_cell(cell: Arc<Cell<T>>) -> Self {
+        Instance { cell }
+    }
+
+    pub(crate) fn erased(&self) -> Arc<dyn AnyInstance> {
+        self.cell.clone()
+    }
+
+    /// The object's state.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// assert_eq!(aludel::orm::Instance::new(T { id: 1 }).state(), aludel::orm::ObjectState::Transient);
+    /// ```
+    pub fn state(&self) -> ObjectState {
+        lock(&self.cell.state).state
+    }
+
+    /// Whether both handles are the same object (SQLAlchemy's `is`).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// let a = aludel::orm::Instance::new(T { id: 1 });
+    /// let b = aludel::orm::Instance::new(T { id: 1 });
+    /// assert!(a.ptr_eq(&a.clone()) && !a.ptr_eq(&b));
+    /// ```
+    pub fn ptr_eq(&self, other: &Instance<T>) -> bool {
+        Arc::ptr_eq(&self.cell, &other.cell)
+    }
+
+    /// Whether the attributes were expired and will be reloaded on next access.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// assert!(!aludel::orm::Instance::new(T { id: 1 }).is_expired());
+    /// ```
+    pub fn is_expired(&self) -> bool {
+        lock(&self.cell.state).expired
+    }
+
+    /// Read access. An expired object is first reloaded from the database through its
+    /// session (an error if that fails, or if the row is gone: `ObjectDeleted`).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// let t = aludel::orm::Instance::new(T { id: 7 });
+    /// assert_eq!(t.read()?.id, 7);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn read(&self) -> Result<RwLockReadGuard<'_, T>> {
+        self.load_if_expired()?;
+        Ok(self.cell.data.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Write access. The first write of a persistent object records a snapshot so the next
+    /// flush can UPDATE exactly the changed columns.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64, n: i32 }
+    /// let t = aludel::orm::Instance::new(T { id: 1, n: 0 });
+    /// t.write()?.n += 1;
+    /// assert_eq!(t.read()?.n, 1);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn write(&self) -> Result<RwLockWriteGuard<'_, T>> {
+        self.load_if_expired()?;
+        let guard = self.cell.data.write().unwrap_or_else(|p| p.into_inner());
+        let mut st = lock(&self.cell.state);
+        if st.snapshot.is_none() && matches!(st.state, ObjectState::Persistent) {
+            st.snapshot = Some(guard.values());
+            if let Some(session) = st.session.as_ref().and_then(|(_, s)| s.upgrade()) {
+                drop(st);
+                session.note_modified(self.erased());
+            }
+        }
+        Ok(guard)
+    }
+
+    /// A copy of the object (reloading it first if expired).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// let t = aludel::orm::Instance::new(T { id: 3 });
+    /// assert_eq!(t.get()?.id, 3);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn get(&self) -> Result<T>
+    where
+        T: Clone,
+    {
+        Ok(self.read()?.clone())
+    }
+
+    fn load_if_expired(&self) -> Result<()> {
+        let session = {
+            let st = lock(&self.cell.state);
+            if !st.expired {
+                return Ok(());
+            }
+            st.session.as_ref().and_then(|(_, s)| s.upgrade())
+        };
+        match session {
+            Some(s) => s.refresh_object(&self.erased()),
+            None => Err(Error::invalid(format!(
+                "{} instance is expired and detached from its session, so it cannot be reloaded",
+                T::info().name
+            ))),
+        }
+    }
+}
+
+/// The type-erased view of an instance that the session and unit of work use.
+pub(crate) trait AnyInstance: Send + Sync {
+    fn info(&self) -> &'static ModelInfo;
+    fn state(&self) -> MutexGuard<'_, StateData>;
+    /// Current column values; an error if a write guard is alive (a flush must not block).
+    fn values(&self) -> Result<Vec<Value>>;
+    /// Sets column values by index.
+    fn set_values(&self, values: &[(usize, Value)]) -> Result<()>;
+    /// Replaces every column value with a freshly loaded row.
+    fn load(&self, values: Vec<Value>) -> Result<()>;
+    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
+
+impl<T: Model> AnyInstance for Cell<T> {
+    fn info(&self) -> &'static ModelInfo {
+        T::info()
+    }
+
+    fn state(&self) -> MutexGuard<'_, StateData> {
+        lock(&self.state)
+    }
+
+    fn values(&self) -> Result<Vec<Value>> {
+        match self.data.try_read() {
+            Ok(g) => Ok(g.values()),
+            Err(std::sync::TryLockError::Poisoned(p)) => Ok(p.into_inner().values()),
+            Err(std::sync::TryLockError::WouldBlock) => Err(Error::invalid(format!(
+                "a {} instance is being written (a write() guard is alive) while the session flushes; drop the guard first",
+                T::info().name
+            ))),
+        }
+    }
+
+    fn set_values(&self, values: &[(usize, Value)]) -> Result<()> {
+        let mut g = self.data.try_write().map_err(|_| {
+            Error::invalid(format!("a {} instance is borrowed while the session updates it", T::info().name))
+        })?;
+        for (i, v) in values {
+            g.set_value(*i, v.clone())?;
+        }
+        Ok(())
+    }
+
+    fn load(&self, values: Vec<Value>) -> Result<()> {
+        let fresh = T::from_values(values)?;
+        let mut g = self.data.try_write().map_err(|_| {
+            Error::invalid(format!("a {} instance is borrowed while the session reloads it", T::info().name))
+        })?;
+        *g = fresh;
+        Ok(())
+    }
+
+    fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+/// Recovers the typed handle from an erased one, if it is of model `T`.
+pub(crate) fn downcast<T: Model>(obj: &Arc<dyn AnyInstance>) -> Option<Instance<T>> {
+    obj.clone().as_any().downcast::<Cell<T>>().ok().map(Instance::from_cell)
+}

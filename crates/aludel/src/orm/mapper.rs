@@ -1,0 +1,446 @@
+//! Mapping Rust structs to tables: the [`Model`] trait (implemented by
+//! `#[derive(Model)]`), its static [`ModelInfo`], typed [`Column`] handles for expressions,
+//! and [`SqlTyped`], which gives each Rust field type its SQL type.
+
+use std::any::TypeId;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::sql::{
+    Column as ColumnDef, ColumnRef, Expr, ForeignKey, FromItem, OrderBy, SqlType, Table, ToValue, Value,
+};
+
+/// A struct mapped to a table. Implement it with `#[derive(aludel::Model)]`; the methods
+/// move values between the struct's fields and the table's columns, in column order.
+///
+/// ```
+/// use aludel::orm::Model;
+///
+/// #[derive(aludel::Model, Debug, Clone)]
+/// #[model(table = "users")]
+/// struct User {
+///     #[column(primary_key)]
+///     id: i64,
+///     #[column(max_len = 50)]
+///     name: String,
+///     email: Option<String>,
+/// }
+///
+/// let info = User::info();
+/// assert_eq!(info.table.name(), "users");
+/// assert_eq!(info.primary_key, vec![0]);
+/// let u = User { id: 1, name: "ada".into(), email: None };
+/// assert_eq!(u.values(), vec![1.into(), "ada".into(), aludel::sql::Value::Null]);
+/// ```
+pub trait Model: Sized + Send + Sync + 'static {
+    /// The static mapping information.
+    fn info() -> &'static ModelInfo;
+
+    /// Every column value, in column order.
+    fn values(&self) -> Vec<Value>;
+
+    /// The value of column `index`.
+    fn value(&self, index: usize) -> Value;
+
+    /// Sets column `index` from a database value (generated keys, refresh).
+    fn set_value(&mut self, index: usize, value: Value) -> Result<()>;
+
+    /// Builds an instance from values in column order.
+    fn from_values(values: Vec<Value>) -> Result<Self>;
+
+    /// The primary key values, in primary key order.
+    fn primary_key_values(&self) -> Vec<Value> {
+        Self::info().primary_key.iter().map(|&i| self.value(i)).collect()
+    }
+}
+
+/// What a model maps to: its table and, per field, its column.
+#[derive(Debug)]
+pub struct ModelInfo {
+    /// The Rust struct's name.
+    pub name: &'static str,
+    /// The Rust type, to key identity maps.
+    pub type_id: TypeId,
+    /// The Core table.
+    pub table: Table,
+    /// The Rust field name of each column, in column order.
+    pub fields: Vec<&'static str>,
+    /// Indexes (into the columns) of the primary key columns.
+    pub primary_key: Vec<usize>,
+    /// The index of the autoincrementing column, if any.
+    pub autoincrement: Option<usize>,
+}
+
+impl ModelInfo {
+    /// Builds the info for model `M` from its table and field names (used by the derive).
+    ///
+    /// ```
+    /// use aludel::orm::ModelInfo;
+    /// use aludel::sql::{Column, SqlType, Table};
+    /// struct Point;
+    /// let t = Table::build("points").column(Column::new("x", SqlType::Integer).primary_key()).finish();
+    /// let info = ModelInfo::new::<Point>("Point", t, vec!["x"]);
+    /// assert_eq!(info.primary_key, vec![0]);
+    /// ```
+    pub fn new<M: 'static>(name: &'static str, table: Table, fields: Vec<&'static str>) -> Self {
+        let columns = &table.def().columns;
+        let primary_key = columns.iter().enumerate().filter(|(_, c)| c.primary_key).map(|(i, _)| i).collect();
+        let autoincrement = table
+            .autoincrement_column()
+            .and_then(|a| columns.iter().position(|c| c.name == a.name));
+        ModelInfo { name, type_id: TypeId::of::<M>(), table, fields, primary_key, autoincrement }
+    }
+
+    /// The column definitions, in column order.
+    ///
+    /// ```
+    /// # use aludel::orm::ModelInfo;
+    /// # use aludel::sql::{Column, SqlType, Table};
+    /// # struct P;
+    /// let t = Table::build("p").column(Column::new("x", SqlType::Integer)).finish();
+    /// assert_eq!(ModelInfo::new::<P>("P", t, vec!["x"]).columns()[0].name, "x");
+    /// ```
+    pub fn columns(&self) -> &[ColumnDef] {
+        &self.table.def().columns
+    }
+
+    /// The index of the column mapped from field (or named) `name`.
+    ///
+    /// ```
+    /// # use aludel::orm::ModelInfo;
+    /// # use aludel::sql::{Column, SqlType, Table};
+    /// # struct P;
+    /// let t = Table::build("p").column(Column::new("x_col", SqlType::Integer)).finish();
+    /// let info = ModelInfo::new::<P>("P", t, vec!["x"]);
+    /// assert_eq!(info.column_index("x"), Some(0));
+    /// assert_eq!(info.column_index("x_col"), Some(0));
+    /// assert_eq!(info.column_index("y"), None);
+    /// ```
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| *f == name).or_else(|| self.columns().iter().position(|c| c.name == name))
+    }
+
+    /// An expression for column `index`, qualified by the table.
+    pub(crate) fn column_expr(&self, index: usize) -> Expr {
+        Expr::Column(ColumnRef {
+            name: Arc::from(self.columns()[index].name.as_str()),
+            source: Some(FromItem::Table(self.table.clone())),
+        })
+    }
+
+    /// The names of the tables this model's foreign keys reference.
+    pub(crate) fn referenced_tables(&self) -> Vec<&str> {
+        crate::sql::schema_referenced_tables(&self.table)
+    }
+}
+
+/// A typed handle to a mapped column, for building expressions: the derive generates one
+/// associated constant per field, so `Employee::emp_no.eq(16621)` reads like SQLAlchemy's
+/// `Employees.emp_no == 16621`.
+///
+/// ```
+/// use aludel::sql::Executable;
+///
+/// #[derive(aludel::Model, Debug, Clone)]
+/// #[model(table = "employees")]
+/// struct Employee {
+///     #[column(primary_key)]
+///     emp_no: i32,
+///     last_name: String,
+/// }
+///
+/// let e = Employee::emp_no.eq(16621);
+/// assert_eq!(e.compile(&aludel::dialects::Postgres).unwrap().sql, "employees.emp_no = $1");
+/// ```
+pub struct Column<M, T> {
+    index: usize,
+    name: &'static str,
+    _model: PhantomData<fn() -> (M, T)>,
+}
+
+impl<M, T> Clone for Column<M, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M, T> Copy for Column<M, T> {}
+
+impl<M, T> std::fmt::Debug for Column<M, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Column({})", self.name)
+    }
+}
+
+impl<M: Model, T> From<Column<M, T>> for Expr {
+    fn from(c: Column<M, T>) -> Expr {
+        c.expr()
+    }
+}
+
+impl<M: Model, T> From<Column<M, T>> for OrderBy {
+    fn from(c: Column<M, T>) -> OrderBy {
+        OrderBy::from(c.expr())
+    }
+}
+
+macro_rules! forward_comparisons {
+    ($($(#[$doc:meta])* $name:ident),*) => {$(
+        $(#[$doc])*
+        pub fn $name(self, other: impl Into<Expr>) -> Expr {
+            self.expr().$name(other)
+        }
+    )*};
+}
+
+impl<M: Model, T> Column<M, T> {
+    /// The handle for column `index` named `name` (used by the derive).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// let c: aludel::orm::Column<T, i64> = aludel::orm::Column::new(0, "id");
+    /// assert_eq!(c.name(), "id");
+    /// ```
+    pub const fn new(index: usize, name: &'static str) -> Self {
+        Column { index, name, _model: PhantomData }
+    }
+
+    /// The column's name.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// assert_eq!(T::id.name(), "id");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The column's position in the model.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64, n: i32 }
+    /// assert_eq!(T::n.index(), 1);
+    /// ```
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The column as a Core expression, qualified by the model's table.
+    ///
+    /// ```
+    /// # use aludel::sql::Executable;
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// assert_eq!(T::id.expr().compile(&aludel::dialects::Sqlite).unwrap().sql, "t.id");
+    /// ```
+    pub fn expr(&self) -> Expr {
+        M::info().column_expr(self.index)
+    }
+
+    forward_comparisons! {
+        /// `column = other` (see [`Expr::eq`]).
+        ///
+        /// ```
+        /// # use aludel::sql::Executable;
+        /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+        /// assert_eq!(T::id.eq(1).compile(&aludel::dialects::Sqlite).unwrap().sql, "t.id = ?");
+        /// ```
+        eq,
+        /// `column != other`.
+        ///
+        /// ```
+        /// # use aludel::sql::Executable;
+        /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+        /// assert_eq!(T::id.ne(1).compile(&aludel::dialects::Sqlite).unwrap().sql, "t.id != ?");
+        /// ```
+        ne,
+        /// `column < other`.
+        ///
+        /// ```
+        /// # use aludel::sql::Executable;
+        /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+        /// assert_eq!(T::id.lt(1).compile(&aludel::dialects::Sqlite).unwrap().sql, "t.id < ?");
+        /// ```
+        lt,
+        /// `column <= other`.
+        ///
+        /// ```
+        /// # use aludel::sql::Executable;
+        /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+        /// assert_eq!(T::id.le(1).compile(&aludel::dialects::Sqlite).unwrap().sql, "t.id <= ?");
+        /// ```
+        le,
+        /// `column > other`.
+        ///
+        /// ```
+        /// # use aludel::sql::Executable;
+        /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+        /// assert_eq!(T::id.gt(1).compile(&aludel::dialects::Sqlite).unwrap().sql, "t.id > ?");
+        /// ```
+        gt,
+        /// `column >= other`.
+        ///
+        /// ```
+        /// # use aludel::sql::Executable;
+        /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+        /// assert_eq!(T::id.ge(1).compile(&aludel::dialects::Sqlite).unwrap().sql, "t.id >= ?");
+        /// ```
+        ge,
+        /// `column LIKE pattern`.
+        ///
+        /// ```
+        /// # use aludel::sql::Executable;
+        /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64, s: String }
+        /// assert_eq!(T::s.like("a%").compile(&aludel::dialects::Sqlite).unwrap().sql, "t.s LIKE ?");
+        /// ```
+        like
+    }
+
+    /// `column IN (values)`.
+    ///
+    /// ```
+    /// # use aludel::sql::Executable;
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// assert_eq!(T::id.in_([1, 2]).compile(&aludel::dialects::Sqlite).unwrap().sql, "t.id IN (?, ?)");
+    /// ```
+    pub fn in_<E: Into<Expr>>(self, values: impl IntoIterator<Item = E>) -> Expr {
+        self.expr().in_(values)
+    }
+
+    /// `column IS NULL`.
+    ///
+    /// ```
+    /// # use aludel::sql::Executable;
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64, s: Option<String> }
+    /// assert_eq!(T::s.is_null().compile(&aludel::dialects::Sqlite).unwrap().sql, "t.s IS NULL");
+    /// ```
+    pub fn is_null(self) -> Expr {
+        self.expr().is_null()
+    }
+
+    /// Ascending sort key.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// let o = T::id.asc();
+    /// ```
+    pub fn asc(self) -> OrderBy {
+        self.expr().asc()
+    }
+
+    /// Descending sort key.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// let o = T::id.desc();
+    /// ```
+    pub fn desc(self) -> OrderBy {
+        self.expr().desc()
+    }
+}
+
+/// The SQL type a Rust field type maps to, and whether it may be NULL.
+///
+/// ```
+/// use aludel::orm::SqlTyped;
+/// use aludel::sql::SqlType;
+/// assert_eq!(<i32 as SqlTyped>::sql_type(), SqlType::Integer);
+/// assert!(<Option<String> as SqlTyped>::NULLABLE);
+/// ```
+pub trait SqlTyped: ToValue {
+    /// Whether the column may hold NULL (true only for `Option<T>`).
+    const NULLABLE: bool = false;
+    /// The column's SQL type.
+    fn sql_type() -> SqlType;
+}
+
+macro_rules! sql_typed {
+    ($($t:ty => $sql:expr),* $(,)?) => {$(
+        impl SqlTyped for $t {
+            fn sql_type() -> SqlType {
+                $sql
+            }
+        }
+    )*};
+}
+
+sql_typed! {
+    i8 => SqlType::SmallInteger,
+    i16 => SqlType::SmallInteger,
+    u8 => SqlType::SmallInteger,
+    i32 => SqlType::Integer,
+    u16 => SqlType::Integer,
+    i64 => SqlType::BigInteger,
+    u32 => SqlType::BigInteger,
+    f32 => SqlType::Float,
+    f64 => SqlType::Double,
+    bool => SqlType::Boolean,
+    String => SqlType::String { length: None },
+    Vec<u8> => SqlType::Binary,
+    chrono::NaiveDate => SqlType::Date,
+    chrono::NaiveTime => SqlType::Time,
+    chrono::NaiveDateTime => SqlType::DateTime,
+    chrono::DateTime<chrono::Utc> => SqlType::DateTimeTz,
+    rust_decimal::Decimal => SqlType::Numeric { precision: None, scale: None },
+    uuid::Uuid => SqlType::Uuid,
+    serde_json::Value => SqlType::Json,
+}
+
+impl<T: SqlTyped> SqlTyped for Option<T> {
+    const NULLABLE: bool = true;
+    fn sql_type() -> SqlType {
+        T::sql_type()
+    }
+}
+
+/// Parses a `#[column(foreign_key = "table.column")]` target (used by the derive).
+///
+/// ```
+/// let fk = aludel::orm::parse_foreign_key("users.id").unwrap();
+/// assert_eq!((fk.table.as_str(), fk.column.as_str()), ("users", "id"));
+/// assert!(aludel::orm::parse_foreign_key("users").is_err());
+/// ```
+pub fn parse_foreign_key(target: &str) -> Result<ForeignKey> {
+    match target.rsplit_once('.') {
+        Some((table, column)) if !table.is_empty() && !column.is_empty() => Ok(ForeignKey::to(table, column)),
+        _ => Err(crate::Error::config(format!(
+            "foreign key target {target:?} must be written \"table.column\""
+        ))),
+    }
+}
+
+/// Converts a database value for field `column` of `model`, naming both on failure (used by
+/// the derive).
+///
+/// ```
+/// use aludel::sql::Value;
+/// let n: i32 = aludel::orm::convert_column("User", "age", Value::Int(3)).unwrap();
+/// let err = aludel::orm::convert_column::<i32>("User", "age", Value::Text("x".into())).unwrap_err();
+/// assert!(err.to_string().contains("User.age"));
+/// ```
+pub fn convert_column<T: crate::sql::FromValue>(model: &str, column: &str, value: Value) -> Result<T> {
+    T::from_value(value).map_err(|e| match e {
+        crate::Error::Conversion { expected, found } => {
+            crate::Error::Conversion { expected, found: format!("{found} (column {model}.{column})") }
+        }
+        other => other,
+    })
+}
+
+/// The error for a column index a model does not have (used by the derive).
+///
+/// ```
+/// assert!(aludel::orm::no_such_column("User", 9).to_string().contains("User"));
+/// ```
+pub fn no_such_column(model: &str, index: usize) -> crate::Error {
+    crate::Error::invalid(format!("model {model} has no column #{index}"))
+}
+
+/// The error for a row whose width does not match the model (used by the derive).
+///
+/// ```
+/// assert!(aludel::orm::wrong_width("User", 3, 2).to_string().contains("3 columns"));
+/// ```
+pub fn wrong_width(model: &str, expected: usize, got: usize) -> crate::Error {
+    crate::Error::invalid(format!("model {model} maps {expected} columns but the row has {got}"))
+}

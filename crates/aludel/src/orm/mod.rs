@@ -1,0 +1,32 @@
+//! The ORM: mapped models, instances, the [`Session`] with its identity map and unit of
+//! work, [`SessionMaker`], [`ScopedSession`], and [`Query`].
+//!
+//! Layers: [`mapper`](Model) describes models; `session` keeps objects and the
+//! transaction; `flush` turns changes into statements, ordered by `unit_of_work` and
+//! emitted by `persistence`; `query` builds Core selects and loads objects through the
+//! identity map; `scoping` and `query_property` give `Model::query()`.
+
+mod flush;
+mod identity;
+mod instance;
+mod mapper;
+mod persistence;
+mod query;
+mod query_property;
+mod schema;
+mod scoping;
+mod session;
+mod sessionmaker;
+mod unit_of_work;
+
+pub use aludel_macros::Model;
+pub use instance::{Instance, ObjectState};
+pub use mapper::{
+    convert_column, no_such_column, parse_foreign_key, wrong_width, Column, Model, ModelInfo, SqlTyped,
+};
+pub use query::Query;
+pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
+pub use schema::{create_all, drop_all};
+pub use scoping::{Scope, ScopedSession, ALREADY_PRESENT};
+pub use session::{IntoInstance, NestedTransaction, NoAutoflush, PrimaryKey, Session, SessionConfig};
+pub use sessionmaker::{SessionMaker, SessionOptions};

@@ -1,0 +1,38 @@
+//! Creating and dropping the tables of a set of models.
+
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::orm::mapper::ModelInfo;
+use crate::sql::MetaData;
+
+fn metadata(models: &[&ModelInfo]) -> MetaData {
+    let mut md = MetaData::new();
+    for m in models {
+        md.add_table(m.table.clone());
+    }
+    md
+}
+
+/// Creates the tables of `models` that do not exist yet, referenced tables first.
+///
+/// ```
+/// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+/// let engine = aludel::create_engine("sqlite://:memory:")?;
+/// aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+/// # Ok::<(), aludel::Error>(())
+/// ```
+pub fn create_all(engine: &Engine, models: &[&ModelInfo]) -> Result<()> {
+    metadata(models).create_all(engine)
+}
+
+/// Drops the tables of `models` that exist, referencing tables first.
+///
+/// ```
+/// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+/// let engine = aludel::create_engine("sqlite://:memory:")?;
+/// aludel::orm::drop_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+/// # Ok::<(), aludel::Error>(())
+/// ```
+pub fn drop_all(engine: &Engine, models: &[&ModelInfo]) -> Result<()> {
+    metadata(models).drop_all(engine)
+}

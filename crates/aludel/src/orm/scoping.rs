@@ -1,0 +1,387 @@
+//! [`ScopedSession`]: one session per scope (per thread by default), SQLAlchemy's
+//! `scoped_session`. It can be a `static`, configured at start-up, so models can name it
+//! for their `query()` without a session existing when they are defined.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::engine::ResultSet;
+use crate::error::{Error, Result};
+use crate::orm::instance::Instance;
+use crate::orm::mapper::Model;
+use crate::orm::query::Query;
+use crate::orm::session::{IntoInstance, PrimaryKey, Session};
+use crate::orm::sessionmaker::{SessionMaker, SessionOptions};
+use crate::sql::{Executable, FromValue, Params};
+
+/// The message SQLAlchemy gives when a scoped session exists and arguments are passed.
+pub const ALREADY_PRESENT: &str = "Scoped session is already present; no new arguments may be specified.";
+
+static NEXT_REGISTRY: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// Thread-scoped sessions, by registry id. They are dropped (closing their
+    /// connections) when the thread ends.
+    static THREAD_SESSIONS: RefCell<HashMap<u64, Session>> = RefCell::new(HashMap::new());
+}
+
+/// What a scoped session is scoped to.
+#[derive(Clone)]
+pub enum Scope {
+    /// One session per thread (the default).
+    Thread,
+    /// One session per key returned by the function (SQLAlchemy's `scopefunc`): a request
+    /// id, or an async runtime's task id for a task-local scope.
+    Function(Arc<dyn Fn() -> u64 + Send + Sync>),
+}
+
+impl Scope {
+    /// Per-thread scope.
+    ///
+    /// ```
+    /// let s = aludel::orm::Scope::thread();
+    /// ```
+    pub fn thread() -> Scope {
+        Scope::Thread
+    }
+
+    /// A scope keyed by `f()` (SQLAlchemy's `scopefunc=get_ident`).
+    ///
+    /// ```
+    /// let s = aludel::orm::Scope::function(|| 42);
+    /// ```
+    pub fn function(f: impl Fn() -> u64 + Send + Sync + 'static) -> Scope {
+        Scope::Function(Arc::new(f))
+    }
+}
+
+struct Registry {
+    id: u64,
+    maker: SessionMaker,
+    scope: Scope,
+    by_key: Mutex<HashMap<u64, Session>>,
+}
+
+/// A registry of sessions, one per scope.
+///
+/// ```
+/// use aludel::orm::{Scope, ScopedSession, SessionMaker};
+///
+/// static DB: ScopedSession = ScopedSession::unconfigured();
+///
+/// let engine = aludel::create_engine("sqlite://")?;
+/// DB.configure(SessionMaker::new(&engine), Scope::thread());
+/// let session = DB.get()?;
+/// let session1 = DB.get()?;
+/// assert!(session.ptr_eq(&session1)); // `session is session1` is True
+/// assert!(DB.get_with(Default::default()).is_err()); // already present
+/// DB.remove()?;
+/// assert!(!DB.get()?.ptr_eq(&session));
+/// # Ok::<(), aludel::Error>(())
+/// ```
+pub struct ScopedSession {
+    registry: RwLock<Option<Arc<Registry>>>,
+}
+
+impl Default for ScopedSession {
+    fn default() -> Self {
+        ScopedSession::unconfigured()
+    }
+}
+
+impl ScopedSession {
+    /// A scoped session to be configured later (usable as a `static`).
+    ///
+    /// ```
+    /// static DB: aludel::orm::ScopedSession = aludel::orm::ScopedSession::unconfigured();
+    /// assert!(DB.get().is_err());
+    /// ```
+    pub const fn unconfigured() -> Self {
+        ScopedSession { registry: RwLock::new(None) }
+    }
+
+    /// A scoped session over `maker` with `scope`.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// assert!(db.get().is_ok());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn new(maker: SessionMaker, scope: Scope) -> Self {
+        let s = ScopedSession::unconfigured();
+        s.configure(maker, scope);
+        s
+    }
+
+    /// Sets (or replaces) the factory and scope. Sessions of an earlier configuration are
+    /// no longer returned.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::unconfigured();
+    /// db.configure(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// assert!(db.is_configured());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn configure(&self, maker: SessionMaker, scope: Scope) {
+        let registry = Registry {
+            id: NEXT_REGISTRY.fetch_add(1, Ordering::Relaxed),
+            maker,
+            scope,
+            by_key: Mutex::new(HashMap::new()),
+        };
+        *self.registry.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(registry));
+    }
+
+    /// Whether [`ScopedSession::configure`] was called.
+    ///
+    /// ```
+    /// assert!(!aludel::orm::ScopedSession::unconfigured().is_configured());
+    /// ```
+    pub fn is_configured(&self) -> bool {
+        self.registry.read().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
+    fn registry(&self) -> Result<Arc<Registry>> {
+        self.registry.read().unwrap_or_else(|p| p.into_inner()).clone().ok_or_else(|| {
+            Error::invalid("this ScopedSession is not configured yet; call configure(SessionMaker, Scope) at start-up")
+        })
+    }
+
+    /// The current scope's session, made on first use (SQLAlchemy: calling the registry
+    /// without arguments).
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// assert!(db.get()?.ptr_eq(&db.get()?));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn get(&self) -> Result<Session> {
+        let registry = self.registry()?;
+        if let Some(s) = registry.current() {
+            return Ok(s);
+        }
+        let session = registry.maker.make()?;
+        registry.store(session.clone());
+        Ok(session)
+    }
+
+    /// A new session for the current scope made with `options`; an error if one is
+    /// already present (SQLAlchemy: calling the registry with arguments).
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// db.get_with(Default::default())?;
+    /// let err = db.get_with(Default::default()).unwrap_err().to_string();
+    /// assert!(err.contains("Scoped session is already present; no new arguments may be specified."));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn get_with(&self, options: SessionOptions) -> Result<Session> {
+        let registry = self.registry()?;
+        if registry.current().is_some() {
+            return Err(Error::invalid(ALREADY_PRESENT));
+        }
+        let session = registry.maker.make_with(options)?;
+        registry.store(session.clone());
+        Ok(session)
+    }
+
+    /// Whether the current scope has a session.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// assert!(!db.has());
+    /// db.get()?;
+    /// assert!(db.has());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn has(&self) -> bool {
+        self.registry().map(|r| r.current().is_some()).unwrap_or(false)
+    }
+
+    /// Closes the current scope's session (rolling back its transaction) and discards it;
+    /// the next use makes a new one.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// let first = db.get()?;
+    /// db.remove()?;
+    /// assert!(!db.get()?.ptr_eq(&first));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn remove(&self) -> Result<()> {
+        let registry = self.registry()?;
+        match registry.take() {
+            Some(session) => session.close(),
+            None => Ok(()),
+        }
+    }
+
+    /// A query for `M` through the current session (`session.query(M)`; never a model's
+    /// query class).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// let q = db.query::<T>();
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn query<M: Model>(&self) -> Query<M> {
+        Query::new(self.get())
+    }
+
+    /// Proxy for [`Session::add`].
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// db.add(T { id: 1 })?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn add<T: Model>(&self, object: impl IntoInstance<T>) -> Result<Instance<T>> {
+        self.get()?.add(object)
+    }
+
+    /// Proxy for [`Session::delete`].
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// let t = db.add(T { id: 1 })?;
+    /// db.delete(&t)?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn delete<T: Model>(&self, instance: &Instance<T>) -> Result<()> {
+        self.get()?.delete(instance)
+    }
+
+    /// Proxy for [`Session::get`].
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// assert!(db.get_object::<T>(1)?.is_none());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn get_object<T: Model>(&self, key: impl PrimaryKey) -> Result<Option<Instance<T>>> {
+        self.get()?.get::<T>(key)
+    }
+
+    /// Proxy for [`Session::flush`].
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// db.flush()?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn flush(&self) -> Result<()> {
+        self.get()?.flush()
+    }
+
+    /// Proxy for [`Session::commit`].
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// db.commit()?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn commit(&self) -> Result<()> {
+        self.get()?.commit()
+    }
+
+    /// Proxy for [`Session::rollback`].
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// db.rollback()?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn rollback(&self) -> Result<()> {
+        self.get()?.rollback()
+    }
+
+    /// Proxy for [`Session::close`] (the session stays registered; see `remove`).
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// db.close()?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn close(&self) -> Result<()> {
+        self.get()?.close()
+    }
+
+    /// Proxy for [`Session::execute`].
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// assert_eq!(db.execute(&aludel::sql::text("SELECT 1"), ())?.scalar::<i64>()?, 1);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn execute(&self, statement: &dyn Executable, params: impl Into<Params>) -> Result<ResultSet> {
+        self.get()?.execute(statement, params)
+    }
+
+    /// Proxy for [`Session::scalar`].
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
+    /// assert_eq!(db.scalar::<i64>(&aludel::sql::text("SELECT 2"), ())?, 2);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn scalar<T: FromValue>(&self, statement: &dyn Executable, params: impl Into<Params>) -> Result<T> {
+        self.get()?.scalar(statement, params)
+    }
+}
+
+impl Registry {
+    fn key(&self) -> Option<u64> {
+        match &self.scope {
+            Scope::Thread => None,
+            Scope::Function(f) => Some(f()),
+        }
+    }
+
+    fn current(&self) -> Option<Session> {
+        match self.key() {
+            None => THREAD_SESSIONS.with(|m| m.borrow().get(&self.id).cloned()),
+            Some(k) => self.by_key.lock().unwrap_or_else(|p| p.into_inner()).get(&k).cloned(),
+        }
+    }
+
+    fn store(&self, session: Session) {
+        match self.key() {
+            None => THREAD_SESSIONS.with(|m| {
+                m.borrow_mut().insert(self.id, session);
+            }),
+            Some(k) => {
+                self.by_key.lock().unwrap_or_else(|p| p.into_inner()).insert(k, session);
+            }
+        }
+    }
+
+    fn take(&self) -> Option<Session> {
+        match self.key() {
+            None => THREAD_SESSIONS.with(|m| m.borrow_mut().remove(&self.id)),
+            Some(k) => self.by_key.lock().unwrap_or_else(|p| p.into_inner()).remove(&k),
+        }
+    }
+}

@@ -1,0 +1,1083 @@
+//! [`Session`]: the identity map, the unit of work and the transaction they share.
+//!
+//! A session begins a transaction the first time it needs the database and keeps one
+//! connection until `commit()`, `rollback()` or `close()`. Objects added to it are
+//! *pending*; a flush (explicit, before a query when autoflush is on, or at commit) INSERTs
+//! them in dependency order, UPDATEs the changed columns of modified objects and DELETEs
+//! the deleted ones. See `docs/session.md`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use crate::engine::{Connection, Engine, ResultSet};
+use crate::error::{Error, Result};
+use crate::orm::identity::{IdentityKey, IdentityMap};
+use crate::orm::instance::{downcast, AnyInstance, Instance, ObjectState};
+use crate::orm::mapper::Model;
+use crate::orm::query::Query;
+use crate::sql::{and_, select, Executable, Params, Select, Value};
+
+static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How a session behaves; set through [`SessionMaker`](crate::orm::SessionMaker) or
+/// [`Session::with_config`].
+///
+/// ```
+/// let c = aludel::orm::SessionConfig::default();
+/// assert!(c.autoflush && c.expire_on_commit);
+/// ```
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Flush pending changes before each query (default true).
+    pub autoflush: bool,
+    /// Expire every object after commit so it is reloaded on next access (default true).
+    pub expire_on_commit: bool,
+    /// Free-form information carried by the session (SQLAlchemy's `info`).
+    pub info: Vec<(String, String)>,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig { autoflush: true, expire_on_commit: true, info: Vec::new() }
+    }
+}
+
+/// A unit of work over one engine (or one connection). Cheap to clone: clones share the
+/// same identity map and transaction.
+///
+/// ```
+/// use aludel::orm::{Model, Session};
+///
+/// #[derive(aludel::Model, Debug, Clone)]
+/// #[model(table = "users")]
+/// struct User {
+///     #[column(primary_key)]
+///     id: i64,
+///     name: String,
+/// }
+///
+/// let engine = aludel::create_engine("sqlite://:memory:")?;
+/// aludel::orm::create_all(&engine, &[User::info()])?;
+/// let session = Session::new(&engine);
+/// let ada = session.add(User { id: 0, name: "ada".into() })?;
+/// session.commit()?;
+/// let again = session.get::<User>(ada.read()?.id)?.unwrap();
+/// assert!(again.ptr_eq(&ada));
+/// # Ok::<(), aludel::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    pub(crate) inner: Arc<SessionInner>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Session#{}", self.inner.id)
+    }
+}
+
+pub(crate) struct SessionInner {
+    id: u64,
+    engine: Option<Engine>,
+    pub(crate) config: SessionConfig,
+    state: Mutex<SessionState>,
+    me: Weak<SessionInner>,
+}
+
+#[derive(Default)]
+pub(crate) struct SessionState {
+    pub(crate) conn: Option<Connection>,
+    /// Whether the session owns `conn` (checked out from the engine) and returns it at the
+    /// end of each transaction.
+    owns_connection: bool,
+    pub(crate) in_transaction: bool,
+    pub(crate) identity: IdentityMap,
+    /// Pending objects, in the order added.
+    pub(crate) new: Vec<Arc<dyn AnyInstance>>,
+    /// Persistent objects marked for deletion.
+    pub(crate) deleted: Vec<Arc<dyn AnyInstance>>,
+    /// Persistent objects written to since the last flush.
+    pub(crate) modified: Vec<Arc<dyn AnyInstance>>,
+    /// Objects inserted / deleted by flushes of the current transaction.
+    pub(crate) tx_inserted: Vec<Arc<dyn AnyInstance>>,
+    pub(crate) tx_deleted: Vec<Arc<dyn AnyInstance>>,
+    /// Open savepoints: name and the lengths of `tx_inserted` / `tx_deleted` when opened.
+    pub(crate) savepoints: Vec<(String, usize, usize)>,
+    savepoint_seq: u32,
+    /// Set when a flush failed: the cause, until `rollback()`.
+    pub(crate) failed: Option<String>,
+    pub(crate) no_autoflush: u32,
+}
+
+fn lock(m: &Mutex<SessionState>) -> MutexGuard<'_, SessionState> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Something `Session::add` accepts: a new model value, or an instance handle.
+pub trait IntoInstance<T: Model> {
+    /// The instance handle.
+    fn into_instance(self) -> Instance<T>;
+}
+
+impl<T: Model> IntoInstance<T> for T {
+    fn into_instance(self) -> Instance<T> {
+        Instance::new(self)
+    }
+}
+
+impl<T: Model> IntoInstance<T> for Instance<T> {
+    fn into_instance(self) -> Instance<T> {
+        self
+    }
+}
+
+impl<T: Model> IntoInstance<T> for &Instance<T> {
+    fn into_instance(self) -> Instance<T> {
+        self.clone()
+    }
+}
+
+/// A primary key value for `get`: one value, or a tuple for composite keys.
+pub trait PrimaryKey {
+    /// The key's values, in primary key column order.
+    fn key_values(&self) -> Vec<Value>;
+}
+
+impl<V: crate::sql::ToValue> PrimaryKey for V {
+    fn key_values(&self) -> Vec<Value> {
+        vec![self.to_value()]
+    }
+}
+
+macro_rules! tuple_keys {
+    ($(($($t:ident $i:tt),+)),*) => {$(
+        impl<$($t: crate::sql::ToValue),+> PrimaryKey for ($($t,)+) {
+            fn key_values(&self) -> Vec<Value> {
+                vec![$(self.$i.to_value()),+]
+            }
+        }
+    )*};
+}
+tuple_keys!((A 0, B 1), (A 0, B 1, C 2), (A 0, B 1, C 2, D 3));
+
+impl Session {
+    /// A session over `engine` with the default configuration.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn new(engine: &Engine) -> Session {
+        Session::with_config(engine, SessionConfig::default())
+    }
+
+    /// A session over `engine` with `config`.
+    ///
+    /// ```
+    /// use aludel::orm::{Session, SessionConfig};
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let s = Session::with_config(&engine, SessionConfig { autoflush: false, ..SessionConfig::default() });
+    /// assert!(!s.config().autoflush);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn with_config(engine: &Engine, config: SessionConfig) -> Session {
+        Session::build(Some(engine.clone()), None, config)
+    }
+
+    /// A session bound to an existing connection (SQLAlchemy's `Session(bind=connection)`):
+    /// it uses that connection's transaction and never returns it to the pool.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let conn = engine.connect()?;
+    /// let s = aludel::orm::Session::from_connection(conn, Default::default());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn from_connection(conn: Connection, config: SessionConfig) -> Session {
+        Session::build(None, Some(conn), config)
+    }
+
+    fn build(engine: Option<Engine>, conn: Option<Connection>, config: SessionConfig) -> Session {
+        let inner = Arc::new_cyclic(|me| SessionInner {
+            id: NEXT_SESSION_ID.fetch_add(1, Ordering::Relaxed),
+            engine,
+            config,
+            state: Mutex::new(SessionState { conn, ..SessionState::default() }),
+            me: me.clone(),
+        });
+        Session { inner }
+    }
+
+    /// Whether both handles are the same session (SQLAlchemy's `session is session1`).
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// assert!(s.ptr_eq(&s.clone()));
+    /// assert!(!s.ptr_eq(&aludel::orm::Session::new(&engine)));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn ptr_eq(&self, other: &Session) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// A process-unique number identifying this session.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let (a, b) = (aludel::orm::Session::new(&engine), aludel::orm::Session::new(&engine));
+    /// assert_ne!(a.id(), b.id());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    /// The session's configuration.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// assert!(aludel::orm::Session::new(&engine).config().expire_on_commit);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn config(&self) -> &SessionConfig {
+        &self.inner.config
+    }
+
+    /// Adds an object (a new value, or an instance) to the session: transient objects
+    /// become pending; detached ones are re-attached. Returns the instance handle.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let t = s.add(T { id: 1 })?;
+    /// assert_eq!(t.state(), aludel::orm::ObjectState::Pending);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn add<T: Model>(&self, object: impl IntoInstance<T>) -> Result<Instance<T>> {
+        let instance = object.into_instance();
+        let mut st = self.inner.usable()?;
+        self.inner.attach(&mut st, instance.erased())?;
+        Ok(instance)
+    }
+
+    /// Adds several objects.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let all = s.add_all([T { id: 1 }, T { id: 2 }])?;
+    /// assert_eq!(all.len(), 2);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn add_all<T: Model, I: IntoInstance<T>>(&self, objects: impl IntoIterator<Item = I>) -> Result<Vec<Instance<T>>> {
+        let mut st = self.inner.usable()?;
+        objects
+            .into_iter()
+            .map(|o| {
+                let instance = o.into_instance();
+                self.inner.attach(&mut st, instance.erased())?;
+                Ok(instance)
+            })
+            .collect()
+    }
+
+    /// Marks a persistent object for deletion at the next flush; a pending one is simply
+    /// removed from the session.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let t = s.add(T { id: 1 })?;
+    /// s.delete(&t)?;
+    /// assert_eq!(t.state(), aludel::orm::ObjectState::Transient);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn delete<T: Model>(&self, instance: &Instance<T>) -> Result<()> {
+        let mut st = self.inner.usable()?;
+        let obj = instance.erased();
+        let mut s = obj.state();
+        self.inner.check_owned(&s, T::info().name)?;
+        match s.state {
+            ObjectState::Pending => {
+                s.state = ObjectState::Transient;
+                s.session = None;
+                drop(s);
+                st.new.retain(|o| !Arc::ptr_eq(o, &obj));
+            }
+            ObjectState::Persistent if !s.delete_pending => {
+                s.delete_pending = true;
+                drop(s);
+                st.deleted.push(obj);
+            }
+            ObjectState::Persistent | ObjectState::Deleted => {}
+            ObjectState::Transient | ObjectState::Detached => {
+                return Err(Error::invalid(format!("{} instance is not persisted in this session", T::info().name)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes pending changes to the database (inside the session's transaction).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let t = s.add(T { id: 1 })?;
+    /// s.flush()?;
+    /// assert_eq!(t.state(), aludel::orm::ObjectState::Persistent);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn flush(&self) -> Result<()> {
+        let mut st = self.inner.usable()?;
+        self.inner.flush_locked(&mut st)
+    }
+
+    /// Flushes, commits the transaction and returns the connection to the pool; with
+    /// `expire_on_commit`, every object is expired (reloaded on next access).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let t = s.add(T { id: 1 })?;
+    /// s.commit()?;
+    /// assert!(t.is_expired());
+    /// assert_eq!(t.read()?.id, 1);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn commit(&self) -> Result<()> {
+        let mut st = self.inner.usable()?;
+        self.inner.commit_locked(&mut st)
+    }
+
+    /// Rolls back the transaction: pending objects and objects inserted in it become
+    /// transient, deleted ones persistent again, and every persistent object is expired.
+    /// This also clears the "pending rollback" state left by a failed flush.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let t = s.add(T { id: 1 })?;
+    /// s.rollback()?;
+    /// assert_eq!(t.state(), aludel::orm::ObjectState::Transient);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn rollback(&self) -> Result<()> {
+        let mut st = lock(&self.inner.state);
+        self.inner.rollback_locked(&mut st)
+    }
+
+    /// Rolls back, detaches every object and releases the connection. The session can be
+    /// used again afterwards (it starts empty).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let t = s.add(T { id: 1 })?;
+    /// s.flush()?;
+    /// s.close()?;
+    /// assert_eq!(t.state(), aludel::orm::ObjectState::Transient);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn close(&self) -> Result<()> {
+        let mut st = lock(&self.inner.state);
+        let result = self.inner.rollback_locked(&mut st);
+        for obj in st.identity.drain() {
+            SessionInner::detach(&obj, ObjectState::Detached);
+        }
+        if st.owns_connection {
+            st.conn = None;
+        }
+        result
+    }
+
+    /// The object of model `T` with primary key `key`: from the identity map without SQL
+    /// when present and not expired, else loaded by a SELECT. `None` if no such row.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// assert!(s.get::<T>(5)?.is_none());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn get<T: Model>(&self, key: impl PrimaryKey) -> Result<Option<Instance<T>>> {
+        let info = T::info();
+        let values = key.key_values();
+        if values.len() != info.primary_key.len() {
+            return Err(Error::invalid(format!(
+                "{} has a primary key of {} column(s); get() was given {}",
+                info.name,
+                info.primary_key.len(),
+                values.len()
+            )));
+        }
+        let Some(ikey) = IdentityKey::new(info.type_id, &values) else { return Ok(None) };
+        {
+            let st = self.inner.usable()?;
+            if let Some(obj) = st.identity.get(&ikey) {
+                let s = obj.state();
+                if s.delete_pending {
+                    return Ok(None);
+                }
+                if !s.expired {
+                    drop(s);
+                    return Ok(downcast(obj));
+                }
+            }
+        }
+        let criteria = info.primary_key.iter().zip(values).map(|(&i, v)| info.column_expr(i).eq(v));
+        let stmt = select((0..info.columns().len()).map(|i| info.column_expr(i))).where_(and_(criteria));
+        Ok(self.load::<T>(&stmt)?.into_iter().next())
+    }
+
+    /// Copies the state of `instance` onto the session's object with the same primary key
+    /// (loading it if needed) and returns that object; a key not in the database becomes a
+    /// pending new object.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64, n: i32 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let merged = s.merge(&aludel::orm::Instance::new(T { id: 1, n: 5 }))?;
+    /// assert_eq!(merged.state(), aludel::orm::ObjectState::Pending);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn merge<T: Model>(&self, instance: &Instance<T>) -> Result<Instance<T>> {
+        let values = instance.erased().values()?;
+        let info = T::info();
+        let pk: Vec<Value> = info.primary_key.iter().map(|&i| values[i].clone()).collect();
+        if let Some(existing) = self.get::<T>(pk)? {
+            let changes: Vec<(usize, Value)> = values.into_iter().enumerate().collect();
+            {
+                let _ = existing.write()?;
+            }
+            existing.erased().set_values(&changes)?;
+            return Ok(existing);
+        }
+        self.add(Instance::new(T::from_values(values)?))
+    }
+
+    /// Removes one object from the session (it becomes detached, or transient if pending).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let t = s.add(T { id: 1 })?;
+    /// s.expunge(&t)?;
+    /// assert_eq!(t.state(), aludel::orm::ObjectState::Transient);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn expunge<T: Model>(&self, instance: &Instance<T>) -> Result<()> {
+        let mut st = lock(&self.inner.state);
+        let obj = instance.erased();
+        self.inner.check_owned(&obj.state(), T::info().name)?;
+        let key = obj.state().key.clone();
+        if let Some(k) = key {
+            st.identity.remove(&k);
+        }
+        for list in [&mut st.new, &mut st.deleted, &mut st.modified] {
+            list.retain(|o| !Arc::ptr_eq(o, &obj));
+        }
+        let was_pending = obj.state().state == ObjectState::Pending;
+        SessionInner::detach(&obj, if was_pending { ObjectState::Transient } else { ObjectState::Detached });
+        Ok(())
+    }
+
+    /// Removes every object from the session.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.expunge_all();
+    /// assert_eq!(s.identity_count(), 0);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn expunge_all(&self) {
+        let mut st = lock(&self.inner.state);
+        for obj in std::mem::take(&mut st.new) {
+            SessionInner::detach(&obj, ObjectState::Transient);
+        }
+        for obj in st.identity.drain() {
+            SessionInner::detach(&obj, ObjectState::Detached);
+        }
+        st.deleted.clear();
+        st.modified.clear();
+    }
+
+    /// Expires one object: its attributes are reloaded on next access, discarding
+    /// unflushed changes.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let t = s.add(T { id: 1 })?;
+    /// s.flush()?;
+    /// s.expire(&t)?;
+    /// assert!(t.is_expired());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn expire<T: Model>(&self, instance: &Instance<T>) -> Result<()> {
+        let mut st = lock(&self.inner.state);
+        let obj = instance.erased();
+        self.inner.check_owned(&obj.state(), T::info().name)?;
+        st.modified.retain(|o| !Arc::ptr_eq(o, &obj));
+        SessionInner::expire(&obj);
+        Ok(())
+    }
+
+    /// Expires every persistent object.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// aludel::orm::Session::new(&engine).expire_all();
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn expire_all(&self) {
+        let mut st = lock(&self.inner.state);
+        st.modified.clear();
+        for obj in st.identity.values() {
+            SessionInner::expire(obj);
+        }
+    }
+
+    /// Reloads one object from the database now.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64, n: i32 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let t = s.add(T { id: 1, n: 1 })?;
+    /// s.flush()?;
+    /// s.execute(&aludel::sql::text("UPDATE t SET n = 2"), ())?;
+    /// s.refresh(&t)?;
+    /// assert_eq!(t.read()?.n, 2);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn refresh<T: Model>(&self, instance: &Instance<T>) -> Result<()> {
+        let obj = instance.erased();
+        self.inner.check_owned(&obj.state(), T::info().name)?;
+        if obj.state().state != ObjectState::Persistent {
+            return Err(Error::invalid(format!("only a persistent {} can be refreshed", T::info().name)));
+        }
+        self.inner.refresh_object(&obj)
+    }
+
+    /// Whether a persistent object has changes not yet flushed.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64, n: i32 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let t = s.add(T { id: 1, n: 1 })?;
+    /// s.flush()?;
+    /// assert!(!s.is_modified(&t)?);
+    /// t.write()?.n = 2;
+    /// assert!(s.is_modified(&t)?);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn is_modified<T: Model>(&self, instance: &Instance<T>) -> Result<bool> {
+        Ok(!changed_columns(&instance.erased())?.is_empty())
+    }
+
+    /// The pending (new) objects of model `T`.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add(T { id: 1 })?;
+    /// assert_eq!(s.new_objects::<T>().len(), 1);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn new_objects<T: Model>(&self) -> Vec<Instance<T>> {
+        lock(&self.inner.state).new.iter().filter_map(downcast).collect()
+    }
+
+    /// The persistent objects of model `T` with unflushed changes.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// assert!(aludel::orm::Session::new(&engine).dirty_objects::<T>().is_empty());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn dirty_objects<T: Model>(&self) -> Vec<Instance<T>> {
+        let st = lock(&self.inner.state);
+        st.modified
+            .iter()
+            .filter(|o| changed_columns(o).map(|c| !c.is_empty()).unwrap_or(true))
+            .filter_map(downcast)
+            .collect()
+    }
+
+    /// The objects of model `T` marked for deletion.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// assert!(aludel::orm::Session::new(&engine).deleted_objects::<T>().is_empty());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn deleted_objects<T: Model>(&self) -> Vec<Instance<T>> {
+        lock(&self.inner.state).deleted.iter().filter_map(downcast).collect()
+    }
+
+    /// How many objects the identity map holds.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// assert_eq!(aludel::orm::Session::new(&engine).identity_count(), 0);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn identity_count(&self) -> usize {
+        lock(&self.inner.state).identity.len()
+    }
+
+    /// Runs a Core statement or `text()` in the session's transaction (after an
+    /// autoflush).
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let r = s.execute(&aludel::sql::text("SELECT :x AS x"), aludel::params! { "x" => 5 })?;
+    /// assert_eq!(r.scalar::<i64>()?, 5);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn execute(&self, statement: &dyn Executable, params: impl Into<Params>) -> Result<ResultSet> {
+        let params = params.into();
+        let mut st = self.inner.usable()?;
+        self.inner.autoflush(&mut st)?;
+        self.inner.run(&mut st, |conn| conn.execute(statement, params))
+    }
+
+    /// The first column of the first row of a statement.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// assert_eq!(s.scalar::<i64>(&aludel::sql::text("SELECT 3"), ())?, 3);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn scalar<T: crate::sql::FromValue>(&self, statement: &dyn Executable, params: impl Into<Params>) -> Result<T> {
+        self.execute(statement, params)?.scalar()
+    }
+
+    /// A query for model `T` (SQLAlchemy's `session.query(T)`). It never uses a query
+    /// class the model names for `T::query()`.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// assert_eq!(s.query::<T>().count()?, 0);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn query<T: Model>(&self) -> Query<T> {
+        Query::new(Ok(self.clone()))
+    }
+
+    /// Suspends autoflush until the returned guard is dropped.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// {
+    ///     let _guard = s.no_autoflush();
+    ///     // queries here see pending objects unflushed
+    /// }
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn no_autoflush(&self) -> NoAutoflush {
+        lock(&self.inner.state).no_autoflush += 1;
+        NoAutoflush { session: self.clone() }
+    }
+
+    /// Opens a SAVEPOINT (after flushing); roll back to it or release it through the
+    /// returned handle. Objects inserted after it become transient again on rollback.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add(T { id: 1 })?;
+    /// let sp = s.begin_nested()?;
+    /// s.add(T { id: 2 })?;
+    /// sp.rollback()?;
+    /// s.commit()?;
+    /// assert_eq!(s.query::<T>().count()?, 1);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn begin_nested(&self) -> Result<NestedTransaction> {
+        let mut st = self.inner.usable()?;
+        self.inner.flush_locked(&mut st)?;
+        st.savepoint_seq += 1;
+        let name = format!("sa_savepoint_{}", st.savepoint_seq);
+        self.inner.run(&mut st, |conn| conn.savepoint(&name))?;
+        let marks = (name.clone(), st.tx_inserted.len(), st.tx_deleted.len());
+        st.savepoints.push(marks);
+        Ok(NestedTransaction { session: self.clone(), name })
+    }
+
+    /// Loads objects of `T` from the rows of `stmt` (columns in model order), through the
+    /// identity map.
+    pub(crate) fn load<T: Model>(&self, stmt: &Select) -> Result<Vec<Instance<T>>> {
+        let mut st = self.inner.usable()?;
+        self.inner.autoflush(&mut st)?;
+        let mut result = self.inner.run(&mut st, |conn| conn.execute(stmt, ()))?;
+        let rows = result.fetchall();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(self.inner.instance_for_row::<T>(&mut st, row.into_values())?);
+        }
+        Ok(out)
+    }
+
+    /// Runs a statement in the session's transaction, after an autoflush.
+    pub(crate) fn run_statement(&self, stmt: &dyn Executable) -> Result<ResultSet> {
+        self.execute(stmt, ())
+    }
+}
+
+/// Restores autoflush when dropped; see [`Session::no_autoflush`].
+pub struct NoAutoflush {
+    session: Session,
+}
+
+impl Drop for NoAutoflush {
+    fn drop(&mut self) {
+        let mut st = lock(&self.session.inner.state);
+        st.no_autoflush = st.no_autoflush.saturating_sub(1);
+    }
+}
+
+/// An open SAVEPOINT of a session; see [`Session::begin_nested`]. Left alone, it is
+/// released when the outer transaction commits.
+pub struct NestedTransaction {
+    session: Session,
+    name: String,
+}
+
+impl NestedTransaction {
+    /// Flushes and releases the savepoint, keeping its work in the outer transaction.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.begin_nested()?.commit()?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn commit(self) -> Result<()> {
+        let inner = &self.session.inner;
+        let mut st = inner.usable()?;
+        inner.flush_locked(&mut st)?;
+        let pos = st.savepoints.iter().position(|(n, ..)| *n == self.name).ok_or_else(|| {
+            Error::invalid(format!("savepoint {} is no longer open", self.name))
+        })?;
+        st.savepoints.truncate(pos);
+        inner.run(&mut st, |conn| conn.release_savepoint(&self.name))
+    }
+
+    /// Rolls back to the savepoint: objects inserted since become transient, objects
+    /// deleted since persistent again, pending changes are discarded and every object is
+    /// expired.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.begin_nested()?.rollback()?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn rollback(self) -> Result<()> {
+        let inner = &self.session.inner;
+        let mut st = lock(&inner.state);
+        let pos = st.savepoints.iter().position(|(n, ..)| *n == self.name).ok_or_else(|| {
+            Error::invalid(format!("savepoint {} is no longer open", self.name))
+        })?;
+        let (_, inserted_mark, deleted_mark) = st.savepoints[pos].clone();
+        st.savepoints.truncate(pos);
+        inner.run(&mut st, |conn| conn.rollback_to_savepoint(&self.name))?;
+        st.failed = None;
+        let inserted = st.tx_inserted.split_off(inserted_mark.min(st.tx_inserted.len()));
+        let deleted = st.tx_deleted.split_off(deleted_mark.min(st.tx_deleted.len()));
+        inner.revert(&mut st, inserted, deleted);
+        Ok(())
+    }
+}
+
+/// The columns of `obj` whose values differ from its snapshot.
+pub(crate) fn changed_columns(obj: &Arc<dyn AnyInstance>) -> Result<Vec<usize>> {
+    let snapshot = obj.state().snapshot.clone();
+    let Some(snapshot) = snapshot else { return Ok(Vec::new()) };
+    let now = obj.values()?;
+    Ok(now.iter().zip(&snapshot).enumerate().filter(|(_, (a, b))| a != b).map(|(i, _)| i).collect())
+}
+
+impl SessionInner {
+    /// Locks the state, refusing work while a failed flush awaits `rollback()`.
+    pub(crate) fn usable(&self) -> Result<MutexGuard<'_, SessionState>> {
+        let st = lock(&self.state);
+        if let Some(cause) = &st.failed {
+            return Err(Error::PendingRollback { cause: cause.clone() });
+        }
+        Ok(st)
+    }
+
+    fn check_owned(&self, s: &crate::orm::instance::StateData, model: &str) -> Result<()> {
+        match &s.session {
+            Some((id, _)) if *id != self.id => Err(Error::invalid(format!(
+                "{model} instance belongs to another session (#{id}); expunge it there first"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Makes `obj` pending (transient) or persistent again (detached) in this session.
+    fn attach(&self, st: &mut SessionState, obj: Arc<dyn AnyInstance>) -> Result<()> {
+        let mut s = obj.state();
+        let name = obj.info().name;
+        self.check_owned(&s, name)?;
+        match s.state {
+            ObjectState::Transient => {
+                s.state = ObjectState::Pending;
+                s.session = Some((self.id, self.me.clone()));
+                drop(s);
+                st.new.push(obj);
+            }
+            ObjectState::Detached => {
+                let key = s.key.clone().ok_or_else(|| Error::invalid(format!("detached {name} has no identity")))?;
+                if st.identity.get(&key).is_some_and(|o| !Arc::ptr_eq(o, &obj)) {
+                    return Err(Error::invalid(format!(
+                        "another {name} instance with the same primary key is already in this session"
+                    )));
+                }
+                s.state = ObjectState::Persistent;
+                s.session = Some((self.id, self.me.clone()));
+                drop(s);
+                st.identity.insert(key, obj);
+            }
+            ObjectState::Pending | ObjectState::Persistent => {}
+            ObjectState::Deleted => {
+                return Err(Error::invalid(format!("{name} instance was deleted in this transaction")));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn detach(obj: &Arc<dyn AnyInstance>, to: ObjectState) {
+        let mut s = obj.state();
+        s.state = to;
+        s.session = None;
+        s.delete_pending = false;
+        s.snapshot = None;
+        if to == ObjectState::Transient {
+            s.key = None;
+        }
+    }
+
+    pub(crate) fn expire(obj: &Arc<dyn AnyInstance>) {
+        let mut s = obj.state();
+        if s.state == ObjectState::Persistent {
+            s.expired = true;
+            s.snapshot = None;
+        }
+    }
+
+    /// Records that a persistent object was written to (called by `Instance::write`).
+    pub(crate) fn note_modified(&self, obj: Arc<dyn AnyInstance>) {
+        lock(&self.state).modified.push(obj);
+    }
+
+    /// Ensures a connection in a transaction, then runs `f` with it.
+    pub(crate) fn run<R>(&self, st: &mut SessionState, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
+        if st.conn.is_none() {
+            let engine = self.engine.as_ref().ok_or_else(|| Error::invalid("the session's connection was closed"))?;
+            st.conn = Some(engine.connect()?);
+            st.owns_connection = true;
+        }
+        let conn = st.conn.as_mut().ok_or_else(|| Error::invalid("no connection"))?;
+        if !st.in_transaction {
+            if !conn.in_transaction() {
+                conn.begin_transaction()?;
+            }
+            st.in_transaction = true;
+        }
+        f(conn)
+    }
+
+    pub(crate) fn autoflush(&self, st: &mut SessionState) -> Result<()> {
+        if self.config.autoflush && st.no_autoflush == 0 {
+            self.flush_locked(st)?;
+        }
+        Ok(())
+    }
+
+    /// The session's object for a loaded row: the existing one (refreshed if expired), or a
+    /// new persistent one added to the identity map.
+    pub(crate) fn instance_for_row<T: Model>(&self, st: &mut SessionState, values: Vec<Value>) -> Result<Instance<T>> {
+        let info = T::info();
+        let pk: Vec<Value> = info.primary_key.iter().map(|&i| values[i].clone()).collect();
+        let key = IdentityKey::new(info.type_id, &pk)
+            .ok_or_else(|| Error::invalid(format!("a {} row came back with a NULL primary key", info.name)))?;
+        if let Some(existing) = st.identity.get(&key) {
+            let expired = existing.state().expired;
+            if expired {
+                existing.load(values)?;
+                existing.state().expired = false;
+            }
+            return downcast(existing).ok_or_else(|| Error::invalid("identity map holds another model under this key"));
+        }
+        let instance = Instance::with_state(T::from_values(values)?, ObjectState::Persistent);
+        let obj = instance.erased();
+        {
+            let mut s = obj.state();
+            s.key = Some(key.clone());
+            s.session = Some((self.id, self.me.clone()));
+        }
+        st.identity.insert(key, obj);
+        Ok(instance)
+    }
+
+    /// Reloads `obj` by primary key (used by `refresh` and by reads of expired objects).
+    pub(crate) fn refresh_object(&self, obj: &Arc<dyn AnyInstance>) -> Result<()> {
+        let info = obj.info();
+        let key = obj.state().key.clone();
+        let pk: Vec<Value> = match key {
+            Some(_) => {
+                let values = obj.values()?;
+                info.primary_key.iter().map(|&i| values[i].clone()).collect()
+            }
+            None => return Err(Error::invalid(format!("{} instance has no identity to refresh", info.name))),
+        };
+        let criteria = info.primary_key.iter().zip(pk.iter().cloned()).map(|(&i, v)| info.column_expr(i).eq(v));
+        let stmt = select((0..info.columns().len()).map(|i| info.column_expr(i))).where_(and_(criteria));
+        let mut st = self.usable()?;
+        let mut result = self.run(&mut st, |conn| conn.execute(&stmt, ()))?;
+        let row = result.fetchone().ok_or_else(|| Error::ObjectDeleted {
+            message: format!("{} with primary key {pk:?} no longer exists in the database", info.name),
+        })?;
+        obj.load(row.into_values())?;
+        let mut s = obj.state();
+        s.expired = false;
+        s.snapshot = None;
+        Ok(())
+    }
+
+    pub(crate) fn commit_locked(&self, st: &mut SessionState) -> Result<()> {
+        self.flush_locked(st)?;
+        if st.in_transaction {
+            let committed = match st.conn.as_mut() {
+                Some(conn) => conn.commit(),
+                None => Ok(()),
+            };
+            if let Err(e) = committed {
+                self.fail(st, &e);
+                return Err(e);
+            }
+        }
+        st.in_transaction = false;
+        st.savepoints.clear();
+        st.tx_inserted.clear();
+        for obj in std::mem::take(&mut st.tx_deleted) {
+            Self::detach(&obj, ObjectState::Detached);
+        }
+        if self.config.expire_on_commit {
+            for obj in st.identity.values() {
+                Self::expire(obj);
+            }
+        }
+        if st.owns_connection {
+            st.conn = None;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn rollback_locked(&self, st: &mut SessionState) -> Result<()> {
+        let mut result = Ok(());
+        if st.in_transaction {
+            if let Some(conn) = st.conn.as_mut() {
+                result = conn.rollback();
+            }
+        }
+        if result.is_err() || st.owns_connection {
+            // A connection that cannot roll back is broken; the server discards its work.
+            st.conn = None;
+        }
+        st.in_transaction = false;
+        st.savepoints.clear();
+        st.failed = None;
+        for obj in std::mem::take(&mut st.new) {
+            Self::detach(&obj, ObjectState::Transient);
+        }
+        let inserted = std::mem::take(&mut st.tx_inserted);
+        let deleted = std::mem::take(&mut st.tx_deleted);
+        self.revert(st, inserted, deleted);
+        match result {
+            Err(e) if e.is_disconnect() => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Undoes the in-memory effects of rolled-back flushes.
+    fn revert(&self, st: &mut SessionState, inserted: Vec<Arc<dyn AnyInstance>>, deleted: Vec<Arc<dyn AnyInstance>>) {
+        for obj in inserted {
+            let key = obj.state().key.clone();
+            if let Some(k) = key {
+                st.identity.remove(&k);
+            }
+            Self::detach(&obj, ObjectState::Transient);
+        }
+        for obj in deleted {
+            let key = obj.state().key.clone();
+            {
+                let mut s = obj.state();
+                s.state = ObjectState::Persistent;
+                s.delete_pending = false;
+                s.session = Some((self.id, self.me.clone()));
+            }
+            if let Some(k) = key {
+                st.identity.insert(k, obj);
+            }
+        }
+        for obj in std::mem::take(&mut st.deleted) {
+            obj.state().delete_pending = false;
+        }
+        st.modified.clear();
+        for obj in st.identity.values() {
+            Self::expire(obj);
+        }
+    }
+
+    /// Puts the session into the pending-rollback state after a failed flush or commit:
+    /// the database transaction is rolled back now, and the session refuses work until
+    /// `rollback()` restores its objects.
+    pub(crate) fn fail(&self, st: &mut SessionState, error: &Error) {
+        if let Some(conn) = st.conn.as_mut() {
+            if conn.rollback().is_err() {
+                st.conn = None;
+            }
+        }
+        st.in_transaction = false;
+        st.failed = Some(error.to_string());
+    }
+}

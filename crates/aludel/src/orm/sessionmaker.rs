@@ -1,0 +1,187 @@
+//! [`SessionMaker`]: a configured factory of sessions (SQLAlchemy's `sessionmaker`).
+
+use std::sync::{Arc, RwLock};
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::orm::session::{Session, SessionConfig};
+
+/// Makes sessions with a shared configuration. Clones share the configuration, so
+/// [`SessionMaker::configure`] affects every later session of every clone.
+///
+/// ```
+/// use aludel::orm::SessionMaker;
+/// let engine = aludel::create_engine("sqlite://")?;
+/// let factory = SessionMaker::new(&engine).autoflush(false);
+/// let session = factory.make()?;
+/// assert!(!session.config().autoflush);
+/// # Ok::<(), aludel::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct SessionMaker {
+    shared: Arc<RwLock<MakerConfig>>,
+}
+
+#[derive(Clone)]
+struct MakerConfig {
+    bind: Option<Engine>,
+    config: SessionConfig,
+}
+
+/// Per-call overrides for [`SessionMaker::make_with`] (the keyword arguments of calling a
+/// `sessionmaker` or a `scoped_session`).
+///
+/// ```
+/// let opts = aludel::orm::SessionOptions { autoflush: Some(false), ..Default::default() };
+/// assert_eq!(opts.autoflush, Some(false));
+/// ```
+#[derive(Clone, Default)]
+pub struct SessionOptions {
+    /// Another engine.
+    pub bind: Option<Engine>,
+    /// Override autoflush.
+    pub autoflush: Option<bool>,
+    /// Override expire_on_commit.
+    pub expire_on_commit: Option<bool>,
+}
+
+impl SessionMaker {
+    /// A factory bound to `engine`, with SQLAlchemy's defaults (autoflush and
+    /// expire_on_commit on).
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let f = aludel::orm::SessionMaker::new(&engine);
+    /// assert!(f.make()?.config().autoflush);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn new(engine: &Engine) -> Self {
+        SessionMaker::build(Some(engine.clone()))
+    }
+
+    /// A factory with no engine yet; bind one with [`SessionMaker::bind`] or
+    /// [`SessionMaker::configure`] before making sessions.
+    ///
+    /// ```
+    /// let f = aludel::orm::SessionMaker::unbound();
+    /// assert!(f.make().is_err());
+    /// ```
+    pub fn unbound() -> Self {
+        SessionMaker::build(None)
+    }
+
+    fn build(bind: Option<Engine>) -> Self {
+        SessionMaker { shared: Arc::new(RwLock::new(MakerConfig { bind, config: SessionConfig::default() })) }
+    }
+
+    fn update(self, f: impl FnOnce(&mut MakerConfig)) -> Self {
+        f(&mut self.shared.write().unwrap_or_else(|p| p.into_inner()));
+        self
+    }
+
+    /// Binds the factory to `engine`.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let f = aludel::orm::SessionMaker::unbound().bind(&engine);
+    /// assert!(f.make().is_ok());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn bind(self, engine: &Engine) -> Self {
+        let engine = engine.clone();
+        self.update(|c| c.bind = Some(engine))
+    }
+
+    /// Sets autoflush for sessions made from now on.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let f = aludel::orm::SessionMaker::new(&engine).autoflush(false);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn autoflush(self, on: bool) -> Self {
+        self.update(|c| c.config.autoflush = on)
+    }
+
+    /// Sets expire_on_commit for sessions made from now on.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let f = aludel::orm::SessionMaker::new(&engine).expire_on_commit(false);
+    /// assert!(!f.make()?.config().expire_on_commit);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn expire_on_commit(self, on: bool) -> Self {
+        self.update(|c| c.config.expire_on_commit = on)
+    }
+
+    /// Adds an `info` entry carried by every session.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let f = aludel::orm::SessionMaker::new(&engine).info("app", "demo");
+    /// assert_eq!(f.make()?.config().info, vec![("app".to_string(), "demo".to_string())]);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn info(self, key: &str, value: &str) -> Self {
+        let entry = (key.to_owned(), value.to_owned());
+        self.update(|c| c.config.info.push(entry))
+    }
+
+    /// Changes the configuration of this factory and all its clones (SQLAlchemy's
+    /// `sessionmaker.configure`).
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let f = aludel::orm::SessionMaker::new(&engine);
+    /// let g = f.clone();
+    /// f.configure(aludel::orm::SessionOptions { autoflush: Some(false), ..Default::default() });
+    /// assert!(!g.make()?.config().autoflush);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn configure(&self, options: SessionOptions) {
+        let mut c = self.shared.write().unwrap_or_else(|p| p.into_inner());
+        apply(&mut c, options);
+    }
+
+    /// A new session (SQLAlchemy: calling the sessionmaker).
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::SessionMaker::new(&engine).make()?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn make(&self) -> Result<Session> {
+        self.make_with(SessionOptions::default())
+    }
+
+    /// A new session with per-call overrides.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let f = aludel::orm::SessionMaker::new(&engine);
+    /// let s = f.make_with(aludel::orm::SessionOptions { expire_on_commit: Some(false), ..Default::default() })?;
+    /// assert!(!s.config().expire_on_commit);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn make_with(&self, options: SessionOptions) -> Result<Session> {
+        let mut c = self.shared.read().unwrap_or_else(|p| p.into_inner()).clone();
+        apply(&mut c, options);
+        let engine = c.bind.ok_or_else(|| {
+            Error::invalid("this SessionMaker has no engine; bind one with SessionMaker::bind or configure")
+        })?;
+        Ok(Session::with_config(&engine, c.config))
+    }
+}
+
+fn apply(c: &mut MakerConfig, options: SessionOptions) {
+    if let Some(engine) = options.bind {
+        c.bind = Some(engine);
+    }
+    if let Some(a) = options.autoflush {
+        c.config.autoflush = a;
+    }
+    if let Some(e) = options.expire_on_commit {
+        c.config.expire_on_commit = e;
+    }
+}
