@@ -424,7 +424,13 @@ fn map_error(err: postgres::Error, sql: Option<&str>) -> Error {
     let io = err
         .source()
         .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some());
-    let text = err.to_string();
+    let mut text = err.to_string();
+    if let Some(cause) = err.source() {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
     if err.is_closed() || io || text.starts_with("error connecting") {
         return disconnect(text, sql);
     }
