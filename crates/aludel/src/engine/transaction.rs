@@ -48,8 +48,7 @@ impl<'c> Transaction<'c> {
     /// ```
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
-        let result = self.commit_or_rollback();
-        result
+        self.commit_or_rollback()
     }
 
     fn commit_or_rollback(&mut self) -> Result<()> {
