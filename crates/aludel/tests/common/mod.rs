@@ -108,48 +108,73 @@ fn with_query(url: &str, pair: &str) -> String {
     format!("{url}{sep}{pair}")
 }
 
+/// How one server backend isolates a test: its URL variable, cargo feature, the script
+/// that creates the test's namespace and the one that drops it.
+struct Server {
+    var: &'static str,
+    enabled: bool,
+    create: &'static str,
+    drop: &'static str,
+}
+
+fn server(backend: Backend) -> Option<Server> {
+    match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(Server {
+            var: "ALUDEL_TEST_POSTGRES",
+            enabled: cfg!(feature = "postgres"),
+            create: "DROP SCHEMA IF EXISTS {} CASCADE; CREATE SCHEMA {}",
+            drop: "DROP SCHEMA IF EXISTS {} CASCADE",
+        }),
+        Backend::MySql => Some(Server {
+            var: "ALUDEL_TEST_MYSQL",
+            enabled: cfg!(feature = "mysql"),
+            create: "DROP DATABASE IF EXISTS {}; CREATE DATABASE {} CHARACTER SET utf8mb4",
+            drop: "DROP DATABASE IF EXISTS {}",
+        }),
+    }
+}
+
+/// Runs `script` (with `{}` replaced by the test's namespace) on the server at `var`.
+fn admin(var: &str, script: &str, name: &str) -> aludel::Result<()> {
+    let base = std::env::var(var).unwrap_or_default();
+    aludel::create_engine(&base)?
+        .connect()?
+        .execute_script(&script.replace("{}", name))
+}
+
+fn sqlite_files(path: &str) {
+    for ext in ["", "-wal", "-shm", "-journal"] {
+        let _ = std::fs::remove_file(format!("{path}{ext}"));
+    }
+}
+
 fn setup(backend: Backend, test: &str) -> Option<TestDb> {
     let name = db_name(test);
-    let url = match backend {
-        Backend::Sqlite => {
+    let url = match server(backend) {
+        None => {
             let path =
                 std::env::temp_dir().join(format!("aludel-{}-{name}.db", std::process::id()));
-            for ext in ["", "-wal", "-shm", "-journal"] {
-                let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
-            }
-            format!("sqlite:///{}", path.display())
+            let path = path.display().to_string();
+            sqlite_files(&path);
+            format!("sqlite:///{path}")
         }
-        Backend::Postgres => {
-            if !cfg!(feature = "postgres") {
-                eprintln!("SKIPPED (built without the postgres feature): {test} on postgresql");
+        Some(server) => {
+            if !server.enabled {
+                eprintln!(
+                    "SKIPPED (built without the {} feature): {test}",
+                    backend.name()
+                );
                 return None;
             }
-            let base = env_url("ALUDEL_TEST_POSTGRES", test, "postgresql")?;
-            let admin = aludel::create_engine(&base).expect("ALUDEL_TEST_POSTGRES is a valid URL");
-            let mut conn = admin
-                .connect()
-                .expect("PostgreSQL from ALUDEL_TEST_POSTGRES answers");
-            conn.execute_script(&format!(
-                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
-            ))
-            .expect("create the test schema");
-            with_query(&base, &format!("search_path={name}"))
-        }
-        Backend::MySql => {
-            if !cfg!(feature = "mysql") {
-                eprintln!("SKIPPED (built without the mysql feature): {test} on mysql");
-                return None;
+            let base = env_url(server.var, test, backend.name())?;
+            if let Err(e) = admin(server.var, server.create, &name) {
+                panic!("cannot prepare {name} on the server at {}: {e}", server.var);
             }
-            let base = env_url("ALUDEL_TEST_MYSQL", test, "mysql")?;
-            let admin = aludel::create_engine(&base).expect("ALUDEL_TEST_MYSQL is a valid URL");
-            let mut conn = admin
-                .connect()
-                .expect("MySQL from ALUDEL_TEST_MYSQL answers");
-            conn.execute_script(&format!(
-                "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} CHARACTER SET utf8mb4"
-            ))
-            .expect("create the test database");
-            with_database(&base, &name)
+            match backend {
+                Backend::Postgres => with_query(&base, &format!("search_path={name}")),
+                _ => with_database(&base, &name),
+            }
         }
     };
     let engine = Engine::builder(&url)
@@ -165,34 +190,11 @@ fn setup(backend: Backend, test: &str) -> Option<TestDb> {
 }
 
 fn teardown(db: TestDb) {
-    let TestDb {
-        engine,
-        url,
-        backend,
-        name,
-    } = db;
-    engine.dispose();
-    drop(engine);
-    match backend {
-        Backend::Sqlite => {
-            let path = url.trim_start_matches("sqlite:///").to_owned();
-            for ext in ["", "-wal", "-shm", "-journal"] {
-                let _ = std::fs::remove_file(format!("{path}{ext}"));
-            }
-        }
-        Backend::Postgres => {
-            if let Ok(base) = std::env::var("ALUDEL_TEST_POSTGRES") {
-                if let Ok(mut c) = aludel::create_engine(&base).and_then(|e| e.connect()) {
-                    let _ = c.execute_script(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
-                }
-            }
-        }
-        Backend::MySql => {
-            if let Ok(base) = std::env::var("ALUDEL_TEST_MYSQL") {
-                if let Ok(mut c) = aludel::create_engine(&base).and_then(|e| e.connect()) {
-                    let _ = c.execute_script(&format!("DROP DATABASE IF EXISTS {name}"));
-                }
-            }
+    db.engine.dispose();
+    match server(db.backend) {
+        None => sqlite_files(db.url.trim_start_matches("sqlite:///")),
+        Some(server) => {
+            let _ = admin(server.var, server.drop, &db.name);
         }
     }
 }
