@@ -199,3 +199,35 @@ backend_tests! {
         Ok(())
     }
 }
+
+backend_tests! {
+    fn a_lock_held_by_another_connection_is_a_retryable_operational_error(db) {
+        drop(schema(db)?);
+        let engine = db.builder().connect_arg(
+            db.pick("busy_timeout", "options", "init_command"),
+            db.pick("50", "-c lock_timeout=100", "SET innodb_lock_wait_timeout = 1"),
+        ).build()?;
+        let mut holder = engine.connect()?;
+        holder.begin_transaction()?;
+        holder.execute(&text("UPDATE kids SET age = 4 WHERE id = 1"), ())?;
+        let mut waiter = engine.connect()?;
+        let err = waiter.execute(&text("UPDATE kids SET age = 5 WHERE id = 1"), ()).unwrap_err();
+        assert!(matches!(err, Error::Operational(_)), "{err:?}");
+        assert_eq!(err.database_error().map(|e| e.kind), Some(DatabaseErrorKind::LockTimeout), "{err}");
+        assert!(err.is_retryable());
+        holder.rollback()?;
+        Ok(())
+    }
+
+    fn a_column_of_an_unsupported_type_is_a_clear_error_naming_it(db) {
+        if db.backend() != Backend::Postgres {
+            return Ok(()); // SQLite and MySQL hand every type back as a known kind.
+        }
+        let mut conn = db.connect()?;
+        let err = conn.execute(&text("SELECT interval '1 day' AS span"), ()).unwrap_err();
+        assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains("'span'") && message.contains("interval"), "{message}");
+        Ok(())
+    }
+}
