@@ -9,4 +9,8 @@ pub mod engine;
 mod error;
 pub mod sql;
 
+pub use engine::{
+    create_engine, Connection, Engine, EngineOptions, IsolationLevel, ResultSet, Row, RowStream,
+    Savepoint, StatementRecorder, Transaction,
+};
 pub use error::{DatabaseError, DatabaseErrorKind, Error, Result};

@@ -7,9 +7,15 @@
 //! the same folder and is compiled only with that database's cargo feature.
 
 mod mysql;
+#[cfg(feature = "mysql")]
+pub(crate) mod mysql_driver;
 mod postgres;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres_driver;
 mod reserved;
 mod sqlite;
+#[cfg(feature = "sqlite")]
+pub(crate) mod sqlite_driver;
 
 pub use mysql::MySql;
 pub use postgres::Postgres;

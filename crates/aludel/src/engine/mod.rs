@@ -1,1 +1,36 @@
-//! Engine: URLs, pool, connections, transactions, results.
+//! Engine: URLs, the connection pool, connections, transactions and results.
+//!
+//! ```
+//! use aludel::{create_engine, params, sql::text};
+//! let engine = create_engine("sqlite://:memory:")?;
+//! let mut conn = engine.connect()?;
+//! conn.execute(&text("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)"), ())?;
+//! let mut tx = conn.begin()?;
+//! tx.execute(&text("INSERT INTO users (name) VALUES (:n)"), params! { "n" => "ada" })?;
+//! tx.commit()?;
+//! let row = conn.execute(&text("SELECT id, name FROM users"), ())?.one()?;
+//! assert_eq!(row.get::<String>("name")?, "ada");
+//! # Ok::<(), aludel::Error>(())
+//! ```
+
+mod connection;
+pub(crate) mod driver;
+#[allow(clippy::module_inception)]
+mod engine;
+mod options;
+mod pool;
+mod recorder;
+mod result;
+mod row;
+mod transaction;
+mod url;
+
+pub use connection::Connection;
+pub use engine::{create_engine, Engine};
+pub use options::{EngineBuilder, EngineOptions, ExecutionOptions, IsolationLevel};
+pub use pool::PoolStatus;
+pub use recorder::StatementRecorder;
+pub use result::{ResultSet, RowStream};
+pub use row::{Row, RowIndex};
+pub use transaction::{Savepoint, Transaction};
+pub use url::{url_encode, Backend, Url};

@@ -1,0 +1,427 @@
+//! MySQL/MariaDB driver glue over the `mysql` client: the client's prepared statement
+//! cache, [`Value`] conversion by column type, unbuffered row streaming, and error mapping
+//! by native error code.
+//!
+//! Statements with parameters run through the binary protocol (prepared and cached);
+//! statements without run through the text protocol, which also accepts statements MySQL
+//! cannot prepare. URL options (or `connect_arg`s): `statement_cache` (default 256),
+//! `connect_timeout` (seconds), `socket`, `init_command`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use mysql::consts::ColumnType;
+use mysql::prelude::{Protocol, Queryable};
+use mysql::{Column, QueryResult};
+use rust_decimal::Decimal;
+
+use crate::engine::driver::{
+    classify_sqlstate, db_error, disconnect, parse_option, quoted_after, DriverConnection,
+    ExecOutcome, RowSource,
+};
+use crate::engine::{IsolationLevel, Url};
+use crate::error::{DatabaseErrorKind, Error, Result};
+use crate::sql::Value;
+
+/// A `mysql::Conn`.
+pub(crate) struct MySqlDriver {
+    conn: mysql::Conn,
+    broken: bool,
+}
+
+impl MySqlDriver {
+    pub(crate) fn open(url: &Url) -> Result<MySqlDriver> {
+        let mut opts = mysql::OptsBuilder::new()
+            .ip_or_hostname(Some(url.host().unwrap_or("localhost")))
+            .tcp_port(url.port().unwrap_or(3306))
+            .user(url.username())
+            .pass(url.password())
+            .db_name(url.database())
+            .prefer_socket(false)
+            .stmt_cache_size(256);
+        let mut init = vec!["SET NAMES utf8mb4".to_owned()];
+        for (key, value) in url.query() {
+            opts = match key.as_str() {
+                "statement_cache" => opts.stmt_cache_size(parse_option::<usize>(key, value)?),
+                "connect_timeout" => opts.tcp_connect_timeout(Some(Duration::from_secs(
+                    parse_option(key, value)?,
+                ))),
+                "socket" => opts.socket(Some(value.clone())),
+                "init_command" => {
+                    init.push(value.clone());
+                    opts
+                }
+                _ => {
+                    return Err(Error::config(format!(
+                        "unknown MySQL connection option '{key}' (known: statement_cache, connect_timeout, socket, init_command)"
+                    )))
+                }
+            };
+        }
+        let conn = mysql::Conn::new(opts.init(init)).map_err(|e| map_error(e, None))?;
+        Ok(MySqlDriver {
+            conn,
+            broken: false,
+        })
+    }
+
+    fn fail(&mut self, err: mysql::Error, sql: &str) -> Error {
+        let err = map_error(err, Some(sql));
+        self.broken |= err.is_disconnect();
+        err
+    }
+}
+
+impl DriverConnection for MySqlDriver {
+    fn query<'a>(&'a mut self, sql: &str, params: &[Value]) -> Result<Box<dyn RowSource + 'a>> {
+        let MySqlDriver { conn, broken } = self;
+        let fail = |e, broken: &mut bool| {
+            let err = map_error(e, Some(sql));
+            *broken |= err.is_disconnect();
+            err
+        };
+        if params.is_empty() {
+            return match conn.query_iter(sql) {
+                Ok(result) => Ok(Box::new(MyRows::new(result, sql))),
+                Err(e) => Err(fail(e, broken)),
+            };
+        }
+        let values: Vec<mysql::Value> = params.iter().map(to_mysql).collect();
+        let stmt = match conn.prep(sql) {
+            Ok(stmt) => stmt,
+            Err(e) => return Err(fail(e, broken)),
+        };
+        match conn.exec_iter(&stmt, mysql::Params::Positional(values)) {
+            Ok(result) => Ok(Box::new(MyRows::new(result, sql))),
+            Err(e) => Err(fail(e, broken)),
+        }
+    }
+
+    fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        self.conn.query_drop(sql).map_err(|e| self.fail(e, sql))
+    }
+
+    fn ping(&mut self) -> Result<()> {
+        self.conn.ping().map_err(|e| self.fail(e, "COM_PING"))
+    }
+
+    fn set_isolation(&mut self, level: IsolationLevel) -> Result<()> {
+        self.execute_batch(&format!(
+            "SET SESSION TRANSACTION ISOLATION LEVEL {}",
+            level.as_sql()
+        ))
+    }
+
+    fn isolation(&mut self) -> Result<IsolationLevel> {
+        // MySQL 8 and MariaDB 11.1+ know `transaction_isolation`; older MariaDB only
+        // `tx_isolation`.
+        let mut last = None;
+        for sql in [
+            "SELECT @@session.transaction_isolation",
+            "SELECT @@session.tx_isolation",
+        ] {
+            match self.conn.query_first::<String, _>(sql) {
+                Ok(Some(level)) => {
+                    return IsolationLevel::parse(&level).ok_or_else(|| Error::Conversion {
+                        expected: "IsolationLevel",
+                        found: format!("'{level}' from {sql}"),
+                    })
+                }
+                Ok(None) => {}
+                Err(e) => last = Some(self.fail(e, sql)),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::invalid("the server reported no isolation level")))
+    }
+
+    fn is_broken(&self) -> bool {
+        self.broken
+    }
+}
+
+/// An unbuffered MySQL result: rows are read from the socket as the caller iterates.
+struct MyRows<'a, P: Protocol> {
+    result: QueryResult<'a, 'a, 'a, P>,
+    meta: Vec<Column>,
+    columns: Arc<[String]>,
+    outcome: ExecOutcome,
+    sql: String,
+}
+
+impl<'a, P: Protocol> MyRows<'a, P> {
+    fn new(result: QueryResult<'a, 'a, 'a, P>, sql: &str) -> Self {
+        let meta: Vec<Column> = result.columns().as_ref().to_vec();
+        let columns = meta.iter().map(|c| c.name_str().into_owned()).collect();
+        let outcome = ExecOutcome {
+            rows_affected: result.affected_rows(),
+            last_insert_id: result
+                .last_insert_id()
+                .filter(|id| *id != 0)
+                .and_then(|id| i64::try_from(id).ok()),
+        };
+        MyRows {
+            result,
+            meta,
+            columns,
+            outcome,
+            sql: sql.to_owned(),
+        }
+    }
+}
+
+impl<P: Protocol> RowSource for MyRows<'_, P> {
+    fn columns(&self) -> &Arc<[String]> {
+        &self.columns
+    }
+
+    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
+        if self.meta.is_empty() {
+            return None;
+        }
+        match self.result.next()? {
+            Ok(row) => Some(
+                row.unwrap()
+                    .into_iter()
+                    .zip(self.meta.iter())
+                    .map(|(v, c)| decode(v, c))
+                    .collect(),
+            ),
+            Err(e) => Some(Err(map_error(e, Some(&self.sql)))),
+        }
+    }
+
+    fn outcome(&self) -> ExecOutcome {
+        self.outcome
+    }
+}
+
+fn to_mysql(value: &Value) -> mysql::Value {
+    use mysql::Value as M;
+    let text = |s: String| M::Bytes(s.into_bytes());
+    let datetime = |dt: &NaiveDateTime| match u16::try_from(chrono::Datelike::year(dt)) {
+        Ok(y) => M::Date(
+            y,
+            chrono::Datelike::month(dt) as u8,
+            chrono::Datelike::day(dt) as u8,
+            dt.hour() as u8,
+            dt.minute() as u8,
+            dt.second() as u8,
+            (dt.nanosecond() / 1000).min(999_999),
+        ),
+        Err(_) => text(dt.format("%Y-%m-%d %H:%M:%S%.f").to_string()),
+    };
+    match value {
+        Value::Null => M::NULL,
+        Value::Bool(b) => M::Int(i64::from(*b)),
+        Value::Int(n) => M::Int(*n),
+        Value::Float(f) => M::Double(*f),
+        Value::Text(s) => M::Bytes(s.as_bytes().to_vec()),
+        Value::Bytes(b) => M::Bytes(b.clone()),
+        Value::Date(d) => datetime(&d.and_time(NaiveTime::MIN)),
+        Value::Time(t) => M::Time(
+            false,
+            0,
+            t.hour() as u8,
+            t.minute() as u8,
+            t.second() as u8,
+            (t.nanosecond() / 1000).min(999_999),
+        ),
+        Value::DateTime(dt) => datetime(dt),
+        Value::DateTimeUtc(dt) => datetime(&dt.naive_utc()),
+        Value::Decimal(d) => text(d.to_string()),
+        Value::Uuid(u) => text(u.hyphenated().to_string()),
+        Value::Json(j) => text(j.to_string()),
+    }
+}
+
+/// Decodes one cell by its column's type. The binary protocol sends typed values, the
+/// text protocol bytes; both are handled. `TINYINT(1)` is `BOOL`; strings with the binary
+/// charset (63) are bytes.
+fn decode(value: mysql::Value, column: &Column) -> Result<Value> {
+    use mysql::Value as M;
+    use ColumnType::*;
+    let bad = |what: &str, v: &M| Error::Conversion {
+        expected: "a MySQL value",
+        found: format!(
+            "{what} {v:?} in column '{}' of type {:?}",
+            column.name_str(),
+            column.column_type()
+        ),
+    };
+    let text = |v: &M| -> Option<String> {
+        match v {
+            M::Bytes(b) => std::str::from_utf8(b).ok().map(str::to_owned),
+            _ => None,
+        }
+    };
+    if value == M::NULL {
+        return Ok(Value::Null);
+    }
+    Ok(match column.column_type() {
+        MYSQL_TYPE_NULL => Value::Null,
+        MYSQL_TYPE_TINY | MYSQL_TYPE_SHORT | MYSQL_TYPE_LONG | MYSQL_TYPE_INT24
+        | MYSQL_TYPE_LONGLONG | MYSQL_TYPE_YEAR => {
+            let n = match &value {
+                M::Int(n) => Value::Int(*n),
+                M::UInt(u) => i64::try_from(*u)
+                    .map(Value::Int)
+                    .unwrap_or_else(|_| Value::Decimal(Decimal::from(*u))),
+                other => match text(other).and_then(|s| s.parse::<i128>().ok()) {
+                    Some(n) => i64::try_from(n)
+                        .map(Value::Int)
+                        .unwrap_or_else(|_| Value::Decimal(Decimal::from_i128_with_scale(n, 0))),
+                    None => return Err(bad("integer", other)),
+                },
+            };
+            match n {
+                Value::Int(b)
+                    if column.column_type() == MYSQL_TYPE_TINY && column.column_length() == 1 =>
+                {
+                    Value::Bool(b != 0)
+                }
+                other => other,
+            }
+        }
+        MYSQL_TYPE_FLOAT | MYSQL_TYPE_DOUBLE => match &value {
+            M::Float(f) => Value::Float(f64::from(*f)),
+            M::Double(f) => Value::Float(*f),
+            other => Value::Float(
+                text(other)
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| bad("float", other))?,
+            ),
+        },
+        MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => Value::Decimal(
+            text(&value)
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| bad("decimal", &value))?,
+        ),
+        MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE => match &value {
+            M::Date(y, m, d, ..) => NaiveDate::from_ymd_opt((*y).into(), (*m).into(), (*d).into())
+                .map(Value::Date)
+                .unwrap_or_else(|| Value::Text(format!("{y:04}-{m:02}-{d:02}"))),
+            other => text(other)
+                .map(|s| {
+                    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                        .map(Value::Date)
+                        .unwrap_or(Value::Text(s))
+                })
+                .ok_or_else(|| bad("date", other))?,
+        },
+        MYSQL_TYPE_DATETIME
+        | MYSQL_TYPE_TIMESTAMP
+        | MYSQL_TYPE_DATETIME2
+        | MYSQL_TYPE_TIMESTAMP2 => match &value {
+            M::Date(y, mo, d, h, mi, s, us) => {
+                NaiveDate::from_ymd_opt((*y).into(), (*mo).into(), (*d).into())
+                    .and_then(|date| {
+                        date.and_hms_micro_opt((*h).into(), (*mi).into(), (*s).into(), *us)
+                    })
+                    .map(Value::DateTime)
+                    .unwrap_or_else(|| {
+                        Value::Text(format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}"))
+                    })
+            }
+            other => text(other)
+                .map(|s| {
+                    NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%.f")
+                        .map(Value::DateTime)
+                        .unwrap_or(Value::Text(s))
+                })
+                .ok_or_else(|| bad("datetime", other))?,
+        },
+        MYSQL_TYPE_TIME | MYSQL_TYPE_TIME2 => match &value {
+            M::Time(false, 0, h, m, s, us) => {
+                NaiveTime::from_hms_micro_opt((*h).into(), (*m).into(), (*s).into(), *us)
+                    .map(Value::Time)
+                    .ok_or_else(|| bad("time", &value))?
+            }
+            M::Time(neg, days, h, m, s, us) => Value::Text(format!(
+                "{}{:02}:{m:02}:{s:02}.{us:06}",
+                if *neg { "-" } else { "" },
+                u32::from(*h) + days * 24
+            )),
+            other => text(other)
+                .map(|s| {
+                    NaiveTime::parse_from_str(&s, "%H:%M:%S%.f")
+                        .map(Value::Time)
+                        .unwrap_or(Value::Text(s))
+                })
+                .ok_or_else(|| bad("time", other))?,
+        },
+        MYSQL_TYPE_JSON => match text(&value) {
+            Some(s) => serde_json::from_str(&s)
+                .map(Value::Json)
+                .unwrap_or(Value::Text(s)),
+            None => return Err(bad("json", &value)),
+        },
+        _ => match value {
+            M::Bytes(b) if column.character_set() == 63 => Value::Bytes(b),
+            M::Bytes(b) => match String::from_utf8(b) {
+                Ok(s) => Value::Text(s),
+                Err(e) => Value::Bytes(e.into_bytes()),
+            },
+            M::Int(n) => Value::Int(n),
+            M::UInt(u) => i64::try_from(u)
+                .map(Value::Int)
+                .unwrap_or_else(|_| Value::Decimal(Decimal::from(u))),
+            M::Float(f) => Value::Float(f.into()),
+            M::Double(f) => Value::Float(f),
+            other => return Err(bad("value", &other)),
+        },
+    })
+}
+
+/// Maps a `mysql` error by native code (constraint names parsed from the message), with
+/// SQLSTATE as the fallback; I/O and protocol failures are disconnects.
+pub(crate) fn map_error(err: mysql::Error, sql: Option<&str>) -> Error {
+    use mysql::{DriverError as D, Error as E};
+    use DatabaseErrorKind::*;
+    match err {
+        E::MySqlError(e) => {
+            let kind = match e.code {
+                1062 | 1586 | 1169 => UniqueViolation,
+                1451 | 1452 | 1216 | 1217 => ForeignKeyViolation,
+                1048 | 1364 => NotNullViolation,
+                3819 | 4025 => CheckViolation,
+                1213 => Deadlock,
+                1205 => LockTimeout,
+                1927 | 1053 | 2006 | 2013 => Disconnect,
+                1064 | 1146 | 1054 | 1049 | 1051 | 1060 | 1061 | 1091 | 1109 | 1149 => Syntax,
+                1264 | 1265 | 1292 | 1365 | 1366 | 1367 | 1406 | 4078 => InvalidData,
+                _ => classify_sqlstate(&e.state),
+            };
+            let m = &e.message;
+            let constraint = match kind {
+                UniqueViolation => quoted_after(m, "for key", '\''),
+                ForeignKeyViolation | CheckViolation => quoted_after(m, "CONSTRAINT", '`')
+                    .or_else(|| quoted_after(m, "onstraint", '\'')),
+                NotNullViolation => {
+                    quoted_after(m, "olumn", '\'').or_else(|| quoted_after(m, "ield", '\''))
+                }
+                _ => None,
+            };
+            let message = if kind == Disconnect {
+                format!("connection to the database was lost: {m}")
+            } else {
+                e.message.clone()
+            };
+            db_error(kind, message, Some(e.code.to_string()), constraint, sql)
+        }
+        E::IoError(e) => disconnect(e, sql),
+        E::CodecError(e) => disconnect(e, sql),
+        E::DriverError(D::MismatchedStmtParams(expected, given)) => Error::compile(format!(
+            "the statement has {expected} placeholders but {given} values were given"
+        )),
+        E::DriverError(
+            d @ (D::ConnectTimeout
+            | D::CouldNotConnect(_)
+            | D::PacketOutOfSync
+            | D::UnexpectedPacket
+            | D::Timeout),
+        ) => disconnect(d, sql),
+        E::UrlError(e) => Error::config(e.to_string()),
+        other => db_error(Other, other.to_string(), None, None, sql),
+    }
+}

@@ -1,0 +1,441 @@
+//! PostgreSQL driver glue over the synchronous `postgres` client: a bounded prepared
+//! statement cache, [`Value`] encoding by the server-inferred parameter type, decoding by
+//! column type, row streaming, and SQLSTATE error mapping.
+//!
+//! URL options (or `connect_arg`s): `options` (libpq's, e.g. `-c search_path=app`),
+//! `search_path`, `application_name`, `connect_timeout` (seconds), `sslmode` (`disable` or
+//! `prefer`; TLS is not compiled in), `statement_cache` (default 256).
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::{to_sql_checked, IsNull, Kind, ToSql, Type};
+use postgres::{NoTls, RowIter, Statement};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::engine::driver::{
+    classify_sqlstate, db_error, disconnect, parse_option, DriverConnection, ExecOutcome, RowSource,
+};
+use crate::engine::{IsolationLevel, Url};
+use crate::error::{DatabaseErrorKind, Error, Result};
+use crate::sql::{FromValue, Value};
+
+type BoxError = Box<dyn StdError + Sync + Send>;
+
+/// A `postgres::Client` with its prepared statements.
+pub(crate) struct PostgresDriver {
+    client: postgres::Client,
+    statements: HashMap<String, Statement>,
+    cache_size: usize,
+}
+
+impl PostgresDriver {
+    pub(crate) fn open(url: &Url) -> Result<PostgresDriver> {
+        let mut config = postgres::Config::new();
+        config
+            .host(url.host().unwrap_or("localhost"))
+            .port(url.port().unwrap_or(5432))
+            .user(url.username().unwrap_or("postgres"));
+        if let Some(p) = url.password() {
+            config.password(p);
+        }
+        if let Some(db) = url.database() {
+            config.dbname(db);
+        }
+        let mut cache_size = 256;
+        let mut options: Vec<String> = Vec::new();
+        for (key, value) in url.query() {
+            match key.as_str() {
+                "options" => options.push(value.clone()),
+                "search_path" => options.push(format!("-c search_path={value}")),
+                "application_name" => {
+                    config.application_name(value);
+                }
+                "connect_timeout" => {
+                    config.connect_timeout(Duration::from_secs(parse_option(key, value)?));
+                }
+                "statement_cache" => cache_size = parse_option(key, value)?,
+                "sslmode" if value == "disable" || value == "prefer" => {}
+                "sslmode" => {
+                    return Err(Error::config(format!(
+                        "sslmode '{value}' needs TLS, which this build of aludel does not include (use disable or prefer)"
+                    )))
+                }
+                _ => {
+                    return Err(Error::config(format!(
+                        "unknown PostgreSQL connection option '{key}' (known: options, search_path, application_name, connect_timeout, sslmode, statement_cache)"
+                    )))
+                }
+            }
+        }
+        if !options.is_empty() {
+            config.options(&options.join(" "));
+        }
+        let client = config.connect(NoTls).map_err(|e| map_error(e, None))?;
+        Ok(PostgresDriver {
+            client,
+            statements: HashMap::new(),
+            cache_size: cache_size.max(1),
+        })
+    }
+
+    /// The prepared statement for `sql`, from the cache or prepared now.
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(stmt) = self.statements.get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self
+            .client
+            .prepare(sql)
+            .map_err(|e| map_error(e, Some(sql)))?;
+        if self.statements.len() >= self.cache_size {
+            // Bounded: drop an arbitrary entry (its server-side statement is closed when
+            // the last clone is dropped).
+            if let Some(key) = self.statements.keys().next().cloned() {
+                self.statements.remove(&key);
+            }
+        }
+        self.statements.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+}
+
+impl DriverConnection for PostgresDriver {
+    fn query<'a>(&'a mut self, sql: &str, params: &[Value]) -> Result<Box<dyn RowSource + 'a>> {
+        let stmt = self.statement(sql)?;
+        if stmt.params().len() != params.len() {
+            return Err(Error::compile(format!(
+                "the statement has {} placeholders but {} values were given: {sql}",
+                stmt.params().len(),
+                params.len()
+            )));
+        }
+        let columns: Arc<[String]> = stmt.columns().iter().map(|c| c.name().to_owned()).collect();
+        let rows = self
+            .client
+            .query_raw(&stmt, params.iter())
+            .map_err(|e| map_error(e, Some(sql)))?;
+        Ok(Box::new(PgRows {
+            rows,
+            columns,
+            sql: sql.to_owned(),
+            affected: 0,
+        }))
+    }
+
+    fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        self.client
+            .batch_execute(sql)
+            .map_err(|e| map_error(e, Some(sql)))
+    }
+
+    fn ping(&mut self) -> Result<()> {
+        self.execute_batch("SELECT 1")
+    }
+
+    fn set_isolation(&mut self, level: IsolationLevel) -> Result<()> {
+        self.execute_batch(&format!(
+            "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL {}",
+            level.as_sql()
+        ))
+    }
+
+    fn isolation(&mut self) -> Result<IsolationLevel> {
+        let sql = "SHOW transaction_isolation";
+        let row = self
+            .client
+            .query_one(sql, &[])
+            .map_err(|e| map_error(e, Some(sql)))?;
+        let level: String = row.try_get(0).map_err(|e| map_error(e, Some(sql)))?;
+        IsolationLevel::parse(&level).ok_or_else(|| Error::Conversion {
+            expected: "IsolationLevel",
+            found: format!("'{level}' from {sql}"),
+        })
+    }
+
+    fn is_broken(&self) -> bool {
+        self.client.is_closed()
+    }
+}
+
+/// Rows pulled from the server as the caller iterates (`query_raw` reads the socket on
+/// demand, with back-pressure, so the result is never buffered whole).
+struct PgRows<'a> {
+    rows: RowIter<'a>,
+    columns: Arc<[String]>,
+    sql: String,
+    affected: u64,
+}
+
+impl RowSource for PgRows<'_> {
+    fn columns(&self) -> &Arc<[String]> {
+        &self.columns
+    }
+
+    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
+        match self.rows.next() {
+            Ok(Some(row)) => Some((0..row.len()).map(|i| decode(&row, i)).collect()),
+            Ok(None) => {
+                self.affected = self.rows.rows_affected().unwrap_or(0);
+                None
+            }
+            Err(e) => Some(Err(map_error(e, Some(&self.sql)))),
+        }
+    }
+
+    fn outcome(&self) -> ExecOutcome {
+        ExecOutcome {
+            rows_affected: self.affected,
+            last_insert_id: None,
+        }
+    }
+}
+
+/// Decodes column `i` by its PostgreSQL type.
+fn decode(row: &postgres::Row, i: usize) -> Result<Value> {
+    let column = &row.columns()[i];
+    let ty = column.type_();
+    macro_rules! get {
+        ($t:ty, $wrap:expr) => {
+            row.try_get::<_, Option<$t>>(i)
+                .map(|v| v.map($wrap).unwrap_or(Value::Null))
+                .map_err(|e| Error::Conversion {
+                    expected: stringify!($t),
+                    found: format!("PostgreSQL {ty} in column '{}' ({e})", column.name()),
+                })
+        };
+    }
+    match *ty {
+        Type::BOOL => get!(bool, Value::Bool),
+        Type::INT2 => get!(i16, |n| Value::Int(n.into())),
+        Type::INT4 => get!(i32, |n| Value::Int(n.into())),
+        Type::INT8 => get!(i64, Value::Int),
+        Type::OID => get!(u32, |n| Value::Int(n.into())),
+        Type::FLOAT4 => get!(f32, |f| Value::Float(f.into())),
+        Type::FLOAT8 => get!(f64, Value::Float),
+        Type::NUMERIC => get!(Decimal, Value::Decimal),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+            get!(String, Value::Text)
+        }
+        Type::BYTEA => get!(Vec<u8>, Value::Bytes),
+        Type::DATE => get!(NaiveDate, Value::Date),
+        Type::TIME => get!(NaiveTime, Value::Time),
+        Type::TIMESTAMP => get!(NaiveDateTime, Value::DateTime),
+        Type::TIMESTAMPTZ => get!(DateTime<Utc>, Value::DateTimeUtc),
+        Type::UUID => get!(Uuid, Value::Uuid),
+        Type::JSON | Type::JSONB => get!(serde_json::Value, Value::Json),
+        _ if matches!(ty.kind(), Kind::Enum(_)) || ty.name() == "citext" => {
+            get!(EnumLabel, |l| Value::Text(l.0))
+        }
+        _ => Err(Error::Unsupported {
+            construct: format!(
+                "reading column '{}' of PostgreSQL type {} (cast it to a supported type, e.g. ::text)",
+                column.name(),
+                ty.name()
+            ),
+            dialect: "postgresql",
+        }),
+    }
+}
+
+/// The text of an enum label or a `citext` value (both are sent as UTF-8 text).
+struct EnumLabel(String);
+
+impl<'a> postgres::types::FromSql<'a> for EnumLabel {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        Ok(EnumLabel(std::str::from_utf8(raw)?.to_owned()))
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+fn is_text(ty: &Type) -> bool {
+    matches!(
+        *ty,
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN
+    ) || ty.name() == "citext"
+        || matches!(ty.kind(), Kind::Enum(_))
+}
+
+fn mismatch(value: &Value, ty: &Type) -> BoxError {
+    format!(
+        "cannot bind a {} value to a parameter of PostgreSQL type {}",
+        value.kind(),
+        ty.name()
+    )
+    .into()
+}
+
+fn int_to_sql(n: i64, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, BoxError> {
+    let range = |t: &str| -> BoxError { format!("integer {n} is out of range for {t}").into() };
+    match *ty {
+        Type::INT2 => i16::try_from(n).map_err(|_| range("INT2"))?.to_sql(ty, out),
+        Type::INT4 => i32::try_from(n).map_err(|_| range("INT4"))?.to_sql(ty, out),
+        Type::INT8 => n.to_sql(ty, out),
+        Type::OID => u32::try_from(n).map_err(|_| range("OID"))?.to_sql(ty, out),
+        Type::FLOAT4 => (n as f32).to_sql(ty, out),
+        Type::FLOAT8 => (n as f64).to_sql(ty, out),
+        Type::NUMERIC => Decimal::from(n).to_sql(ty, out),
+        Type::BOOL if n == 0 || n == 1 => (n == 1).to_sql(ty, out),
+        Type::JSON | Type::JSONB => serde_json::Value::from(n).to_sql(ty, out),
+        _ if is_text(ty) => n.to_string().to_sql(ty, out),
+        _ => Err(mismatch(&Value::Int(n), ty)),
+    }
+}
+
+/// Text bound to a typed parameter is parsed as that type, as PostgreSQL itself would.
+fn text_to_sql(s: &str, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, BoxError> {
+    let text = || Value::Text(s.to_owned());
+    match *ty {
+        _ if is_text(ty) => s.to_sql(&Type::TEXT, out),
+        Type::JSON | Type::JSONB => serde_json::from_str::<serde_json::Value>(s)?.to_sql(ty, out),
+        Type::UUID => Uuid::parse_str(s)?.to_sql(ty, out),
+        Type::INT2 | Type::INT4 | Type::INT8 | Type::OID => int_to_sql(s.trim().parse()?, ty, out),
+        Type::FLOAT4 | Type::FLOAT8 => float_to_sql(s.trim().parse()?, ty, out),
+        Type::NUMERIC => s.trim().parse::<Decimal>()?.to_sql(ty, out),
+        Type::BOOL => match s.trim().to_ascii_lowercase().as_str() {
+            "t" | "true" | "1" | "yes" | "on" => true.to_sql(ty, out),
+            "f" | "false" | "0" | "no" | "off" => false.to_sql(ty, out),
+            _ => Err(format!("'{s}' is not a boolean").into()),
+        },
+        Type::BYTEA => s.as_bytes().to_sql(ty, out),
+        Type::DATE => NaiveDate::from_value(text())?.to_sql(ty, out),
+        Type::TIME => NaiveTime::from_value(text())?.to_sql(ty, out),
+        Type::TIMESTAMP => NaiveDateTime::from_value(text())?.to_sql(ty, out),
+        Type::TIMESTAMPTZ => DateTime::<Utc>::from_value(text())?.to_sql(ty, out),
+        _ => Err(mismatch(&text(), ty)),
+    }
+}
+
+fn float_to_sql(f: f64, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, BoxError> {
+    match *ty {
+        Type::FLOAT8 => f.to_sql(ty, out),
+        Type::FLOAT4 => (f as f32).to_sql(ty, out),
+        Type::NUMERIC => Decimal::try_from(f)?.to_sql(ty, out),
+        Type::JSON | Type::JSONB => serde_json::Value::from(f).to_sql(ty, out),
+        _ if is_text(ty) => f.to_string().to_sql(ty, out),
+        _ => Err(mismatch(&Value::Float(f), ty)),
+    }
+}
+
+/// Encodes a [`Value`] for the parameter type the server inferred, converting where the
+/// meaning is unambiguous (an integer for a NUMERIC column, text for a DATE, ...) and
+/// failing with a clear message otherwise. Never panics.
+impl ToSql for Value {
+    fn to_sql(&self, ty: &Type, out: &mut bytes::BytesMut) -> Result<IsNull, BoxError> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Bool(b) => match *ty {
+                Type::BOOL => b.to_sql(ty, out),
+                Type::JSON | Type::JSONB => serde_json::Value::Bool(*b).to_sql(ty, out),
+                _ if is_text(ty) => (if *b { "true" } else { "false" }).to_sql(ty, out),
+                _ => int_to_sql(i64::from(*b), ty, out),
+            },
+            Value::Int(n) => int_to_sql(*n, ty, out),
+            Value::Float(f) => float_to_sql(*f, ty, out),
+            Value::Text(s) => text_to_sql(s, ty, out),
+            Value::Bytes(b) => match *ty {
+                Type::BYTEA => b.to_sql(ty, out),
+                _ if is_text(ty) => std::str::from_utf8(b)?.to_sql(ty, out),
+                _ => Err(mismatch(self, ty)),
+            },
+            Value::Date(d) => match *ty {
+                Type::DATE => d.to_sql(ty, out),
+                Type::TIMESTAMP => d.and_time(NaiveTime::MIN).to_sql(ty, out),
+                _ if is_text(ty) => d.to_string().to_sql(ty, out),
+                _ => Err(mismatch(self, ty)),
+            },
+            Value::Time(t) => match *ty {
+                Type::TIME => t.to_sql(ty, out),
+                _ if is_text(ty) => t.to_string().to_sql(ty, out),
+                _ => Err(mismatch(self, ty)),
+            },
+            Value::DateTime(dt) => match *ty {
+                Type::TIMESTAMP => dt.to_sql(ty, out),
+                Type::TIMESTAMPTZ => dt.and_utc().to_sql(ty, out),
+                Type::DATE => dt.date().to_sql(ty, out),
+                _ if is_text(ty) => dt.to_string().to_sql(ty, out),
+                _ => Err(mismatch(self, ty)),
+            },
+            Value::DateTimeUtc(dt) => match *ty {
+                Type::TIMESTAMPTZ => dt.to_sql(ty, out),
+                Type::TIMESTAMP => dt.naive_utc().to_sql(ty, out),
+                _ if is_text(ty) => dt.to_rfc3339().to_sql(ty, out),
+                _ => Err(mismatch(self, ty)),
+            },
+            Value::Decimal(d) => match *ty {
+                Type::NUMERIC => d.to_sql(ty, out),
+                Type::FLOAT8 | Type::FLOAT4 => float_to_sql(d.to_string().parse()?, ty, out),
+                Type::INT2 | Type::INT4 | Type::INT8 if d.fract().is_zero() => {
+                    int_to_sql(d.trunc().to_string().parse()?, ty, out)
+                }
+                _ if is_text(ty) => d.to_string().to_sql(ty, out),
+                _ => Err(mismatch(self, ty)),
+            },
+            Value::Uuid(u) => match *ty {
+                Type::UUID => u.to_sql(ty, out),
+                _ if is_text(ty) => u.hyphenated().to_string().to_sql(ty, out),
+                _ => Err(mismatch(self, ty)),
+            },
+            Value::Json(j) => match *ty {
+                Type::JSON | Type::JSONB => j.to_sql(ty, out),
+                _ if is_text(ty) => j.to_string().to_sql(ty, out),
+                _ => Err(mismatch(self, ty)),
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// Maps a `postgres` error: database errors by SQLSTATE (with the constraint name),
+/// closed connections and I/O failures as disconnects, encoding failures as data errors.
+fn map_error(err: postgres::Error, sql: Option<&str>) -> Error {
+    if let Some(db) = err.as_db_error() {
+        let code = db.code().code();
+        let kind = classify_sqlstate(code);
+        if kind == DatabaseErrorKind::Disconnect {
+            return db_error(
+                kind,
+                format!("connection to the database was lost: {}", db.message()),
+                Some(code.to_owned()),
+                None,
+                sql,
+            );
+        }
+        return db_error(
+            kind,
+            db.message(),
+            Some(code.to_owned()),
+            db.constraint().map(str::to_owned),
+            sql,
+        );
+    }
+    let io = err
+        .source()
+        .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some());
+    let mut text = err.to_string();
+    if let Some(cause) = err.source() {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    if err.is_closed() || io || text.starts_with("error connecting") {
+        return disconnect(text, sql);
+    }
+    if text.starts_with("error serializing parameter") {
+        return db_error(DatabaseErrorKind::InvalidData, text, None, None, sql);
+    }
+    db_error(DatabaseErrorKind::Other, text, None, None, sql)
+}

@@ -1,0 +1,330 @@
+//! SQLite driver glue over `rusqlite`: value conversion, error mapping, statement stepping.
+//!
+//! URL options (or `connect_arg`s): `busy_timeout` (milliseconds; default 5000),
+//! `foreign_keys` (`on`/`off`; default `on`, unlike SQLite's own legacy default),
+//! `journal_mode` (e.g. `wal`), `statement_cache` (prepared statements kept; default 128).
+
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{CachedStatement, ToSql};
+
+use crate::engine::driver::{
+    db_error, parse_option, text_after, DriverConnection, ExecOutcome, NoRows, RowSource,
+};
+use crate::engine::{IsolationLevel, Url};
+use crate::error::{DatabaseErrorKind, Error, Result};
+use crate::sql::Value;
+
+/// A rusqlite connection.
+pub(crate) struct SqliteDriver {
+    conn: rusqlite::Connection,
+}
+
+impl SqliteDriver {
+    pub(crate) fn open(url: &Url) -> Result<SqliteDriver> {
+        let conn = match url.database() {
+            None => rusqlite::Connection::open_in_memory(),
+            Some(path) => rusqlite::Connection::open(path),
+        }
+        .map_err(|e| map_error(e, None))?;
+        let mut busy_ms = 5000_u64;
+        let mut foreign_keys = true;
+        let mut cache = 128_usize;
+        for (key, value) in url.query() {
+            match key.as_str() {
+                "busy_timeout" => busy_ms = parse_option(key, value)?,
+                "statement_cache" => cache = parse_option(key, value)?,
+                "foreign_keys" => foreign_keys = parse_switch(key, value)?,
+                "journal_mode" => {
+                    if !value.chars().all(|c| c.is_ascii_alphabetic()) {
+                        return Err(Error::config(format!(
+                            "invalid SQLite journal_mode '{value}'"
+                        )));
+                    }
+                    conn.pragma_update(None, "journal_mode", value)
+                        .map_err(|e| map_error(e, None))?;
+                }
+                _ => {
+                    return Err(Error::config(format!(
+                        "unknown SQLite connection option '{key}' (known: busy_timeout, foreign_keys, journal_mode, statement_cache)"
+                    )))
+                }
+            }
+        }
+        conn.busy_timeout(Duration::from_millis(busy_ms))
+            .map_err(|e| map_error(e, None))?;
+        conn.pragma_update(None, "foreign_keys", foreign_keys)
+            .map_err(|e| map_error(e, None))?;
+        conn.set_prepared_statement_cache_capacity(cache);
+        Ok(SqliteDriver { conn })
+    }
+}
+
+fn parse_switch(key: &str, value: &str) -> Result<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "on" | "true" | "yes" => Ok(true),
+        "0" | "off" | "false" | "no" => Ok(false),
+        _ => Err(Error::config(format!(
+            "invalid value '{value}' for connection option '{key}' (expected on or off)"
+        ))),
+    }
+}
+
+impl DriverConnection for SqliteDriver {
+    fn query<'a>(&'a mut self, sql: &str, params: &[Value]) -> Result<Box<dyn RowSource + 'a>> {
+        let conn = &self.conn;
+        let mut stmt = conn
+            .prepare_cached(sql)
+            .map_err(|e| map_error(e, Some(sql)))?;
+        if stmt.parameter_count() != params.len() {
+            return Err(Error::compile(format!(
+                "the statement has {} placeholders but {} values were given: {sql}",
+                stmt.parameter_count(),
+                params.len()
+            )));
+        }
+        for (i, value) in params.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 1, Param(value))
+                .map_err(|e| map_error(e, Some(sql)))?;
+        }
+        if stmt.column_count() == 0 {
+            let changed = stmt.raw_execute().map_err(|e| map_error(e, Some(sql)))?;
+            let is_insert = starts_with_word(sql, "INSERT") || starts_with_word(sql, "REPLACE");
+            return Ok(NoRows::boxed(ExecOutcome {
+                rows_affected: changed as u64,
+                last_insert_id: is_insert.then(|| conn.last_insert_rowid()),
+            }));
+        }
+        Ok(Box::new(SqliteRows::new(conn, stmt, sql)))
+    }
+
+    fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| map_error(e, Some(sql)))
+    }
+
+    fn ping(&mut self) -> Result<()> {
+        self.execute_batch("SELECT 1")
+    }
+
+    fn set_isolation(&mut self, level: IsolationLevel) -> Result<()> {
+        let uncommitted = match level {
+            IsolationLevel::ReadUncommitted => true,
+            IsolationLevel::Serializable => false,
+            other => {
+                return Err(Error::Unsupported {
+                    construct: format!("isolation level {other}"),
+                    dialect: "sqlite",
+                })
+            }
+        };
+        self.conn
+            .pragma_update(None, "read_uncommitted", uncommitted)
+            .map_err(|e| map_error(e, Some("PRAGMA read_uncommitted")))
+    }
+
+    fn isolation(&mut self) -> Result<IsolationLevel> {
+        let sql = "PRAGMA read_uncommitted";
+        let on: i64 = self
+            .conn
+            .query_row(sql, [], |r| r.get(0))
+            .map_err(|e| map_error(e, Some(sql)))?;
+        Ok(if on != 0 {
+            IsolationLevel::ReadUncommitted
+        } else {
+            IsolationLevel::Serializable
+        })
+    }
+
+    fn is_broken(&self) -> bool {
+        false
+    }
+}
+
+/// Whether `sql` begins with the keyword `word` (case-insensitive).
+fn starts_with_word(sql: &str, word: &str) -> bool {
+    sql.trim_start()
+        .get(..word.len())
+        .is_some_and(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// A statement being stepped through its rows.
+///
+/// `rusqlite::Rows` borrows the `Statement` it steps, and the statement borrows the
+/// connection; to return rows lazily from `query` both must live in one value. The
+/// statement is therefore moved to the heap and held by a raw pointer (`stmt`, from
+/// `Box::into_raw`, so its address never changes and no `Box` uniqueness is asserted while
+/// `rows` borrows it), and `rows` is given the connection's lifetime `'c`. Soundness rests
+/// on three rules kept by this type alone:
+/// 1. `rows` is dropped before the statement is freed (see `Drop`);
+/// 2. nothing touches the statement through `stmt` while `rows` is alive;
+/// 3. `rows` never escapes: only owned `Value`s leave `next_row`.
+///
+/// The connection itself outlives `'c`, which the borrow checker enforces through `conn`.
+struct SqliteRows<'c> {
+    rows: Option<rusqlite::Rows<'c>>,
+    stmt: NonNull<CachedStatement<'c>>,
+    conn: &'c rusqlite::Connection,
+    columns: Arc<[String]>,
+    readonly: bool,
+    sql: String,
+}
+
+impl<'c> SqliteRows<'c> {
+    fn new(conn: &'c rusqlite::Connection, stmt: CachedStatement<'c>, sql: &str) -> Self {
+        let columns: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        let readonly = stmt.readonly();
+        let stmt = NonNull::from(Box::leak(Box::new(stmt)));
+        // SAFETY: `stmt` points to a live heap allocation that this value owns and frees
+        // only in `Drop`, after `rows` (rules 1-3 above), so the `'c` borrow never dangles.
+        let statement: &'c mut CachedStatement<'c> = unsafe { &mut *stmt.as_ptr() };
+        let rows = statement.raw_query();
+        SqliteRows {
+            rows: Some(rows),
+            stmt,
+            conn,
+            columns,
+            readonly,
+            sql: sql.to_owned(),
+        }
+    }
+}
+
+impl Drop for SqliteRows<'_> {
+    fn drop(&mut self) {
+        // Rule 1: end the borrow of the statement first (this resets it), then free it,
+        // which returns it to the connection's statement cache.
+        drop(self.rows.take());
+        // SAFETY: the pointer came from `Box::leak` in `new` and is freed only here.
+        drop(unsafe { Box::from_raw(self.stmt.as_ptr()) });
+    }
+}
+
+impl RowSource for SqliteRows<'_> {
+    fn columns(&self) -> &Arc<[String]> {
+        &self.columns
+    }
+
+    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
+        let rows = self.rows.as_mut()?;
+        match rows.next() {
+            Ok(Some(row)) => Some(
+                (0..self.columns.len())
+                    .map(|i| {
+                        row.get_ref(i)
+                            .map(from_sqlite)
+                            .map_err(|e| map_error(e, Some(&self.sql)))
+                    })
+                    .collect(),
+            ),
+            Ok(None) => {
+                drop(self.rows.take());
+                None
+            }
+            Err(e) => {
+                drop(self.rows.take());
+                Some(Err(map_error(e, Some(&self.sql))))
+            }
+        }
+    }
+
+    fn outcome(&self) -> ExecOutcome {
+        ExecOutcome {
+            rows_affected: if self.readonly {
+                0
+            } else {
+                self.conn.changes()
+            },
+            last_insert_id: None,
+        }
+    }
+}
+
+fn from_sqlite(value: ValueRef<'_>) -> Value {
+    match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(n) => Value::Int(n),
+        ValueRef::Real(f) => Value::Float(f),
+        ValueRef::Text(t) => match std::str::from_utf8(t) {
+            Ok(s) => Value::Text(s.to_owned()),
+            Err(_) => Value::Bytes(t.to_vec()),
+        },
+        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+    }
+}
+
+/// A [`Value`] bound to a SQLite statement: text and blobs by reference; dates, times,
+/// decimals, UUIDs and JSON as text in the forms SQLAlchemy stores.
+struct Param<'a>(&'a Value);
+
+impl ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        let text = |s: String| ToSqlOutput::Owned(rusqlite::types::Value::Text(s));
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*b))),
+            Value::Int(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
+            Value::Float(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            Value::Date(d) => text(d.format("%Y-%m-%d").to_string()),
+            Value::Time(t) => text(t.format("%H:%M:%S%.f").to_string()),
+            Value::DateTime(dt) => text(dt.format("%Y-%m-%d %H:%M:%S%.f").to_string()),
+            Value::DateTimeUtc(dt) => text(dt.format("%Y-%m-%d %H:%M:%S%.f+00:00").to_string()),
+            Value::Decimal(d) => text(d.to_string()),
+            Value::Uuid(u) => text(u.hyphenated().to_string()),
+            Value::Json(j) => text(j.to_string()),
+        })
+    }
+}
+
+/// Maps a rusqlite error onto aludel's error kinds, keeping SQLite's extended result code
+/// and, for constraint failures, the constraint (SQLite names the column or the CHECK).
+pub(crate) fn map_error(err: rusqlite::Error, sql: Option<&str>) -> Error {
+    use DatabaseErrorKind::*;
+    match err {
+        rusqlite::Error::SqliteFailure(e, msg) => {
+            let message = msg.unwrap_or_else(|| e.to_string());
+            let kind = match (e.extended_code, e.extended_code & 0xff) {
+                (2067 | 1555, _) => UniqueViolation,
+                (787, _) => ForeignKeyViolation,
+                (1299, _) => NotNullViolation,
+                (275, _) => CheckViolation,
+                (_, 1) => Syntax,
+                (_, 5 | 6) => LockTimeout,
+                (_, 18 | 20 | 25) => InvalidData,
+                _ => Other,
+            };
+            let constraint = match kind {
+                UniqueViolation | NotNullViolation | CheckViolation => {
+                    text_after(&message, "failed:")
+                }
+                _ => None,
+            };
+            db_error(
+                kind,
+                message,
+                Some(e.extended_code.to_string()),
+                constraint,
+                sql,
+            )
+        }
+        rusqlite::Error::SqlInputError {
+            error, msg, offset, ..
+        } => db_error(
+            Syntax,
+            format!("{msg} (at offset {offset})"),
+            Some(error.extended_code.to_string()),
+            None,
+            sql,
+        ),
+        rusqlite::Error::InvalidParameterCount(given, expected) => Error::compile(format!(
+            "the statement has {expected} placeholders but {given} values were given"
+        )),
+        other => db_error(Other, other.to_string(), None, None, sql),
+    }
+}

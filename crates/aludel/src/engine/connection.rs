@@ -1,0 +1,580 @@
+//! [`Connection`]: one pooled database connection, its statement execution and its
+//! transaction control.
+//!
+//! A connection starts outside any transaction: each statement commits on its own until
+//! [`Connection::begin_transaction`] (or the RAII [`Connection::begin`]) opens one. The
+//! low-level controls (`begin_transaction`, `commit`, `rollback`, `savepoint`, ...) need
+//! no guard, so the ORM session can drive them; dropping the connection returns it to the
+//! pool, which rolls back whatever is still open.
+
+use std::sync::Arc;
+
+use crate::dialects::Dialect;
+use crate::engine::engine::EngineInner;
+use crate::engine::options::{ExecutionOptions, IsolationLevel};
+use crate::engine::pool::PooledConnection;
+use crate::engine::result::{ResultSet, RowStream};
+use crate::engine::transaction::{Savepoint, Transaction};
+use crate::error::{Error, Result};
+use crate::sql::{Compiled, Executable, FromValue, Params, Value};
+
+/// A connection checked out of an [`Engine`](crate::engine::Engine)'s pool.
+///
+/// ```
+/// use aludel::{params, sql::text};
+/// let engine = aludel::create_engine("sqlite://:memory:")?;
+/// let mut conn = engine.connect()?;
+/// conn.execute(&text("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)"), ())?;
+/// conn.execute(&text("INSERT INTO users (name) VALUES (:name)"), params! { "name" => "ada" })?;
+/// let n: i64 = conn.scalar(&text("SELECT count(*) FROM users"), ())?;
+/// assert_eq!(n, 1);
+/// # Ok::<(), aludel::Error>(())
+/// ```
+pub struct Connection {
+    engine: Arc<EngineInner>,
+    pooled: Option<PooledConnection>,
+    /// A transaction was begun (logically; with `Autocommit` no BEGIN reached the server).
+    in_tx: bool,
+    autocommit: bool,
+    savepoint_seq: u32,
+    options: ExecutionOptions,
+}
+
+fn closed() -> Error {
+    Error::invalid("this connection was closed or invalidated")
+}
+
+impl Connection {
+    pub(crate) fn new(engine: Arc<EngineInner>, pooled: PooledConnection) -> Connection {
+        let autocommit = engine.options.isolation_level == Some(IsolationLevel::Autocommit);
+        Connection {
+            engine,
+            pooled: Some(pooled),
+            in_tx: false,
+            autocommit,
+            savepoint_seq: 0,
+            options: ExecutionOptions::default(),
+        }
+    }
+
+    fn pooled(&mut self) -> Result<&mut PooledConnection> {
+        self.pooled.as_mut().ok_or_else(closed)
+    }
+
+    /// Marks the connection invalid when `result` is a disconnect, so the pool closes it.
+    fn check<T>(&mut self, result: Result<T>) -> Result<T> {
+        if let Err(e) = &result {
+            if e.is_disconnect() {
+                if let Some(p) = self.pooled.as_mut() {
+                    p.invalidated = true;
+                }
+                self.in_tx = false;
+            }
+        }
+        result
+    }
+
+    /// The dialect statements are compiled for.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// assert_eq!(engine.connect()?.dialect().name(), "sqlite");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn dialect(&self) -> &'static dyn Dialect {
+        self.engine.dialect
+    }
+
+    /// Sets execution options for the following statements.
+    ///
+    /// ```
+    /// use aludel::engine::ExecutionOptions;
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// conn.set_execution_options(ExecutionOptions::default().yield_per(100));
+    /// assert_eq!(conn.execution_options().yield_per, Some(100));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn set_execution_options(&mut self, options: ExecutionOptions) -> &mut Self {
+        self.options = options;
+        self
+    }
+
+    /// The current execution options.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// assert!(!engine.connect()?.execution_options().stream_results);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn execution_options(&self) -> ExecutionOptions {
+        self.options
+    }
+
+    /// Compiles and runs `statement` with `params`, reading all rows.
+    ///
+    /// ```
+    /// use aludel::{params, sql::text};
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let r = conn.execute(&text("SELECT :a + :b AS s"), params! { "a" => 1, "b" => 2 })?;
+    /// assert_eq!(r.one()?.get::<i64>("s")?, 3);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn execute(
+        &mut self,
+        statement: &dyn Executable,
+        params: impl Into<Params>,
+    ) -> Result<ResultSet> {
+        let compiled = statement.compile(self.engine.dialect)?;
+        let values = compiled.bind_values(&params.into())?;
+        self.execute_compiled(&compiled, values)
+    }
+
+    /// Runs an already compiled statement with its values in placeholder order (the ORM's
+    /// path: it compiles once and binds many times).
+    ///
+    /// ```
+    /// use aludel::sql::{text, Executable, Value};
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let c = text("SELECT :x").compile(conn.dialect())?;
+    /// let r = conn.execute_compiled(&c, vec![Value::Int(7)])?;
+    /// assert_eq!(r.scalar::<i64>()?, 7);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn execute_compiled(
+        &mut self,
+        compiled: &Compiled,
+        values: Vec<Value>,
+    ) -> Result<ResultSet> {
+        self.run_sql(&compiled.sql, &values)
+    }
+
+    /// Runs raw SQL with positional values in the dialect's placeholder style.
+    ///
+    /// ```
+    /// use aludel::sql::Value;
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// assert_eq!(conn.run_sql("SELECT ?", &[Value::Int(3)])?.scalar::<i64>()?, 3);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn run_sql(&mut self, sql: &str, values: &[Value]) -> Result<ResultSet> {
+        self.engine.emit(sql, values);
+        let pooled = self.pooled()?;
+        let result = pooled.driver.query(sql, values).and_then(ResultSet::read);
+        self.check(result)
+    }
+
+    /// Runs `statement` once per parameter set through one prepared statement; returns
+    /// the total rows affected.
+    ///
+    /// ```
+    /// use aludel::{params, sql::text};
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// conn.execute(&text("CREATE TABLE t (x INTEGER)"), ())?;
+    /// let n = conn.execute_many(&text("INSERT INTO t VALUES (:x)"), &[params! {"x" => 1}, params! {"x" => 2}])?;
+    /// assert_eq!(n, 2);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn execute_many(&mut self, statement: &dyn Executable, params: &[Params]) -> Result<u64> {
+        let compiled = statement.compile(self.engine.dialect)?;
+        let rows = params
+            .iter()
+            .map(|p| compiled.bind_values(p))
+            .collect::<Result<Vec<_>>>()?;
+        self.execute_compiled_many(&compiled, &rows)
+    }
+
+    /// Runs a compiled statement once per value list; returns the total rows affected.
+    ///
+    /// ```
+    /// use aludel::sql::{text, Executable, Value};
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// conn.execute(&text("CREATE TABLE t (x INTEGER)"), ())?;
+    /// let c = text("INSERT INTO t VALUES (:x)").compile(conn.dialect())?;
+    /// assert_eq!(conn.execute_compiled_many(&c, &[vec![Value::Int(1)], vec![Value::Int(2)]])?, 2);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn execute_compiled_many(
+        &mut self,
+        compiled: &Compiled,
+        rows: &[Vec<Value>],
+    ) -> Result<u64> {
+        self.engine.emit_many(&compiled.sql, rows.len());
+        let pooled = self.pooled()?;
+        let mut total = 0;
+        let mut result = Ok(());
+        for values in rows {
+            match pooled.driver.execute(&compiled.sql, values) {
+                Ok(outcome) => total += outcome.rows_affected,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        self.check(result.map(|()| total))
+    }
+
+    /// The first column of the first row, converted to `T` (see [`ResultSet::scalar`]).
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let s: String = engine.connect()?.scalar(&aludel::sql::text("SELECT 'hi'"), ())?;
+    /// assert_eq!(s, "hi");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn scalar<T: FromValue>(
+        &mut self,
+        statement: &dyn Executable,
+        params: impl Into<Params>,
+    ) -> Result<T> {
+        self.execute(statement, params)?.scalar()
+    }
+
+    /// Runs `statement` and returns its rows as a stream read from the server on demand
+    /// (see [`RowStream`]).
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let rows: Vec<_> = conn.stream(&aludel::sql::text("SELECT 1 UNION ALL SELECT 2"), ())?.collect();
+    /// assert_eq!(rows.len(), 2);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn stream(
+        &mut self,
+        statement: &dyn Executable,
+        params: impl Into<Params>,
+    ) -> Result<RowStream<'_>> {
+        let compiled = statement.compile(self.engine.dialect)?;
+        let values = compiled.bind_values(&params.into())?;
+        self.engine.emit(&compiled.sql, &values);
+        let pooled = self.pooled.as_mut().ok_or_else(closed)?;
+        let PooledConnection {
+            driver,
+            invalidated,
+            ..
+        } = pooled;
+        match driver.query(&compiled.sql, &values) {
+            Ok(source) => Ok(RowStream::new(source, invalidated)),
+            Err(e) => {
+                *invalidated |= e.is_disconnect();
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs SQL text as is: no parameters, not prepared, several statements allowed
+    /// (DDL scripts).
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// conn.execute_script("CREATE TABLE a (x INTEGER); CREATE TABLE b (y INTEGER);")?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn execute_script(&mut self, sql: &str) -> Result<()> {
+        self.engine.emit(sql, &[]);
+        let result = self.pooled()?.driver.execute_batch(sql);
+        self.check(result)
+    }
+
+    fn control(&mut self, sql: &str) -> Result<()> {
+        self.execute_script(sql)
+    }
+
+    /// Begins a transaction (no guard; end it with [`commit`](Self::commit) or
+    /// [`rollback`](Self::rollback)). With the `Autocommit` isolation level no BEGIN is sent.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// conn.begin_transaction()?;
+    /// assert!(conn.in_transaction());
+    /// conn.commit()?;
+    /// assert!(!conn.in_transaction());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn begin_transaction(&mut self) -> Result<()> {
+        if self.in_tx {
+            return Err(Error::invalid(
+                "a transaction is already begun on this connection; use savepoint() or begin_nested() to nest",
+            ));
+        }
+        if !self.autocommit {
+            self.control("BEGIN")?;
+            self.pooled()?.in_transaction = true;
+        }
+        self.in_tx = true;
+        Ok(())
+    }
+
+    /// Commits the current transaction; does nothing when none is open.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// engine.connect()?.commit()?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn commit(&mut self) -> Result<()> {
+        if !self.in_tx {
+            return Ok(());
+        }
+        if self.pooled()?.in_transaction {
+            self.control("COMMIT")?;
+            self.pooled()?.in_transaction = false;
+        }
+        self.in_tx = false;
+        Ok(())
+    }
+
+    /// Rolls back the current transaction; does nothing when none is open.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// engine.connect()?.rollback()?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn rollback(&mut self) -> Result<()> {
+        if !self.in_tx {
+            return Ok(());
+        }
+        self.in_tx = false;
+        if self.pooled()?.in_transaction {
+            let result = self.control("ROLLBACK");
+            if let Some(p) = self.pooled.as_mut() {
+                p.in_transaction = false;
+                // A connection whose rollback failed is in an unknown state.
+                p.invalidated |= result.is_err();
+            }
+            result?;
+        }
+        Ok(())
+    }
+
+    /// Whether a transaction is open.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// assert!(!engine.connect()?.in_transaction());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn in_transaction(&self) -> bool {
+        self.in_tx
+    }
+
+    fn savepoint_sql(&mut self, verb: &str, name: &str) -> Result<()> {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(Error::invalid(format!(
+                "savepoint name '{name}' must be non-empty and contain only ASCII letters, digits and '_'"
+            )));
+        }
+        self.control(&format!("{verb} {name}"))
+    }
+
+    /// Sets a savepoint, beginning a transaction first when none is open.
+    ///
+    /// ```
+    /// use aludel::sql::text;
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// conn.execute(&text("CREATE TABLE t (x INTEGER)"), ())?;
+    /// conn.begin_transaction()?;
+    /// conn.execute(&text("INSERT INTO t VALUES (1)"), ())?;
+    /// conn.savepoint("sp1")?;
+    /// conn.execute(&text("INSERT INTO t VALUES (2)"), ())?;
+    /// conn.rollback_to_savepoint("sp1")?;
+    /// conn.release_savepoint("sp1")?;
+    /// conn.commit()?;
+    /// assert_eq!(conn.scalar::<i64>(&text("SELECT count(*) FROM t"), ())?, 1);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn savepoint(&mut self, name: &str) -> Result<()> {
+        if !self.in_tx {
+            self.begin_transaction()?;
+        }
+        self.savepoint_sql("SAVEPOINT", name)
+    }
+
+    /// Releases (keeps the work of) a savepoint.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// conn.savepoint("a")?;
+    /// conn.release_savepoint("a")?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn release_savepoint(&mut self, name: &str) -> Result<()> {
+        self.savepoint_sql("RELEASE SAVEPOINT", name)
+    }
+
+    /// Undoes everything since the savepoint (the savepoint stays set).
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// conn.savepoint("a")?;
+    /// conn.rollback_to_savepoint("a")?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn rollback_to_savepoint(&mut self, name: &str) -> Result<()> {
+        self.savepoint_sql("ROLLBACK TO SAVEPOINT", name)
+    }
+
+    /// Begins a transaction guarded by a [`Transaction`] that rolls back when dropped
+    /// without [`Transaction::commit`].
+    ///
+    /// ```
+    /// use aludel::sql::text;
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// conn.execute(&text("CREATE TABLE t (x INTEGER)"), ())?;
+    /// {
+    ///     let mut tx = conn.begin()?;
+    ///     tx.execute(&text("INSERT INTO t VALUES (1)"), ())?;
+    /// } // rolled back
+    /// assert_eq!(conn.scalar::<i64>(&text("SELECT count(*) FROM t"), ())?, 0);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn begin(&mut self) -> Result<Transaction<'_>> {
+        Transaction::begin_borrowed(self)
+    }
+
+    /// Sets a savepoint guarded by a [`Savepoint`] that rolls back to it when dropped
+    /// without [`Savepoint::commit`].
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let mut tx = conn.begin()?;
+    /// tx.begin_nested()?.commit()?;
+    /// tx.commit()?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn begin_nested(&mut self) -> Result<Savepoint<'_>> {
+        self.savepoint_seq += 1;
+        let name = format!("aludel_sp_{}", self.savepoint_seq);
+        Savepoint::begin(self, name)
+    }
+
+    /// Sets this connection's isolation level (restored when it returns to the pool).
+    /// SQLite knows `Serializable` (its default), `ReadUncommitted` and `Autocommit`.
+    ///
+    /// ```
+    /// use aludel::engine::IsolationLevel;
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// conn.set_isolation_level(IsolationLevel::ReadUncommitted)?;
+    /// assert_eq!(conn.isolation_level()?, IsolationLevel::ReadUncommitted);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn set_isolation_level(&mut self, level: IsolationLevel) -> Result<()> {
+        if self.in_tx {
+            return Err(Error::invalid(
+                "cannot change the isolation level while a transaction is open",
+            ));
+        }
+        if level == IsolationLevel::Autocommit {
+            self.autocommit = true;
+            return Ok(());
+        }
+        self.autocommit = false;
+        if self.pooled()?.reset_isolation.is_none() {
+            let current = self.pooled()?.driver.isolation();
+            let current = self.check(current)?;
+            self.pooled()?.reset_isolation = Some(current);
+        }
+        let result = self.pooled()?.driver.set_isolation(level);
+        self.check(result)
+    }
+
+    /// The isolation level in force, read back from the server.
+    ///
+    /// ```
+    /// use aludel::engine::IsolationLevel;
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// assert_eq!(engine.connect()?.isolation_level()?, IsolationLevel::Serializable);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn isolation_level(&mut self) -> Result<IsolationLevel> {
+        if self.autocommit {
+            return Ok(IsolationLevel::Autocommit);
+        }
+        let result = self.pooled()?.driver.isolation();
+        self.check(result)
+    }
+
+    /// Checks the connection with a round trip.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// engine.connect()?.ping()?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn ping(&mut self) -> Result<()> {
+        let result = self.pooled()?.driver.ping();
+        self.check(result)
+    }
+
+    /// Marks the connection unusable: it is closed instead of returned to the pool.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://x_invalidate_doc.db")?;
+    /// let mut conn = engine.connect()?;
+    /// conn.invalidate();
+    /// assert!(conn.is_invalidated());
+    /// # drop(conn); std::fs::remove_file("x_invalidate_doc.db").ok();
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn invalidate(&mut self) {
+        if let Some(p) = self.pooled.as_mut() {
+            p.invalidated = true;
+        }
+        self.in_tx = false;
+    }
+
+    /// Whether the connection was invalidated (by [`invalidate`](Self::invalidate) or a
+    /// disconnect error).
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// assert!(!engine.connect()?.is_invalidated());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn is_invalidated(&self) -> bool {
+        self.pooled.as_ref().map_or(true, |p| p.invalidated)
+    }
+
+    /// Returns the connection to the pool now (same as dropping it).
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// engine.connect()?.close();
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn close(self) {}
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Some(pooled) = self.pooled.take() {
+            self.engine.pool.checkin(pooled);
+        }
+    }
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("url", &self.engine.url)
+            .field("in_transaction", &self.in_tx)
+            .field("invalidated", &self.is_invalidated())
+            .finish()
+    }
+}

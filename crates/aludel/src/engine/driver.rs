@@ -1,0 +1,219 @@
+//! The internal driver interface every database client is wrapped in, and the error helpers
+//! the three drivers share.
+//!
+//! The trait is small and object-safe: the pool stores `Box<dyn DriverConnection>` and the
+//! engine never knows which database it talks to. Values cross it only as [`Value`]s; each
+//! driver converts to and from its client's types itself (in `dialects/*_driver.rs`).
+
+use std::sync::Arc;
+
+use crate::engine::options::IsolationLevel;
+use crate::engine::url::{Backend, Url};
+use crate::error::{DatabaseError, DatabaseErrorKind, Error, Result};
+use crate::sql::Value;
+
+/// What a statement did: rows affected and the generated key, where the database reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ExecOutcome {
+    pub rows_affected: u64,
+    pub last_insert_id: Option<i64>,
+}
+
+/// A result being read row by row from the database, never buffered whole by the driver.
+pub(crate) trait RowSource {
+    /// The column names; empty for a statement that returns no rows.
+    fn columns(&self) -> &Arc<[String]>;
+    /// The next row, `None` at the end.
+    fn next_row(&mut self) -> Option<Result<Vec<Value>>>;
+    /// Rows affected and generated key; complete once `next_row` returned `None`.
+    fn outcome(&self) -> ExecOutcome;
+}
+
+/// One open database connection, as the pool keeps it.
+pub(crate) trait DriverConnection: Send {
+    /// Runs a statement (prepared and cached per connection), discarding any rows.
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<ExecOutcome> {
+        let mut rows = self.query(sql, params)?;
+        while let Some(row) = rows.next_row() {
+            row?;
+        }
+        Ok(rows.outcome())
+    }
+    /// Runs a statement (prepared and cached per connection) and reads its rows lazily.
+    fn query<'a>(&'a mut self, sql: &str, params: &[Value]) -> Result<Box<dyn RowSource + 'a>>;
+    /// Runs SQL without parameters and without preparing it (transaction control, scripts).
+    fn execute_batch(&mut self, sql: &str) -> Result<()>;
+    /// Checks the connection is alive with a round trip.
+    fn ping(&mut self) -> Result<()>;
+    /// Sets the session's isolation level (never [`IsolationLevel::Autocommit`], which the
+    /// connection handles by not emitting BEGIN).
+    fn set_isolation(&mut self, level: IsolationLevel) -> Result<()>;
+    /// Reads the session's isolation level back from the server.
+    fn isolation(&mut self) -> Result<IsolationLevel>;
+    /// Whether the client knows the connection is unusable.
+    fn is_broken(&self) -> bool;
+}
+
+/// Opens a connection for `url`, with the driver compiled in for its backend.
+pub(crate) fn connect(url: &Url) -> Result<Box<dyn DriverConnection>> {
+    match url.backend() {
+        #[cfg(feature = "sqlite")]
+        Backend::Sqlite => Ok(Box::new(
+            crate::dialects::sqlite_driver::SqliteDriver::open(url)?,
+        )),
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => Ok(Box::new(
+            crate::dialects::postgres_driver::PostgresDriver::open(url)?,
+        )),
+        #[cfg(feature = "mysql")]
+        Backend::MySql => Ok(Box::new(crate::dialects::mysql_driver::MySqlDriver::open(
+            url,
+        )?)),
+        #[allow(unreachable_patterns)]
+        other => Err(Error::config(format!(
+            "aludel was built without the '{}' cargo feature, so '{}' URLs cannot be opened",
+            feature_of(other),
+            other.name()
+        ))),
+    }
+}
+
+fn feature_of(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+        Backend::MySql => "mysql",
+    }
+}
+
+/// A row source for statements that return no rows.
+pub(crate) struct NoRows {
+    pub columns: Arc<[String]>,
+    pub outcome: ExecOutcome,
+}
+
+impl NoRows {
+    pub(crate) fn boxed<'a>(outcome: ExecOutcome) -> Box<dyn RowSource + 'a> {
+        Box::new(NoRows {
+            columns: Arc::from(Vec::new()),
+            outcome,
+        })
+    }
+}
+
+impl RowSource for NoRows {
+    fn columns(&self) -> &Arc<[String]> {
+        &self.columns
+    }
+    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
+        None
+    }
+    fn outcome(&self) -> ExecOutcome {
+        self.outcome
+    }
+}
+
+/// The one constructor of driver errors: classified kind, the driver's message, its code,
+/// the constraint and the SQL (never the bound values).
+pub(crate) fn db_error(
+    kind: DatabaseErrorKind,
+    message: impl Into<String>,
+    code: Option<String>,
+    constraint: Option<String>,
+    sql: Option<&str>,
+) -> Error {
+    DatabaseError {
+        kind,
+        message: message.into(),
+        code,
+        constraint,
+        sql: sql.map(str::to_owned),
+    }
+    .into_error()
+}
+
+/// The error for a lost connection (I/O failure, closed socket).
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+pub(crate) fn disconnect(message: impl std::fmt::Display, sql: Option<&str>) -> Error {
+    db_error(
+        DatabaseErrorKind::Disconnect,
+        format!("connection to the database was lost: {message}"),
+        None,
+        None,
+        sql,
+    )
+}
+
+/// Classifies a SQLSTATE code (PostgreSQL and MySQL both report them).
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+pub(crate) fn classify_sqlstate(state: &str) -> DatabaseErrorKind {
+    use DatabaseErrorKind::*;
+    match state {
+        "23505" => UniqueViolation,
+        "23503" => ForeignKeyViolation,
+        "23502" => NotNullViolation,
+        "23514" => CheckViolation,
+        "40P01" => Deadlock,
+        "40001" => SerializationFailure,
+        "55P03" => LockTimeout,
+        "57P01" | "57P02" | "57P03" | "08S01" => Disconnect,
+        s if s.starts_with("08") => Disconnect,
+        s if s.starts_with("42") => Syntax,
+        s if s.starts_with("22") => InvalidData,
+        _ => Other,
+    }
+}
+
+/// The first name quoted with `quote` after `marker` in a driver message, e.g. the key in
+/// MySQL's "Duplicate entry 'x' for key 'users.email'".
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+pub(crate) fn quoted_after(message: &str, marker: &str, quote: char) -> Option<String> {
+    let start = message.find(marker)? + marker.len();
+    let rest = &message[start..];
+    let open = rest.find(quote)? + quote.len_utf8();
+    let close = rest[open..].find(quote)?;
+    Some(rest[open..open + close].to_owned())
+}
+
+/// Everything after `marker` up to the end of the message's first line, trimmed.
+pub(crate) fn text_after(message: &str, marker: &str) -> Option<String> {
+    let start = message.find(marker)? + marker.len();
+    let rest = message[start..].lines().next().unwrap_or("").trim();
+    (!rest.is_empty()).then(|| rest.to_owned())
+}
+
+/// Parses a connection option's value, naming the option in the error.
+pub(crate) fn parse_option<T: std::str::FromStr>(key: &str, value: &str) -> Result<T> {
+    value.parse().map_err(|_| {
+        Error::config(format!(
+            "invalid value '{value}' for connection option '{key}'"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlstate_classes_map_to_kinds() {
+        assert_eq!(
+            classify_sqlstate("23505"),
+            DatabaseErrorKind::UniqueViolation
+        );
+        assert_eq!(classify_sqlstate("42P01"), DatabaseErrorKind::Syntax);
+        assert_eq!(classify_sqlstate("22003"), DatabaseErrorKind::InvalidData);
+        assert_eq!(classify_sqlstate("08006"), DatabaseErrorKind::Disconnect);
+    }
+
+    #[test]
+    fn constraint_names_are_extracted_from_messages() {
+        let m = "Duplicate entry 'a' for key 'users.email'";
+        assert_eq!(
+            quoted_after(m, "for key", '\'').as_deref(),
+            Some("users.email")
+        );
+        let s = "UNIQUE constraint failed: users.email";
+        assert_eq!(text_after(s, "failed:").as_deref(), Some("users.email"));
+    }
+}

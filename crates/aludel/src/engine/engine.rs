@@ -1,0 +1,265 @@
+//! [`Engine`] and [`create_engine`]: a URL, a dialect and a pool of connections.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use crate::dialects::{self, Dialect};
+use crate::engine::connection::Connection;
+use crate::engine::driver;
+use crate::engine::options::{EngineBuilder, EngineOptions, IsolationLevel};
+use crate::engine::pool::{Pool, PoolConfig, PoolStatus};
+use crate::engine::recorder::StatementRecorder;
+use crate::engine::transaction::Transaction;
+use crate::engine::url::Url;
+use crate::error::{Error, Result};
+use crate::sql::Value;
+
+/// Creates an [`Engine`] for `url` with default options (SQLAlchemy's `create_engine`).
+///
+/// ```
+/// let engine = aludel::create_engine("sqlite://:memory:")?;
+/// assert_eq!(engine.dialect().name(), "sqlite");
+/// # Ok::<(), aludel::Error>(())
+/// ```
+pub fn create_engine(url: &str) -> Result<Engine> {
+    Engine::with_options(url, EngineOptions::default())
+}
+
+/// The entry point to a database: its URL, dialect and connection pool. Cheap to clone
+/// (an `Arc`), `Send + Sync`; share one per database across threads.
+///
+/// ```
+/// let engine = aludel::create_engine("sqlite://:memory:")?;
+/// let e2 = engine.clone();
+/// std::thread::spawn(move || e2.connect().map(|_| ())).join().unwrap()?;
+/// # Ok::<(), aludel::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+pub(crate) struct EngineInner {
+    pub(crate) url: Url,
+    pub(crate) dialect: &'static dyn Dialect,
+    pub(crate) options: EngineOptions,
+    pub(crate) pool: Pool,
+    recording: AtomicBool,
+    recorders: Mutex<Vec<Weak<Mutex<Vec<String>>>>>,
+}
+
+impl Engine {
+    /// Starts an [`EngineBuilder`] for `url`.
+    ///
+    /// ```
+    /// let engine = aludel::engine::Engine::builder("sqlite://").pool_pre_ping(true).build()?;
+    /// assert!(engine.options().pool_pre_ping);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn builder(url: &str) -> EngineBuilder {
+        EngineBuilder::new(url)
+    }
+
+    /// Creates an engine for `url` with `options`. No connection is opened yet.
+    ///
+    /// ```
+    /// use aludel::engine::{Engine, EngineOptions};
+    /// let engine = Engine::with_options("sqlite://", EngineOptions::default())?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn with_options(url: &str, mut options: EngineOptions) -> Result<Engine> {
+        let mut url = Url::parse(url)?;
+        for (k, v) in &options.connect_args {
+            url = url.with_query(k.clone(), v.clone());
+        }
+        let dialect = dialects::by_name(url.backend().name())
+            .ok_or_else(|| Error::config(format!("no dialect for '{}'", url.backend().name())))?;
+        if url.is_memory() {
+            // One shared connection, so the in-memory database lives across connect() calls.
+            options.pool_size = 1;
+            options.max_overflow = 0;
+        }
+        if options.pool_size + options.max_overflow == 0 {
+            return Err(Error::config(
+                "pool_size + max_overflow is 0: the pool could never hand out a connection",
+            ));
+        }
+        let config = PoolConfig {
+            size: options.pool_size,
+            max_overflow: options.max_overflow,
+            timeout: options.pool_timeout,
+            recycle: options.pool_recycle,
+            pre_ping: options.pool_pre_ping,
+        };
+        let connect_url = url.clone();
+        let isolation = options
+            .isolation_level
+            .filter(|l| *l != IsolationLevel::Autocommit);
+        let connector = Box::new(move || {
+            let mut conn = driver::connect(&connect_url)?;
+            if let Some(level) = isolation {
+                conn.set_isolation(level)?;
+            }
+            Ok(conn)
+        });
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                url,
+                dialect,
+                options,
+                pool: Pool::new(config, connector),
+                recording: AtomicBool::new(false),
+                recorders: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// Checks a connection out of the pool (opening one if needed). It returns to the pool
+    /// when dropped, rolled back.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// assert_eq!(conn.scalar::<i64>(&aludel::sql::text("SELECT 1"), ())?, 1);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn connect(&self) -> Result<Connection> {
+        let pooled = self.inner.pool.checkout()?;
+        Ok(Connection::new(self.inner.clone(), pooled))
+    }
+
+    /// Checks out a connection and begins a transaction on it; the guard commits with
+    /// [`Transaction::commit`] and rolls back when dropped.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut tx = engine.begin()?;
+    /// assert!(tx.in_transaction());
+    /// tx.commit()?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn begin(&self) -> Result<Transaction<'static>> {
+        Transaction::begin_owned(self.connect()?)
+    }
+
+    /// The engine's URL (its `Display` hides the password).
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite:///app.db")?;
+    /// assert_eq!(engine.url().database(), Some("app.db"));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn url(&self) -> &Url {
+        &self.inner.url
+    }
+
+    /// The dialect statements are compiled for.
+    ///
+    /// ```
+    /// assert_eq!(aludel::create_engine("sqlite://")?.dialect().name(), "sqlite");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn dialect(&self) -> &'static dyn Dialect {
+        self.inner.dialect
+    }
+
+    /// The options the engine was built with (for `:memory:`, the forced pool size 1).
+    ///
+    /// ```
+    /// assert_eq!(aludel::create_engine("sqlite://")?.options().pool_size, 1);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn options(&self) -> &EngineOptions {
+        &self.inner.options
+    }
+
+    /// The pool's counters.
+    ///
+    /// ```
+    /// assert_eq!(aludel::create_engine("sqlite://")?.pool_status().open, 0);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn pool_status(&self) -> PoolStatus {
+        self.inner.pool.status()
+    }
+
+    /// Closes every idle connection (connections in use return to the pool as usual), like
+    /// SQLAlchemy's `Engine.dispose()`. For `:memory:` this discards the database.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// drop(engine.connect()?);
+    /// engine.dispose();
+    /// assert_eq!(engine.pool_status().open, 0);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn dispose(&self) {
+        self.inner.pool.dispose();
+    }
+
+    /// Starts recording every statement executed through this engine (see
+    /// [`StatementRecorder`]).
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let rec = engine.record_statements();
+    /// engine.connect()?.execute(&aludel::sql::text("SELECT 1"), ())?;
+    /// assert_eq!(rec.count(), 1);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn record_statements(&self) -> StatementRecorder {
+        let recorder = StatementRecorder::default();
+        let mut recorders = self
+            .inner
+            .recorders
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        recorders.push(Arc::downgrade(&recorder.log));
+        self.inner.recording.store(true, Ordering::Release);
+        recorder
+    }
+}
+
+impl EngineInner {
+    /// Logs (echo) and records a statement about to run.
+    pub(crate) fn emit(&self, sql: &str, values: &[Value]) {
+        if self.options.echo {
+            log::info!(target: "aludel::engine", "{sql}");
+            if self.options.echo_params && !values.is_empty() {
+                log::debug!(target: "aludel::engine", "[parameters: {values:?}]");
+            }
+        }
+        self.record(sql);
+    }
+
+    /// Logs and records an `executemany`.
+    pub(crate) fn emit_many(&self, sql: &str, sets: usize) {
+        if self.options.echo {
+            log::info!(target: "aludel::engine", "{sql} [executemany: {sets} parameter sets]");
+        }
+        self.record(sql);
+    }
+
+    fn record(&self, sql: &str) {
+        if !self.recording.load(Ordering::Acquire) {
+            return;
+        }
+        let mut recorders = self.recorders.lock().unwrap_or_else(|p| p.into_inner());
+        recorders.retain(|weak| match weak.upgrade() {
+            Some(log) => {
+                StatementRecorder::push(&log, sql);
+                true
+            }
+            None => false,
+        });
+        if recorders.is_empty() {
+            self.recording.store(false, Ordering::Release);
+        }
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Engine({})", self.inner.url)
+    }
+}

@@ -1,0 +1,147 @@
+//! The pool on every backend: exhaustion and `pool_timeout`, overflow, pre-ping, recycle,
+//! and which connection comes back (told apart by a per-connection TEMPORARY table).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use aludel::engine::Backend;
+use aludel::sql::text;
+use aludel::{params, Connection, Error, Result};
+
+/// Marks `conn` with a temporary table, which only that connection can see.
+fn mark(conn: &mut Connection) -> Result<()> {
+    conn.execute(&text("CREATE TEMPORARY TABLE marker (x INTEGER)"), ())?;
+    Ok(())
+}
+
+fn is_marked(conn: &mut Connection) -> bool {
+    conn.execute(&text("SELECT count(*) FROM marker"), ())
+        .is_ok()
+}
+
+backend_tests! {
+    fn exhausted_pool_fails_with_pool_timeout_after_the_timeout(db) {
+        let engine = db.builder().pool_size(1).max_overflow(1).pool_timeout(Duration::from_millis(300)).build()?;
+        let c1 = engine.connect()?;
+        let c2 = engine.connect()?;
+        let started = Instant::now();
+        match engine.connect() {
+            Err(Error::PoolTimeout { waited, capacity }) => {
+                assert_eq!(capacity, 2);
+                assert!(waited >= Duration::from_millis(300), "{waited:?}");
+                assert!(started.elapsed() < Duration::from_secs(3));
+            }
+            other => panic!("expected PoolTimeout, got {other:?}"),
+        }
+        drop(c1);
+        drop(c2);
+        // The overflow connection was closed on return; one stays pooled.
+        let status = engine.pool_status();
+        assert_eq!((status.open, status.idle), (1, 1));
+        engine.connect()?;
+        Ok(())
+    }
+
+    fn a_waiting_checkout_gets_the_connection_another_thread_returns(db) {
+        let engine = db.builder().pool_size(1).max_overflow(0).pool_timeout(Duration::from_secs(5)).build()?;
+        let held = engine.connect()?;
+        let e2 = engine.clone();
+        let waiter = std::thread::spawn(move || e2.connect().and_then(|mut c| c.scalar::<i64>(&text("SELECT 1"), ())));
+        std::thread::sleep(Duration::from_millis(100));
+        drop(held);
+        let got = waiter.join().map_err(|_| Error::InvalidRequest { message: "waiter panicked".into() })??;
+        assert_eq!(got, 1);
+        Ok(())
+    }
+
+    fn returned_connections_are_reused(db) {
+        let engine = db.builder().pool_size(1).build()?;
+        let mut conn = engine.connect()?;
+        mark(&mut conn)?;
+        drop(conn);
+        assert!(is_marked(&mut engine.connect()?));
+        Ok(())
+    }
+
+    fn recycle_replaces_connections_older_than_pool_recycle(db) {
+        let engine = db.builder().pool_size(1).pool_recycle(Duration::from_millis(50)).build()?;
+        let mut conn = engine.connect()?;
+        mark(&mut conn)?;
+        drop(conn);
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(!is_marked(&mut engine.connect()?));
+        Ok(())
+    }
+
+    fn invalidated_connections_are_not_reused(db) {
+        let engine = db.builder().pool_size(1).build()?;
+        let mut conn = engine.connect()?;
+        mark(&mut conn)?;
+        conn.invalidate();
+        drop(conn);
+        assert_eq!(engine.pool_status().open, 0);
+        assert!(!is_marked(&mut engine.connect()?));
+        Ok(())
+    }
+
+    fn pre_ping_replaces_a_connection_that_died_in_the_pool(db) {
+        let engine = db.builder().pool_size(1).pool_pre_ping(true).build()?;
+        let mut conn = engine.connect()?;
+        mark(&mut conn)?;
+        let id_sql = match db.backend() {
+            Backend::Sqlite => {
+                drop(conn);
+                // Nothing can kill an embedded connection: pre-ping must keep it.
+                assert!(is_marked(&mut engine.connect()?));
+                return Ok(());
+            }
+            Backend::Postgres => "SELECT pg_backend_pid()",
+            Backend::MySql => "SELECT CONNECTION_ID()",
+        };
+        let id: i64 = conn.scalar(&text(id_sql), ())?;
+        drop(conn);
+        let mut killer = db.connect()?;
+        match db.backend() {
+            Backend::Postgres => {
+                killer.execute(&text("SELECT pg_terminate_backend(CAST(:pid AS INTEGER), 5000)"), params! { "pid" => id })?;
+            }
+            _ => killer.execute_script(&format!("KILL {id}"))?,
+        }
+        let mut conn = engine.connect()?;
+        assert_eq!(conn.scalar::<i64>(&text("SELECT 1"), ())?, 1);
+        assert_ne!(conn.scalar::<i64>(&text(id_sql), ())?, id);
+        Ok(())
+    }
+
+    fn engine_is_shared_across_threads(db) {
+        let engine = db.builder().pool_size(2).max_overflow(2).build()?;
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let engine = engine.clone();
+                std::thread::spawn(move || -> Result<i64> {
+                    let mut conn = engine.connect()?;
+                    conn.scalar(&text("SELECT :i"), params! { "i" => i })
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for h in handles {
+            let n: i64 = h.join().map_err(|_| Error::InvalidRequest { message: "thread panicked".into() })??;
+            total += n;
+        }
+        assert_eq!(total, 6);
+        assert!(engine.pool_status().open <= 4);
+        Ok(())
+    }
+}
+
+#[test]
+fn engine_connection_and_guards_are_send_and_engine_is_sync() {
+    fn send<T: Send>() {}
+    fn sync<T: Sync + Clone>() {}
+    send::<aludel::Engine>();
+    sync::<aludel::Engine>();
+    send::<aludel::Connection>();
+    send::<aludel::Transaction<'static>>();
+}
