@@ -58,13 +58,22 @@ pub(crate) fn snake_case(name: &str) -> String {
 
 pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
     let Data::Struct(data) = &input.data else {
-        return Err(syn::Error::new(input.span(), "#[derive(Model)] works on structs with named fields"));
+        return Err(syn::Error::new(
+            input.span(),
+            "#[derive(Model)] works on structs with named fields",
+        ));
     };
     let Fields::Named(named) = &data.fields else {
-        return Err(syn::Error::new(input.span(), "#[derive(Model)] needs named fields"));
+        return Err(syn::Error::new(
+            input.span(),
+            "#[derive(Model)] needs named fields",
+        ));
     };
     if !input.generics.params.is_empty() {
-        return Err(syn::Error::new(input.generics.span(), "#[derive(Model)] does not support generic structs"));
+        return Err(syn::Error::new(
+            input.generics.span(),
+            "#[derive(Model)] does not support generic structs",
+        ));
     }
     let mut def = ModelDef {
         ident: input.ident.clone(),
@@ -84,7 +93,9 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
             } else if meta.path.is_ident("query_class") {
                 def.query_class = Some(meta.value()?.parse()?);
             } else {
-                return Err(meta.error("unknown model option; expected table, query, base or query_class"));
+                return Err(
+                    meta.error("unknown model option; expected table, query, base or query_class")
+                );
             }
             Ok(())
         })?;
@@ -108,7 +119,10 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
 }
 
 fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
-    let ident = field.ident.clone().ok_or_else(|| syn::Error::new(field.span(), "unnamed field"))?;
+    let ident = field
+        .ident
+        .clone()
+        .ok_or_else(|| syn::Error::new(field.span(), "unnamed field"))?;
     let mut f = FieldDef {
         column: ident.to_string().trim_start_matches("r#").to_owned(),
         ident,
@@ -175,7 +189,10 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         })?;
     }
     if f.on_delete.is_some() && f.foreign_key.is_none() {
-        return Err(syn::Error::new(f.ident.span(), "on_delete needs foreign_key = \"table.column\""));
+        return Err(syn::Error::new(
+            f.ident.span(),
+            "on_delete needs foreign_key = \"table.column\"",
+        ));
     }
     Ok(f)
 }
@@ -270,7 +287,9 @@ fn column_definition(f: &FieldDef) -> TokenStream {
     let ty = &f.ty;
     let sql_type = match (&f.sql_type, f.max_len) {
         (Some(expr), _) => quote!(#expr),
-        (None, Some(n)) => quote!(::aludel::sql::SqlType::String { length: ::std::option::Option::Some(#n) }),
+        (None, Some(n)) => {
+            quote!(::aludel::sql::SqlType::String { length: ::std::option::Option::Some(#n) })
+        }
         (None, None) => quote!(<#ty as ::aludel::orm::SqlTyped>::sql_type()),
     };
     let nullable = match f.nullable {
@@ -352,7 +371,12 @@ mod tests {
     #[test]
     fn table_name_defaults_to_snake_case() {
         assert_eq!(snake_case("OrderItem"), "order_item");
-        assert_eq!(def("struct OrderItem { #[column(primary_key)] id: i64 }").unwrap().table, "order_item");
+        assert_eq!(
+            def("struct OrderItem { #[column(primary_key)] id: i64 }")
+                .unwrap()
+                .table,
+            "order_item"
+        );
     }
 
     #[test]
@@ -365,7 +389,10 @@ mod tests {
         .unwrap();
         assert_eq!(d.table, "e");
         assert_eq!(d.fields[0].autoincrement, Some(false));
-        assert_eq!((d.fields[1].column.as_str(), d.fields[1].max_len), ("ln", Some(16)));
+        assert_eq!(
+            (d.fields[1].column.as_str(), d.fields[1].max_len),
+            ("ln", Some(16))
+        );
         assert_eq!(d.fields[2].foreign_key, Some(("d".into(), "id".into())));
     }
 
@@ -373,9 +400,18 @@ mod tests {
     fn mistakes_are_errors_at_the_attribute() {
         let err = |src| def(src).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err("struct A { id: i64 }").contains("needs a primary key"));
-        assert!(err("struct A { #[column(primary_key, bogus)] id: i64 }").contains("unknown column option"));
-        assert!(err("struct A { #[column(primary_key, foreign_key = \"nodot\")] id: i64 }").contains("table.column"));
-        assert!(err("#[model(tabel = \"x\")] struct A { #[column(primary_key)] id: i64 }").contains("unknown model option"));
+        assert!(
+            err("struct A { #[column(primary_key, bogus)] id: i64 }")
+                .contains("unknown column option")
+        );
+        assert!(
+            err("struct A { #[column(primary_key, foreign_key = \"nodot\")] id: i64 }")
+                .contains("table.column")
+        );
+        assert!(
+            err("#[model(tabel = \"x\")] struct A { #[column(primary_key)] id: i64 }")
+                .contains("unknown model option")
+        );
         assert!(err("struct A(i64);").contains("named fields"));
     }
 
@@ -385,8 +421,15 @@ mod tests {
         let code = expand(&d).to_string();
         assert!(code.contains("impl :: aludel :: orm :: Model for User"));
         assert!(code.contains("pub const name : :: aludel :: orm :: Column < User , String >"));
-        assert!(!code.contains("QueryProperty"), "no query property without query=");
+        assert!(
+            !code.contains("QueryProperty"),
+            "no query property without query="
+        );
         let d = def("#[model(query = DB)] struct User { #[column(primary_key)] id: i64 }").unwrap();
-        assert!(expand(&d).to_string().contains("impl :: aludel :: orm :: QueryProperty for User"));
+        assert!(
+            expand(&d)
+                .to_string()
+                .contains("impl :: aludel :: orm :: QueryProperty for User")
+        );
     }
 }

@@ -16,7 +16,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// let err = Error::Configuration { message: "unknown database scheme 'oracle'".into() };
 /// assert_eq!(err.to_string(), "configuration error: unknown database scheme 'oracle'");
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
     /// Bad configuration: an unparsable URL, an unknown option, a mapping mistake.

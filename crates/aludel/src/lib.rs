@@ -2,15 +2,23 @@
 //!
 //! Layers, bottom up: [`sql`] (the Core expression language and compiler), [`dialects`]
 //! (what differs between SQLite, PostgreSQL and MySQL), [`engine`] (URLs, pool,
-//! connections, transactions, results).
+//! connections, transactions, results) and [`orm`] (models, the Session with its identity
+//! map and unit of work, scoped sessions, queries).
+
+// Lets the derive's `::aludel::...` paths resolve inside this crate's own tests.
+extern crate self as aludel;
 
 pub mod dialects;
 pub mod engine;
 mod error;
+pub mod orm;
+pub mod prelude;
 pub mod sql;
 
+pub use aludel_macros::Model;
+
 pub use engine::{
-    create_engine, Connection, Engine, EngineOptions, IsolationLevel, ResultSet, Row, RowStream,
-    Savepoint, StatementRecorder, Transaction,
+    Connection, Engine, EngineOptions, IsolationLevel, ResultSet, Row, RowStream, Savepoint,
+    StatementRecorder, Transaction, create_engine,
 };
 pub use error::{DatabaseError, DatabaseErrorKind, Error, Result};

@@ -5,8 +5,8 @@
 mod common;
 
 use aludel::engine::{Backend, IsolationLevel};
-use aludel::sql::{text, Value};
-use aludel::{params, Error, Result};
+use aludel::sql::{Value, text};
+use aludel::{Error, Result, params};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};

@@ -5,7 +5,7 @@ mod common;
 
 use aludel::engine::Backend;
 use aludel::sql::text;
-use aludel::{params, DatabaseErrorKind, Error, Result};
+use aludel::{DatabaseErrorKind, Error, Result, params};
 
 use common::TestDb;
 

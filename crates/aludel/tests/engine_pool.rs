@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use aludel::engine::Backend;
 use aludel::sql::text;
-use aludel::{params, Connection, Error, Result};
+use aludel::{Connection, Error, Result, params};
 
 /// Marks `conn` with a temporary table, which only that connection can see.
 fn mark(conn: &mut Connection) -> Result<()> {

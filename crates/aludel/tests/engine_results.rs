@@ -4,10 +4,10 @@
 mod common;
 
 use aludel::engine::Backend;
-use aludel::sql::{text, Value};
-use aludel::{params, Error, Result};
+use aludel::sql::{Value, text};
+use aludel::{Error, Result, params};
 
-use common::{rss_kib, TestDb};
+use common::{TestDb, rss_kib};
 
 fn three_rows(db: &TestDb) -> Result<aludel::Connection> {
     let mut conn = db.connect()?;

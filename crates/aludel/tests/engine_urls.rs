@@ -1,8 +1,8 @@
 //! URL parsing: SQLAlchemy's forms, driver suffixes, percent-decoding, errors naming the
 //! bad part, passwords never shown; property tests for panics and round trips.
 
-use aludel::engine::{url_encode, Backend, Engine, Url};
 use aludel::Error;
+use aludel::engine::{Backend, Engine, Url, url_encode};
 use proptest::prelude::*;
 
 #[test]

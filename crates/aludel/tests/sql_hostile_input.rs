@@ -69,7 +69,9 @@ proptest! {
 
 #[test]
 fn nul_in_an_identifier_is_a_compile_error() {
-    let t = Table::build("bad\0name").column(Column::new("a", SqlType::Text)).finish();
+    let t = Table::build("bad\0name")
+        .column(Column::new("a", SqlType::Text))
+        .finish();
     for d in DIALECTS {
         let err = select([t.c("a")]).compile(d).unwrap_err().to_string();
         assert!(err.contains("NUL"), "{err}");
@@ -78,7 +80,9 @@ fn nul_in_an_identifier_is_a_compile_error() {
 
 #[test]
 fn text_clause_does_not_treat_quoted_colons_as_parameters() {
-    let c = text("SELECT ':not_a_param', \":also_not\" , :real").compile(&Postgres).unwrap();
+    let c = text("SELECT ':not_a_param', \":also_not\" , :real")
+        .compile(&Postgres)
+        .unwrap();
     assert_eq!(c.sql, "SELECT ':not_a_param', \":also_not\" , $1");
     assert_eq!(c.binds.len(), 1);
 }

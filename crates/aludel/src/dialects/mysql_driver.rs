@@ -17,8 +17,8 @@ use mysql::{Column, QueryResult};
 use rust_decimal::Decimal;
 
 use crate::engine::driver::{
-    classify_sqlstate, db_error, disconnect, parse_option, quoted_after, DriverConnection,
-    ExecOutcome, RowSource,
+    DriverConnection, ExecOutcome, RowSource, classify_sqlstate, db_error, disconnect,
+    parse_option, quoted_after,
 };
 use crate::engine::{IsolationLevel, Url};
 use crate::error::{DatabaseErrorKind, Error, Result};
@@ -44,9 +44,9 @@ impl MySqlDriver {
         for (key, value) in url.query() {
             opts = match key.as_str() {
                 "statement_cache" => opts.stmt_cache_size(parse_option::<usize>(key, value)?),
-                "connect_timeout" => opts.tcp_connect_timeout(Some(Duration::from_secs(
-                    parse_option(key, value)?,
-                ))),
+                "connect_timeout" => {
+                    opts.tcp_connect_timeout(Some(Duration::from_secs(parse_option(key, value)?)))
+                }
                 "socket" => opts.socket(Some(value.clone())),
                 "init_command" => {
                     init.push(value.clone());
@@ -55,7 +55,7 @@ impl MySqlDriver {
                 _ => {
                     return Err(Error::config(format!(
                         "unknown MySQL connection option '{key}' (known: statement_cache, connect_timeout, socket, init_command)"
-                    )))
+                    )));
                 }
             };
         }
@@ -126,7 +126,7 @@ impl DriverConnection for MySqlDriver {
                     return IsolationLevel::parse(&level).ok_or_else(|| Error::Conversion {
                         expected: "IsolationLevel",
                         found: format!("'{level}' from {sql}"),
-                    })
+                    });
                 }
                 Ok(None) => {}
                 Err(e) => last = Some(self.fail(e, sql)),
@@ -239,8 +239,8 @@ fn to_mysql(value: &Value) -> mysql::Value {
 /// text protocol bytes; both are handled. `TINYINT(1)` is `BOOL`; strings with the binary
 /// charset (63) are bytes.
 fn decode(value: mysql::Value, column: &Column) -> Result<Value> {
-    use mysql::Value as M;
     use ColumnType::*;
+    use mysql::Value as M;
     let bad = |what: &str, v: &M| Error::Conversion {
         expected: "a MySQL value",
         found: format!(
@@ -376,8 +376,8 @@ fn decode(value: mysql::Value, column: &Column) -> Result<Value> {
 /// Maps a `mysql` error by native code (constraint names parsed from the message), with
 /// SQLSTATE as the fallback; I/O and protocol failures are disconnects.
 pub(crate) fn map_error(err: mysql::Error, sql: Option<&str>) -> Error {
-    use mysql::{DriverError as D, Error as E};
     use DatabaseErrorKind::*;
+    use mysql::{DriverError as D, Error as E};
     match err {
         E::MySqlError(e) => {
             let kind = match e.code {

@@ -13,13 +13,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::types::{to_sql_checked, IsNull, Kind, ToSql, Type};
+use postgres::types::{IsNull, Kind, ToSql, Type, to_sql_checked};
 use postgres::{NoTls, RowIter, Statement};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::engine::driver::{
-    classify_sqlstate, db_error, disconnect, parse_option, DriverConnection, ExecOutcome, RowSource,
+    DriverConnection, ExecOutcome, RowSource, classify_sqlstate, db_error, disconnect, parse_option,
 };
 use crate::engine::{IsolationLevel, Url};
 use crate::error::{DatabaseErrorKind, Error, Result};
@@ -64,12 +64,12 @@ impl PostgresDriver {
                 "sslmode" => {
                     return Err(Error::config(format!(
                         "sslmode '{value}' needs TLS, which this build of aludel does not include (use disable or prefer)"
-                    )))
+                    )));
                 }
                 _ => {
                     return Err(Error::config(format!(
                         "unknown PostgreSQL connection option '{key}' (known: options, search_path, application_name, connect_timeout, sslmode, statement_cache)"
-                    )))
+                    )));
                 }
             }
         }

@@ -12,7 +12,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{CachedStatement, ToSql};
 
 use crate::engine::driver::{
-    db_error, parse_option, text_after, DriverConnection, ExecOutcome, NoRows, RowSource,
+    DriverConnection, ExecOutcome, NoRows, RowSource, db_error, parse_option, text_after,
 };
 use crate::engine::{IsolationLevel, Url};
 use crate::error::{DatabaseErrorKind, Error, Result};
@@ -50,7 +50,7 @@ impl SqliteDriver {
                 _ => {
                     return Err(Error::config(format!(
                         "unknown SQLite connection option '{key}' (known: busy_timeout, foreign_keys, journal_mode, statement_cache)"
-                    )))
+                    )));
                 }
             }
         }
@@ -119,7 +119,7 @@ impl DriverConnection for SqliteDriver {
                 return Err(Error::Unsupported {
                     construct: format!("isolation level {other}"),
                     dialect: "sqlite",
-                })
+                });
             }
         };
         self.conn

@@ -14,6 +14,7 @@
 //! ```
 
 mod connection;
+mod ddl;
 pub(crate) mod driver;
 #[allow(clippy::module_inception)]
 mod engine;
@@ -26,11 +27,11 @@ mod transaction;
 mod url;
 
 pub use connection::Connection;
-pub use engine::{create_engine, Engine};
+pub use engine::{Engine, create_engine};
 pub use options::{EngineBuilder, EngineOptions, ExecutionOptions, IsolationLevel};
 pub use pool::PoolStatus;
 pub use recorder::StatementRecorder;
 pub use result::{ResultSet, RowStream};
 pub use row::{Row, RowIndex};
 pub use transaction::{Savepoint, Transaction};
-pub use url::{url_encode, Backend, Url};
+pub use url::{Backend, Url, url_encode};

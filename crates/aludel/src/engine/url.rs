@@ -90,7 +90,7 @@ impl Url {
                 return Err(Error::config(format!(
                     "unknown database scheme '{}' (expected sqlite, postgresql, postgres, mysql or mariadb)",
                     first_chars(scheme)
-                )))
+                )));
             }
         };
         let (body, query) = match rest.split_once('?') {
@@ -284,7 +284,7 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>)> {
                     return Err(Error::config(format!(
                         "unexpected text after the IPv6 address: '{}'",
                         first_chars(after)
-                    )))
+                    )));
                 }
             },
         }

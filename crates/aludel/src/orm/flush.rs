@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::orm::identity::IdentityKey;
 use crate::orm::instance::{AnyInstance, ObjectState};
 use crate::orm::persistence::{self, Assigned, ShapeCache};
-use crate::orm::session::{changed_columns, SessionInner, SessionState};
+use crate::orm::session::{SessionInner, SessionState, changed_columns};
 use crate::orm::unit_of_work::{delete_order, insert_order};
 use crate::sql::Value;
 
@@ -22,7 +22,9 @@ impl SessionInner {
     /// Flushes with the state locked.
     pub(crate) fn flush_locked(&self, st: &mut SessionState) -> Result<()> {
         if let Some(cause) = &st.failed {
-            return Err(Error::PendingRollback { cause: cause.clone() });
+            return Err(Error::PendingRollback {
+                cause: cause.clone(),
+            });
         }
         let updates = collect_updates(&st.modified)?;
         if st.new.is_empty() && st.deleted.is_empty() && updates.is_empty() {
@@ -32,7 +34,9 @@ impl SessionInner {
         let new = st.new.clone();
         let deleted = st.deleted.clone();
         let mut assigned = Vec::new();
-        let outcome = self.run(st, |conn| emit(conn, &new, &updates, &deleted, &mut assigned));
+        let outcome = self.run(st, |conn| {
+            emit(conn, &new, &updates, &deleted, &mut assigned)
+        });
         if let Err(e) = outcome {
             for a in assigned.into_iter().rev() {
                 // Best effort: the object is not borrowed (the flush just wrote it).
@@ -44,9 +48,16 @@ impl SessionInner {
         for obj in std::mem::take(&mut st.new) {
             let values = obj.values()?;
             let info = obj.info();
-            let pk: Vec<Value> = info.primary_key.iter().map(|&i| values[i].clone()).collect();
+            let pk: Vec<Value> = info
+                .primary_key
+                .iter()
+                .map(|&i| values[i].clone())
+                .collect();
             let key = IdentityKey::new(info.type_id, &pk).ok_or_else(|| {
-                Error::invalid(format!("a new {} was inserted without a primary key value", info.name))
+                Error::invalid(format!(
+                    "a new {} was inserted without a primary key value",
+                    info.name
+                ))
             })?;
             {
                 let mut s = obj.state();
@@ -59,7 +70,11 @@ impl SessionInner {
         }
         for (obj, _, values, _) in &updates {
             let info = obj.info();
-            let pk: Vec<Value> = info.primary_key.iter().map(|&i| values[i].clone()).collect();
+            let pk: Vec<Value> = info
+                .primary_key
+                .iter()
+                .map(|&i| values[i].clone())
+                .collect();
             let new_key = IdentityKey::new(info.type_id, &pk);
             let old_key = obj.state().key.clone();
             if new_key != old_key {
@@ -98,7 +113,10 @@ fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
     for obj in modified {
         let (persistent, snapshot) = {
             let s = obj.state();
-            (s.state == ObjectState::Persistent && !s.delete_pending, s.snapshot.clone())
+            (
+                s.state == ObjectState::Persistent && !s.delete_pending,
+                s.snapshot.clone(),
+            )
         };
         if !persistent || !seen.insert(Arc::as_ptr(obj) as *const ()) {
             continue;
@@ -108,7 +126,12 @@ fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
         if changed.is_empty() {
             continue;
         }
-        let pk = obj.info().primary_key.iter().map(|&i| snapshot[i].clone()).collect();
+        let pk = obj
+            .info()
+            .primary_key
+            .iter()
+            .map(|&i| snapshot[i].clone())
+            .collect();
         out.push((obj.clone(), changed, obj.values()?, pk));
     }
     Ok(out)
@@ -127,8 +150,10 @@ fn emit(
         persistence::insert_batch(conn, &batch, &mut cache, assigned)?;
     }
     let changed: Vec<Arc<dyn AnyInstance>> = updates.iter().map(|(o, ..)| o.clone()).collect();
-    let by_object: HashMap<*const (), &Change> =
-        updates.iter().map(|c| (Arc::as_ptr(&c.0) as *const (), c)).collect();
+    let by_object: HashMap<*const (), &Change> = updates
+        .iter()
+        .map(|c| (Arc::as_ptr(&c.0) as *const (), c))
+        .collect();
     for batch in insert_order(&changed) {
         let rows = batch
             .objects
@@ -148,7 +173,12 @@ fn emit(
                     Some(s) => s,
                     None => o.values()?,
                 };
-                Ok(batch.info.primary_key.iter().map(|&i| values[i].clone()).collect())
+                Ok(batch
+                    .info
+                    .primary_key
+                    .iter()
+                    .map(|&i| values[i].clone())
+                    .collect())
             })
             .collect::<Result<Vec<Vec<Value>>>>()?;
         persistence::delete_rows(conn, batch.info, keys, &mut cache)?;

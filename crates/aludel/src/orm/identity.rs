@@ -47,7 +47,10 @@ pub(crate) struct IdentityKey {
 impl IdentityKey {
     /// The key for `pk` values of `model`; `None` when any part is NULL (not yet keyed).
     pub(crate) fn new(model: TypeId, pk: &[Value]) -> Option<IdentityKey> {
-        let pk = pk.iter().map(KeyPart::from_value).collect::<Option<Vec<_>>>()?;
+        let pk = pk
+            .iter()
+            .map(KeyPart::from_value)
+            .collect::<Option<Vec<_>>>()?;
         Some(IdentityKey { model, pk })
     }
 }

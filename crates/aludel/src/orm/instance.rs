@@ -79,7 +79,9 @@ pub struct Instance<T: Model> {
 
 impl<T: Model> Clone for Instance<T> {
     fn clone(&self) -> Self {
-        Instance { cell: self.cell.clone() }
+        Instance {
+            cell: self.cell.clone(),
+        }
     }
 }
 
@@ -271,7 +273,10 @@ impl<T: Model> AnyInstance for Cell<T> {
 
     fn set_values(&self, values: &[(usize, Value)]) -> Result<()> {
         let mut g = self.data.try_write().map_err(|_| {
-            Error::invalid(format!("a {} instance is borrowed while the session updates it", T::info().name))
+            Error::invalid(format!(
+                "a {} instance is borrowed while the session updates it",
+                T::info().name
+            ))
         })?;
         for (i, v) in values {
             g.set_value(*i, v.clone())?;
@@ -282,7 +287,10 @@ impl<T: Model> AnyInstance for Cell<T> {
     fn load(&self, values: Vec<Value>) -> Result<()> {
         let fresh = T::from_values(values)?;
         let mut g = self.data.try_write().map_err(|_| {
-            Error::invalid(format!("a {} instance is borrowed while the session reloads it", T::info().name))
+            Error::invalid(format!(
+                "a {} instance is borrowed while the session reloads it",
+                T::info().name
+            ))
         })?;
         *g = fresh;
         Ok(())
@@ -295,5 +303,9 @@ impl<T: Model> AnyInstance for Cell<T> {
 
 /// Recovers the typed handle from an erased one, if it is of model `T`.
 pub(crate) fn downcast<T: Model>(obj: &Arc<dyn AnyInstance>) -> Option<Instance<T>> {
-    obj.clone().as_any().downcast::<Cell<T>>().ok().map(Instance::from_cell)
+    obj.clone()
+        .as_any()
+        .downcast::<Cell<T>>()
+        .ok()
+        .map(Instance::from_cell)
 }

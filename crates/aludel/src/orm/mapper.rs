@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::sql::{
-    Column as ColumnDef, ColumnRef, Expr, ForeignKey, FromItem, OrderBy, SqlType, Table, ToValue, Value,
+    Column as ColumnDef, ColumnRef, Expr, ForeignKey, FromItem, OrderBy, SqlType, Table, ToValue,
+    Value,
 };
 
 /// A struct mapped to a table. Implement it with `#[derive(aludel::Model)]`; the methods
@@ -31,7 +32,8 @@ use crate::sql::{
 /// assert_eq!(info.table.name(), "users");
 /// assert_eq!(info.primary_key, vec![0]);
 /// let u = User { id: 1, name: "ada".into(), email: None };
-/// assert_eq!(u.values(), vec![1.into(), "ada".into(), aludel::sql::Value::Null]);
+/// use aludel::sql::Value;
+/// assert_eq!(u.values(), vec![Value::Int(1), Value::Text("ada".into()), Value::Null]);
 /// ```
 pub trait Model: Sized + Send + Sync + 'static {
     /// The static mapping information.
@@ -51,7 +53,11 @@ pub trait Model: Sized + Send + Sync + 'static {
 
     /// The primary key values, in primary key order.
     fn primary_key_values(&self) -> Vec<Value> {
-        Self::info().primary_key.iter().map(|&i| self.value(i)).collect()
+        Self::info()
+            .primary_key
+            .iter()
+            .map(|&i| self.value(i))
+            .collect()
     }
 }
 
@@ -85,11 +91,23 @@ impl ModelInfo {
     /// ```
     pub fn new<M: 'static>(name: &'static str, table: Table, fields: Vec<&'static str>) -> Self {
         let columns = &table.def().columns;
-        let primary_key = columns.iter().enumerate().filter(|(_, c)| c.primary_key).map(|(i, _)| i).collect();
+        let primary_key = columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.primary_key)
+            .map(|(i, _)| i)
+            .collect();
         let autoincrement = table
             .autoincrement_column()
             .and_then(|a| columns.iter().position(|c| c.name == a.name));
-        ModelInfo { name, type_id: TypeId::of::<M>(), table, fields, primary_key, autoincrement }
+        ModelInfo {
+            name,
+            type_id: TypeId::of::<M>(),
+            table,
+            fields,
+            primary_key,
+            autoincrement,
+        }
     }
 
     /// The column definitions, in column order.
@@ -118,7 +136,10 @@ impl ModelInfo {
     /// assert_eq!(info.column_index("y"), None);
     /// ```
     pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.fields.iter().position(|f| *f == name).or_else(|| self.columns().iter().position(|c| c.name == name))
+        self.fields
+            .iter()
+            .position(|f| *f == name)
+            .or_else(|| self.columns().iter().position(|c| c.name == name))
     }
 
     /// An expression for column `index`, qualified by the table.
@@ -203,7 +224,11 @@ impl<M: Model, T> Column<M, T> {
     /// assert_eq!(c.name(), "id");
     /// ```
     pub const fn new(index: usize, name: &'static str) -> Self {
-        Column { index, name, _model: PhantomData }
+        Column {
+            index,
+            name,
+            _model: PhantomData,
+        }
     }
 
     /// The column's name.
@@ -402,7 +427,9 @@ impl<T: SqlTyped> SqlTyped for Option<T> {
 /// ```
 pub fn parse_foreign_key(target: &str) -> Result<ForeignKey> {
     match target.rsplit_once('.') {
-        Some((table, column)) if !table.is_empty() && !column.is_empty() => Ok(ForeignKey::to(table, column)),
+        Some((table, column)) if !table.is_empty() && !column.is_empty() => {
+            Ok(ForeignKey::to(table, column))
+        }
         _ => Err(crate::Error::config(format!(
             "foreign key target {target:?} must be written \"table.column\""
         ))),
@@ -418,11 +445,16 @@ pub fn parse_foreign_key(target: &str) -> Result<ForeignKey> {
 /// let err = aludel::orm::convert_column::<i32>("User", "age", Value::Text("x".into())).unwrap_err();
 /// assert!(err.to_string().contains("User.age"));
 /// ```
-pub fn convert_column<T: crate::sql::FromValue>(model: &str, column: &str, value: Value) -> Result<T> {
+pub fn convert_column<T: crate::sql::FromValue>(
+    model: &str,
+    column: &str,
+    value: Value,
+) -> Result<T> {
     T::from_value(value).map_err(|e| match e {
-        crate::Error::Conversion { expected, found } => {
-            crate::Error::Conversion { expected, found: format!("{found} (column {model}.{column})") }
-        }
+        crate::Error::Conversion { expected, found } => crate::Error::Conversion {
+            expected,
+            found: format!("{found} (column {model}.{column})"),
+        },
         other => other,
     })
 }
@@ -442,5 +474,7 @@ pub fn no_such_column(model: &str, index: usize) -> crate::Error {
 /// assert!(aludel::orm::wrong_width("User", 3, 2).to_string().contains("3 columns"));
 /// ```
 pub fn wrong_width(model: &str, expected: usize, got: usize) -> crate::Error {
-    crate::Error::invalid(format!("model {model} maps {expected} columns but the row has {got}"))
+    crate::Error::invalid(format!(
+        "model {model} maps {expected} columns but the row has {got}"
+    ))
 }

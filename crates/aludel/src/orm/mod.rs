@@ -22,11 +22,14 @@ mod unit_of_work;
 pub use aludel_macros::Model;
 pub use instance::{Instance, ObjectState};
 pub use mapper::{
-    convert_column, no_such_column, parse_foreign_key, wrong_width, Column, Model, ModelInfo, SqlTyped,
+    Column, Model, ModelInfo, SqlTyped, convert_column, no_such_column, parse_foreign_key,
+    wrong_width,
 };
 pub use query::Query;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use schema::{create_all, drop_all};
-pub use scoping::{Scope, ScopedSession, ALREADY_PRESENT};
-pub use session::{IntoInstance, NestedTransaction, NoAutoflush, PrimaryKey, Session, SessionConfig};
+pub use scoping::{ALREADY_PRESENT, Scope, ScopedSession};
+pub use session::{
+    IntoInstance, NestedTransaction, NoAutoflush, PrimaryKey, Session, SessionConfig,
+};
 pub use sessionmaker::{SessionMaker, SessionOptions};

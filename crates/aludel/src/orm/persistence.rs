@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::orm::instance::AnyInstance;
 use crate::orm::mapper::ModelInfo;
 use crate::orm::unit_of_work::Batch;
-use crate::sql::{delete, insert, tuple, update, Compiled, Executable, Expr, Value};
+use crate::sql::{Compiled, Executable, Expr, Value, delete, insert, tuple, update};
 
 /// The most bind parameters one statement may carry (below every backend's limit).
 const MAX_PARAMS: usize = 30_000;
@@ -61,7 +61,9 @@ impl ShapeCache {
             let compiled = build()?;
             self.shapes.insert(key.clone(), compiled);
         }
-        self.shapes.get(&key).ok_or_else(|| Error::invalid("statement cache lost an entry"))
+        self.shapes
+            .get(&key)
+            .ok_or_else(|| Error::invalid("statement cache lost an entry"))
     }
 }
 
@@ -103,7 +105,10 @@ fn insert_rows(
     assigned: &mut Vec<Assigned>,
 ) -> Result<()> {
     let dialect = conn.dialect();
-    let names: Vec<&str> = columns.iter().map(|&i| info.columns()[i].name.as_str()).collect();
+    let names: Vec<&str> = columns
+        .iter()
+        .map(|&i| info.columns()[i].name.as_str())
+        .collect();
     let returning = auto.filter(|_| dialect.supports_returning());
     let shape = |n: usize| {
         let mut stmt = insert(&info.table).rows(&names, vec![vec![slot(); names.len()]; n]);
@@ -115,15 +120,17 @@ fn insert_rows(
     let key = |n: usize| (info.type_id, u8::from(auto.is_some()), columns.to_vec(), n);
     let pick = |values: Vec<Value>| -> Vec<Value> {
         let mut values: Vec<Option<Value>> = values.into_iter().map(Some).collect();
-        columns.iter().map(|&i| values[i].take().unwrap_or(Value::Null)).collect()
+        columns
+            .iter()
+            .map(|&i| values[i].take().unwrap_or(Value::Null))
+            .collect()
     };
     if dialect.insert_many_style() == InsertManyStyle::RowByRow {
         let compiled = cache.get(key(1), || shape(1))?.clone();
         for (obj, values) in rows {
             let result = conn.execute_compiled(&compiled, pick(values))?;
             if let Some(a) = auto {
-                let id = result.last_insert_id().ok_or_else(|| missing_key(info))?;
-                assign(obj, a, Value::Int(id), assigned)?;
+                assign(obj, a, generated_key(info, result, returning.is_some())?, assigned)?;
             }
         }
         return Ok(());
@@ -131,7 +138,8 @@ fn insert_rows(
     let per_chunk = (MAX_PARAMS / columns.len().max(1)).clamp(1, MAX_ROWS);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<(&Arc<dyn AnyInstance>, Vec<Value>)> = rows.by_ref().take(per_chunk).collect();
+        let chunk: Vec<(&Arc<dyn AnyInstance>, Vec<Value>)> =
+            rows.by_ref().take(per_chunk).collect();
         let compiled = cache.get(key(chunk.len()), || shape(chunk.len()))?;
         let mut params = Vec::with_capacity(chunk.len() * columns.len());
         let objects: Vec<&Arc<dyn AnyInstance>> = chunk
@@ -162,14 +170,36 @@ fn insert_rows(
     Ok(())
 }
 
-fn missing_key(info: &ModelInfo) -> Error {
-    Error::invalid(format!("the database returned no generated key for a new {} row", info.name))
+/// The key a single-row INSERT generated: its RETURNING value, or the driver's last
+/// insert id.
+fn generated_key(info: &ModelInfo, mut result: crate::engine::ResultSet, returning: bool) -> Result<Value> {
+    if returning {
+        let row = result.fetchone().ok_or_else(|| missing_key(info))?;
+        return Ok(row.into_values().into_iter().next().unwrap_or(Value::Null));
+    }
+    result.last_insert_id().map(Value::Int).ok_or_else(|| missing_key(info))
 }
 
-fn assign(obj: &Arc<dyn AnyInstance>, column: usize, value: Value, assigned: &mut Vec<Assigned>) -> Result<()> {
+fn missing_key(info: &ModelInfo) -> Error {
+    Error::invalid(format!(
+        "the database returned no generated key for a new {} row",
+        info.name
+    ))
+}
+
+fn assign(
+    obj: &Arc<dyn AnyInstance>,
+    column: usize,
+    value: Value,
+    assigned: &mut Vec<Assigned>,
+) -> Result<()> {
     let previous = obj.values()?.swap_remove(column);
     obj.set_values(&[(column, value)])?;
-    assigned.push(Assigned { object: obj.clone(), column, previous });
+    assigned.push(Assigned {
+        object: obj.clone(),
+        column,
+        previous,
+    });
     Ok(())
 }
 
@@ -220,14 +250,22 @@ pub(crate) fn delete_rows(
     for chunk in keys.chunks((MAX_PARAMS / width).clamp(1, MAX_ROWS)) {
         let compiled = cache.get((info.type_id, 3, Vec::new(), chunk.len()), || {
             let slots: Vec<Expr> = (0..chunk.len())
-                .map(|_| if width == 1 { slot() } else { tuple(vec![slot(); width]) })
+                .map(|_| {
+                    if width == 1 {
+                        slot()
+                    } else {
+                        tuple(vec![slot(); width])
+                    }
+                })
                 .collect();
             let target = if width == 1 {
                 info.column_expr(info.primary_key[0])
             } else {
                 tuple(info.primary_key.iter().map(|&p| info.column_expr(p)))
             };
-            delete(&info.table).where_(target.in_(slots)).compile(dialect)
+            delete(&info.table)
+                .where_(target.in_(slots))
+                .compile(dialect)
         })?;
         let params: Vec<Value> = chunk.iter().flatten().cloned().collect();
         let n = conn.execute_compiled(compiled, params)?.rows_affected();

@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
 use crate::orm::session::{PrimaryKey, Session};
-use crate::sql::{func, select, Expr, OrderBy, Select, ToValue};
+use crate::sql::{Expr, OrderBy, Select, ToValue, func, select};
 
 /// A query for objects of model `M`.
 pub struct Query<M: Model> {
@@ -40,7 +40,11 @@ pub struct Query<M: Model> {
 
 impl<M: Model> Clone for Query<M> {
     fn clone(&self) -> Self {
-        Query { session: self.session.clone(), select: self.select.clone(), _model: PhantomData }
+        Query {
+            session: self.session.clone(),
+            select: self.select.clone(),
+            _model: PhantomData,
+        }
     }
 }
 
@@ -56,11 +60,19 @@ impl<M: Model> Query<M> {
     pub(crate) fn new(session: Result<Session, Error>) -> Self {
         let info = M::info();
         let columns = (0..info.columns().len()).map(|i| info.column_expr(i));
-        Query { session, select: select(columns).from(&info.table), _model: PhantomData }
+        Query {
+            session,
+            select: select(columns).from(&info.table),
+            _model: PhantomData,
+        }
     }
 
     fn with(&self, f: impl FnOnce(Select) -> Select) -> Self {
-        Query { session: self.session.clone(), select: f(self.select.clone()), _model: PhantomData }
+        Query {
+            session: self.session.clone(),
+            select: f(self.select.clone()),
+            _model: PhantomData,
+        }
     }
 
     fn session(&self) -> Result<&Session> {
@@ -99,7 +111,7 @@ impl<M: Model> Query<M> {
     /// name makes the query fail with an error naming the model and the column.
     ///
     /// ```
-    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # #[derive(aludel::Model, Debug)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
     /// # let engine = aludel::create_engine("sqlite://:memory:")?;
     /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
     /// let s = aludel::orm::Session::new(&engine);

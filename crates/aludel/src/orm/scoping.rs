@@ -17,7 +17,8 @@ use crate::orm::sessionmaker::{SessionMaker, SessionOptions};
 use crate::sql::{Executable, FromValue, Params};
 
 /// The message SQLAlchemy gives when a scoped session exists and arguments are passed.
-pub const ALREADY_PRESENT: &str = "Scoped session is already present; no new arguments may be specified.";
+pub const ALREADY_PRESENT: &str =
+    "Scoped session is already present; no new arguments may be specified.";
 
 static NEXT_REGISTRY: AtomicU64 = AtomicU64::new(1);
 
@@ -99,7 +100,9 @@ impl ScopedSession {
     /// assert!(DB.get().is_err());
     /// ```
     pub const fn unconfigured() -> Self {
-        ScopedSession { registry: RwLock::new(None) }
+        ScopedSession {
+            registry: RwLock::new(None),
+        }
     }
 
     /// A scoped session over `maker` with `scope`.
@@ -142,7 +145,10 @@ impl ScopedSession {
     /// assert!(!aludel::orm::ScopedSession::unconfigured().is_configured());
     /// ```
     pub fn is_configured(&self) -> bool {
-        self.registry.read().unwrap_or_else(|p| p.into_inner()).is_some()
+        self.registry
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
     }
 
     fn registry(&self) -> Result<Arc<Registry>> {
@@ -202,7 +208,9 @@ impl ScopedSession {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn has(&self) -> bool {
-        self.registry().map(|r| r.current().is_some()).unwrap_or(false)
+        self.registry()
+            .map(|r| r.current().is_some())
+            .unwrap_or(false)
     }
 
     /// Closes the current scope's session (rolling back its transaction) and discards it;
@@ -335,7 +343,11 @@ impl ScopedSession {
     /// assert_eq!(db.execute(&aludel::sql::text("SELECT 1"), ())?.scalar::<i64>()?, 1);
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn execute(&self, statement: &dyn Executable, params: impl Into<Params>) -> Result<ResultSet> {
+    pub fn execute(
+        &self,
+        statement: &dyn Executable,
+        params: impl Into<Params>,
+    ) -> Result<ResultSet> {
         self.get()?.execute(statement, params)
     }
 
@@ -347,7 +359,11 @@ impl ScopedSession {
     /// assert_eq!(db.scalar::<i64>(&aludel::sql::text("SELECT 2"), ())?, 2);
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn scalar<T: FromValue>(&self, statement: &dyn Executable, params: impl Into<Params>) -> Result<T> {
+    pub fn scalar<T: FromValue>(
+        &self,
+        statement: &dyn Executable,
+        params: impl Into<Params>,
+    ) -> Result<T> {
         self.get()?.scalar(statement, params)
     }
 }
@@ -363,7 +379,12 @@ impl Registry {
     fn current(&self) -> Option<Session> {
         match self.key() {
             None => THREAD_SESSIONS.with(|m| m.borrow().get(&self.id).cloned()),
-            Some(k) => self.by_key.lock().unwrap_or_else(|p| p.into_inner()).get(&k).cloned(),
+            Some(k) => self
+                .by_key
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&k)
+                .cloned(),
         }
     }
 
@@ -373,7 +394,10 @@ impl Registry {
                 m.borrow_mut().insert(self.id, session);
             }),
             Some(k) => {
-                self.by_key.lock().unwrap_or_else(|p| p.into_inner()).insert(k, session);
+                self.by_key
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(k, session);
             }
         }
     }
@@ -381,7 +405,11 @@ impl Registry {
     fn take(&self) -> Option<Session> {
         match self.key() {
             None => THREAD_SESSIONS.with(|m| m.borrow_mut().remove(&self.id)),
-            Some(k) => self.by_key.lock().unwrap_or_else(|p| p.into_inner()).remove(&k),
+            Some(k) => self
+                .by_key
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&k),
         }
     }
 }

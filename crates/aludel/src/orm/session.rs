@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use crate::engine::{Connection, Engine, ResultSet};
 use crate::error::{Error, Result};
 use crate::orm::identity::{IdentityKey, IdentityMap};
-use crate::orm::instance::{downcast, AnyInstance, Instance, ObjectState};
+use crate::orm::instance::{AnyInstance, Instance, ObjectState, downcast};
 use crate::orm::mapper::Model;
 use crate::orm::query::Query;
-use crate::sql::{and_, select, Executable, Params, Select, Value};
+use crate::sql::{Executable, Params, Select, Value, and_, select};
 
 static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -38,7 +38,11 @@ pub struct SessionConfig {
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        SessionConfig { autoflush: true, expire_on_commit: true, info: Vec::new() }
+        SessionConfig {
+            autoflush: true,
+            expire_on_commit: true,
+            info: Vec::new(),
+        }
     }
 }
 
@@ -101,12 +105,22 @@ pub(crate) struct SessionState {
     /// Objects inserted / deleted by flushes of the current transaction.
     pub(crate) tx_inserted: Vec<Arc<dyn AnyInstance>>,
     pub(crate) tx_deleted: Vec<Arc<dyn AnyInstance>>,
-    /// Open savepoints: name and the lengths of `tx_inserted` / `tx_deleted` when opened.
-    pub(crate) savepoints: Vec<(String, usize, usize)>,
+    /// Open savepoints and what the session held when each was opened.
+    pub(crate) savepoints: Vec<SavepointMark>,
     savepoint_seq: u32,
     /// Set when a flush failed: the cause, until `rollback()`.
     pub(crate) failed: Option<String>,
     pub(crate) no_autoflush: u32,
+}
+
+/// A savepoint's name and the lengths of `new`, `tx_inserted` and `tx_deleted` when it
+/// was opened, so rolling back to it can undo exactly what came after.
+#[derive(Clone)]
+pub(crate) struct SavepointMark {
+    name: String,
+    new: usize,
+    inserted: usize,
+    deleted: usize,
 }
 
 fn lock(m: &Mutex<SessionState>) -> MutexGuard<'_, SessionState> {
@@ -146,6 +160,15 @@ pub trait PrimaryKey {
 impl<V: crate::sql::ToValue> PrimaryKey for V {
     fn key_values(&self) -> Vec<Value> {
         vec![self.to_value()]
+    }
+}
+
+/// Key values already in primary key order (e.g. read off an object).
+pub(crate) struct KeyValues(pub(crate) Vec<Value>);
+
+impl PrimaryKey for KeyValues {
+    fn key_values(&self) -> Vec<Value> {
+        self.0.clone()
     }
 }
 
@@ -203,7 +226,10 @@ impl Session {
             id: NEXT_SESSION_ID.fetch_add(1, Ordering::Relaxed),
             engine,
             config,
-            state: Mutex::new(SessionState { conn, ..SessionState::default() }),
+            state: Mutex::new(SessionState {
+                conn,
+                ..SessionState::default()
+            }),
             me: me.clone(),
         });
         Session { inner }
@@ -273,7 +299,10 @@ impl Session {
     /// assert_eq!(all.len(), 2);
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn add_all<T: Model, I: IntoInstance<T>>(&self, objects: impl IntoIterator<Item = I>) -> Result<Vec<Instance<T>>> {
+    pub fn add_all<T: Model, I: IntoInstance<T>>(
+        &self,
+        objects: impl IntoIterator<Item = I>,
+    ) -> Result<Vec<Instance<T>>> {
         let mut st = self.inner.usable()?;
         objects
             .into_iter()
@@ -316,7 +345,10 @@ impl Session {
             }
             ObjectState::Persistent | ObjectState::Deleted => {}
             ObjectState::Transient | ObjectState::Detached => {
-                return Err(Error::invalid(format!("{} instance is not persisted in this session", T::info().name)));
+                return Err(Error::invalid(format!(
+                    "{} instance is not persisted in this session",
+                    T::info().name
+                )));
             }
         }
         Ok(())
@@ -424,7 +456,9 @@ impl Session {
                 values.len()
             )));
         }
-        let Some(ikey) = IdentityKey::new(info.type_id, &values) else { return Ok(None) };
+        let Some(ikey) = IdentityKey::new(info.type_id, &values) else {
+            return Ok(None);
+        };
         {
             let st = self.inner.usable()?;
             if let Some(obj) = st.identity.get(&ikey) {
@@ -438,8 +472,13 @@ impl Session {
                 }
             }
         }
-        let criteria = info.primary_key.iter().zip(values).map(|(&i, v)| info.column_expr(i).eq(v));
-        let stmt = select((0..info.columns().len()).map(|i| info.column_expr(i))).where_(and_(criteria));
+        let criteria = info
+            .primary_key
+            .iter()
+            .zip(values)
+            .map(|(&i, v)| info.column_expr(i).eq(v));
+        let stmt =
+            select((0..info.columns().len()).map(|i| info.column_expr(i))).where_(and_(criteria));
         Ok(self.load::<T>(&stmt)?.into_iter().next())
     }
 
@@ -459,13 +498,13 @@ impl Session {
     pub fn merge<T: Model>(&self, instance: &Instance<T>) -> Result<Instance<T>> {
         let values = instance.erased().values()?;
         let info = T::info();
-        let pk: Vec<Value> = info.primary_key.iter().map(|&i| values[i].clone()).collect();
-        if let Some(existing) = self.get::<T>(pk)? {
-            let changes: Vec<(usize, Value)> = values.into_iter().enumerate().collect();
-            {
-                let _ = existing.write()?;
-            }
-            existing.erased().set_values(&changes)?;
+        let pk: Vec<Value> = info
+            .primary_key
+            .iter()
+            .map(|&i| values[i].clone())
+            .collect();
+        if let Some(existing) = self.get::<T>(KeyValues(pk))? {
+            *existing.write()? = T::from_values(values)?;
             return Ok(existing);
         }
         self.add(Instance::new(T::from_values(values)?))
@@ -490,11 +529,19 @@ impl Session {
         if let Some(k) = key {
             st.identity.remove(&k);
         }
+        let st = &mut *st;
         for list in [&mut st.new, &mut st.deleted, &mut st.modified] {
             list.retain(|o| !Arc::ptr_eq(o, &obj));
         }
         let was_pending = obj.state().state == ObjectState::Pending;
-        SessionInner::detach(&obj, if was_pending { ObjectState::Transient } else { ObjectState::Detached });
+        SessionInner::detach(
+            &obj,
+            if was_pending {
+                ObjectState::Transient
+            } else {
+                ObjectState::Detached
+            },
+        );
         Ok(())
     }
 
@@ -575,7 +622,10 @@ impl Session {
         let obj = instance.erased();
         self.inner.check_owned(&obj.state(), T::info().name)?;
         if obj.state().state != ObjectState::Persistent {
-            return Err(Error::invalid(format!("only a persistent {} can be refreshed", T::info().name)));
+            return Err(Error::invalid(format!(
+                "only a persistent {} can be refreshed",
+                T::info().name
+            )));
         }
         self.inner.refresh_object(&obj)
     }
@@ -609,7 +659,11 @@ impl Session {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn new_objects<T: Model>(&self) -> Vec<Instance<T>> {
-        lock(&self.inner.state).new.iter().filter_map(downcast).collect()
+        lock(&self.inner.state)
+            .new
+            .iter()
+            .filter_map(downcast)
+            .collect()
     }
 
     /// The persistent objects of model `T` with unflushed changes.
@@ -638,7 +692,11 @@ impl Session {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn deleted_objects<T: Model>(&self) -> Vec<Instance<T>> {
-        lock(&self.inner.state).deleted.iter().filter_map(downcast).collect()
+        lock(&self.inner.state)
+            .deleted
+            .iter()
+            .filter_map(downcast)
+            .collect()
     }
 
     /// How many objects the identity map holds.
@@ -662,11 +720,16 @@ impl Session {
     /// assert_eq!(r.scalar::<i64>()?, 5);
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn execute(&self, statement: &dyn Executable, params: impl Into<Params>) -> Result<ResultSet> {
+    pub fn execute(
+        &self,
+        statement: &dyn Executable,
+        params: impl Into<Params>,
+    ) -> Result<ResultSet> {
         let params = params.into();
         let mut st = self.inner.usable()?;
         self.inner.autoflush(&mut st)?;
-        self.inner.run(&mut st, |conn| conn.execute(statement, params))
+        self.inner
+            .run(&mut st, |conn| conn.execute(statement, params))
     }
 
     /// The first column of the first row of a statement.
@@ -677,7 +740,11 @@ impl Session {
     /// assert_eq!(s.scalar::<i64>(&aludel::sql::text("SELECT 3"), ())?, 3);
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn scalar<T: crate::sql::FromValue>(&self, statement: &dyn Executable, params: impl Into<Params>) -> Result<T> {
+    pub fn scalar<T: crate::sql::FromValue>(
+        &self,
+        statement: &dyn Executable,
+        params: impl Into<Params>,
+    ) -> Result<T> {
         self.execute(statement, params)?.scalar()
     }
 
@@ -709,7 +776,9 @@ impl Session {
     /// ```
     pub fn no_autoflush(&self) -> NoAutoflush {
         lock(&self.inner.state).no_autoflush += 1;
-        NoAutoflush { session: self.clone() }
+        NoAutoflush {
+            session: self.clone(),
+        }
     }
 
     /// Opens a SAVEPOINT (after flushing); roll back to it or release it through the
@@ -734,9 +803,17 @@ impl Session {
         st.savepoint_seq += 1;
         let name = format!("sa_savepoint_{}", st.savepoint_seq);
         self.inner.run(&mut st, |conn| conn.savepoint(&name))?;
-        let marks = (name.clone(), st.tx_inserted.len(), st.tx_deleted.len());
-        st.savepoints.push(marks);
-        Ok(NestedTransaction { session: self.clone(), name })
+        let mark = SavepointMark {
+            name: name.clone(),
+            new: st.new.len(),
+            inserted: st.tx_inserted.len(),
+            deleted: st.tx_deleted.len(),
+        };
+        st.savepoints.push(mark);
+        Ok(NestedTransaction {
+            session: self.clone(),
+            name,
+        })
     }
 
     /// Loads objects of `T` from the rows of `stmt` (columns in model order), through the
@@ -748,7 +825,10 @@ impl Session {
         let rows = result.fetchall();
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            out.push(self.inner.instance_for_row::<T>(&mut st, row.into_values())?);
+            out.push(
+                self.inner
+                    .instance_for_row::<T>(&mut st, row.into_values())?,
+            );
         }
         Ok(out)
     }
@@ -791,9 +871,7 @@ impl NestedTransaction {
         let inner = &self.session.inner;
         let mut st = inner.usable()?;
         inner.flush_locked(&mut st)?;
-        let pos = st.savepoints.iter().position(|(n, ..)| *n == self.name).ok_or_else(|| {
-            Error::invalid(format!("savepoint {} is no longer open", self.name))
-        })?;
+        let pos = st.savepoint_position(&self.name)?;
         st.savepoints.truncate(pos);
         inner.run(&mut st, |conn| conn.release_savepoint(&self.name))
     }
@@ -811,26 +889,47 @@ impl NestedTransaction {
     pub fn rollback(self) -> Result<()> {
         let inner = &self.session.inner;
         let mut st = lock(&inner.state);
-        let pos = st.savepoints.iter().position(|(n, ..)| *n == self.name).ok_or_else(|| {
-            Error::invalid(format!("savepoint {} is no longer open", self.name))
-        })?;
-        let (_, inserted_mark, deleted_mark) = st.savepoints[pos].clone();
+        let pos = st.savepoint_position(&self.name)?;
+        let mark = st.savepoints[pos].clone();
         st.savepoints.truncate(pos);
         inner.run(&mut st, |conn| conn.rollback_to_savepoint(&self.name))?;
         st.failed = None;
-        let inserted = st.tx_inserted.split_off(inserted_mark.min(st.tx_inserted.len()));
-        let deleted = st.tx_deleted.split_off(deleted_mark.min(st.tx_deleted.len()));
+        let new_at = mark.new.min(st.new.len());
+        for obj in st.new.split_off(new_at) {
+            SessionInner::detach(&obj, ObjectState::Transient);
+        }
+        let inserted_at = mark.inserted.min(st.tx_inserted.len());
+        let deleted_at = mark.deleted.min(st.tx_deleted.len());
+        let inserted = st.tx_inserted.split_off(inserted_at);
+        let deleted = st.tx_deleted.split_off(deleted_at);
         inner.revert(&mut st, inserted, deleted);
         Ok(())
+    }
+}
+
+impl SessionState {
+    fn savepoint_position(&self, name: &str) -> Result<usize> {
+        self.savepoints
+            .iter()
+            .position(|m| m.name == name)
+            .ok_or_else(|| Error::invalid(format!("savepoint {name} is no longer open")))
     }
 }
 
 /// The columns of `obj` whose values differ from its snapshot.
 pub(crate) fn changed_columns(obj: &Arc<dyn AnyInstance>) -> Result<Vec<usize>> {
     let snapshot = obj.state().snapshot.clone();
-    let Some(snapshot) = snapshot else { return Ok(Vec::new()) };
+    let Some(snapshot) = snapshot else {
+        return Ok(Vec::new());
+    };
     let now = obj.values()?;
-    Ok(now.iter().zip(&snapshot).enumerate().filter(|(_, (a, b))| a != b).map(|(i, _)| i).collect())
+    Ok(now
+        .iter()
+        .zip(&snapshot)
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .map(|(i, _)| i)
+        .collect())
 }
 
 impl SessionInner {
@@ -838,7 +937,9 @@ impl SessionInner {
     pub(crate) fn usable(&self) -> Result<MutexGuard<'_, SessionState>> {
         let st = lock(&self.state);
         if let Some(cause) = &st.failed {
-            return Err(Error::PendingRollback { cause: cause.clone() });
+            return Err(Error::PendingRollback {
+                cause: cause.clone(),
+            });
         }
         Ok(st)
     }
@@ -865,7 +966,10 @@ impl SessionInner {
                 st.new.push(obj);
             }
             ObjectState::Detached => {
-                let key = s.key.clone().ok_or_else(|| Error::invalid(format!("detached {name} has no identity")))?;
+                let key = s
+                    .key
+                    .clone()
+                    .ok_or_else(|| Error::invalid(format!("detached {name} has no identity")))?;
                 if st.identity.get(&key).is_some_and(|o| !Arc::ptr_eq(o, &obj)) {
                     return Err(Error::invalid(format!(
                         "another {name} instance with the same primary key is already in this session"
@@ -878,7 +982,9 @@ impl SessionInner {
             }
             ObjectState::Pending | ObjectState::Persistent => {}
             ObjectState::Deleted => {
-                return Err(Error::invalid(format!("{name} instance was deleted in this transaction")));
+                return Err(Error::invalid(format!(
+                    "{name} instance was deleted in this transaction"
+                )));
             }
         }
         Ok(())
@@ -909,13 +1015,23 @@ impl SessionInner {
     }
 
     /// Ensures a connection in a transaction, then runs `f` with it.
-    pub(crate) fn run<R>(&self, st: &mut SessionState, f: impl FnOnce(&mut Connection) -> Result<R>) -> Result<R> {
+    pub(crate) fn run<R>(
+        &self,
+        st: &mut SessionState,
+        f: impl FnOnce(&mut Connection) -> Result<R>,
+    ) -> Result<R> {
         if st.conn.is_none() {
-            let engine = self.engine.as_ref().ok_or_else(|| Error::invalid("the session's connection was closed"))?;
+            let engine = self
+                .engine
+                .as_ref()
+                .ok_or_else(|| Error::invalid("the session's connection was closed"))?;
             st.conn = Some(engine.connect()?);
             st.owns_connection = true;
         }
-        let conn = st.conn.as_mut().ok_or_else(|| Error::invalid("no connection"))?;
+        let conn = st
+            .conn
+            .as_mut()
+            .ok_or_else(|| Error::invalid("no connection"))?;
         if !st.in_transaction {
             if !conn.in_transaction() {
                 conn.begin_transaction()?;
@@ -934,18 +1050,31 @@ impl SessionInner {
 
     /// The session's object for a loaded row: the existing one (refreshed if expired), or a
     /// new persistent one added to the identity map.
-    pub(crate) fn instance_for_row<T: Model>(&self, st: &mut SessionState, values: Vec<Value>) -> Result<Instance<T>> {
+    pub(crate) fn instance_for_row<T: Model>(
+        &self,
+        st: &mut SessionState,
+        values: Vec<Value>,
+    ) -> Result<Instance<T>> {
         let info = T::info();
-        let pk: Vec<Value> = info.primary_key.iter().map(|&i| values[i].clone()).collect();
-        let key = IdentityKey::new(info.type_id, &pk)
-            .ok_or_else(|| Error::invalid(format!("a {} row came back with a NULL primary key", info.name)))?;
+        let pk: Vec<Value> = info
+            .primary_key
+            .iter()
+            .map(|&i| values[i].clone())
+            .collect();
+        let key = IdentityKey::new(info.type_id, &pk).ok_or_else(|| {
+            Error::invalid(format!(
+                "a {} row came back with a NULL primary key",
+                info.name
+            ))
+        })?;
         if let Some(existing) = st.identity.get(&key) {
             let expired = existing.state().expired;
             if expired {
                 existing.load(values)?;
                 existing.state().expired = false;
             }
-            return downcast(existing).ok_or_else(|| Error::invalid("identity map holds another model under this key"));
+            return downcast(existing)
+                .ok_or_else(|| Error::invalid("identity map holds another model under this key"));
         }
         let instance = Instance::with_state(T::from_values(values)?, ObjectState::Persistent);
         let obj = instance.erased();
@@ -965,16 +1094,32 @@ impl SessionInner {
         let pk: Vec<Value> = match key {
             Some(_) => {
                 let values = obj.values()?;
-                info.primary_key.iter().map(|&i| values[i].clone()).collect()
+                info.primary_key
+                    .iter()
+                    .map(|&i| values[i].clone())
+                    .collect()
             }
-            None => return Err(Error::invalid(format!("{} instance has no identity to refresh", info.name))),
+            None => {
+                return Err(Error::invalid(format!(
+                    "{} instance has no identity to refresh",
+                    info.name
+                )));
+            }
         };
-        let criteria = info.primary_key.iter().zip(pk.iter().cloned()).map(|(&i, v)| info.column_expr(i).eq(v));
-        let stmt = select((0..info.columns().len()).map(|i| info.column_expr(i))).where_(and_(criteria));
+        let criteria = info
+            .primary_key
+            .iter()
+            .zip(pk.iter().cloned())
+            .map(|(&i, v)| info.column_expr(i).eq(v));
+        let stmt =
+            select((0..info.columns().len()).map(|i| info.column_expr(i))).where_(and_(criteria));
         let mut st = self.usable()?;
         let mut result = self.run(&mut st, |conn| conn.execute(&stmt, ()))?;
         let row = result.fetchone().ok_or_else(|| Error::ObjectDeleted {
-            message: format!("{} with primary key {pk:?} no longer exists in the database", info.name),
+            message: format!(
+                "{} with primary key {pk:?} no longer exists in the database",
+                info.name
+            ),
         })?;
         obj.load(row.into_values())?;
         let mut s = obj.state();
@@ -1039,7 +1184,12 @@ impl SessionInner {
     }
 
     /// Undoes the in-memory effects of rolled-back flushes.
-    fn revert(&self, st: &mut SessionState, inserted: Vec<Arc<dyn AnyInstance>>, deleted: Vec<Arc<dyn AnyInstance>>) {
+    fn revert(
+        &self,
+        st: &mut SessionState,
+        inserted: Vec<Arc<dyn AnyInstance>>,
+        deleted: Vec<Arc<dyn AnyInstance>>,
+    ) {
         for obj in inserted {
             let key = obj.state().key.clone();
             if let Some(k) = key {

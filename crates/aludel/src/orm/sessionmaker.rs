@@ -71,7 +71,12 @@ impl SessionMaker {
     }
 
     fn build(bind: Option<Engine>) -> Self {
-        SessionMaker { shared: Arc::new(RwLock::new(MakerConfig { bind, config: SessionConfig::default() })) }
+        SessionMaker {
+            shared: Arc::new(RwLock::new(MakerConfig {
+                bind,
+                config: SessionConfig::default(),
+            })),
+        }
     }
 
     fn update(self, f: impl FnOnce(&mut MakerConfig)) -> Self {
@@ -165,10 +170,16 @@ impl SessionMaker {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn make_with(&self, options: SessionOptions) -> Result<Session> {
-        let mut c = self.shared.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut c = self
+            .shared
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         apply(&mut c, options);
         let engine = c.bind.ok_or_else(|| {
-            Error::invalid("this SessionMaker has no engine; bind one with SessionMaker::bind or configure")
+            Error::invalid(
+                "this SessionMaker has no engine; bind one with SessionMaker::bind or configure",
+            )
         })?;
         Ok(Session::with_config(&engine, c.config))
     }

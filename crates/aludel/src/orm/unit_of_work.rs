@@ -22,7 +22,13 @@ pub(crate) struct Batch {
 pub(crate) fn insert_order(objects: &[Arc<dyn AnyInstance>]) -> Vec<Batch> {
     let mut batches = group_by_model(objects);
     let order = model_order(&batches);
-    let mut sorted: Vec<Batch> = order.into_iter().map(|i| std::mem::replace(&mut batches[i], empty(batches[i].info))).collect();
+    let mut sorted: Vec<Batch> = order
+        .into_iter()
+        .map(|i| {
+            let info = batches[i].info;
+            std::mem::replace(&mut batches[i], empty(info))
+        })
+        .collect();
     for batch in &mut sorted {
         order_self_referential(batch);
     }
@@ -40,7 +46,10 @@ pub(crate) fn delete_order(objects: &[Arc<dyn AnyInstance>]) -> Vec<Batch> {
 }
 
 fn empty(info: &'static ModelInfo) -> Batch {
-    Batch { info, objects: Vec::new() }
+    Batch {
+        info,
+        objects: Vec::new(),
+    }
 }
 
 fn group_by_model(objects: &[Arc<dyn AnyInstance>]) -> Vec<Batch> {
@@ -49,7 +58,10 @@ fn group_by_model(objects: &[Arc<dyn AnyInstance>]) -> Vec<Batch> {
         let info = obj.info();
         match batches.iter_mut().find(|b| b.info.type_id == info.type_id) {
             Some(b) => b.objects.push(obj.clone()),
-            None => batches.push(Batch { info, objects: vec![obj.clone()] }),
+            None => batches.push(Batch {
+                info,
+                objects: vec![obj.clone()],
+            }),
         }
     }
     batches
@@ -103,8 +115,14 @@ fn order_self_referential(batch: &mut Batch) {
     if self_fks.is_empty() || batch.objects.len() < 2 {
         return;
     }
-    let values: Vec<Vec<Value>> = batch.objects.iter().map(|o| o.values().unwrap_or_default()).collect();
-    let key_of = |vals: &Vec<Value>, col: usize| IdentityKey::new(info.type_id, std::slice::from_ref(&vals[col]));
+    let values: Vec<Vec<Value>> = batch
+        .objects
+        .iter()
+        .map(|o| o.values().unwrap_or_default())
+        .collect();
+    let key_of = |vals: &Vec<Value>, col: usize| {
+        IdentityKey::new(info.type_id, std::slice::from_ref(&vals[col]))
+    };
     let mut position: HashMap<(usize, IdentityKey), usize> = HashMap::new();
     for (row, vals) in values.iter().enumerate() {
         for &(_, target) in &self_fks {
@@ -119,7 +137,9 @@ fn order_self_referential(batch: &mut Batch) {
         .map(|(row, vals)| {
             self_fks
                 .iter()
-                .filter_map(|&(fk_col, target)| key_of(vals, fk_col).and_then(|k| position.get(&(target, k)).copied()))
+                .filter_map(|&(fk_col, target)| {
+                    key_of(vals, fk_col).and_then(|k| position.get(&(target, k)).copied())
+                })
                 .filter(|&p| p != row)
                 .collect()
         })

@@ -43,11 +43,11 @@ pub use elements::{
     UnaryOp, and_, bindparam, bindparam_value, case, case_value, cast, excluded, exists, false_,
     literal, literal_column, not_, null, or_, star, true_, tuple,
 };
+pub(crate) use schema::referenced_tables as schema_referenced_tables;
 pub use schema::{
     Column, Constraint, ForeignKey, Index, MetaData, ReferentialAction, Table, TableBuilder,
     TableDef,
 };
-pub(crate) use schema::referenced_tables as schema_referenced_tables;
 pub use select::select;
 pub use selectable::{
     Alias, CompoundSelect, Cte, CteDef, FromItem, Hint, Join, JoinKind, LabelStyle, LockOptions,
