@@ -2,7 +2,9 @@
 //!
 //! URL options (or `connect_arg`s): `busy_timeout` (milliseconds; default 5000),
 //! `foreign_keys` (`on`/`off`; default `on`, unlike SQLite's own legacy default),
-//! `journal_mode` (e.g. `wal`), `statement_cache` (prepared statements kept; default 128).
+//! `journal_mode` (default `wal` for file databases, so a session's long read transaction
+//! never blocks another connection's commit), `statement_cache` (prepared statements
+//! kept; default 128).
 
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -33,6 +35,7 @@ impl SqliteDriver {
         let mut busy_ms = 5000_u64;
         let mut foreign_keys = true;
         let mut cache = 128_usize;
+        let mut journal_mode = url.database().map(|_| "wal".to_owned());
         for (key, value) in url.query() {
             match key.as_str() {
                 "busy_timeout" => busy_ms = parse_option(key, value)?,
@@ -44,8 +47,7 @@ impl SqliteDriver {
                             "invalid SQLite journal_mode '{value}'"
                         )));
                     }
-                    conn.pragma_update(None, "journal_mode", value)
-                        .map_err(|e| map_error(e, None))?;
+                    journal_mode = Some(value.clone());
                 }
                 _ => {
                     return Err(Error::config(format!(
@@ -53,6 +55,10 @@ impl SqliteDriver {
                     )));
                 }
             }
+        }
+        if let Some(mode) = journal_mode {
+            conn.pragma_update(None, "journal_mode", mode)
+                .map_err(|e| map_error(e, None))?;
         }
         conn.busy_timeout(Duration::from_millis(busy_ms))
             .map_err(|e| map_error(e, None))?;

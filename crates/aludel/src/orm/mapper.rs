@@ -150,6 +150,11 @@ impl ModelInfo {
         })
     }
 
+    /// Whether a foreign key of this model references its own table.
+    pub(crate) fn is_self_referential(&self) -> bool {
+        self.referenced_tables().contains(&self.table.name())
+    }
+
     /// The names of the tables this model's foreign keys reference.
     pub(crate) fn referenced_tables(&self) -> Vec<&str> {
         crate::sql::schema_referenced_tables(&self.table)

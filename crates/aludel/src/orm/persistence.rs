@@ -247,7 +247,10 @@ pub(crate) fn delete_rows(
 ) -> Result<()> {
     let dialect = conn.dialect();
     let width = info.primary_key.len().max(1);
-    for chunk in keys.chunks((MAX_PARAMS / width).clamp(1, MAX_ROWS)) {
+    // Rows of a self-referential table go one statement each, children first: MySQL checks
+    // foreign keys row by row within a statement, in an order of its choosing.
+    let per_statement = if info.is_self_referential() { 1 } else { (MAX_PARAMS / width).clamp(1, MAX_ROWS) };
+    for chunk in keys.chunks(per_statement) {
         let compiled = cache.get((info.type_id, 3, Vec::new(), chunk.len()), || {
             let slots: Vec<Expr> = (0..chunk.len())
                 .map(|_| {

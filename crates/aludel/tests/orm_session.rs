@@ -1,0 +1,358 @@
+//! The Session on every backend: states, identity map, the unit of work's statements and
+//! their order, transactions, savepoints, failures.
+
+mod common;
+
+use aludel::orm::{create_all, Instance, Model, ObjectState, Session, SessionConfig};
+use aludel::sql::text;
+use aludel::{Error, Result};
+
+use common::TestDb;
+
+#[derive(aludel::Model, Debug, Clone, PartialEq)]
+#[model(table = "users")]
+struct User {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 50)]
+    name: String,
+    age: Option<i32>,
+}
+
+#[derive(aludel::Model, Debug, Clone, PartialEq)]
+#[model(table = "addresses")]
+struct Address {
+    #[column(primary_key)]
+    id: i64,
+    #[column(foreign_key = "users.id")]
+    user_id: i64,
+    #[column(max_len = 100, unique)]
+    email: String,
+}
+
+#[derive(aludel::Model, Debug, Clone, PartialEq)]
+#[model(table = "nodes")]
+struct Node {
+    #[column(primary_key, autoincrement = false)]
+    id: i64,
+    #[column(foreign_key = "nodes.id")]
+    parent_id: Option<i64>,
+    #[column(max_len = 20)]
+    name: String,
+}
+
+#[derive(aludel::Model, Debug, Clone, PartialEq)]
+#[model(table = "part")]
+struct Part {
+    #[column(primary_key, max_len = 30)]
+    part: String,
+    #[column(primary_key, max_len = 30)]
+    sub_part: String,
+    quantity: i32,
+}
+
+fn setup(db: &TestDb) -> Result<Session> {
+    create_all(db, &[User::info(), Address::info(), Node::info(), Part::info()])?;
+    Ok(Session::new(db))
+}
+
+fn user(name: &str) -> User {
+    User { id: 0, name: name.into(), age: None }
+}
+
+fn rows(db: &TestDb, sql: &str) -> Result<i64> {
+    db.connect()?.scalar(&text(sql), ())
+}
+
+backend_tests! {
+    fn objects_move_through_pending_persistent_deleted_detached(db) {
+        let s = setup(db)?;
+        let ada = Instance::new(user("ada"));
+        assert_eq!(ada.state(), ObjectState::Transient);
+        s.add(&ada)?;
+        assert_eq!(ada.state(), ObjectState::Pending);
+        s.flush()?;
+        assert_eq!(ada.state(), ObjectState::Persistent);
+        assert!(ada.read()?.id > 0, "generated key written back");
+        s.delete(&ada)?;
+        s.flush()?;
+        assert_eq!(ada.state(), ObjectState::Deleted);
+        s.commit()?;
+        assert_eq!(ada.state(), ObjectState::Detached);
+        assert_eq!(rows(db, "SELECT count(*) FROM users")?, 0);
+        Ok(())
+    }
+
+    fn commit_writes_rows_that_another_connection_reads_back(db) {
+        let s = setup(db)?;
+        let users = s.add_all([user("ada"), user("grace"), user("linus")])?;
+        s.commit()?;
+        let ids: Vec<i64> = users.iter().map(|u| u.read().map(|u| u.id)).collect::<Result<_>>()?;
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "keys follow insertion order: {ids:?}");
+        let mut conn = db.connect()?;
+        let name: String = conn.scalar(&text("SELECT name FROM users WHERE id = :id"), aludel::params! { "id" => ids[1] })?;
+        assert_eq!(name, "grace");
+        Ok(())
+    }
+
+    fn get_uses_the_identity_map_without_sql(db) {
+        let s = setup(db)?;
+        let ada = s.add(user("ada"))?;
+        s.flush()?;
+        let id = ada.read()?.id;
+        let recorder = db.record_statements();
+        let again = s.get::<User>(id)?.expect("present");
+        assert!(again.ptr_eq(&ada));
+        assert_eq!(recorder.count(), 0, "no SQL: {:?}", recorder.statements());
+        s.expire(&ada)?;
+        let reloaded = s.get::<User>(id)?.expect("present");
+        assert!(reloaded.ptr_eq(&ada));
+        assert_eq!(recorder.count(), 1, "one SELECT after expiry: {:?}", recorder.statements());
+        assert!(s.get::<User>(id + 1000)?.is_none());
+        Ok(())
+    }
+
+    fn two_queries_for_one_row_return_one_instance(db) {
+        let s = setup(db)?;
+        s.add(user("ada"))?;
+        s.commit()?;
+        let a = s.query::<User>().filter(User::name.eq("ada")).one()?;
+        let b = s.query::<User>().filter_by("name", "ada").first()?.expect("row");
+        assert!(a.ptr_eq(&b));
+        let other = Session::new(db).query::<User>().one()?;
+        assert!(!other.ptr_eq(&a), "another session has its own identity map");
+        Ok(())
+    }
+
+    fn flush_inserts_parents_first_and_updates_only_changed_columns(db) {
+        let s = setup(db)?;
+        let ada = s.add(user("ada"))?;
+        s.flush()?;
+        let uid = ada.read()?.id;
+        let recorder = db.record_statements();
+        // Added child-first: the unit of work must still insert users before addresses.
+        s.add(Address { id: 0, user_id: uid, email: "ada@example.com".into() })?;
+        let grace = s.add(user("grace"))?;
+        ada.write()?.age = Some(36);
+        s.flush()?;
+        let expected: Vec<&str> = match db.backend() {
+            aludel::engine::Backend::Sqlite => vec![
+                "INSERT INTO users (name, age) VALUES (?, ?) RETURNING users.id",
+                "INSERT INTO addresses (user_id, email) VALUES (?, ?) RETURNING addresses.id",
+                "UPDATE users SET age = ? WHERE users.id = ?",
+            ],
+            aludel::engine::Backend::Postgres => vec![
+                "INSERT INTO users (name, age) VALUES ($1, $2) RETURNING users.id",
+                "INSERT INTO addresses (user_id, email) VALUES ($1, $2) RETURNING addresses.id",
+                "UPDATE users SET age = $1 WHERE users.id = $2",
+            ],
+            aludel::engine::Backend::MySql => vec![
+                "INSERT INTO users (name, age) VALUES (?, ?)",
+                "INSERT INTO addresses (user_id, email) VALUES (?, ?)",
+                "UPDATE users SET age = ? WHERE users.id = ?",
+            ],
+        };
+        assert_eq!(recorder.statements(), expected);
+        assert!(grace.read()?.id > uid);
+        Ok(())
+    }
+
+    fn many_new_objects_are_batched(db) {
+        let s = setup(db)?;
+        let recorder = db.record_statements();
+        let users = s.add_all((0..250).map(|i| user(&format!("u{i}"))))?;
+        s.flush()?;
+        let statements: Vec<String> = recorder.statements().into_iter().filter(|s| s.starts_with("INSERT")).collect();
+        match db.backend() {
+            aludel::engine::Backend::Sqlite => assert_eq!(statements.len(), 250, "one prepared statement per row"),
+            _ => assert_eq!(statements.len(), 1, "one multi-row INSERT: {}", statements[0].len()),
+        }
+        let ids: Vec<i64> = users.iter().map(|u| u.read().map(|u| u.id)).collect::<Result<_>>()?;
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 250);
+        let last = users.last().expect("users").read()?.id;
+        let name: String = s.scalar(&text("SELECT name FROM users WHERE id = :id"), aludel::params! { "id" => last })?;
+        assert_eq!(name, "u249", "generated keys match their rows");
+        Ok(())
+    }
+
+    fn self_referential_rows_insert_parents_before_children(db) {
+        let s = setup(db)?;
+        s.add(Node { id: 3, parent_id: Some(2), name: "leaf".into() })?;
+        s.add(Node { id: 2, parent_id: Some(1), name: "branch".into() })?;
+        s.add(Node { id: 1, parent_id: None, name: "root".into() })?;
+        s.commit()?;
+        assert_eq!(rows(db, "SELECT count(*) FROM nodes")?, 3);
+        // Load first, then delete: a get() of an expired object autoflushes, which would
+        // delete the root before its children are marked.
+        let nodes = s.query::<Node>().order_by(Node::id).all()?;
+        for n in &nodes {
+            s.delete(n)?;
+        }
+        s.commit()?;
+        assert_eq!(rows(db, "SELECT count(*) FROM nodes")?, 0);
+        Ok(())
+    }
+
+    fn composite_primary_keys_round_trip(db) {
+        let s = setup(db)?;
+        s.add(Part { part: "our part".into(), sub_part: "bolt".into(), quantity: 4 })?;
+        s.add(Part { part: "our part".into(), sub_part: "nut".into(), quantity: 2 })?;
+        s.commit()?;
+        let bolt = s.get::<Part>(("our part", "bolt"))?.expect("bolt");
+        assert_eq!(bolt.read()?.quantity, 4);
+        bolt.write()?.quantity = 5;
+        s.commit()?;
+        assert_eq!(rows(db, "SELECT quantity FROM part WHERE sub_part = 'bolt'")?, 5);
+        let err = s.get::<Part>("only one").unwrap_err().to_string();
+        assert!(err.contains("primary key of 2 column(s)"), "{err}");
+        Ok(())
+    }
+
+    fn rollback_expunges_new_objects_and_expires_the_rest(db) {
+        let s = setup(db)?;
+        let ada = s.add(user("ada"))?;
+        s.commit()?;
+        ada.write()?.name = "changed".into();
+        let pending = s.add(user("grace"))?;
+        s.flush()?;
+        s.rollback()?;
+        assert_eq!(pending.state(), ObjectState::Transient);
+        assert_eq!(ada.read()?.name, "ada", "rolled back change is reloaded");
+        assert_eq!(rows(db, "SELECT count(*) FROM users")?, 1);
+        Ok(())
+    }
+
+    fn failed_flush_rolls_back_and_requires_rollback(db) {
+        let s = setup(db)?;
+        let ada = s.add(user("ada"))?;
+        s.flush()?;
+        let uid = ada.read()?.id;
+        s.add(Address { id: 0, user_id: uid, email: "dup@example.com".into() })?;
+        s.commit()?;
+        let fresh = s.add(user("grace"))?;
+        s.add(Address { id: 0, user_id: uid, email: "dup@example.com".into() })?;
+        let err = s.flush().unwrap_err();
+        assert!(matches!(err, Error::Integrity(_)), "{err}");
+        assert_eq!(fresh.state(), ObjectState::Pending, "states restored");
+        assert_eq!(fresh.read()?.id, 0, "generated key taken back");
+        let again = s.query::<User>().all().unwrap_err();
+        assert!(matches!(again, Error::PendingRollback { .. }), "{again}");
+        s.rollback()?;
+        assert_eq!(s.query::<User>().count()?, 1);
+        assert_eq!(rows(db, "SELECT count(*) FROM addresses")?, 1);
+        Ok(())
+    }
+
+    fn autoflush_makes_pending_objects_visible_to_queries(db) {
+        let s = setup(db)?;
+        s.add(user("ada"))?;
+        assert_eq!(s.query::<User>().count()?, 1);
+        let manual = Session::with_config(db, SessionConfig { autoflush: false, ..SessionConfig::default() });
+        manual.add(user("grace"))?;
+        assert_eq!(manual.query::<User>().filter_by("name", "grace").count()?, 0);
+        {
+            let _guard = s.no_autoflush();
+            s.add(user("linus"))?;
+            assert_eq!(s.query::<User>().filter_by("name", "linus").count()?, 0);
+        }
+        assert_eq!(s.query::<User>().filter_by("name", "linus").count()?, 1);
+        Ok(())
+    }
+
+    fn expire_refresh_and_is_modified(db) {
+        let s = setup(db)?;
+        let ada = s.add(User { id: 0, name: "ada".into(), age: Some(1) })?;
+        s.commit()?;
+        assert!(ada.is_expired(), "expire_on_commit");
+        assert_eq!(ada.read()?.age, Some(1));
+        assert!(!s.is_modified(&ada)?);
+        ada.write()?.age = Some(2);
+        assert!(s.is_modified(&ada)?);
+        assert_eq!(s.dirty_objects::<User>().len(), 1);
+        s.expire(&ada)?;
+        assert_eq!(ada.read()?.age, Some(1), "expire discards the unflushed change");
+        let id = ada.read()?.id;
+        db.connect()?.execute(&text("UPDATE users SET age = 7 WHERE id = :id"), aludel::params! { "id" => id })?;
+        s.rollback()?; // end our snapshot so the other connection's commit is visible
+        s.refresh(&ada)?;
+        assert_eq!(ada.read()?.age, Some(7));
+        Ok(())
+    }
+
+    fn reading_an_expired_object_whose_row_is_gone_says_so(db) {
+        let s = setup(db)?;
+        let ada = s.add(user("ada"))?;
+        s.commit()?;
+        db.connect()?.execute(&text("DELETE FROM users"), ())?;
+        let err = ada.read().map(|_| ()).unwrap_err();
+        assert!(matches!(err, Error::ObjectDeleted { .. }), "{err}");
+        Ok(())
+    }
+
+    fn merge_expunge_and_reattach(db) {
+        let s = setup(db)?;
+        let ada = s.add(user("ada"))?;
+        s.commit()?;
+        let id = ada.read()?.id;
+        let detached = Instance::new(User { id, name: "ada lovelace".into(), age: Some(36) });
+        let merged = s.merge(&detached)?;
+        assert!(merged.ptr_eq(&ada), "merge copies onto the session's object");
+        s.commit()?;
+        assert_eq!(rows(db, "SELECT count(*) FROM users WHERE name = 'ada lovelace'")?, 1);
+        s.expunge(&ada)?;
+        assert_eq!(ada.state(), ObjectState::Detached);
+        s.add(&ada)?;
+        assert_eq!(ada.state(), ObjectState::Persistent);
+        let other = Session::new(db);
+        let err = other.add(&ada).unwrap_err().to_string();
+        assert!(err.contains("belongs to another session"), "{err}");
+        Ok(())
+    }
+
+    fn savepoint_rollback_keeps_the_outer_work(db) {
+        let s = setup(db)?;
+        s.add(user("outer"))?;
+        let sp = s.begin_nested()?;
+        let inner = s.add(user("inner"))?;
+        s.flush()?;
+        sp.rollback()?;
+        assert_eq!(inner.state(), ObjectState::Transient);
+        let kept = s.begin_nested()?;
+        s.add(user("kept"))?;
+        kept.commit()?;
+        s.commit()?;
+        let mut names: Vec<String> = s.query::<User>().all()?.iter().map(|u| u.read().map(|u| u.name.clone())).collect::<Result<_>>()?;
+        names.sort();
+        assert_eq!(names, ["kept", "outer"]);
+        Ok(())
+    }
+
+    fn stale_update_is_reported(db) {
+        setup(db)?;
+        // Without expire-on-commit no read transaction is open when the row vanishes.
+        let s = Session::with_config(db, SessionConfig { expire_on_commit: false, ..SessionConfig::default() });
+        let ada = s.add(user("ada"))?;
+        s.commit()?;
+        let id = ada.read()?.id;
+        ada.write()?.name = "x".into();
+        db.connect()?.execute(&text("DELETE FROM users WHERE id = :id"), aludel::params! { "id" => id })?;
+        let err = s.flush().unwrap_err();
+        assert!(matches!(err, Error::StaleData { .. }), "{err}");
+        s.rollback()?;
+        Ok(())
+    }
+
+    fn write_guard_alive_during_flush_is_an_error_not_a_deadlock(db) {
+        let s = setup(db)?;
+        let ada = s.add(user("ada"))?;
+        let guard = ada.write()?;
+        let err = s.flush().unwrap_err().to_string();
+        assert!(err.contains("write() guard is alive"), "{err}");
+        drop(guard);
+        s.rollback()?;
+        Ok(())
+    }
+}
