@@ -290,6 +290,24 @@ backend_tests! {
         Ok(())
     }
 
+    fn cached_statements_recover_after_a_schema_change(db) {
+        let mut conn = db.connect()?;
+        conn.execute(&text("CREATE TABLE sc (a INTEGER)"), ())?;
+        conn.execute(&text("INSERT INTO sc (a) VALUES (1)"), ())?;
+        let q = text("SELECT * FROM sc WHERE a = :a");
+        assert_eq!(conn.execute(&q, params! { "a" => 1 })?.keys().len(), 1);
+        conn.execute(&text("ALTER TABLE sc ADD COLUMN b INTEGER"), ())?;
+        // PostgreSQL may refuse the stale plan once ("cached plan must not change result
+        // type"); the statement is then re-prepared.
+        let r = match conn.execute(&q, params! { "a" => 1 }) {
+            Ok(r) => r,
+            Err(_) if db.backend() == Backend::Postgres => conn.execute(&q, params! { "a" => 1 })?,
+            Err(e) => return Err(e),
+        };
+        assert_eq!(r.keys().len(), 2);
+        Ok(())
+    }
+
     fn connect_gives_a_connection_that_is_send(db) {
         let conn = db.connect()?;
         let handle = std::thread::spawn(move || {

@@ -116,15 +116,26 @@ impl DriverConnection for PostgresDriver {
             )));
         }
         let columns: Arc<[String]> = stmt.columns().iter().map(|c| c.name().to_owned()).collect();
-        let rows = self
-            .client
-            .query_raw(&stmt, params.iter())
-            .map_err(|e| map_error(e, Some(sql)))?;
+        let rows = match self.client.query_raw(&stmt, params.iter()) {
+            Ok(rows) => rows,
+            Err(e) => {
+                let err = map_error(e, Some(sql));
+                // A schema change invalidates the server's plan for a cached statement
+                // ("cached plan must not change result type", 0A000) or the statement
+                // itself (26000): forget it so the next execution prepares it afresh.
+                let code = err.database_error().and_then(|d| d.code.as_deref());
+                if matches!(code, Some("0A000" | "26000")) {
+                    self.statements.remove(sql);
+                }
+                return Err(err);
+            }
+        };
         Ok(Box::new(PgRows {
             rows,
             columns,
             sql: sql.to_owned(),
             affected: 0,
+            done: false,
         }))
     }
 
@@ -170,6 +181,7 @@ struct PgRows<'a> {
     columns: Arc<[String]>,
     sql: String,
     affected: u64,
+    done: bool,
 }
 
 impl RowSource for PgRows<'_> {
@@ -178,13 +190,22 @@ impl RowSource for PgRows<'_> {
     }
 
     fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
+        if self.done {
+            // The underlying stream is not fused: polling it again reports a closed
+            // connection.
+            return None;
+        }
         match self.rows.next() {
             Ok(Some(row)) => Some((0..row.len()).map(|i| decode(&row, i)).collect()),
             Ok(None) => {
+                self.done = true;
                 self.affected = self.rows.rows_affected().unwrap_or(0);
                 None
             }
-            Err(e) => Some(Err(map_error(e, Some(&self.sql)))),
+            Err(e) => {
+                self.done = true;
+                Some(Err(map_error(e, Some(&self.sql))))
+            }
         }
     }
 

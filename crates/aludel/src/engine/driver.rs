@@ -23,7 +23,7 @@ pub(crate) struct ExecOutcome {
 pub(crate) trait RowSource {
     /// The column names; empty for a statement that returns no rows.
     fn columns(&self) -> &Arc<[String]>;
-    /// The next row, `None` at the end.
+    /// The next row, `None` at the end (callers never ask again after `None` or an error).
     fn next_row(&mut self) -> Option<Result<Vec<Value>>>;
     /// Rows affected and generated key; complete once `next_row` returned `None`.
     fn outcome(&self) -> ExecOutcome;

@@ -32,10 +32,15 @@ pub struct ResultSet {
 
 impl ResultSet {
     pub(crate) fn read(mut source: Box<dyn RowSource + '_>) -> Result<ResultSet> {
-        let columns = source.columns().clone();
+        let mut columns = source.columns().clone();
         let mut rows = VecDeque::new();
-        while let Some(values) = source.next_row() {
-            rows.push_back(Row::new(columns.clone(), values?));
+        if let Some(first) = source.next_row() {
+            // Drivers may learn the final column list only with the first row.
+            columns = source.columns().clone();
+            rows.push_back(Row::new(columns.clone(), first?));
+            while let Some(values) = source.next_row() {
+                rows.push_back(Row::new(columns.clone(), values?));
+            }
         }
         let mut outcome = source.outcome();
         if !columns.is_empty() && outcome.rows_affected == 0 {
