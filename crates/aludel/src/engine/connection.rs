@@ -261,7 +261,7 @@ impl Connection {
             ..
         } = pooled;
         match driver.query(&compiled.sql, &values) {
-            Ok(source) => Ok(RowStream::new(source, invalidated)),
+            Ok(source) => Ok(RowStream::new(source, invalidated, self.options.yield_per)),
             Err(e) => {
                 *invalidated |= e.is_disconnect();
                 Err(e)
