@@ -157,6 +157,10 @@ impl DriverConnection for SqliteDriver {
     fn is_broken(&self) -> bool {
         false
     }
+
+    fn in_server_transaction(&self) -> Option<bool> {
+        Some(!self.conn.is_autocommit())
+    }
 }
 
 /// Whether `sql` begins with the keyword `word` (case-insensitive).

@@ -52,6 +52,11 @@ pub(crate) trait DriverConnection: Send {
     fn isolation(&mut self) -> Result<IsolationLevel>;
     /// Whether the client knows the connection is unusable.
     fn is_broken(&self) -> bool;
+    /// Whether a transaction is open on the server, when the client can tell without a
+    /// round trip (SQLite can); `None` when it cannot.
+    fn in_server_transaction(&self) -> Option<bool> {
+        None
+    }
 }
 
 /// Opens a connection for `url`, with the driver compiled in for its backend.
