@@ -92,12 +92,14 @@ fn feature_of(backend: Backend) -> &'static str {
 }
 
 /// A row source for statements that return no rows.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) struct NoRows {
     pub columns: Arc<[String]>,
     pub outcome: ExecOutcome,
 }
 
 impl NoRows {
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) fn boxed<'a>(outcome: ExecOutcome) -> Box<dyn RowSource + 'a> {
         Box::new(NoRows {
             columns: Arc::from(Vec::new()),
@@ -181,6 +183,7 @@ pub(crate) fn quoted_after(message: &str, marker: &str, quote: char) -> Option<S
 }
 
 /// Everything after `marker` up to the end of the message's first line, trimmed.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn text_after(message: &str, marker: &str) -> Option<String> {
     let start = message.find(marker)? + marker.len();
     let rest = message[start..].lines().next().unwrap_or("").trim();
@@ -188,6 +191,10 @@ pub(crate) fn text_after(message: &str, marker: &str) -> Option<String> {
 }
 
 /// Parses a connection option's value, naming the option in the error.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 pub(crate) fn parse_option<T: std::str::FromStr>(key: &str, value: &str) -> Result<T> {
     value.parse().map_err(|_| {
         Error::config(format!(
