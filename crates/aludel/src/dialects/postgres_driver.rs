@@ -4,7 +4,8 @@
 //!
 //! URL options (or `connect_arg`s): `options` (libpq's, e.g. `-c search_path=app`),
 //! `search_path`, `application_name`, `connect_timeout` (seconds), `sslmode` (`disable` or
-//! `prefer`; TLS is not compiled in), `statement_cache` (default 256).
+//! `prefer`; TLS is not compiled in), `statement_cache` (default 256), `host` (a Unix
+//! socket directory, as in `postgresql:///db?host=/var/run/postgresql`).
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -37,8 +38,9 @@ pub(crate) struct PostgresDriver {
 impl PostgresDriver {
     pub(crate) fn open(url: &Url) -> Result<PostgresDriver> {
         let mut config = postgres::Config::new();
+        let socket_dir = url.query_value("host");
         config
-            .host(url.host().unwrap_or("localhost"))
+            .host(url.host().or(socket_dir).unwrap_or("localhost"))
             .port(url.port().unwrap_or(5432))
             .user(url.username().unwrap_or("postgres"));
         if let Some(p) = url.password() {
@@ -52,6 +54,8 @@ impl PostgresDriver {
         for (key, value) in url.query() {
             match key.as_str() {
                 "options" => options.push(value.clone()),
+                // libpq's `?host=/var/run/postgresql` names a Unix socket directory.
+                "host" => {}
                 "search_path" => options.push(format!("-c search_path={value}")),
                 "application_name" => {
                     config.application_name(value);
@@ -68,7 +72,7 @@ impl PostgresDriver {
                 }
                 _ => {
                     return Err(Error::config(format!(
-                        "unknown PostgreSQL connection option '{key}' (known: options, search_path, application_name, connect_timeout, sslmode, statement_cache)"
+                        "unknown PostgreSQL connection option '{key}' (known: options, search_path, application_name, connect_timeout, sslmode, statement_cache, host)"
                     )))
                 }
             }
