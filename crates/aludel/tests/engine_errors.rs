@@ -264,3 +264,29 @@ backend_tests! {
         Ok(())
     }
 }
+
+backend_tests! {
+    fn a_serialization_failure_is_retryable(db) {
+        if db.backend() != Backend::Postgres {
+            return Ok(()); // SQLite serialises writers; MySQL's SERIALIZABLE locks (deadlock instead)
+        }
+        drop(schema(db)?);
+        let engine = db.builder().isolation_level(aludel::IsolationLevel::Serializable).build()?;
+        let (mut c1, mut c2) = (engine.connect()?, engine.connect()?);
+        let total = text("SELECT sum(age) FROM kids");
+        let insert = text("INSERT INTO kids (id, email, parent_id, age) VALUES (:id, :e, 1, 1)");
+        c1.begin_transaction()?;
+        c2.begin_transaction()?;
+        c1.scalar::<i64>(&total, ())?;
+        c2.scalar::<i64>(&total, ())?;
+        c1.execute(&insert, params! { "id" => 10, "e" => "s1" })?;
+        c2.execute(&insert, params! { "id" => 11, "e" => "s2" })?;
+        c1.commit()?;
+        let err = c2.commit().unwrap_err();
+        assert_eq!(err.database_error().map(|e| e.kind), Some(DatabaseErrorKind::SerializationFailure), "{err}");
+        assert_eq!(err.database_error().and_then(|e| e.code.as_deref()), Some("40001"));
+        assert!(err.is_retryable());
+        c2.rollback()?;
+        Ok(())
+    }
+}
