@@ -39,6 +39,9 @@ backend_tests! {
         assert!(r.keys().is_empty());
         let r = conn.execute(&text("UPDATE items SET qty = qty + :d WHERE id = :id"), params! { "d" => 5, "id" => 1 })?;
         assert_eq!(r.rows_affected(), 1);
+        // Rows matched, not rows changed, on every backend (MySQL needs CLIENT_FOUND_ROWS).
+        let r = conn.execute(&text("UPDATE items SET name = :n WHERE id = :id"), params! { "n" => "bolt", "id" => 1 })?;
+        assert_eq!(r.rows_affected(), 1);
         let row = conn.execute(&text("SELECT name, qty FROM items WHERE id = :id"), params! { "id" => 1 })?.one()?;
         assert_eq!(row.get::<String>("name")?, "bolt");
         assert_eq!(row.get::<i64>("qty")?, 15);
@@ -153,6 +156,13 @@ backend_tests! {
         conn.execute(&text("INSERT INTO items (id) VALUES (1)"), ())?;
         drop(conn);
         assert_eq!(count(db)?, 0);
+        if db.backend() == Backend::Sqlite {
+            // A BEGIN sent as plain SQL is seen too where the driver can tell.
+            let mut conn = db.connect()?;
+            conn.execute_script("BEGIN; INSERT INTO items (id) VALUES (2);")?;
+            drop(conn);
+            assert_eq!(count(db)?, 0);
+        }
         Ok(())
     }
 
@@ -287,6 +297,24 @@ backend_tests! {
             check(&s).map_err(|e| TestCaseError::fail(e.to_string()))
         });
         outcome.map_err(|e| Error::InvalidRequest { message: e.to_string() })?;
+        Ok(())
+    }
+
+    fn cached_statements_recover_after_a_schema_change(db) {
+        let mut conn = db.connect()?;
+        conn.execute(&text("CREATE TABLE sc (a INTEGER)"), ())?;
+        conn.execute(&text("INSERT INTO sc (a) VALUES (1)"), ())?;
+        let q = text("SELECT * FROM sc WHERE a = :a");
+        assert_eq!(conn.execute(&q, params! { "a" => 1 })?.keys().len(), 1);
+        conn.execute(&text("ALTER TABLE sc ADD COLUMN b INTEGER"), ())?;
+        // PostgreSQL may refuse the stale plan once ("cached plan must not change result
+        // type"); the statement is then re-prepared.
+        let r = match conn.execute(&q, params! { "a" => 1 }) {
+            Ok(r) => r,
+            Err(_) if db.backend() == Backend::Postgres => conn.execute(&q, params! { "a" => 1 })?,
+            Err(e) => return Err(e),
+        };
+        assert_eq!(r.keys().len(), 2);
         Ok(())
     }
 

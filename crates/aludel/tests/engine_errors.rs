@@ -231,3 +231,62 @@ backend_tests! {
         Ok(())
     }
 }
+
+backend_tests! {
+    fn a_deadlock_victim_gets_a_retryable_deadlock_error(db) {
+        if db.backend() == Backend::Sqlite {
+            return Ok(()); // one writer at a time: SQLite cannot deadlock
+        }
+        let mut setup = schema(db)?;
+        setup.execute(&text("INSERT INTO kids (id, email, parent_id, age) VALUES (2, 'b@x', 1, 3)"), ())?;
+        let mut c1 = db.connect()?;
+        let mut c2 = db.connect()?;
+        let update = text("UPDATE kids SET age = age + 1 WHERE id = :id");
+        c1.begin_transaction()?;
+        c1.execute(&update, params! { "id" => 1 })?;
+        c2.begin_transaction()?;
+        c2.execute(&update, params! { "id" => 2 })?;
+        let first = std::thread::spawn(move || {
+            let r = c1.execute(&text("UPDATE kids SET age = age + 1 WHERE id = :id"), params! { "id" => 2 }).map(|_| ());
+            let _ = c1.rollback();
+            r
+        });
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let second = c2.execute(&update, params! { "id" => 1 }).map(|_| ());
+        let _ = c2.rollback();
+        let first = first.join().map_err(|_| Error::InvalidRequest { message: "thread panicked".into() })?;
+        let errors: Vec<Error> = [first, second].into_iter().filter_map(|r| r.err()).collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let err = &errors[0];
+        assert_eq!(err.database_error().map(|e| e.kind), Some(DatabaseErrorKind::Deadlock), "{err}");
+        assert!(err.is_retryable());
+        assert_eq!(err.database_error().and_then(|e| e.code.as_deref()), Some(db.pick("", "40P01", "1213")));
+        Ok(())
+    }
+}
+
+backend_tests! {
+    fn a_serialization_failure_is_retryable(db) {
+        if db.backend() != Backend::Postgres {
+            return Ok(()); // SQLite serialises writers; MySQL's SERIALIZABLE locks (deadlock instead)
+        }
+        drop(schema(db)?);
+        let engine = db.builder().isolation_level(aludel::IsolationLevel::Serializable).build()?;
+        let (mut c1, mut c2) = (engine.connect()?, engine.connect()?);
+        let total = text("SELECT sum(age) FROM kids");
+        let insert = text("INSERT INTO kids (id, email, parent_id, age) VALUES (:id, :e, 1, 1)");
+        c1.begin_transaction()?;
+        c2.begin_transaction()?;
+        c1.scalar::<i64>(&total, ())?;
+        c2.scalar::<i64>(&total, ())?;
+        c1.execute(&insert, params! { "id" => 10, "e" => "s1" })?;
+        c2.execute(&insert, params! { "id" => 11, "e" => "s2" })?;
+        c1.commit()?;
+        let err = c2.commit().unwrap_err();
+        assert_eq!(err.database_error().map(|e| e.kind), Some(DatabaseErrorKind::SerializationFailure), "{err}");
+        assert_eq!(err.database_error().and_then(|e| e.code.as_deref()), Some("40001"));
+        assert!(err.is_retryable());
+        c2.rollback()?;
+        Ok(())
+    }
+}

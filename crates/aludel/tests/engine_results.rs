@@ -116,6 +116,13 @@ backend_tests! {
         assert_eq!(s.fetchmany(10)?.len(), 2);
         assert!(s.next().is_none());
         assert_eq!(s.rows_affected(), Some(2));
+        drop(s);
+        conn.set_execution_options(aludel::engine::ExecutionOptions::default().yield_per(2));
+        let batches: Vec<Vec<aludel::Row>> = conn
+            .stream(&text("SELECT id FROM r ORDER BY id"), ())?
+            .partitions()
+            .collect::<Result<_>>()?;
+        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 1]);
         Ok(())
     }
 

@@ -7,11 +7,11 @@ mod common;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use aludel::orm::{
-    create_all, DeclarativeBase, Model, Query, QueryClass, Scope, ScopedSession, SessionMaker, SessionOptions,
-    ALREADY_PRESENT,
+    ALREADY_PRESENT, DeclarativeBase, Model, Query, QueryClass, Scope, ScopedSession, SessionMaker,
+    SessionOptions, create_all,
 };
-use aludel::sql::{text, Executable};
-use aludel::{params, Result};
+use aludel::sql::{Executable, text};
+use aludel::{Result, params};
 use chrono::NaiveDate;
 
 use common::TestDb;
@@ -100,10 +100,38 @@ fn seed_employees(db: &TestDb) -> Result<()> {
     create_all(db, &[Employee::info()])?;
     let s = SessionMaker::new(db).make()?;
     s.add_all([
-        Employee { emp_no: 10545, birth_date: date(1958, 12, 15), first_name: "Ewing".into(), last_name: "Foong".into(), gender: "M".into(), hire_date: date(1986, 10, 9) },
-        Employee { emp_no: 11000, birth_date: date(1959, 6, 11), first_name: "Chikara".into(), last_name: "Rissland".into(), gender: "M".into(), hire_date: date(1994, 6, 10) },
-        Employee { emp_no: 16621, birth_date: date(1962, 5, 30), first_name: "Parviz".into(), last_name: "Strehl".into(), gender: "M".into(), hire_date: date(1992, 6, 11) },
-        Employee { emp_no: 20000, birth_date: date(1960, 1, 1), first_name: "Anneke".into(), last_name: "Schreiter".into(), gender: "F".into(), hire_date: date(1990, 1, 1) },
+        Employee {
+            emp_no: 10545,
+            birth_date: date(1958, 12, 15),
+            first_name: "Ewing".into(),
+            last_name: "Foong".into(),
+            gender: "M".into(),
+            hire_date: date(1986, 10, 9),
+        },
+        Employee {
+            emp_no: 11000,
+            birth_date: date(1959, 6, 11),
+            first_name: "Chikara".into(),
+            last_name: "Rissland".into(),
+            gender: "M".into(),
+            hire_date: date(1994, 6, 10),
+        },
+        Employee {
+            emp_no: 16621,
+            birth_date: date(1962, 5, 30),
+            first_name: "Parviz".into(),
+            last_name: "Strehl".into(),
+            gender: "M".into(),
+            hire_date: date(1992, 6, 11),
+        },
+        Employee {
+            emp_no: 20000,
+            birth_date: date(1960, 1, 1),
+            first_name: "Anneke".into(),
+            last_name: "Schreiter".into(),
+            gender: "F".into(),
+            hire_date: date(1990, 1, 1),
+        },
     ])?;
     s.commit()
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use aludel::orm::{create_all, Instance, Model, ObjectState, Session, SessionConfig};
+use aludel::orm::{Instance, Model, ObjectState, Session, SessionConfig, create_all};
 use aludel::sql::text;
 use aludel::{Error, Result};
 
@@ -52,12 +52,19 @@ struct Part {
 }
 
 fn setup(db: &TestDb) -> Result<Session> {
-    create_all(db, &[User::info(), Address::info(), Node::info(), Part::info()])?;
+    create_all(
+        db,
+        &[User::info(), Address::info(), Node::info(), Part::info()],
+    )?;
     Ok(Session::new(db))
 }
 
 fn user(name: &str) -> User {
-    User { id: 0, name: name.into(), age: None }
+    User {
+        id: 0,
+        name: name.into(),
+        age: None,
+    }
 }
 
 fn rows(db: &TestDb, sql: &str) -> Result<i64> {

@@ -39,7 +39,10 @@ impl MySqlDriver {
             .pass(url.password())
             .db_name(url.database())
             .prefer_socket(false)
-            .stmt_cache_size(256);
+            .stmt_cache_size(256)
+            // Report rows *matched* by UPDATE, not only rows changed, as SQLite and
+            // PostgreSQL do (and SQLAlchemy asks for): the ORM's stale-data check relies on it.
+            .additional_capabilities(mysql::consts::CapabilityFlags::CLIENT_FOUND_ROWS);
         let mut init = vec!["SET NAMES utf8mb4".to_owned()];
         for (key, value) in url.query() {
             opts = match key.as_str() {

@@ -4,7 +4,8 @@
 //!
 //! URL options (or `connect_arg`s): `options` (libpq's, e.g. `-c search_path=app`),
 //! `search_path`, `application_name`, `connect_timeout` (seconds), `sslmode` (`disable` or
-//! `prefer`; TLS is not compiled in), `statement_cache` (default 256).
+//! `prefer`; TLS is not compiled in), `statement_cache` (default 256), `host` (a Unix
+//! socket directory, as in `postgresql:///db?host=/var/run/postgresql`).
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -37,8 +38,9 @@ pub(crate) struct PostgresDriver {
 impl PostgresDriver {
     pub(crate) fn open(url: &Url) -> Result<PostgresDriver> {
         let mut config = postgres::Config::new();
+        let socket_dir = url.query_value("host");
         config
-            .host(url.host().unwrap_or("localhost"))
+            .host(url.host().or(socket_dir).unwrap_or("localhost"))
             .port(url.port().unwrap_or(5432))
             .user(url.username().unwrap_or("postgres"));
         if let Some(p) = url.password() {
@@ -52,6 +54,8 @@ impl PostgresDriver {
         for (key, value) in url.query() {
             match key.as_str() {
                 "options" => options.push(value.clone()),
+                // libpq's `?host=/var/run/postgresql` names a Unix socket directory.
+                "host" => {}
                 "search_path" => options.push(format!("-c search_path={value}")),
                 "application_name" => {
                     config.application_name(value);
@@ -68,7 +72,7 @@ impl PostgresDriver {
                 }
                 _ => {
                     return Err(Error::config(format!(
-                        "unknown PostgreSQL connection option '{key}' (known: options, search_path, application_name, connect_timeout, sslmode, statement_cache)"
+                        "unknown PostgreSQL connection option '{key}' (known: options, search_path, application_name, connect_timeout, sslmode, statement_cache, host)"
                     )));
                 }
             }
@@ -116,15 +120,26 @@ impl DriverConnection for PostgresDriver {
             )));
         }
         let columns: Arc<[String]> = stmt.columns().iter().map(|c| c.name().to_owned()).collect();
-        let rows = self
-            .client
-            .query_raw(&stmt, params.iter())
-            .map_err(|e| map_error(e, Some(sql)))?;
+        let rows = match self.client.query_raw(&stmt, params.iter()) {
+            Ok(rows) => rows,
+            Err(e) => {
+                let err = map_error(e, Some(sql));
+                // A schema change invalidates the server's plan for a cached statement
+                // ("cached plan must not change result type", 0A000) or the statement
+                // itself (26000): forget it so the next execution prepares it afresh.
+                let code = err.database_error().and_then(|d| d.code.as_deref());
+                if matches!(code, Some("0A000" | "26000")) {
+                    self.statements.remove(sql);
+                }
+                return Err(err);
+            }
+        };
         Ok(Box::new(PgRows {
             rows,
             columns,
             sql: sql.to_owned(),
             affected: 0,
+            done: false,
         }))
     }
 
@@ -170,6 +185,7 @@ struct PgRows<'a> {
     columns: Arc<[String]>,
     sql: String,
     affected: u64,
+    done: bool,
 }
 
 impl RowSource for PgRows<'_> {
@@ -178,13 +194,22 @@ impl RowSource for PgRows<'_> {
     }
 
     fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
+        if self.done {
+            // The underlying stream is not fused: polling it again reports a closed
+            // connection.
+            return None;
+        }
         match self.rows.next() {
             Ok(Some(row)) => Some((0..row.len()).map(|i| decode(&row, i)).collect()),
             Ok(None) => {
+                self.done = true;
                 self.affected = self.rows.rows_affected().unwrap_or(0);
                 None
             }
-            Err(e) => Some(Err(map_error(e, Some(&self.sql)))),
+            Err(e) => {
+                self.done = true;
+                Some(Err(map_error(e, Some(&self.sql))))
+            }
         }
     }
 

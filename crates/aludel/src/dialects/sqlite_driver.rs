@@ -27,11 +27,6 @@ pub(crate) struct SqliteDriver {
 
 impl SqliteDriver {
     pub(crate) fn open(url: &Url) -> Result<SqliteDriver> {
-        let conn = match url.database() {
-            None => rusqlite::Connection::open_in_memory(),
-            Some(path) => rusqlite::Connection::open(path),
-        }
-        .map_err(|e| map_error(e, None))?;
         let mut busy_ms = 5000_u64;
         let mut foreign_keys = true;
         let mut cache = 128_usize;
@@ -47,7 +42,7 @@ impl SqliteDriver {
                             "invalid SQLite journal_mode '{value}'"
                         )));
                     }
-                    journal_mode = Some(value.clone());
+                    journal_mode = Some(value.to_string());
                 }
                 _ => {
                     return Err(Error::config(format!(
@@ -56,6 +51,12 @@ impl SqliteDriver {
                 }
             }
         }
+        // Options are checked before the file is opened, so a typo creates no file.
+        let conn = match url.database() {
+            None => rusqlite::Connection::open_in_memory(),
+            Some(path) => rusqlite::Connection::open(path),
+        }
+        .map_err(|e| map_error(e, None))?;
         if let Some(mode) = journal_mode {
             conn.pragma_update(None, "journal_mode", mode)
                 .map_err(|e| map_error(e, None))?;
@@ -98,6 +99,15 @@ impl DriverConnection for SqliteDriver {
         }
         if stmt.column_count() == 0 {
             let changed = stmt.raw_execute().map_err(|e| map_error(e, Some(sql)))?;
+            if ["CREATE", "ALTER", "DROP"]
+                .iter()
+                .any(|w| starts_with_word(sql, w))
+            {
+                // Cached statements would keep their old column lists until first stepped.
+                drop(stmt);
+                conn.flush_prepared_statement_cache();
+                return Ok(NoRows::boxed(ExecOutcome::default()));
+            }
             let is_insert = starts_with_word(sql, "INSERT") || starts_with_word(sql, "REPLACE");
             return Ok(NoRows::boxed(ExecOutcome {
                 rows_affected: changed as u64,
@@ -149,6 +159,10 @@ impl DriverConnection for SqliteDriver {
     fn is_broken(&self) -> bool {
         false
     }
+
+    fn in_server_transaction(&self) -> Option<bool> {
+        Some(!self.conn.is_autocommit())
+    }
 }
 
 /// Whether `sql` begins with the keyword `word` (case-insensitive).
@@ -177,6 +191,7 @@ struct SqliteRows<'c> {
     conn: &'c rusqlite::Connection,
     columns: Arc<[String]>,
     readonly: bool,
+    checked: bool,
     sql: String,
 }
 
@@ -195,6 +210,7 @@ impl<'c> SqliteRows<'c> {
             conn,
             columns,
             readonly,
+            checked: false,
             sql: sql.to_owned(),
         }
     }
@@ -218,15 +234,24 @@ impl RowSource for SqliteRows<'_> {
     fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
         let rows = self.rows.as_mut()?;
         match rows.next() {
-            Ok(Some(row)) => Some(
+            Ok(Some(row)) => Some({
+                if !self.checked {
+                    // SQLite re-prepares a cached statement after a schema change at its
+                    // first step, so the columns read before may be stale: refresh them.
+                    self.checked = true;
+                    let stmt: &rusqlite::Statement<'_> = row.as_ref();
+                    if stmt.column_count() != self.columns.len() {
+                        self.columns = stmt.column_names().into_iter().map(str::to_owned).collect();
+                    }
+                }
                 (0..self.columns.len())
                     .map(|i| {
                         row.get_ref(i)
                             .map(from_sqlite)
                             .map_err(|e| map_error(e, Some(&self.sql)))
                     })
-                    .collect(),
-            ),
+                    .collect()
+            }),
             Ok(None) => {
                 drop(self.rows.take());
                 None

@@ -261,7 +261,7 @@ impl Connection {
             ..
         } = pooled;
         match driver.query(&compiled.sql, &values) {
-            Ok(source) => Ok(RowStream::new(source, invalidated)),
+            Ok(source) => Ok(RowStream::new(source, invalidated, self.options.yield_per)),
             Err(e) => {
                 *invalidated |= e.is_disconnect();
                 Err(e)
@@ -525,11 +525,12 @@ impl Connection {
     /// Marks the connection unusable: it is closed instead of returned to the pool.
     ///
     /// ```
-    /// let engine = aludel::create_engine("sqlite://x_invalidate_doc.db")?;
+    /// let engine = aludel::create_engine("sqlite://")?;
     /// let mut conn = engine.connect()?;
     /// conn.invalidate();
     /// assert!(conn.is_invalidated());
-    /// # drop(conn); std::fs::remove_file("x_invalidate_doc.db").ok();
+    /// drop(conn);
+    /// assert_eq!(engine.pool_status().open, 0);
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn invalidate(&mut self) {

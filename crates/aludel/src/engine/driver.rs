@@ -23,7 +23,7 @@ pub(crate) struct ExecOutcome {
 pub(crate) trait RowSource {
     /// The column names; empty for a statement that returns no rows.
     fn columns(&self) -> &Arc<[String]>;
-    /// The next row, `None` at the end.
+    /// The next row, `None` at the end (callers never ask again after `None` or an error).
     fn next_row(&mut self) -> Option<Result<Vec<Value>>>;
     /// Rows affected and generated key; complete once `next_row` returned `None`.
     fn outcome(&self) -> ExecOutcome;
@@ -52,6 +52,11 @@ pub(crate) trait DriverConnection: Send {
     fn isolation(&mut self) -> Result<IsolationLevel>;
     /// Whether the client knows the connection is unusable.
     fn is_broken(&self) -> bool;
+    /// Whether a transaction is open on the server, when the client can tell without a
+    /// round trip (SQLite can); `None` when it cannot.
+    fn in_server_transaction(&self) -> Option<bool> {
+        None
+    }
 }
 
 /// Opens a connection for `url`, with the driver compiled in for its backend.
@@ -87,12 +92,14 @@ fn feature_of(backend: Backend) -> &'static str {
 }
 
 /// A row source for statements that return no rows.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) struct NoRows {
     pub columns: Arc<[String]>,
     pub outcome: ExecOutcome,
 }
 
 impl NoRows {
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) fn boxed<'a>(outcome: ExecOutcome) -> Box<dyn RowSource + 'a> {
         Box::new(NoRows {
             columns: Arc::from(Vec::new()),
@@ -176,6 +183,7 @@ pub(crate) fn quoted_after(message: &str, marker: &str, quote: char) -> Option<S
 }
 
 /// Everything after `marker` up to the end of the message's first line, trimmed.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn text_after(message: &str, marker: &str) -> Option<String> {
     let start = message.find(marker)? + marker.len();
     let rest = message[start..].lines().next().unwrap_or("").trim();
@@ -183,6 +191,10 @@ pub(crate) fn text_after(message: &str, marker: &str) -> Option<String> {
 }
 
 /// Parses a connection option's value, naming the option in the error.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+    allow(dead_code)
+)]
 pub(crate) fn parse_option<T: std::str::FromStr>(key: &str, value: &str) -> Result<T> {
     value.parse().map_err(|_| {
         Error::config(format!(

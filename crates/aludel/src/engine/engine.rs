@@ -16,6 +16,10 @@ use crate::sql::Value;
 
 /// Creates an [`Engine`] for `url` with default options (SQLAlchemy's `create_engine`).
 ///
+/// `sqlite://:memory:` (and `sqlite://`) engines share one connection so the database
+/// lives across `connect()` calls; a second `connect()` while the first connection is held
+/// waits for it (up to `pool_timeout`), like SQLAlchemy's `StaticPool` with a lock.
+///
 /// ```
 /// let engine = aludel::create_engine("sqlite://:memory:")?;
 /// assert_eq!(engine.dialect().name(), "sqlite");

@@ -257,7 +257,8 @@ pub struct ExecutionOptions {
     /// always streams; callers that choose between `execute` and `stream` (the ORM's
     /// loaders) read this flag to decide.
     pub stream_results: bool,
-    /// How many rows [`crate::engine::RowStream::batches`] yields per batch.
+    /// How many rows each batch of [`crate::engine::RowStream::partitions`] holds
+    /// (default 1000).
     pub yield_per: Option<usize>,
 }
 

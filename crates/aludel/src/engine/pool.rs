@@ -169,7 +169,9 @@ impl Pool {
     /// arriving at a full pool.
     pub(crate) fn checkin(&self, mut conn: PooledConnection) {
         let mut keep = !conn.invalidated && !conn.driver.is_broken();
-        if keep && conn.in_transaction {
+        // Also catch a BEGIN sent as plain SQL, where the driver can tell.
+        let open = conn.in_transaction || conn.driver.in_server_transaction() == Some(true);
+        if keep && open {
             if let Err(e) = conn.driver.execute_batch("ROLLBACK") {
                 log::warn!(target: "aludel::pool", "rollback at checkin failed, closing the connection: {e}");
                 keep = false;

@@ -32,10 +32,15 @@ pub struct ResultSet {
 
 impl ResultSet {
     pub(crate) fn read(mut source: Box<dyn RowSource + '_>) -> Result<ResultSet> {
-        let columns = source.columns().clone();
+        let mut columns = source.columns().clone();
         let mut rows = VecDeque::new();
-        while let Some(values) = source.next_row() {
-            rows.push_back(Row::new(columns.clone(), values?));
+        if let Some(first) = source.next_row() {
+            // Drivers may learn the final column list only with the first row.
+            columns = source.columns().clone();
+            rows.push_back(Row::new(columns.clone(), first?));
+            while let Some(values) = source.next_row() {
+                rows.push_back(Row::new(columns.clone(), values?));
+            }
         }
         let mut outcome = source.outcome();
         if !columns.is_empty() && outcome.rows_affected == 0 {
@@ -237,10 +242,15 @@ pub struct RowStream<'c> {
     invalidated: &'c mut bool,
     finished: bool,
     seen: u64,
+    yield_per: usize,
 }
 
 impl<'c> RowStream<'c> {
-    pub(crate) fn new(source: Box<dyn RowSource + 'c>, invalidated: &'c mut bool) -> Self {
+    pub(crate) fn new(
+        source: Box<dyn RowSource + 'c>,
+        invalidated: &'c mut bool,
+        yield_per: Option<usize>,
+    ) -> Self {
         let columns = source.columns().clone();
         RowStream {
             source,
@@ -248,7 +258,30 @@ impl<'c> RowStream<'c> {
             invalidated,
             finished: false,
             seen: 0,
+            yield_per: yield_per.unwrap_or(1000).max(1),
         }
+    }
+
+    /// The rows in batches of the connection's `yield_per` execution option (default
+    /// 1000), like SQLAlchemy's `Result.partitions()`; only one batch is in memory at a time.
+    ///
+    /// ```
+    /// use aludel::engine::ExecutionOptions;
+    /// # let engine = aludel::create_engine("sqlite://")?; let mut conn = engine.connect()?;
+    /// conn.set_execution_options(ExecutionOptions::default().yield_per(2));
+    /// let sql = aludel::sql::text("SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3");
+    /// let sizes: Vec<usize> = conn.stream(&sql, ())?.partitions().map(|b| b.map(|b| b.len())).collect::<Result<_, _>>()?;
+    /// assert_eq!(sizes, vec![2, 1]);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn partitions(mut self) -> impl Iterator<Item = Result<Vec<Row>>> + 'c {
+        std::iter::from_fn(move || {
+            let size = self.yield_per;
+            match self.fetchmany(size) {
+                Ok(batch) if batch.is_empty() => None,
+                other => Some(other),
+            }
+        })
     }
 
     /// The column names.

@@ -130,7 +130,12 @@ fn insert_rows(
         for (obj, values) in rows {
             let result = conn.execute_compiled(&compiled, pick(values))?;
             if let Some(a) = auto {
-                assign(obj, a, generated_key(info, result, returning.is_some())?, assigned)?;
+                assign(
+                    obj,
+                    a,
+                    generated_key(info, result, returning.is_some())?,
+                    assigned,
+                )?;
             }
         }
         return Ok(());
@@ -172,12 +177,19 @@ fn insert_rows(
 
 /// The key a single-row INSERT generated: its RETURNING value, or the driver's last
 /// insert id.
-fn generated_key(info: &ModelInfo, mut result: crate::engine::ResultSet, returning: bool) -> Result<Value> {
+fn generated_key(
+    info: &ModelInfo,
+    mut result: crate::engine::ResultSet,
+    returning: bool,
+) -> Result<Value> {
     if returning {
         let row = result.fetchone().ok_or_else(|| missing_key(info))?;
         return Ok(row.into_values().into_iter().next().unwrap_or(Value::Null));
     }
-    result.last_insert_id().map(Value::Int).ok_or_else(|| missing_key(info))
+    result
+        .last_insert_id()
+        .map(Value::Int)
+        .ok_or_else(|| missing_key(info))
 }
 
 fn missing_key(info: &ModelInfo) -> Error {
@@ -249,7 +261,11 @@ pub(crate) fn delete_rows(
     let width = info.primary_key.len().max(1);
     // Rows of a self-referential table go one statement each, children first: MySQL checks
     // foreign keys row by row within a statement, in an order of its choosing.
-    let per_statement = if info.is_self_referential() { 1 } else { (MAX_PARAMS / width).clamp(1, MAX_ROWS) };
+    let per_statement = if info.is_self_referential() {
+        1
+    } else {
+        (MAX_PARAMS / width).clamp(1, MAX_ROWS)
+    };
     for chunk in keys.chunks(per_statement) {
         let compiled = cache.get((info.type_id, 3, Vec::new(), chunk.len()), || {
             let slots: Vec<Expr> = (0..chunk.len())

@@ -22,7 +22,6 @@
 //! ```
 
 mod compiled;
-#[allow(dead_code)] // engine branch only: the Core builder being written uses the rest
 pub(crate) mod compiler;
 mod ddl;
 mod dml;
