@@ -23,9 +23,33 @@ pub const ALREADY_PRESENT: &str =
 static NEXT_REGISTRY: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
-    /// Thread-scoped sessions, by registry id. They are dropped (closing their
-    /// connections) when the thread ends.
-    static THREAD_SESSIONS: RefCell<HashMap<u64, Session>> = RefCell::new(HashMap::new());
+    /// Thread-scoped sessions, by registry id.
+    static THREAD_SESSIONS: RefCell<ThreadSessions> = RefCell::new(ThreadSessions::default());
+}
+
+/// Sessions of threads that ended, waiting to be dropped by a live thread: a session's
+/// connection must not be closed or rolled back from a thread-local destructor, where the
+/// drivers' own thread-locals (PostgreSQL's runtime) may already be gone.
+static ORPHANS: Mutex<Vec<Session>> = Mutex::new(Vec::new());
+
+#[derive(Default)]
+struct ThreadSessions(HashMap<u64, Session>);
+
+impl Drop for ThreadSessions {
+    fn drop(&mut self) {
+        if self.0.is_empty() {
+            return;
+        }
+        let mut orphans = ORPHANS.lock().unwrap_or_else(|p| p.into_inner());
+        orphans.extend(self.0.drain().map(|(_, s)| s));
+    }
+}
+
+/// Drops the sessions of ended threads, here on a live thread (returning their
+/// connections to the pool).
+fn bury_orphans() {
+    let orphans = std::mem::take(&mut *ORPHANS.lock().unwrap_or_else(|p| p.into_inner()));
+    drop(orphans);
 }
 
 /// What a scoped session is scoped to.
@@ -377,8 +401,9 @@ impl Registry {
     }
 
     fn current(&self) -> Option<Session> {
+        bury_orphans();
         match self.key() {
-            None => THREAD_SESSIONS.with(|m| m.borrow().get(&self.id).cloned()),
+            None => THREAD_SESSIONS.with(|m| m.borrow().0.get(&self.id).cloned()),
             Some(k) => self
                 .by_key
                 .lock()
@@ -391,7 +416,7 @@ impl Registry {
     fn store(&self, session: Session) {
         match self.key() {
             None => THREAD_SESSIONS.with(|m| {
-                m.borrow_mut().insert(self.id, session);
+                m.borrow_mut().0.insert(self.id, session);
             }),
             Some(k) => {
                 self.by_key
@@ -404,7 +429,7 @@ impl Registry {
 
     fn take(&self) -> Option<Session> {
         match self.key() {
-            None => THREAD_SESSIONS.with(|m| m.borrow_mut().remove(&self.id)),
+            None => THREAD_SESSIONS.with(|m| m.borrow_mut().0.remove(&self.id)),
             Some(k) => self
                 .by_key
                 .lock()
