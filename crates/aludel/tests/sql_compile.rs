@@ -466,7 +466,7 @@ fn compound_selects_and_nesting() {
     );
     assert_sql_all(
         &a().except_(b()).order_by(f.users.c("id").desc()).limit(3),
-        "SELECT users.id FROM users WHERE users.age < ? EXCEPT SELECT users.id FROM users WHERE users.age > ? ORDER BY users.id DESC LIMIT ?",
+        "SELECT users.id FROM users WHERE users.age < ? EXCEPT SELECT users.id FROM users WHERE users.age > ? ORDER BY id DESC LIMIT ?",
     );
     // x.union(y).intersect(z): the union is nested so every database agrees on precedence.
     assert_sql_all(

@@ -40,7 +40,7 @@ impl Compiler<'_> {
     pub(crate) fn expr(&mut self, e: &Expr) -> Result<()> {
         match e {
             Expr::Column(c) => {
-                if let Some(source) = &c.source {
+                if let Some(source) = c.source.as_ref().filter(|_| !self.bare_columns) {
                     self.qualifier(source)?;
                     self.push(".");
                 }

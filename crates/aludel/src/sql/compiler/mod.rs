@@ -31,6 +31,9 @@ pub struct Compiler<'d> {
     frames: Vec<Vec<Arc<str>>>,
     /// The first error found by a writer that cannot fail on the spot (see `ident`).
     error: Option<Error>,
+    /// Render columns by name only, as the ORDER BY of a compound select requires (its
+    /// result columns have no table).
+    pub(crate) bare_columns: bool,
 }
 
 impl<'d> Compiler<'d> {
@@ -43,6 +46,7 @@ impl<'d> Compiler<'d> {
             anon_counter: 0,
             frames: Vec::new(),
             error: None,
+            bare_columns: false,
         }
     }
 

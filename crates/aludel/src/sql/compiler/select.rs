@@ -88,7 +88,10 @@ impl Compiler<'_> {
         }
         if !c.order_by.is_empty() {
             self.push(" ORDER BY ");
-            self.order_by_list(&c.order_by)?;
+            self.bare_columns = true;
+            let result = self.order_by_list(&c.order_by);
+            self.bare_columns = false;
+            result?;
         }
         self.limit_offset(c.limit, c.offset);
         Ok(())
