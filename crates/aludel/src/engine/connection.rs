@@ -549,7 +549,7 @@ impl Connection {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn is_invalidated(&self) -> bool {
-        self.pooled.as_ref().map_or(true, |p| p.invalidated)
+        self.pooled.as_ref().is_none_or(|p| p.invalidated)
     }
 
     /// Returns the connection to the pool now (same as dropping it).

@@ -360,7 +360,7 @@ impl Compiler<'_> {
     }
 }
 
-fn flatten_concat<'e>(e: &'e Expr, out: &mut Vec<Expr>) {
+fn flatten_concat(e: &Expr, out: &mut Vec<Expr>) {
     match e {
         Expr::Binary {
             op: BinaryOp::Concat,

@@ -138,7 +138,7 @@ impl Compiler<'_> {
         })?;
         if !froms.is_empty() {
             self.push(" FROM ");
-            self.comma_list(froms, |c, f| c.from_item(f, s))?;
+            self.comma_list(froms, |c, f| c.visit_from_item(f, s))?;
         }
         self.conditions(" WHERE ", &s.where_)?;
         if !s.group_by.is_empty() {
@@ -272,7 +272,7 @@ impl Compiler<'_> {
     }
 
     /// Renders a FROM item in `select` (whose table hints apply).
-    fn from_item(&mut self, f: &FromItem, select: &Select) -> Result<()> {
+    fn visit_from_item(&mut self, f: &FromItem, select: &Select) -> Result<()> {
         match f {
             FromItem::Table(t) => {
                 self.table_name(t);
@@ -283,14 +283,16 @@ impl Compiler<'_> {
                     FromItem::Table(t) => self.table_name(t),
                     FromItem::Cte(c) => self.ident(&c.0.name),
                     FromItem::Subquery(sq) => self.derived_table(&sq.select)?,
-                    FromItem::Alias(_) | FromItem::Join(_) => self.from_item(&a.inner, select)?,
+                    FromItem::Alias(_) | FromItem::Join(_) => {
+                        self.visit_from_item(&a.inner, select)?
+                    }
                 }
                 self.push(" AS ");
                 self.ident(&a.name);
                 self.table_hints(&a.name, select);
             }
             FromItem::Join(j) => {
-                self.from_item(&j.left, select)?;
+                self.visit_from_item(&j.left, select)?;
                 self.push(match j.kind {
                     JoinKind::Inner => " JOIN ",
                     JoinKind::LeftOuter => " LEFT OUTER JOIN ",
@@ -305,7 +307,7 @@ impl Compiler<'_> {
                 if nested_join {
                     self.push("(");
                 }
-                self.from_item(&j.right, select)?;
+                self.visit_from_item(&j.right, select)?;
                 if nested_join {
                     self.push(")");
                 }

@@ -108,9 +108,9 @@ impl CteCollector {
     }
 
     pub(crate) fn select(&mut self, s: &Select) {
-        s.from.iter().for_each(|f| self.from_item(f));
+        s.from.iter().for_each(|f| self.visit_from_item(f));
         for (_, target, on) in &s.joins {
-            self.from_item(target);
+            self.visit_from_item(target);
             self.expr(on);
         }
         let exprs = s
@@ -127,7 +127,7 @@ impl CteCollector {
     pub(crate) fn expr(&mut self, e: &Expr) {
         if let Expr::Column(c) = e {
             if let Some(source) = &c.source {
-                self.from_item(source);
+                self.visit_from_item(source);
             }
         }
         if let Some(s) = subquery_of(e) {
@@ -136,13 +136,13 @@ impl CteCollector {
         for_each_child(e, &mut |child| self.expr(child));
     }
 
-    pub(crate) fn from_item(&mut self, f: &FromItem) {
+    pub(crate) fn visit_from_item(&mut self, f: &FromItem) {
         match f {
             FromItem::Table(_) => {}
-            FromItem::Alias(a) => self.from_item(&a.inner),
+            FromItem::Alias(a) => self.visit_from_item(&a.inner),
             FromItem::Join(j) => {
-                self.from_item(&j.left);
-                self.from_item(&j.right);
+                self.visit_from_item(&j.left);
+                self.visit_from_item(&j.right);
                 self.expr(&j.on);
             }
             FromItem::Subquery(s) => self.statement(&s.select),
