@@ -17,6 +17,11 @@ pub mod sql;
 
 pub use aludel_macros::Model;
 
+/// The README's Rust examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 pub use engine::{
     Connection, Engine, EngineOptions, IsolationLevel, ResultSet, Row, RowStream, Savepoint,
     StatementRecorder, Transaction, create_engine,

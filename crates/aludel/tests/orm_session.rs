@@ -352,6 +352,20 @@ backend_tests! {
         Ok(())
     }
 
+    fn a_session_bound_to_a_connection_uses_its_transaction(db) {
+        setup(db)?;
+        let conn = db.connect()?;
+        let s = Session::from_connection(conn, SessionConfig::default());
+        s.add(user("bound"))?;
+        s.commit()?;
+        assert_eq!(rows(db, "SELECT count(*) FROM users WHERE name = 'bound'")?, 1);
+        s.add(user("discarded"))?;
+        s.flush()?;
+        s.rollback()?;
+        assert_eq!(rows(db, "SELECT count(*) FROM users")?, 1);
+        Ok(())
+    }
+
     fn write_guard_alive_during_flush_is_an_error_not_a_deadlock(db) {
         let s = setup(db)?;
         let ada = s.add(user("ada"))?;
