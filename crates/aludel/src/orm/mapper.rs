@@ -4,12 +4,13 @@
 
 use std::any::TypeId;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use crate::dialects::Dialect;
 use crate::error::Result;
 use crate::sql::{
-    Column as ColumnDef, ColumnRef, Expr, ForeignKey, FromItem, OrderBy, SqlType, Table, ToValue,
-    Value,
+    Column as ColumnDef, ColumnRef, Compiled, Executable, Expr, ForeignKey, FromItem, OrderBy,
+    SqlType, Table, ToValue, Value, and_, select,
 };
 
 /// A struct mapped to a table. Implement it with `#[derive(aludel::Model)]`; the methods
@@ -76,6 +77,8 @@ pub struct ModelInfo {
     pub primary_key: Vec<usize>,
     /// The index of the autoincrementing column, if any.
     pub autoincrement: Option<usize>,
+    /// `SELECT <all columns> WHERE <pk> = ?`, compiled once per dialect.
+    by_pk: Mutex<Vec<(&'static str, Arc<Compiled>)>>,
 }
 
 impl ModelInfo {
@@ -107,6 +110,7 @@ impl ModelInfo {
             fields,
             primary_key,
             autoincrement,
+            by_pk: Mutex::new(Vec::new()),
         }
     }
 
@@ -140,6 +144,25 @@ impl ModelInfo {
             .iter()
             .position(|f| *f == name)
             .or_else(|| self.columns().iter().position(|c| c.name == name))
+    }
+
+    /// `SELECT <every column> FROM <table> WHERE <pk columns> = ?`, compiled for `dialect`
+    /// on first use and cached: primary key lookups (`get`, refresh) skip the compiler.
+    pub(crate) fn select_by_pk(&self, dialect: &dyn Dialect) -> Result<Arc<Compiled>> {
+        let mut cache = self.by_pk.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, c)) = cache.iter().find(|(d, _)| *d == dialect.name()) {
+            return Ok(c.clone());
+        }
+        let slot = || Expr::Value(Value::Int(0));
+        let criteria = self
+            .primary_key
+            .iter()
+            .map(|&i| self.column_expr(i).eq(slot()));
+        let stmt =
+            select((0..self.columns().len()).map(|i| self.column_expr(i))).where_(and_(criteria));
+        let compiled = Arc::new(stmt.compile(dialect)?);
+        cache.push((dialect.name(), compiled.clone()));
+        Ok(compiled)
     }
 
     /// An expression for column `index`, qualified by the table.

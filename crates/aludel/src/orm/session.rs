@@ -15,7 +15,7 @@ use crate::orm::identity::{IdentityKey, IdentityMap};
 use crate::orm::instance::{AnyInstance, Instance, ObjectState, downcast};
 use crate::orm::mapper::Model;
 use crate::orm::query::Query;
-use crate::sql::{Executable, Params, Select, Value, and_, select};
+use crate::sql::{Compiled, Executable, Params, Select, Value};
 
 static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -472,14 +472,11 @@ impl Session {
                 }
             }
         }
-        let criteria = info
-            .primary_key
-            .iter()
-            .zip(values)
-            .map(|(&i, v)| info.column_expr(i).eq(v));
-        let stmt =
-            select((0..info.columns().len()).map(|i| info.column_expr(i))).where_(and_(criteria));
-        Ok(self.load::<T>(&stmt)?.into_iter().next())
+        let compiled = info.select_by_pk(self.inner.dialect()?)?;
+        Ok(self
+            .load_compiled::<T>(&compiled, values)?
+            .into_iter()
+            .next())
     }
 
     /// Copies the state of `instance` onto the session's object with the same primary key
@@ -819,9 +816,22 @@ impl Session {
     /// Loads objects of `T` from the rows of `stmt` (columns in model order), through the
     /// identity map.
     pub(crate) fn load<T: Model>(&self, stmt: &Select) -> Result<Vec<Instance<T>>> {
+        let compiled = stmt.compile(self.inner.dialect()?)?;
+        let values = compiled.bind_values(&Params::new())?;
+        self.load_compiled::<T>(&compiled, values)
+    }
+
+    /// Loads objects of `T` from an already compiled statement and its values.
+    pub(crate) fn load_compiled<T: Model>(
+        &self,
+        compiled: &Compiled,
+        values: Vec<Value>,
+    ) -> Result<Vec<Instance<T>>> {
         let mut st = self.inner.usable()?;
         self.inner.autoflush(&mut st)?;
-        let mut result = self.inner.run(&mut st, |conn| conn.execute(stmt, ()))?;
+        let mut result = self
+            .inner
+            .run(&mut st, |conn| conn.execute_compiled(compiled, values))?;
         let rows = result.fetchall();
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
@@ -933,6 +943,18 @@ pub(crate) fn changed_columns(obj: &Arc<dyn AnyInstance>) -> Result<Vec<usize>> 
 }
 
 impl SessionInner {
+    /// The dialect of the database this session talks to.
+    pub(crate) fn dialect(&self) -> Result<&'static dyn crate::dialects::Dialect> {
+        if let Some(engine) = &self.engine {
+            return Ok(engine.dialect());
+        }
+        let st = lock(&self.state);
+        st.conn
+            .as_ref()
+            .map(|c| c.dialect())
+            .ok_or_else(|| Error::invalid("the session has no engine or connection"))
+    }
+
     /// Locks the state, refusing work while a failed flush awaits `rollback()`.
     pub(crate) fn usable(&self) -> Result<MutexGuard<'_, SessionState>> {
         let st = lock(&self.state);
@@ -1106,15 +1128,9 @@ impl SessionInner {
                 )));
             }
         };
-        let criteria = info
-            .primary_key
-            .iter()
-            .zip(pk.iter().cloned())
-            .map(|(&i, v)| info.column_expr(i).eq(v));
-        let stmt =
-            select((0..info.columns().len()).map(|i| info.column_expr(i))).where_(and_(criteria));
+        let compiled = info.select_by_pk(self.dialect()?)?;
         let mut st = self.usable()?;
-        let mut result = self.run(&mut st, |conn| conn.execute(&stmt, ()))?;
+        let mut result = self.run(&mut st, |conn| conn.execute_compiled(&compiled, pk.clone()))?;
         let row = result.fetchone().ok_or_else(|| Error::ObjectDeleted {
             message: format!(
                 "{} with primary key {pk:?} no longer exists in the database",
