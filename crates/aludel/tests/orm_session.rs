@@ -3,6 +3,7 @@
 
 mod common;
 
+use aludel::engine::Backend;
 use aludel::orm::{Instance, Model, ObjectState, Session, SessionConfig, create_all};
 use aludel::sql::text;
 use aludel::{Error, Result};
@@ -143,17 +144,17 @@ backend_tests! {
         ada.write()?.age = Some(36);
         s.flush()?;
         let expected: Vec<&str> = match db.backend() {
-            aludel::engine::Backend::Sqlite => vec![
+            Backend::Sqlite => vec![
                 "INSERT INTO users (name, age) VALUES (?, ?) RETURNING users.id",
                 "INSERT INTO addresses (user_id, email) VALUES (?, ?) RETURNING addresses.id",
                 "UPDATE users SET age = ? WHERE users.id = ?",
             ],
-            aludel::engine::Backend::Postgres => vec![
+            Backend::Postgres => vec![
                 "INSERT INTO users (name, age) VALUES ($1, $2) RETURNING users.id",
                 "INSERT INTO addresses (user_id, email) VALUES ($1, $2) RETURNING addresses.id",
                 "UPDATE users SET age = $1 WHERE users.id = $2",
             ],
-            aludel::engine::Backend::MySql => vec![
+            Backend::MySql => vec![
                 "INSERT INTO users (name, age) VALUES (?, ?)",
                 "INSERT INTO addresses (user_id, email) VALUES (?, ?)",
                 "UPDATE users SET age = ? WHERE users.id = ?",
@@ -171,7 +172,7 @@ backend_tests! {
         s.flush()?;
         let statements: Vec<String> = recorder.statements().into_iter().filter(|s| s.starts_with("INSERT")).collect();
         match db.backend() {
-            aludel::engine::Backend::Sqlite => assert_eq!(statements.len(), 250, "one prepared statement per row"),
+            Backend::Sqlite => assert_eq!(statements.len(), 250, "one prepared statement per row"),
             _ => assert_eq!(statements.len(), 1, "one multi-row INSERT: {}", statements[0].len()),
         }
         let ids: Vec<i64> = users.iter().map(|u| u.read().map(|u| u.id)).collect::<Result<_>>()?;
@@ -363,6 +364,33 @@ backend_tests! {
         s.flush()?;
         s.rollback()?;
         assert_eq!(rows(db, "SELECT count(*) FROM users")?, 1);
+        Ok(())
+    }
+
+    fn a_connection_dropped_mid_transaction_fails_the_flush_cleanly(db) {
+        let s = setup(db)?;
+        let kept = s.add(user("kept"))?;
+        s.commit()?;
+        let pid: i64 = match db.backend() {
+            Backend::Sqlite => return Ok(()), // an embedded database has no connection to kill
+            Backend::Postgres => s.scalar(&text("SELECT CAST(pg_backend_pid() AS BIGINT)"), ())?,
+            Backend::MySql => s.scalar(&text("SELECT CAST(CONNECTION_ID() AS SIGNED)"), ())?,
+        };
+        let pending = s.add(user("lost"))?;
+        let mut killer = db.connect()?;
+        match db.backend() {
+            Backend::Postgres => {
+                killer.execute(&text("SELECT pg_terminate_backend(CAST(:pid AS INTEGER), 5000)"), aludel::params! { "pid" => pid })?;
+            }
+            _ => killer.execute_script(&format!("KILL {pid}"))?,
+        }
+        let err = s.flush().unwrap_err();
+        assert!(err.is_disconnect(), "the error says the connection is gone: {err}");
+        assert_eq!(pending.state(), ObjectState::Pending, "states restored");
+        assert!(matches!(s.query::<User>().count(), Err(Error::PendingRollback { .. })));
+        s.rollback()?;
+        assert_eq!(s.query::<User>().count()?, 1, "a fresh connection after rollback");
+        assert_eq!(kept.read()?.name, "kept");
         Ok(())
     }
 
