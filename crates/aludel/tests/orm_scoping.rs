@@ -4,11 +4,13 @@
 
 mod common;
 
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
 
 use aludel::orm::{
     ALREADY_PRESENT, DeclarativeBase, Model, Query, QueryClass, Scope, ScopedSession, SessionMaker,
-    SessionOptions, create_all,
+    SessionOptions, create_all, task_scope,
 };
 use aludel::sql::{Executable, text};
 use aludel::{Result, params};
@@ -222,6 +224,31 @@ backend_tests! {
         DB.remove()
     }
 
+    fn task_scope_keeps_one_session_per_task_across_awaits(db) {
+        let scoped = ScopedSession::new(SessionMaker::new(db), Scope::task());
+        let task = |n: u64| {
+            let scoped = &scoped;
+            task_scope(n, async move {
+                let first = scoped.get()?;
+                YieldOnce(false).await;
+                let after = scoped.get()?;
+                assert!(first.ptr_eq(&after), "same task, same session after an await");
+                after.execute(&text("SELECT 1"), ())?;
+                Ok::<u64, aludel::Error>(after.id())
+            })
+        };
+        let (mut a, mut b) = (std::pin::pin!(task(1)), std::pin::pin!(task(2)));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        // Interleave the two tasks on one thread: each yields once in the middle.
+        assert!(a.as_mut().poll(&mut cx).is_pending());
+        assert!(b.as_mut().poll(&mut cx).is_pending());
+        let (Poll::Ready(a), Poll::Ready(b)) = (a.as_mut().poll(&mut cx), b.as_mut().poll(&mut cx)) else {
+            panic!("tasks did not finish");
+        };
+        assert_ne!(a?, b?, "two tasks, two sessions");
+        Ok(())
+    }
+
     fn threads_get_their_own_scoped_sessions(db) {
         let scoped = Arc::new(ScopedSession::new(SessionMaker::new(db), Scope::thread()));
         let main_session = scoped.get()?;
@@ -256,6 +283,21 @@ fn using_an_unconfigured_scoped_session_is_an_error_not_a_panic() {
     let err = NOWHERE.get().unwrap_err().to_string();
     assert!(err.contains("not configured"), "{err}");
     assert!(NOWHERE.query::<Employee>().all().is_err());
+}
+
+/// A future that is pending once, like an await point that yields to the executor.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            Poll::Pending
+        }
+    }
 }
 
 /// `scopefunc=get_ident`: a key per thread.

@@ -17,6 +17,7 @@ mod schema;
 mod scoping;
 mod session;
 mod sessionmaker;
+mod task_scope;
 mod unit_of_work;
 
 pub use aludel_macros::Model;
@@ -33,3 +34,4 @@ pub use session::{
     IntoInstance, NestedTransaction, NoAutoflush, PrimaryKey, Session, SessionConfig,
 };
 pub use sessionmaker::{SessionMaker, SessionOptions};
+pub use task_scope::{TaskScoped, task_scope};

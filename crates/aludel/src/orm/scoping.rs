@@ -58,8 +58,11 @@ pub enum Scope {
     /// One session per thread (the default).
     Thread,
     /// One session per key returned by the function (SQLAlchemy's `scopefunc`): a request
-    /// id, or an async runtime's task id for a task-local scope.
+    /// id, say.
     Function(Arc<dyn Fn() -> u64 + Send + Sync>),
+    /// One session per async task, keyed by the enclosing
+    /// [`task_scope`](crate::orm::task_scope) (a task-local scope for any runtime).
+    Task,
 }
 
 impl Scope {
@@ -70,6 +73,16 @@ impl Scope {
     /// ```
     pub fn thread() -> Scope {
         Scope::Thread
+    }
+
+    /// One session per async task run inside [`task_scope`](crate::orm::task_scope);
+    /// outside one, getting a session is an error.
+    ///
+    /// ```
+    /// let s = aludel::orm::Scope::task();
+    /// ```
+    pub fn task() -> Scope {
+        Scope::Task
     }
 
     /// A scope keyed by `f()` (SQLAlchemy's `scopefunc=get_ident`).
@@ -192,11 +205,11 @@ impl ScopedSession {
     /// ```
     pub fn get(&self) -> Result<Session> {
         let registry = self.registry()?;
-        if let Some(s) = registry.current() {
+        if let Some(s) = registry.current()? {
             return Ok(s);
         }
         let session = registry.maker.make()?;
-        registry.store(session.clone());
+        registry.store(session.clone())?;
         Ok(session)
     }
 
@@ -213,11 +226,11 @@ impl ScopedSession {
     /// ```
     pub fn get_with(&self, options: SessionOptions) -> Result<Session> {
         let registry = self.registry()?;
-        if registry.current().is_some() {
+        if registry.current()?.is_some() {
             return Err(Error::invalid(ALREADY_PRESENT));
         }
         let session = registry.maker.make_with(options)?;
-        registry.store(session.clone());
+        registry.store(session.clone())?;
         Ok(session)
     }
 
@@ -233,8 +246,8 @@ impl ScopedSession {
     /// ```
     pub fn has(&self) -> bool {
         self.registry()
-            .map(|r| r.current().is_some())
-            .unwrap_or(false)
+            .and_then(|r| r.current())
+            .is_ok_and(|s| s.is_some())
     }
 
     /// Closes the current scope's session (rolling back its transaction) and discards it;
@@ -250,7 +263,7 @@ impl ScopedSession {
     /// ```
     pub fn remove(&self) -> Result<()> {
         let registry = self.registry()?;
-        match registry.take() {
+        match registry.take()? {
             Some(session) => session.close(),
             None => Ok(()),
         }
@@ -393,48 +406,41 @@ impl ScopedSession {
 }
 
 impl Registry {
-    fn key(&self) -> Option<u64> {
+    /// The current scope's key; `None` for the thread scope (kept in a thread-local).
+    fn key(&self) -> Result<Option<u64>> {
         match &self.scope {
-            Scope::Thread => None,
-            Scope::Function(f) => Some(f()),
-        }
-    }
-
-    fn current(&self) -> Option<Session> {
-        bury_orphans();
-        match self.key() {
-            None => THREAD_SESSIONS.with(|m| m.borrow().0.get(&self.id).cloned()),
-            Some(k) => self
-                .by_key
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&k)
-                .cloned(),
-        }
-    }
-
-    fn store(&self, session: Session) {
-        match self.key() {
-            None => THREAD_SESSIONS.with(|m| {
-                m.borrow_mut().0.insert(self.id, session);
+            Scope::Thread => Ok(None),
+            Scope::Function(f) => Ok(Some(f())),
+            Scope::Task => crate::orm::task_scope::current_task().map(Some).ok_or_else(|| {
+                Error::invalid("a ScopedSession with Scope::task() was used outside aludel::orm::task_scope(...)")
             }),
-            Some(k) => {
-                self.by_key
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(k, session);
-            }
         }
     }
 
-    fn take(&self) -> Option<Session> {
-        match self.key() {
-            None => THREAD_SESSIONS.with(|m| m.borrow_mut().0.remove(&self.id)),
-            Some(k) => self
-                .by_key
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&k),
-        }
+    /// Runs `f` on the map holding the current scope's session, with its key there: the
+    /// thread-local map (keyed by registry) or this registry's map (keyed by scope key).
+    fn with_sessions<R>(&self, f: impl FnOnce(&mut HashMap<u64, Session>, u64) -> R) -> Result<R> {
+        bury_orphans();
+        Ok(match self.key()? {
+            None => THREAD_SESSIONS.with(|m| f(&mut m.borrow_mut().0, self.id)),
+            Some(k) => f(
+                &mut self.by_key.lock().unwrap_or_else(|p| p.into_inner()),
+                k,
+            ),
+        })
+    }
+
+    fn current(&self) -> Result<Option<Session>> {
+        self.with_sessions(|m, k| m.get(&k).cloned())
+    }
+
+    fn store(&self, session: Session) -> Result<()> {
+        self.with_sessions(|m, k| {
+            m.insert(k, session);
+        })
+    }
+
+    fn take(&self) -> Result<Option<Session>> {
+        self.with_sessions(|m, k| m.remove(&k))
     }
 }
