@@ -214,6 +214,21 @@ backend_tests! {
         DB.remove()
     }
 
+    fn sessionmaker_query_criteria_apply_to_session_query(db) {
+        create_all(db, &[Post::info()])?;
+        let plain = SessionMaker::new(db).make()?;
+        plain.add_all([Post { id: 0, title: "a".into(), deleted: false }, Post { id: 0, title: "b".into(), deleted: true }])?;
+        plain.commit()?;
+        let factory = SessionMaker::new(db)
+            .query_criteria(|m| m.column_index("deleted").map(|_| Post::deleted.eq(false)));
+        let s = factory.make()?;
+        assert_eq!(s.query::<Post>().count()?, 1);
+        assert!(s.query_as::<LivePosts, Post>().get_by("title", "a")?.is_some());
+        assert!(s.query_as::<LivePosts, Post>().get_by("title", "b")?.is_none());
+        assert_eq!(plain.query::<Post>().count()?, 2);
+        Ok(())
+    }
+
     fn declarative_base_shares_the_query_property(db) {
         let _guard = lock_static();
         create_all(db, &[SomeModel::info()])?;

@@ -31,7 +31,7 @@ pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use schema::{create_all, drop_all};
 pub use scoping::{ALREADY_PRESENT, Scope, ScopedSession};
 pub use session::{
-    IntoInstance, NestedTransaction, NoAutoflush, PrimaryKey, Session, SessionConfig,
+    IntoInstance, NestedTransaction, NoAutoflush, PrimaryKey, QueryCriteria, Session, SessionConfig,
 };
 pub use sessionmaker::{SessionMaker, SessionOptions};
 pub use task_scope::{TaskScoped, task_scope};

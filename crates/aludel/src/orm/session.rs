@@ -26,7 +26,7 @@ static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
 /// let c = aludel::orm::SessionConfig::default();
 /// assert!(c.autoflush && c.expire_on_commit);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SessionConfig {
     /// Flush pending changes before each query (default true).
     pub autoflush: bool,
@@ -34,6 +34,25 @@ pub struct SessionConfig {
     pub expire_on_commit: bool,
     /// Free-form information carried by the session (SQLAlchemy's `info`).
     pub info: Vec<(String, String)>,
+    /// Criteria added to every `session.query::<M>()` this session builds: the
+    /// session-wide part of SQLAlchemy's `sessionmaker(query_cls=...)`. Set it with
+    /// [`SessionMaker::query_criteria`](crate::orm::SessionMaker::query_criteria).
+    pub query_criteria: Option<QueryCriteria>,
+}
+
+/// A function giving the criteria a session adds to every query of a model (or `None`).
+pub type QueryCriteria =
+    std::sync::Arc<dyn Fn(&crate::orm::ModelInfo) -> Option<crate::sql::Expr> + Send + Sync>;
+
+impl std::fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("autoflush", &self.autoflush)
+            .field("expire_on_commit", &self.expire_on_commit)
+            .field("info", &self.info)
+            .field("query_criteria", &self.query_criteria.is_some())
+            .finish()
+    }
 }
 
 impl Default for SessionConfig {
@@ -42,6 +61,7 @@ impl Default for SessionConfig {
             autoflush: true,
             expire_on_commit: true,
             info: Vec::new(),
+            query_criteria: None,
         }
     }
 }
@@ -757,7 +777,31 @@ impl Session {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn query<T: Model>(&self) -> Query<T> {
-        Query::new(Ok(self.clone()))
+        let query = Query::new(Ok(self.clone()));
+        match self
+            .inner
+            .config
+            .query_criteria
+            .as_ref()
+            .and_then(|f| f(T::info()))
+        {
+            Some(criterion) => query.filter(criterion),
+            None => query,
+        }
+    }
+
+    /// A query for model `T` wrapped in query class `Q` (a query class chosen at the call
+    /// site rather than by the model).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let q: aludel::orm::Query<T> = s.query_as::<aludel::orm::Query<T>, T>();
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn query_as<Q: crate::orm::QueryClass<T>, T: Model>(&self) -> Q {
+        Q::from_query(self.query::<T>())
     }
 
     /// Suspends autoflush until the returned guard is dropped.

@@ -133,6 +133,28 @@ impl SessionMaker {
         self.update(|c| c.config.info.push(entry))
     }
 
+    /// Criteria every `session.query::<M>()` of the sessions made from now on adds — the
+    /// session-wide half of SQLAlchemy's `sessionmaker(query_cls=...)` (methods of a query
+    /// class belong to a type: see [`Session::query_as`] and the model's `query_class`).
+    ///
+    /// ```
+    /// use aludel::sql::{literal_column, Executable};
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "posts")] struct Post { #[column(primary_key)] id: i64, deleted: bool }
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let factory = aludel::orm::SessionMaker::new(&engine)
+    ///     .query_criteria(|m| m.column_index("deleted").map(|_| literal_column("deleted").eq(false)));
+    /// let q = factory.make()?.query::<Post>();
+    /// assert!(q.statement().compile(engine.dialect())?.sql.ends_with("WHERE deleted = ?"));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn query_criteria(
+        self,
+        criteria: impl Fn(&crate::orm::ModelInfo) -> Option<crate::sql::Expr> + Send + Sync + 'static,
+    ) -> Self {
+        let f: crate::orm::QueryCriteria = Arc::new(criteria);
+        self.update(|c| c.config.query_criteria = Some(f))
+    }
+
     /// Changes the configuration of this factory and all its clones (SQLAlchemy's
     /// `sessionmaker.configure`).
     ///
