@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use crate::engine::Connection;
 use crate::error::{Error, Result};
-use crate::orm::identity::IdentityKey;
 use crate::orm::instance::{AnyInstance, ObjectState};
 use crate::orm::persistence::{self, Assigned, ShapeCache};
 use crate::orm::session::{SessionInner, SessionState, changed_columns};
@@ -48,12 +47,7 @@ impl SessionInner {
         for obj in std::mem::take(&mut st.new) {
             let values = obj.values()?;
             let info = obj.info();
-            let pk: Vec<Value> = info
-                .primary_key
-                .iter()
-                .map(|&i| values[i].clone())
-                .collect();
-            let key = IdentityKey::new(info.type_id, &pk).ok_or_else(|| {
+            let key = info.identity_of(&values).ok_or_else(|| {
                 Error::invalid(format!(
                     "a new {} was inserted without a primary key value",
                     info.name
@@ -70,12 +64,7 @@ impl SessionInner {
         }
         for (obj, _, values, _) in &updates {
             let info = obj.info();
-            let pk: Vec<Value> = info
-                .primary_key
-                .iter()
-                .map(|&i| values[i].clone())
-                .collect();
-            let new_key = IdentityKey::new(info.type_id, &pk);
+            let new_key = info.identity_of(&values);
             let old_key = obj.state().key.clone();
             if new_key != old_key {
                 if let Some(k) = old_key {

@@ -146,6 +146,22 @@ impl ModelInfo {
             .or_else(|| self.columns().iter().position(|c| c.name == name))
     }
 
+    /// The primary key values among a row's `values` (in column order).
+    pub(crate) fn pk_of(&self, values: &[Value]) -> Vec<Value> {
+        self.primary_key
+            .iter()
+            .map(|&i| values[i].clone())
+            .collect()
+    }
+
+    /// The identity-map key of a row of this model; `None` while part of the key is NULL.
+    pub(crate) fn identity_of(
+        &self,
+        values: &[Value],
+    ) -> Option<crate::orm::identity::IdentityKey> {
+        crate::orm::identity::IdentityKey::new(self.type_id, &self.pk_of(values))
+    }
+
     /// `SELECT <every column> FROM <table> WHERE <pk columns> = ?`, compiled for `dialect`
     /// on first use and cached: primary key lookups (`get`, refresh) skip the compiler.
     pub(crate) fn select_by_pk(&self, dialect: &dyn Dialect) -> Result<Arc<Compiled>> {

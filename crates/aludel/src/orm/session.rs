@@ -515,11 +515,7 @@ impl Session {
     pub fn merge<T: Model>(&self, instance: &Instance<T>) -> Result<Instance<T>> {
         let values = instance.erased().values()?;
         let info = T::info();
-        let pk: Vec<Value> = info
-            .primary_key
-            .iter()
-            .map(|&i| values[i].clone())
-            .collect();
+        let pk = info.pk_of(&values);
         if let Some(existing) = self.get::<T>(KeyValues(pk))? {
             *existing.write()? = T::from_values(values)?;
             return Ok(existing);
@@ -1122,12 +1118,7 @@ impl SessionInner {
         values: Vec<Value>,
     ) -> Result<Instance<T>> {
         let info = T::info();
-        let pk: Vec<Value> = info
-            .primary_key
-            .iter()
-            .map(|&i| values[i].clone())
-            .collect();
-        let key = IdentityKey::new(info.type_id, &pk).ok_or_else(|| {
+        let key = info.identity_of(&values).ok_or_else(|| {
             Error::invalid(format!(
                 "a {} row came back with a NULL primary key",
                 info.name
