@@ -64,7 +64,7 @@ impl SessionInner {
         }
         for (obj, _, values, _) in &updates {
             let info = obj.info();
-            let new_key = info.identity_of(&values);
+            let new_key = info.identity_of(values);
             let old_key = obj.state().key.clone();
             if new_key != old_key {
                 if let Some(k) = old_key {

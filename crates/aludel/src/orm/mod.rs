@@ -9,6 +9,7 @@
 mod flush;
 mod identity;
 mod instance;
+mod loading;
 mod mapper;
 mod persistence;
 mod query;
@@ -18,6 +19,7 @@ mod scoping;
 mod session;
 mod sessionmaker;
 mod task_scope;
+mod transaction;
 mod unit_of_work;
 
 pub use aludel_macros::Model;
@@ -30,8 +32,6 @@ pub use query::Query;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use schema::{create_all, drop_all};
 pub use scoping::{ALREADY_PRESENT, Scope, ScopedSession};
-pub use session::{
-    IntoInstance, NestedTransaction, NoAutoflush, PrimaryKey, QueryCriteria, Session, SessionConfig,
-};
+pub use session::{IntoInstance, NoAutoflush, PrimaryKey, QueryCriteria, Session, SessionConfig};
 pub use sessionmaker::{SessionMaker, SessionOptions};
 pub use task_scope::{TaskScoped, task_scope};

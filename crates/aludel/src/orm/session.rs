@@ -15,7 +15,8 @@ use crate::orm::identity::{IdentityKey, IdentityMap};
 use crate::orm::instance::{AnyInstance, Instance, ObjectState, downcast};
 use crate::orm::mapper::Model;
 use crate::orm::query::Query;
-use crate::sql::{Compiled, Executable, Params, Select, Value};
+use crate::orm::transaction::SavepointMark;
+use crate::sql::{Executable, Params, Value};
 
 static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -101,11 +102,11 @@ impl std::fmt::Debug for Session {
 }
 
 pub(crate) struct SessionInner {
-    id: u64,
-    engine: Option<Engine>,
+    pub(crate) id: u64,
+    pub(crate) engine: Option<Engine>,
     pub(crate) config: SessionConfig,
-    state: Mutex<SessionState>,
-    me: Weak<SessionInner>,
+    pub(crate) state: Mutex<SessionState>,
+    pub(crate) me: Weak<SessionInner>,
 }
 
 #[derive(Default)]
@@ -113,7 +114,7 @@ pub(crate) struct SessionState {
     pub(crate) conn: Option<Connection>,
     /// Whether the session owns `conn` (checked out from the engine) and returns it at the
     /// end of each transaction.
-    owns_connection: bool,
+    pub(crate) owns_connection: bool,
     pub(crate) in_transaction: bool,
     pub(crate) identity: IdentityMap,
     /// Pending objects, in the order added.
@@ -127,23 +128,13 @@ pub(crate) struct SessionState {
     pub(crate) tx_deleted: Vec<Arc<dyn AnyInstance>>,
     /// Open savepoints and what the session held when each was opened.
     pub(crate) savepoints: Vec<SavepointMark>,
-    savepoint_seq: u32,
+    pub(crate) savepoint_seq: u32,
     /// Set when a flush failed: the cause, until `rollback()`.
     pub(crate) failed: Option<String>,
     pub(crate) no_autoflush: u32,
 }
 
-/// A savepoint's name and the lengths of `new`, `tx_inserted` and `tx_deleted` when it
-/// was opened, so rolling back to it can undo exactly what came after.
-#[derive(Clone)]
-pub(crate) struct SavepointMark {
-    name: String,
-    new: usize,
-    inserted: usize,
-    deleted: usize,
-}
-
-fn lock(m: &Mutex<SessionState>) -> MutexGuard<'_, SessionState> {
+pub(crate) fn lock(m: &Mutex<SessionState>) -> MutexGuard<'_, SessionState> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -818,71 +809,6 @@ impl Session {
         }
     }
 
-    /// Opens a SAVEPOINT (after flushing); roll back to it or release it through the
-    /// returned handle. Objects inserted after it become transient again on rollback.
-    ///
-    /// ```
-    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
-    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
-    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
-    /// let s = aludel::orm::Session::new(&engine);
-    /// s.add(T { id: 1 })?;
-    /// let sp = s.begin_nested()?;
-    /// s.add(T { id: 2 })?;
-    /// sp.rollback()?;
-    /// s.commit()?;
-    /// assert_eq!(s.query::<T>().count()?, 1);
-    /// # Ok::<(), aludel::Error>(())
-    /// ```
-    pub fn begin_nested(&self) -> Result<NestedTransaction> {
-        let mut st = self.inner.usable()?;
-        self.inner.flush_locked(&mut st)?;
-        st.savepoint_seq += 1;
-        let name = format!("sa_savepoint_{}", st.savepoint_seq);
-        self.inner.run(&mut st, |conn| conn.savepoint(&name))?;
-        let mark = SavepointMark {
-            name: name.clone(),
-            new: st.new.len(),
-            inserted: st.tx_inserted.len(),
-            deleted: st.tx_deleted.len(),
-        };
-        st.savepoints.push(mark);
-        Ok(NestedTransaction {
-            session: self.clone(),
-            name,
-        })
-    }
-
-    /// Loads objects of `T` from the rows of `stmt` (columns in model order), through the
-    /// identity map.
-    pub(crate) fn load<T: Model>(&self, stmt: &Select) -> Result<Vec<Instance<T>>> {
-        let compiled = stmt.compile(self.inner.dialect()?)?;
-        let values = compiled.bind_values(&Params::new())?;
-        self.load_compiled::<T>(&compiled, values)
-    }
-
-    /// Loads objects of `T` from an already compiled statement and its values.
-    pub(crate) fn load_compiled<T: Model>(
-        &self,
-        compiled: &Compiled,
-        values: Vec<Value>,
-    ) -> Result<Vec<Instance<T>>> {
-        let mut st = self.inner.usable()?;
-        self.inner.autoflush(&mut st)?;
-        let mut result = self
-            .inner
-            .run(&mut st, |conn| conn.execute_compiled(compiled, values))?;
-        let rows = result.fetchall();
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(
-                self.inner
-                    .instance_for_row::<T>(&mut st, row.into_values())?,
-            );
-        }
-        Ok(out)
-    }
-
     /// Runs a statement in the session's transaction, after an autoflush.
     pub(crate) fn run_statement(&self, stmt: &dyn Executable) -> Result<ResultSet> {
         self.execute(stmt, ())
@@ -898,71 +824,6 @@ impl Drop for NoAutoflush {
     fn drop(&mut self) {
         let mut st = lock(&self.session.inner.state);
         st.no_autoflush = st.no_autoflush.saturating_sub(1);
-    }
-}
-
-/// An open SAVEPOINT of a session; see [`Session::begin_nested`]. Left alone, it is
-/// released when the outer transaction commits.
-pub struct NestedTransaction {
-    session: Session,
-    name: String,
-}
-
-impl NestedTransaction {
-    /// Flushes and releases the savepoint, keeping its work in the outer transaction.
-    ///
-    /// ```
-    /// # let engine = aludel::create_engine("sqlite://")?;
-    /// let s = aludel::orm::Session::new(&engine);
-    /// s.begin_nested()?.commit()?;
-    /// # Ok::<(), aludel::Error>(())
-    /// ```
-    pub fn commit(self) -> Result<()> {
-        let inner = &self.session.inner;
-        let mut st = inner.usable()?;
-        inner.flush_locked(&mut st)?;
-        let pos = st.savepoint_position(&self.name)?;
-        st.savepoints.truncate(pos);
-        inner.run(&mut st, |conn| conn.release_savepoint(&self.name))
-    }
-
-    /// Rolls back to the savepoint: objects inserted since become transient, objects
-    /// deleted since persistent again, pending changes are discarded and every object is
-    /// expired.
-    ///
-    /// ```
-    /// # let engine = aludel::create_engine("sqlite://")?;
-    /// let s = aludel::orm::Session::new(&engine);
-    /// s.begin_nested()?.rollback()?;
-    /// # Ok::<(), aludel::Error>(())
-    /// ```
-    pub fn rollback(self) -> Result<()> {
-        let inner = &self.session.inner;
-        let mut st = lock(&inner.state);
-        let pos = st.savepoint_position(&self.name)?;
-        let mark = st.savepoints[pos].clone();
-        st.savepoints.truncate(pos);
-        inner.run(&mut st, |conn| conn.rollback_to_savepoint(&self.name))?;
-        st.failed = None;
-        let new_at = mark.new.min(st.new.len());
-        for obj in st.new.split_off(new_at) {
-            SessionInner::detach(&obj, ObjectState::Transient);
-        }
-        let inserted_at = mark.inserted.min(st.tx_inserted.len());
-        let deleted_at = mark.deleted.min(st.tx_deleted.len());
-        let inserted = st.tx_inserted.split_off(inserted_at);
-        let deleted = st.tx_deleted.split_off(deleted_at);
-        inner.revert(&mut st, inserted, deleted);
-        Ok(())
-    }
-}
-
-impl SessionState {
-    fn savepoint_position(&self, name: &str) -> Result<usize> {
-        self.savepoints
-            .iter()
-            .position(|m| m.name == name)
-            .ok_or_else(|| Error::invalid(format!("savepoint {name} is no longer open")))
     }
 }
 
@@ -1076,209 +937,10 @@ impl SessionInner {
         lock(&self.state).modified.push(obj);
     }
 
-    /// Ensures a connection in a transaction, then runs `f` with it.
-    pub(crate) fn run<R>(
-        &self,
-        st: &mut SessionState,
-        f: impl FnOnce(&mut Connection) -> Result<R>,
-    ) -> Result<R> {
-        if st.conn.is_none() {
-            let engine = self
-                .engine
-                .as_ref()
-                .ok_or_else(|| Error::invalid("the session's connection was closed"))?;
-            st.conn = Some(engine.connect()?);
-            st.owns_connection = true;
-        }
-        let conn = st
-            .conn
-            .as_mut()
-            .ok_or_else(|| Error::invalid("no connection"))?;
-        if !st.in_transaction {
-            if !conn.in_transaction() {
-                conn.begin_transaction()?;
-            }
-            st.in_transaction = true;
-        }
-        f(conn)
-    }
-
     pub(crate) fn autoflush(&self, st: &mut SessionState) -> Result<()> {
         if self.config.autoflush && st.no_autoflush == 0 {
             self.flush_locked(st)?;
         }
         Ok(())
-    }
-
-    /// The session's object for a loaded row: the existing one (refreshed if expired), or a
-    /// new persistent one added to the identity map.
-    pub(crate) fn instance_for_row<T: Model>(
-        &self,
-        st: &mut SessionState,
-        values: Vec<Value>,
-    ) -> Result<Instance<T>> {
-        let info = T::info();
-        let key = info.identity_of(&values).ok_or_else(|| {
-            Error::invalid(format!(
-                "a {} row came back with a NULL primary key",
-                info.name
-            ))
-        })?;
-        if let Some(existing) = st.identity.get(&key) {
-            let expired = existing.state().expired;
-            if expired {
-                existing.load(values)?;
-                existing.state().expired = false;
-            }
-            return downcast(existing)
-                .ok_or_else(|| Error::invalid("identity map holds another model under this key"));
-        }
-        let instance = Instance::with_state(T::from_values(values)?, ObjectState::Persistent);
-        let obj = instance.erased();
-        {
-            let mut s = obj.state();
-            s.key = Some(key.clone());
-            s.session = Some((self.id, self.me.clone()));
-        }
-        st.identity.insert(key, obj);
-        Ok(instance)
-    }
-
-    /// Reloads `obj` by primary key (used by `refresh` and by reads of expired objects).
-    pub(crate) fn refresh_object(&self, obj: &Arc<dyn AnyInstance>) -> Result<()> {
-        let info = obj.info();
-        let key = obj.state().key.clone();
-        let pk: Vec<Value> = match key {
-            Some(_) => {
-                let values = obj.values()?;
-                info.primary_key
-                    .iter()
-                    .map(|&i| values[i].clone())
-                    .collect()
-            }
-            None => {
-                return Err(Error::invalid(format!(
-                    "{} instance has no identity to refresh",
-                    info.name
-                )));
-            }
-        };
-        let compiled = info.select_by_pk(self.dialect()?)?;
-        let mut st = self.usable()?;
-        let mut result = self.run(&mut st, |conn| conn.execute_compiled(&compiled, pk.clone()))?;
-        let row = result.fetchone().ok_or_else(|| Error::ObjectDeleted {
-            message: format!(
-                "{} with primary key {pk:?} no longer exists in the database",
-                info.name
-            ),
-        })?;
-        obj.load(row.into_values())?;
-        let mut s = obj.state();
-        s.expired = false;
-        s.snapshot = None;
-        Ok(())
-    }
-
-    pub(crate) fn commit_locked(&self, st: &mut SessionState) -> Result<()> {
-        self.flush_locked(st)?;
-        if st.in_transaction {
-            let committed = match st.conn.as_mut() {
-                Some(conn) => conn.commit(),
-                None => Ok(()),
-            };
-            if let Err(e) = committed {
-                self.fail(st, &e);
-                return Err(e);
-            }
-        }
-        st.in_transaction = false;
-        st.savepoints.clear();
-        st.tx_inserted.clear();
-        for obj in std::mem::take(&mut st.tx_deleted) {
-            Self::detach(&obj, ObjectState::Detached);
-        }
-        if self.config.expire_on_commit {
-            for obj in st.identity.values() {
-                Self::expire(obj);
-            }
-        }
-        if st.owns_connection {
-            st.conn = None;
-        }
-        Ok(())
-    }
-
-    pub(crate) fn rollback_locked(&self, st: &mut SessionState) -> Result<()> {
-        let mut result = Ok(());
-        if st.in_transaction {
-            if let Some(conn) = st.conn.as_mut() {
-                result = conn.rollback();
-            }
-        }
-        if result.is_err() || st.owns_connection {
-            // A connection that cannot roll back is broken; the server discards its work.
-            st.conn = None;
-        }
-        st.in_transaction = false;
-        st.savepoints.clear();
-        st.failed = None;
-        for obj in std::mem::take(&mut st.new) {
-            Self::detach(&obj, ObjectState::Transient);
-        }
-        let inserted = std::mem::take(&mut st.tx_inserted);
-        let deleted = std::mem::take(&mut st.tx_deleted);
-        self.revert(st, inserted, deleted);
-        match result {
-            Err(e) if e.is_disconnect() => Ok(()),
-            other => other,
-        }
-    }
-
-    /// Undoes the in-memory effects of rolled-back flushes.
-    fn revert(
-        &self,
-        st: &mut SessionState,
-        inserted: Vec<Arc<dyn AnyInstance>>,
-        deleted: Vec<Arc<dyn AnyInstance>>,
-    ) {
-        for obj in inserted {
-            let key = obj.state().key.clone();
-            if let Some(k) = key {
-                st.identity.remove(&k);
-            }
-            Self::detach(&obj, ObjectState::Transient);
-        }
-        for obj in deleted {
-            let key = obj.state().key.clone();
-            {
-                let mut s = obj.state();
-                s.state = ObjectState::Persistent;
-                s.delete_pending = false;
-                s.session = Some((self.id, self.me.clone()));
-            }
-            if let Some(k) = key {
-                st.identity.insert(k, obj);
-            }
-        }
-        for obj in std::mem::take(&mut st.deleted) {
-            obj.state().delete_pending = false;
-        }
-        st.modified.clear();
-        for obj in st.identity.values() {
-            Self::expire(obj);
-        }
-    }
-
-    /// Puts the session into the pending-rollback state after a failed flush or commit:
-    /// the database transaction is rolled back now, and the session refuses work until
-    /// `rollback()` restores its objects.
-    pub(crate) fn fail(&self, st: &mut SessionState, error: &Error) {
-        if let Some(conn) = st.conn.as_mut() {
-            if conn.rollback().is_err() {
-                st.conn = None;
-            }
-        }
-        st.in_transaction = false;
-        st.failed = Some(error.to_string());
     }
 }

@@ -1,0 +1,113 @@
+//! Loading: turning rows into objects through the identity map, and reloading expired
+//! objects.
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::orm::instance::{AnyInstance, Instance, ObjectState, downcast};
+use crate::orm::mapper::Model;
+use crate::orm::session::{Session, SessionInner, SessionState};
+use crate::sql::{Compiled, Executable, Params, Select, Value};
+
+impl Session {
+    /// Loads objects of `T` from the rows of `stmt` (columns in model order), through the
+    /// identity map.
+    pub(crate) fn load<T: Model>(&self, stmt: &Select) -> Result<Vec<Instance<T>>> {
+        let compiled = stmt.compile(self.inner.dialect()?)?;
+        let values = compiled.bind_values(&Params::new())?;
+        self.load_compiled::<T>(&compiled, values)
+    }
+
+    /// Loads objects of `T` from an already compiled statement and its values.
+    pub(crate) fn load_compiled<T: Model>(
+        &self,
+        compiled: &Compiled,
+        values: Vec<Value>,
+    ) -> Result<Vec<Instance<T>>> {
+        let mut st = self.inner.usable()?;
+        self.inner.autoflush(&mut st)?;
+        let mut result = self
+            .inner
+            .run(&mut st, |conn| conn.execute_compiled(compiled, values))?;
+        let rows = result.fetchall();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(
+                self.inner
+                    .instance_for_row::<T>(&mut st, row.into_values())?,
+            );
+        }
+        Ok(out)
+    }
+}
+
+impl SessionInner {
+    /// The session's object for a loaded row: the existing one (refreshed if expired), or a
+    /// new persistent one added to the identity map.
+    pub(crate) fn instance_for_row<T: Model>(
+        &self,
+        st: &mut SessionState,
+        values: Vec<Value>,
+    ) -> Result<Instance<T>> {
+        let info = T::info();
+        let key = info.identity_of(&values).ok_or_else(|| {
+            Error::invalid(format!(
+                "a {} row came back with a NULL primary key",
+                info.name
+            ))
+        })?;
+        if let Some(existing) = st.identity.get(&key) {
+            let expired = existing.state().expired;
+            if expired {
+                existing.load(values)?;
+                existing.state().expired = false;
+            }
+            return downcast(existing)
+                .ok_or_else(|| Error::invalid("identity map holds another model under this key"));
+        }
+        let instance = Instance::with_state(T::from_values(values)?, ObjectState::Persistent);
+        let obj = instance.erased();
+        {
+            let mut s = obj.state();
+            s.key = Some(key.clone());
+            s.session = Some((self.id, self.me.clone()));
+        }
+        st.identity.insert(key, obj);
+        Ok(instance)
+    }
+
+    /// Reloads `obj` by primary key (used by `refresh` and by reads of expired objects).
+    pub(crate) fn refresh_object(&self, obj: &Arc<dyn AnyInstance>) -> Result<()> {
+        let info = obj.info();
+        let key = obj.state().key.clone();
+        let pk: Vec<Value> = match key {
+            Some(_) => {
+                let values = obj.values()?;
+                info.primary_key
+                    .iter()
+                    .map(|&i| values[i].clone())
+                    .collect()
+            }
+            None => {
+                return Err(Error::invalid(format!(
+                    "{} instance has no identity to refresh",
+                    info.name
+                )));
+            }
+        };
+        let compiled = info.select_by_pk(self.dialect()?)?;
+        let mut st = self.usable()?;
+        let mut result = self.run(&mut st, |conn| conn.execute_compiled(&compiled, pk.clone()))?;
+        let row = result.fetchone().ok_or_else(|| Error::ObjectDeleted {
+            message: format!(
+                "{} with primary key {pk:?} no longer exists in the database",
+                info.name
+            ),
+        })?;
+        obj.load(row.into_values())?;
+        let mut s = obj.state();
+        s.expired = false;
+        s.snapshot = None;
+        Ok(())
+    }
+}

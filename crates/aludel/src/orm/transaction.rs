@@ -1,0 +1,254 @@
+//! The session's transaction: beginning it on first use, commit, rollback (undoing the
+//! in-memory effects of rolled-back flushes), the pending-rollback state after a failed
+//! flush, and SAVEPOINTs ([`NestedTransaction`]).
+
+use std::sync::Arc;
+
+use crate::engine::Connection;
+use crate::error::{Error, Result};
+use crate::orm::instance::{AnyInstance, ObjectState};
+use crate::orm::session::{Session, SessionInner, SessionState, lock};
+
+/// A savepoint's name and the lengths of `new`, `tx_inserted` and `tx_deleted` when it
+/// was opened, so rolling back to it can undo exactly what came after.
+#[derive(Clone)]
+pub(crate) struct SavepointMark {
+    name: String,
+    new: usize,
+    inserted: usize,
+    deleted: usize,
+}
+
+impl SessionState {
+    fn savepoint_position(&self, name: &str) -> Result<usize> {
+        self.savepoints
+            .iter()
+            .position(|m| m.name == name)
+            .ok_or_else(|| Error::invalid(format!("savepoint {name} is no longer open")))
+    }
+}
+
+impl Session {
+    /// Opens a SAVEPOINT (after flushing); roll back to it or release it through the
+    /// returned handle. Objects inserted after it become transient again on rollback.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add(T { id: 1 })?;
+    /// let sp = s.begin_nested()?;
+    /// s.add(T { id: 2 })?;
+    /// sp.rollback()?;
+    /// s.commit()?;
+    /// assert_eq!(s.query::<T>().count()?, 1);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn begin_nested(&self) -> Result<NestedTransaction> {
+        let mut st = self.inner.usable()?;
+        self.inner.flush_locked(&mut st)?;
+        st.savepoint_seq += 1;
+        let name = format!("sa_savepoint_{}", st.savepoint_seq);
+        self.inner.run(&mut st, |conn| conn.savepoint(&name))?;
+        let mark = SavepointMark {
+            name: name.clone(),
+            new: st.new.len(),
+            inserted: st.tx_inserted.len(),
+            deleted: st.tx_deleted.len(),
+        };
+        st.savepoints.push(mark);
+        Ok(NestedTransaction {
+            session: self.clone(),
+            name,
+        })
+    }
+}
+
+/// An open SAVEPOINT of a session; see [`Session::begin_nested`]. Left alone, it is
+/// released when the outer transaction commits.
+pub struct NestedTransaction {
+    session: Session,
+    name: String,
+}
+
+impl NestedTransaction {
+    /// Flushes and releases the savepoint, keeping its work in the outer transaction.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.begin_nested()?.commit()?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn commit(self) -> Result<()> {
+        let inner = &self.session.inner;
+        let mut st = inner.usable()?;
+        inner.flush_locked(&mut st)?;
+        let pos = st.savepoint_position(&self.name)?;
+        st.savepoints.truncate(pos);
+        inner.run(&mut st, |conn| conn.release_savepoint(&self.name))
+    }
+
+    /// Rolls back to the savepoint: objects inserted since become transient, objects
+    /// deleted since persistent again, pending changes are discarded and every object is
+    /// expired.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.begin_nested()?.rollback()?;
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn rollback(self) -> Result<()> {
+        let inner = &self.session.inner;
+        let mut st = lock(&inner.state);
+        let pos = st.savepoint_position(&self.name)?;
+        let mark = st.savepoints[pos].clone();
+        st.savepoints.truncate(pos);
+        inner.run(&mut st, |conn| conn.rollback_to_savepoint(&self.name))?;
+        st.failed = None;
+        let new_at = mark.new.min(st.new.len());
+        for obj in st.new.split_off(new_at) {
+            SessionInner::detach(&obj, ObjectState::Transient);
+        }
+        let inserted_at = mark.inserted.min(st.tx_inserted.len());
+        let deleted_at = mark.deleted.min(st.tx_deleted.len());
+        let inserted = st.tx_inserted.split_off(inserted_at);
+        let deleted = st.tx_deleted.split_off(deleted_at);
+        inner.revert(&mut st, inserted, deleted);
+        Ok(())
+    }
+}
+
+impl SessionInner {
+    /// Ensures a connection in a transaction, then runs `f` with it.
+    pub(crate) fn run<R>(
+        &self,
+        st: &mut SessionState,
+        f: impl FnOnce(&mut Connection) -> Result<R>,
+    ) -> Result<R> {
+        if st.conn.is_none() {
+            let engine = self
+                .engine
+                .as_ref()
+                .ok_or_else(|| Error::invalid("the session's connection was closed"))?;
+            st.conn = Some(engine.connect()?);
+            st.owns_connection = true;
+        }
+        let conn = st
+            .conn
+            .as_mut()
+            .ok_or_else(|| Error::invalid("no connection"))?;
+        if !st.in_transaction {
+            if !conn.in_transaction() {
+                conn.begin_transaction()?;
+            }
+            st.in_transaction = true;
+        }
+        f(conn)
+    }
+
+    pub(crate) fn commit_locked(&self, st: &mut SessionState) -> Result<()> {
+        self.flush_locked(st)?;
+        if st.in_transaction {
+            let committed = match st.conn.as_mut() {
+                Some(conn) => conn.commit(),
+                None => Ok(()),
+            };
+            if let Err(e) = committed {
+                self.fail(st, &e);
+                return Err(e);
+            }
+        }
+        st.in_transaction = false;
+        st.savepoints.clear();
+        st.tx_inserted.clear();
+        for obj in std::mem::take(&mut st.tx_deleted) {
+            Self::detach(&obj, ObjectState::Detached);
+        }
+        if self.config.expire_on_commit {
+            for obj in st.identity.values() {
+                Self::expire(obj);
+            }
+        }
+        if st.owns_connection {
+            st.conn = None;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn rollback_locked(&self, st: &mut SessionState) -> Result<()> {
+        let mut result = Ok(());
+        if st.in_transaction {
+            if let Some(conn) = st.conn.as_mut() {
+                result = conn.rollback();
+            }
+        }
+        if result.is_err() || st.owns_connection {
+            // A connection that cannot roll back is broken; the server discards its work.
+            st.conn = None;
+        }
+        st.in_transaction = false;
+        st.savepoints.clear();
+        st.failed = None;
+        for obj in std::mem::take(&mut st.new) {
+            Self::detach(&obj, ObjectState::Transient);
+        }
+        let inserted = std::mem::take(&mut st.tx_inserted);
+        let deleted = std::mem::take(&mut st.tx_deleted);
+        self.revert(st, inserted, deleted);
+        match result {
+            Err(e) if e.is_disconnect() => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Undoes the in-memory effects of rolled-back flushes.
+    fn revert(
+        &self,
+        st: &mut SessionState,
+        inserted: Vec<Arc<dyn AnyInstance>>,
+        deleted: Vec<Arc<dyn AnyInstance>>,
+    ) {
+        for obj in inserted {
+            let key = obj.state().key.clone();
+            if let Some(k) = key {
+                st.identity.remove(&k);
+            }
+            Self::detach(&obj, ObjectState::Transient);
+        }
+        for obj in deleted {
+            let key = obj.state().key.clone();
+            {
+                let mut s = obj.state();
+                s.state = ObjectState::Persistent;
+                s.delete_pending = false;
+                s.session = Some((self.id, self.me.clone()));
+            }
+            if let Some(k) = key {
+                st.identity.insert(k, obj);
+            }
+        }
+        for obj in std::mem::take(&mut st.deleted) {
+            obj.state().delete_pending = false;
+        }
+        st.modified.clear();
+        for obj in st.identity.values() {
+            Self::expire(obj);
+        }
+    }
+
+    /// Puts the session into the pending-rollback state after a failed flush or commit:
+    /// the database transaction is rolled back now, and the session refuses work until
+    /// `rollback()` restores its objects.
+    pub(crate) fn fail(&self, st: &mut SessionState, error: &Error) {
+        if let Some(conn) = st.conn.as_mut() {
+            if conn.rollback().is_err() {
+                st.conn = None;
+            }
+        }
+        st.in_transaction = false;
+        st.failed = Some(error.to_string());
+    }
+}
