@@ -103,6 +103,7 @@ configure_backends
 # Diesel/SeaORM dependencies are built only by the bench command itself.
 cargo fmt --all -- --check
 cargo clippy --all-targets --all-features -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --all-features -p aludel -p aludel-macros
 
 status=0
 if cargo nextest --version >/dev/null 2>&1; then

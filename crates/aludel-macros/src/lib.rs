@@ -1,8 +1,8 @@
 //! Procedural macros for aludel: `#[derive(Model)]`.
 //!
-//! The derive is written as parse → expand: [`model::parse`] reads the struct and its
-//! attributes into a [`model::ModelDef`] (reporting mistakes at the offending field), and
-//! [`model::expand`] turns that into the `Model` impl, the typed column constants and the
+//! The derive is written as parse → expand: `model::parse` reads the struct and its
+//! attributes into a `model::ModelDef` (reporting mistakes at the offending field), and
+//! `model::expand` turns that into the `Model` impl, the typed column constants and the
 //! query property. See the `aludel` crate for documentation and examples.
 
 mod model;

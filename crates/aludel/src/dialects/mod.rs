@@ -1,6 +1,6 @@
 //! Dialects: what differs between SQLite, PostgreSQL and MySQL/MariaDB.
 //!
-//! The compiler ([`crate::sql::compiler`]) renders every statement; it asks the [`Dialect`]
+//! The compiler (`sql/compiler/`) renders every statement; it asks the [`Dialect`]
 //! only where databases disagree: identifier quoting, placeholders, LIMIT/OFFSET, locking,
 //! upserts, DDL types. Each hook has a default (the common, mostly PostgreSQL-like form) and
 //! each dialect overrides only its differences. The driver glue for each database lives in
