@@ -37,6 +37,7 @@ pub(crate) struct FieldDef {
     pub server_default: Option<String>,
     pub foreign_key: Option<(String, String)>,
     pub on_delete: Option<Ident>,
+    pub on_update: Option<Ident>,
     pub sql_type: Option<Expr>,
 }
 
@@ -118,6 +119,24 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
     Ok(def)
 }
 
+/// `"cascade"` → `Cascade`, the `ReferentialAction` variant named by an attribute value.
+fn referential_action(lit: &LitStr) -> syn::Result<Ident> {
+    let variant = match lit.value().to_ascii_lowercase().as_str() {
+        "cascade" => "Cascade",
+        "set null" | "set_null" => "SetNull",
+        "set default" | "set_default" => "SetDefault",
+        "restrict" => "Restrict",
+        "no action" | "no_action" => "NoAction",
+        _ => {
+            return Err(syn::Error::new(
+                lit.span(),
+                "expected cascade, set null, set default, restrict or no action",
+            ));
+        }
+    };
+    Ok(Ident::new(variant, lit.span()))
+}
+
 fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
     let ident = field
         .ident
@@ -137,6 +156,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         server_default: None,
         foreign_key: None,
         on_delete: None,
+        on_update: None,
         sql_type: None,
     };
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("column")) {
@@ -163,16 +183,9 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
             } else if p.is_ident("sql_type") {
                 f.sql_type = Some(meta.value()?.parse()?);
             } else if p.is_ident("on_delete") {
-                let lit = meta.value()?.parse::<LitStr>()?;
-                let variant = match lit.value().to_ascii_lowercase().as_str() {
-                    "cascade" => "Cascade",
-                    "set null" | "set_null" => "SetNull",
-                    "set default" | "set_default" => "SetDefault",
-                    "restrict" => "Restrict",
-                    "no action" | "no_action" => "NoAction",
-                    _ => return Err(syn::Error::new(lit.span(), "on_delete must be cascade, set null, set default, restrict or no action")),
-                };
-                f.on_delete = Some(Ident::new(variant, lit.span()));
+                f.on_delete = Some(referential_action(&meta.value()?.parse::<LitStr>()?)?);
+            } else if p.is_ident("on_update") {
+                f.on_update = Some(referential_action(&meta.value()?.parse::<LitStr>()?)?);
             } else if p.is_ident("foreign_key") {
                 let lit = meta.value()?.parse::<LitStr>()?;
                 let value = lit.value();
@@ -182,16 +195,16 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 }
             } else {
                 return Err(meta.error(
-                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, foreign_key, on_delete or sql_type",
+                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, foreign_key, on_delete, on_update or sql_type",
                 ));
             }
             Ok(())
         })?;
     }
-    if f.on_delete.is_some() && f.foreign_key.is_none() {
+    if (f.on_delete.is_some() || f.on_update.is_some()) && f.foreign_key.is_none() {
         return Err(syn::Error::new(
             f.ident.span(),
-            "on_delete needs foreign_key = \"table.column\"",
+            "on_delete and on_update need foreign_key = \"table.column\"",
         ));
     }
     Ok(f)
@@ -320,6 +333,9 @@ fn column_definition(f: &FieldDef) -> TokenStream {
         if let Some(action) = &f.on_delete {
             fk = quote!(#fk.on_delete(::aludel::sql::ReferentialAction::#action));
         }
+        if let Some(action) = &f.on_update {
+            fk = quote!(#fk.on_update(::aludel::sql::ReferentialAction::#action));
+        }
         out = quote!(#out.references(#fk));
     }
     out
@@ -413,6 +429,11 @@ mod tests {
                 .contains("unknown model option")
         );
         assert!(err("struct A(i64);").contains("named fields"));
+        assert!(
+            err("struct A { #[column(primary_key, on_update = \"cascade\")] id: i64 }")
+                .contains("need foreign_key")
+        );
+        assert!(err("struct A { #[column(primary_key, foreign_key = \"b.id\", on_delete = \"explode\")] id: i64 }").contains("expected cascade"));
     }
 
     #[test]

@@ -395,6 +395,12 @@ impl Connection {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn savepoint(&mut self, name: &str) -> Result<()> {
+        if self.autocommit {
+            // SQLite would open a transaction nobody commits; PostgreSQL refuses outright.
+            return Err(Error::invalid(format!(
+                "SAVEPOINT {name} needs a transaction, but this connection is in AUTOCOMMIT mode"
+            )));
+        }
         if !self.in_tx {
             self.begin_transaction()?;
         }

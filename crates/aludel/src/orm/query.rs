@@ -153,7 +153,10 @@ impl<M: Model> Query<M> {
     /// ```
     /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
     /// # let engine = aludel::create_engine("sqlite://")?;
-    /// let q = aludel::orm::Session::new(&engine).query::<T>().limit(2);
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add_all([T { id: 1 }, T { id: 2 }, T { id: 3 }])?;
+    /// assert_eq!(s.query::<T>().limit(2).all()?.len(), 2);
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn limit(&self, n: u64) -> Self {
@@ -165,7 +168,11 @@ impl<M: Model> Query<M> {
     /// ```
     /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
     /// # let engine = aludel::create_engine("sqlite://")?;
-    /// let q = aludel::orm::Session::new(&engine).query::<T>().offset(2);
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add_all([T { id: 1 }, T { id: 2 }, T { id: 3 }])?;
+    /// let rest = s.query::<T>().order_by(T::id).offset(2).all()?;
+    /// assert_eq!(rest[0].read()?.id, 3);
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn offset(&self, n: u64) -> Self {

@@ -1,0 +1,175 @@
+//! `aludel`: the Session (identity map, unit of work) for the ORM workloads, Core
+//! (compiled statements, `execute_compiled_many`, `stream`) for `columns`, `core` and
+//! `streamed`.
+//!
+//! `large_resultsets/streamed` has no ORM form yet (there is no `Query::yield_per`): it
+//! reads the rows through Core's unbuffered `Connection::stream` in `yield_per(1000)`
+//! partitions and builds each object with `Model::from_values`, which is what a streaming
+//! ORM query would do minus the identity map. Relationships and joined loading do not
+//! exist yet, so `diesel_medium` and `diesel_associations` are skipped.
+
+use aludel::Engine;
+use aludel::engine::ExecutionOptions;
+use aludel::orm::{Model, Session};
+use aludel::sql::{Executable, Value, bindparam, insert, select};
+
+use super::{Job, Rows, not_yet};
+use crate::harness::Stopwatch;
+use crate::workloads::{
+    Workload, hair_color, item_description, item_name, lookup_ids, user_name,
+};
+
+/// A row of `items`.
+#[derive(aludel::Model, Clone, Debug)]
+#[model(table = "items")]
+struct Item {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 50)]
+    name: String,
+    #[column(max_len = 200)]
+    description: String,
+}
+
+/// A row of `users`.
+#[derive(aludel::Model, Clone, Debug)]
+#[model(table = "users")]
+struct User {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 50)]
+    name: String,
+    #[column(max_len = 50)]
+    hair_color: Option<String>,
+}
+
+fn new_item(i: usize) -> Item {
+    Item {
+        id: 0,
+        name: item_name(i),
+        description: item_description(i),
+    }
+}
+
+/// Runs `job` with aludel.
+pub fn run(job: &Job, watch: &mut Stopwatch) -> Rows {
+    let engine = aludel::create_engine(&job.backend.aludel_url())?;
+    let n = job.size;
+    let table = &Item::info().table;
+    let all_items = || select([table.c("id"), table.c("name"), table.c("description")]).from(table);
+    match job.workload {
+        Workload::LargeObjects => {
+            let session = Session::new(&engine);
+            Ok(watch.time(|| session.query::<Item>().all())?.len())
+        }
+        Workload::LargeColumns => {
+            let mut conn = engine.connect()?;
+            let stmt = all_items();
+            watch.time(|| {
+                let rows = conn.execute(&stmt, ())?.fetchall();
+                let tuples = rows
+                    .into_iter()
+                    .map(|mut r| Ok((r.take::<i64>(0)?, r.take::<String>(1)?, r.take::<String>(2)?)))
+                    .collect::<aludel::Result<Vec<_>>>()?;
+                Ok(tuples.len())
+            })
+        }
+        Workload::LargeStreamed => {
+            let mut conn = engine.connect()?;
+            conn.set_execution_options(ExecutionOptions::default().yield_per(crate::workloads::YIELD_PER));
+            let stmt = all_items();
+            watch.time(|| {
+                let mut seen = 0;
+                for batch in conn.stream(&stmt, ())?.partitions() {
+                    let objects = batch?
+                        .into_iter()
+                        .map(|r| Item::from_values(r.into_values()))
+                        .collect::<aludel::Result<Vec<_>>>()?;
+                    seen += objects.len();
+                }
+                Ok(seen)
+            })
+        }
+        Workload::ShortGet => watch.time(|| {
+            let mut found = 0;
+            for id in lookup_ids(n, job.table_rows) {
+                let session = Session::new(&engine);
+                found += usize::from(session.get::<Item>(id)?.is_some());
+                session.close()?;
+            }
+            Ok(found)
+        }),
+        Workload::BulkUnitOfWork => {
+            let items: Vec<Item> = (1..=n).map(new_item).collect();
+            let session = Session::new(&engine);
+            watch.time(|| {
+                session.add_all(items)?;
+                session.commit()
+            })?;
+            Ok(n)
+        }
+        Workload::BulkCore => bulk_core(&engine, n, watch),
+        Workload::SingleInserts => {
+            let items: Vec<Item> = (1..=n).map(new_item).collect();
+            let session = Session::new(&engine);
+            watch.time(|| {
+                for item in items {
+                    session.add(item)?;
+                    session.commit()?;
+                }
+                Ok::<_, aludel::Error>(())
+            })?;
+            Ok(n)
+        }
+        Workload::BulkUpdates => {
+            let session = Session::new(&engine);
+            watch.time(|| {
+                let items = session.query::<Item>().all()?;
+                for item in &items {
+                    item.write()?.name.push('!');
+                }
+                session.commit()?;
+                Ok(items.len())
+            })
+        }
+        Workload::DieselTrivial => {
+            let session = Session::new(&engine);
+            Ok(watch.time(|| session.query::<User>().all())?.len())
+        }
+        Workload::DieselInsert => {
+            let users: Vec<User> = (1..=n)
+                .map(|i| User {
+                    id: 0,
+                    name: user_name(i),
+                    hair_color: hair_color(i).map(str::to_owned),
+                })
+                .collect();
+            let session = Session::new(&engine);
+            watch.time(|| {
+                session.add_all(users)?;
+                session.commit()
+            })?;
+            Ok(n)
+        }
+        Workload::DieselMedium => Err(not_yet("joins (users left join posts) need relationships")),
+        Workload::DieselAssociations => Err(not_yet("relationship loading (users → posts → comments)")),
+    }
+}
+
+/// `bulk_inserts/core`: one compiled `INSERT`, executed for every row, in one transaction.
+fn bulk_core(engine: &Engine, n: usize, watch: &mut Stopwatch) -> Rows {
+    let mut conn = engine.connect()?;
+    let stmt = insert(&Item::info().table)
+        .value("name", bindparam("name"))
+        .value("description", bindparam("description"));
+    let compiled = stmt.compile(conn.dialect())?;
+    let rows: Vec<Vec<Value>> = (1..=n)
+        .map(|i| vec![Value::Text(item_name(i)), Value::Text(item_description(i))])
+        .collect();
+    watch.time(|| {
+        let mut tx = conn.begin()?;
+        tx.execute_compiled_many(&compiled, &rows)?;
+        tx.commit()
+    })?;
+    Ok(n)
+}
