@@ -400,7 +400,7 @@ mod tests {
         let d = def(r#"#[model(table = "e")] struct E {
             #[column(primary_key, autoincrement = false)] id: i64,
             #[column(name = "ln", max_len = 16, unique, index)] last: String,
-            #[column(foreign_key = "d.id", on_delete = "cascade")] dept: Option<i64>,
+            #[column(foreign_key = "d.id", on_delete = "cascade", on_update = "restrict")] dept: Option<i64>,
         }"#)
         .unwrap();
         assert_eq!(d.table, "e");
@@ -410,6 +410,14 @@ mod tests {
             ("ln", Some(16))
         );
         assert_eq!(d.fields[2].foreign_key, Some(("d".into(), "id".into())));
+        assert_eq!(
+            d.fields[2]
+                .on_update
+                .as_ref()
+                .map(|i| i.to_string())
+                .as_deref(),
+            Some("Restrict")
+        );
     }
 
     #[test]
