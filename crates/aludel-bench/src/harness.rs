@@ -156,10 +156,13 @@ pub struct Summary {
     pub peak_rss_bytes: u64,
 }
 
+/// A summary's key fields with its samples of seconds and of peak RSS.
+type Series = (Summary, Vec<f64>, Vec<f64>);
+
 /// Collects the samples of every measurement of a run.
 #[derive(Debug, Default)]
 pub struct Samples {
-    by_key: BTreeMap<(usize, &'static str), (Summary, Vec<f64>, Vec<f64>)>,
+    by_key: BTreeMap<(usize, &'static str), Series>,
 }
 
 impl Samples {
@@ -200,7 +203,9 @@ pub fn table(summaries: &[Summary]) -> String {
                 && r.backend == s.backend
                 && r.rows == s.rows
         });
-        let ratio = raw.map_or("–".to_owned(), |r| format!("{:.2}", s.median_s / r.median_s));
+        let ratio = raw.map_or("–".to_owned(), |r| {
+            format!("{:.2}", s.median_s / r.median_s)
+        });
         let _ = writeln!(
             out,
             "| {} | {}/{} | {} | {} | {} | {} | {:.1} MiB |",

@@ -72,7 +72,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 let v = value()?;
                 options.backends = match v.as_str() {
                     "all" => Backend::ALL.to_vec(),
-                    name => vec![Backend::from_name(name).ok_or(format!("unknown backend {name}"))?],
+                    name => {
+                        vec![Backend::from_name(name).ok_or(format!("unknown backend {name}"))?]
+                    }
                 };
             }
             "--json" => options.json = Some(value()?),
@@ -166,14 +168,21 @@ fn parent(options: &Options) -> ExitCode {
     };
     for &backend in &options.backends {
         if let Err(reason) = workloads::probe(backend) {
-            println!("{}: SKIPPED: the service does not answer ({reason})", backend.name());
+            println!(
+                "{}: SKIPPED: the service does not answer ({reason})",
+                backend.name()
+            );
             continue;
         }
         run.fixture = None;
         for &workload in &options.workloads {
             let size = workload.size(options.quick);
             if let Err(e) = run.measure(backend, workload, size, &options.contenders) {
-                println!("{}: {}: fixture failed: {e}", backend.name(), workload.slug());
+                println!(
+                    "{}: {}: fixture failed: {e}",
+                    backend.name(),
+                    workload.slug()
+                );
             }
         }
         if backend == Backend::Sqlite && options.workloads.contains(&Workload::LargeStreamed) {
@@ -249,11 +258,18 @@ impl Run<'_> {
                     fixture.build(backend)?;
                     self.fixture = Some(fixture);
                 }
-                let outcome = self.command(contender, &job).and_then(|mut c| harness::run_child(&mut c));
+                let outcome = self
+                    .command(contender, &job)
+                    .and_then(|mut c| harness::run_child(&mut c));
                 if workload.mutates() {
                     self.fixture = None;
                 }
-                let label = format!("{} on {}: {}", contender.name(), backend.name(), workload.slug());
+                let label = format!(
+                    "{} on {}: {}",
+                    contender.name(),
+                    backend.name(),
+                    workload.slug()
+                );
                 match outcome {
                     Ok(Outcome::Measured {
                         seconds,
@@ -283,7 +299,12 @@ impl Run<'_> {
                 }
             }
         }
-        eprintln!("done: {} {} ({} rows)", backend.name(), workload.slug(), size);
+        eprintln!(
+            "done: {} {} ({} rows)",
+            backend.name(),
+            workload.slug(),
+            size
+        );
         Ok(())
     }
 
@@ -300,7 +321,12 @@ impl Run<'_> {
         let mut command = Command::new(exe);
         command.args([
             "--one".to_owned(),
-            format!("{}/{}/{}", job.workload.slug(), contender.name(), job.backend.name()),
+            format!(
+                "{}/{}/{}",
+                job.workload.slug(),
+                contender.name(),
+                job.backend.name()
+            ),
             job.size.to_string(),
             job.table_rows.to_string(),
         ]);

@@ -132,7 +132,11 @@ impl Workload {
                 Fixture::Items(0)
             }
             Workload::DieselTrivial | Workload::DieselInsert => Fixture::Blog {
-                users: if self == Workload::DieselInsert { 0 } else { self.size(quick) },
+                users: if self == Workload::DieselInsert {
+                    0
+                } else {
+                    self.size(quick)
+                },
                 posts_per_user: 0,
                 comments_per_post: 0,
             },
@@ -244,9 +248,9 @@ pub fn user_name(i: usize) -> String {
 /// The `hair_color` of user `i`: black for even `i` (half the users), brown otherwise,
 /// and none for every fifth odd one, so the column has NULLs.
 pub fn hair_color(i: usize) -> Option<&'static str> {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         Some("black")
-    } else if i % 5 == 0 {
+    } else if i.is_multiple_of(5) {
         None
     } else {
         Some("brown")
@@ -290,12 +294,29 @@ impl Fixture {
         let tables: Vec<(&str, String)> = match self {
             Fixture::Items(_) => vec![(
                 "items",
-                format!("CREATE TABLE items ({id}, name VARCHAR(50) NOT NULL, description VARCHAR(200) NOT NULL)"),
+                format!(
+                    "CREATE TABLE items ({id}, name VARCHAR(50) NOT NULL, description VARCHAR(200) NOT NULL)"
+                ),
             )],
             Fixture::Blog { .. } => vec![
-                ("comments", format!("CREATE TABLE comments ({id}, post_id BIGINT NOT NULL, text VARCHAR(200) NOT NULL)")),
-                ("posts", format!("CREATE TABLE posts ({id}, user_id BIGINT NOT NULL, title VARCHAR(100) NOT NULL, body VARCHAR(200))")),
-                ("users", format!("CREATE TABLE users ({id}, name VARCHAR(50) NOT NULL, hair_color VARCHAR(50))")),
+                (
+                    "comments",
+                    format!(
+                        "CREATE TABLE comments ({id}, post_id BIGINT NOT NULL, text VARCHAR(200) NOT NULL)"
+                    ),
+                ),
+                (
+                    "posts",
+                    format!(
+                        "CREATE TABLE posts ({id}, user_id BIGINT NOT NULL, title VARCHAR(100) NOT NULL, body VARCHAR(200))"
+                    ),
+                ),
+                (
+                    "users",
+                    format!(
+                        "CREATE TABLE users ({id}, name VARCHAR(50) NOT NULL, hair_color VARCHAR(50))"
+                    ),
+                ),
             ],
         };
         for (table, _) in &tables {
@@ -325,21 +346,27 @@ impl Fixture {
                     let user = (i - 1) / posts_per_user + 1;
                     format!("({user}, 'post {i} by user {user}', 'the body of post {i}')")
                 })?;
-                seed(&mut tx, "comments (post_id, text)", posts * comments_per_post, |i| {
-                    let post = (i - 1) / comments_per_post.max(1) + 1;
-                    format!("({post}, 'comment {i} on post {post}')")
-                })?;
+                seed(
+                    &mut tx,
+                    "comments (post_id, text)",
+                    posts * comments_per_post,
+                    |i| {
+                        let post = (i - 1) / comments_per_post.max(1) + 1;
+                        format!("({post}, 'comment {i} on post {post}')")
+                    },
+                )?;
             }
         }
         tx.commit()?;
         if backend != Backend::Sqlite {
             // Fresh statistics, so the planner does not guess on a just-filled table.
-            let analyze = match self {
-                Fixture::Items(_) => "ANALYZE items",
-                Fixture::Blog { .. } if backend == Backend::Postgres => {
-                    "ANALYZE users, posts, comments"
-                }
-                Fixture::Blog { .. } => "ANALYZE TABLE users, posts, comments",
+            let tables = match self {
+                Fixture::Items(_) => "items",
+                Fixture::Blog { .. } => "users, posts, comments",
+            };
+            let analyze = match backend {
+                Backend::Mysql => format!("ANALYZE TABLE {tables}"),
+                _ => format!("ANALYZE {tables}"),
             };
             conn.execute(&text(analyze), ())?;
         }

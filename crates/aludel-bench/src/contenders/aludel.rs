@@ -13,11 +13,9 @@ use aludel::engine::ExecutionOptions;
 use aludel::orm::{Model, Session};
 use aludel::sql::{Executable, Value, bindparam, insert, select};
 
-use super::{Job, Rows, not_yet};
+use super::{Job, Kept, Rows, not_yet};
 use crate::harness::Stopwatch;
-use crate::workloads::{
-    Workload, hair_color, item_description, item_name, lookup_ids, user_name,
-};
+use crate::workloads::{Workload, hair_color, item_description, item_name, lookup_ids, user_name};
 
 /// A row of `items`.
 #[derive(aludel::Model, Clone, Debug)]
@@ -60,7 +58,7 @@ pub fn run(job: &Job, watch: &mut Stopwatch) -> Rows {
     match job.workload {
         Workload::LargeObjects => {
             let session = Session::new(&engine);
-            Ok(watch.time(|| session.query::<Item>().all())?.len())
+            Ok(watch.time(|| session.query::<Item>().all())?.kept())
         }
         Workload::LargeColumns => {
             let mut conn = engine.connect()?;
@@ -69,14 +67,22 @@ pub fn run(job: &Job, watch: &mut Stopwatch) -> Rows {
                 let rows = conn.execute(&stmt, ())?.fetchall();
                 let tuples = rows
                     .into_iter()
-                    .map(|mut r| Ok((r.take::<i64>(0)?, r.take::<String>(1)?, r.take::<String>(2)?)))
+                    .map(|mut r| {
+                        Ok((
+                            r.take::<i64>(0)?,
+                            r.take::<String>(1)?,
+                            r.take::<String>(2)?,
+                        ))
+                    })
                     .collect::<aludel::Result<Vec<_>>>()?;
                 Ok(tuples.len())
             })
         }
         Workload::LargeStreamed => {
             let mut conn = engine.connect()?;
-            conn.set_execution_options(ExecutionOptions::default().yield_per(crate::workloads::YIELD_PER));
+            conn.set_execution_options(
+                ExecutionOptions::default().yield_per(crate::workloads::YIELD_PER),
+            );
             let stmt = all_items();
             watch.time(|| {
                 let mut seen = 0;
@@ -134,7 +140,7 @@ pub fn run(job: &Job, watch: &mut Stopwatch) -> Rows {
         }
         Workload::DieselTrivial => {
             let session = Session::new(&engine);
-            Ok(watch.time(|| session.query::<User>().all())?.len())
+            Ok(watch.time(|| session.query::<User>().all())?.kept())
         }
         Workload::DieselInsert => {
             let users: Vec<User> = (1..=n)
@@ -152,7 +158,9 @@ pub fn run(job: &Job, watch: &mut Stopwatch) -> Rows {
             Ok(n)
         }
         Workload::DieselMedium => Err(not_yet("joins (users left join posts) need relationships")),
-        Workload::DieselAssociations => Err(not_yet("relationship loading (users → posts → comments)")),
+        Workload::DieselAssociations => {
+            Err(not_yet("relationship loading (users → posts → comments)"))
+        }
     }
 }
 

@@ -106,6 +106,32 @@ impl Contender {
     }
 }
 
+/// Counting materialised rows so the optimiser must assume each one is read: no
+/// contender's decoding can be optimised away.
+pub trait Kept {
+    /// The number of rows, after passing them through [`std::hint::black_box`].
+    fn kept(self) -> usize;
+}
+
+impl<T> Kept for Vec<T> {
+    fn kept(self) -> usize {
+        std::hint::black_box(&self).len()
+    }
+}
+
+/// Users with their posts with their comments, as `diesel_associations` materialises them.
+pub type Tree<U, P, C> = Vec<(U, Vec<(P, Vec<C>)>)>;
+
+/// The objects in a [`Tree`]: users, posts and comments.
+pub fn tree_rows<U, P, C>(tree: &Tree<U, P, C>) -> usize {
+    let below: usize = tree
+        .iter()
+        .flat_map(|(_, posts)| posts)
+        .map(|(_, comments)| 1 + comments.len())
+        .sum();
+    std::hint::black_box(tree).len() + below
+}
+
 /// The `Skip` for a workload a contender cannot express yet.
 pub fn not_yet(what: &str) -> Failure {
     Failure::Skip(format!("not yet implemented: {what}"))

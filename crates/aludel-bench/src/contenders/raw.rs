@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::{Failure, Job, Rows};
+use super::{Failure, Job, Kept, Rows, Tree, tree_rows};
 use crate::harness::Stopwatch;
 use crate::workloads::{
     Backend, Workload, YIELD_PER, hair_color, item_description, item_name, lookup_ids, user_name,
@@ -13,6 +13,7 @@ use crate::workloads::{
 
 /// A row of `items`.
 #[derive(Debug, Clone)]
+#[allow(dead_code, reason = "materialised for the measurement, not read")]
 pub struct Item {
     id: i64,
     name: String,
@@ -21,6 +22,7 @@ pub struct Item {
 
 /// A row of `users`.
 #[derive(Debug, Clone)]
+#[allow(dead_code, reason = "materialised for the measurement, not read")]
 pub struct User {
     id: i64,
     name: String,
@@ -29,6 +31,7 @@ pub struct User {
 
 /// A row of `posts`.
 #[derive(Debug, Clone)]
+#[allow(dead_code, reason = "materialised for the measurement, not read")]
 pub struct Post {
     id: i64,
     user_id: i64,
@@ -38,6 +41,7 @@ pub struct Post {
 
 /// A row of `comments`.
 #[derive(Debug, Clone)]
+#[allow(dead_code, reason = "materialised for the measurement, not read")]
 pub struct Comment {
     id: i64,
     post_id: i64,
@@ -74,16 +78,25 @@ pub fn run(job: &Job, watch: &mut Stopwatch) -> Rows {
     let url = job.backend.url();
     match job.backend {
         Backend::Sqlite => work(&mut rusqlite::Connection::open(url)?, job, watch),
-        Backend::Postgres => work(&mut postgres::Client::connect(&url, postgres::NoTls)?, job, watch),
-        Backend::Mysql => work(&mut mysql::Conn::new(mysql::Opts::from_url(&url).map_err(|e| Failure::Error(e.to_string()))?)?, job, watch),
+        Backend::Postgres => {
+            let client = postgres::Client::connect(&url, postgres::NoTls)?;
+            work(&mut Pg { client, get: None }, job, watch)
+        }
+        Backend::Mysql => work(
+            &mut mysql::Conn::new(
+                mysql::Opts::from_url(&url).map_err(|e| Failure::Error(e.to_string()))?,
+            )?,
+            job,
+            watch,
+        ),
     }
 }
 
 fn work(db: &mut impl Driver, job: &Job, watch: &mut Stopwatch) -> Rows {
     let n = job.size;
     match job.workload {
-        Workload::LargeObjects => Ok(watch.time(|| db.items(ITEMS))?.len()),
-        Workload::LargeColumns => Ok(watch.time(|| db.item_tuples(ITEMS))?.len()),
+        Workload::LargeObjects => Ok(watch.time(|| db.items(ITEMS))?.kept()),
+        Workload::LargeColumns => Ok(watch.time(|| db.item_tuples(ITEMS))?.kept()),
         Workload::LargeStreamed => watch.time(|| {
             let mut seen = 0;
             db.stream_items(ITEMS, &mut |batch| seen += batch.len())?;
@@ -97,8 +110,9 @@ fn work(db: &mut impl Driver, job: &Job, watch: &mut Stopwatch) -> Rows {
             Ok(found)
         }),
         Workload::BulkUnitOfWork | Workload::BulkCore | Workload::SingleInserts => {
-            let rows: Vec<(String, String)> =
-                (1..=n).map(|i| (item_name(i), item_description(i))).collect();
+            let rows: Vec<(String, String)> = (1..=n)
+                .map(|i| (item_name(i), item_description(i)))
+                .collect();
             let per_row = job.workload == Workload::SingleInserts;
             watch.time(|| db.insert_items(&rows, per_row))?;
             Ok(n)
@@ -111,17 +125,9 @@ fn work(db: &mut impl Driver, job: &Job, watch: &mut Stopwatch) -> Rows {
             db.update_names(&items)?;
             Ok(items.len())
         }),
-        Workload::DieselTrivial => Ok(watch.time(|| db.users(USERS))?.len()),
-        Workload::DieselMedium => Ok(watch.time(|| db.users_with_posts(USERS_POSTS))?.len()),
-        Workload::DieselAssociations => watch.time(|| {
-            let tree = associations(db)?;
-            Ok(tree.len()
-                + tree
-                    .iter()
-                    .flat_map(|(_, posts)| posts)
-                    .map(|(_, comments)| 1 + comments.len())
-                    .sum::<usize>())
-        }),
+        Workload::DieselTrivial => Ok(watch.time(|| db.users(USERS))?.kept()),
+        Workload::DieselMedium => Ok(watch.time(|| db.users_with_posts(USERS_POSTS))?.kept()),
+        Workload::DieselAssociations => watch.time(|| Ok(tree_rows(&associations(db)?))),
         Workload::DieselInsert => {
             let rows: Vec<(String, Option<String>)> = (1..=n)
                 .map(|i| (user_name(i), hair_color(i).map(str::to_owned)))
@@ -133,7 +139,7 @@ fn work(db: &mut impl Driver, job: &Job, watch: &mut Stopwatch) -> Rows {
 }
 
 /// Users, their posts, the posts' comments: three queries, grouped by parent key.
-fn associations(db: &mut impl Driver) -> Res<Vec<(User, Vec<(Post, Vec<Comment>)>)>> {
+fn associations(db: &mut impl Driver) -> Res<Tree<User, Post, Comment>> {
     let users = db.users(USERS)?;
     let posts = db.posts(&format!(
         "SELECT id, user_id, title, body FROM posts WHERE user_id IN ({})",
@@ -331,6 +337,13 @@ impl Driver for rusqlite::Connection {
     }
 }
 
+/// The postgres client with its one cached statement (the client has no statement cache
+/// of its own; rusqlite's `prepare_cached` and the mysql crate's cache do the same).
+pub struct Pg {
+    client: postgres::Client,
+    get: Option<postgres::Statement>,
+}
+
 fn pg_item(r: &postgres::Row) -> Item {
     Item {
         id: r.get(0),
@@ -347,13 +360,14 @@ fn pg_user(r: &postgres::Row) -> User {
     }
 }
 
-impl Driver for postgres::Client {
+impl Driver for Pg {
     fn items(&mut self, sql: &str) -> Res<Vec<Item>> {
-        Ok(self.query(sql, &[])?.iter().map(pg_item).collect())
+        Ok(self.client.query(sql, &[])?.iter().map(pg_item).collect())
     }
 
     fn item_tuples(&mut self, sql: &str) -> Res<Vec<(i64, String, String)>> {
         Ok(self
+            .client
             .query(sql, &[])?
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
@@ -362,36 +376,35 @@ impl Driver for postgres::Client {
 
     fn stream_items(&mut self, sql: &str, batch: &mut dyn FnMut(Vec<Item>)) -> Res<()> {
         use postgres::fallible_iterator::FallibleIterator;
-        let rows = self.query_raw(sql, std::iter::empty::<i64>())?;
+        let rows = self.client.query_raw(sql, std::iter::empty::<i64>())?;
         chunked_stream(rows.iterator().map(|r| Ok(pg_item(&r?))), batch)
     }
 
     fn get_item(&mut self, id: i64) -> Res<Item> {
-        // The postgres client has no statement cache of its own: a static slot keeps the
-        // one prepared statement (a child process serves one connection).
-        thread_local! { static STMT: std::cell::RefCell<Option<postgres::Statement>> = const { std::cell::RefCell::new(None) }; }
-        let stmt = STMT.with(|s| s.borrow().clone());
-        let stmt = match stmt {
-            Some(s) => s,
+        let stmt = match &self.get {
+            Some(stmt) => stmt.clone(),
             None => {
-                let s = self.prepare("SELECT id, name, description FROM items WHERE id = $1")?;
-                STMT.with(|slot| *slot.borrow_mut() = Some(s.clone()));
-                s
+                let stmt = self
+                    .client
+                    .prepare("SELECT id, name, description FROM items WHERE id = $1")?;
+                self.get.insert(stmt).clone()
             }
         };
-        Ok(pg_item(&self.query_one(&stmt, &[&id])?))
+        Ok(pg_item(&self.client.query_one(&stmt, &[&id])?))
     }
 
     fn insert_items(&mut self, rows: &[(String, String)], tx_per_row: bool) -> Res<()> {
-        let stmt = self.prepare("INSERT INTO items (name, description) VALUES ($1, $2)")?;
+        let stmt = self
+            .client
+            .prepare("INSERT INTO items (name, description) VALUES ($1, $2)")?;
         if tx_per_row {
             for (name, description) in rows {
-                let mut tx = self.transaction()?;
+                let mut tx = self.client.transaction()?;
                 tx.execute(&stmt, &[name, description])?;
                 tx.commit()?;
             }
         } else {
-            let mut tx = self.transaction()?;
+            let mut tx = self.client.transaction()?;
             for (name, description) in rows {
                 tx.execute(&stmt, &[name, description])?;
             }
@@ -401,7 +414,7 @@ impl Driver for postgres::Client {
     }
 
     fn update_names(&mut self, items: &[Item]) -> Res<()> {
-        let mut tx = self.transaction()?;
+        let mut tx = self.client.transaction()?;
         let stmt = tx.prepare("UPDATE items SET name = $1 WHERE id = $2")?;
         for item in items {
             tx.execute(&stmt, &[&item.name, &item.id])?;
@@ -411,11 +424,12 @@ impl Driver for postgres::Client {
     }
 
     fn users(&mut self, sql: &str) -> Res<Vec<User>> {
-        Ok(self.query(sql, &[])?.iter().map(pg_user).collect())
+        Ok(self.client.query(sql, &[])?.iter().map(pg_user).collect())
     }
 
     fn users_with_posts(&mut self, sql: &str) -> Res<Vec<(User, Option<Post>)>> {
         Ok(self
+            .client
             .query(sql, &[])?
             .iter()
             .map(|r| {
@@ -432,6 +446,7 @@ impl Driver for postgres::Client {
 
     fn posts(&mut self, sql: &str) -> Res<Vec<Post>> {
         Ok(self
+            .client
             .query(sql, &[])?
             .iter()
             .map(|r| Post {
@@ -445,6 +460,7 @@ impl Driver for postgres::Client {
 
     fn comments(&mut self, sql: &str) -> Res<Vec<Comment>> {
         Ok(self
+            .client
             .query(sql, &[])?
             .iter()
             .map(|r| Comment {
@@ -456,7 +472,7 @@ impl Driver for postgres::Client {
     }
 
     fn insert_users(&mut self, rows: &[(String, Option<String>)]) -> Res<()> {
-        let mut tx = self.transaction()?;
+        let mut tx = self.client.transaction()?;
         let stmt = tx.prepare("INSERT INTO users (name, hair_color) VALUES ($1, $2)")?;
         for (name, hair) in rows {
             tx.execute(&stmt, &[name, hair])?;
@@ -486,8 +502,8 @@ impl Driver for mysql::Conn {
         let rows = self.query_iter(sql)?;
         chunked_stream(
             rows.map(|row| {
-                let (id, name, description) = mysql::from_row_opt(row?)
-                    .map_err(|e| Failure::Error(e.to_string()))?;
+                let (id, name, description) =
+                    mysql::from_row_opt(row?).map_err(|e| Failure::Error(e.to_string()))?;
                 Ok(Item {
                     id,
                     name,
@@ -552,23 +568,33 @@ impl Driver for mysql::Conn {
 
     fn users_with_posts(&mut self, sql: &str) -> Res<Vec<(User, Option<Post>)>> {
         use mysql::prelude::Queryable;
-        type R = (i64, String, Option<String>, Option<i64>, Option<i64>, Option<String>, Option<String>);
-        Ok(self.query_map(sql, |(id, name, hair_color, pid, uid, title, body): R| {
-            let post = pid.map(|pid| Post {
-                id: pid,
-                user_id: uid.unwrap_or_default(),
-                title: title.unwrap_or_default(),
-                body,
-            });
-            (
-                User {
-                    id,
-                    name,
-                    hair_color,
-                },
-                post,
-            )
-        })?)
+        type R = (
+            i64,
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+        );
+        Ok(
+            self.query_map(sql, |(id, name, hair_color, pid, uid, title, body): R| {
+                let post = pid.map(|pid| Post {
+                    id: pid,
+                    user_id: uid.unwrap_or_default(),
+                    title: title.unwrap_or_default(),
+                    body,
+                });
+                (
+                    User {
+                        id,
+                        name,
+                        hair_color,
+                    },
+                    post,
+                )
+            })?,
+        )
     }
 
     fn posts(&mut self, sql: &str) -> Res<Vec<Post>> {

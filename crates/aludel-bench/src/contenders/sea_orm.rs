@@ -10,10 +10,11 @@ use futures_util::StreamExt;
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ConnectOptions, Database, DatabaseConnection, EntityTrait, LoaderTrait, QueryFilter,
-    QuerySelect, TransactionTrait, prelude::*,
+    QuerySelect, TransactionTrait,
+    prelude::*,
 };
 
-use super::{Job, Rows};
+use super::{Job, Kept, Rows, Tree, tree_rows};
 use crate::harness::Stopwatch;
 use crate::workloads::{
     Backend, Workload, YIELD_PER, hair_color, item_description, item_name, lookup_ids, user_name,
@@ -100,7 +101,11 @@ pub mod post {
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {
         /// The author.
-        #[sea_orm(belongs_to = "super::user::Entity", from = "Column::UserId", to = "super::user::Column::Id")]
+        #[sea_orm(
+            belongs_to = "super::user::Entity",
+            from = "Column::UserId",
+            to = "super::user::Column::Id"
+        )]
         User,
         /// The comments.
         #[sea_orm(has_many = "super::comment::Entity")]
@@ -143,7 +148,11 @@ pub mod comment {
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {
         /// The post.
-        #[sea_orm(belongs_to = "super::post::Entity", from = "Column::PostId", to = "super::post::Column::Id")]
+        #[sea_orm(
+            belongs_to = "super::post::Entity",
+            from = "Column::PostId",
+            to = "super::post::Column::Id"
+        )]
         Post,
     }
 
@@ -191,14 +200,18 @@ fn new_item(i: usize) -> item::ActiveModel {
 async fn work(db: &DatabaseConnection, job: &Job) -> Rows {
     let n = job.size;
     match job.workload {
-        Workload::LargeObjects => Ok(item::Entity::find().all(db).await?.len()),
+        Workload::LargeObjects => Ok(item::Entity::find().all(db).await?.kept()),
         Workload::LargeColumns => Ok(item::Entity::find()
             .select_only()
-            .columns([item::Column::Id, item::Column::Name, item::Column::Description])
+            .columns([
+                item::Column::Id,
+                item::Column::Name,
+                item::Column::Description,
+            ])
             .into_tuple::<(i64, String, String)>()
             .all(db)
             .await?
-            .len()),
+            .kept()),
         Workload::LargeStreamed => {
             let mut stream = item::Entity::find().stream(db).await?;
             let mut seen = 0;
@@ -253,20 +266,20 @@ async fn work(db: &DatabaseConnection, job: &Job) -> Rows {
             txn.commit().await?;
             Ok(count)
         }
-        Workload::DieselTrivial => Ok(user::Entity::find().all(db).await?.len()),
+        Workload::DieselTrivial => Ok(user::Entity::find().all(db).await?.kept()),
         Workload::DieselMedium => Ok(user::Entity::find()
             .find_also_related(post::Entity)
             .filter(user::Column::HairColor.eq("black"))
             .all(db)
             .await?
-            .len()),
+            .kept()),
         Workload::DieselAssociations => {
             let users = user::Entity::find().all(db).await?;
             let posts = users.load_many(post::Entity, db).await?;
             let flat: Vec<post::Model> = posts.iter().flatten().cloned().collect();
             let comments = flat.load_many(comment::Entity, db).await?;
             let mut comments = comments.into_iter();
-            let tree: Vec<(user::Model, Vec<(post::Model, Vec<comment::Model>)>)> = users
+            let tree: Tree<user::Model, post::Model, comment::Model> = users
                 .into_iter()
                 .zip(posts)
                 .map(|(u, ps)| {
@@ -277,12 +290,7 @@ async fn work(db: &DatabaseConnection, job: &Job) -> Rows {
                     (u, ps)
                 })
                 .collect();
-            Ok(tree.len()
-                + tree
-                    .iter()
-                    .flat_map(|(_, ps)| ps)
-                    .map(|(_, cs)| 1 + cs.len())
-                    .sum::<usize>())
+            Ok(tree_rows(&tree))
         }
         Workload::DieselInsert => {
             user::Entity::insert_many((1..=n).map(|i| user::ActiveModel {

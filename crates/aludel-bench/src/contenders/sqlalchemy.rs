@@ -41,7 +41,13 @@ pub fn prepare() -> Result<Python, String> {
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
         let installed = REQUIREMENTS.iter().any(|reqs| {
             run(Command::new(&interpreter)
-                .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                ])
                 .args(*reqs))
             .is_ok()
         });
@@ -60,7 +66,10 @@ pub fn prepare() -> Result<Python, String> {
 
 fn version(python: &Path) -> Option<String> {
     let out = Command::new(python)
-        .args(["-c", "import sqlalchemy, psycopg2, pymysql; print(sqlalchemy.__version__)"])
+        .args([
+            "-c",
+            "import sqlalchemy, psycopg2, pymysql; print(sqlalchemy.__version__)",
+        ])
         .output()
         .ok()?;
     out.status
@@ -85,8 +94,15 @@ impl Python {
     pub fn command(&self, job: &Job) -> Command {
         let url = match job.backend {
             Backend::Sqlite => format!("sqlite:///{}", job.backend.url()),
-            Backend::Postgres => job.backend.url().replacen("postgresql://", "postgresql+psycopg2://", 1),
-            Backend::Mysql => job.backend.url().replacen("mysql://", "mysql+pymysql://", 1),
+            Backend::Postgres => {
+                job.backend
+                    .url()
+                    .replacen("postgresql://", "postgresql+psycopg2://", 1)
+            }
+            Backend::Mysql => job
+                .backend
+                .url()
+                .replacen("mysql://", "mysql+pymysql://", 1),
         };
         let mut command = Command::new(&self.interpreter);
         command
