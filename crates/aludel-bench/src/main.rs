@@ -95,7 +95,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         }
     }
     if options.reps == 0 {
-        options.reps = if options.quick { 3 } else { 5 };
+        options.reps = 5;
     }
     Ok(options)
 }

@@ -1,7 +1,8 @@
 //! `raw`: the drivers by hand (rusqlite, postgres, mysql), the physical limit. Each workload
 //! is written once over the [`Driver`] trait, whose three implementations are the plain
-//! driver calls: prepared (and cached) statements, typed column reads straight into
-//! structs, one transaction where the ORMs use one.
+//! driver calls: prepared (and cached) statements, typed column reads by position straight
+//! into structs ([`Decode`] over each driver's row through [`Columns`]), one transaction
+//! where the ORMs use one. Everything is statically dispatched.
 
 use std::collections::HashMap;
 
@@ -50,21 +51,91 @@ pub struct Comment {
 
 type Res<T> = Result<T, Failure>;
 
+/// Typed reads of a result row's columns by position: one implementation per driver.
+trait Columns {
+    fn int(&mut self, i: usize) -> Res<i64>;
+    fn opt_int(&mut self, i: usize) -> Res<Option<i64>>;
+    fn text(&mut self, i: usize) -> Res<String>;
+    fn opt_text(&mut self, i: usize) -> Res<Option<String>>;
+}
+
+/// A struct (or tuple) built from a row.
+trait Decode: Sized {
+    fn decode(row: &mut impl Columns) -> Res<Self>;
+}
+
+impl Decode for Item {
+    fn decode(row: &mut impl Columns) -> Res<Self> {
+        Ok(Item {
+            id: row.int(0)?,
+            name: row.text(1)?,
+            description: row.text(2)?,
+        })
+    }
+}
+
+impl Decode for (i64, String, String) {
+    fn decode(row: &mut impl Columns) -> Res<Self> {
+        Ok((row.int(0)?, row.text(1)?, row.text(2)?))
+    }
+}
+
+impl Decode for User {
+    fn decode(row: &mut impl Columns) -> Res<Self> {
+        Ok(User {
+            id: row.int(0)?,
+            name: row.text(1)?,
+            hair_color: row.opt_text(2)?,
+        })
+    }
+}
+
+/// The post whose columns start at `base`, `None` when its key is NULL (outer join).
+fn post_at(row: &mut impl Columns, base: usize) -> Res<Option<Post>> {
+    let Some(id) = row.opt_int(base)? else {
+        return Ok(None);
+    };
+    Ok(Some(Post {
+        id,
+        user_id: row.int(base + 1)?,
+        title: row.text(base + 2)?,
+        body: row.opt_text(base + 3)?,
+    }))
+}
+
+impl Decode for Post {
+    fn decode(row: &mut impl Columns) -> Res<Self> {
+        post_at(row, 0)?.ok_or_else(|| Failure::Error("a post with a NULL id".into()))
+    }
+}
+
+impl Decode for (User, Option<Post>) {
+    fn decode(row: &mut impl Columns) -> Res<Self> {
+        Ok((User::decode(row)?, post_at(row, 3)?))
+    }
+}
+
+impl Decode for Comment {
+    fn decode(row: &mut impl Columns) -> Res<Self> {
+        Ok(Comment {
+            id: row.int(0)?,
+            post_id: row.int(1)?,
+            text: row.text(2)?,
+        })
+    }
+}
+
 /// The driver calls the workloads are made of.
 trait Driver {
-    fn items(&mut self, sql: &str) -> Res<Vec<Item>>;
-    fn item_tuples(&mut self, sql: &str) -> Res<Vec<(i64, String, String)>>;
+    /// Every row of `sql`, decoded.
+    fn rows<T: Decode>(&mut self, sql: &str) -> Res<Vec<T>>;
     /// Reads `sql`'s rows unbuffered, handing them to `batch` [`YIELD_PER`] at a time.
-    fn stream_items(&mut self, sql: &str, batch: &mut dyn FnMut(Vec<Item>)) -> Res<()>;
+    fn stream<T: Decode>(&mut self, sql: &str, batch: &mut dyn FnMut(Vec<T>)) -> Res<()>;
     fn get_item(&mut self, id: i64) -> Res<Item>;
     /// Inserts `(name, description)` rows with one prepared statement, all in one
     /// transaction or each in its own.
     fn insert_items(&mut self, rows: &[(String, String)], tx_per_row: bool) -> Res<()>;
     fn update_names(&mut self, items: &[Item]) -> Res<()>;
-    fn users(&mut self, sql: &str) -> Res<Vec<User>>;
-    fn users_with_posts(&mut self, sql: &str) -> Res<Vec<(User, Option<Post>)>>;
-    fn posts(&mut self, sql: &str) -> Res<Vec<Post>>;
-    fn comments(&mut self, sql: &str) -> Res<Vec<Comment>>;
     fn insert_users(&mut self, rows: &[(String, Option<String>)]) -> Res<()>;
 }
 
@@ -95,11 +166,13 @@ pub fn run(job: &Job, watch: &mut Stopwatch) -> Rows {
 fn work(db: &mut impl Driver, job: &Job, watch: &mut Stopwatch) -> Rows {
     let n = job.size;
     match job.workload {
-        Workload::LargeObjects => Ok(watch.time(|| db.items(ITEMS))?.kept()),
-        Workload::LargeColumns => Ok(watch.time(|| db.item_tuples(ITEMS))?.kept()),
+        Workload::LargeObjects => Ok(watch.time(|| db.rows::<Item>(ITEMS))?.kept()),
+        Workload::LargeColumns => Ok(watch
+            .time(|| db.rows::<(i64, String, String)>(ITEMS))?
+            .kept()),
         Workload::LargeStreamed => watch.time(|| {
             let mut seen = 0;
-            db.stream_items(ITEMS, &mut |batch| seen += batch.len())?;
+            db.stream::<Item>(ITEMS, &mut |batch| seen += batch.len())?;
             Ok(seen)
         }),
         Workload::ShortGet => watch.time(|| {
@@ -118,15 +191,17 @@ fn work(db: &mut impl Driver, job: &Job, watch: &mut Stopwatch) -> Rows {
             Ok(n)
         }
         Workload::BulkUpdates => watch.time(|| {
-            let mut items = db.items(ITEMS)?;
+            let mut items = db.rows::<Item>(ITEMS)?;
             for item in &mut items {
                 item.name.push('!');
             }
             db.update_names(&items)?;
             Ok(items.len())
         }),
-        Workload::DieselTrivial => Ok(watch.time(|| db.users(USERS))?.kept()),
-        Workload::DieselMedium => Ok(watch.time(|| db.users_with_posts(USERS_POSTS))?.kept()),
+        Workload::DieselTrivial => Ok(watch.time(|| db.rows::<User>(USERS))?.kept()),
+        Workload::DieselMedium => Ok(watch
+            .time(|| db.rows::<(User, Option<Post>)>(USERS_POSTS))?
+            .kept()),
         Workload::DieselAssociations => watch.time(|| Ok(tree_rows(&associations(db)?))),
         Workload::DieselInsert => {
             let rows: Vec<(String, Option<String>)> = (1..=n)
@@ -140,12 +215,12 @@ fn work(db: &mut impl Driver, job: &Job, watch: &mut Stopwatch) -> Rows {
 
 /// Users, their posts, the posts' comments: three queries, grouped by parent key.
 fn associations(db: &mut impl Driver) -> Res<Tree<User, Post, Comment>> {
-    let users = db.users(USERS)?;
-    let posts = db.posts(&format!(
+    let users = db.rows::<User>(USERS)?;
+    let posts = db.rows::<Post>(&format!(
         "SELECT id, user_id, title, body FROM posts WHERE user_id IN ({})",
         id_list(users.iter().map(|u| u.id))
     ))?;
-    let comments = db.comments(&format!(
+    let comments = db.rows::<Comment>(&format!(
         "SELECT id, post_id, text FROM comments WHERE post_id IN ({})",
         id_list(posts.iter().map(|p| p.id))
     ))?;
@@ -171,64 +246,82 @@ fn id_list(ids: impl Iterator<Item = i64>) -> String {
     ids.map(|i| i.to_string()).collect::<Vec<_>>().join(",")
 }
 
-fn chunked_stream<I>(rows: I, batch: &mut dyn FnMut(Vec<Item>)) -> Res<()>
-where
-    I: Iterator<Item = Res<Item>>,
-{
-    let mut buf = Vec::with_capacity(YIELD_PER);
-    for item in rows {
-        buf.push(item?);
-        if buf.len() == YIELD_PER {
-            batch(std::mem::replace(&mut buf, Vec::with_capacity(YIELD_PER)));
+/// Hands rows to a streaming reader's sink [`YIELD_PER`] at a time.
+struct Batches<'s, T> {
+    buf: Vec<T>,
+    sink: &'s mut dyn FnMut(Vec<T>),
+}
+
+impl<'s, T> Batches<'s, T> {
+    fn new(sink: &'s mut dyn FnMut(Vec<T>)) -> Self {
+        Batches {
+            buf: Vec::with_capacity(YIELD_PER),
+            sink,
         }
     }
-    if !buf.is_empty() {
-        batch(buf);
+
+    fn push(&mut self, row: T) {
+        self.buf.push(row);
+        if self.buf.len() == YIELD_PER {
+            (self.sink)(std::mem::replace(
+                &mut self.buf,
+                Vec::with_capacity(YIELD_PER),
+            ));
+        }
     }
-    Ok(())
+
+    fn finish(self) {
+        if !self.buf.is_empty() {
+            (self.sink)(self.buf);
+        }
+    }
+}
+
+impl Columns for &rusqlite::Row<'_> {
+    fn int(&mut self, i: usize) -> Res<i64> {
+        Ok(self.get(i)?)
+    }
+    fn opt_int(&mut self, i: usize) -> Res<Option<i64>> {
+        Ok(self.get(i)?)
+    }
+    fn text(&mut self, i: usize) -> Res<String> {
+        Ok(self.get(i)?)
+    }
+    fn opt_text(&mut self, i: usize) -> Res<Option<String>> {
+        Ok(self.get(i)?)
+    }
 }
 
 impl Driver for rusqlite::Connection {
-    fn items(&mut self, sql: &str) -> Res<Vec<Item>> {
+    fn rows<T: Decode>(&mut self, sql: &str) -> Res<Vec<T>> {
         let mut stmt = self.prepare_cached(sql)?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Item {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                description: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(mut row) = rows.next()? {
+            out.push(T::decode(&mut row)?);
+        }
+        Ok(out)
     }
 
-    fn item_tuples(&mut self, sql: &str) -> Res<Vec<(i64, String, String)>> {
+    fn stream<T: Decode>(&mut self, sql: &str, batch: &mut dyn FnMut(Vec<T>)) -> Res<()> {
         let mut stmt = self.prepare_cached(sql)?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn stream_items(&mut self, sql: &str, batch: &mut dyn FnMut(Vec<Item>)) -> Res<()> {
-        let mut stmt = self.prepare_cached(sql)?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Item {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                description: r.get(2)?,
-            })
-        })?;
-        chunked_stream(rows.map(|r| r.map_err(Failure::from)), batch)
+        let mut rows = stmt.query([])?;
+        let mut batches = Batches::new(batch);
+        while let Some(mut row) = rows.next()? {
+            batches.push(T::decode(&mut row)?);
+        }
+        batches.finish();
+        Ok(())
     }
 
     fn get_item(&mut self, id: i64) -> Res<Item> {
         let mut stmt =
             self.prepare_cached("SELECT id, name, description FROM items WHERE id = ?1")?;
-        Ok(stmt.query_row([id], |r| {
-            Ok(Item {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                description: r.get(2)?,
-            })
-        })?)
+        let mut rows = stmt.query([id])?;
+        let mut row = rows
+            .next()?
+            .ok_or_else(|| Failure::Error(format!("no item {id}")))?;
+        Item::decode(&mut row)
     }
 
     fn insert_items(&mut self, rows: &[(String, String)], tx_per_row: bool) -> Res<()> {
@@ -264,65 +357,6 @@ impl Driver for rusqlite::Connection {
         Ok(())
     }
 
-    fn users(&mut self, sql: &str) -> Res<Vec<User>> {
-        let mut stmt = self.prepare_cached(sql)?;
-        let rows = stmt.query_map([], |r| {
-            Ok(User {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                hair_color: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn users_with_posts(&mut self, sql: &str) -> Res<Vec<(User, Option<Post>)>> {
-        let mut stmt = self.prepare_cached(sql)?;
-        let rows = stmt.query_map([], |r| {
-            let user = User {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                hair_color: r.get(2)?,
-            };
-            let post = match r.get::<_, Option<i64>>(3)? {
-                None => None,
-                Some(id) => Some(Post {
-                    id,
-                    user_id: r.get(4)?,
-                    title: r.get(5)?,
-                    body: r.get(6)?,
-                }),
-            };
-            Ok((user, post))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn posts(&mut self, sql: &str) -> Res<Vec<Post>> {
-        let mut stmt = self.prepare(sql)?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Post {
-                id: r.get(0)?,
-                user_id: r.get(1)?,
-                title: r.get(2)?,
-                body: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn comments(&mut self, sql: &str) -> Res<Vec<Comment>> {
-        let mut stmt = self.prepare(sql)?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Comment {
-                id: r.get(0)?,
-                post_id: r.get(1)?,
-                text: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     fn insert_users(&mut self, rows: &[(String, Option<String>)]) -> Res<()> {
         let tx = self.transaction()?;
         {
@@ -344,40 +378,36 @@ pub struct Pg {
     get: Option<postgres::Statement>,
 }
 
-fn pg_item(r: &postgres::Row) -> Item {
-    Item {
-        id: r.get(0),
-        name: r.get(1),
-        description: r.get(2),
+impl Columns for &postgres::Row {
+    fn int(&mut self, i: usize) -> Res<i64> {
+        Ok(self.try_get(i)?)
     }
-}
-
-fn pg_user(r: &postgres::Row) -> User {
-    User {
-        id: r.get(0),
-        name: r.get(1),
-        hair_color: r.get(2),
+    fn opt_int(&mut self, i: usize) -> Res<Option<i64>> {
+        Ok(self.try_get(i)?)
+    }
+    fn text(&mut self, i: usize) -> Res<String> {
+        Ok(self.try_get(i)?)
+    }
+    fn opt_text(&mut self, i: usize) -> Res<Option<String>> {
+        Ok(self.try_get(i)?)
     }
 }
 
 impl Driver for Pg {
-    fn items(&mut self, sql: &str) -> Res<Vec<Item>> {
-        Ok(self.client.query(sql, &[])?.iter().map(pg_item).collect())
+    fn rows<T: Decode>(&mut self, sql: &str) -> Res<Vec<T>> {
+        let rows = self.client.query(sql, &[])?;
+        rows.iter().map(|mut r| T::decode(&mut r)).collect()
     }
 
-    fn item_tuples(&mut self, sql: &str) -> Res<Vec<(i64, String, String)>> {
-        Ok(self
-            .client
-            .query(sql, &[])?
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect())
-    }
-
-    fn stream_items(&mut self, sql: &str, batch: &mut dyn FnMut(Vec<Item>)) -> Res<()> {
+    fn stream<T: Decode>(&mut self, sql: &str, batch: &mut dyn FnMut(Vec<T>)) -> Res<()> {
         use postgres::fallible_iterator::FallibleIterator;
-        let rows = self.client.query_raw(sql, std::iter::empty::<i64>())?;
-        chunked_stream(rows.iterator().map(|r| Ok(pg_item(&r?))), batch)
+        let mut rows = self.client.query_raw(sql, std::iter::empty::<i64>())?;
+        let mut batches = Batches::new(batch);
+        while let Some(row) = rows.next()? {
+            batches.push(T::decode(&mut &row)?);
+        }
+        batches.finish();
+        Ok(())
     }
 
     fn get_item(&mut self, id: i64) -> Res<Item> {
@@ -390,7 +420,7 @@ impl Driver for Pg {
                 self.get.insert(stmt).clone()
             }
         };
-        Ok(pg_item(&self.client.query_one(&stmt, &[&id])?))
+        Item::decode(&mut &self.client.query_one(&stmt, &[&id])?)
     }
 
     fn insert_items(&mut self, rows: &[(String, String)], tx_per_row: bool) -> Res<()> {
@@ -423,54 +453,6 @@ impl Driver for Pg {
         Ok(())
     }
 
-    fn users(&mut self, sql: &str) -> Res<Vec<User>> {
-        Ok(self.client.query(sql, &[])?.iter().map(pg_user).collect())
-    }
-
-    fn users_with_posts(&mut self, sql: &str) -> Res<Vec<(User, Option<Post>)>> {
-        Ok(self
-            .client
-            .query(sql, &[])?
-            .iter()
-            .map(|r| {
-                let post = r.get::<_, Option<i64>>(3).map(|id| Post {
-                    id,
-                    user_id: r.get(4),
-                    title: r.get(5),
-                    body: r.get(6),
-                });
-                (pg_user(r), post)
-            })
-            .collect())
-    }
-
-    fn posts(&mut self, sql: &str) -> Res<Vec<Post>> {
-        Ok(self
-            .client
-            .query(sql, &[])?
-            .iter()
-            .map(|r| Post {
-                id: r.get(0),
-                user_id: r.get(1),
-                title: r.get(2),
-                body: r.get(3),
-            })
-            .collect())
-    }
-
-    fn comments(&mut self, sql: &str) -> Res<Vec<Comment>> {
-        Ok(self
-            .client
-            .query(sql, &[])?
-            .iter()
-            .map(|r| Comment {
-                id: r.get(0),
-                post_id: r.get(1),
-                text: r.get(2),
-            })
-            .collect())
-    }
-
     fn insert_users(&mut self, rows: &[(String, Option<String>)]) -> Res<()> {
         let mut tx = self.client.transaction()?;
         let stmt = tx.prepare("INSERT INTO users (name, hair_color) VALUES ($1, $2)")?;
@@ -482,51 +464,55 @@ impl Driver for Pg {
     }
 }
 
+impl Columns for mysql::Row {
+    fn int(&mut self, i: usize) -> Res<i64> {
+        mysql_take(self, i)
+    }
+    fn opt_int(&mut self, i: usize) -> Res<Option<i64>> {
+        mysql_take(self, i)
+    }
+    fn text(&mut self, i: usize) -> Res<String> {
+        mysql_take(self, i)
+    }
+    fn opt_text(&mut self, i: usize) -> Res<Option<String>> {
+        mysql_take(self, i)
+    }
+}
+
+/// Moves column `i` out of a MySQL row as `T` (no copy of the text).
+fn mysql_take<T: mysql::prelude::FromValue>(row: &mut mysql::Row, i: usize) -> Res<T> {
+    match row.take_opt(i) {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(e)) => Err(Failure::Error(e.to_string())),
+        None => Err(Failure::Error(format!("no column {i}"))),
+    }
+}
+
 impl Driver for mysql::Conn {
-    fn items(&mut self, sql: &str) -> Res<Vec<Item>> {
-        use mysql::prelude::Queryable;
-        Ok(self.query_map(sql, |(id, name, description)| Item {
-            id,
-            name,
-            description,
-        })?)
-    }
-
-    fn item_tuples(&mut self, sql: &str) -> Res<Vec<(i64, String, String)>> {
-        use mysql::prelude::Queryable;
-        Ok(self.query(sql)?)
-    }
-
-    fn stream_items(&mut self, sql: &str, batch: &mut dyn FnMut(Vec<Item>)) -> Res<()> {
+    fn rows<T: Decode>(&mut self, sql: &str) -> Res<Vec<T>> {
         use mysql::prelude::Queryable;
         let rows = self.query_iter(sql)?;
-        chunked_stream(
-            rows.map(|row| {
-                let (id, name, description) =
-                    mysql::from_row_opt(row?).map_err(|e| Failure::Error(e.to_string()))?;
-                Ok(Item {
-                    id,
-                    name,
-                    description,
-                })
-            }),
-            batch,
-        )
+        rows.map(|row| T::decode(&mut row?)).collect()
+    }
+
+    fn stream<T: Decode>(&mut self, sql: &str, batch: &mut dyn FnMut(Vec<T>)) -> Res<()> {
+        use mysql::prelude::Queryable;
+        let mut batches = Batches::new(batch);
+        for row in self.query_iter(sql)? {
+            batches.push(T::decode(&mut row?)?);
+        }
+        batches.finish();
+        Ok(())
     }
 
     fn get_item(&mut self, id: i64) -> Res<Item> {
         use mysql::prelude::Queryable;
         // The connection caches the prepared statement by its text.
-        let row: Option<(i64, String, String)> = self.exec_first(
+        let row: Option<mysql::Row> = self.exec_first(
             "SELECT id, name, description FROM items WHERE id = ?",
             (id,),
         )?;
-        let (id, name, description) = row.ok_or_else(|| Failure::Error(format!("no item {id}")))?;
-        Ok(Item {
-            id,
-            name,
-            description,
-        })
+        Item::decode(&mut row.ok_or_else(|| Failure::Error(format!("no item {id}")))?)
     }
 
     fn insert_items(&mut self, rows: &[(String, String)], tx_per_row: bool) -> Res<()> {
@@ -555,61 +541,6 @@ impl Driver for mysql::Conn {
         )?;
         tx.commit()?;
         Ok(())
-    }
-
-    fn users(&mut self, sql: &str) -> Res<Vec<User>> {
-        use mysql::prelude::Queryable;
-        Ok(self.query_map(sql, |(id, name, hair_color)| User {
-            id,
-            name,
-            hair_color,
-        })?)
-    }
-
-    fn users_with_posts(&mut self, sql: &str) -> Res<Vec<(User, Option<Post>)>> {
-        use mysql::prelude::Queryable;
-        type R = (
-            i64,
-            String,
-            Option<String>,
-            Option<i64>,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-        );
-        Ok(
-            self.query_map(sql, |(id, name, hair_color, pid, uid, title, body): R| {
-                let post = pid.map(|pid| Post {
-                    id: pid,
-                    user_id: uid.unwrap_or_default(),
-                    title: title.unwrap_or_default(),
-                    body,
-                });
-                (
-                    User {
-                        id,
-                        name,
-                        hair_color,
-                    },
-                    post,
-                )
-            })?,
-        )
-    }
-
-    fn posts(&mut self, sql: &str) -> Res<Vec<Post>> {
-        use mysql::prelude::Queryable;
-        Ok(self.query_map(sql, |(id, user_id, title, body)| Post {
-            id,
-            user_id,
-            title,
-            body,
-        })?)
-    }
-
-    fn comments(&mut self, sql: &str) -> Res<Vec<Comment>> {
-        use mysql::prelude::Queryable;
-        Ok(self.query_map(sql, |(id, post_id, text)| Comment { id, post_id, text })?)
     }
 
     fn insert_users(&mut self, rows: &[(String, Option<String>)]) -> Res<()> {
