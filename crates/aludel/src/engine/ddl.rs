@@ -38,8 +38,7 @@ impl MetaData {
 
     fn run_ddl(&self, engine: &Engine, statements: Vec<crate::sql::DdlStatement>) -> Result<()> {
         let mut conn = engine.connect()?;
-        let tx = conn.begin()?;
-        let mut tx = tx;
+        let mut tx = conn.begin()?;
         for stmt in &statements {
             tx.execute(stmt, ())?;
         }
