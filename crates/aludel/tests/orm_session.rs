@@ -145,8 +145,8 @@ backend_tests! {
         s.flush()?;
         let expected: Vec<&str> = match db.backend() {
             Backend::Sqlite => vec![
-                "INSERT INTO users (name, age) VALUES (?, ?) RETURNING users.id",
-                "INSERT INTO addresses (user_id, email) VALUES (?, ?) RETURNING addresses.id",
+                "INSERT INTO users (name, age) VALUES (?, ?)",
+                "INSERT INTO addresses (user_id, email) VALUES (?, ?)",
                 "UPDATE users SET age = ? WHERE users.id = ?",
             ],
             Backend::Postgres => vec![

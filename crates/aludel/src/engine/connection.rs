@@ -253,6 +253,26 @@ impl Connection {
     ) -> Result<RowStream<'_>> {
         let compiled = statement.compile(self.engine.dialect)?;
         let values = compiled.bind_values(&params.into())?;
+        self.stream_compiled(&compiled, values)
+    }
+
+    /// Streams an already compiled statement with its values in placeholder order (the
+    /// ORM's loading path).
+    ///
+    /// ```
+    /// use aludel::sql::{text, Executable, Value};
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let c = text("SELECT :x").compile(conn.dialect())?;
+    /// let rows: Vec<_> = conn.stream_compiled(&c, vec![Value::Int(4)])?.collect::<aludel::Result<_>>()?;
+    /// assert_eq!(rows[0].get::<i64>(0)?, 4);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn stream_compiled(
+        &mut self,
+        compiled: &Compiled,
+        values: Vec<Value>,
+    ) -> Result<RowStream<'_>> {
         self.engine.emit(&compiled.sql, &values);
         let pooled = self.pooled.as_mut().ok_or_else(closed)?;
         let PooledConnection {

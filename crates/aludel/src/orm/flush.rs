@@ -10,7 +10,7 @@ use crate::engine::Connection;
 use crate::error::{Error, Result};
 use crate::orm::instance::{AnyInstance, ObjectState};
 use crate::orm::persistence::{self, Assigned, ShapeCache};
-use crate::orm::session::{SessionInner, SessionState, changed_columns};
+use crate::orm::session::{SessionInner, SessionState};
 use crate::orm::unit_of_work::{delete_order, insert_order};
 use crate::sql::Value;
 
@@ -100,28 +100,28 @@ fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
     let mut out: Vec<Change> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for obj in modified {
-        let (persistent, snapshot) = {
-            let s = obj.state();
-            (
-                s.state == ObjectState::Persistent && !s.delete_pending,
-                s.snapshot.clone(),
-            )
-        };
-        if !persistent || !seen.insert(Arc::as_ptr(obj) as *const ()) {
+        if !seen.insert(Arc::as_ptr(obj) as *const ()) {
             continue;
         }
-        let Some(snapshot) = snapshot else { continue };
-        let changed = changed_columns(obj)?;
+        // Read the values first (the data lock), then compare against the snapshot in place
+        // under the state lock: one copy of the row, none of the snapshot.
+        let values = obj.values()?;
+        let s = obj.state();
+        let Some(snapshot) = s.snapshot.as_ref() else {
+            continue;
+        };
+        if s.state != ObjectState::Persistent || s.delete_pending {
+            continue;
+        }
+        let changed: Vec<usize> = (0..values.len())
+            .filter(|&i| values[i] != snapshot[i])
+            .collect();
         if changed.is_empty() {
             continue;
         }
-        let pk = obj
-            .info()
-            .primary_key
-            .iter()
-            .map(|&i| snapshot[i].clone())
-            .collect();
-        out.push((obj.clone(), changed, obj.values()?, pk));
+        let pk = obj.info().pk_of(snapshot);
+        drop(s);
+        out.push((obj.clone(), changed, values, pk));
     }
     Ok(out)
 }
@@ -148,7 +148,11 @@ fn emit(
             .objects
             .iter()
             .filter_map(|o| by_object.get(&(Arc::as_ptr(o) as *const ())))
-            .map(|(_, cols, values, pk)| (cols.clone(), values.clone(), pk.clone()))
+            .map(|(_, cols, values, pk)| {
+                let mut params: Vec<Value> = cols.iter().map(|&i| values[i].clone()).collect();
+                params.extend(pk.iter().cloned());
+                (cols.clone(), params)
+            })
             .collect();
         persistence::update_rows(conn, batch.info, rows, &mut cache)?;
     }

@@ -37,23 +37,98 @@ impl KeyPart {
     }
 }
 
-/// The identity of a persistent object: its model and primary key.
+/// The identity of a persistent object: its model and primary key. A single-column key
+/// (the common case) needs no allocation beyond the part itself.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct IdentityKey {
     pub(crate) model: TypeId,
-    pub(crate) pk: Vec<KeyPart>,
+    pub(crate) pk: KeyParts,
+}
+
+/// The parts of a primary key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum KeyParts {
+    One(KeyPart),
+    Many(Box<[KeyPart]>),
 }
 
 impl IdentityKey {
     /// The key for `pk` values of `model`; `None` when any part is NULL (not yet keyed).
     pub(crate) fn new(model: TypeId, pk: &[Value]) -> Option<IdentityKey> {
-        let pk = pk
-            .iter()
-            .map(KeyPart::from_value)
-            .collect::<Option<Vec<_>>>()?;
+        Self::from_parts(model, pk.iter())
+    }
+
+    /// The key of the columns `columns` of a row's `values`, without copying the values.
+    pub(crate) fn of_row(
+        model: TypeId,
+        columns: &[usize],
+        values: &[Value],
+    ) -> Option<IdentityKey> {
+        Self::from_parts(model, columns.iter().map(|&i| &values[i]))
+    }
+
+    fn from_parts<'v>(
+        model: TypeId,
+        mut parts: impl ExactSizeIterator<Item = &'v Value>,
+    ) -> Option<IdentityKey> {
+        let pk = if parts.len() == 1 {
+            KeyParts::One(KeyPart::from_value(parts.next()?)?)
+        } else {
+            KeyParts::Many(
+                parts
+                    .map(KeyPart::from_value)
+                    .collect::<Option<Box<[_]>>>()?,
+            )
+        };
         Some(IdentityKey { model, pk })
     }
 }
+
+/// A fast hash for identity keys: they are small and come from our own rows, so SipHash's
+/// resistance to crafted keys buys nothing here and costs a large share of loading time.
+#[derive(Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // FNV-1a over byte strings (text and binary keys).
+        let mut h = self.0 ^ 0xcbf2_9ce4_8422_2325;
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // Mix a whole word at once: integer keys and discriminants are the common case.
+        let h = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = h ^ (h >> 32);
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.write_u64(n as u64);
+        self.write_u64((n >> 64) as u64);
+    }
+}
+
+type KeyBuildHasher = std::hash::BuildHasherDefault<KeyHasher>;
 
 /// Strong references to the session's persistent objects, by identity.
 ///
@@ -61,12 +136,20 @@ impl IdentityKey {
 /// end of the session, which makes identity stable for the whole unit of work.
 #[derive(Default)]
 pub(crate) struct IdentityMap {
-    map: HashMap<IdentityKey, Arc<dyn AnyInstance>>,
+    map: HashMap<IdentityKey, Arc<dyn AnyInstance>, KeyBuildHasher>,
 }
 
 impl IdentityMap {
     pub(crate) fn get(&self, key: &IdentityKey) -> Option<&Arc<dyn AnyInstance>> {
         self.map.get(key)
+    }
+
+    /// The map entry for `key` (one hash for a lookup-or-insert).
+    pub(crate) fn entry(
+        &mut self,
+        key: IdentityKey,
+    ) -> std::collections::hash_map::Entry<'_, IdentityKey, Arc<dyn AnyInstance>> {
+        self.map.entry(key)
     }
 
     pub(crate) fn insert(&mut self, key: IdentityKey, obj: Arc<dyn AnyInstance>) {

@@ -1,12 +1,14 @@
 //! Loading: turning rows into objects through the identity map, and reloading expired
 //! objects.
 
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::orm::identity::{IdentityKey, IdentityMap};
 use crate::orm::instance::{AnyInstance, Instance, ObjectState, downcast};
 use crate::orm::mapper::Model;
-use crate::orm::session::{Session, SessionInner, SessionState};
+use crate::orm::session::{Session, SessionInner};
 use crate::sql::{Compiled, Executable, Params, Select, Value};
 
 impl Session {
@@ -18,23 +20,25 @@ impl Session {
         self.load_compiled::<T>(&compiled, values)
     }
 
-    /// Loads objects of `T` from an already compiled statement and its values.
+    /// Loads objects of `T` from an already compiled statement and its values, stepping
+    /// through the rows (never buffering them all) and turning each into an object.
     pub(crate) fn load_compiled<T: Model>(
         &self,
         compiled: &Compiled,
         values: Vec<Value>,
     ) -> Result<Vec<Instance<T>>> {
-        let mut st = self.inner.usable()?;
-        self.inner.autoflush(&mut st)?;
-        let mut result = self
-            .inner
-            .run(&mut st, |conn| conn.execute_compiled(compiled, values))?;
-        let rows = result.fetchall();
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
+        let mut guard = self.inner.usable()?;
+        self.inner.autoflush(&mut guard)?;
+        let st = &mut *guard;
+        self.inner.connection(st)?;
+        let (Some(conn), identity) = (st.conn.as_mut(), &mut st.identity) else {
+            return Err(Error::invalid("no connection"));
+        };
+        let mut out = Vec::new();
+        for row in conn.stream_compiled(compiled, values)? {
             out.push(
                 self.inner
-                    .instance_for_row::<T>(&mut st, row.into_values())?,
+                    .instance_for_row::<T>(identity, row?.into_values())?,
             );
         }
         Ok(out)
@@ -46,34 +50,42 @@ impl SessionInner {
     /// new persistent one added to the identity map.
     pub(crate) fn instance_for_row<T: Model>(
         &self,
-        st: &mut SessionState,
+        identity: &mut IdentityMap,
         values: Vec<Value>,
     ) -> Result<Instance<T>> {
         let info = T::info();
-        let key = info.identity_of(&values).ok_or_else(|| {
-            Error::invalid(format!(
-                "a {} row came back with a NULL primary key",
-                info.name
-            ))
-        })?;
-        if let Some(existing) = st.identity.get(&key) {
-            let expired = existing.state().expired;
-            if expired {
-                existing.load(values)?;
-                existing.state().expired = false;
+        let key =
+            IdentityKey::of_row(info.type_id, &info.primary_key, &values).ok_or_else(|| {
+                Error::invalid(format!(
+                    "a {} row came back with a NULL primary key",
+                    info.name
+                ))
+            })?;
+        match identity.entry(key) {
+            Entry::Occupied(existing) => {
+                let obj = existing.get();
+                let expired = obj.state().expired;
+                if expired {
+                    obj.load(values)?;
+                    obj.state().expired = false;
+                }
+                downcast(obj).ok_or_else(|| {
+                    Error::invalid("identity map holds another model under this key")
+                })
             }
-            return downcast(existing)
-                .ok_or_else(|| Error::invalid("identity map holds another model under this key"));
+            Entry::Vacant(slot) => {
+                let instance =
+                    Instance::with_state(T::from_values(values)?, ObjectState::Persistent);
+                let obj = instance.erased();
+                {
+                    let mut s = obj.state();
+                    s.key = Some(slot.key().clone());
+                    s.session = Some((self.id, self.me.clone()));
+                }
+                slot.insert(obj);
+                Ok(instance)
+            }
         }
-        let instance = Instance::with_state(T::from_values(values)?, ObjectState::Persistent);
-        let obj = instance.erased();
-        {
-            let mut s = obj.state();
-            s.key = Some(key.clone());
-            s.session = Some((self.id, self.me.clone()));
-        }
-        st.identity.insert(key, obj);
-        Ok(instance)
     }
 
     /// Reloads `obj` by primary key (used by `refresh` and by reads of expired objects).

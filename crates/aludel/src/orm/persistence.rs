@@ -109,7 +109,11 @@ fn insert_rows(
         .iter()
         .map(|&i| info.columns()[i].name.as_str())
         .collect();
-    let returning = auto.filter(|_| dialect.supports_returning());
+    // Row by row (SQLite), the driver's last-insert id is free, while RETURNING would make
+    // SQLite materialise every insert's result; multi-row inserts need RETURNING for keys.
+    let returning = auto.filter(|_| {
+        dialect.supports_returning() && dialect.insert_many_style() == InsertManyStyle::MultiValues
+    });
     let shape = |n: usize| {
         let mut stmt = insert(&info.table).rows(&names, vec![vec![slot(); names.len()]; n]);
         if let Some(a) = returning {
@@ -215,16 +219,17 @@ fn assign(
     Ok(())
 }
 
-/// UPDATEs the changed columns of each object; `changes` holds (object, changed column
-/// indexes, current values, primary key values as loaded).
+/// UPDATEs the changed columns of each object; `changes` holds, per object, the changed
+/// column indexes and the statement's parameters (the changed values, then the primary
+/// key as loaded).
 pub(crate) fn update_rows(
     conn: &mut Connection,
     info: &'static ModelInfo,
-    changes: Vec<(Vec<usize>, Vec<Value>, Vec<Value>)>,
+    changes: Vec<(Vec<usize>, Vec<Value>)>,
     cache: &mut ShapeCache,
 ) -> Result<()> {
     let dialect = conn.dialect();
-    for (changed, values, pk) in changes {
+    for (changed, params) in changes {
         let compiled = cache.get((info.type_id, 2, changed.clone(), 1), || {
             let mut stmt = update(&info.table);
             for &i in &changed {
@@ -235,8 +240,6 @@ pub(crate) fn update_rows(
             }
             stmt.compile(dialect)
         })?;
-        let mut params: Vec<Value> = changed.iter().map(|&i| values[i].clone()).collect();
-        params.extend(pk);
         let n = conn.execute_compiled(compiled, params)?.rows_affected();
         if n != 1 {
             return Err(Error::StaleData {

@@ -829,18 +829,12 @@ impl Drop for NoAutoflush {
 
 /// The columns of `obj` whose values differ from its snapshot.
 pub(crate) fn changed_columns(obj: &Arc<dyn AnyInstance>) -> Result<Vec<usize>> {
-    let snapshot = obj.state().snapshot.clone();
-    let Some(snapshot) = snapshot else {
-        return Ok(Vec::new());
-    };
     let now = obj.values()?;
-    Ok(now
-        .iter()
-        .zip(&snapshot)
-        .enumerate()
-        .filter(|(_, (a, b))| a != b)
-        .map(|(i, _)| i)
-        .collect())
+    let s = obj.state();
+    Ok(match s.snapshot.as_ref() {
+        Some(snapshot) => (0..now.len()).filter(|&i| now[i] != snapshot[i]).collect(),
+        None => Vec::new(),
+    })
 }
 
 impl SessionInner {

@@ -128,6 +128,11 @@ impl SessionInner {
         st: &mut SessionState,
         f: impl FnOnce(&mut Connection) -> Result<R>,
     ) -> Result<R> {
+        f(self.connection(st)?)
+    }
+
+    /// The session's connection, checked out and in a transaction (begun on first use).
+    pub(crate) fn connection<'s>(&self, st: &'s mut SessionState) -> Result<&'s mut Connection> {
         if st.conn.is_none() {
             let engine = self
                 .engine
@@ -146,7 +151,7 @@ impl SessionInner {
             }
             st.in_transaction = true;
         }
-        f(conn)
+        Ok(conn)
     }
 
     pub(crate) fn commit_locked(&self, st: &mut SessionState) -> Result<()> {
