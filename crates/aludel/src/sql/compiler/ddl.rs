@@ -37,7 +37,7 @@ impl Compiler<'_> {
         if !pk.is_empty() {
             sep(self);
             self.push("PRIMARY KEY (");
-            self.idents_list(&pk);
+            self.idents(&pk);
             self.push(")");
         }
         for column in def.columns.iter().filter(|c| c.unique) {
@@ -66,7 +66,7 @@ impl Compiler<'_> {
                     self.constraint_name(name.as_deref());
                     self.push("UNIQUE (");
                     let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
-                    self.idents_list(&cols);
+                    self.idents(&cols);
                     self.push(")");
                 }
                 Constraint::Check { name, sql } => {
@@ -139,11 +139,11 @@ impl Compiler<'_> {
     ) {
         self.constraint_name(name);
         self.push("FOREIGN KEY (");
-        self.idents_list(columns);
+        self.idents(columns);
         self.push(") REFERENCES ");
         self.ident(ref_table);
         self.push(" (");
-        self.idents_list(ref_columns);
+        self.idents(ref_columns);
         self.push(")");
         if let Some(a) = on_delete {
             self.push(" ON DELETE ");
@@ -152,15 +152,6 @@ impl Compiler<'_> {
         if let Some(a) = on_update {
             self.push(" ON UPDATE ");
             self.push(a.sql());
-        }
-    }
-
-    fn idents_list(&mut self, names: &[&str]) {
-        for (i, n) in names.iter().enumerate() {
-            if i > 0 {
-                self.push(", ");
-            }
-            self.ident(n);
         }
     }
 
@@ -181,7 +172,7 @@ impl Compiler<'_> {
         self.table_name(&stmt.table);
         self.push(" (");
         let cols: Vec<&str> = stmt.index.columns.iter().map(String::as_str).collect();
-        self.idents_list(&cols);
+        self.idents(&cols);
         self.push(")");
         Ok(())
     }

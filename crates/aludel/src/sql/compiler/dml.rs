@@ -173,15 +173,6 @@ impl Compiler<'_> {
         })
     }
 
-    fn idents(&mut self, names: &[&str]) {
-        for (i, n) in names.iter().enumerate() {
-            if i > 0 {
-                self.push(", ");
-            }
-            self.ident(n);
-        }
-    }
-
     fn update(&mut self, stmt: &Update) -> Result<()> {
         if stmt.set.is_empty() {
             return Err(Error::compile(format!(

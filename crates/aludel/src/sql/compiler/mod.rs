@@ -77,6 +77,16 @@ impl<'d> Compiler<'d> {
         self.dialect.quote_identifier(name, &mut self.sql);
     }
 
+    /// Writes identifiers separated by `, `.
+    pub(crate) fn idents(&mut self, names: &[&str]) {
+        for (i, n) in names.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.ident(n);
+        }
+    }
+
     /// Writes a placeholder for an anonymous value.
     pub(crate) fn bind_value(&mut self, value: Value) {
         self.bind(BindSlot {
