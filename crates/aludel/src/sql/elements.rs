@@ -995,8 +995,6 @@ impl From<Expr> for OrderBy {
 impl Executable for Expr {
     /// Renders the expression alone (useful in tests and docs).
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        let mut c = Compiler::new(dialect);
-        c.expr(self)?;
-        c.finish()
+        Compiler::render(dialect, |c| c.expr(self))
     }
 }

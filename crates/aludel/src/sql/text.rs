@@ -70,9 +70,10 @@ impl TextClause {
 
 impl Executable for TextClause {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        let mut c = Compiler::new(dialect);
-        self.render(&mut c);
-        c.finish()
+        Compiler::render(dialect, |c| {
+            self.render(c);
+            Ok(())
+        })
     }
 }
 

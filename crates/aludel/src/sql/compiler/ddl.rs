@@ -189,25 +189,22 @@ impl Compiler<'_> {
 
 impl Executable for CreateTable {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        let mut c = Compiler::new(dialect);
-        c.create_table(self)?;
-        c.finish()
+        Compiler::render(dialect, |c| c.create_table(self))
     }
 }
 
 impl Executable for CreateIndex {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        let mut c = Compiler::new(dialect);
-        c.create_index(self)?;
-        c.finish()
+        Compiler::render(dialect, |c| c.create_index(self))
     }
 }
 
 impl Executable for DropTable {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        let mut c = Compiler::new(dialect);
-        c.drop_table(self);
-        c.finish()
+        Compiler::render(dialect, |c| {
+            c.drop_table(self);
+            Ok(())
+        })
     }
 }
 

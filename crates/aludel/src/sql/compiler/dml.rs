@@ -203,27 +203,24 @@ impl Compiler<'_> {
 
 impl Executable for Insert {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        let mut c = Compiler::new(dialect);
-        if let Some(select) = &self.from_select {
-            c.with_clause(|w| w.statement(select))?;
-        }
-        c.insert(self)?;
-        c.finish()
+        Compiler::render(dialect, |c| {
+            if let Some(select) = &self.from_select {
+                c.with_clause(|w| w.statement(select))?;
+            }
+            c.insert(self)?;
+            Ok(())
+        })
     }
 }
 
 impl Executable for Update {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        let mut c = Compiler::new(dialect);
-        c.update(self)?;
-        c.finish()
+        Compiler::render(dialect, |c| c.update(self))
     }
 }
 
 impl Executable for Delete {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        let mut c = Compiler::new(dialect);
-        c.delete(self)?;
-        c.finish()
+        Compiler::render(dialect, |c| c.delete(self))
     }
 }

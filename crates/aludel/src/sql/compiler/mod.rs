@@ -50,6 +50,16 @@ impl<'d> Compiler<'d> {
         }
     }
 
+    /// Renders one statement: a fresh compiler for `dialect`, `render`, then the result.
+    pub(crate) fn render(
+        dialect: &'d dyn Dialect,
+        render: impl FnOnce(&mut Compiler<'d>) -> Result<()>,
+    ) -> Result<Compiled> {
+        let mut c = Compiler::new(dialect);
+        render(&mut c)?;
+        c.finish()
+    }
+
     /// The finished SQL and binds, or the first error an infallible writer recorded.
     pub(crate) fn finish(self) -> Result<Compiled> {
         match self.error {

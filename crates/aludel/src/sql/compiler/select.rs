@@ -364,27 +364,30 @@ fn qualifiers(f: &FromItem) -> Vec<Arc<str>> {
 
 impl Executable for SelectStatement {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        let mut c = Compiler::new(dialect);
-        c.with_clause(|w| w.statement(self))?;
-        c.select_statement(self)?;
-        c.finish()
+        Compiler::render(dialect, |c| {
+            c.with_clause(|w| w.statement(self))?;
+            c.select_statement(self)?;
+            Ok(())
+        })
     }
 }
 
 impl Executable for Select {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        let mut c = Compiler::new(dialect);
-        c.with_clause(|w| w.select(self))?;
-        c.select(self)?;
-        c.finish()
+        Compiler::render(dialect, |c| {
+            c.with_clause(|w| w.select(self))?;
+            c.select(self)?;
+            Ok(())
+        })
     }
 }
 
 impl Executable for CompoundSelect {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        let mut c = Compiler::new(dialect);
-        c.with_clause(|w| w.compound(self))?;
-        c.compound(self)?;
-        c.finish()
+        Compiler::render(dialect, |c| {
+            c.with_clause(|w| w.compound(self))?;
+            c.compound(self)?;
+            Ok(())
+        })
     }
 }
