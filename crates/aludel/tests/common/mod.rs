@@ -69,6 +69,8 @@ fn env_url(var: &str, test: &str, backend: &str) -> Option<String> {
 }
 
 /// `t_<test>` squeezed into an identifier PostgreSQL and MySQL accept (≤ 63 chars).
+/// `ALUDEL_TEST_NS` (letters and digits) prefixes it, so two checkouts can run the suite
+/// against the same servers at once.
 fn db_name(test: &str) -> String {
     let clean: String = test
         .chars()
@@ -80,7 +82,18 @@ fn db_name(test: &str) -> String {
             }
         })
         .collect();
-    let mut name = format!("t_{clean}");
+    let ns: String = std::env::var("ALUDEL_TEST_NS")
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .take(8)
+        .collect();
+    let mut name = if ns.is_empty() {
+        format!("t_{clean}")
+    } else {
+        format!("t{ns}_{clean}")
+    };
     name.truncate(60);
     name
 }
