@@ -338,6 +338,89 @@ backend_tests! {
         Ok(())
     }
 
+    fn failed_flush_in_a_savepoint_rolls_back_to_it_and_the_outer_work_survives(db) {
+        // The "skip duplicates with begin_nested" idiom: the duplicate's flush fails, its
+        // savepoint is rolled back, and the outer transaction commits what it had.
+        let s = setup(db)?;
+        let keep = s.add(user("keep"))?;
+        s.flush()?;
+        let uid = keep.read()?.id;
+        s.add(Address { id: 0, user_id: uid, email: "a@example.com".into() })?;
+        let sp = s.begin_nested()?;
+        let dup = s.add(Address { id: 0, user_id: uid, email: "a@example.com".into() })?;
+        let err = s.flush().unwrap_err();
+        assert!(matches!(err, Error::Integrity(_)), "{err}");
+        // Until the savepoint is rolled back, the session refuses work, as SQLAlchemy does.
+        let refused = s.query::<User>().count().unwrap_err();
+        assert!(matches!(refused, Error::PendingRollback { .. }), "{refused}");
+        assert!(refused.to_string().contains("NestedTransaction"), "{refused}");
+        sp.rollback()?;
+        assert_eq!(dup.state(), ObjectState::Transient);
+        assert_eq!(keep.state(), ObjectState::Persistent);
+        // The outer transaction goes on: more work, then commit.
+        let sp = s.begin_nested()?;
+        s.add(Address { id: 0, user_id: uid, email: "b@example.com".into() })?;
+        sp.commit()?;
+        s.commit()?;
+        assert_eq!(rows(db, "SELECT count(*) FROM users WHERE name = 'keep'")?, 1);
+        assert_eq!(rows(db, "SELECT count(*) FROM addresses")?, 2);
+        Ok(())
+    }
+
+    fn failed_flush_in_an_inner_savepoint_keeps_the_outer_savepoint(db) {
+        let s = setup(db)?;
+        let ada = s.add(user("ada"))?;
+        s.flush()?;
+        let uid = ada.read()?.id;
+        s.add(Address { id: 0, user_id: uid, email: "a@example.com".into() })?;
+        let outer = s.begin_nested()?;
+        s.add(user("in outer"))?;
+        let inner = s.begin_nested()?;
+        s.add(Address { id: 0, user_id: uid, email: "a@example.com".into() })?;
+        assert!(s.flush().is_err());
+        // Committing while the inner failure is pending is refused and changes nothing.
+        assert!(matches!(s.commit().unwrap_err(), Error::PendingRollback { .. }));
+        inner.rollback()?;
+        outer.commit()?;
+        s.commit()?;
+        assert_eq!(rows(db, "SELECT count(*) FROM users")?, 2);
+        assert_eq!(rows(db, "SELECT count(*) FROM addresses")?, 1);
+        Ok(())
+    }
+
+    fn failed_flush_in_a_savepoint_then_session_rollback_discards_everything(db) {
+        let s = setup(db)?;
+        let ada = s.add(user("ada"))?;
+        s.flush()?;
+        let uid = ada.read()?.id;
+        s.add(Address { id: 0, user_id: uid, email: "a@example.com".into() })?;
+        let sp = s.begin_nested()?;
+        s.add(Address { id: 0, user_id: uid, email: "a@example.com".into() })?;
+        assert!(s.flush().is_err());
+        s.rollback()?;
+        assert_eq!(ada.state(), ObjectState::Transient);
+        // The savepoint went with the transaction: rolling it back now says so.
+        let err = sp.rollback().unwrap_err().to_string();
+        assert!(err.contains("no longer open"), "{err}");
+        assert_eq!(rows(db, "SELECT count(*) FROM users")?, 0);
+        Ok(())
+    }
+
+    fn failed_flush_after_a_released_savepoint_fails_the_whole_transaction(db) {
+        let s = setup(db)?;
+        let ada = s.add(user("ada"))?;
+        s.flush()?;
+        let uid = ada.read()?.id;
+        let sp = s.begin_nested()?;
+        s.add(Address { id: 0, user_id: uid, email: "a@example.com".into() })?;
+        sp.commit()?;
+        s.add(Address { id: 0, user_id: uid, email: "a@example.com".into() })?;
+        assert!(s.flush().is_err());
+        s.rollback()?;
+        assert_eq!(rows(db, "SELECT count(*) FROM addresses")?, 0);
+        Ok(())
+    }
+
     fn stale_update_is_reported(db) {
         setup(db)?;
         // Without expire-on-commit no read transaction is open when the row vanishes.
@@ -402,6 +485,47 @@ backend_tests! {
         assert!(err.contains("write() guard is alive"), "{err}");
         drop(guard);
         s.rollback()?;
+        Ok(())
+    }
+
+    fn a_second_borrow_of_one_object_on_one_thread_is_an_error_not_a_deadlock(db) {
+        let s = setup(db)?;
+        let a = s.add(user("ada"))?;
+        s.commit()?;
+        let id = a.read()?.id;
+        let b = s.get::<User>(id)?.expect("present");
+        assert!(a.ptr_eq(&b), "one object per row");
+        // A deadlock would hang: run the borrows on a thread and wait a bounded time.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (a2, b2) = (a.clone(), b.clone());
+        std::thread::spawn(move || {
+            let w = a2.write().expect("first write");
+            let read_err = b2.read().map(|_| ()).unwrap_err().to_string();
+            let write_err = b2.write().map(|_| ()).unwrap_err().to_string();
+            drop(w);
+            let r = a2.read().expect("read after the write guard is gone");
+            let write_while_read = b2.write().map(|_| ()).unwrap_err().to_string();
+            let second_read = b2.read().map(|g| g.name.clone()).expect("two readers are fine");
+            drop(r);
+            let _ = tx.send((read_err, write_err, write_while_read, second_read));
+        });
+        let (read_err, write_err, write_while_read, second_read) = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the borrows finished instead of deadlocking");
+        let key = format!("User ({id})");
+        assert!(read_err.contains(&key) && read_err.contains("write() guard"), "{read_err}");
+        assert!(write_err.contains(&key) && write_err.contains("write() guard"), "{write_err}");
+        assert!(write_while_read.contains(&key) && write_while_read.contains("read() guard"), "{write_while_read}");
+        assert_eq!(second_read, "ada");
+        // A guard on another thread is waited for, as a lock should be.
+        let w = a.write()?;
+        let reader = {
+            let b = b.clone();
+            std::thread::spawn(move || b.read().map(|u| u.name.clone()))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        drop(w);
+        assert_eq!(reader.join().expect("reader thread")?, "ada");
         Ok(())
     }
 }

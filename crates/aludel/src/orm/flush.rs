@@ -41,7 +41,7 @@ impl SessionInner {
                 // Best effort: the object is not borrowed (the flush just wrote it).
                 let _ = a.object.set_values(&[(a.column, a.previous)]);
             }
-            self.fail(st, &e);
+            self.fail_flush(st, &e);
             return Err(e);
         }
         for obj in std::mem::take(&mut st.new) {

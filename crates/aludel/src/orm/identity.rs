@@ -52,6 +52,35 @@ pub(crate) enum KeyParts {
     Many(Box<[KeyPart]>),
 }
 
+impl std::fmt::Display for KeyPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyPart::Int(n) => write!(f, "{n}"),
+            KeyPart::Text(s) | KeyPart::Other(s) => write!(f, "{s:?}"),
+            KeyPart::Bytes(b) => write!(f, "<{} bytes>", b.len()),
+        }
+    }
+}
+
+/// `(1)` or `(1, "a")`: the key as error messages show it.
+impl std::fmt::Display for KeyParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyParts::One(p) => write!(f, "({p})"),
+            KeyParts::Many(parts) => {
+                write!(f, "(")?;
+                for (i, p) in parts.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{p}")?;
+                }
+                write!(f, ")")
+            }
+        }
+    }
+}
+
 impl IdentityKey {
     /// The key for `pk` values of `model`; `None` when any part is NULL (not yet keyed).
     pub(crate) fn new(model: TypeId, pk: &[Value]) -> Option<IdentityKey> {

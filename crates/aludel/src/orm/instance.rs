@@ -7,9 +7,10 @@
 
 use std::any::Any;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 
 use crate::error::{Error, Result};
+use crate::orm::borrow::{self, ReadGuard, WriteGuard};
 use crate::orm::identity::IdentityKey;
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::session::SessionInner;
@@ -176,9 +177,13 @@ impl<T: Model> Instance<T> {
     /// assert_eq!(t.read()?.id, 7);
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn read(&self) -> Result<RwLockReadGuard<'_, T>> {
+    ///
+    /// Any number of read guards may live at once. A `read()` on a thread that holds the
+    /// object's [`write`](Self::write) guard is an error naming the object (it would wait
+    /// forever); a write guard on another thread is waited for.
+    pub fn read(&self) -> Result<ReadGuard<'_, T>> {
         self.load_if_expired()?;
-        Ok(self.cell.data.read().unwrap_or_else(|p| p.into_inner()))
+        borrow::read(&self.cell.data, || self.describe())
     }
 
     /// Write access. The first write of a persistent object records a snapshot so the next
@@ -191,9 +196,12 @@ impl<T: Model> Instance<T> {
     /// assert_eq!(t.read()?.n, 1);
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn write(&self) -> Result<RwLockWriteGuard<'_, T>> {
+    ///
+    /// A `write()` on a thread that already holds a read or write guard of the object is an
+    /// error naming the object, not a deadlock; guards on other threads are waited for.
+    pub fn write(&self) -> Result<WriteGuard<'_, T>> {
         self.load_if_expired()?;
-        let guard = self.cell.data.write().unwrap_or_else(|p| p.into_inner());
+        let guard = borrow::write(&self.cell.data, || self.describe())?;
         let mut st = lock(&self.cell.state);
         if st.snapshot.is_none() && matches!(st.state, ObjectState::Persistent) {
             st.snapshot = Some(guard.values());
@@ -218,6 +226,14 @@ impl<T: Model> Instance<T> {
         T: Clone,
     {
         Ok(self.read()?.clone())
+    }
+
+    /// The model and, once persistent, the key: `"Employee (16621)"`, for error messages.
+    fn describe(&self) -> String {
+        match &lock(&self.cell.state).key {
+            Some(key) => format!("{} {}", T::info().name, key.pk),
+            None => format!("a new {}", T::info().name),
+        }
     }
 
     fn load_if_expired(&self) -> Result<()> {

@@ -6,6 +6,7 @@
 //! emitted by `persistence`; `query` builds Core selects and loads objects through the
 //! identity map; `scoping` and `query_property` give `Model::query()`.
 
+mod borrow;
 mod flush;
 mod identity;
 mod instance;
@@ -23,6 +24,7 @@ mod transaction;
 mod unit_of_work;
 
 pub use aludel_macros::Model;
+pub use borrow::{ReadGuard, WriteGuard};
 pub use instance::{Instance, ObjectState};
 pub use mapper::{
     Column, Model, ModelInfo, SqlTyped, convert_column, no_such_column, parse_foreign_key,

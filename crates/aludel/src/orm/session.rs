@@ -131,6 +131,9 @@ pub(crate) struct SessionState {
     pub(crate) savepoint_seq: u32,
     /// Set when a flush failed: the cause, until `rollback()`.
     pub(crate) failed: Option<String>,
+    /// When the failed flush ran inside a savepoint: the savepoint the database was rolled
+    /// back to (the outer transaction goes on once that savepoint is rolled back).
+    pub(crate) failed_savepoint: Option<String>,
     pub(crate) no_autoflush: u32,
 }
 

@@ -103,11 +103,30 @@ impl NestedTransaction {
     pub fn rollback(self) -> Result<()> {
         let inner = &self.session.inner;
         let mut st = lock(&inner.state);
+        if st.failed.is_some() && st.failed_savepoint.is_none() {
+            // The whole transaction failed: only `Session::rollback` can recover.
+            return Err(inner.pending_rollback(&st));
+        }
         let pos = st.savepoint_position(&self.name)?;
+        let rolled_back_already = match (&st.failed, &st.failed_savepoint) {
+            (None, _) => false,
+            // A flush failed inside this savepoint or one opened after it: the database was
+            // rolled back to the innermost one; rolling back to this one clears the failure.
+            (Some(_), Some(failed)) => {
+                if st.savepoint_position(failed)? < pos {
+                    return Err(inner.pending_rollback(&st));
+                }
+                *failed == self.name
+            }
+            (Some(_), None) => unreachable!("handled above"),
+        };
         let mark = st.savepoints[pos].clone();
+        if !rolled_back_already {
+            inner.run(&mut st, |conn| conn.rollback_to_savepoint(&self.name))?;
+        }
         st.savepoints.truncate(pos);
-        inner.run(&mut st, |conn| conn.rollback_to_savepoint(&self.name))?;
         st.failed = None;
+        st.failed_savepoint = None;
         let new_at = mark.new.min(st.new.len());
         for obj in st.new.split_off(new_at) {
             SessionInner::detach(&obj, ObjectState::Transient);
@@ -197,6 +216,7 @@ impl SessionInner {
         st.in_transaction = false;
         st.savepoints.clear();
         st.failed = None;
+        st.failed_savepoint = None;
         for obj in std::mem::take(&mut st.new) {
             Self::detach(&obj, ObjectState::Transient);
         }
@@ -244,6 +264,33 @@ impl SessionInner {
         }
     }
 
+    /// The error for work attempted while a failed flush awaits a rollback.
+    pub(crate) fn pending_rollback(&self, st: &SessionState) -> Error {
+        Error::PendingRollback {
+            cause: st.failed.clone().unwrap_or_default(),
+        }
+    }
+
+    /// After a failed flush: inside a savepoint, the database rolls back to the innermost
+    /// savepoint only, and the session waits for that [`NestedTransaction`] (or the whole
+    /// session) to be rolled back, as SQLAlchemy does; the outer transaction and its work
+    /// live on. Outside a savepoint, or when the connection is gone, the whole transaction
+    /// fails ([`fail`](Self::fail)).
+    pub(crate) fn fail_flush(&self, st: &mut SessionState, error: &Error) {
+        let innermost = st.savepoints.last().map(|m| m.name.clone());
+        if let (Some(name), Some(conn)) = (innermost, st.conn.as_mut()) {
+            if !error.is_disconnect() && conn.rollback_to_savepoint(&name).is_ok() {
+                st.failed = Some(format!(
+                    "{error}; the work since savepoint {name} was rolled back, roll back its \
+                     NestedTransaction to go on with the outer transaction"
+                ));
+                st.failed_savepoint = Some(name);
+                return;
+            }
+        }
+        self.fail(st, error);
+    }
+
     /// Puts the session into the pending-rollback state after a failed flush or commit:
     /// the database transaction is rolled back now, and the session refuses work until
     /// `rollback()` restores its objects.
@@ -254,6 +301,8 @@ impl SessionInner {
             }
         }
         st.in_transaction = false;
+        st.savepoints.clear();
         st.failed = Some(error.to_string());
+        st.failed_savepoint = None;
     }
 }
