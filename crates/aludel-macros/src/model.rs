@@ -216,6 +216,10 @@ pub(crate) fn expand(def: &ModelDef) -> TokenStream {
     let table = &def.table;
     let columns = def.fields.iter().map(column_definition);
     let field_names = def.fields.iter().map(|f| f.ident.to_string());
+    let optional = def.fields.iter().map(|f| {
+        let ty = &f.ty;
+        quote!(<#ty as ::aludel::orm::SqlTyped>::NULLABLE)
+    });
     let count = def.fields.len();
     let values = def.fields.iter().map(|f| {
         let i = &f.ident;
@@ -255,6 +259,7 @@ pub(crate) fn expand(def: &ModelDef) -> TokenStream {
                         #(.column(#columns))*
                         .finish();
                     ::aludel::orm::ModelInfo::new::<#ident>(#name, table, ::std::vec![#(#field_names),*])
+                        .optional_fields(::std::vec![#(#optional),*])
                 })
             }
 

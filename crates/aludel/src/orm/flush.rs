@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::engine::Connection;
 use crate::error::{Error, Result};
 use crate::orm::instance::{AnyInstance, ObjectState};
-use crate::orm::persistence::{self, Assigned, ShapeCache};
+use crate::orm::persistence::{self, InsertEffects, ShapeCache};
 use crate::orm::session::{SessionInner, SessionState};
 use crate::orm::unit_of_work::{delete_order, insert_order};
 use crate::sql::Value;
@@ -32,12 +32,12 @@ impl SessionInner {
         }
         let new = st.new.clone();
         let deleted = st.deleted.clone();
-        let mut assigned = Vec::new();
+        let mut effects = InsertEffects::default();
         let outcome = self.run(st, |conn| {
-            emit(conn, &new, &updates, &deleted, &mut assigned)
+            emit(conn, &new, &updates, &deleted, &mut effects)
         });
         if let Err(e) = outcome {
-            for a in assigned.into_iter().rev() {
+            for a in effects.assigned.into_iter().rev() {
                 // Best effort: the object is not borrowed (the flush just wrote it).
                 let _ = a.object.set_values(&[(a.column, a.previous)]);
             }
@@ -61,6 +61,10 @@ impl SessionInner {
             }
             st.identity.insert(key, obj.clone());
             st.tx_inserted.push(obj);
+        }
+        // Server defaults the database could not return: loaded on next access.
+        for obj in effects.expire {
+            Self::expire(&obj);
         }
         for (obj, _, values, _) in &updates {
             let info = obj.info();
@@ -132,11 +136,11 @@ fn emit(
     new: &[Arc<dyn AnyInstance>],
     updates: &[Change],
     deleted: &[Arc<dyn AnyInstance>],
-    assigned: &mut Vec<Assigned>,
+    effects: &mut InsertEffects,
 ) -> Result<()> {
     let mut cache = ShapeCache::default();
     for batch in insert_order(new) {
-        persistence::insert_batch(conn, &batch, &mut cache, assigned)?;
+        persistence::insert_batch(conn, &batch, &mut cache, effects)?;
     }
     let changed: Vec<Arc<dyn AnyInstance>> = updates.iter().map(|(o, ..)| o.clone()).collect();
     let by_object: HashMap<*const (), &Change> = updates

@@ -77,6 +77,8 @@ pub struct ModelInfo {
     pub primary_key: Vec<usize>,
     /// The index of the autoincrementing column, if any.
     pub autoincrement: Option<usize>,
+    /// Per column, whether its field is an `Option` (see [`ModelInfo::optional_fields`]).
+    pub optional: Vec<bool>,
     /// `SELECT <all columns> WHERE <pk> = ?`, compiled once per dialect.
     by_pk: Mutex<Vec<(&'static str, Arc<Compiled>)>>,
 }
@@ -103,15 +105,54 @@ impl ModelInfo {
         let autoincrement = table
             .autoincrement_column()
             .and_then(|a| columns.iter().position(|c| c.name == a.name));
+        let optional = vec![false; columns.len()];
         ModelInfo {
             name,
             type_id: TypeId::of::<M>(),
             table,
             fields,
+            optional,
             primary_key,
             autoincrement,
             by_pk: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Records which fields are `Option`s (the derive does this). It decides what "not
+    /// set" means for the autoincrement key: `None` for an `Option` key (so `Some(0)` is
+    /// stored as 0), and `0` for a plain integer key, which has no other way to say it.
+    ///
+    /// ```
+    /// # use aludel::orm::ModelInfo;
+    /// # use aludel::sql::{Column, SqlType, Table};
+    /// # struct P;
+    /// let t = Table::build("p").column(Column::new("id", SqlType::BigInteger).primary_key()).finish();
+    /// let info = ModelInfo::new::<P>("P", t, vec!["id"]).optional_fields(vec![true]);
+    /// assert_eq!(info.optional, vec![true]);
+    /// ```
+    pub fn optional_fields(mut self, optional: Vec<bool>) -> Self {
+        self.optional = optional;
+        self
+    }
+
+    /// The columns an INSERT of a row with `values` leaves to the database, ascending:
+    /// the autoincrement key when not set (NULL, or 0 in a non-`Option` field), and every
+    /// column with a server default whose value is NULL — SQLAlchemy's rule that `None`
+    /// means "not set" for such columns.
+    pub(crate) fn unset_columns(&self, values: &[Value]) -> Vec<usize> {
+        self.columns()
+            .iter()
+            .enumerate()
+            .filter(|&(i, c)| {
+                let optional = self.optional.get(i).copied().unwrap_or(false);
+                match &values[i] {
+                    Value::Null => self.autoincrement == Some(i) || c.server_default.is_some(),
+                    Value::Int(0) => self.autoincrement == Some(i) && !optional,
+                    _ => false,
+                }
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// The column definitions, in column order.

@@ -34,12 +34,6 @@ pub(crate) struct Assigned {
     pub(crate) previous: Value,
 }
 
-/// Whether `value` in the autoincrement column asks the database for a key: NULL, or 0
-/// (as MySQL itself treats 0).
-fn wants_generated(value: &Value) -> bool {
-    matches!(value, Value::Null | Value::Int(0))
-}
-
 /// A placeholder value for rendering statement shapes; the real values are bound later.
 fn slot() -> Expr {
     Expr::Value(Value::Int(0))
@@ -67,61 +61,95 @@ impl ShapeCache {
     }
 }
 
-/// INSERTs every object of `batch`.
+/// What a flush's INSERTs did to objects: values written into them (generated keys,
+/// defaults), undone if the flush fails; and objects whose server-generated values could
+/// not be fetched, to expire once the flush succeeds.
+#[derive(Default)]
+pub(crate) struct InsertEffects {
+    pub(crate) assigned: Vec<Assigned>,
+    pub(crate) expire: Vec<Arc<dyn AnyInstance>>,
+}
+
+/// INSERTs every object of `batch`, in order. Consecutive objects that leave the same
+/// columns to the database (see [`ModelInfo::unset_columns`]) share one statement shape.
 pub(crate) fn insert_batch(
     conn: &mut Connection,
     batch: &Batch,
     cache: &mut ShapeCache,
-    assigned: &mut Vec<Assigned>,
+    effects: &mut InsertEffects,
 ) -> Result<()> {
     let info = batch.info;
-    let mut generated = Vec::new();
-    let mut explicit = Vec::new();
+    let mut run: Vec<(&Arc<dyn AnyInstance>, Vec<Value>)> = Vec::new();
+    let mut run_unset: Vec<usize> = Vec::new();
     for obj in &batch.objects {
-        let values = obj.values()?;
-        match info.autoincrement {
-            Some(auto) if wants_generated(&values[auto]) => generated.push((obj, values)),
-            _ => explicit.push((obj, values)),
+        let mut values = obj.values()?;
+        // A client-side default fills a `None` field before the INSERT, in the object too.
+        for (i, column) in info.columns().iter().enumerate() {
+            if let (Value::Null, Some(default)) = (&values[i], &column.default) {
+                values[i] = default.clone();
+                assign(obj, i, default.clone(), &mut effects.assigned)?;
+            }
         }
+        let unset = info.unset_columns(&values);
+        if unset != run_unset && !run.is_empty() {
+            insert_rows(
+                conn,
+                info,
+                &run_unset,
+                std::mem::take(&mut run),
+                cache,
+                effects,
+            )?;
+        }
+        run_unset = unset;
+        run.push((obj, values));
     }
-    if !explicit.is_empty() {
-        let columns: Vec<usize> = (0..info.columns().len()).collect();
-        insert_rows(conn, info, &columns, explicit, None, cache, assigned)?;
-    }
-    if let Some(auto) = info.autoincrement.filter(|_| !generated.is_empty()) {
-        let columns: Vec<usize> = (0..info.columns().len()).filter(|&i| i != auto).collect();
-        insert_rows(conn, info, &columns, generated, Some(auto), cache, assigned)?;
+    if !run.is_empty() {
+        insert_rows(conn, info, &run_unset, run, cache, effects)?;
     }
     Ok(())
 }
 
+/// Inserts `rows` naming every column but `unset`; then writes what the database chose
+/// into the objects: the generated key, and server defaults (through RETURNING where the
+/// database has it, else by expiring the object so it reloads).
 fn insert_rows(
     conn: &mut Connection,
     info: &'static ModelInfo,
-    columns: &[usize],
+    unset: &[usize],
     rows: Vec<(&Arc<dyn AnyInstance>, Vec<Value>)>,
-    auto: Option<usize>,
     cache: &mut ShapeCache,
-    assigned: &mut Vec<Assigned>,
+    effects: &mut InsertEffects,
 ) -> Result<()> {
     let dialect = conn.dialect();
-    let names: Vec<&str> = columns
-        .iter()
-        .map(|&i| info.columns()[i].name.as_str())
+    let columns: Vec<usize> = (0..info.columns().len())
+        .filter(|i| !unset.contains(i))
         .collect();
-    // Row by row (SQLite), the driver's last-insert id is free, while RETURNING would make
-    // SQLite materialise every insert's result; multi-row inserts need RETURNING for keys.
-    let returning = auto.filter(|_| {
-        dialect.supports_returning() && dialect.insert_many_style() == InsertManyStyle::MultiValues
-    });
+    let auto = info.autoincrement.filter(|a| unset.contains(a));
+    let defs = info.columns();
+    let server_filled: Vec<usize> = unset.iter().copied().filter(|&i| Some(i) != auto).collect();
+    let names: Vec<&str> = columns.iter().map(|&i| defs[i].name.as_str()).collect();
+    // What comes back by RETURNING. Row by row (SQLite) the driver's last-insert id is
+    // free, while RETURNING makes SQLite materialise every insert's result, so the key
+    // alone goes that way; multi-row inserts need RETURNING for keys, and server defaults
+    // need it everywhere it exists.
+    let multi = dialect.insert_many_style() == InsertManyStyle::MultiValues;
+    let mut returned: Vec<usize> = Vec::new();
+    if dialect.supports_returning() {
+        if let Some(a) = auto.filter(|_| multi || !server_filled.is_empty()) {
+            returned.push(a);
+        }
+        returned.extend(&server_filled);
+    }
+    let expire_after = !server_filled.is_empty() && !dialect.supports_returning();
     let shape = |n: usize| {
         let mut stmt = insert(&info.table).rows(&names, vec![vec![slot(); names.len()]; n]);
-        if let Some(a) = returning {
-            stmt = stmt.returning([info.column_expr(a)]);
+        if !returned.is_empty() {
+            stmt = stmt.returning(returned.iter().map(|&i| info.column_expr(i)));
         }
         stmt.compile(dialect)
     };
-    let key = |n: usize| (info.type_id, u8::from(auto.is_some()), columns.to_vec(), n);
+    let key = |n: usize| (info.type_id, 1, unset.to_vec(), n);
     let pick = |values: Vec<Value>| -> Vec<Value> {
         let mut values: Vec<Option<Value>> = values.into_iter().map(Some).collect();
         columns
@@ -129,27 +157,27 @@ fn insert_rows(
             .map(|&i| values[i].take().unwrap_or(Value::Null))
             .collect()
     };
-    if dialect.insert_many_style() == InsertManyStyle::RowByRow {
-        let compiled = cache.get(key(1), || shape(1))?.clone();
-        for (obj, values) in rows {
-            let result = conn.execute_compiled(&compiled, pick(values))?;
-            if let Some(a) = auto {
-                assign(
-                    obj,
-                    a,
-                    generated_key(info, result, returning.is_some())?,
-                    assigned,
-                )?;
-            }
-        }
-        return Ok(());
-    }
-    let per_chunk = (MAX_PARAMS / columns.len().max(1)).clamp(1, MAX_ROWS);
+    let per_chunk = if multi {
+        (MAX_PARAMS / columns.len().max(1)).clamp(1, MAX_ROWS)
+    } else {
+        1
+    };
     let mut rows = rows.into_iter().peekable();
+    // The statement for the current chunk size, looked up once per size (row by row, the
+    // size never changes).
+    let mut current: Option<(usize, Compiled)> = None;
     while rows.peek().is_some() {
         let chunk: Vec<(&Arc<dyn AnyInstance>, Vec<Value>)> =
             rows.by_ref().take(per_chunk).collect();
-        let compiled = cache.get(key(chunk.len()), || shape(chunk.len()))?;
+        let n = chunk.len();
+        let compiled = match current {
+            Some((size, ref c)) if size == n => c,
+            _ => {
+                &current
+                    .insert((n, cache.get(key(n), || shape(n))?.clone()))
+                    .1
+            }
+        };
         let mut params = Vec::with_capacity(chunk.len() * columns.len());
         let objects: Vec<&Arc<dyn AnyInstance>> = chunk
             .into_iter()
@@ -159,41 +187,32 @@ fn insert_rows(
             })
             .collect();
         let mut result = conn.execute_compiled(compiled, params)?;
-        let Some(a) = auto else { continue };
-        if returning.is_some() {
-            let keys = result.fetchall();
-            if keys.len() != objects.len() {
+        if !returned.is_empty() {
+            let rows = result.fetchall();
+            if rows.len() != objects.len() {
                 return Err(missing_key(info));
             }
-            for (obj, row) in objects.into_iter().zip(keys) {
-                let id = row.into_values().into_iter().next().unwrap_or(Value::Null);
-                assign(obj, a, id, assigned)?;
+            for (obj, row) in objects.iter().zip(rows) {
+                for (&column, value) in returned.iter().zip(row.into_values()) {
+                    assign(obj, column, value, &mut effects.assigned)?;
+                }
             }
-        } else {
+        }
+        if let Some(a) = auto.filter(|a| !returned.contains(a)) {
+            // MySQL gives the first key of a multi-row insert; the rest are consecutive
+            // under the default `innodb_autoinc_lock_mode`.
             let first = result.last_insert_id().ok_or_else(|| missing_key(info))?;
-            for (i, obj) in objects.into_iter().enumerate() {
-                assign(obj, a, Value::Int(first + i as i64), assigned)?;
+            for (i, obj) in objects.iter().enumerate() {
+                assign(obj, a, Value::Int(first + i as i64), &mut effects.assigned)?;
             }
+        }
+        if expire_after {
+            effects
+                .expire
+                .extend(objects.iter().map(|&o| Arc::clone(o)));
         }
     }
     Ok(())
-}
-
-/// The key a single-row INSERT generated: its RETURNING value, or the driver's last
-/// insert id.
-fn generated_key(
-    info: &ModelInfo,
-    mut result: crate::engine::ResultSet,
-    returning: bool,
-) -> Result<Value> {
-    if returning {
-        let row = result.fetchone().ok_or_else(|| missing_key(info))?;
-        return Ok(row.into_values().into_iter().next().unwrap_or(Value::Null));
-    }
-    result
-        .last_insert_id()
-        .map(Value::Int)
-        .ok_or_else(|| missing_key(info))
 }
 
 fn missing_key(info: &ModelInfo) -> Error {
