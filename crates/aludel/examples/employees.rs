@@ -351,17 +351,28 @@ fn build_database(engine: &Engine) -> Result<()> {
     Ok(())
 }
 
+/// One value as plain text, the same on every backend (SQLite returns dates as text, the
+/// servers as dates).
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(n) => n.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Text(s) => s.clone(),
+        Value::Date(d) => d.to_string(),
+        Value::Time(t) => t.to_string(),
+        Value::DateTime(t) => t.to_string(),
+        Value::DateTimeUtc(t) => t.to_string(),
+        Value::Decimal(d) => d.to_string(),
+        Value::Uuid(u) => u.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
 fn print_rows(rows: &mut aludel::ResultSet) -> Result<()> {
     for row in rows.fetchall() {
-        let cells: Vec<String> = row
-            .values()
-            .iter()
-            .map(|v| match v {
-                Value::Text(s) => s.clone(),
-                Value::Int(n) => n.to_string(),
-                other => format!("{other:?}"),
-            })
-            .collect();
+        let cells: Vec<String> = row.values().iter().map(cell).collect();
         println!("    ({})", cells.join(", "));
     }
     Ok(())
@@ -414,18 +425,16 @@ fn main() -> Result<()> {
     if let Some(e) = &by_property {
         println!("    Employee::query()  -> {:?}", *e.read()?);
     }
+    // The query property uses the scoped session, so the same row through the session's own
+    // query is the same object.
     let by_session = session2
         .query::<Employee>()
-        .filter(Employee::emp_no.eq(10545))
+        .filter(Employee::emp_no.eq(16621))
         .first()?;
     if let Some(e) = &by_session {
         println!("    session.query()    -> {:?}", *e.read()?);
     }
-    let again = session2
-        .query::<Employee>()
-        .filter(Employee::emp_no.eq(16621))
-        .first()?;
-    if let (Some(a), Some(b)) = (&by_property, &again) {
+    if let (Some(a), Some(b)) = (&by_property, &by_session) {
         println!(
             "    the same row through both is the same instance: {}",
             a.ptr_eq(b)
@@ -473,6 +482,9 @@ fn main() -> Result<()> {
     }
     println!("    the newcomer is now {:?}", newcomer.state());
     DATABASE_SESSION.remove()?;
+    // Closing every connection lets SQLite checkpoint its write-ahead log and remove the
+    // -wal and -shm files.
+    engine.dispose();
 
     println!("\nDone in {:.1} s.", total.elapsed().as_secs_f64());
     Ok(())
