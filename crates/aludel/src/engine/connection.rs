@@ -180,7 +180,7 @@ impl Connection {
                 return Err(db_error(
                     DatabaseErrorKind::InvalidData,
                     format!(
-                        "cannot store the value for {place} on {}: {why}; nothing was sent",
+                        "{} cannot take the value bound to {place}: {why}; nothing was sent",
                         dialect.name()
                     ),
                     None,
