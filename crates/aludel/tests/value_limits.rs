@@ -43,7 +43,7 @@ struct Document {
 
 fn count(db: &TestDb, table: &str) -> Result<i64> {
     db.connect()?
-        .scalar(&text(&format!("SELECT count(*) FROM {table}")), ())
+        .scalar(&text(format!("SELECT count(*) FROM {table}")), ())
 }
 
 /// Asserts `result` is the client-side refusal of an unstorable value, naming `column`.
