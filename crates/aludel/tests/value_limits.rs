@@ -135,6 +135,7 @@ backend_tests! {
                     "NO_ZERO_IN_DATE",
                     "ERROR_FOR_DIVISION_BY_ZERO",
                     "NO_ENGINE_SUBSTITUTION",
+                    "NO_AUTO_VALUE_ON_ZERO",
                 ] {
                     assert!(mode.split(',').any(|f| f == flag), "{flag} missing from {mode}");
                 }

@@ -211,8 +211,10 @@ impl<P: Protocol> RowSource for MyRows<'_, P> {
 
 /// The `sql_mode` every connection runs in unless the `sql_mode` option says otherwise:
 /// errors instead of silent truncation, zero dates or NULLs for bad values, on every
-/// storage engine, and no silent change of storage engine.
-pub(crate) const DEFAULT_SQL_MODE: &str = "STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION";
+/// storage engine; no silent change of storage engine; and a 0 written to an
+/// AUTO_INCREMENT column stored as 0 (as SQLite and PostgreSQL do), not replaced by a
+/// generated key (the ORM leaves the column out when it wants one).
+pub(crate) const DEFAULT_SQL_MODE: &str = "STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO";
 
 /// The `sql_mode` option: `server` keeps the server's mode (`None`); anything else is a
 /// comma-separated list of mode names (possibly empty), checked so it cannot carry SQL.
