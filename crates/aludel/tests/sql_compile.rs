@@ -687,6 +687,28 @@ fn ddl_types_constraints_and_order() {
 }
 
 #[test]
+fn unbounded_strings_and_bytes_hold_long_values_on_mysql_except_in_keys() {
+    let t = Table::build("docs")
+        .column(Column::new("slug", SqlType::String { length: None }).primary_key())
+        .column(Column::new("title", SqlType::String { length: Some(80) }))
+        .column(Column::new("body", SqlType::String { length: None }))
+        .column(Column::new("notes", SqlType::Text))
+        .column(Column::new("data", SqlType::Binary))
+        .column(Column::new("email", SqlType::String { length: None }).unique())
+        .column(Column::new("tag", SqlType::Text).index())
+        .column(Column::new("digest", SqlType::Binary))
+        .column(Column::new("a", SqlType::String { length: None }))
+        .unique(None, &["digest", "a"])
+        .finish();
+    assert_sql(
+        &CreateTable::new(&t),
+        "CREATE TABLE docs (slug VARCHAR NOT NULL, title VARCHAR(80), body VARCHAR, notes TEXT, data BLOB, email VARCHAR, tag TEXT, digest BLOB, a VARCHAR, PRIMARY KEY (slug), UNIQUE (email), UNIQUE (digest, a))",
+        "CREATE TABLE docs (slug VARCHAR NOT NULL, title VARCHAR(80), body VARCHAR, notes TEXT, data BYTEA, email VARCHAR, tag TEXT, digest BYTEA, a VARCHAR, PRIMARY KEY (slug), UNIQUE (email), UNIQUE (digest, a))",
+        "CREATE TABLE docs (slug VARCHAR(255) NOT NULL, title VARCHAR(80), body LONGTEXT, notes LONGTEXT, data LONGBLOB, email VARCHAR(255), tag VARCHAR(255), digest VARBINARY(255), a VARCHAR(255), PRIMARY KEY (slug), UNIQUE (email), UNIQUE (digest, a))",
+    );
+}
+
+#[test]
 fn composite_primary_keys_do_not_autoincrement() {
     let f = fixture();
     assert_sql(

@@ -22,6 +22,7 @@ pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
 use crate::error::{Error, Result};
+use crate::sql::Value;
 use crate::sql::types::SqlType;
 
 /// How a dialect renders what databases disagree on.
@@ -171,6 +172,23 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// The DDL type name of `ty`.
     fn type_name(&self, ty: &SqlType) -> String;
 
+    /// The DDL type name of `ty` for a column that is part of a key or an index (primary
+    /// key, unique, indexed, foreign key), where a database may not accept its unbounded
+    /// types. MySQL cannot index `LONGTEXT`/`LONGBLOB` without a prefix length, so an
+    /// unbounded string or byte column there keeps `VARCHAR(255)` / `VARBINARY(255)`.
+    ///
+    /// ```
+    /// use aludel::dialects::{Dialect, MySql, Postgres};
+    /// use aludel::sql::SqlType;
+    /// let s = SqlType::String { length: None };
+    /// assert_eq!(MySql.type_name(&s), "LONGTEXT");
+    /// assert_eq!(MySql.key_type_name(&s), "VARCHAR(255)");
+    /// assert_eq!(Postgres.key_type_name(&s), Postgres.type_name(&s));
+    /// ```
+    fn key_type_name(&self, ty: &SqlType) -> String {
+        self.type_name(ty)
+    }
+
     /// The type name used by `CAST(x AS ...)`, which MySQL restricts to a few names.
     fn cast_type_name(&self, ty: &SqlType) -> String {
         self.type_name(ty)
@@ -187,6 +205,26 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// How the ORM inserts many rows of one table.
     fn insert_many_style(&self) -> InsertManyStyle {
         InsertManyStyle::MultiValues
+    }
+
+    /// Whether this database can store `value` exactly. `Err` says why not, and the
+    /// engine refuses the statement before sending it, naming the column the value is
+    /// bound to. The default accepts everything (PostgreSQL stores NaN, infinities and
+    /// dates far past year 9999); a dialect refuses only what its server or client would
+    /// reject with a vaguer error or silently change (to NULL, a zero date, ...).
+    ///
+    /// ```
+    /// use aludel::dialects::{Dialect, MySql, Postgres, Sqlite};
+    /// use aludel::sql::Value;
+    /// let nan = Value::Float(f64::NAN);
+    /// assert!(Postgres.check_value(&nan).is_ok());
+    /// assert!(Sqlite.check_value(&nan).is_err());
+    /// assert!(Sqlite.check_value(&Value::Float(f64::INFINITY)).is_ok());
+    /// assert!(MySql.check_value(&Value::Float(f64::INFINITY)).is_err());
+    /// ```
+    fn check_value(&self, value: &Value) -> std::result::Result<(), String> {
+        let _ = value;
+        Ok(())
     }
 
     /// An error for a construct this dialect cannot express.

@@ -6,8 +6,16 @@ use super::sqlite::numeric;
 use super::{
     AutoincrementStyle, Dialect, FunctionSpelling, LockRequest, LockStrength, LockWait, UpsertStyle,
 };
+use chrono::Datelike;
+
 use crate::error::Result;
+use crate::sql::Value;
 use crate::sql::types::SqlType;
+
+/// The first year MySQL's DATE and DATETIME support.
+const MIN_YEAR: i32 = 1000;
+/// The last year MySQL's DATE and DATETIME support.
+const MAX_YEAR: i32 = 9999;
 
 /// The MySQL / MariaDB dialect.
 ///
@@ -110,16 +118,26 @@ impl Dialect for MySql {
             SqlType::Numeric { precision, scale } => numeric("NUMERIC", *precision, *scale),
             SqlType::Boolean => "BOOL".into(),
             SqlType::String { length: Some(n) } => format!("VARCHAR({n})"),
-            // MySQL requires a length on VARCHAR; 255 is the conventional default.
-            SqlType::String { length: None } => "VARCHAR(255)".into(),
-            SqlType::Text => "TEXT".into(),
-            SqlType::Binary => "BLOB".into(),
+            // Unbounded means unbounded: TEXT and BLOB stop at 64 KiB, the LONG forms
+            // at 4 GiB (in practice at the server's max_allowed_packet).
+            SqlType::String { length: None } | SqlType::Text => "LONGTEXT".into(),
+            SqlType::Binary => "LONGBLOB".into(),
             SqlType::Date => "DATE".into(),
             SqlType::Time => "TIME(6)".into(),
             SqlType::DateTime => "DATETIME(6)".into(),
             SqlType::DateTimeTz => "DATETIME(6)".into(),
             SqlType::Uuid => "CHAR(36)".into(),
             SqlType::Json => "JSON".into(),
+        }
+    }
+
+    fn key_type_name(&self, ty: &SqlType) -> String {
+        match ty {
+            // MySQL indexes no TEXT/BLOB column without a prefix length, and a prefix
+            // would make a UNIQUE or PRIMARY KEY compare only the prefix.
+            SqlType::String { length: None } | SqlType::Text => "VARCHAR(255)".into(),
+            SqlType::Binary => "VARBINARY(255)".into(),
+            other => self.type_name(other),
         }
     }
 
@@ -141,6 +159,27 @@ impl Dialect for MySql {
 
     fn autoincrement_style(&self) -> AutoincrementStyle {
         AutoincrementStyle::AutoIncrement
+    }
+
+    fn check_value(&self, value: &Value) -> std::result::Result<(), String> {
+        let year = match value {
+            Value::Float(f) if !f.is_finite() => {
+                return Err(format!(
+                    "MySQL and MariaDB cannot store {f} (no NaN or infinity in FLOAT/DOUBLE)"
+                ));
+            }
+            Value::Date(d) => d.year(),
+            Value::DateTime(dt) => dt.year(),
+            Value::DateTimeUtc(dt) => dt.year(),
+            _ => return Ok(()),
+        };
+        if (MIN_YEAR..=MAX_YEAR).contains(&year) {
+            return Ok(());
+        }
+        // The client would send such a date as 0000-00-00 (or the server store it so).
+        Err(format!(
+            "the year {year} is outside MySQL's DATE/DATETIME range (years {MIN_YEAR} to {MAX_YEAR})"
+        ))
     }
 
     fn supports_create_index_if_not_exists(&self) -> bool {

@@ -5,7 +5,8 @@
 //! Statements with parameters run through the binary protocol (prepared and cached);
 //! statements without run through the text protocol, which also accepts statements MySQL
 //! cannot prepare. URL options (or `connect_arg`s): `statement_cache` (default 256),
-//! `connect_timeout` (seconds), `socket`, `init_command`.
+//! `connect_timeout` (seconds), `socket`, `init_command`, `sql_mode` (default
+//! `DEFAULT_SQL_MODE`; `server` keeps the server's).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +45,7 @@ impl MySqlDriver {
             // PostgreSQL do (and SQLAlchemy asks for): the ORM's stale-data check relies on it.
             .additional_capabilities(mysql::consts::CapabilityFlags::CLIENT_FOUND_ROWS);
         let mut init = vec!["SET NAMES utf8mb4".to_owned()];
+        let mut sql_mode = Some(DEFAULT_SQL_MODE.to_owned());
         for (key, value) in url.query() {
             opts = match key.as_str() {
                 "statement_cache" => opts.stmt_cache_size(parse_option::<usize>(key, value)?),
@@ -55,12 +57,20 @@ impl MySqlDriver {
                     init.push(value.clone());
                     opts
                 }
+                "sql_mode" => {
+                    sql_mode = parse_sql_mode(value)?;
+                    opts
+                }
                 _ => {
                     return Err(Error::config(format!(
-                        "unknown MySQL connection option '{key}' (known: statement_cache, connect_timeout, socket, init_command)"
+                        "unknown MySQL connection option '{key}' (known: statement_cache, connect_timeout, socket, init_command, sql_mode)"
                     )));
                 }
             };
+        }
+        if let Some(mode) = sql_mode {
+            // Before the user's init_command, which may still change it.
+            init.insert(1, format!("SET SESSION sql_mode = '{mode}'"));
         }
         let conn = mysql::Conn::new(opts.init(init)).map_err(|e| map_error(e, None))?;
         Ok(MySqlDriver {
@@ -197,6 +207,30 @@ impl<P: Protocol> RowSource for MyRows<'_, P> {
     fn outcome(&self) -> ExecOutcome {
         self.outcome
     }
+}
+
+/// The `sql_mode` every connection runs in unless the `sql_mode` option says otherwise:
+/// errors instead of silent truncation, zero dates or NULLs for bad values, on every
+/// storage engine; no silent change of storage engine; and a 0 written to an
+/// AUTO_INCREMENT column stored as 0 (as SQLite and PostgreSQL do), not replaced by a
+/// generated key (the ORM leaves the column out when it wants one).
+pub(crate) const DEFAULT_SQL_MODE: &str = "STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO";
+
+/// The `sql_mode` option: `server` keeps the server's mode (`None`); anything else is a
+/// comma-separated list of mode names (possibly empty), checked so it cannot carry SQL.
+fn parse_sql_mode(value: &str) -> Result<Option<String>> {
+    if value.eq_ignore_ascii_case("server") {
+        return Ok(None);
+    }
+    if value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ',')
+    {
+        return Ok(Some(value.to_ascii_uppercase()));
+    }
+    Err(Error::config(format!(
+        "invalid value '{value}' for connection option 'sql_mode': expected 'server' or comma-separated mode names such as {DEFAULT_SQL_MODE}"
+    )))
 }
 
 fn to_mysql(value: &Value) -> mysql::Value {

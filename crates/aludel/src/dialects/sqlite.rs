@@ -2,6 +2,7 @@
 //! (the bundled SQLite is newer, so FULL JOIN works), types by affinity.
 
 use super::{AutoincrementStyle, Dialect, FunctionSpelling, InsertManyStyle};
+use crate::sql::Value;
 use crate::sql::types::SqlType;
 
 /// The SQLite dialect.
@@ -75,6 +76,16 @@ impl Dialect for Sqlite {
 
     fn insert_many_style(&self) -> InsertManyStyle {
         InsertManyStyle::RowByRow
+    }
+
+    fn check_value(&self, value: &Value) -> Result<(), String> {
+        match value {
+            // SQLite turns a bound NaN into NULL; infinities are stored as REAL.
+            Value::Float(f) if f.is_nan() => {
+                Err("SQLite cannot store NaN (it would become NULL); infinities are stored".into())
+            }
+            _ => Ok(()),
+        }
     }
 }
 

@@ -10,13 +10,14 @@
 use std::sync::Arc;
 
 use crate::dialects::Dialect;
+use crate::engine::driver::db_error;
 use crate::engine::engine::EngineInner;
 use crate::engine::options::{ExecutionOptions, IsolationLevel};
 use crate::engine::pool::PooledConnection;
 use crate::engine::result::{ResultSet, RowStream};
 use crate::engine::transaction::{Savepoint, Transaction};
-use crate::error::{Error, Result};
-use crate::sql::{Compiled, Executable, FromValue, Params, Value};
+use crate::error::{DatabaseErrorKind, Error, Result};
+use crate::sql::{BindSlot, Compiled, Executable, FromValue, Params, Value};
 
 /// A connection checked out of an [`Engine`](crate::engine::Engine)'s pool.
 ///
@@ -148,7 +149,8 @@ impl Connection {
         compiled: &Compiled,
         values: Vec<Value>,
     ) -> Result<ResultSet> {
-        self.run_sql(&compiled.sql, &values)
+        self.check_values(&compiled.sql, &compiled.binds, &values)?;
+        self.send(&compiled.sql, &values)
     }
 
     /// Runs raw SQL with positional values in the dialect's placeholder style.
@@ -161,6 +163,36 @@ impl Connection {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn run_sql(&mut self, sql: &str, values: &[Value]) -> Result<ResultSet> {
+        self.check_values(sql, &[], values)?;
+        self.send(sql, values)
+    }
+
+    /// Refuses, before anything is sent, a value the database cannot store exactly (see
+    /// [`Dialect::check_value`]), naming the column or parameter it is bound to.
+    fn check_values(&self, sql: &str, binds: &[BindSlot], values: &[Value]) -> Result<()> {
+        let dialect = self.engine.dialect;
+        for (i, value) in values.iter().enumerate() {
+            if let Err(why) = dialect.check_value(value) {
+                let place = match binds.get(i) {
+                    Some(slot) => slot.describe(i),
+                    None => format!("parameter {}", i + 1),
+                };
+                return Err(db_error(
+                    DatabaseErrorKind::InvalidData,
+                    format!(
+                        "{} cannot take the value bound to {place}: {why}; nothing was sent",
+                        dialect.name()
+                    ),
+                    None,
+                    None,
+                    Some(sql),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, sql: &str, values: &[Value]) -> Result<ResultSet> {
         self.engine.emit(sql, values);
         let pooled = self.pooled()?;
         let result = pooled.driver.query(sql, values).and_then(ResultSet::read);
@@ -204,6 +236,9 @@ impl Connection {
         compiled: &Compiled,
         rows: &[Vec<Value>],
     ) -> Result<u64> {
+        for values in rows {
+            self.check_values(&compiled.sql, &compiled.binds, values)?;
+        }
         self.engine.emit_many(&compiled.sql, rows.len());
         let pooled = self.pooled()?;
         let mut total = 0;
@@ -273,6 +308,7 @@ impl Connection {
         compiled: &Compiled,
         values: Vec<Value>,
     ) -> Result<RowStream<'_>> {
+        self.check_values(&compiled.sql, &compiled.binds, &values)?;
         self.engine.emit(&compiled.sql, &values);
         let pooled = self.pooled.as_mut().ok_or_else(closed)?;
         let PooledConnection {

@@ -32,6 +32,32 @@ pub struct BindSlot {
     pub name: Option<Arc<str>>,
     /// The value given when the statement was built, if any.
     pub value: Option<Value>,
+    /// The column the value is stored in or compared with (`table.column`), when the
+    /// placeholder is an INSERT value, an UPDATE SET value or the other side of a
+    /// comparison with a column; errors about the value name it.
+    pub column: Option<Arc<str>>,
+}
+
+impl BindSlot {
+    /// What to call this placeholder in an error: its column, else its parameter name,
+    /// else its position (`index` is 0-based).
+    ///
+    /// ```
+    /// use aludel::dialects::MySql;
+    /// use aludel::sql::{Executable, Table, Column, SqlType, insert, text};
+    /// let t = Table::build("t").column(Column::new("x", SqlType::Double)).finish();
+    /// let c = insert(&t).value("x", 1.5).compile(&MySql).unwrap();
+    /// assert_eq!(c.binds[0].describe(0), "column t.x");
+    /// let c = text("SELECT :p").compile(&MySql).unwrap();
+    /// assert_eq!(c.binds[0].describe(0), "parameter :p");
+    /// ```
+    pub fn describe(&self, index: usize) -> String {
+        match (&self.column, &self.name) {
+            (Some(column), _) => format!("column {column}"),
+            (None, Some(name)) => format!("parameter :{name}"),
+            (None, None) => format!("parameter {}", index + 1),
+        }
+    }
 }
 
 impl Compiled {

@@ -5,7 +5,7 @@ use crate::dialects::{AutoincrementStyle, Dialect};
 use crate::error::Result;
 use crate::sql::compiled::{Compiled, Executable};
 use crate::sql::ddl::{CreateIndex, CreateTable, DdlStatement, DropTable};
-use crate::sql::schema::{Column, Constraint, ReferentialAction};
+use crate::sql::schema::{Column, Constraint, ReferentialAction, TableDef};
 
 impl Compiler<'_> {
     fn create_table(&mut self, stmt: &CreateTable) -> Result<()> {
@@ -31,6 +31,7 @@ impl Compiler<'_> {
             self.column_ddl(
                 column,
                 autoincrement.as_deref() == Some(column.name.as_str()),
+                is_keyed(def, &column.name),
             );
         }
         let pk = table.primary_key();
@@ -100,10 +101,14 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    fn column_ddl(&mut self, column: &Column, autoincrement: bool) {
+    fn column_ddl(&mut self, column: &Column, autoincrement: bool, keyed: bool) {
         self.ident(&column.name);
         self.push(" ");
-        let ty = self.dialect.type_name(&column.ty);
+        let ty = if keyed {
+            self.dialect.key_type_name(&column.ty)
+        } else {
+            self.dialect.type_name(&column.ty)
+        };
         self.push(&ty);
         let style = self.dialect.autoincrement_style();
         if autoincrement && style == AutoincrementStyle::Identity {
@@ -185,6 +190,21 @@ impl Compiler<'_> {
         });
         self.table_name(&stmt.table);
     }
+}
+
+/// Whether `column` is part of a key or an index of the table: primary key, unique,
+/// indexed, or a foreign key (which MySQL indexes).
+fn is_keyed(def: &TableDef, column: &str) -> bool {
+    let named = |columns: &[String]| columns.iter().any(|c| c == column);
+    def.columns.iter().any(|c| {
+        c.name == column && (c.primary_key || c.unique || c.index || c.foreign_key.is_some())
+    }) || def.indexes.iter().any(|i| named(&i.columns))
+        || def.constraints.iter().any(|c| match c {
+            Constraint::Unique { columns, .. } | Constraint::ForeignKey { columns, .. } => {
+                named(columns)
+            }
+            Constraint::Check { .. } => false,
+        })
 }
 
 impl Executable for CreateTable {

@@ -83,6 +83,10 @@ impl Compiler<'_> {
             self.push(" (");
             self.idents(&names);
             self.push(") VALUES ");
+            let labels: Vec<Arc<str>> = names
+                .iter()
+                .map(|n| Arc::from(format!("{}.{n}", table.name())))
+                .collect();
             let rows: &[Vec<Expr>] = if stmt.rows.is_empty() {
                 &[Vec::new()]
             } else {
@@ -102,10 +106,16 @@ impl Compiler<'_> {
                     self.push(", ");
                 }
                 self.push("(");
-                self.comma_list(row, |c, e| c.expr(e))?;
-                for (_, value) in &defaults {
+                for (j, (e, column)) in row.iter().zip(&labels).enumerate() {
+                    if j > 0 {
+                        self.push(", ");
+                    }
+                    self.for_column(Some(column.clone()), e, |c| c.expr(e))?;
+                }
+                for ((_, value), column) in defaults.iter().zip(&labels[row.len()..]) {
                     self.push(", ");
-                    self.bind_value((*value).clone());
+                    let value = Expr::Value((*value).clone());
+                    self.for_column(Some(column.clone()), &value, |c| c.expr(&value))?;
                 }
                 self.push(")");
             }
@@ -138,7 +148,7 @@ impl Compiler<'_> {
                     self.push(" DO NOTHING");
                 } else {
                     self.push(" DO UPDATE SET ");
-                    self.assignments(&conflict.set)?;
+                    self.assignments(table, &conflict.set)?;
                 }
             }
             UpsertStyle::OnDuplicateKey => {
@@ -158,18 +168,19 @@ impl Compiler<'_> {
                     self.push(" = ");
                     self.ident(first);
                 } else {
-                    self.assignments(&conflict.set)?;
+                    self.assignments(table, &conflict.set)?;
                 }
             }
         }
         Ok(())
     }
 
-    fn assignments(&mut self, set: &[(String, Expr)]) -> Result<()> {
+    fn assignments(&mut self, table: &Table, set: &[(String, Expr)]) -> Result<()> {
         self.comma_list(set, |c, (column, value)| {
             c.ident(column);
             c.push(" = ");
-            c.expr(value)
+            let label = Arc::from(format!("{}.{column}", table.name()));
+            c.for_column(Some(label), value, |c| c.expr(value))
         })
     }
 
@@ -187,7 +198,7 @@ impl Compiler<'_> {
         self.table_name(&stmt.table);
         self.push(" SET ");
         self.with_target(&stmt.table, |c| {
-            c.assignments(&stmt.set)?;
+            c.assignments(&stmt.table, &stmt.set)?;
             c.conditions(" WHERE ", &stmt.where_)
         })?;
         self.returning(&stmt.returning)

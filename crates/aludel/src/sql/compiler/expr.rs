@@ -92,9 +92,10 @@ impl Compiler<'_> {
                 } else {
                     " BETWEEN "
                 });
-                self.operand(low, COMPARISON, true)?;
+                let column = Self::column_label(expr);
+                self.for_column(column.clone(), low, |c| c.operand(low, COMPARISON, true))?;
                 self.push(" AND ");
-                self.operand(high, COMPARISON, true)?;
+                self.for_column(column, high, |c| c.operand(high, COMPARISON, true))?;
             }
             Expr::Like {
                 expr,
@@ -215,9 +216,16 @@ impl Compiler<'_> {
         }
         let p = op.precedence();
         let comparison = p == COMPARISON;
-        self.operand(left, p, comparison)?;
+        // A value compared with a column is reported under the column's name.
+        let (tag_left, tag_right) = match comparison {
+            true => (Self::column_label(right), Self::column_label(left)),
+            false => (None, None),
+        };
+        self.for_column(tag_left, left, |c| c.operand(left, p, comparison))?;
         self.push(op.sql());
-        self.operand(right, p, comparison || !op.is_associative())
+        self.for_column(tag_right, right, |c| {
+            c.operand(right, p, comparison || !op.is_associative())
+        })
     }
 
     fn bool_list(&mut self, op: BoolOp, items: &[Expr], p: u8) -> Result<()> {
@@ -249,7 +257,10 @@ impl Compiler<'_> {
         self.operand(expr, COMPARISON, true)?;
         self.push(if negated { " NOT IN (" } else { " IN (" });
         match target {
-            InTarget::List(items) => self.comma_list(items, |c, a| c.expr(a))?,
+            InTarget::List(items) => {
+                let column = Self::column_label(expr);
+                self.comma_list(items, |c, a| c.for_column(column.clone(), a, |c| c.expr(a)))?
+            }
             InTarget::Select(select) => self.nested_select(select)?,
         }
         self.push(")");

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use crate::dialects::Dialect;
 use crate::error::{Error, Result};
 use crate::sql::compiled::{BindSlot, Compiled};
+use crate::sql::elements::Expr;
 use crate::sql::value::Value;
 
 /// Renders statements for one dialect. Create one per statement.
@@ -34,6 +35,8 @@ pub struct Compiler<'d> {
     /// Render columns by name only, as the ORDER BY of a compound select requires (its
     /// result columns have no table).
     pub(crate) bare_columns: bool,
+    /// The column the placeholder being written belongs to (see [`BindSlot::column`]).
+    bind_column: Option<Arc<str>>,
 }
 
 impl<'d> Compiler<'d> {
@@ -47,6 +50,7 @@ impl<'d> Compiler<'d> {
             frames: Vec::new(),
             error: None,
             bare_columns: false,
+            bind_column: None,
         }
     }
 
@@ -102,6 +106,7 @@ impl<'d> Compiler<'d> {
         self.bind(BindSlot {
             name: None,
             value: Some(value),
+            column: self.bind_column.clone(),
         });
     }
 
@@ -110,7 +115,34 @@ impl<'d> Compiler<'d> {
         self.bind(BindSlot {
             name: Some(name),
             value,
+            column: self.bind_column.clone(),
         });
+    }
+
+    /// Runs `render` (which writes `value`) with placeholders tagged as belonging to
+    /// `column`, but only when `value` is itself a placeholder: the values inside a
+    /// function call or subquery are not the column's.
+    pub(crate) fn for_column<T>(
+        &mut self,
+        column: Option<Arc<str>>,
+        value: &Expr,
+        render: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        let column = column.filter(|_| matches!(value, Expr::Value(_) | Expr::BindParam { .. }));
+        let outer = std::mem::replace(&mut self.bind_column, column);
+        let result = render(self);
+        self.bind_column = outer;
+        result
+    }
+
+    /// The name a value compared with `e` is reported under: `table.column` (or
+    /// `alias.column`) when `e` is a column, else `None`.
+    pub(crate) fn column_label(e: &Expr) -> Option<Arc<str>> {
+        let Expr::Column(c) = e else { return None };
+        Some(match c.source.as_ref().and_then(|s| s.qualifier()) {
+            Some(q) => Arc::from(format!("{q}.{}", c.name)),
+            None => c.name.clone(),
+        })
     }
 
     fn bind(&mut self, slot: BindSlot) {
