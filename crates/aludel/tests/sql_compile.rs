@@ -759,3 +759,29 @@ fn schema_qualified_tables() {
         "SELECT audit.events.id FROM audit.events",
     );
 }
+
+#[test]
+fn unbounded_numerics_keep_their_fraction_on_mysql() {
+    let t = Table::build("amounts")
+        .column(Column::new(
+            "exact",
+            SqlType::Numeric {
+                precision: None,
+                scale: None,
+            },
+        ))
+        .column(Column::new(
+            "money",
+            SqlType::Numeric {
+                precision: Some(12),
+                scale: Some(2),
+            },
+        ))
+        .finish();
+    assert_sql(
+        &CreateTable::new(&t),
+        "CREATE TABLE amounts (exact NUMERIC, money NUMERIC(12, 2))",
+        "CREATE TABLE amounts (exact NUMERIC, money NUMERIC(12, 2))",
+        "CREATE TABLE amounts (exact DECIMAL(65, 30), money DECIMAL(12, 2))",
+    );
+}

@@ -41,6 +41,14 @@ struct Document {
     data: Vec<u8>,
 }
 
+#[derive(aludel::Model, Debug, Clone, PartialEq)]
+#[model(table = "amounts")]
+struct Amount {
+    #[column(primary_key, autoincrement = false)]
+    id: i64,
+    value: rust_decimal::Decimal,
+}
+
 fn count(db: &TestDb, table: &str) -> Result<i64> {
     db.connect()?
         .scalar(&text(format!("SELECT count(*) FROM {table}")), ())
@@ -228,6 +236,35 @@ backend_tests! {
             * 4
             + if storable(f64::NAN) { 2 } else { 0 };
         assert_eq!(stored, expected);
+        Ok(())
+    }
+
+    fn unbounded_decimals_keep_every_digit(db) {
+        // MySQL's bare DECIMAL is DECIMAL(10, 0): 1.5 became 2 without an error.
+        create_all(db, &[Amount::info()])?;
+        let values: Vec<rust_decimal::Decimal> = ["1.5", "-0.000000000000000000000000001", "12345678901234567890.12345678", "79228162514264337593543950335"]
+            .iter()
+            .map(|v| v.parse().expect("decimal"))
+            .collect();
+        // SQLite keeps a double (15 significant digits) or a 64-bit integer in a NUMERIC
+        // column: the wider values are refused there, naming the column, never rounded.
+        let storable = if db.backend() == Backend::Sqlite { 2 } else { values.len() };
+        let s = Session::new(db);
+        for (i, v) in values.iter().enumerate().skip(storable) {
+            let one = Session::new(db);
+            one.add(Amount { id: i as i64, value: *v })?;
+            assert_refused(one.commit(), "amounts.value");
+        }
+        for (i, v) in values.iter().enumerate().take(storable) {
+            s.add(Amount { id: i as i64, value: *v })?;
+        }
+        s.commit()?;
+        assert_eq!(count(db, "amounts")?, storable as i64);
+        let fresh = Session::new(db);
+        for (i, v) in values.iter().enumerate().take(storable) {
+            let got = fresh.get::<Amount>(i as i64)?.expect("stored").read()?.value;
+            assert_eq!(got.normalize(), v.normalize(), "row {i}");
+        }
         Ok(())
     }
 

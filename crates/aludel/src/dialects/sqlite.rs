@@ -84,9 +84,23 @@ impl Dialect for Sqlite {
             Value::Float(f) if f.is_nan() => {
                 Err("SQLite cannot store NaN (it would become NULL); infinities are stored".into())
             }
+            Value::Decimal(d) if !sqlite_keeps_decimal(d) => Err(format!(
+                "SQLite cannot store the decimal {d} exactly: its NUMERIC columns keep a \
+                 64-bit integer or a double (15 significant digits)"
+            )),
             _ => Ok(()),
         }
     }
+}
+
+/// Whether SQLite's NUMERIC affinity keeps `d` exactly: an integer that fits 64 bits, or a
+/// value of at most 15 significant digits (what a double round-trips).
+fn sqlite_keeps_decimal(d: &rust_decimal::Decimal) -> bool {
+    let d = d.normalize();
+    if d.scale() == 0 {
+        return i64::try_from(d.mantissa()).is_ok();
+    }
+    d.mantissa().unsigned_abs() < 1_000_000_000_000_000
 }
 
 /// `NUMERIC(p, s)` with whatever of precision and scale is given.
