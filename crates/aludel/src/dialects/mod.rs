@@ -6,6 +6,7 @@
 //! each dialect overrides only its differences. The driver glue for each database lives in
 //! the same folder and is compiled only with that database's cargo feature.
 
+mod binds;
 mod mysql;
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql_driver;
@@ -17,6 +18,8 @@ mod sqlite;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite_driver;
 
+pub(crate) use binds::check_bind_count;
+pub use binds::{LONG_IN_LIST, LongInList};
 pub use mysql::MySql;
 pub use postgres::Postgres;
 pub use sqlite::Sqlite;
@@ -225,6 +228,18 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     fn check_value(&self, value: &Value) -> std::result::Result<(), String> {
         let _ = value;
         Ok(())
+    }
+
+    /// The most bind parameters one statement may have (65,535 by default: the count field
+    /// of PostgreSQL's and MySQL's wire protocols). A statement with more is refused before
+    /// it is sent.
+    fn max_bind_params(&self) -> usize {
+        65_535
+    }
+
+    /// How an `IN` list of more than [`LONG_IN_LIST`] plain values is bound.
+    fn long_in_list(&self) -> LongInList {
+        LongInList::Placeholders
     }
 
     /// An error for a construct this dialect cannot express.

@@ -4,7 +4,8 @@
 
 use super::sqlite::numeric;
 use super::{
-    AutoincrementStyle, Dialect, FunctionSpelling, LockRequest, LockStrength, LockWait, UpsertStyle,
+    AutoincrementStyle, Dialect, FunctionSpelling, LockRequest, LockStrength, LockWait, LongInList,
+    UpsertStyle,
 };
 use chrono::Datelike;
 
@@ -163,6 +164,8 @@ impl Dialect for MySql {
 
     fn check_value(&self, value: &Value) -> std::result::Result<(), String> {
         let year = match value {
+            // A long IN list bound as one JSON array: each element must fit.
+            Value::Array(items) => return items.iter().try_for_each(|v| self.check_value(v)),
             Value::Float(f) if !f.is_finite() => {
                 return Err(format!(
                     "MySQL and MariaDB cannot store {f} (no NaN or infinity in FLOAT/DOUBLE)"
@@ -186,6 +189,10 @@ impl Dialect for MySql {
         // MariaDB has it; MySQL 8 does not, so `create_all` on MySQL 8 fails for tables
         // with indexes. MariaDB is the server tested here.
         true
+    }
+
+    fn long_in_list(&self) -> LongInList {
+        LongInList::JsonTable
     }
 }
 

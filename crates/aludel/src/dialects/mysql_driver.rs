@@ -100,7 +100,11 @@ impl DriverConnection for MySqlDriver {
                 Err(e) => Err(fail(e, broken)),
             };
         }
-        let values: Vec<mysql::Value> = params.iter().map(to_mysql).collect();
+        let values = params
+            .iter()
+            .map(to_mysql)
+            .collect::<Result<Vec<mysql::Value>, String>>()
+            .map_err(|m| db_error(DatabaseErrorKind::InvalidData, m, None, None, Some(sql)))?;
         let stmt = match conn.prep(sql) {
             Ok(stmt) => stmt,
             Err(e) => return Err(fail(e, broken)),
@@ -233,7 +237,7 @@ fn parse_sql_mode(value: &str) -> Result<Option<String>> {
     )))
 }
 
-fn to_mysql(value: &Value) -> mysql::Value {
+fn to_mysql(value: &Value) -> Result<mysql::Value, String> {
     use mysql::Value as M;
     let text = |s: String| M::Bytes(s.into_bytes());
     let datetime = |dt: &NaiveDateTime| match u16::try_from(chrono::Datelike::year(dt)) {
@@ -248,7 +252,7 @@ fn to_mysql(value: &Value) -> mysql::Value {
         ),
         Err(_) => text(dt.format("%Y-%m-%d %H:%M:%S%.f").to_string()),
     };
-    match value {
+    Ok(match value {
         Value::Null => M::NULL,
         Value::Bool(b) => M::Int(i64::from(*b)),
         Value::Int(n) => M::Int(*n),
@@ -269,7 +273,59 @@ fn to_mysql(value: &Value) -> mysql::Value {
         Value::Decimal(d) => text(d.to_string()),
         Value::Uuid(u) => text(u.hyphenated().to_string()),
         Value::Json(j) => text(j.to_string()),
+        Value::Array(items) => {
+            let mut json = String::with_capacity(items.len() * 8);
+            json_array(items, &mut json)?;
+            text(json)
+        }
+    })
+}
+
+/// Writes `items` as the JSON array a `JSON_TABLE` column parses back into the same values
+/// (see `LongInList::JsonTable`): numbers bare, temporal values in MySQL's text forms.
+/// Refuses what JSON cannot hold exactly rather than changing it.
+fn json_array(items: &[Value], out: &mut String) -> Result<(), String> {
+    use std::fmt::Write;
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let quoted = |s: &str| serde_json::Value::from(s).to_string();
+        match item {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push(if *b { '1' } else { '0' }),
+            Value::Int(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Value::Float(f) => match serde_json::Number::from_f64(*f) {
+                Some(n) => out.push_str(&n.to_string()),
+                None => return Err(format!("{f} cannot be sent in a JSON list to MySQL")),
+            },
+            Value::Decimal(d) => {
+                let _ = write!(out, "{d}");
+            }
+            Value::Text(s) => out.push_str(&quoted(s)),
+            Value::Bytes(b) => match std::str::from_utf8(b) {
+                Ok(s) => out.push_str(&quoted(s)),
+                Err(_) => return Err("binary data cannot be sent in a JSON list to MySQL".into()),
+            },
+            Value::Date(d) => out.push_str(&quoted(&d.format("%Y-%m-%d").to_string())),
+            Value::Time(t) => out.push_str(&quoted(&t.format("%H:%M:%S%.6f").to_string())),
+            Value::DateTime(dt) => {
+                out.push_str(&quoted(&dt.format("%Y-%m-%d %H:%M:%S%.6f").to_string()));
+            }
+            Value::DateTimeUtc(dt) => {
+                let naive = dt.naive_utc();
+                out.push_str(&quoted(&naive.format("%Y-%m-%d %H:%M:%S%.6f").to_string()));
+            }
+            Value::Uuid(u) => out.push_str(&quoted(&u.hyphenated().to_string())),
+            Value::Json(j) => out.push_str(&j.to_string()),
+            Value::Array(inner) => json_array(inner, out)?,
+        }
     }
+    out.push(']');
+    Ok(())
 }
 
 /// Decodes one cell by its column's type. The binary protocol sends typed values, the

@@ -1,7 +1,7 @@
 //! PostgreSQL: `$n` placeholders, ILIKE, DISTINCT ON, every locking form, identity columns.
 
 use super::sqlite::numeric;
-use super::{AutoincrementStyle, Dialect};
+use super::{AutoincrementStyle, Dialect, LongInList};
 use crate::sql::types::SqlType;
 
 /// The PostgreSQL dialect.
@@ -57,5 +57,9 @@ impl Dialect for Postgres {
 
     fn autoincrement_style(&self) -> AutoincrementStyle {
         AutoincrementStyle::Identity
+    }
+
+    fn long_in_list(&self) -> LongInList {
+        LongInList::AnyArray
     }
 }

@@ -413,6 +413,11 @@ impl ToSql for Value {
                 _ if is_text(ty) => j.to_string().to_sql(ty, out),
                 _ => Err(mismatch(self, ty)),
             },
+            // Each element is encoded for the array's element type, as a lone value is.
+            Value::Array(items) => match ty.kind() {
+                Kind::Array(_) => items.as_slice().to_sql(ty, out),
+                _ => Err(mismatch(self, ty)),
+            },
         }
     }
 
@@ -421,6 +426,17 @@ impl ToSql for Value {
     }
 
     to_sql_checked!();
+}
+
+/// Whether a client error means the connection is gone. Only socket failures, a closed
+/// connection and failed connects are: a message the client could not encode or a
+/// response it could not parse (both wrap an `io::Error` as their source, like a socket
+/// failure does) leave the connection in step with the server.
+fn is_lost_connection(err: &postgres::Error, text: &str) -> bool {
+    err.is_closed()
+        || text.starts_with("error communicating with the server")
+        || text.starts_with("error connecting")
+        || text.starts_with("timeout waiting for server")
 }
 
 /// Maps a `postgres` error: database errors by SQLSTATE (with the constraint name),
@@ -446,9 +462,6 @@ fn map_error(err: postgres::Error, sql: Option<&str>) -> Error {
             sql,
         );
     }
-    let io = err
-        .source()
-        .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some());
     let mut text = err.to_string();
     if let Some(cause) = err.source() {
         let cause = cause.to_string();
@@ -456,11 +469,14 @@ fn map_error(err: postgres::Error, sql: Option<&str>) -> Error {
             text = format!("{text}: {cause}");
         }
     }
-    if err.is_closed() || io || text.starts_with("error connecting") {
+    if is_lost_connection(&err, &text) {
         return disconnect(text, sql);
     }
     if text.starts_with("error serializing parameter") {
         return db_error(DatabaseErrorKind::InvalidData, text, None, None, sql);
+    }
+    if text.starts_with("error encoding message") {
+        return db_error(DatabaseErrorKind::Syntax, text, None, None, sql);
     }
     db_error(DatabaseErrorKind::Other, text, None, None, sql)
 }

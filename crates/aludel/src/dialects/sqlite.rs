@@ -1,7 +1,7 @@
 //! SQLite: `?` placeholders, `LIMIT -1 OFFSET n`, no row locks, no FULL JOIN before 3.39
 //! (the bundled SQLite is newer, so FULL JOIN works), types by affinity.
 
-use super::{AutoincrementStyle, Dialect, FunctionSpelling, InsertManyStyle};
+use super::{AutoincrementStyle, Dialect, FunctionSpelling, InsertManyStyle, LongInList};
 use crate::sql::Value;
 use crate::sql::types::SqlType;
 
@@ -88,8 +88,19 @@ impl Dialect for Sqlite {
                 "SQLite cannot store the decimal {d} exactly: its NUMERIC columns keep a \
                  64-bit integer or a double (15 significant digits)"
             )),
+            // A long IN list bound as one `rarray`: each element must fit.
+            Value::Array(items) => items.iter().try_for_each(|v| self.check_value(v)),
             _ => Ok(()),
         }
+    }
+
+    /// `SQLITE_MAX_VARIABLE_NUMBER` of the bundled SQLite (3.32 and later).
+    fn max_bind_params(&self) -> usize {
+        32_766
+    }
+
+    fn long_in_list(&self) -> LongInList {
+        LongInList::CarrayTable
     }
 }
 

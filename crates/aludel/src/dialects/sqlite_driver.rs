@@ -65,6 +65,8 @@ impl SqliteDriver {
             .map_err(|e| map_error(e, None))?;
         conn.pragma_update(None, "foreign_keys", foreign_keys)
             .map_err(|e| map_error(e, None))?;
+        // `rarray(?)`, the table a long IN list is bound as (see `LongInList::CarrayTable`).
+        rusqlite::vtab::array::load_module(&conn).map_err(|e| map_error(e, None))?;
         conn.set_prepared_statement_cache_capacity(cache);
         Ok(SqliteDriver { conn })
     }
@@ -309,7 +311,30 @@ impl ToSql for Param<'_> {
             Value::Decimal(d) => text(d.to_string()),
             Value::Uuid(u) => text(u.hyphenated().to_string()),
             Value::Json(j) => text(j.to_string()),
+            Value::Array(items) => ToSqlOutput::Array(std::rc::Rc::new(
+                items
+                    .iter()
+                    .map(|item| match item {
+                        Value::Array(_) => Err(rusqlite::Error::ToSqlConversionFailure(
+                            "an array cannot hold another array on SQLite".into(),
+                        )),
+                        v => Param(v).to_sql().and_then(owned),
+                    })
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            )),
         })
+    }
+}
+
+/// The owned SQLite value of a bound parameter.
+fn owned(output: ToSqlOutput<'_>) -> rusqlite::Result<rusqlite::types::Value> {
+    match output {
+        ToSqlOutput::Borrowed(v) => Ok(v.into()),
+        ToSqlOutput::Owned(v) => Ok(v),
+        // A single value never binds as anything else.
+        _ => Err(rusqlite::Error::ToSqlConversionFailure(
+            "unexpected SQLite parameter form in an array".into(),
+        )),
     }
 }
 
@@ -357,5 +382,18 @@ pub(crate) fn map_error(err: rusqlite::Error, sql: Option<&str>) -> Error {
             "the statement has {expected} placeholders but {given} values were given"
         )),
         other => db_error(Other, other.to_string(), None, None, sql),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::dialects::{Dialect, Sqlite};
+    use rusqlite::limits::Limit;
+
+    #[test]
+    fn the_dialect_bind_limit_is_the_bundled_sqlite_limit() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let limit = conn.limit(Limit::SQLITE_LIMIT_VARIABLE_NUMBER).unwrap();
+        assert_eq!(usize::try_from(limit).unwrap(), Sqlite.max_bind_params());
     }
 }

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::dialects::Dialect;
+use crate::dialects::{Dialect, check_bind_count};
 use crate::engine::driver::db_error;
 use crate::engine::engine::EngineInner;
 use crate::engine::options::{ExecutionOptions, IsolationLevel};
@@ -163,6 +163,7 @@ impl Connection {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn run_sql(&mut self, sql: &str, values: &[Value]) -> Result<ResultSet> {
+        check_bind_count(self.engine.dialect, sql, values.len())?;
         self.check_values(sql, &[], values)?;
         self.send(sql, values)
     }
@@ -236,6 +237,8 @@ impl Connection {
         compiled: &Compiled,
         rows: &[Vec<Value>],
     ) -> Result<u64> {
+        let widest = rows.iter().map(Vec::len).max().unwrap_or(0);
+        check_bind_count(self.engine.dialect, &compiled.sql, widest)?;
         for values in rows {
             self.check_values(&compiled.sql, &compiled.binds, values)?;
         }
@@ -308,6 +311,7 @@ impl Connection {
         compiled: &Compiled,
         values: Vec<Value>,
     ) -> Result<RowStream<'_>> {
+        check_bind_count(self.engine.dialect, &compiled.sql, values.len())?;
         self.check_values(&compiled.sql, &compiled.binds, &values)?;
         self.engine.emit(&compiled.sql, &values);
         let pooled = self.pooled.as_mut().ok_or_else(closed)?;

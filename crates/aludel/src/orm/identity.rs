@@ -33,6 +33,7 @@ impl KeyPart {
             Value::DateTimeUtc(t) => KeyPart::Other(t.to_rfc3339()),
             Value::Float(f) => KeyPart::Other(f.to_string()),
             Value::Json(j) => KeyPart::Other(j.to_string()),
+            Value::Array(a) => KeyPart::Other(format!("{a:?}")),
         })
     }
 }

@@ -47,6 +47,19 @@ pub enum Value {
     Uuid(Uuid),
     /// A JSON document.
     Json(serde_json::Value),
+    /// A list of values bound as one parameter: a PostgreSQL array (of the element type the
+    /// server infers), a SQLite `carray` for `rarray(?)`, a JSON array on MySQL. aludel binds
+    /// long `IN` lists this way (see [`LongInList`](crate::dialects::LongInList)); it is
+    /// never read back from a row.
+    ///
+    /// ```
+    /// use aludel::sql::{literal_column, Executable, Value};
+    /// let ids: Vec<i64> = (0..5000).collect();
+    /// let c = literal_column("id").in_(ids).compile(&aludel::dialects::Postgres).unwrap();
+    /// assert_eq!(c.sql, "id = ANY($1)");
+    /// assert!(matches!(&c.binds[0].value, Some(Value::Array(items)) if items.len() == 5000));
+    /// ```
+    Array(Vec<Value>),
 }
 
 impl Value {
@@ -70,6 +83,7 @@ impl Value {
             Value::Decimal(_) => "decimal",
             Value::Uuid(_) => "uuid",
             Value::Json(_) => "json",
+            Value::Array(_) => "array",
         }
     }
 
@@ -122,6 +136,7 @@ fn preview(value: &Value) -> String {
         Value::Null => return String::new(),
         Value::Text(s) => format!("{s:?}"),
         Value::Bytes(b) => format!("of {} bytes", b.len()),
+        Value::Array(items) => format!("of {} values", items.len()),
         other => format!("{other:?}"),
     };
     if text.chars().count() > 40 {

@@ -11,7 +11,7 @@ use crate::sql::selectable::FromItem;
 /// Precedence of an atom (never needs parentheses).
 const ATOM: u8 = 10;
 /// Precedence of comparisons, IN, LIKE, BETWEEN.
-const COMPARISON: u8 = 5;
+pub(super) const COMPARISON: u8 = 5;
 
 fn precedence(e: &Expr) -> u8 {
     match e {
@@ -187,7 +187,7 @@ impl Compiler<'_> {
 
     /// Renders `e` as the operand of an operator of precedence `parent`, parenthesised when
     /// it binds more loosely (or equally, when `strict`).
-    fn operand(&mut self, e: &Expr, parent: u8, strict: bool) -> Result<()> {
+    pub(super) fn operand(&mut self, e: &Expr, parent: u8, strict: bool) -> Result<()> {
         let p = precedence(e);
         if p < parent || (strict && p == parent && p != ATOM) {
             self.push("(");
@@ -251,6 +251,9 @@ impl Compiler<'_> {
                 // `x IN ()` is not valid SQL; an empty list matches nothing (or, negated,
                 // everything), whatever x is.
                 self.push(if negated { "1 = 1" } else { "1 != 1" });
+                return Ok(());
+            }
+            if self.long_in_list(expr, items, negated)? {
                 return Ok(());
             }
         }

@@ -9,6 +9,7 @@
 mod ddl;
 mod dml;
 mod expr;
+mod in_list;
 mod select;
 mod walk;
 
