@@ -109,6 +109,26 @@ backend_tests! {
         Ok(())
     }
 
+    fn long_in_lists_match_what_the_same_values_in_short_lists_match(db) {
+        let (t, mut conn) = nums(db)?;
+        // The oracle: the same values split into lists short enough to keep one
+        // placeholder each, OR-ed together. Values of another type than the column's
+        // are converted as the database converts a lone bound value.
+        let cases: Vec<(&str, Vec<Expr>)> = vec![
+            ("id", (1..=1500).map(|i| Expr::from((2 * i).to_string())).collect()),
+            ("x", (0..1500_i64).map(Expr::from).collect()),
+            ("x", (0..1500).map(|i| Expr::from(format!("{i}.5"))).collect()),
+        ];
+        for (column, values) in cases {
+            let chunked = or_(values.chunks(500).map(|c| t.c(column).in_(c.to_vec())));
+            let expected = count(&mut conn, &t, chunked)?;
+            assert!(expected > 0, "{column}");
+            assert_eq!(count(&mut conn, &t, t.c(column).in_(values.clone()))?, expected, "{column}");
+            assert_eq!(count(&mut conn, &t, t.c(column).not_in(values))?, 1000 - expected, "{column}");
+        }
+        Ok(())
+    }
+
     fn a_statement_over_the_bind_limit_fails_before_it_is_sent(db) {
         let (t, mut conn) = nums(db)?;
         let limit = limit(db);

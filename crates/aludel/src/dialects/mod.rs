@@ -233,11 +233,25 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// The most bind parameters one statement may have (65,535 by default: the count field
     /// of PostgreSQL's and MySQL's wire protocols). A statement with more is refused before
     /// it is sent.
+    ///
+    /// ```
+    /// use aludel::dialects::{Dialect, MySql, Postgres, Sqlite};
+    /// assert_eq!(Sqlite.max_bind_params(), 32_766);
+    /// assert_eq!(Postgres.max_bind_params(), MySql.max_bind_params());
+    /// ```
     fn max_bind_params(&self) -> usize {
         65_535
     }
 
     /// How an `IN` list of more than [`LONG_IN_LIST`] plain values is bound.
+    ///
+    /// ```
+    /// use aludel::dialects::{Dialect, LongInList, Sqlite};
+    /// use aludel::sql::{literal_column, Executable};
+    /// assert_eq!(Sqlite.long_in_list(), LongInList::CarrayTable);
+    /// let c = literal_column("id").in_(0..5000).compile(&Sqlite).unwrap();
+    /// assert_eq!((c.sql.as_str(), c.binds.len()), ("id IN rarray(?)", 1));
+    /// ```
     fn long_in_list(&self) -> LongInList {
         LongInList::Placeholders
     }

@@ -480,3 +480,32 @@ fn map_error(err: postgres::Error, sql: Option<&str>) -> Error {
     }
     db_error(DatabaseErrorKind::Other, text, None, None, sql)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A statement with more than 65,535 placeholders, sent straight to the driver (the
+    /// engine refuses it before this point): the client fails to read the server's
+    /// parameter description, which must not count as a lost connection.
+    #[test]
+    fn a_client_side_protocol_error_is_not_a_disconnect() {
+        let Ok(url) = std::env::var("ALUDEL_TEST_POSTGRES") else {
+            eprintln!("SKIPPED (ALUDEL_TEST_POSTGRES not set)");
+            return;
+        };
+        let mut driver = PostgresDriver::open(&Url::parse(&url).unwrap()).unwrap();
+        let n = 65_536;
+        let placeholders: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT 1 WHERE 1 IN ({})", placeholders.join(", "));
+        let values = vec![Value::Int(1); n];
+        let err = driver
+            .query(&sql, &values)
+            .err()
+            .expect("the client refuses it");
+        assert!(!err.is_disconnect(), "{err}");
+        assert!(!driver.is_broken());
+        let mut rows = driver.query("SELECT 2::int8", &[]).unwrap();
+        assert_eq!(rows.next_row().unwrap().unwrap(), vec![Value::Int(2)]);
+    }
+}
