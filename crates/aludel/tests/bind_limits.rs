@@ -6,11 +6,21 @@
 mod common;
 
 use aludel::engine::{Backend, Connection};
+use aludel::orm::{Model, Session, create_all};
 use aludel::sql::*;
 use aludel::{Error, Result};
 use chrono::NaiveDate;
 
 use common::TestDb;
+
+#[derive(aludel::Model, Debug, Clone, PartialEq)]
+#[model(table = "tags")]
+struct Tag {
+    #[column(primary_key, autoincrement = false)]
+    id: i64,
+    #[column(max_len = 20)]
+    name: String,
+}
 
 /// `nums`: ids 1..=1000, label `n<id>`, `day` 2000-01-01 plus id days, `x` = id / 2.
 fn nums(db: &TestDb) -> Result<(Table, Connection)> {
@@ -126,6 +136,19 @@ backend_tests! {
             assert_eq!(count(&mut conn, &t, t.c(column).in_(values.clone()))?, expected, "{column}");
             assert_eq!(count(&mut conn, &t, t.c(column).not_in(values))?, 1000 - expected, "{column}");
         }
+        Ok(())
+    }
+
+    fn a_flush_deleting_more_objects_than_a_long_in_list_holds_deletes_them_all(db) {
+        create_all(db, &[Tag::info()])?;
+        let s = Session::new(db);
+        let tags = s.add_all((0..2500).map(|id| Tag { id, name: format!("t{id}") }))?;
+        s.commit()?;
+        for t in &tags[..2400] {
+            s.delete(t)?;
+        }
+        s.commit()?;
+        assert_eq!(s.query::<Tag>().count()?, 100);
         Ok(())
     }
 

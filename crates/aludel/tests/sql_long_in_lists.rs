@@ -151,3 +151,14 @@ fn long_in_lists_holding_expressions_keep_one_placeholder_per_item() {
         assert!(c.sql.ends_with(", users.age)"), "{}", d.name());
     }
 }
+
+#[test]
+fn a_long_list_holding_nan_keeps_its_placeholders_on_sqlite_only() {
+    let f = fixture();
+    let mut xs: Vec<f64> = (0..1500).map(f64::from).collect();
+    xs.push(f64::NAN);
+    let e = f.users.c("age").in_(xs);
+    assert_eq!(e.compile(&Sqlite).unwrap().binds.len(), 1501);
+    assert_eq!(e.compile(&Postgres).unwrap().sql, "users.age = ANY($1)");
+    assert_eq!(e.compile(&MySql).unwrap().binds.len(), 1501);
+}

@@ -318,6 +318,11 @@ impl ToSql for Param<'_> {
                         Value::Array(_) => Err(rusqlite::Error::ToSqlConversionFailure(
                             "an array cannot hold another array on SQLite".into(),
                         )),
+                        Value::Float(f) if f.is_nan() => {
+                            Err(rusqlite::Error::ToSqlConversionFailure(
+                                "SQLite cannot store NaN (it would become NULL)".into(),
+                            ))
+                        }
                         v => Param(v).to_sql().and_then(owned),
                     })
                     .collect::<rusqlite::Result<Vec<_>>>()?,
@@ -387,8 +392,25 @@ pub(crate) fn map_error(err: rusqlite::Error, sql: Option<&str>) -> Error {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::dialects::{Dialect, Sqlite};
     use rusqlite::limits::Limit;
+
+    #[test]
+    fn an_array_binds_as_one_rarray_parameter_and_refuses_nan() {
+        let mut driver = SqliteDriver::open(&Url::parse("sqlite://").unwrap()).unwrap();
+        let sql = "SELECT count(*), sum(value) FROM rarray(?)";
+        let list = Value::Array(vec![Value::Int(1), Value::Text("2".into()), Value::Null]);
+        let mut rows = driver.query(sql, &[list]).unwrap();
+        assert_eq!(
+            rows.next_row().unwrap().unwrap(),
+            vec![Value::Int(3), Value::Int(3)]
+        );
+        drop(rows);
+        let nan = Value::Array(vec![Value::Float(f64::NAN)]);
+        let err = driver.query(sql, &[nan]).err().expect("refused");
+        assert!(err.to_string().contains("NaN"), "{err}");
+    }
 
     #[test]
     fn the_dialect_bind_limit_is_the_bundled_sqlite_limit() {

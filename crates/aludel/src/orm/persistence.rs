@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::orm::instance::AnyInstance;
 use crate::orm::mapper::ModelInfo;
 use crate::orm::unit_of_work::Batch;
-use crate::sql::{Compiled, Executable, Expr, Value, delete, insert, tuple, update};
+use crate::sql::{Compiled, Executable, Expr, Value, bindparam, delete, insert, tuple, update};
 
 /// The most bind parameters one statement may carry (below every backend's limit).
 const MAX_PARAMS: usize = 30_000;
@@ -293,7 +293,9 @@ pub(crate) fn delete_rows(
             let slots: Vec<Expr> = (0..chunk.len())
                 .map(|_| {
                     if width == 1 {
-                        slot()
+                        // A named slot: a long IN list of plain values would compile to
+                        // one array parameter, not one placeholder per key.
+                        bindparam("key")
                     } else {
                         tuple(vec![slot(); width])
                     }

@@ -40,6 +40,14 @@ impl Compiler<'_> {
                 self.push(")");
             }
             LongInList::CarrayTable => {
+                // SQLite stores NaN as NULL; such a list keeps one placeholder per value,
+                // where each value's checks apply.
+                if values
+                    .iter()
+                    .any(|v| matches!(v, Value::Float(f) if f.is_nan()))
+                {
+                    return Ok(false);
+                }
                 self.operand(expr, COMPARISON, true)?;
                 self.push(if negated {
                     " NOT IN rarray("
