@@ -163,7 +163,6 @@ impl Connection {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn run_sql(&mut self, sql: &str, values: &[Value]) -> Result<ResultSet> {
-        check_bind_count(self.engine.dialect, sql, values.len())?;
         self.check_values(sql, &[], values)?;
         self.send(sql, values)
     }
@@ -194,6 +193,7 @@ impl Connection {
     }
 
     fn send(&mut self, sql: &str, values: &[Value]) -> Result<ResultSet> {
+        check_bind_count(self.engine.dialect, sql, values.len())?;
         self.engine.emit(sql, values);
         let pooled = self.pooled()?;
         let result = pooled.driver.query(sql, values).and_then(ResultSet::read);
