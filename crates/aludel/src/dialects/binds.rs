@@ -95,6 +95,24 @@ mod tests {
     }
 
     #[test]
+    fn a_bound_list_is_held_to_the_rules_of_its_elements() {
+        use crate::sql::Value;
+        let list = |v: Value| Value::Array(vec![Value::Int(1), v]);
+        assert!(Sqlite.check_value(&list(Value::Float(f64::NAN))).is_err());
+        assert!(
+            Sqlite
+                .check_value(&list(Value::Float(f64::INFINITY)))
+                .is_ok()
+        );
+        assert!(
+            MySql
+                .check_value(&list(Value::Float(f64::INFINITY)))
+                .is_err()
+        );
+        assert!(Postgres.check_value(&list(Value::Float(f64::NAN))).is_ok());
+    }
+
+    #[test]
     fn the_sql_of_a_huge_statement_is_cut_in_the_error() {
         let sql = format!("SELECT {}", "?, ".repeat(40_000));
         let err = check_bind_count(&Sqlite, &sql, 40_000).unwrap_err();
