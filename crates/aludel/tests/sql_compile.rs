@@ -782,6 +782,6 @@ fn unbounded_numerics_keep_their_fraction_on_mysql() {
         &CreateTable::new(&t),
         "CREATE TABLE amounts (exact NUMERIC, money NUMERIC(12, 2))",
         "CREATE TABLE amounts (exact NUMERIC, money NUMERIC(12, 2))",
-        "CREATE TABLE amounts (exact DECIMAL(65, 30), money DECIMAL(12, 2))",
+        "CREATE TABLE amounts (exact NUMERIC(65, 30), money NUMERIC(12, 2))",
     );
 }

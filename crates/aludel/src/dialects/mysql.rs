@@ -116,7 +116,7 @@ impl Dialect for MySql {
             SqlType::BigInteger => "BIGINT".into(),
             SqlType::Float => "FLOAT".into(),
             SqlType::Double => "DOUBLE".into(),
-            SqlType::Numeric { precision, scale } => exact_numeric(*precision, *scale),
+            SqlType::Numeric { precision, scale } => exact_numeric("NUMERIC", *precision, *scale),
             SqlType::Boolean => "BOOL".into(),
             SqlType::String { length: Some(n) } => format!("VARCHAR({n})"),
             // Unbounded means unbounded: TEXT and BLOB stop at 64 KiB, the LONG forms
@@ -146,7 +146,7 @@ impl Dialect for MySql {
         match ty {
             SqlType::SmallInteger | SqlType::Integer | SqlType::BigInteger => "SIGNED".into(),
             SqlType::Float | SqlType::Double => "DOUBLE".into(),
-            SqlType::Numeric { precision, scale } => exact_numeric(*precision, *scale),
+            SqlType::Numeric { precision, scale } => exact_numeric("DECIMAL", *precision, *scale),
             SqlType::Boolean => "SIGNED".into(),
             SqlType::String { length: Some(n) } => format!("CHAR({n})"),
             SqlType::String { length: None } | SqlType::Text | SqlType::Uuid => "CHAR".into(),
@@ -199,9 +199,9 @@ impl Dialect for MySql {
 /// MySQL's DECIMAL without a precision is DECIMAL(10, 0), which rounds 1.5 to 2 silently.
 /// An unbounded numeric is DECIMAL(65, 30) instead: the widest MySQL has, holding every
 /// `rust_decimal::Decimal` (at most 28 fractional digits) exactly.
-fn exact_numeric(precision: Option<u32>, scale: Option<u32>) -> String {
+fn exact_numeric(name: &str, precision: Option<u32>, scale: Option<u32>) -> String {
     match precision {
-        None => "DECIMAL(65, 30)".into(),
-        Some(_) => numeric("DECIMAL", precision, scale),
+        None => format!("{name}(65, 30)"),
+        Some(_) => numeric(name, precision, scale),
     }
 }
