@@ -114,6 +114,57 @@ backend_tests! {
         Ok(())
     }
 
+    fn a_disconnect_invalidates_the_whole_pool_so_at_most_one_statement_fails(db) {
+        let engine = db.builder().pool_size(6).max_overflow(0).build()?;
+        let id_sql = text(db.pick(
+            "SELECT 1",
+            "SELECT CAST(pg_backend_pid() AS BIGINT)",
+            "SELECT CAST(CONNECTION_ID() AS SIGNED)",
+        ));
+        // Six connections, all open at once, then all idle in the pool.
+        let mut conns = (0..6).map(|_| engine.connect()).collect::<Result<Vec<_>>>()?;
+        let mut ids = Vec::new();
+        for conn in &mut conns {
+            ids.push(conn.scalar::<i64>(&id_sql, ())?);
+        }
+        drop(conns);
+        assert_eq!((engine.pool_status().open, engine.pool_status().idle), (6, 6));
+        // The server ends every one of them (a restart or failover looks the same). SQLite
+        // has no server: nothing dies, and the pool must keep all six.
+        let mut admin = db.connect()?;
+        for id in &ids {
+            match db.backend() {
+                Backend::Sqlite => {}
+                Backend::Postgres => {
+                    let sql = text("SELECT pg_terminate_backend(CAST(:pid AS INTEGER), 5000)");
+                    assert!(admin.scalar::<bool>(&sql, params! { "pid" => *id })?);
+                }
+                Backend::MySql => admin.execute_script(&format!("KILL {id}"))?,
+            }
+        }
+        drop(admin);
+        let mut failures = Vec::new();
+        for _ in 0..6 {
+            let mut conn = engine.connect()?;
+            match conn.scalar::<i64>(&id_sql, ()) {
+                Ok(id) if db.backend() != Backend::Sqlite => {
+                    assert!(!ids.contains(&id), "killed connection {id} was handed out again");
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    assert!(e.is_disconnect(), "only a disconnect may reach the user: {e:?}");
+                    failures.push(e.to_string());
+                }
+            }
+        }
+        assert!(failures.len() <= 1, "one disconnect must invalidate the pool, yet {} statements failed: {failures:?}", failures.len());
+        if db.backend() == Backend::Sqlite {
+            assert!(failures.is_empty());
+            assert_eq!(engine.pool_status().open, 6, "no disconnect, so nothing was replaced");
+        }
+        Ok(())
+    }
+
     fn engine_is_shared_across_threads(db) {
         let engine = db.builder().pool_size(2).max_overflow(2).build()?;
         let handles: Vec<_> = (0..4)

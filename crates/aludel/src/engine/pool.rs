@@ -8,6 +8,9 @@
 //!   `has_broken` hooks run at the wrong times for that and cannot fail the checkin;
 //! - **invalidate on disconnect**: a connection that saw a disconnect error is closed, not
 //!   returned, decided by our [`crate::Error::is_disconnect`], not by a second health check;
+//!   and the disconnect invalidates the **whole pool** (see [`Pool::invalidate_all`]): a
+//!   server restart, failover or mass kill ends every session at once, so one failure
+//!   reaches the user and the other connections are replaced before anyone uses them;
 //! - **recycle** by age and **pre-ping** at checkout, replacing dead connections
 //!   transparently;
 //! - **`PoolTimeout`** with the waited time and capacity in aludel's own error type;
@@ -42,18 +45,33 @@ pub(crate) struct PoolConfig {
 pub(crate) struct PooledConnection {
     pub driver: Box<dyn DriverConnection>,
     created: Instant,
-    /// Set when the connection must be closed instead of returned (saw a disconnect).
+    /// The pool generation the connection was opened in; an older one is stale.
+    generation: u64,
+    /// Set when the connection must be closed instead of returned (`invalidate()`).
     pub invalidated: bool,
+    /// Set when the connection saw a disconnect error: it is closed, and the pool
+    /// invalidates every connection of its generation.
+    pub disconnected: bool,
     /// Whether a transaction is open on the server and must be rolled back at checkin.
     pub in_transaction: bool,
     /// The isolation level to restore at checkin, when a user changed it.
     pub reset_isolation: Option<IsolationLevel>,
 }
 
+impl PooledConnection {
+    /// The pool generation the connection was opened in.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+}
+
 struct State {
     idle: VecDeque<PooledConnection>,
     /// Connections that exist: idle plus checked out plus being opened.
     open: usize,
+    /// Bumped by [`Pool::invalidate_all`]; connections from an older generation are
+    /// closed instead of being handed out or kept.
+    generation: u64,
 }
 
 /// A queue pool of driver connections.
@@ -72,6 +90,7 @@ impl Pool {
             state: Mutex::new(State {
                 idle: VecDeque::new(),
                 open: 0,
+                generation: 0,
             }),
             available: Condvar::new(),
         }
@@ -95,8 +114,9 @@ impl Pool {
         let mut state = self.lock();
         loop {
             if let Some(conn) = state.idle.pop_front() {
+                let current = state.generation;
                 drop(state);
-                if let Some(conn) = self.healthy(conn) {
+                if let Some(conn) = self.healthy(conn, current) {
                     return Ok(conn);
                 }
                 self.forget_one();
@@ -105,12 +125,17 @@ impl Pool {
             }
             if state.open < self.capacity() {
                 state.open += 1;
+                // Taken before connecting: a disconnect seen while this one opens must
+                // not spare it (it may have reached the same dying server).
+                let generation = state.generation;
                 drop(state);
                 return match (self.connector)() {
                     Ok(driver) => Ok(PooledConnection {
                         driver,
                         created: Instant::now(),
+                        generation,
                         invalidated: false,
+                        disconnected: false,
                         in_transaction: false,
                         reset_isolation: None,
                     }),
@@ -135,8 +160,12 @@ impl Pool {
         }
     }
 
-    /// Recycle and pre-ping checks; `None` means the connection was closed.
-    fn healthy(&self, mut conn: PooledConnection) -> Option<PooledConnection> {
+    /// Generation, recycle and pre-ping checks; `None` means the connection was closed.
+    fn healthy(&self, mut conn: PooledConnection, generation: u64) -> Option<PooledConnection> {
+        if conn.generation < generation {
+            log::info!(target: "aludel::pool", "replacing a connection opened before the pool was invalidated");
+            return None;
+        }
         if conn.driver.is_broken() {
             log::info!(target: "aludel::pool", "discarding a connection the driver reports broken");
             return None;
@@ -168,7 +197,10 @@ impl Pool {
     /// and closes it instead when it is invalidated, broken, or an overflow connection
     /// arriving at a full pool.
     pub(crate) fn checkin(&self, mut conn: PooledConnection) {
-        let mut keep = !conn.invalidated && !conn.driver.is_broken();
+        if conn.disconnected {
+            self.invalidate_all(conn.generation);
+        }
+        let mut keep = !conn.invalidated && !conn.disconnected && !conn.driver.is_broken();
         // Also catch a BEGIN sent as plain SQL, where the driver can tell.
         let open = conn.in_transaction || conn.driver.in_server_transaction() == Some(true);
         if keep && open {
@@ -187,6 +219,7 @@ impl Pool {
             }
         }
         let mut state = self.lock();
+        keep &= conn.generation >= state.generation;
         if keep && state.idle.len() < self.config.size {
             state.idle.push_back(conn);
             drop(state);
@@ -197,6 +230,41 @@ impl Pool {
             self.available.notify_one();
             drop(conn);
         }
+    }
+
+    /// A connection of `generation` saw a disconnect: the server most likely ended every
+    /// session (restart, failover, an administrator's kill), so every connection opened
+    /// before now is suspect. Bumps the generation, closes the idle connections at once,
+    /// and lets checked-out ones be closed when they come back; new connections replace
+    /// them on demand, so at most one failure reaches the user instead of one per pooled
+    /// connection (SQLAlchemy's pool does the same with an invalidation timestamp).
+    ///
+    /// A disconnect seen on a connection from an older generation was already covered by
+    /// the invalidation that made it stale, so it does not invalidate again (a burst of
+    /// failures on old connections must not also discard the fresh replacements).
+    pub(crate) fn invalidate_all(&self, generation: u64) {
+        let mut state = self.lock();
+        if generation != state.generation {
+            return;
+        }
+        state.generation += 1;
+        let idle: Vec<_> = state.idle.drain(..).collect();
+        state.open = state.open.saturating_sub(idle.len());
+        drop(state);
+        log::warn!(
+            target: "aludel::pool",
+            "a disconnect invalidated the pool: closing {} idle connection(s), replacing checked-out ones at checkin",
+            idle.len()
+        );
+        self.available.notify_all();
+        drop(idle);
+    }
+
+    /// Records a disconnect seen on `conn`: it will be closed at checkin, and the whole
+    /// pool is invalidated now (see [`Pool::invalidate_all`]).
+    pub(crate) fn disconnected(&self, conn: &mut PooledConnection) {
+        conn.disconnected = true;
+        self.invalidate_all(conn.generation);
     }
 
     /// Closes every idle connection; checked-out ones return as usual.
@@ -240,4 +308,118 @@ pub struct PoolStatus {
     pub size: usize,
     /// The configured `max_overflow`.
     pub max_overflow: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::engine::driver::{NoRows, RowSource};
+    use crate::sql::Value;
+
+    /// A driver connection that only counts how many were opened and closed.
+    struct Fake {
+        closed: Arc<AtomicUsize>,
+    }
+
+    impl Drop for Fake {
+        fn drop(&mut self) {
+            self.closed.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    impl DriverConnection for Fake {
+        fn query<'a>(&'a mut self, _: &str, _: &[Value]) -> Result<Box<dyn RowSource + 'a>> {
+            Ok(NoRows::boxed(Default::default()))
+        }
+        fn execute_batch(&mut self, _: &str) -> Result<()> {
+            Ok(())
+        }
+        fn ping(&mut self) -> Result<()> {
+            Ok(())
+        }
+        fn set_isolation(&mut self, _: IsolationLevel) -> Result<()> {
+            Ok(())
+        }
+        fn isolation(&mut self) -> Result<IsolationLevel> {
+            Ok(IsolationLevel::Serializable)
+        }
+        fn is_broken(&self) -> bool {
+            false
+        }
+    }
+
+    /// A pool of `size` fake connections, with its opened and closed counters.
+    fn pool(size: usize) -> (Pool, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+        let opened = Arc::new(AtomicUsize::new(0));
+        let closed = Arc::new(AtomicUsize::new(0));
+        let (o, c) = (opened.clone(), closed.clone());
+        let config = PoolConfig {
+            size,
+            max_overflow: 0,
+            timeout: Duration::from_millis(100),
+            recycle: None,
+            pre_ping: false,
+        };
+        let connector: Connector = Box::new(move || {
+            o.fetch_add(1, Ordering::SeqCst);
+            Ok(Box::new(Fake { closed: c.clone() }) as Box<dyn DriverConnection>)
+        });
+        (Pool::new(config, connector), opened, closed)
+    }
+
+    fn fill(pool: &Pool, n: usize) -> Vec<PooledConnection> {
+        (0..n).map(|_| pool.checkout().unwrap()).collect()
+    }
+
+    #[test]
+    fn a_disconnect_closes_idle_connections_and_stale_checked_out_ones_at_checkin() {
+        let (pool, opened, closed) = pool(4);
+        let mut conns = fill(&pool, 4);
+        let mut victim = conns.pop().unwrap();
+        let held = conns.pop().unwrap();
+        for c in conns {
+            pool.checkin(c);
+        }
+        assert_eq!((pool.status().open, pool.status().idle), (4, 2));
+        pool.disconnected(&mut victim);
+        assert_eq!(
+            closed.load(Ordering::SeqCst),
+            2,
+            "the idle ones are closed at once"
+        );
+        pool.checkin(victim);
+        pool.checkin(held);
+        assert_eq!(
+            closed.load(Ordering::SeqCst),
+            4,
+            "checked-out ones are closed on return"
+        );
+        assert_eq!(pool.status().open, 0);
+        let fresh = fill(&pool, 2);
+        assert_eq!(opened.load(Ordering::SeqCst), 6);
+        for c in fresh {
+            pool.checkin(c);
+        }
+        assert_eq!(pool.status().idle, 2, "replacements are pooled as usual");
+    }
+
+    #[test]
+    fn a_disconnect_on_a_stale_connection_spares_the_fresh_ones() {
+        let (pool, _, closed) = pool(3);
+        let mut old = fill(&pool, 2);
+        pool.disconnected(&mut old[0]);
+        let fresh = pool.checkout().unwrap();
+        pool.checkin(fresh);
+        // The second old connection fails too: the same event, already handled.
+        pool.disconnected(&mut old[1]);
+        assert_eq!(pool.status().idle, 1, "the fresh connection survives");
+        for c in old {
+            pool.checkin(c);
+        }
+        assert_eq!(closed.load(Ordering::SeqCst), 2);
+        assert_eq!((pool.status().open, pool.status().idle), (1, 1));
+    }
 }

@@ -239,7 +239,8 @@ impl IntoIterator for ResultSet {
 pub struct RowStream<'c> {
     source: Box<dyn RowSource + 'c>,
     columns: Arc<[String]>,
-    invalidated: &'c mut bool,
+    /// The pooled connection's `disconnected` flag, set when a row read fails that way.
+    disconnected: &'c mut bool,
     finished: bool,
     seen: u64,
     yield_per: usize,
@@ -248,14 +249,14 @@ pub struct RowStream<'c> {
 impl<'c> RowStream<'c> {
     pub(crate) fn new(
         source: Box<dyn RowSource + 'c>,
-        invalidated: &'c mut bool,
+        disconnected: &'c mut bool,
         yield_per: Option<usize>,
     ) -> Self {
         let columns = source.columns().clone();
         RowStream {
             source,
             columns,
-            invalidated,
+            disconnected,
             finished: false,
             seen: 0,
             yield_per: yield_per.unwrap_or(1000).max(1),
@@ -343,7 +344,7 @@ impl Iterator for RowStream<'_> {
             }
             Some(Err(e)) => {
                 if e.is_disconnect() {
-                    *self.invalidated = true;
+                    *self.disconnected = true;
                 }
                 self.finished = true;
                 Some(Err(e))
