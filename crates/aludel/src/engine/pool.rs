@@ -14,7 +14,8 @@
 //! - **recycle** by age and **pre-ping** at checkout, replacing dead connections
 //!   transparently;
 //! - **`PoolTimeout`** with the waited time and capacity in aludel's own error type;
-//! - a single shared connection for `sqlite://:memory:` (size 1, no overflow).
+//! - a single shared connection for `sqlite://:memory:` (size 1, no overflow), where a
+//!   second checkout on the thread that holds it fails at once (see [`MEMORY_HELD`]).
 //!
 //! A `Mutex` over the idle queue plus a `Condvar` for waiters is all that needs; no
 //! background threads, no extra dependency. Connections are opened and closed outside the
@@ -22,6 +23,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use crate::engine::driver::DriverConnection;
@@ -39,7 +41,37 @@ pub(crate) struct PoolConfig {
     pub timeout: Duration,
     pub recycle: Option<Duration>,
     pub pre_ping: bool,
+    /// The pool is the one connection of a SQLite `:memory:` database.
+    pub memory: bool,
 }
+
+/// Why a second connection to `sqlite://:memory:` on the same thread is refused.
+///
+/// Every SQLite connection to `:memory:` opens its own empty database, so the engine keeps
+/// exactly one connection and hands it to one user at a time. When another thread holds
+/// it, `connect()` waits for it (up to `pool_timeout`), as threads taking turns on one
+/// connection do. When the thread asking is the one holding it (a second `Session` or
+/// `Connection` while the first still has its transaction open), waiting can only end in
+/// `PoolTimeout` after 30 s, so the checkout fails at once with this message instead.
+///
+/// Sharing the database between connections was the alternative, and was rejected:
+/// - SQLite's shared-cache URI (`file:name?mode=memory&cache=shared`) locks whole tables
+///   and reports conflicts as `SQLITE_LOCKED` at once, which `busy_timeout` does not wait
+///   out: a second session reading a table the first has written (or writing one the first
+///   has read) in an open transaction fails anyway, with an error about table locks instead
+///   of one about the cause; `sqlite3_unlock_notify` would wait instead, forever when both
+///   sessions are on one thread. SQLite itself discourages shared cache.
+/// - The `memdb` VFS (`file:/name?vfs=memdb`) has ordinary file locking but no WAL, so a
+///   session that has read inside its transaction blocks the other's COMMIT until
+///   `busy_timeout`: the same hang, shorter and later.
+///
+/// A file database (WAL mode, `busy_timeout`) is the right tool for several connections at
+/// once, and the message says so.
+pub(crate) const MEMORY_HELD: &str = "sqlite://:memory: has a single connection (each \
+    connection to :memory: would be a separate empty database), and this thread already \
+    holds it in an open Connection or Session, so waiting for it would never end. Commit or \
+    close the first Session/Connection before using another, or use a file database \
+    (sqlite:///app.db, or a temporary file) for several connections at once";
 
 /// A connection checked out of (or idle in) the pool.
 pub(crate) struct PooledConnection {
@@ -72,6 +104,8 @@ struct State {
     /// Bumped by [`Pool::invalidate_all`]; connections from an older generation are
     /// closed instead of being handed out or kept.
     generation: u64,
+    /// For a `:memory:` pool: the thread its one connection was handed to.
+    holder: Option<ThreadId>,
 }
 
 /// A queue pool of driver connections.
@@ -91,6 +125,7 @@ impl Pool {
                 idle: VecDeque::new(),
                 open: 0,
                 generation: 0,
+                holder: None,
             }),
             available: Condvar::new(),
         }
@@ -107,8 +142,17 @@ impl Pool {
     }
 
     /// Takes an idle connection or opens one, waiting up to `pool_timeout` when all
-    /// `pool_size + max_overflow` connections are in use.
+    /// `pool_size + max_overflow` connections are in use; for `:memory:`, fails at once
+    /// when this thread already holds the one connection ([`MEMORY_HELD`]).
     pub(crate) fn checkout(&self) -> Result<PooledConnection> {
+        let conn = self.take()?;
+        if self.config.memory {
+            self.lock().holder = Some(thread::current().id());
+        }
+        Ok(conn)
+    }
+
+    fn take(&self) -> Result<PooledConnection> {
         let started = Instant::now();
         let deadline = started + self.config.timeout;
         let mut state = self.lock();
@@ -144,6 +188,9 @@ impl Pool {
                         Err(e)
                     }
                 };
+            }
+            if self.config.memory && state.holder == Some(thread::current().id()) {
+                return Err(Error::invalid(MEMORY_HELD));
             }
             let now = Instant::now();
             if now >= deadline {
@@ -219,6 +266,7 @@ impl Pool {
             }
         }
         let mut state = self.lock();
+        state.holder = None;
         keep &= conn.generation >= state.generation;
         if keep && state.idle.len() < self.config.size {
             state.idle.push_back(conn);
@@ -362,6 +410,7 @@ mod tests {
             timeout: Duration::from_millis(100),
             recycle: None,
             pre_ping: false,
+            memory: false,
         };
         let connector: Connector = Box::new(move || {
             o.fetch_add(1, Ordering::SeqCst);
