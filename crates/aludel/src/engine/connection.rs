@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::dialects::Dialect;
 use crate::engine::engine::EngineInner;
 use crate::engine::options::{ExecutionOptions, IsolationLevel};
-use crate::engine::pool::PooledConnection;
+use crate::engine::pool::{DisconnectSignal, PooledConnection};
 use crate::engine::result::{ResultSet, RowStream};
 use crate::engine::transaction::{Savepoint, Transaction};
 use crate::error::{Error, Result};
@@ -282,14 +282,12 @@ impl Connection {
             disconnected,
             ..
         } = pooled;
+        let mut signal = DisconnectSignal::new(&self.engine.pool, disconnected, generation);
         match driver.query(&compiled.sql, &values) {
-            // A disconnect while reading rows sets `disconnected`; the pool is invalidated
-            // when the connection is checked in.
-            Ok(source) => Ok(RowStream::new(source, disconnected, self.options.yield_per)),
+            Ok(source) => Ok(RowStream::new(source, signal, self.options.yield_per)),
             Err(e) => {
                 if e.is_disconnect() {
-                    *disconnected = true;
-                    self.engine.pool.invalidate_all(generation);
+                    signal.raise();
                     self.in_tx = false;
                 }
                 Err(e)

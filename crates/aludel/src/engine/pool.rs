@@ -97,6 +97,31 @@ impl PooledConnection {
     }
 }
 
+/// How a row stream reports a disconnect while it borrows the connection's driver: it sets
+/// the connection's `disconnected` flag and invalidates the pool at once, as a failed
+/// statement does (see [`Pool::invalidate_all`]).
+pub(crate) struct DisconnectSignal<'c> {
+    flag: &'c mut bool,
+    pool: &'c Pool,
+    generation: u64,
+}
+
+impl<'c> DisconnectSignal<'c> {
+    pub(crate) fn new(pool: &'c Pool, flag: &'c mut bool, generation: u64) -> Self {
+        DisconnectSignal {
+            flag,
+            pool,
+            generation,
+        }
+    }
+
+    /// The connection is gone: close it at checkin and invalidate the pool.
+    pub(crate) fn raise(&mut self) {
+        *self.flag = true;
+        self.pool.invalidate_all(self.generation);
+    }
+}
+
 struct State {
     idle: VecDeque<PooledConnection>,
     /// Connections that exist: idle plus checked out plus being opened.

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::engine::driver::{ExecOutcome, RowSource};
+use crate::engine::pool::DisconnectSignal;
 use crate::engine::row::Row;
 use crate::error::{Error, Result};
 use crate::sql::{FromValue, Value};
@@ -239,8 +240,8 @@ impl IntoIterator for ResultSet {
 pub struct RowStream<'c> {
     source: Box<dyn RowSource + 'c>,
     columns: Arc<[String]>,
-    /// The pooled connection's `disconnected` flag, set when a row read fails that way.
-    disconnected: &'c mut bool,
+    /// Raised when a row read fails with a disconnect.
+    disconnected: DisconnectSignal<'c>,
     finished: bool,
     seen: u64,
     yield_per: usize,
@@ -249,7 +250,7 @@ pub struct RowStream<'c> {
 impl<'c> RowStream<'c> {
     pub(crate) fn new(
         source: Box<dyn RowSource + 'c>,
-        disconnected: &'c mut bool,
+        disconnected: DisconnectSignal<'c>,
         yield_per: Option<usize>,
     ) -> Self {
         let columns = source.columns().clone();
@@ -344,7 +345,7 @@ impl Iterator for RowStream<'_> {
             }
             Some(Err(e)) => {
                 if e.is_disconnect() {
-                    *self.disconnected = true;
+                    self.disconnected.raise();
                 }
                 self.finished = true;
                 Some(Err(e))
