@@ -52,7 +52,10 @@ pub(crate) struct PoolConfig {
 /// it, `connect()` waits for it (up to `pool_timeout`), as threads taking turns on one
 /// connection do. When the thread asking is the one holding it (a second `Session` or
 /// `Connection` while the first still has its transaction open), waiting can only end in
-/// `PoolTimeout` after 30 s, so the checkout fails at once with this message instead.
+/// `PoolTimeout` after `pool_timeout` (30 s by default), so the checkout fails at once with
+/// this message instead. (A connection checked out on one thread and moved to another
+/// still counts as held by the first thread; such a program gets this error where waiting
+/// might have worked, and should use a file database anyway.)
 ///
 /// Sharing the database between connections was the alternative, and was rejected:
 /// - SQLite's shared-cache URI (`file:name?mode=memory&cache=shared`) locks whole tables
@@ -61,9 +64,11 @@ pub(crate) struct PoolConfig {
 ///   has read) in an open transaction fails anyway, with an error about table locks instead
 ///   of one about the cause; `sqlite3_unlock_notify` would wait instead, forever when both
 ///   sessions are on one thread. SQLite itself discourages shared cache.
-/// - The `memdb` VFS (`file:/name?vfs=memdb`) has ordinary file locking but no WAL, so a
-///   session that has read inside its transaction blocks the other's COMMIT until
-///   `busy_timeout`: the same hang, shorter and later.
+/// - The `memdb` VFS (`file:/name?vfs=memdb`) has file-style locking but no WAL
+///   (`journal_mode=wal` stays `memory`): a second connection cannot even read while the
+///   first has uncommitted writes, and a session that has read inside its transaction
+///   blocks the other's COMMIT; each waits `busy_timeout`, then fails with "database is
+///   locked" (checked with SQLite 3.40): the same hang, shorter, and a vaguer error.
 ///
 /// A file database (WAL mode, `busy_timeout`) is the right tool for several connections at
 /// once, and the message says so.
