@@ -1,18 +1,67 @@
 //! The pool on every backend: exhaustion and `pool_timeout`, overflow, pre-ping, recycle,
-//! and which connection comes back (told apart by a per-connection TEMPORARY table).
+//! which connection comes back (told apart by a per-connection TEMPORARY table), and how a
+//! disconnect invalidates the whole pool.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
 use aludel::engine::Backend;
-use aludel::sql::text;
+use aludel::orm::{Model, Session, create_all};
+use aludel::sql::{TextClause, text};
 use aludel::{Connection, Error, Result, params};
+use common::TestDb;
 
 /// Marks `conn` with a temporary table, which only that connection can see.
 fn mark(conn: &mut Connection) -> Result<()> {
     conn.execute(&text("CREATE TEMPORARY TABLE marker (x INTEGER)"), ())?;
     Ok(())
+}
+
+#[derive(aludel::Model, Debug, Clone)]
+#[model(table = "items")]
+struct Item {
+    #[column(primary_key)]
+    id: i64,
+}
+
+/// A statement returning the server's id for the connection (a constant on SQLite).
+fn id_sql(db: &TestDb) -> TextClause {
+    text(db.pick(
+        "SELECT 1",
+        "SELECT CAST(pg_backend_pid() AS BIGINT)",
+        "SELECT CAST(CONNECTION_ID() AS SIGNED)",
+    ))
+}
+
+/// Opens `n` connections at once so the pool holds `n` idle ones, then has the server end
+/// each of them from an admin connection (as a restart, failover or mass kill would), and
+/// returns their server ids. SQLite has no server: nothing dies.
+fn fill_pool_then_kill_it(db: &TestDb, engine: &aludel::Engine, n: usize) -> Result<Vec<i64>> {
+    let mut conns = (0..n)
+        .map(|_| engine.connect())
+        .collect::<Result<Vec<_>>>()?;
+    let mut ids = Vec::new();
+    for conn in &mut conns {
+        ids.push(conn.scalar::<i64>(&id_sql(db), ())?);
+    }
+    drop(conns);
+    assert_eq!(
+        (engine.pool_status().open, engine.pool_status().idle),
+        (n, n)
+    );
+    let mut admin = db.connect()?;
+    for id in &ids {
+        match db.backend() {
+            Backend::Sqlite => {}
+            Backend::Postgres => {
+                let sql = text("SELECT pg_terminate_backend(CAST(:pid AS INTEGER), 5000)");
+                assert!(admin.scalar::<bool>(&sql, params! { "pid" => *id })?);
+            }
+            Backend::MySql => admin.execute_script(&format!("KILL {id}"))?,
+        }
+    }
+    Ok(ids)
 }
 
 fn is_marked(conn: &mut Connection) -> bool {
@@ -111,6 +160,54 @@ backend_tests! {
         let mut conn = engine.connect()?;
         assert_eq!(conn.scalar::<i64>(&text("SELECT 1"), ())?, 1);
         assert_ne!(conn.scalar::<i64>(&text(id_sql), ())?, id);
+        Ok(())
+    }
+
+    fn a_disconnect_invalidates_the_whole_pool_so_at_most_one_statement_fails(db) {
+        let engine = db.builder().pool_size(6).max_overflow(0).build()?;
+        let ids = fill_pool_then_kill_it(db, &engine, 6)?;
+        let mut failures = Vec::new();
+        for _ in 0..6 {
+            let mut conn = engine.connect()?;
+            match conn.scalar::<i64>(&id_sql(db), ()) {
+                Ok(id) if db.backend() != Backend::Sqlite => {
+                    assert!(!ids.contains(&id), "killed connection {id} was handed out again");
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    assert!(e.is_disconnect(), "only a disconnect may reach the user: {e:?}");
+                    failures.push(e.to_string());
+                }
+            }
+        }
+        assert!(failures.len() <= 1, "one disconnect must invalidate the pool, yet {} statements failed: {failures:?}", failures.len());
+        if db.backend() == Backend::Sqlite {
+            assert!(failures.is_empty());
+            assert_eq!(engine.pool_status().open, 6, "no disconnect, so nothing was replaced");
+        }
+        Ok(())
+    }
+
+    fn after_the_server_killed_every_session_at_most_one_orm_session_fails(db) {
+        let engine = db.builder().pool_size(6).max_overflow(0).build()?;
+        create_all(&engine, &[Item::info()])?;
+        let s = Session::new(&engine);
+        s.add(Item { id: 1 })?;
+        s.commit()?;
+        fill_pool_then_kill_it(db, &engine, 6)?;
+        let mut failures = Vec::new();
+        for _ in 0..6 {
+            let s = Session::new(&engine);
+            // Loading objects streams rows, the ORM's main read path.
+            match s.query::<Item>().all() {
+                Ok(items) => assert_eq!(items.len(), 1),
+                Err(e) => {
+                    assert!(e.is_disconnect(), "only a disconnect may reach the user: {e:?}");
+                    failures.push(e.to_string());
+                }
+            }
+        }
+        assert!(failures.len() <= 1, "{} sessions failed: {failures:?}", failures.len());
         Ok(())
     }
 

@@ -13,7 +13,7 @@ use crate::dialects::{Dialect, check_bind_count};
 use crate::engine::driver::db_error;
 use crate::engine::engine::EngineInner;
 use crate::engine::options::{ExecutionOptions, IsolationLevel};
-use crate::engine::pool::PooledConnection;
+use crate::engine::pool::{DisconnectSignal, PooledConnection};
 use crate::engine::result::{ResultSet, RowStream};
 use crate::engine::transaction::{Savepoint, Transaction};
 use crate::error::{DatabaseErrorKind, Error, Result};
@@ -62,12 +62,13 @@ impl Connection {
         self.pooled.as_mut().ok_or_else(closed)
     }
 
-    /// Marks the connection invalid when `result` is a disconnect, so the pool closes it.
+    /// On a disconnect error, marks the connection so the pool closes it, and invalidates
+    /// the whole pool: the other connections most likely died with it.
     fn check<T>(&mut self, result: Result<T>) -> Result<T> {
         if let Err(e) = &result {
             if e.is_disconnect() {
                 if let Some(p) = self.pooled.as_mut() {
-                    p.invalidated = true;
+                    self.engine.pool.disconnected(p);
                 }
                 self.in_tx = false;
             }
@@ -315,15 +316,20 @@ impl Connection {
         self.check_values(&compiled.sql, &compiled.binds, &values)?;
         self.engine.emit(&compiled.sql, &values);
         let pooled = self.pooled.as_mut().ok_or_else(closed)?;
+        let generation = pooled.generation();
         let PooledConnection {
             driver,
-            invalidated,
+            disconnected,
             ..
         } = pooled;
+        let mut signal = DisconnectSignal::new(&self.engine.pool, disconnected, generation);
         match driver.query(&compiled.sql, &values) {
-            Ok(source) => Ok(RowStream::new(source, invalidated, self.options.yield_per)),
+            Ok(source) => Ok(RowStream::new(source, signal, self.options.yield_per)),
             Err(e) => {
-                *invalidated |= e.is_disconnect();
+                if e.is_disconnect() {
+                    signal.raise();
+                    self.in_tx = false;
+                }
                 Err(e)
             }
         }
@@ -588,7 +594,9 @@ impl Connection {
         self.check(result)
     }
 
-    /// Marks the connection unusable: it is closed instead of returned to the pool.
+    /// Marks the connection unusable: it is closed instead of returned to the pool. Only
+    /// this connection is affected; a disconnect error, by contrast, invalidates every
+    /// connection the pool opened before it.
     ///
     /// ```
     /// let engine = aludel::create_engine("sqlite://")?;
@@ -615,7 +623,9 @@ impl Connection {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn is_invalidated(&self) -> bool {
-        self.pooled.as_ref().is_none_or(|p| p.invalidated)
+        self.pooled
+            .as_ref()
+            .is_none_or(|p| p.invalidated || p.disconnected)
     }
 
     /// Returns the connection to the pool now (same as dropping it).

@@ -16,13 +16,21 @@ use crate::sql::Value;
 
 /// Creates an [`Engine`] for `url` with default options (SQLAlchemy's `create_engine`).
 ///
-/// `sqlite://:memory:` (and `sqlite://`) engines share one connection so the database
-/// lives across `connect()` calls; a second `connect()` while the first connection is held
-/// waits for it (up to `pool_timeout`), like SQLAlchemy's `StaticPool` with a lock.
+/// `sqlite://:memory:` (and `sqlite://`) engines keep one connection so the database
+/// lives across `connect()` calls (each connection to `:memory:` is a new empty database).
+/// One user at a time: a `connect()` from another thread waits for it (up to
+/// `pool_timeout`), and a second `connect()` (or `Session`) on the thread that already
+/// holds it fails at once with [`Error::InvalidRequest`] naming `:memory:`, since waiting
+/// could never end. Use a file database for several connections at once.
 ///
 /// ```
 /// let engine = aludel::create_engine("sqlite://:memory:")?;
 /// assert_eq!(engine.dialect().name(), "sqlite");
+/// let first = engine.connect()?;
+/// let err = engine.connect().unwrap_err(); // at once, not after pool_timeout
+/// assert!(err.to_string().contains(":memory: has a single connection"));
+/// drop(first);
+/// engine.connect()?; // free again
 /// # Ok::<(), aludel::Error>(())
 /// ```
 pub fn create_engine(url: &str) -> Result<Engine> {
@@ -79,9 +87,11 @@ impl Engine {
         let dialect = dialects::by_name(url.backend().name())
             .ok_or_else(|| Error::config(format!("no dialect for '{}'", url.backend().name())))?;
         if url.is_memory() {
-            // One shared connection, so the in-memory database lives across connect() calls.
+            // One shared connection, so the in-memory database lives across connect() calls;
+            // never recycled, as replacing it would silently empty the database.
             options.pool_size = 1;
             options.max_overflow = 0;
+            options.pool_recycle = None;
         }
         if options.pool_size + options.max_overflow == 0 {
             return Err(Error::config(
@@ -94,6 +104,7 @@ impl Engine {
             timeout: options.pool_timeout,
             recycle: options.pool_recycle,
             pre_ping: options.pool_pre_ping,
+            memory: url.is_memory(),
         };
         let connect_url = url.clone();
         let isolation = options
@@ -167,7 +178,8 @@ impl Engine {
         self.inner.dialect
     }
 
-    /// The options the engine was built with (for `:memory:`, the forced pool size 1).
+    /// The options the engine was built with (for `:memory:`, the forced pool size 1 and no
+    /// `pool_recycle`).
     ///
     /// ```
     /// assert_eq!(aludel::create_engine("sqlite://")?.options().pool_size, 1);

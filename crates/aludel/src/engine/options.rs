@@ -87,6 +87,8 @@ impl fmt::Display for IsolationLevel {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineOptions {
     /// Log every statement through the `log` crate (target `aludel::engine`, level info).
+    /// `log` is only a facade: nothing is printed until the application installs a logger,
+    /// e.g. `env_logger::init();` in `main`, run with `RUST_LOG=aludel::engine=info`.
     pub echo: bool,
     /// Also log bound values (level debug). Off by default, as values may be secrets.
     pub echo_params: bool,
@@ -162,10 +164,19 @@ impl EngineBuilder {
     }
 
     setters! {
-        /// Log statements (see [`EngineOptions::echo`]).
+        /// Log statements (see [`EngineOptions::echo`]) through the `log` crate, target
+        /// `aludel::engine`, level info.
+        ///
+        /// `log` is a facade: `echo(true)` prints nothing unless the application has
+        /// installed a logger. With the `env_logger` crate, one line at the start of `main`
+        /// enables it: `env_logger::init();` (run with `RUST_LOG=aludel::engine=info`), or
+        /// without the variable:
+        /// `env_logger::Builder::new().filter_module("aludel::engine", log::LevelFilter::Info).init();`
         ///
         /// ```
-        /// let b = aludel::engine::Engine::builder("sqlite://").echo(true);
+        /// let engine = aludel::engine::Engine::builder("sqlite://").echo(true).build()?;
+        /// assert!(engine.options().echo);
+        /// # Ok::<(), aludel::Error>(())
         /// ```
         echo: bool => echo = |v| v;
         /// Log bound values too (see [`EngineOptions::echo_params`]).

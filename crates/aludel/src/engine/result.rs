@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::engine::driver::{ExecOutcome, RowSource};
+use crate::engine::pool::DisconnectSignal;
 use crate::engine::row::Row;
 use crate::error::{Error, Result};
 use crate::sql::{FromValue, Value};
@@ -239,7 +240,8 @@ impl IntoIterator for ResultSet {
 pub struct RowStream<'c> {
     source: Box<dyn RowSource + 'c>,
     columns: Arc<[String]>,
-    invalidated: &'c mut bool,
+    /// Raised when a row read fails with a disconnect.
+    disconnected: DisconnectSignal<'c>,
     finished: bool,
     seen: u64,
     yield_per: usize,
@@ -248,14 +250,14 @@ pub struct RowStream<'c> {
 impl<'c> RowStream<'c> {
     pub(crate) fn new(
         source: Box<dyn RowSource + 'c>,
-        invalidated: &'c mut bool,
+        disconnected: DisconnectSignal<'c>,
         yield_per: Option<usize>,
     ) -> Self {
         let columns = source.columns().clone();
         RowStream {
             source,
             columns,
-            invalidated,
+            disconnected,
             finished: false,
             seen: 0,
             yield_per: yield_per.unwrap_or(1000).max(1),
@@ -343,7 +345,7 @@ impl Iterator for RowStream<'_> {
             }
             Some(Err(e)) => {
                 if e.is_disconnect() {
-                    *self.invalidated = true;
+                    self.disconnected.raise();
                 }
                 self.finished = true;
                 Some(Err(e))
