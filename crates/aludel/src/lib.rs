@@ -9,6 +9,7 @@
 extern crate self as aludel;
 
 pub mod dialects;
+mod drivers;
 pub mod engine;
 mod error;
 pub mod orm;

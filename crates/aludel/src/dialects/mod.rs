@@ -3,20 +3,14 @@
 //! The compiler (`sql/compiler/`) renders every statement; it asks the [`Dialect`]
 //! only where databases disagree: identifier quoting, placeholders, LIMIT/OFFSET, locking,
 //! upserts, DDL types. Each hook has a default (the common, mostly PostgreSQL-like form) and
-//! each dialect overrides only its differences. The driver glue for each database lives in
-//! the same folder and is compiled only with that database's cargo feature.
+//! each dialect overrides only its differences. Dialects render SQL only; the client glue
+//! that talks to each database is in `drivers/`.
 
 mod binds;
 mod mysql;
-#[cfg(feature = "mysql")]
-pub(crate) mod mysql_driver;
 mod postgres;
-#[cfg(feature = "postgres")]
-pub(crate) mod postgres_driver;
 mod reserved;
 mod sqlite;
-#[cfg(feature = "sqlite")]
-pub(crate) mod sqlite_driver;
 
 pub(crate) use binds::check_bind_count;
 pub use binds::{LONG_IN_LIST, LongInList};

@@ -3,7 +3,7 @@
 //!
 //! The trait is small and object-safe: the pool stores `Box<dyn DriverConnection>` and the
 //! engine never knows which database it talks to. Values cross it only as [`Value`]s; each
-//! driver converts to and from its client's types itself (in `dialects/*_driver.rs`).
+//! driver converts to and from its client's types itself (in `drivers/`).
 
 use std::sync::Arc;
 
@@ -63,17 +63,13 @@ pub(crate) trait DriverConnection: Send {
 pub(crate) fn connect(url: &Url) -> Result<Box<dyn DriverConnection>> {
     match url.backend() {
         #[cfg(feature = "sqlite")]
-        Backend::Sqlite => Ok(Box::new(
-            crate::dialects::sqlite_driver::SqliteDriver::open(url)?,
-        )),
+        Backend::Sqlite => Ok(Box::new(crate::drivers::sqlite::SqliteDriver::open(url)?)),
         #[cfg(feature = "postgres")]
-        Backend::Postgres => Ok(Box::new(
-            crate::dialects::postgres_driver::PostgresDriver::open(url)?,
-        )),
-        #[cfg(feature = "mysql")]
-        Backend::MySql => Ok(Box::new(crate::dialects::mysql_driver::MySqlDriver::open(
+        Backend::Postgres => Ok(Box::new(crate::drivers::postgres::PostgresDriver::open(
             url,
         )?)),
+        #[cfg(feature = "mysql")]
+        Backend::MySql => Ok(Box::new(crate::drivers::mysql::MySqlDriver::open(url)?)),
         #[allow(unreachable_patterns)]
         other => Err(Error::config(format!(
             "aludel was built without the '{}' cargo feature, so '{}' URLs cannot be opened",
