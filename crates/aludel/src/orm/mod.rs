@@ -13,6 +13,7 @@ mod identity;
 mod instance;
 mod loading;
 mod mapper;
+mod operand;
 mod persistence;
 mod query;
 mod query_property;
@@ -31,6 +32,7 @@ pub use instance::{Instance, ObjectState};
 pub use mapper::{
     Model, ModelInfo, SqlTyped, convert_column, no_such_column, parse_foreign_key, wrong_width,
 };
+pub use operand::{Operand, Textual};
 pub use query::Query;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use schema::{create_all, drop_all};
