@@ -1,32 +1,31 @@
 //! What a typed column may be compared with: the [`Operand<T>`](Operand) trait, which turns
 //! "`Item::n.eq("abc")` on an integer column" into a compile error, and [`Textual`], which
 //! limits the pattern operators (`like`, `contains`, ...) to string columns.
-//!
-//! The rules, for a `Column<M, T>`:
-//! - a value of `T` itself (or a reference to one): `Item::n.eq(5)`;
-//! - for `T = String`: also `&str` (and `&String`);
-//! - for `T = Option<X>`: also `X` (and `&str` when `X = String`), and `None`, which renders
-//!   `IS NULL` as in Core;
-//! - another typed column of the same type, nullable or not (`Column<_, X>` against
-//!   `Column<_, Option<X>>` and back);
-//! - any [`Expr`]: the untyped escape hatch for functions, subqueries, `literal_column` and
-//!   `bindparam`. A bound value inside such an `Expr` is checked against `T` when the
-//!   operator is built, and a value `T` cannot hold fails compilation of the statement with
-//!   an error naming the column.
-//!
-//! Integer and float literals take the column's type by inference: `emp_no.eq(16621)` binds
-//! an `i64` for an `i64` column and an `i32` for an `i32` one, and `.eq(1.5)` an `f64` for
-//! an `f64` column. A variable of another width needs an explicit conversion
-//! (`i64::from(n)`), as in any Rust expression.
 
 use crate::orm::column::Column;
 use crate::orm::mapper::Model;
 use crate::sql::{Expr, FromValue, ToValue};
 
 /// A value, column or expression that may stand on the other side of an operator whose left
-/// side is a typed [`Column<_, T>`](Column). See the [module rules](self) for what
-/// implements it; a custom field type gets it for free from its [`ToValue`] and
-/// [`FromValue`] implementations.
+/// side is a typed [`Column<_, T>`](Column). A custom field type gets it for free from its
+/// [`ToValue`] and [`FromValue`] implementations.
+///
+/// What implements it, for a `Column<M, T>`:
+/// - a value of `T` itself (or a reference to one): `Item::n.eq(5)`;
+/// - for `T = String`: also `&str` (and `&String`);
+/// - for `T = Option<X>`: also `X` (and `&str` when `X = String`), and `None`, which renders
+///   `IS NULL` as in Core;
+/// - another typed column of the same type, nullable or not (`Column<_, X>` against
+///   `Column<_, Option<X>>` and back);
+/// - any [`Expr`]: the untyped escape hatch for functions, subqueries, `literal_column` and
+///   `bindparam`. A bound value inside such an `Expr` is checked against `T` when the
+///   operator is built, and a value `T` cannot hold fails compilation of the statement with
+///   an error naming the column.
+///
+/// Integer and float literals take the column's type by inference: `emp_no.eq(16621)` binds
+/// an `i64` for an `i64` column and an `i32` for an `i32` one, and `.eq(1.5)` an `f64` for
+/// an `f64` column. A variable of another width needs an explicit conversion
+/// (`i64::from(n)`), as in any Rust expression.
 ///
 /// ```
 /// use aludel::sql::{literal_column, Executable};
