@@ -281,6 +281,14 @@ fn untyped_expressions_are_the_escape_hatch() {
         "items.name = lower(items.note)",
         &[],
     );
+    // NULL fits every column, as in Core.
+    assert_sql(
+        &Item::n.eq(literal(None::<i32>)),
+        "items.n IS NULL",
+        "items.n IS NULL",
+        "items.n IS NULL",
+        &[],
+    );
     // A bound value inside an Expr is converted to the column's type when it fits ...
     assert_sql(
         &Item::n.eq(literal("7")),

@@ -231,6 +231,8 @@ impl<M: Model, T> Column<M, T> {
     /// anything is sent). Values the type system already checked never come here.
     fn check_bound<U: ToValue + FromValue>(&self, expr: Expr) -> Expr {
         match expr {
+            // NULL has every SQL type; as in Core, comparing with it renders IS [NOT] NULL.
+            Expr::Value(Value::Null) => Expr::Null,
             Expr::Value(v) => match self.convert::<U>(v) {
                 Ok(v) => Expr::from(v),
                 Err(e) => e,
