@@ -7,11 +7,13 @@
 //! identity map; `scoping` and `query_property` give `Model::query()`.
 
 mod borrow;
+mod column;
 mod flush;
 mod identity;
 mod instance;
 mod loading;
 mod mapper;
+mod operand;
 mod persistence;
 mod query;
 mod query_property;
@@ -25,11 +27,12 @@ mod unit_of_work;
 
 pub use aludel_macros::Model;
 pub use borrow::{ReadGuard, WriteGuard};
+pub use column::Column;
 pub use instance::{Instance, ObjectState};
 pub use mapper::{
-    Column, Model, ModelInfo, SqlTyped, convert_column, no_such_column, parse_foreign_key,
-    wrong_width,
+    Model, ModelInfo, SqlTyped, convert_column, no_such_column, parse_foreign_key, wrong_width,
 };
+pub use operand::{Operand, Textual};
 pub use query::Query;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use schema::{create_all, drop_all};
