@@ -4,7 +4,7 @@
 mod common;
 
 use aludel::engine::Backend;
-use aludel::sql::text;
+use aludel::sql::{Column, SqlType, Table, bindparam, select, text};
 use aludel::{DatabaseErrorKind, Error, Result, params};
 
 use common::TestDb;
@@ -162,6 +162,25 @@ backend_tests! {
                 assert!(err.to_string().contains("range"), "{err}");
             }
         }
+        Ok(())
+    }
+
+    fn a_value_the_driver_cannot_encode_names_the_column_it_is_compared_with(db) {
+        if db.backend() != Backend::Postgres {
+            // Only PostgreSQL's client encodes values for the parameter's type; SQLite and
+            // MySQL send the text and let the server compare. (Typed ORM columns refuse
+            // such a value at compile time on every backend: tests/orm_typed_columns.rs.)
+            return Ok(());
+        }
+        let mut conn = schema(db)?;
+        let kids = Table::build("kids")
+            .column(Column::new("id", SqlType::Integer).primary_key())
+            .column(Column::new("age", SqlType::Integer))
+            .finish();
+        let stmt = select([kids.c("id")]).where_(kids.c("age").eq(bindparam("age")));
+        let err = conn.execute(&stmt, params! { "age" => "abc" }).unwrap_err();
+        assert!(matches!(err, Error::Data(_)), "{err:?}");
+        assert!(err.to_string().contains("column kids.age"), "{err}");
         Ok(())
     }
 

@@ -152,6 +152,7 @@ impl Connection {
     ) -> Result<ResultSet> {
         self.check_values(&compiled.sql, &compiled.binds, &values)?;
         self.send(&compiled.sql, &values)
+            .map_err(|e| name_failed_bind(e, &compiled.binds))
     }
 
     /// Runs raw SQL with positional values in the dialect's placeholder style.
@@ -257,6 +258,7 @@ impl Connection {
             }
         }
         self.check(result.map(|()| total))
+            .map_err(|e| name_failed_bind(e, &compiled.binds))
     }
 
     /// The first column of the first row, converted to `T` (see [`ResultSet::scalar`]).
@@ -330,7 +332,7 @@ impl Connection {
                     signal.raise();
                     self.in_tx = false;
                 }
-                Err(e)
+                Err(name_failed_bind(e, &compiled.binds))
             }
         }
     }
@@ -654,4 +656,28 @@ impl std::fmt::Debug for Connection {
             .field("invalidated", &self.is_invalidated())
             .finish()
     }
+}
+
+/// A driver that encodes values client side (PostgreSQL) reports a value it cannot encode as
+/// "error serializing parameter N", which names a placeholder, not the column. Puts the
+/// column the value is stored in or compared with (or its parameter name) in front.
+fn name_failed_bind(err: Error, binds: &[BindSlot]) -> Error {
+    let Error::Data(mut e) = err else { return err };
+    let index = e
+        .message
+        .strip_prefix("error serializing parameter ")
+        .map(|rest| {
+            rest.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .and_then(|digits| digits.parse::<usize>().ok());
+    if let Some((i, slot)) = index.and_then(|i| binds.get(i).map(|s| (i, s))) {
+        e.message = format!(
+            "cannot bind the value for {}: {}",
+            slot.describe(i),
+            e.message
+        );
+    }
+    Error::Data(e)
 }
