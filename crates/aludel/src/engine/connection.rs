@@ -202,8 +202,12 @@ impl Connection {
         self.check(result)
     }
 
-    /// Runs `statement` once per parameter set through one prepared statement; returns
-    /// the total rows affected.
+    /// Runs `statement` once per parameter set; returns the total rows affected. A
+    /// single-row INSERT (Core [`insert`](crate::sql::insert) without RETURNING, ON
+    /// CONFLICT or SELECT) is sent as multi-row INSERTs, each with as many rows as the
+    /// database's bind-parameter limit allows ([`Dialect::max_bind_params`]); anything
+    /// else runs once per parameter set through one prepared statement. See
+    /// [`execute_many_returning`](Self::execute_many_returning) for RETURNING.
     ///
     /// ```
     /// use aludel::{params, sql::text};
@@ -215,6 +219,11 @@ impl Connection {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn execute_many(&mut self, statement: &dyn Executable, params: &[Params]) -> Result<u64> {
+        if let Some(insert) = statement.as_insert().filter(|i| !i.has_returning()) {
+            if let Some(n) = self.insert_many(insert, params, None)? {
+                return Ok(n);
+            }
+        }
         let compiled = statement.compile(self.engine.dialect)?;
         let rows = params
             .iter()
@@ -239,6 +248,17 @@ impl Connection {
         compiled: &Compiled,
         rows: &[Vec<Value>],
     ) -> Result<u64> {
+        Ok(self.execute_compiled_each(compiled, rows)?.iter().sum())
+    }
+
+    /// Runs a compiled statement once per value list through one prepared statement
+    /// (recorded once, as an executemany) and returns each run's rows affected, for
+    /// callers that check every row (the unit of work's UPDATEs).
+    pub(crate) fn execute_compiled_each(
+        &mut self,
+        compiled: &Compiled,
+        rows: &[Vec<Value>],
+    ) -> Result<Vec<u64>> {
         let widest = rows.iter().map(Vec::len).max().unwrap_or(0);
         check_bind_count(self.engine.dialect, &compiled.sql, widest)?;
         for values in rows {
@@ -246,18 +266,18 @@ impl Connection {
         }
         self.engine.emit_many(&compiled.sql, rows.len());
         let pooled = self.pooled()?;
-        let mut total = 0;
+        let mut counts = Vec::with_capacity(rows.len());
         let mut result = Ok(());
         for values in rows {
             match pooled.driver.execute(&compiled.sql, values) {
-                Ok(outcome) => total += outcome.rows_affected,
+                Ok(outcome) => counts.push(outcome.rows_affected),
                 Err(e) => {
                     result = Err(e);
                     break;
                 }
             }
         }
-        self.check(result.map(|()| total))
+        self.check(result.map(|()| counts))
             .map_err(|e| name_failed_bind(e, &compiled.binds))
     }
 

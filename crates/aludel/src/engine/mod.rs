@@ -18,6 +18,7 @@ mod ddl;
 pub(crate) mod driver;
 #[allow(clippy::module_inception)]
 mod engine;
+mod insert_many;
 mod options;
 mod pool;
 mod recorder;
@@ -28,6 +29,7 @@ mod url;
 
 pub use connection::Connection;
 pub use engine::{Engine, create_engine};
+pub(crate) use insert_many::rows_per_insert;
 pub use options::{EngineBuilder, EngineOptions, ExecutionOptions, IsolationLevel};
 pub use pool::PoolStatus;
 pub use recorder::StatementRecorder;

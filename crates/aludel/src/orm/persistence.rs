@@ -7,24 +7,28 @@
 //!   multi-row VALUES in chunks, generated keys coming from `RETURNING` (PostgreSQL) or
 //!   from the first `LAST_INSERT_ID()` of the chunk (MySQL/MariaDB assign consecutive
 //!   keys to one multi-row insert under the default `innodb_autoinc_lock_mode` 0 or 1).
-//! - UPDATE: only the changed columns, one statement shape per set of changed columns,
-//!   checked to match exactly one row (else `StaleData`).
+//! - INSERT goes through the same batching loop as Core `execute_many`
+//!   (`Connection::insert_batched`), with rows per statement from the dialect's
+//!   bind-parameter limit.
+//! - UPDATE: only the changed columns, one statement shape per set of changed columns;
+//!   the objects of one shape run as one executemany (prepared once), each checked to
+//!   match exactly one row (else `StaleData`).
 //! - DELETE: `WHERE pk IN (...)` in chunks, checked against the expected row count.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::dialects::InsertManyStyle;
-use crate::engine::Connection;
+use crate::engine::{Connection, rows_per_insert};
 use crate::error::{Error, Result};
 use crate::orm::instance::AnyInstance;
 use crate::orm::mapper::ModelInfo;
 use crate::orm::unit_of_work::Batch;
 use crate::sql::{Compiled, Executable, Expr, Value, bindparam, delete, insert, tuple, update};
 
-/// The most bind parameters one statement may carry (below every backend's limit).
+/// The most bind parameters one DELETE may carry (below every backend's limit).
 const MAX_PARAMS: usize = 30_000;
-/// The most rows one multi-row INSERT carries.
+/// The most keys one DELETE carries.
 const MAX_ROWS: usize = 2_000;
 
 /// A generated key written into an object, remembered so a failed flush can undo it.
@@ -157,60 +161,60 @@ fn insert_rows(
             .map(|&i| values[i].take().unwrap_or(Value::Null))
             .collect()
     };
-    let per_chunk = if multi {
-        (MAX_PARAMS / columns.len().max(1)).clamp(1, MAX_ROWS)
+    // With no column to name, each row is its own `DEFAULT VALUES` statement.
+    let per_statement = if multi && !columns.is_empty() {
+        rows_per_insert(dialect, columns.len())
     } else {
         1
     };
-    let mut rows = rows.into_iter().peekable();
-    // The statement for the current chunk size, looked up once per size (row by row, the
-    // size never changes).
-    let mut current: Option<(usize, Compiled)> = None;
-    while rows.peek().is_some() {
-        let chunk: Vec<(&Arc<dyn AnyInstance>, Vec<Value>)> =
-            rows.by_ref().take(per_chunk).collect();
-        let n = chunk.len();
-        let compiled = match current {
-            Some((size, ref c)) if size == n => c,
-            _ => {
-                &current
-                    .insert((n, cache.get(key(n), || shape(n))?.clone()))
-                    .1
-            }
-        };
-        let mut params = Vec::with_capacity(chunk.len() * columns.len());
-        let objects: Vec<&Arc<dyn AnyInstance>> = chunk
-            .into_iter()
-            .map(|(obj, values)| {
-                params.extend(pick(values));
-                obj
-            })
-            .collect();
-        let mut result = conn.execute_compiled(compiled, params)?;
-        if !returned.is_empty() {
-            let rows = result.fetchall();
-            if rows.len() != objects.len() {
-                return Err(missing_key(info));
-            }
-            for (obj, row) in objects.iter().zip(rows) {
-                for (&column, value) in returned.iter().zip(row.into_values()) {
-                    assign(obj, column, value, &mut effects.assigned)?;
+    let mut objects: Vec<&Arc<dyn AnyInstance>> = Vec::with_capacity(rows.len());
+    let values: Vec<Vec<Value>> = rows
+        .into_iter()
+        .map(|(obj, values)| {
+            objects.push(obj);
+            pick(values)
+        })
+        .collect();
+    let mut shape = |n: usize| cache.get(key(n), || shape(n)).cloned();
+    let sent = conn.insert_batched(
+        columns.len(),
+        per_statement,
+        values,
+        &mut shape,
+        &mut |start, n, mut result| {
+            let objects = &objects[start..start + n];
+            if !returned.is_empty() {
+                let rows = result.fetchall();
+                if rows.len() != objects.len() {
+                    return Err(missing_key(info));
+                }
+                for (obj, row) in objects.iter().zip(rows) {
+                    for (&column, value) in returned.iter().zip(row.into_values()) {
+                        assign(obj, column, value, &mut effects.assigned)?;
+                    }
                 }
             }
-        }
-        if let Some(a) = auto.filter(|a| !returned.contains(a)) {
-            // MySQL gives the first key of a multi-row insert; the rest are consecutive
-            // under the default `innodb_autoinc_lock_mode`.
-            let first = result.last_insert_id().ok_or_else(|| missing_key(info))?;
-            for (i, obj) in objects.iter().enumerate() {
-                assign(obj, a, Value::Int(first + i as i64), &mut effects.assigned)?;
+            if let Some(a) = auto.filter(|a| !returned.contains(a)) {
+                // MySQL gives the first key of a multi-row insert; the rest are consecutive
+                // under the default `innodb_autoinc_lock_mode`.
+                let first = result.last_insert_id().ok_or_else(|| missing_key(info))?;
+                for (i, obj) in objects.iter().enumerate() {
+                    assign(obj, a, Value::Int(first + i as i64), &mut effects.assigned)?;
+                }
             }
-        }
-        if expire_after {
-            effects
-                .expire
-                .extend(objects.iter().map(|&o| Arc::clone(o)));
-        }
+            if expire_after {
+                effects
+                    .expire
+                    .extend(objects.iter().map(|&o| Arc::clone(o)));
+            }
+            Ok(())
+        },
+    )?;
+    if sent.is_none() {
+        return Err(Error::invalid(format!(
+            "the INSERT of {} rows does not bind one value per column",
+            info.name
+        )));
     }
     Ok(())
 }
@@ -240,7 +244,9 @@ fn assign(
 
 /// UPDATEs the changed columns of each object; `changes` holds, per object, the changed
 /// column indexes and the statement's parameters (the changed values, then the primary
-/// key as loaded).
+/// key as loaded). Objects with the same changed columns share one statement shape and run
+/// as one executemany (one prepared statement, run once per object), each checked to
+/// match exactly one row.
 pub(crate) fn update_rows(
     conn: &mut Connection,
     info: &'static ModelInfo,
@@ -248,7 +254,15 @@ pub(crate) fn update_rows(
     cache: &mut ShapeCache,
 ) -> Result<()> {
     let dialect = conn.dialect();
+    // Shapes in order of first appearance, each with its rows in object order.
+    let mut groups: Vec<(Vec<usize>, Vec<Vec<Value>>)> = Vec::new();
     for (changed, params) in changes {
+        match groups.iter_mut().find(|(c, _)| *c == changed) {
+            Some((_, rows)) => rows.push(params),
+            None => groups.push((changed, vec![params])),
+        }
+    }
+    for (changed, rows) in groups {
         let compiled = cache.get((info.type_id, 2, changed.clone(), 1), || {
             let mut stmt = update(&info.table);
             for &i in &changed {
@@ -259,8 +273,8 @@ pub(crate) fn update_rows(
             }
             stmt.compile(dialect)
         })?;
-        let n = conn.execute_compiled(compiled, params)?.rows_affected();
-        if n != 1 {
+        let counts = conn.execute_compiled_each(compiled, &rows)?;
+        if let Some(&n) = counts.iter().find(|&&n| n != 1) {
             return Err(Error::StaleData {
                 message: format!(
                     "UPDATE of table '{}' expected to match 1 row; {n} were matched",

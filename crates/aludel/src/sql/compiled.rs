@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::dialects::Dialect;
 use crate::error::{Error, Result};
+use crate::sql::dml::Insert;
 use crate::sql::value::{ToValue, Value};
 
 /// A statement rendered for one dialect: the SQL text and one [`BindSlot`] per placeholder,
@@ -200,10 +201,28 @@ macro_rules! params {
 pub trait Executable {
     /// Renders the statement for `dialect`.
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled>;
+
+    /// The statement as an [`Insert`], when it is one: [`execute_many`] sends a single-row
+    /// INSERT as multi-row batches. Everything else runs once per parameter set.
+    ///
+    /// [`execute_many`]: crate::engine::Connection::execute_many
+    ///
+    /// ```
+    /// use aludel::sql::{insert, text, Executable, Table};
+    /// assert!(insert(&Table::build("t").finish()).as_insert().is_some());
+    /// assert!(text("INSERT INTO t VALUES (1)").as_insert().is_none());
+    /// ```
+    fn as_insert(&self) -> Option<&Insert> {
+        None
+    }
 }
 
 impl<T: Executable + ?Sized> Executable for &T {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         (**self).compile(dialect)
+    }
+
+    fn as_insert(&self) -> Option<&Insert> {
+        (**self).as_insert()
     }
 }

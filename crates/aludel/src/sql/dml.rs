@@ -88,6 +88,24 @@ pub struct OnConflict {
 }
 
 impl Insert {
+    /// This single-row VALUES insert with its row repeated `n` times, when it can be sent
+    /// that way: no INSERT ... SELECT and no ON CONFLICT clause (rows of one batch could
+    /// conflict with each other, which a row-by-row upsert allows).
+    pub(crate) fn repeated(&self, n: usize) -> Option<Insert> {
+        if self.rows.len() != 1 || self.from_select.is_some() || self.on_conflict.is_some() {
+            return None;
+        }
+        Some(Insert {
+            rows: vec![self.rows[0].clone(); n],
+            ..self.clone()
+        })
+    }
+
+    /// Whether the statement has a RETURNING clause.
+    pub(crate) fn has_returning(&self) -> bool {
+        !self.returning.is_empty()
+    }
+
     /// Sets one column of a single-row insert.
     ///
     /// ```

@@ -222,6 +222,10 @@ impl Executable for Insert {
             Ok(())
         })
     }
+
+    fn as_insert(&self) -> Option<&Insert> {
+        Some(self)
+    }
 }
 
 impl Executable for Update {
