@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use crate::dialects::{Dialect, check_bind_count};
+use crate::engine::Prepared;
 use crate::engine::driver::db_error;
 use crate::engine::engine::EngineInner;
 use crate::engine::options::{ExecutionOptions, IsolationLevel};
@@ -17,7 +18,7 @@ use crate::engine::pool::{DisconnectSignal, PooledConnection};
 use crate::engine::result::{ResultSet, RowStream};
 use crate::engine::transaction::{Savepoint, Transaction};
 use crate::error::{DatabaseErrorKind, Error, Result};
-use crate::sql::{BindSlot, Compiled, Executable, FromValue, Params, Value};
+use crate::sql::{BindSlot, Compiled, Executable, FromValue, Params, StatementRef, Value};
 
 /// A connection checked out of an [`Engine`](crate::engine::Engine)'s pool.
 ///
@@ -128,9 +129,31 @@ impl Connection {
         statement: &dyn Executable,
         params: impl Into<Params>,
     ) -> Result<ResultSet> {
-        let compiled = statement.compile(self.engine.dialect)?;
-        let values = compiled.bind_values(&params.into())?;
-        self.execute_compiled(&compiled, values)
+        let prepared = self.engine.prepare(statement)?;
+        let values = prepared.bind(&params.into())?;
+        self.execute_compiled(&prepared.compiled, values)
+    }
+
+    /// Compiles `statement` through the engine's compiled-shape cache.
+    pub(crate) fn prepare(&self, statement: &dyn Executable) -> Result<Prepared> {
+        self.engine.prepare(statement)
+    }
+
+    /// A compiler for this connection's engine that outlives the borrow of the connection:
+    /// `compile(statement, cached)` goes through the compiled-shape cache when `cached`
+    /// (statements whose shapes repeat), else straight to the compiler (a multi-row INSERT
+    /// of thousands of rows would only crowd the cache with a key as long as itself).
+    pub(crate) fn compiler(
+        &self,
+    ) -> impl Fn(&dyn Executable, bool) -> Result<std::sync::Arc<Compiled>> + use<> {
+        let engine = self.engine.clone();
+        move |statement, cached| {
+            if cached {
+                Ok(engine.prepare(statement)?.compiled)
+            } else {
+                Ok(std::sync::Arc::new(statement.compile(engine.dialect)?))
+            }
+        }
     }
 
     /// Runs an already compiled statement with its values in placeholder order (the ORM's
@@ -219,17 +242,17 @@ impl Connection {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn execute_many(&mut self, statement: &dyn Executable, params: &[Params]) -> Result<u64> {
-        if let Some(insert) = statement.as_insert().filter(|i| !i.has_returning()) {
+        if let Some(StatementRef::Insert(insert)) = statement.statement() {
             if let Some(n) = self.insert_many(insert, params, None)? {
                 return Ok(n);
             }
         }
-        let compiled = statement.compile(self.engine.dialect)?;
+        let prepared = self.engine.prepare(statement)?;
         let rows = params
             .iter()
-            .map(|p| compiled.bind_values(p))
+            .map(|p| prepared.bind(p))
             .collect::<Result<Vec<_>>>()?;
-        self.execute_compiled_many(&compiled, &rows)
+        self.execute_compiled_many(&prepared.compiled, &rows)
     }
 
     /// Runs a compiled statement once per value list; returns the total rows affected.
@@ -312,9 +335,9 @@ impl Connection {
         statement: &dyn Executable,
         params: impl Into<Params>,
     ) -> Result<RowStream<'_>> {
-        let compiled = statement.compile(self.engine.dialect)?;
-        let values = compiled.bind_values(&params.into())?;
-        self.stream_compiled(&compiled, values)
+        let prepared = self.engine.prepare(statement)?;
+        let values = prepared.bind(&params.into())?;
+        self.stream_compiled(&prepared.compiled, values)
     }
 
     /// Streams an already compiled statement with its values in placeholder order (the

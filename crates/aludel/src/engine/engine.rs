@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::dialects::{self, Dialect};
+use crate::engine::compiled_cache::{CompiledCache, CompiledCacheStats, Prepared};
 use crate::engine::connection::Connection;
 use crate::engine::driver;
 use crate::engine::options::{EngineBuilder, EngineOptions, IsolationLevel};
@@ -12,7 +13,7 @@ use crate::engine::recorder::StatementRecorder;
 use crate::engine::transaction::Transaction;
 use crate::engine::url::Url;
 use crate::error::{Error, Result};
-use crate::sql::Value;
+use crate::sql::{Executable, Value};
 
 /// Creates an [`Engine`] for `url` with default options (SQLAlchemy's `create_engine`).
 ///
@@ -56,6 +57,7 @@ pub(crate) struct EngineInner {
     pub(crate) dialect: &'static dyn Dialect,
     pub(crate) options: EngineOptions,
     pub(crate) pool: Pool,
+    pub(crate) compiled: CompiledCache,
     recording: AtomicBool,
     recorders: Mutex<Vec<Weak<Mutex<Vec<String>>>>>,
 }
@@ -117,8 +119,10 @@ impl Engine {
             }
             Ok(conn)
         });
+        let compiled = CompiledCache::new(options.compiled_cache_size);
         Ok(Engine {
             inner: Arc::new(EngineInner {
+                compiled,
                 url,
                 dialect,
                 options,
@@ -213,6 +217,33 @@ impl Engine {
         self.inner.pool.dispose();
     }
 
+    /// The compiled-shape cache's counters: statements that found their shape compiled
+    /// (`hits`), statements compiled (`misses`), shapes held and their estimated size. Core
+    /// statements run through any connection or session of the engine, ORM queries
+    /// (`all`, `first`, `count`, ...) and flush statements all go through the cache.
+    ///
+    /// ```
+    /// use aludel::sql::{select, Column, SqlType, Table};
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let t = Table::build("t").column(Column::new("x", SqlType::Integer)).finish();
+    /// let mut conn = engine.connect()?;
+    /// conn.execute_script("CREATE TABLE t (x INTEGER)")?;
+    /// for x in 0..3 {
+    ///     conn.execute(&select([t.c("x")]).from(&t).where_(t.c("x").eq(x)), ())?;
+    /// }
+    /// let stats = engine.compiled_cache_stats();
+    /// assert_eq!((stats.misses, stats.hits), (1, 2));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn compiled_cache_stats(&self) -> CompiledCacheStats {
+        self.inner.compiled.stats()
+    }
+
+    /// Compiles `statement` through the engine's compiled-shape cache.
+    pub(crate) fn prepare(&self, statement: &dyn Executable) -> Result<Prepared> {
+        self.inner.prepare(statement)
+    }
+
     /// Starts recording every statement executed through this engine (see
     /// [`StatementRecorder`]).
     ///
@@ -237,6 +268,11 @@ impl Engine {
 }
 
 impl EngineInner {
+    /// Compiles `statement` through the compiled-shape cache.
+    pub(crate) fn prepare(&self, statement: &dyn Executable) -> Result<Prepared> {
+        self.compiled.prepare(self.dialect, statement)
+    }
+
     /// Logs (echo) and records a statement about to run.
     pub(crate) fn emit(&self, sql: &str, values: &[Value]) {
         if self.options.echo {

@@ -20,7 +20,9 @@ use crate::engine::connection::Connection;
 use crate::engine::result::ResultSet;
 use crate::engine::row::Row;
 use crate::error::{Error, Result};
-use crate::sql::{Compiled, Executable, Insert, Params, Value};
+use std::sync::Arc;
+
+use crate::sql::{Compiled, Executable, Insert, Params, StatementRef, Value};
 
 /// How many rows of `per_row` placeholders one multi-row INSERT may carry on `dialect`.
 pub(crate) fn rows_per_insert(dialect: &dyn Dialect, per_row: usize) -> usize {
@@ -56,15 +58,18 @@ impl Connection {
         params: &[Params],
     ) -> Result<Vec<Row>> {
         let mut out = Vec::with_capacity(params.len());
-        if let Some(insert) = statement.as_insert() {
+        if let Some(StatementRef::Insert(insert)) = statement.statement() {
             if self.insert_many(insert, params, Some(&mut out))?.is_some() {
                 return Ok(out);
             }
         }
-        let compiled = statement.compile(self.dialect())?;
+        let prepared = self.prepare(statement)?;
         for p in params {
-            let values = compiled.bind_values(p)?;
-            out.extend(self.execute_compiled(&compiled, values)?.fetchall());
+            let values = prepared.bind(p)?;
+            out.extend(
+                self.execute_compiled(&prepared.compiled, values)?
+                    .fetchall(),
+            );
         }
         Ok(out)
     }
@@ -79,20 +84,21 @@ impl Connection {
         out: Option<&mut Vec<Row>>,
     ) -> Result<Option<u64>> {
         let dialect = self.dialect();
+        if insert.has_returning() != out.is_some() || (params.len() < 2 && out.is_none()) {
+            return Ok(None);
+        }
         let Some(one) = insert.repeated(1) else {
             return Ok(None);
         };
-        if params.len() < 2 && out.is_none() {
-            return Ok(None);
-        }
-        let single = one.compile(dialect)?;
+        let prepared = self.prepare(&one)?;
+        let single = &*prepared.compiled;
         let per_row = single.binds.len();
         if per_row == 0 {
             return Ok(None);
         }
         let rows = params
             .iter()
-            .map(|p| single.bind_values(p))
+            .map(|p| prepared.bind(p))
             .collect::<Result<Vec<_>>>()?;
         let per_statement =
             if out.is_some() && dialect.insert_many_style() != InsertManyStyle::MultiValues {
@@ -100,14 +106,14 @@ impl Connection {
             } else {
                 rows_per_insert(dialect, per_row)
             };
-        let mut shape = |n: usize| -> Result<Compiled> {
+        let mut shape = |n: usize| -> Result<Arc<Compiled>> {
             if n == 1 {
-                return Ok(single.clone());
+                return Ok(prepared.compiled.clone());
             }
             let many = insert
                 .repeated(n)
                 .ok_or_else(|| Error::invalid("not a batchable INSERT"))?;
-            many.compile(dialect)
+            many.compile(dialect).map(Arc::new)
         };
         let mut out = out;
         self.insert_batched(
@@ -143,11 +149,11 @@ impl Connection {
         per_row: usize,
         per_statement: usize,
         rows: Vec<Vec<Value>>,
-        shape: &mut dyn FnMut(usize) -> Result<Compiled>,
+        shape: &mut dyn FnMut(usize) -> Result<Arc<Compiled>>,
         on_chunk: &mut dyn FnMut(usize, usize, ResultSet) -> Result<()>,
     ) -> Result<Option<u64>> {
         let per_statement = per_statement.max(1);
-        let mut current: Option<(usize, Compiled)> = None;
+        let mut current: Option<(usize, Arc<Compiled>)> = None;
         let mut total = 0;
         let mut start = 0;
         let mut rows = rows.into_iter().peekable();

@@ -13,6 +13,7 @@
 //! # Ok::<(), aludel::Error>(())
 //! ```
 
+mod compiled_cache;
 mod connection;
 mod ddl;
 pub(crate) mod driver;
@@ -27,6 +28,8 @@ mod row;
 mod transaction;
 mod url;
 
+pub use compiled_cache::CompiledCacheStats;
+pub(crate) use compiled_cache::Prepared;
 pub use connection::Connection;
 pub use engine::{Engine, create_engine};
 pub(crate) use insert_many::rows_per_insert;

@@ -106,6 +106,10 @@ pub struct EngineOptions {
     pub isolation_level: Option<IsolationLevel>,
     /// Driver connect arguments, merged into the URL's query options.
     pub connect_args: Vec<(String, String)>,
+    /// How many statement shapes the engine keeps compiled (SQLAlchemy's
+    /// `query_cache_size`); 0 turns the cache off. See
+    /// [`Engine::compiled_cache_stats`](crate::engine::Engine::compiled_cache_stats).
+    pub compiled_cache_size: usize,
 }
 
 impl Default for EngineOptions {
@@ -120,6 +124,7 @@ impl Default for EngineOptions {
             pool_pre_ping: false,
             isolation_level: None,
             connect_args: Vec::new(),
+            compiled_cache_size: 500,
         }
     }
 }
@@ -209,6 +214,14 @@ impl EngineBuilder {
         /// let b = aludel::engine::Engine::builder("sqlite://").pool_recycle(std::time::Duration::from_secs(3600));
         /// ```
         pool_recycle: Duration => pool_recycle = Some;
+        /// How many statement shapes stay compiled (0: no cache).
+        ///
+        /// ```
+        /// let engine = aludel::engine::Engine::builder("sqlite://").compiled_cache_size(0).build()?;
+        /// assert_eq!(engine.compiled_cache_stats().capacity, 0);
+        /// # Ok::<(), aludel::Error>(())
+        /// ```
+        compiled_cache_size: usize => compiled_cache_size = |v| v;
         /// Ping connections at checkout.
         ///
         /// ```

@@ -9,15 +9,15 @@ use crate::orm::identity::{IdentityKey, IdentityMap};
 use crate::orm::instance::{AnyInstance, Instance, ObjectState, downcast};
 use crate::orm::mapper::Model;
 use crate::orm::session::{Session, SessionInner};
-use crate::sql::{Compiled, Executable, Params, Select, Value};
+use crate::sql::{Compiled, Params, Select, Value};
 
 impl Session {
     /// Loads objects of `T` from the rows of `stmt` (columns in model order), through the
     /// identity map.
     pub(crate) fn load<T: Model>(&self, stmt: &Select) -> Result<Vec<Instance<T>>> {
-        let compiled = stmt.compile(self.inner.dialect()?)?;
-        let values = compiled.bind_values(&Params::new())?;
-        self.load_compiled::<T>(&compiled, values)
+        let prepared = self.inner.prepare(stmt)?;
+        let values = prepared.bind(&Params::new())?;
+        self.load_compiled::<T>(&prepared.compiled, values)
     }
 
     /// Loads objects of `T` from an already compiled statement and its values, stepping

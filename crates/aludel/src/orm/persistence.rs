@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::orm::instance::AnyInstance;
 use crate::orm::mapper::ModelInfo;
 use crate::orm::unit_of_work::Batch;
-use crate::sql::{Compiled, Executable, Expr, Value, bindparam, delete, insert, tuple, update};
+use crate::sql::{Compiled, Expr, Value, bindparam, delete, insert, tuple, update};
 
 /// The most bind parameters one DELETE may carry (below every backend's limit).
 const MAX_PARAMS: usize = 30_000;
@@ -46,15 +46,15 @@ fn slot() -> Expr {
 /// Compiled statements by shape, for the duration of one flush.
 #[derive(Default)]
 pub(crate) struct ShapeCache {
-    shapes: HashMap<(std::any::TypeId, u8, Vec<usize>, usize), Compiled>,
+    shapes: HashMap<(std::any::TypeId, u8, Vec<usize>, usize), Arc<Compiled>>,
 }
 
 impl ShapeCache {
     fn get(
         &mut self,
         key: (std::any::TypeId, u8, Vec<usize>, usize),
-        build: impl FnOnce() -> Result<Compiled>,
-    ) -> Result<&Compiled> {
+        build: impl FnOnce() -> Result<Arc<Compiled>>,
+    ) -> Result<&Arc<Compiled>> {
         if !self.shapes.contains_key(&key) {
             let compiled = build()?;
             self.shapes.insert(key.clone(), compiled);
@@ -146,12 +146,13 @@ fn insert_rows(
         returned.extend(&server_filled);
     }
     let expire_after = !server_filled.is_empty() && !dialect.supports_returning();
+    let compile = conn.compiler();
     let shape = |n: usize| {
         let mut stmt = insert(&info.table).rows(&names, vec![vec![slot(); names.len()]; n]);
         if !returned.is_empty() {
             stmt = stmt.returning(returned.iter().map(|&i| info.column_expr(i)));
         }
-        stmt.compile(dialect)
+        compile(&stmt, n == 1)
     };
     let key = |n: usize| (info.type_id, 1, unset.to_vec(), n);
     let pick = |values: Vec<Value>| -> Vec<Value> {
@@ -253,7 +254,6 @@ pub(crate) fn update_rows(
     changes: Vec<(Vec<usize>, Vec<Value>)>,
     cache: &mut ShapeCache,
 ) -> Result<()> {
-    let dialect = conn.dialect();
     // Shapes in order of first appearance, each with its rows in object order.
     let mut groups: Vec<(Vec<usize>, Vec<Vec<Value>>)> = Vec::new();
     for (changed, params) in changes {
@@ -263,17 +263,19 @@ pub(crate) fn update_rows(
         }
     }
     for (changed, rows) in groups {
-        let compiled = cache.get((info.type_id, 2, changed.clone(), 1), || {
-            let mut stmt = update(&info.table);
-            for &i in &changed {
-                stmt = stmt.set(&info.columns()[i].name, slot());
-            }
-            for &p in &info.primary_key {
-                stmt = stmt.where_(info.column_expr(p).eq(slot()));
-            }
-            stmt.compile(dialect)
-        })?;
-        let counts = conn.execute_compiled_each(compiled, &rows)?;
+        let compiled = cache
+            .get((info.type_id, 2, changed.clone(), 1), || {
+                let mut stmt = update(&info.table);
+                for &i in &changed {
+                    stmt = stmt.set(&info.columns()[i].name, slot());
+                }
+                for &p in &info.primary_key {
+                    stmt = stmt.where_(info.column_expr(p).eq(slot()));
+                }
+                conn.compiler()(&stmt, true)
+            })?
+            .clone();
+        let counts = conn.execute_compiled_each(&compiled, &rows)?;
         if let Some(&n) = counts.iter().find(|&&n| n != 1) {
             return Err(Error::StaleData {
                 message: format!(
@@ -293,7 +295,6 @@ pub(crate) fn delete_rows(
     keys: Vec<Vec<Value>>,
     cache: &mut ShapeCache,
 ) -> Result<()> {
-    let dialect = conn.dialect();
     let width = info.primary_key.len().max(1);
     // Rows of a self-referential table go one statement each, children first: MySQL checks
     // foreign keys row by row within a statement, in an order of its choosing.
@@ -303,29 +304,32 @@ pub(crate) fn delete_rows(
         (MAX_PARAMS / width).clamp(1, MAX_ROWS)
     };
     for chunk in keys.chunks(per_statement) {
-        let compiled = cache.get((info.type_id, 3, Vec::new(), chunk.len()), || {
-            let slots: Vec<Expr> = (0..chunk.len())
-                .map(|_| {
-                    if width == 1 {
-                        // A named slot: a long IN list of plain values would compile to
-                        // one array parameter, not one placeholder per key.
-                        bindparam("key")
-                    } else {
-                        tuple(vec![slot(); width])
-                    }
-                })
-                .collect();
-            let target = if width == 1 {
-                info.column_expr(info.primary_key[0])
-            } else {
-                tuple(info.primary_key.iter().map(|&p| info.column_expr(p)))
-            };
-            delete(&info.table)
-                .where_(target.in_(slots))
-                .compile(dialect)
-        })?;
+        let compiled = cache
+            .get((info.type_id, 3, Vec::new(), chunk.len()), || {
+                let slots: Vec<Expr> = (0..chunk.len())
+                    .map(|_| {
+                        if width == 1 {
+                            // A named slot: a long IN list of plain values would compile to
+                            // one array parameter, not one placeholder per key.
+                            bindparam("key")
+                        } else {
+                            tuple(vec![slot(); width])
+                        }
+                    })
+                    .collect();
+                let target = if width == 1 {
+                    info.column_expr(info.primary_key[0])
+                } else {
+                    tuple(info.primary_key.iter().map(|&p| info.column_expr(p)))
+                };
+                conn.compiler()(
+                    &delete(&info.table).where_(target.in_(slots)),
+                    chunk.len() == 1,
+                )
+            })?
+            .clone();
         let params: Vec<Value> = chunk.iter().flatten().cloned().collect();
-        let n = conn.execute_compiled(compiled, params)?.rows_affected();
+        let n = conn.execute_compiled(&compiled, params)?.rows_affected();
         if n != chunk.len() as u64 {
             return Err(Error::StaleData {
                 message: format!(

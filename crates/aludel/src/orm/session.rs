@@ -842,6 +842,18 @@ pub(crate) fn changed_columns(obj: &Arc<dyn AnyInstance>) -> Result<Vec<usize>> 
 
 impl SessionInner {
     /// The dialect of the database this session talks to.
+    /// Compiles `statement` through the engine's compiled-shape cache.
+    pub(crate) fn prepare(&self, statement: &dyn Executable) -> Result<crate::engine::Prepared> {
+        if let Some(engine) = &self.engine {
+            return engine.prepare(statement);
+        }
+        let st = lock(&self.state);
+        st.conn
+            .as_ref()
+            .ok_or_else(|| Error::invalid("the session has no engine or connection"))?
+            .prepare(statement)
+    }
+
     pub(crate) fn dialect(&self) -> Result<&'static dyn crate::dialects::Dialect> {
         if let Some(engine) = &self.engine {
             return Ok(engine.dialect());

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use crate::dialects::Dialect;
 use crate::error::{Error, Result};
-use crate::sql::dml::Insert;
+use crate::sql::dml::{Delete, Insert, Update};
+use crate::sql::selectable::{CompoundSelect, Select, SelectStatement};
+use crate::sql::text::TextClause;
 use crate::sql::value::{ToValue, Value};
 
 /// A statement rendered for one dialect: the SQL text and one [`BindSlot`] per placeholder,
@@ -76,6 +78,17 @@ impl Compiled {
     /// assert!(c.bind_values(&params! {}).is_err());
     /// ```
     pub fn bind_values(&self, supplied: &Params) -> Result<Vec<Value>> {
+        self.bind_with(supplied, |i| self.binds[i].value.clone())
+    }
+
+    /// [`bind_values`](Self::bind_values) with each slot's build-time value taken from
+    /// `value_of(index)` instead of the slot (the compiled-shape cache re-binds a cached
+    /// statement with the values of a new statement of the same shape).
+    pub(crate) fn bind_with(
+        &self,
+        supplied: &Params,
+        value_of: impl Fn(usize) -> Option<Value>,
+    ) -> Result<Vec<Value>> {
         for (name, _) in &supplied.0 {
             if !self
                 .binds
@@ -89,14 +102,15 @@ impl Compiled {
         }
         self.binds
             .iter()
-            .map(|slot| {
+            .enumerate()
+            .map(|(i, slot)| {
                 if let Some(name) = &slot.name {
                     if let Some(v) = supplied.get(name) {
                         return Ok(v.clone());
                     }
                 }
-                match (&slot.value, &slot.name) {
-                    (Some(v), _) => Ok(v.clone()),
+                match (value_of(i), &slot.name) {
+                    (Some(v), _) => Ok(v),
                     (None, Some(name)) => Err(Error::compile(format!(
                         "no value supplied for bind parameter :{name}"
                     ))),
@@ -202,17 +216,21 @@ pub trait Executable {
     /// Renders the statement for `dialect`.
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled>;
 
-    /// The statement as an [`Insert`], when it is one: [`execute_many`] sends a single-row
-    /// INSERT as multi-row batches. Everything else runs once per parameter set.
+    /// The statement as one of the Core statement kinds, when it is one: the engine caches
+    /// the compiled form of these by shape (see [`ShapeKey`](crate::sql::ShapeKey)), and
+    /// [`execute_many`] sends a single-row INSERT as multi-row batches. `None` (the
+    /// default, and DDL) compiles on every run.
     ///
     /// [`execute_many`]: crate::engine::Connection::execute_many
     ///
     /// ```
-    /// use aludel::sql::{insert, text, Executable, Table};
-    /// assert!(insert(&Table::build("t").finish()).as_insert().is_some());
-    /// assert!(text("INSERT INTO t VALUES (1)").as_insert().is_none());
+    /// use aludel::sql::{insert, text, Executable, StatementRef, Table};
+    /// let t = Table::build("t").finish();
+    /// assert!(matches!(insert(&t).statement(), Some(StatementRef::Insert(_))));
+    /// assert!(matches!(text("SELECT 1").statement(), Some(StatementRef::Text(_))));
+    /// assert!(aludel::sql::CreateTable::new(&t).statement().is_none());
     /// ```
-    fn as_insert(&self) -> Option<&Insert> {
+    fn statement(&self) -> Option<StatementRef<'_>> {
         None
     }
 }
@@ -222,7 +240,33 @@ impl<T: Executable + ?Sized> Executable for &T {
         (**self).compile(dialect)
     }
 
-    fn as_insert(&self) -> Option<&Insert> {
-        (**self).as_insert()
+    fn statement(&self) -> Option<StatementRef<'_>> {
+        (**self).statement()
     }
+}
+
+/// A borrowed Core statement, as [`Executable::statement`] gives it.
+///
+/// ```
+/// use aludel::sql::{select, Executable, StatementRef};
+/// let s = select([aludel::sql::literal(1)]);
+/// assert!(matches!(s.statement(), Some(StatementRef::Select(_))));
+/// ```
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum StatementRef<'a> {
+    /// A SELECT.
+    Select(&'a Select),
+    /// A UNION / INTERSECT / EXCEPT.
+    Compound(&'a CompoundSelect),
+    /// Either of the above.
+    Statement(&'a SelectStatement),
+    /// An INSERT.
+    Insert(&'a Insert),
+    /// An UPDATE.
+    Update(&'a Update),
+    /// A DELETE.
+    Delete(&'a Delete),
+    /// A `text()` statement.
+    Text(&'a TextClause),
 }

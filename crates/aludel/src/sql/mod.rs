@@ -30,11 +30,12 @@ pub mod func;
 mod schema;
 mod select;
 mod selectable;
+mod shape;
 mod text;
 pub mod types;
 mod value;
 
-pub use compiled::{BindSlot, Compiled, Executable, Params};
+pub use compiled::{BindSlot, Compiled, Executable, Params, StatementRef};
 pub use ddl::{CreateIndex, CreateTable, DdlStatement, DropTable};
 pub use dml::{Delete, Insert, OnConflict, Update, delete, insert, update};
 pub use elements::{
@@ -52,6 +53,8 @@ pub use selectable::{
     Alias, CompoundSelect, Cte, CteDef, FromItem, Hint, Join, JoinKind, LabelStyle, LockOptions,
     Select, SelectStatement, SetOp, Subquery,
 };
+pub use shape::ShapeKey;
+pub(crate) use shape::{Addr, Shape, Walked};
 pub use text::{TextClause, text};
 pub use types::SqlType;
 pub use value::{FromValue, ToValue, Value};

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::dialects::Dialect;
 use crate::error::Result;
-use crate::sql::compiled::{Compiled, Executable};
+use crate::sql::compiled::{Compiled, Executable, StatementRef};
 use crate::sql::compiler::Compiler;
 
 /// A literal SQL fragment. Each `:name` becomes a placeholder bound to the parameter `name`;
@@ -62,7 +62,18 @@ impl TextClause {
         for part in self.parts.iter() {
             match part {
                 TextPart::Sql(s) => c.push(s),
-                TextPart::Param(name) => c.bind_named(name.clone(), None),
+                TextPart::Param(name) => c.bind_param(name.clone()),
+            }
+        }
+    }
+
+    /// Calls `f` with each part: `(Some(sql), None)` for SQL text, `(None, Some(name))` for
+    /// a parameter.
+    pub(crate) fn for_each_part(&self, mut f: impl FnMut(Option<&str>, Option<&str>)) {
+        for part in self.parts.iter() {
+            match part {
+                TextPart::Sql(s) => f(Some(s), None),
+                TextPart::Param(name) => f(None, Some(name)),
             }
         }
     }
@@ -70,10 +81,11 @@ impl TextClause {
 
 impl Executable for TextClause {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        Compiler::render(dialect, |c| {
-            self.render(c);
-            Ok(())
-        })
+        Compiler::render(dialect, |c| StatementRef::Text(self).render(c))
+    }
+
+    fn statement(&self) -> Option<StatementRef<'_>> {
+        Some(StatementRef::Text(self))
     }
 }
 

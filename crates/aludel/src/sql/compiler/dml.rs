@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::Compiler;
 use crate::dialects::{Dialect, UpsertStyle};
 use crate::error::{Error, Result};
-use crate::sql::compiled::{Compiled, Executable};
+use crate::sql::compiled::{Compiled, Executable, StatementRef};
 use crate::sql::dml::{Delete, Insert, OnConflict, Update};
 use crate::sql::elements::Expr;
 use crate::sql::schema::Table;
@@ -44,7 +44,7 @@ impl Compiler<'_> {
         result
     }
 
-    fn insert(&mut self, stmt: &Insert) -> Result<()> {
+    pub(super) fn insert(&mut self, stmt: &Insert) -> Result<()> {
         let table = &stmt.table;
         for column in &stmt.columns {
             self.check_column(table, column)?;
@@ -115,7 +115,11 @@ impl Compiler<'_> {
                 for ((_, value), column) in defaults.iter().zip(&labels[row.len()..]) {
                     self.push(", ");
                     let value = Expr::Value((*value).clone());
-                    self.for_column(Some(column.clone()), &value, |c| c.expr(&value))?;
+                    // The default belongs to the table, so to the statement's shape.
+                    self.fixed_binds = true;
+                    let written = self.for_column(Some(column.clone()), &value, |c| c.expr(&value));
+                    self.fixed_binds = false;
+                    written?;
                 }
                 self.push(")");
             }
@@ -184,7 +188,7 @@ impl Compiler<'_> {
         })
     }
 
-    fn update(&mut self, stmt: &Update) -> Result<()> {
+    pub(super) fn update(&mut self, stmt: &Update) -> Result<()> {
         if stmt.set.is_empty() {
             return Err(Error::compile(format!(
                 "UPDATE of {} sets no columns",
@@ -204,7 +208,7 @@ impl Compiler<'_> {
         self.returning(&stmt.returning)
     }
 
-    fn delete(&mut self, stmt: &Delete) -> Result<()> {
+    pub(super) fn delete(&mut self, stmt: &Delete) -> Result<()> {
         self.push("DELETE FROM ");
         self.table_name(&stmt.table);
         self.with_target(&stmt.table, |c| c.conditions(" WHERE ", &stmt.where_))?;
@@ -214,28 +218,30 @@ impl Compiler<'_> {
 
 impl Executable for Insert {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        Compiler::render(dialect, |c| {
-            if let Some(select) = &self.from_select {
-                c.with_clause(|w| w.statement(select))?;
-            }
-            c.insert(self)?;
-            Ok(())
-        })
+        Compiler::render(dialect, |c| StatementRef::Insert(self).render(c))
     }
 
-    fn as_insert(&self) -> Option<&Insert> {
-        Some(self)
+    fn statement(&self) -> Option<StatementRef<'_>> {
+        Some(StatementRef::Insert(self))
     }
 }
 
 impl Executable for Update {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        Compiler::render(dialect, |c| c.update(self))
+        Compiler::render(dialect, |c| StatementRef::Update(self).render(c))
+    }
+
+    fn statement(&self) -> Option<StatementRef<'_>> {
+        Some(StatementRef::Update(self))
     }
 }
 
 impl Executable for Delete {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        Compiler::render(dialect, |c| c.delete(self))
+        Compiler::render(dialect, |c| StatementRef::Delete(self).render(c))
+    }
+
+    fn statement(&self) -> Option<StatementRef<'_>> {
+        Some(StatementRef::Delete(self))
     }
 }

@@ -1,12 +1,13 @@
 //! Rendering expressions, with parentheses exactly where precedence needs them.
 
-use super::Compiler;
+use super::{Compiler, Source};
 use crate::dialects::FunctionSpelling;
 use crate::error::{Error, Result};
 use crate::sql::elements::{
     BinaryOp, BoolOp, Direction, Expr, InTarget, NullsOrder, OrderBy, UnaryOp,
 };
 use crate::sql::selectable::FromItem;
+use crate::sql::shape::Addr;
 
 /// Precedence of an atom (never needs parentheses).
 const ATOM: u8 = 10;
@@ -46,8 +47,10 @@ impl Compiler<'_> {
                 }
                 self.ident(&c.name);
             }
-            Expr::Value(v) => self.bind_value(v.clone()),
-            Expr::BindParam { name, value } => self.bind_named(name.clone(), value.clone()),
+            Expr::Value(v) => self.bind_value(v.clone(), Source::At(Addr::expr(e))),
+            Expr::BindParam { name, value } => {
+                self.bind_named(name.clone(), value.clone(), Addr::expr(e))
+            }
             Expr::Null => self.push("NULL"),
             Expr::Bool(b) => self.push(self.dialect.boolean_literal(*b)),
             Expr::Raw(sql) => self.push(sql),
@@ -74,7 +77,10 @@ impl Compiler<'_> {
                 self.push("-");
                 self.operand(operand, ATOM, false)?;
             }
-            Expr::BoolList { op, items } => self.bool_list(*op, items, precedence(e))?,
+            Expr::BoolList { op, items } => {
+                let items: Vec<&Expr> = items.iter().collect();
+                self.bool_list(*op, &items, precedence(e))?
+            }
             Expr::In {
                 expr,
                 target,
@@ -228,7 +234,7 @@ impl Compiler<'_> {
         })
     }
 
-    fn bool_list(&mut self, op: BoolOp, items: &[Expr], p: u8) -> Result<()> {
+    pub(super) fn bool_list(&mut self, op: BoolOp, items: &[&Expr], p: u8) -> Result<()> {
         match items {
             [] => self.push(if op == BoolOp::And { "1 = 1" } else { "1 != 1" }),
             [only] => self.expr(only)?,

@@ -6,11 +6,13 @@
 
 use chrono::Datelike;
 
-use super::Compiler;
 use super::expr::COMPARISON;
+use super::{Compiler, Source};
+use crate::dialects::Dialect;
 use crate::dialects::{LONG_IN_LIST, LongInList};
 use crate::error::Result;
 use crate::sql::elements::Expr;
+use crate::sql::shape::Addr;
 use crate::sql::value::Value;
 
 impl Compiler<'_> {
@@ -24,43 +26,34 @@ impl Compiler<'_> {
         items: &[Expr],
         negated: bool,
     ) -> Result<bool> {
-        let style = self.dialect.long_in_list();
-        if items.len() <= LONG_IN_LIST || style == LongInList::Placeholders {
-            return Ok(false);
-        }
-        let Some(values) = plain_values(items) else {
+        let Some(form) = long_in_plan(self.dialect, items) else {
             return Ok(false);
         };
-        match style {
-            LongInList::Placeholders => return Ok(false),
-            LongInList::AnyArray => {
+        let values = plain_values(items).unwrap_or_default();
+        let source = Source::List(
+            items
+                .iter()
+                .map(|item| matches!(item, Expr::Value(_)).then(|| Addr::expr(item)))
+                .collect(),
+        );
+        match form {
+            Form::AnyArray => {
                 self.operand(expr, COMPARISON, true)?;
                 self.push(if negated { " <> ALL(" } else { " = ANY(" });
-                self.bind_value(Value::Array(values));
+                self.bind_value(Value::Array(values), source);
                 self.push(")");
             }
-            LongInList::CarrayTable => {
-                // SQLite stores NaN as NULL; such a list keeps one placeholder per value,
-                // where each value's checks apply.
-                if values
-                    .iter()
-                    .any(|v| matches!(v, Value::Float(f) if f.is_nan()))
-                {
-                    return Ok(false);
-                }
+            Form::Carray => {
                 self.operand(expr, COMPARISON, true)?;
                 self.push(if negated {
                     " NOT IN rarray("
                 } else {
                     " IN rarray("
                 });
-                self.bind_value(Value::Array(values));
+                self.bind_value(Value::Array(values), source);
                 self.push(")");
             }
-            LongInList::JsonTable => {
-                let Some(column_type) = json_table_type(&values) else {
-                    return Ok(false);
-                };
+            Form::JsonTable(column_type) => {
                 let alias = self.anon_name();
                 self.operand(expr, COMPARISON, true)?;
                 self.push(if negated {
@@ -70,7 +63,7 @@ impl Compiler<'_> {
                 });
                 self.ident(&alias);
                 self.push(".v FROM JSON_TABLE(");
-                self.bind_value(Value::Array(values));
+                self.bind_value(Value::Array(values), source);
                 self.push(", '$[*]' COLUMNS (v ");
                 self.push(column_type);
                 self.push(" PATH '$' ERROR ON ERROR)) AS ");
@@ -80,6 +73,57 @@ impl Compiler<'_> {
         }
         Ok(true)
     }
+}
+
+/// How a long list is bound.
+#[derive(Clone, Copy)]
+enum Form {
+    AnyArray,
+    Carray,
+    JsonTable(&'static str),
+}
+
+/// The form `items` is bound in on `dialect`, or `None` when it renders one placeholder
+/// per item. Depends on the list's length and, for SQLite and MySQL, on its values.
+fn long_in_plan(dialect: &dyn Dialect, items: &[Expr]) -> Option<Form> {
+    let style = dialect.long_in_list();
+    if items.len() <= LONG_IN_LIST || style == LongInList::Placeholders {
+        return None;
+    }
+    let plain = items.iter().all(|item| match item {
+        Expr::Value(Value::Array(_)) => false,
+        Expr::Value(_) | Expr::Null => true,
+        _ => false,
+    });
+    if !plain {
+        return None;
+    }
+    let values = || {
+        items.iter().map(|item| match item {
+            Expr::Value(v) => v,
+            _ => &Value::Null,
+        })
+    };
+    match style {
+        LongInList::Placeholders => None,
+        LongInList::AnyArray => Some(Form::AnyArray),
+        // SQLite stores NaN as NULL; such a list keeps one placeholder per value, where
+        // each value's checks apply.
+        LongInList::CarrayTable => {
+            (!values().any(|v| matches!(v, Value::Float(f) if f.is_nan()))).then_some(Form::Carray)
+        }
+        LongInList::JsonTable => json_table_type(values()).map(Form::JsonTable),
+    }
+}
+
+/// The form of a long `IN` list as a shape-key word (see [`crate::sql::ShapeKey`]), or
+/// `None` when the list renders one placeholder per item.
+pub(crate) fn long_in_form(dialect: &dyn Dialect, items: &[Expr]) -> Option<&'static str> {
+    long_in_plan(dialect, items).map(|form| match form {
+        Form::AnyArray => "any",
+        Form::Carray => "carray",
+        Form::JsonTable(t) => t,
+    })
 }
 
 /// The list's values, when every item is a plain value or NULL.
@@ -99,7 +143,7 @@ fn plain_values(items: &[Expr]) -> Option<Vec<Value>> {
 /// compare the single bound value, or `None` when there is none: text (the column's
 /// collation would take over the comparison), bytes, JSON, UUIDs, mixed kinds, non-finite
 /// floats and years outside MySQL's 1000-9999 are left to one placeholder each.
-fn json_table_type(values: &[Value]) -> Option<&'static str> {
+fn json_table_type<'v>(values: impl Iterator<Item = &'v Value>) -> Option<&'static str> {
     #[derive(Clone, Copy, PartialEq)]
     enum Kind {
         Int,

@@ -11,15 +11,34 @@ mod dml;
 mod expr;
 mod in_list;
 mod select;
+mod statement;
 mod walk;
 
 use std::sync::Arc;
 
 use crate::dialects::Dialect;
 use crate::error::{Error, Result};
-use crate::sql::compiled::{BindSlot, Compiled};
+use crate::sql::compiled::{BindSlot, Compiled, StatementRef};
 use crate::sql::elements::Expr;
+use crate::sql::shape::Addr;
 use crate::sql::value::Value;
+
+pub(crate) use in_list::long_in_form;
+
+/// Where a placeholder's value came from, recorded beside each [`BindSlot`] so the
+/// compiled-shape cache can re-bind the statement with another tree's values.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Source {
+    /// The value of the node at this address (see [`Addr`]).
+    At(Addr),
+    /// A long `IN` list bound as one array: per item, the value node's address, or `None`
+    /// for a `NULL` item.
+    List(Vec<Option<Addr>>),
+    /// A value fixed by the shape (a column's client-side default): the slot's own value.
+    Fixed,
+    /// A `text()` parameter: always supplied by name.
+    Param,
+}
 
 /// Renders statements for one dialect. Create one per statement.
 pub struct Compiler<'d> {
@@ -38,6 +57,10 @@ pub struct Compiler<'d> {
     pub(crate) bare_columns: bool,
     /// The column the placeholder being written belongs to (see [`BindSlot::column`]).
     bind_column: Option<Arc<str>>,
+    /// Where each placeholder's value came from, in placeholder order.
+    sources: Vec<Source>,
+    /// Placeholders written now hold values fixed by the statement's shape.
+    pub(crate) fixed_binds: bool,
 }
 
 impl<'d> Compiler<'d> {
@@ -52,7 +75,21 @@ impl<'d> Compiler<'d> {
             error: None,
             bare_columns: false,
             bind_column: None,
+            sources: Vec::new(),
+            fixed_binds: false,
         }
+    }
+
+    /// Renders `statement` for `dialect`, also returning where each placeholder's value
+    /// came from (the compiled-shape cache's miss path).
+    pub(crate) fn render_traced(
+        dialect: &'d dyn Dialect,
+        statement: StatementRef<'_>,
+    ) -> Result<(Compiled, Vec<Source>)> {
+        let mut c = Compiler::new(dialect);
+        statement.render(&mut c)?;
+        let sources = std::mem::take(&mut c.sources);
+        Ok((c.finish()?, sources))
     }
 
     /// Renders one statement: a fresh compiler for `dialect`, `render`, then the result.
@@ -102,22 +139,41 @@ impl<'d> Compiler<'d> {
         }
     }
 
-    /// Writes a placeholder for an anonymous value.
-    pub(crate) fn bind_value(&mut self, value: Value) {
-        self.bind(BindSlot {
-            name: None,
-            value: Some(value),
-            column: self.bind_column.clone(),
-        });
+    /// Writes a placeholder for an anonymous value taken from `source`.
+    pub(crate) fn bind_value(&mut self, value: Value, source: Source) {
+        self.bind(
+            BindSlot {
+                name: None,
+                value: Some(value),
+                column: self.bind_column.clone(),
+            },
+            source,
+        );
     }
 
-    /// Writes a placeholder for a named parameter, with an optional build-time value.
-    pub(crate) fn bind_named(&mut self, name: Arc<str>, value: Option<Value>) {
-        self.bind(BindSlot {
-            name: Some(name),
-            value,
-            column: self.bind_column.clone(),
-        });
+    /// Writes a placeholder for a named parameter (a `bindparam` node at `at`), with an
+    /// optional build-time value.
+    pub(crate) fn bind_named(&mut self, name: Arc<str>, value: Option<Value>, at: Addr) {
+        self.bind(
+            BindSlot {
+                name: Some(name),
+                value,
+                column: self.bind_column.clone(),
+            },
+            Source::At(at),
+        );
+    }
+
+    /// Writes a placeholder for a `text()` parameter, supplied by name at execution.
+    pub(crate) fn bind_param(&mut self, name: Arc<str>) {
+        self.bind(
+            BindSlot {
+                name: Some(name),
+                value: None,
+                column: self.bind_column.clone(),
+            },
+            Source::Param,
+        );
     }
 
     /// Runs `render` (which writes `value`) with placeholders tagged as belonging to
@@ -146,7 +202,12 @@ impl<'d> Compiler<'d> {
         })
     }
 
-    fn bind(&mut self, slot: BindSlot) {
+    fn bind(&mut self, slot: BindSlot, source: Source) {
+        self.sources.push(if self.fixed_binds {
+            Source::Fixed
+        } else {
+            source
+        });
         self.binds.push(slot);
         self.dialect.placeholder(self.binds.len(), &mut self.sql);
     }

@@ -2,15 +2,16 @@
 
 use std::sync::Arc;
 
-use super::Compiler;
 use super::walk::{CteCollector, column_sources};
+use super::{Compiler, Source};
 use crate::dialects::{Dialect, LockRequest};
 use crate::error::{Error, Result};
-use crate::sql::compiled::{Compiled, Executable};
-use crate::sql::elements::Expr;
+use crate::sql::compiled::{Compiled, Executable, StatementRef};
+use crate::sql::elements::{BoolOp, Expr};
 use crate::sql::selectable::{
     CompoundSelect, FromItem, JoinKind, LabelStyle, Select, SelectStatement,
 };
+use crate::sql::shape::Addr;
 
 impl Compiler<'_> {
     /// Renders `WITH ...` for every CTE the statement uses, collected by `collect`.
@@ -93,7 +94,7 @@ impl Compiler<'_> {
             self.bare_columns = false;
             result?;
         }
-        self.limit_offset(c.limit, c.offset);
+        self.limit_offset(&c.limit, &c.offset);
         Ok(())
     }
 
@@ -150,7 +151,7 @@ impl Compiler<'_> {
             self.push(" ORDER BY ");
             self.order_by_list(&s.order_by)?;
         }
-        self.limit_offset(s.limit, s.offset);
+        self.limit_offset(&s.limit, &s.offset);
         if let Some(lock) = &s.lock {
             if self.dialect.supports_row_locking() {
                 let of: Vec<String> = lock
@@ -190,17 +191,31 @@ impl Compiler<'_> {
             return Ok(());
         }
         self.push(keyword);
-        let all = crate::sql::elements::and_(conditions.iter().cloned());
-        self.expr(&all)
+        // As `and_(conditions)` renders (nested ANDs flattened one level), but from the
+        // tree itself: the compiled-shape cache traces each value to its node.
+        let mut flat: Vec<&Expr> = Vec::with_capacity(conditions.len());
+        for c in conditions {
+            match c {
+                Expr::BoolList {
+                    op: BoolOp::And,
+                    items,
+                } => flat.extend(items),
+                other => flat.push(other),
+            }
+        }
+        match flat.as_slice() {
+            [only] => self.expr(only),
+            _ => self.bool_list(BoolOp::And, &flat, 2),
+        }
     }
 
-    fn limit_offset(&mut self, limit: Option<u64>, offset: Option<u64>) {
+    fn limit_offset(&mut self, limit: &Option<u64>, offset: &Option<u64>) {
         let as_int = |n: u64| crate::sql::Value::Int(i64::try_from(n).unwrap_or(i64::MAX));
-        match (limit, offset) {
+        match (*limit, *offset) {
             (None, None) => {}
             (Some(l), _) => {
                 self.push(" LIMIT ");
-                self.bind_value(as_int(l));
+                self.bind_value(as_int(l), Source::At(Addr::limit(limit)));
             }
             (None, Some(_)) => {
                 if let Some(all) = self.dialect.limit_for_offset_only() {
@@ -209,9 +224,9 @@ impl Compiler<'_> {
                 }
             }
         }
-        if let Some(o) = offset {
+        if let Some(o) = *offset {
             self.push(" OFFSET ");
-            self.bind_value(as_int(o));
+            self.bind_value(as_int(o), Source::At(Addr::offset(offset)));
         }
     }
 
@@ -364,30 +379,30 @@ fn qualifiers(f: &FromItem) -> Vec<Arc<str>> {
 
 impl Executable for SelectStatement {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        Compiler::render(dialect, |c| {
-            c.with_clause(|w| w.statement(self))?;
-            c.select_statement(self)?;
-            Ok(())
-        })
+        Compiler::render(dialect, |c| StatementRef::Statement(self).render(c))
+    }
+
+    fn statement(&self) -> Option<StatementRef<'_>> {
+        Some(StatementRef::Statement(self))
     }
 }
 
 impl Executable for Select {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        Compiler::render(dialect, |c| {
-            c.with_clause(|w| w.select(self))?;
-            c.select(self)?;
-            Ok(())
-        })
+        Compiler::render(dialect, |c| StatementRef::Select(self).render(c))
+    }
+
+    fn statement(&self) -> Option<StatementRef<'_>> {
+        Some(StatementRef::Select(self))
     }
 }
 
 impl Executable for CompoundSelect {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
-        Compiler::render(dialect, |c| {
-            c.with_clause(|w| w.compound(self))?;
-            c.compound(self)?;
-            Ok(())
-        })
+        Compiler::render(dialect, |c| StatementRef::Compound(self).render(c))
+    }
+
+    fn statement(&self) -> Option<StatementRef<'_>> {
+        Some(StatementRef::Compound(self))
     }
 }
