@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::engine::driver::{
     DriverConnection, ExecOutcome, RowSource, classify_sqlstate, db_error, disconnect, parse_option,
 };
+use crate::engine::round_trips::RoundTrips;
 use crate::engine::{IsolationLevel, Url};
 use crate::error::{DatabaseErrorKind, Error, Result};
 use crate::sql::{FromValue, Value};
@@ -33,6 +34,7 @@ pub(crate) struct PostgresDriver {
     client: postgres::Client,
     statements: HashMap<String, Statement>,
     cache_size: usize,
+    trips: RoundTrips,
 }
 
 impl PostgresDriver {
@@ -85,6 +87,7 @@ impl PostgresDriver {
             client,
             statements: HashMap::new(),
             cache_size: cache_size.max(1),
+            trips: RoundTrips::default(),
         })
     }
 
@@ -93,6 +96,7 @@ impl PostgresDriver {
         if let Some(stmt) = self.statements.get(sql) {
             return Ok(stmt.clone());
         }
+        self.trips.add(1);
         let stmt = self
             .client
             .prepare(sql)
@@ -120,6 +124,7 @@ impl DriverConnection for PostgresDriver {
             )));
         }
         let columns: Arc<[String]> = stmt.columns().iter().map(|c| c.name().to_owned()).collect();
+        self.trips.add(1);
         let rows = match self.client.query_raw(&stmt, params.iter()) {
             Ok(rows) => rows,
             Err(e) => {
@@ -144,6 +149,7 @@ impl DriverConnection for PostgresDriver {
     }
 
     fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        self.trips.add(1);
         self.client
             .batch_execute(sql)
             .map_err(|e| map_error(e, Some(sql)))
@@ -162,6 +168,8 @@ impl DriverConnection for PostgresDriver {
 
     fn isolation(&mut self) -> Result<IsolationLevel> {
         let sql = "SHOW transaction_isolation";
+        // Prepared (one trip), then executed (another).
+        self.trips.add(2);
         let row = self
             .client
             .query_one(sql, &[])
@@ -175,6 +183,10 @@ impl DriverConnection for PostgresDriver {
 
     fn is_broken(&self) -> bool {
         self.client.is_closed()
+    }
+
+    fn count_round_trips(&mut self, counter: RoundTrips) {
+        self.trips = counter;
     }
 }
 

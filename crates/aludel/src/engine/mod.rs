@@ -22,6 +22,7 @@ mod options;
 mod pool;
 mod recorder;
 mod result;
+pub(crate) mod round_trips;
 mod row;
 mod transaction;
 mod url;
