@@ -56,6 +56,15 @@ pub enum Error {
     },
     /// A constraint was violated (unique, foreign key, not null, check).
     Integrity(DatabaseError),
+    /// An object's values failed its model's validation (required columns, lengths,
+    /// declared validators). Raised by the managers layer before anything is set, and by
+    /// a flush before anything is sent: the session stays usable.
+    Validation {
+        /// The model's name.
+        model: String,
+        /// Every failure, by field name.
+        errors: crate::orm::ValidationErrors,
+    },
     /// The database could not do the work: lost connection, lock timeout, deadlock,
     /// serialization failure.
     Operational(DatabaseError),
@@ -287,6 +296,9 @@ impl fmt::Display for Error {
                 )
             }
             Error::Integrity(e) => write!(f, "integrity error: {e}"),
+            Error::Validation { model, errors } => {
+                write!(f, "validation failed for {model}: {errors}")
+            }
             Error::Operational(e) => write!(f, "operational error: {e}"),
             Error::Programming(e) => write!(f, "programming error: {e}"),
             Error::Data(e) => write!(f, "data error: {e}"),

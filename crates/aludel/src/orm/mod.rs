@@ -24,6 +24,7 @@ mod sessionmaker;
 mod task_scope;
 mod transaction;
 mod unit_of_work;
+mod validation;
 
 pub use aludel_macros::Model;
 pub use borrow::{ReadGuard, WriteGuard};
@@ -40,3 +41,4 @@ pub use scoping::{ALREADY_PRESENT, Scope, ScopedSession};
 pub use session::{IntoInstance, NoAutoflush, PrimaryKey, QueryCriteria, Session, SessionConfig};
 pub use sessionmaker::{SessionMaker, SessionOptions};
 pub use task_scope::{TaskScoped, task_scope};
+pub use validation::{ColumnValidator, Required, ValidationError, ValidationErrors, Validator};
