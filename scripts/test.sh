@@ -114,6 +114,9 @@ else
 fi
 cargo test --all-features --doc 2>&1 | tee -a "$log" || status=1
 
+# The differential suite against SQLAlchemy 2.1 (skipped, loudly, without Python/PyPI).
+bash scripts/differential/run.sh 2>&1 | tee -a "$log" || status=1
+
 # The README's demo must keep working: run it on a scratch SQLite file.
 demo_dir=$(mktemp -d)
 DATABASE_URL="sqlite:///$demo_dir/employees.db" cargo run --quiet --example employees >"$demo_dir/out.txt" \
