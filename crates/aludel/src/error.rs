@@ -94,6 +94,13 @@ pub enum Error {
         /// The model and primary key.
         message: String,
     },
+    /// The connection was lost while COMMIT was on its way: the transaction may or may not
+    /// have been committed. Raised by [`Retry`](crate::orm::Retry), which never re-runs
+    /// such a transaction (it could apply the work twice).
+    CommitOutcomeUnknown {
+        /// The error the COMMIT ended with.
+        cause: String,
+    },
     /// An earlier flush failed and rolled the transaction back; call `rollback()` on the
     /// session before using it again (SQLAlchemy's "pending rollback" rule).
     PendingRollback {
@@ -313,6 +320,10 @@ impl fmt::Display for Error {
             Error::InvalidRequest { message } => write!(f, "invalid request: {message}"),
             Error::StaleData { message } => write!(f, "stale data: {message}"),
             Error::ObjectDeleted { message } => write!(f, "object deleted: {message}"),
+            Error::CommitOutcomeUnknown { cause } => write!(
+                f,
+                "the connection was lost during COMMIT, so the transaction may or may not have been committed ({cause}); it was not retried"
+            ),
             Error::PendingRollback { cause } => write!(
                 f,
                 "this session's transaction was rolled back after a failed flush ({cause}); call rollback() before using the session again"

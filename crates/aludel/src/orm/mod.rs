@@ -17,6 +17,7 @@ mod operand;
 mod persistence;
 mod query;
 mod query_property;
+mod retry;
 mod schema;
 mod scoping;
 mod session;
@@ -36,6 +37,7 @@ pub use mapper::{
 pub use operand::{Operand, Textual};
 pub use query::Query;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
+pub use retry::Retry;
 pub use schema::{create_all, drop_all};
 pub use scoping::{ALREADY_PRESENT, Scope, ScopedSession};
 pub use session::{IntoInstance, NoAutoflush, PrimaryKey, QueryCriteria, Session, SessionConfig};
