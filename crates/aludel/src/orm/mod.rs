@@ -32,7 +32,8 @@ pub use borrow::{ReadGuard, WriteGuard};
 pub use column::Column;
 pub use instance::{Instance, ObjectState};
 pub use mapper::{
-    Model, ModelInfo, SqlTyped, convert_column, no_such_column, parse_foreign_key, wrong_width,
+    Model, ModelInfo, SqlTyped, convert_column, convert_column_ref, no_such_column,
+    parse_foreign_key, wrong_width,
 };
 pub use operand::{Operand, Textual};
 pub use query::Query;

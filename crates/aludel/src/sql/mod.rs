@@ -34,6 +34,7 @@ mod selectable;
 mod text;
 pub mod types;
 mod value;
+mod value_ref;
 
 pub use compiled::{BindSlot, Compiled, Executable, Params};
 pub use ddl::{CreateIndex, CreateTable, DdlStatement, DropTable};
@@ -57,3 +58,4 @@ pub use selectable::{
 pub use text::{TextClause, text};
 pub use types::SqlType;
 pub use value::{FromValue, ToValue, Value};
+pub use value_ref::{FromValueRef, ValueRef};
