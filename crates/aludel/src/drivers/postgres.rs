@@ -21,13 +21,15 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::drivers::postgres_client::{PgClient, RowIter};
+use crate::engine::RowView;
 use crate::engine::driver::{
     DriverConnection, ExecOutcome, RowSource, classify_sqlstate, db_error, disconnect, parse_option,
 };
 use crate::engine::round_trips::RoundTrips;
+use crate::engine::row_view::no_such_cell;
 use crate::engine::{IsolationLevel, Url};
 use crate::error::{DatabaseErrorKind, Error, Result};
-use crate::sql::{FromValue, Value};
+use crate::sql::{FromValue, Value, ValueRef};
 
 type BoxError = Box<dyn StdError + Sync + Send>;
 
@@ -151,6 +153,7 @@ impl DriverConnection for PostgresDriver {
         };
         Ok(Box::new(PgRows {
             rows,
+            current: None,
             columns,
             sql: sql.to_owned(),
             affected: 0,
@@ -215,6 +218,8 @@ impl DriverConnection for PostgresDriver {
 /// demand, with back-pressure, so the result is never buffered whole).
 struct PgRows<'a> {
     rows: RowIter<'a>,
+    /// The row `advance` read last, whose cells the `RowView` lends.
+    current: Option<postgres::Row>,
     columns: Arc<[String]>,
     sql: String,
     affected: u64,
@@ -226,24 +231,32 @@ impl RowSource for PgRows<'_> {
         &self.columns
     }
 
-    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
+    fn advance(&mut self) -> Result<bool> {
+        self.current = None;
         if self.done {
             // The underlying stream is not fused: polling it again reports a closed
             // connection.
-            return None;
+            return Ok(false);
         }
         match self.rows.next() {
-            Ok(Some(row)) => Some((0..row.len()).map(|i| decode(&row, i)).collect()),
+            Ok(Some(row)) => {
+                self.current = Some(row);
+                Ok(true)
+            }
             Ok(None) => {
                 self.done = true;
                 self.affected = self.rows.rows_affected().unwrap_or(0);
-                None
+                Ok(false)
             }
             Err(e) => {
                 self.done = true;
-                Some(Err(map_error(e, Some(&self.sql))))
+                Err(map_error(e, Some(&self.sql)))
             }
         }
+    }
+
+    fn row(&self) -> &dyn RowView {
+        self
     }
 
     fn outcome(&self) -> ExecOutcome {
@@ -254,14 +267,28 @@ impl RowSource for PgRows<'_> {
     }
 }
 
-/// Decodes column `i` by its PostgreSQL type.
-fn decode(row: &postgres::Row, i: usize) -> Result<Value> {
+/// The current row's cells, decoded in place from the row's wire buffer by column type.
+impl RowView for PgRows<'_> {
+    fn len(&self) -> usize {
+        self.current.as_ref().map_or(0, postgres::Row::len)
+    }
+
+    fn value(&self, index: usize) -> Result<ValueRef<'_>> {
+        match &self.current {
+            Some(row) if index < row.len() => decode(row, index),
+            _ => Err(no_such_cell(index, &self.columns)),
+        }
+    }
+}
+
+/// Decodes column `i` by its PostgreSQL type: text, bytes and JSON borrowed from the row.
+fn decode(row: &postgres::Row, i: usize) -> Result<ValueRef<'_>> {
     let column = &row.columns()[i];
     let ty = column.type_();
     macro_rules! get {
         ($t:ty, $wrap:expr) => {
             row.try_get::<_, Option<$t>>(i)
-                .map(|v| v.map($wrap).unwrap_or(Value::Null))
+                .map(|v| v.map($wrap).unwrap_or(ValueRef::Null))
                 .map_err(|e| Error::Conversion {
                     expected: stringify!($t),
                     found: format!("PostgreSQL {ty} in column '{}' ({e})", column.name()),
@@ -269,26 +296,26 @@ fn decode(row: &postgres::Row, i: usize) -> Result<Value> {
         };
     }
     match *ty {
-        Type::BOOL => get!(bool, Value::Bool),
-        Type::INT2 => get!(i16, |n| Value::Int(n.into())),
-        Type::INT4 => get!(i32, |n| Value::Int(n.into())),
-        Type::INT8 => get!(i64, Value::Int),
-        Type::OID => get!(u32, |n| Value::Int(n.into())),
-        Type::FLOAT4 => get!(f32, |f| Value::Float(f.into())),
-        Type::FLOAT8 => get!(f64, Value::Float),
-        Type::NUMERIC => get!(Decimal, Value::Decimal),
+        Type::BOOL => get!(bool, ValueRef::Bool),
+        Type::INT2 => get!(i16, |n| ValueRef::Int(n.into())),
+        Type::INT4 => get!(i32, |n| ValueRef::Int(n.into())),
+        Type::INT8 => get!(i64, ValueRef::Int),
+        Type::OID => get!(u32, |n| ValueRef::Int(n.into())),
+        Type::FLOAT4 => get!(f32, |f| ValueRef::Float(f.into())),
+        Type::FLOAT8 => get!(f64, ValueRef::Float),
+        Type::NUMERIC => get!(Decimal, ValueRef::Decimal),
         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
-            get!(String, Value::Text)
+            get!(&str, ValueRef::Text)
         }
-        Type::BYTEA => get!(Vec<u8>, Value::Bytes),
-        Type::DATE => get!(NaiveDate, Value::Date),
-        Type::TIME => get!(NaiveTime, Value::Time),
-        Type::TIMESTAMP => get!(NaiveDateTime, Value::DateTime),
-        Type::TIMESTAMPTZ => get!(DateTime<Utc>, Value::DateTimeUtc),
-        Type::UUID => get!(Uuid, Value::Uuid),
-        Type::JSON | Type::JSONB => get!(serde_json::Value, Value::Json),
+        Type::BYTEA => get!(&[u8], ValueRef::Bytes),
+        Type::DATE => get!(NaiveDate, ValueRef::Date),
+        Type::TIME => get!(NaiveTime, ValueRef::Time),
+        Type::TIMESTAMP => get!(NaiveDateTime, ValueRef::DateTime),
+        Type::TIMESTAMPTZ => get!(DateTime<Utc>, ValueRef::DateTimeUtc),
+        Type::UUID => get!(Uuid, ValueRef::Uuid),
+        Type::JSON | Type::JSONB => get!(RawJson<'_>, |j| ValueRef::Json(j.0)),
         _ if matches!(ty.kind(), Kind::Enum(_)) || ty.name() == "citext" => {
-            get!(EnumLabel, |l| Value::Text(l.0))
+            get!(RawText<'_>, |l| ValueRef::Text(l.0))
         }
         _ => Err(Error::Unsupported {
             construct: format!(
@@ -301,15 +328,33 @@ fn decode(row: &postgres::Row, i: usize) -> Result<Value> {
     }
 }
 
-/// The text of an enum label or a `citext` value (both are sent as UTF-8 text).
-struct EnumLabel(String);
+/// The text of an enum label or a `citext` value (both are sent as UTF-8 text), borrowed.
+struct RawText<'a>(&'a str);
 
-impl<'a> postgres::types::FromSql<'a> for EnumLabel {
+impl<'a> postgres::types::FromSql<'a> for RawText<'a> {
     fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
-        Ok(EnumLabel(std::str::from_utf8(raw)?.to_owned()))
+        Ok(RawText(std::str::from_utf8(raw)?))
     }
     fn accepts(_: &Type) -> bool {
         true
+    }
+}
+
+/// A `json` or `jsonb` document's text, borrowed (`jsonb`'s binary form is a version byte,
+/// 1, before the text).
+struct RawJson<'a>(&'a str);
+
+impl<'a> postgres::types::FromSql<'a> for RawJson<'a> {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        let text = match (*ty == Type::JSONB, raw.split_first()) {
+            (false, _) => raw,
+            (true, Some((1, rest))) => rest,
+            (true, _) => return Err("unsupported jsonb encoding version".into()),
+        };
+        Ok(RawJson(std::str::from_utf8(text)?))
+    }
+    fn accepts(ty: &Type) -> bool {
+        matches!(*ty, Type::JSON | Type::JSONB)
     }
 }
 
