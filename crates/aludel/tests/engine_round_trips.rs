@@ -180,6 +180,21 @@ backend_tests! {
         Ok(())
     }
 
+    fn statements_on_an_invalidated_connection_stay_in_its_open_transaction(db) {
+        // invalidate() ends the transaction for the Connection, but the server's is still
+        // open until the connection is closed; later statements must not commit it (on
+        // MySQL, switching autocommit back on would).
+        let engine = one_connection(db)?;
+        let mut conn = engine.connect()?;
+        conn.begin_transaction()?;
+        conn.execute(&text("INSERT INTO items (id, name) VALUES (1, 'a')"), ())?;
+        conn.invalidate();
+        conn.execute(&text("INSERT INTO items (id, name) VALUES (2, 'b')"), ())?;
+        drop(conn); // closed, not pooled: the server discards the transaction
+        assert_eq!(count_items(&engine)?, 0);
+        Ok(())
+    }
+
     fn statements_outside_a_transaction_commit_on_their_own_between_sessions(db) {
         // One connection alternates between sessions (transactions) and plain statements;
         // each plain statement is visible at once to another engine's connection.

@@ -374,7 +374,9 @@ impl Connection {
     fn before_statement(&mut self) -> Result<()> {
         let transactional = self.in_tx && !self.autocommit;
         let pooled = self.pooled()?;
-        if transactional && pooled.in_transaction {
+        if pooled.in_transaction {
+            // Already begun; or an invalidated connection whose transaction is still open
+            // (switching MySQL to autocommit now would commit it).
             return Ok(());
         }
         let sent = if transactional {
