@@ -6,7 +6,9 @@ use std::any::TypeId;
 use std::sync::{Arc, Mutex};
 
 use crate::dialects::Dialect;
+use crate::engine::RowView;
 use crate::error::Result;
+use crate::orm::validation::{ColumnValidator, ValidationErrors, Validator, check_column};
 use crate::sql::{
     Column as ColumnDef, ColumnRef, Compiled, Executable, Expr, ForeignKey, FromItem, SqlType,
     Table, ToValue, Value, and_, select,
@@ -51,6 +53,40 @@ pub trait Model: Sized + Send + Sync + 'static {
     /// Builds an instance from values in column order.
     fn from_values(values: Vec<Value>) -> Result<Self>;
 
+    /// Builds an instance straight from a row read in place, its columns (in column order)
+    /// starting at `offset`: `#[derive(Model)]` converts each cell into its field with
+    /// [`FromValueRef`](crate::sql::FromValueRef), so text is copied once, into the field,
+    /// and no `Vec<Value>` is built. Errors name the model and column, like
+    /// [`convert_column`]. The default goes through [`Model::from_values`].
+    ///
+    /// ```
+    /// use aludel::orm::Model;
+    /// # #[derive(aludel::Model, Debug)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64, name: String }
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let mut rows = conn.stream(&aludel::sql::text("SELECT 'x', 7, 'ada'"), ())?;
+    /// let row = rows.next_ref().unwrap()?;
+    /// let t = T::from_row(&row, 1)?;
+    /// assert_eq!((t.id, t.name.as_str()), (7, "ada"));
+    /// let err = T::from_row(&row, 0).unwrap_err().to_string();
+    /// assert!(err.contains("T.id"), "{err}");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    fn from_row(row: &dyn RowView, offset: usize) -> Result<Self> {
+        let width = Self::info().columns().len();
+        if row.len() < offset + width {
+            return Err(wrong_width(
+                Self::info().name,
+                width,
+                row.len().saturating_sub(offset),
+            ));
+        }
+        let values = (offset..offset + width)
+            .map(|i| row.value(i).map(|v| v.to_value()))
+            .collect::<Result<Vec<_>>>()?;
+        Self::from_values(values)
+    }
+
     /// The primary key values, in primary key order.
     fn primary_key_values(&self) -> Vec<Value> {
         Self::info()
@@ -78,6 +114,11 @@ pub struct ModelInfo {
     pub autoincrement: Option<usize>,
     /// Per column, whether its field is an `Option` (see [`ModelInfo::optional_fields`]).
     pub optional: Vec<bool>,
+    /// Whether objects are validated (see [`ModelInfo::validate`]); on unless the model
+    /// says `#[model(validation = false)]`.
+    pub validation: bool,
+    /// Validators declared on columns with `#[column(validators = [...])]`.
+    pub validators: Vec<ColumnValidator>,
     /// `SELECT <all columns> WHERE <pk> = ?`, compiled once per dialect.
     by_pk: Mutex<Vec<(&'static str, Arc<Compiled>)>>,
 }
@@ -106,6 +147,8 @@ impl ModelInfo {
             .and_then(|a| columns.iter().position(|c| c.name == a.name));
         let optional = vec![false; columns.len()];
         ModelInfo {
+            validation: true,
+            validators: Vec::new(),
             name,
             type_id: TypeId::of::<M>(),
             table,
@@ -132,6 +175,94 @@ impl ModelInfo {
     pub fn optional_fields(mut self, optional: Vec<bool>) -> Self {
         self.optional = optional;
         self
+    }
+
+    /// Attaches validators to columns (the derive does this for
+    /// `#[column(validators = [...])]`).
+    ///
+    /// ```
+    /// # use aludel::orm::{ModelInfo, Required};
+    /// # use aludel::sql::{Column, SqlType, Table};
+    /// # struct P;
+    /// let t = Table::build("p").column(Column::new("name", SqlType::Text)).finish();
+    /// let info = ModelInfo::new::<P>("P", t, vec!["name"]).with_validators(vec![(0, std::sync::Arc::new(Required::new()))]);
+    /// assert!(info.validate(&[aludel::sql::Value::Null], None).is_err());
+    /// ```
+    pub fn with_validators(mut self, validators: Vec<ColumnValidator>) -> Self {
+        self.validators = validators;
+        self
+    }
+
+    /// Turns validation on or off (`#[model(validation = false)]`).
+    ///
+    /// ```
+    /// # use aludel::orm::ModelInfo;
+    /// # use aludel::sql::{Column, SqlType, Table};
+    /// # struct P;
+    /// let t = Table::build("p").column(Column::new("n", SqlType::Integer).nullable(false)).finish();
+    /// let info = ModelInfo::new::<P>("P", t, vec!["n"]).validation(false);
+    /// assert!(info.validate(&[aludel::sql::Value::Null], None).is_ok());
+    /// ```
+    pub fn validation(mut self, on: bool) -> Self {
+        self.validation = on;
+        self
+    }
+
+    /// Validates a row's `values` (in column order), every column or only those in
+    /// `only` (a partial update): NOT NULL columns need a value unless the database fills
+    /// them (autoincrement key, server or client default), `VARCHAR(n)` values must fit, and
+    /// each declared validator must accept its column's value. All failures are reported
+    /// together, by field name.
+    ///
+    /// ```
+    /// # use aludel::orm::ModelInfo;
+    /// # use aludel::sql::{Column, SqlType, Table, Value};
+    /// # struct P;
+    /// let t = Table::build("p")
+    ///     .column(Column::new("code", SqlType::String { length: Some(2) }).nullable(false))
+    ///     .finish();
+    /// let info = ModelInfo::new::<P>("P", t, vec!["code"]);
+    /// let errors = info.validate(&[Value::Text("abc".into())], None).unwrap_err();
+    /// assert_eq!(errors.errors["code"], ["Code must be at most 2 characters (it has 3)."]);
+    /// ```
+    pub fn validate(
+        &self,
+        values: &[Value],
+        only: Option<&[usize]>,
+    ) -> std::result::Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        if !self.validation {
+            return Ok(());
+        }
+        let check = |i: usize, errors: &mut ValidationErrors| {
+            let column = &self.columns()[i];
+            let filled = self.autoincrement == Some(i)
+                || column.default.is_some()
+                || column.server_default.is_some();
+            let validators: Vec<&Arc<dyn Validator>> = self
+                .validators
+                .iter()
+                .filter(|(c, _)| *c == i)
+                .map(|(_, v)| v)
+                .collect();
+            check_column(
+                errors,
+                self.fields[i],
+                column,
+                filled,
+                &values[i],
+                &validators,
+            );
+        };
+        match only {
+            Some(columns) => columns.iter().for_each(|&i| check(i, &mut errors)),
+            None => (0..values.len().min(self.columns().len())).for_each(|i| check(i, &mut errors)),
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// The columns an INSERT of a row with `values` leaves to the database, ascending:
@@ -326,13 +457,35 @@ pub fn convert_column<T: crate::sql::FromValue>(
     column: &str,
     value: Value,
 ) -> Result<T> {
-    T::from_value(value).map_err(|e| match e {
+    T::from_value(value).map_err(|e| annotate(model, column, e))
+}
+
+/// Converts a cell read in place for field `column` of `model`, with the same rules and
+/// the same error as [`convert_column`] (used by the derive's `from_row`).
+///
+/// ```
+/// use aludel::sql::ValueRef;
+/// let name: String = aludel::orm::convert_column_ref("User", "name", ValueRef::Text("ada")).unwrap();
+/// assert_eq!(name, "ada");
+/// let err = aludel::orm::convert_column_ref::<i32>("User", "age", ValueRef::Text("x")).unwrap_err();
+/// assert!(err.to_string().contains("User.age"));
+/// ```
+pub fn convert_column_ref<T: crate::sql::FromValueRef>(
+    model: &str,
+    column: &str,
+    value: crate::sql::ValueRef<'_>,
+) -> Result<T> {
+    T::from_value_ref(value).map_err(|e| annotate(model, column, e))
+}
+
+fn annotate(model: &str, column: &str, e: crate::Error) -> crate::Error {
+    match e {
         crate::Error::Conversion { expected, found } => crate::Error::Conversion {
             expected,
             found: format!("{found} (column {model}.{column})"),
         },
         other => other,
-    })
+    }
 }
 
 /// The error for a column index a model does not have (used by the derive).

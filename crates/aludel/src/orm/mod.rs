@@ -17,6 +17,7 @@ mod operand;
 mod persistence;
 mod query;
 mod query_property;
+mod retry;
 mod schema;
 mod scoping;
 mod session;
@@ -24,19 +25,23 @@ mod sessionmaker;
 mod task_scope;
 mod transaction;
 mod unit_of_work;
+mod validation;
 
 pub use aludel_macros::Model;
 pub use borrow::{ReadGuard, WriteGuard};
 pub use column::Column;
 pub use instance::{Instance, ObjectState};
 pub use mapper::{
-    Model, ModelInfo, SqlTyped, convert_column, no_such_column, parse_foreign_key, wrong_width,
+    Model, ModelInfo, SqlTyped, convert_column, convert_column_ref, no_such_column,
+    parse_foreign_key, wrong_width,
 };
 pub use operand::{Operand, Textual};
 pub use query::Query;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
-pub use schema::{create_all, drop_all};
+pub use retry::Retry;
+pub use schema::{create_all, drop_all, metadata};
 pub use scoping::{ALREADY_PRESENT, Scope, ScopedSession};
 pub use session::{IntoInstance, NoAutoflush, PrimaryKey, QueryCriteria, Session, SessionConfig};
 pub use sessionmaker::{SessionMaker, SessionOptions};
 pub use task_scope::{TaskScoped, task_scope};
+pub use validation::{ColumnValidator, Required, ValidationError, ValidationErrors, Validator};
