@@ -97,6 +97,16 @@ impl Prepared {
         self.compiled
             .bind_with(supplied, |i| self.base.get(i).cloned().flatten())
     }
+
+    /// [`bind`](Self::bind) for a single execution: the statement's own values are moved,
+    /// not copied.
+    pub(crate) fn into_bound(self, supplied: &Params) -> Result<(Arc<Compiled>, Vec<Value>)> {
+        let mut base = self.base;
+        let values = self
+            .compiled
+            .bind_with(supplied, |i| base.get_mut(i).and_then(Option::take))?;
+        Ok((self.compiled, values))
+    }
 }
 
 pub(crate) struct CompiledCache {

@@ -135,9 +135,8 @@ impl Connection {
         statement: &dyn Executable,
         params: impl Into<Params>,
     ) -> Result<ResultSet> {
-        let prepared = self.engine.prepare(statement)?;
-        let values = prepared.bind(&params.into())?;
-        self.execute_compiled(&prepared.compiled, values)
+        let (compiled, values) = self.engine.prepare(statement)?.into_bound(&params.into())?;
+        self.execute_compiled(&compiled, values)
     }
 
     /// Compiles `statement` through the engine's compiled-shape cache.
@@ -343,9 +342,8 @@ impl Connection {
         statement: &dyn Executable,
         params: impl Into<Params>,
     ) -> Result<RowStream<'_>> {
-        let prepared = self.engine.prepare(statement)?;
-        let values = prepared.bind(&params.into())?;
-        self.stream_compiled(&prepared.compiled, values)
+        let (compiled, values) = self.engine.prepare(statement)?.into_bound(&params.into())?;
+        self.stream_compiled(&compiled, values)
     }
 
     /// Streams an already compiled statement with its values in placeholder order (the

@@ -17,9 +17,8 @@ impl Session {
     /// Loads objects of `T` from the rows of `stmt` (columns in model order), through the
     /// identity map.
     pub(crate) fn load<T: Model>(&self, stmt: &Select) -> Result<Vec<Instance<T>>> {
-        let prepared = self.inner.prepare(stmt)?;
-        let values = prepared.bind(&Params::new())?;
-        self.load_compiled::<T>(&prepared.compiled, values)
+        let (compiled, values) = self.inner.prepare(stmt)?.into_bound(&Params::new())?;
+        self.load_compiled::<T>(&compiled, values)
     }
 
     /// Loads objects of `T` from an already compiled statement and its values, stepping

@@ -87,7 +87,7 @@ impl Compiled {
     pub(crate) fn bind_with(
         &self,
         supplied: &Params,
-        value_of: impl Fn(usize) -> Option<Value>,
+        mut value_of: impl FnMut(usize) -> Option<Value>,
     ) -> Result<Vec<Value>> {
         for (name, _) in &supplied.0 {
             if !self
