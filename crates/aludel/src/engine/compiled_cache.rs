@@ -5,7 +5,8 @@
 //! A bounded LRU: at most [`EngineOptions::compiled_cache_size`] entries (500 by default),
 //! the least recently used evicted first. An entry holds the SQL text, one slot per
 //! placeholder (without the first statement's values), the key and the re-binding map;
-//! [`CompiledCacheStats::approx_bytes`] adds these up.
+//! [`CompiledCacheStats::approx_bytes`] adds these up. A statement whose key passes 64 KiB is
+//! compiled without the cache, so no entry passes about 64 KiB plus its SQL text.
 //!
 //! [`EngineOptions::compiled_cache_size`]: crate::engine::EngineOptions::compiled_cache_size
 
@@ -57,8 +58,6 @@ pub struct CompiledCacheStats {
 enum Rebind {
     /// The value at this walk position.
     Walk(usize),
-    /// A long `IN` list: the values at these walk positions (`None`: NULL), as one array.
-    List(Box<[Option<usize>]>),
     /// The cached slot's own value (fixed by the shape).
     Fixed,
     /// Supplied by name at execution only.
@@ -109,6 +108,10 @@ impl Prepared {
     }
 }
 
+/// A statement whose shape key is longer than this is compiled without the cache (e.g. an
+/// `OR` of thousands of conditions): one such entry would outweigh hundreds of ordinary ones.
+const MAX_KEY_BYTES: usize = 64 * 1024;
+
 pub(crate) struct CompiledCache {
     capacity: usize,
     lru: Mutex<Lru>,
@@ -148,6 +151,10 @@ impl CompiledCache {
             _ => return Ok(uncached(statement.compile(dialect)?)),
         };
         let shape = sref.shape(dialect);
+        if shape.key.approx_bytes() > MAX_KEY_BYTES {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return Ok(uncached(statement.compile(dialect)?));
+        }
         let found = {
             let mut lru = self.lru.lock().unwrap_or_else(|p| p.into_inner());
             lru.clock += 1;
@@ -195,15 +202,9 @@ impl CompiledCache {
         let bytes = key.approx_bytes()
             + compiled.sql.len()
             + compiled.binds.len() * std::mem::size_of::<crate::sql::BindSlot>()
-            + rebind.as_ref().map_or(0, |r| {
-                r.len() * std::mem::size_of::<Rebind>()
-                    + r.iter()
-                        .map(|x| match x {
-                            Rebind::List(items) => items.len() * 16,
-                            _ => 0,
-                        })
-                        .sum::<usize>()
-            })
+            + rebind
+                .as_ref()
+                .map_or(0, |r| r.len() * std::mem::size_of::<Rebind>())
             + 128;
         let mut lru = self.lru.lock().unwrap_or_else(|p| p.into_inner());
         if lru.entries.len() >= self.capacity && !lru.entries.contains_key(&key) {
@@ -255,14 +256,6 @@ fn trace(sources: &[Source], shape: &Shape<'_>) -> Option<Box<[Rebind]>> {
         .iter()
         .map(|s| match s {
             Source::At(addr) => position.get(addr).map(|&i| Rebind::Walk(i)),
-            Source::List(items) => items
-                .iter()
-                .map(|item| match item {
-                    Some(addr) => position.get(addr).map(|&i| Some(i)),
-                    None => Some(None),
-                })
-                .collect::<Option<Box<[_]>>>()
-                .map(Rebind::List),
             Source::Fixed => Some(Rebind::Fixed),
             Source::Param => Some(Rebind::Param),
         })
@@ -277,12 +270,6 @@ fn rebase(rebind: &[Rebind], compiled: &Compiled, shape: &Shape<'_>) -> Vec<Opti
         .zip(&compiled.binds)
         .map(|(how, slot)| match how {
             Rebind::Walk(i) => at(*i),
-            Rebind::List(items) => Some(Value::Array(
-                items
-                    .iter()
-                    .map(|i| i.and_then(at).unwrap_or(Value::Null))
-                    .collect(),
-            )),
             Rebind::Fixed => slot.value.clone(),
             Rebind::Param => None,
         })

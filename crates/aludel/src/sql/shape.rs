@@ -8,8 +8,9 @@
 //! exists), and of each value only what rendering can depend on: its kind (`Value::Int`,
 //! `Value::Text`, ...; a `None` becomes the `NULL` keyword before it reaches the tree, so
 //! `= NULL` renders `IS NULL` and has a node of its own), and, for an `IN` list longer than
-//! [`LONG_IN_LIST`](crate::dialects::LONG_IN_LIST), the form the dialect would bind it in.
-//! An empty `IN` list, a short and a long one, with or without LIMIT, are all different keys.
+//! [`LONG_IN_LIST`](crate::dialects::LONG_IN_LIST) bound as one parameter, only the form the
+//! dialect binds it in (not its length). An empty `IN` list, short lists of different
+//! lengths, a long one, with or without LIMIT, are all different keys.
 //!
 //! The values are collected with the address of the node that holds them. The compiler
 //! records the same addresses for its placeholders, so the cache maps placeholder `i` to
@@ -94,6 +95,8 @@ pub(crate) enum Addr {
     Limit(usize),
     /// The OFFSET field.
     Offset(usize),
+    /// A long `IN` list bound as one array (the address of its items).
+    List(usize),
 }
 
 impl Addr {
@@ -108,6 +111,10 @@ impl Addr {
     pub(crate) fn offset(field: &Option<u64>) -> Addr {
         Addr::Offset(field as *const Option<u64> as usize)
     }
+
+    pub(crate) fn list(items: &[Expr]) -> Addr {
+        Addr::List(items.as_ptr() as usize)
+    }
 }
 
 /// A value found by the walk.
@@ -119,6 +126,8 @@ pub(crate) enum Walked<'a> {
     Int(i64),
     /// A named parameter with no build-time value (it must be supplied).
     Missing,
+    /// A long `IN` list of plain values, bound as one array.
+    List(&'a [Expr]),
 }
 
 impl Walked<'_> {
@@ -127,6 +136,15 @@ impl Walked<'_> {
             Walked::Ref(v) => Some((*v).clone()),
             Walked::Int(n) => Some(Value::Int(*n)),
             Walked::Missing => None,
+            Walked::List(items) => Some(Value::Array(
+                items
+                    .iter()
+                    .map(|item| match item {
+                        Expr::Value(v) => v.clone(),
+                        _ => Value::Null,
+                    })
+                    .collect(),
+            )),
         }
     }
 }
@@ -345,15 +363,20 @@ impl<'a> Walker<'a, '_> {
                 match target {
                     InTarget::List(items) => {
                         self.tag(0);
-                        // The form a long list is bound in depends on its values.
+                        // A long list of plain values is one array parameter, in a form
+                        // that can depend on its values; its length is not part of the
+                        // SQL, so not of the shape either.
                         match long_in_form(self.dialect, items) {
                             Some(form) => {
                                 self.tag(1);
                                 self.str(form);
+                                self.value(Addr::list(items), Walked::List(items));
                             }
-                            None => self.tag(0),
+                            None => {
+                                self.tag(0);
+                                self.exprs(items);
+                            }
                         }
-                        self.exprs(items);
                     }
                     InTarget::Select(s) => {
                         self.tag(1);

@@ -30,12 +30,7 @@ impl Compiler<'_> {
             return Ok(false);
         };
         let values = plain_values(items).unwrap_or_default();
-        let source = Source::List(
-            items
-                .iter()
-                .map(|item| matches!(item, Expr::Value(_)).then(|| Addr::expr(item)))
-                .collect(),
-        );
+        let source = Source::At(Addr::list(items));
         match form {
             Form::AnyArray => {
                 self.operand(expr, COMPARISON, true)?;

@@ -31,9 +31,6 @@ pub(crate) use in_list::long_in_form;
 pub(crate) enum Source {
     /// The value of the node at this address (see [`Addr`]).
     At(Addr),
-    /// A long `IN` list bound as one array: per item, the value node's address, or `None`
-    /// for a `NULL` item.
-    List(Vec<Option<Addr>>),
     /// A value fixed by the shape (a column's client-side default): the slot's own value.
     Fixed,
     /// A `text()` parameter: always supplied by name.
