@@ -1,7 +1,7 @@
 //! How a flush batches its statements, on every backend: INSERTs in multi-row batches
 //! sized to the bind-parameter limit (row by row on SQLite), generated keys matched to
 //! their objects, and UPDATEs grouped by the set of changed columns, one executemany per
-//! group, each row still checked for StaleData.
+//! group (pipelined in one round trip on PostgreSQL), each row still checked for StaleData.
 
 mod common;
 
@@ -56,7 +56,16 @@ backend_tests! {
             }
         }
         let rec = db.record_statements();
+        let trips = db.round_trips();
         s.flush()?;
+        let trips = db.round_trips() - trips;
+        match db.backend() {
+            // Each shape's 500 UPDATEs are written in one pipeline (plus one prepare each).
+            Backend::Postgres => assert!(trips <= 4, "{trips} round trips"),
+            // The MySQL client has no pipelining: one round trip per row.
+            Backend::MySql => assert!(trips >= 1000, "{trips} round trips"),
+            Backend::Sqlite => assert_eq!(trips, 0),
+        }
         let statements = rec.take();
         let mut sent = updates(&statements);
         sent.sort();

@@ -124,6 +124,9 @@ impl PostgresDriver {
     }
 }
 
+/// The most executions of one statement written before their answers are read.
+const PIPELINE: usize = 1000;
+
 impl DriverConnection for PostgresDriver {
     fn query<'a>(&'a mut self, sql: &str, params: &[Value]) -> Result<Box<dyn RowSource + 'a>> {
         let stmt = self.statement(sql)?;
@@ -159,6 +162,40 @@ impl DriverConnection for PostgresDriver {
             affected: 0,
             done: false,
         }))
+    }
+
+    fn execute_each(
+        &mut self,
+        sql: &str,
+        rows: &[Vec<Value>],
+        pipelined: bool,
+    ) -> Result<Vec<u64>> {
+        if !pipelined || rows.len() < 2 {
+            return rows
+                .iter()
+                .map(|values| self.execute(sql, values).map(|o| o.rows_affected))
+                .collect();
+        }
+        let stmt = self.statement(sql)?;
+        if let Some(values) = rows.iter().find(|v| v.len() != stmt.params().len()) {
+            return Err(Error::compile(format!(
+                "the statement has {} placeholders but {} values were given: {sql}",
+                stmt.params().len(),
+                values.len()
+            )));
+        }
+        let mut counts = Vec::with_capacity(rows.len());
+        // Bounded pipelines, so neither side buffers an unbounded number of answers.
+        for chunk in rows.chunks(PIPELINE) {
+            self.trips.add(1);
+            let begin = std::mem::take(&mut self.begin_pending);
+            let done = self
+                .client
+                .execute_pipelined(&stmt, chunk.iter().map(|v| v.iter()), begin)
+                .map_err(|e| map_error(e, Some(sql)))?;
+            counts.extend(done);
+        }
+        Ok(counts)
     }
 
     fn execute_batch(&mut self, sql: &str) -> Result<()> {

@@ -137,6 +137,71 @@ impl PgClient {
         })
     }
 
+    /// Executes `statement` once per parameter set with every request written before any
+    /// answer is read (one round trip for all), a `BEGIN` ahead of them with `begin`; each
+    /// run's rows affected, in order. Every answer is awaited; the first error (in request
+    /// order) wins: inside a transaction the runs after a failed one fail only because the
+    /// transaction is aborted.
+    pub(crate) fn execute_pipelined<P, I>(
+        &mut self,
+        statement: &Statement,
+        sets: impl Iterator<Item = I>,
+        begin: bool,
+    ) -> Result<Vec<u64>, Error>
+    where
+        P: BorrowToSql,
+        I: IntoIterator<Item = P>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        type Run<'f, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + 'f>>;
+        let (client, io) = self.parts();
+        let mut begun: Option<Run<'_, ()>> =
+            begin.then(|| Box::pin(client.batch_execute("BEGIN")) as Run<'_, ()>);
+        let mut began: Option<Result<(), Error>> = None;
+        let mut runs: Vec<Run<'_, u64>> = sets
+            .map(|params| Box::pin(client.execute_raw(statement, params)) as Run<'_, u64>)
+            .collect();
+        let mut results: Vec<Option<Result<u64, Error>>> = runs.iter().map(|_| None).collect();
+        // The first pass polls every run, which queues every request; answers come back
+        // in order, so later passes resume at the first unanswered run.
+        let mut next = 0;
+        io.block_on(|cx, _| {
+            if let (Some(b), None) = (begun.as_mut(), &began) {
+                if let Poll::Ready(r) = b.as_mut().poll(cx) {
+                    began = Some(r);
+                }
+            }
+            let first_pass = next == 0 && results.first().is_some_and(Option::is_none);
+            let mut i = next;
+            while i < runs.len() {
+                if results[i].is_none() {
+                    match runs[i].as_mut().poll(cx) {
+                        Poll::Ready(r) => results[i] = Some(r),
+                        Poll::Pending if first_pass => {}
+                        Poll::Pending => break,
+                    }
+                }
+                i += 1;
+            }
+            while next < results.len() && results[next].is_some() {
+                next += 1;
+            }
+            let begin_done = begun.is_none() || began.is_some();
+            if next == results.len() && begin_done {
+                Poll::Ready(Ok(()))
+            } else {
+                Poll::Pending
+            }
+        })?;
+        if let Some(Err(e)) = began {
+            return Err(e);
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| unreachable!("block_on returned once every run answered")))
+            .collect()
+    }
+
     /// Whether the connection is closed.
     pub(crate) fn is_closed(&self) -> bool {
         self.client.as_ref().is_none_or(|c| c.is_closed())

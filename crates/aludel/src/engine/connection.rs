@@ -295,19 +295,12 @@ impl Connection {
         }
         self.before_statement()?;
         self.engine.emit_many(&compiled.sql, rows.len());
+        // Inside a transaction a failed run aborts the rest anyway, so the driver may send
+        // them all before reading any answer (PostgreSQL pipelines them).
+        let pipelined = self.in_tx && !self.autocommit;
         let pooled = self.pooled()?;
-        let mut counts = Vec::with_capacity(rows.len());
-        let mut result = Ok(());
-        for values in rows {
-            match pooled.driver.execute(&compiled.sql, values) {
-                Ok(outcome) => counts.push(outcome.rows_affected),
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
-        self.check(result.map(|()| counts))
+        let result = pooled.driver.execute_each(&compiled.sql, rows, pipelined);
+        self.check(result)
             .map_err(|e| name_failed_bind(e, &compiled.binds))
     }
 

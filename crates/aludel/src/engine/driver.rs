@@ -58,6 +58,21 @@ pub(crate) trait DriverConnection: Send {
         while rows.advance()? {}
         Ok(rows.outcome())
     }
+    /// Runs a statement once per parameter set and returns each run's rows affected,
+    /// stopping at the first error. With `pipelined` (the caller is inside a transaction,
+    /// where a failure aborts the rest anyway), a driver may write every run before reading
+    /// any answer; the default runs them one by one.
+    fn execute_each(
+        &mut self,
+        sql: &str,
+        rows: &[Vec<Value>],
+        pipelined: bool,
+    ) -> Result<Vec<u64>> {
+        let _ = pipelined;
+        rows.iter()
+            .map(|values| self.execute(sql, values).map(|o| o.rows_affected))
+            .collect()
+    }
     /// Runs a statement (prepared and cached per connection) and reads its rows lazily.
     fn query<'a>(&'a mut self, sql: &str, params: &[Value]) -> Result<Box<dyn RowSource + 'a>>;
     /// Runs SQL without parameters and without preparing it (transaction control, scripts).
