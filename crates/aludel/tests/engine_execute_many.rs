@@ -12,8 +12,8 @@ use aludel::{Result, params};
 
 use common::TestDb;
 
-/// `wide`: an autoincrement key and eight integer/text payload columns.
-fn wide_table(db: &TestDb) -> Result<Table> {
+/// `wide`: an autoincrement key and `width` payload columns, integer and text in turn.
+fn wide_table(db: &TestDb, width: i64) -> Result<Table> {
     let mut conn = db.connect()?;
     let key = db.pick(
         "id INTEGER PRIMARY KEY",
@@ -21,7 +21,7 @@ fn wide_table(db: &TestDb) -> Result<Table> {
         "id BIGINT AUTO_INCREMENT PRIMARY KEY",
     );
     let text_type = db.pick("TEXT", "TEXT", "VARCHAR(20)");
-    let payload: Vec<String> = (0..8)
+    let payload: Vec<String> = (0..width)
         .map(|i| {
             if i % 2 == 0 {
                 format!("c{i} BIGINT")
@@ -35,7 +35,7 @@ fn wide_table(db: &TestDb) -> Result<Table> {
         (),
     )?;
     let mut t = Table::build("wide").column(Column::new("id", SqlType::Integer).primary_key());
-    for i in 0..8 {
+    for i in 0..width {
         let ty = if i % 2 == 0 {
             SqlType::Integer
         } else {
@@ -46,18 +46,18 @@ fn wide_table(db: &TestDb) -> Result<Table> {
     Ok(t.finish())
 }
 
-fn wide_insert(t: &Table) -> aludel::sql::Insert {
+fn wide_insert(t: &Table, width: i64) -> aludel::sql::Insert {
     let mut stmt = insert(t);
-    for i in 0..8 {
+    for i in 0..width {
         let name = format!("c{i}");
         stmt = stmt.value(&name, bindparam(&name));
     }
     stmt
 }
 
-fn wide_params(i: i64) -> Params {
+fn wide_params(i: i64, width: i64) -> Params {
     let mut p = Params::new();
-    for c in 0..8 {
+    for c in 0..width {
         let name = format!("c{c}");
         p = if c % 2 == 0 {
             p.with(name, i * 10 + c)
@@ -76,21 +76,17 @@ fn inserts(statements: &[String]) -> Vec<&String> {
 }
 
 backend_tests! {
-    fn ten_thousand_rows_go_in_as_many_inserts_as_the_bind_limit_needs(db) {
-        let t = wide_table(db)?;
-        let params: Vec<Params> = (0..10_000).map(wide_params).collect();
+    fn ten_thousand_rows_go_in_pages_of_a_thousand_rows(db) {
+        let t = wide_table(db, 8)?;
+        let params: Vec<Params> = (0..10_000).map(|i| wide_params(i, 8)).collect();
         let mut conn = db.connect()?;
         let rec = db.record_statements();
-        let n = conn.execute_many(&wide_insert(&t), &params)?;
+        let n = conn.execute_many(&wide_insert(&t, 8), &params)?;
         assert_eq!(n, 10_000);
-        let limit = conn.dialect().max_bind_params();
-        let per_statement = limit / 8;
-        let expected = 10_000usize.div_ceil(per_statement);
-        // SQLite 32,766 / 8 = 4,095 rows per INSERT: 3; PostgreSQL and MySQL 65,535 / 8
-        // = 8,191: 2.
-        assert_eq!(expected, if db.backend() == Backend::Sqlite { 3 } else { 2 });
+        // 8 columns: the bind limit would allow 4,095 (SQLite) or 8,191 rows per statement,
+        // pages stop at 1,000.
         let statements = rec.take();
-        assert_eq!(inserts(&statements).len(), expected, "{:?}", statements.iter().map(|s| &s[..60]).collect::<Vec<_>>());
+        assert_eq!(inserts(&statements).len(), 10, "{:?}", statements.iter().map(|s| &s[..60]).collect::<Vec<_>>());
         // Every row's values landed in its own row.
         assert_eq!(conn.scalar::<i64>(&text("SELECT count(*) FROM wide"), ())?, 10_000);
         let row = conn
@@ -104,6 +100,31 @@ backend_tests! {
             (),
         )?;
         assert_eq!(mismatched, 0);
+        Ok(())
+    }
+
+    fn wide_rows_go_in_as_many_inserts_as_the_bind_limit_needs(db) {
+        let width = 60;
+        let t = wide_table(db, width)?;
+        let params: Vec<Params> = (0..5_000).map(|i| wide_params(i, width)).collect();
+        let mut conn = db.connect()?;
+        let rec = db.record_statements();
+        assert_eq!(conn.execute_many(&wide_insert(&t, width), &params)?, 5_000);
+        let limit = conn.dialect().max_bind_params();
+        let per_statement = (limit / width as usize).min(1000);
+        // SQLite: 32,766 / 60 = 546 rows per INSERT, 10 INSERTs; PostgreSQL and MySQL:
+        // 65,535 / 60 = 1,092, so pages of 1,000: 5.
+        let expected = 5_000usize.div_ceil(per_statement);
+        assert_eq!(expected, if db.backend() == Backend::Sqlite { 10 } else { 5 });
+        assert_eq!(inserts(&rec.take()).len(), expected);
+        let right: i64 = conn.scalar(
+            &text("SELECT count(*) FROM wide WHERE c58 = c0 + 58 AND c59 = concat('r', CAST(c0 / 10 AS CHAR(10)), 'c59')".replace(
+                "concat('r', CAST(c0 / 10 AS CHAR(10)), 'c59')",
+                db.pick("'r' || (c0 / 10) || 'c59'", "'r' || (c0 / 10) || 'c59'", "concat('r', c0 DIV 10, 'c59')"),
+            )),
+            (),
+        )?;
+        assert_eq!(right, 5_000);
         Ok(())
     }
 
@@ -162,8 +183,8 @@ backend_tests! {
             .column(Column::new("id", SqlType::Integer).primary_key())
             .column(Column::new("label", SqlType::Text))
             .finish();
-        // 70,000 one-value rows: two batches on PostgreSQL (65,535 per statement). The
-        // labels are not in key order, so a shifted mapping cannot pass by accident.
+        // 70,000 one-value rows: 70 pages of 1,000 on PostgreSQL. The labels are not in key
+        // order, so a mapping shifted within or across pages cannot pass by accident.
         let total = 70_000i64;
         let labels: Vec<String> = (0..total).map(|i| format!("L{}", (i * 7919) % total)).collect();
         let params: Vec<Params> = labels.iter().map(|l| params! {"label" => l.as_str()}).collect();
@@ -179,7 +200,7 @@ backend_tests! {
         let statements = rec.take();
         assert_eq!(
             inserts(&statements).len(),
-            if db.backend() == Backend::Postgres { 2 } else { 70_000 }
+            if db.backend() == Backend::Postgres { 70 } else { 70_000 }
         );
         assert_eq!(rows.len(), labels.len());
         let stored: HashMap<i64, String> = conn

@@ -11,7 +11,7 @@
 use aludel::Engine;
 use aludel::engine::ExecutionOptions;
 use aludel::orm::{Model, Session};
-use aludel::sql::{Executable, Value, bindparam, insert, select};
+use aludel::sql::{Params, bindparam, insert, select};
 
 use super::{Job, Kept, Rows, not_yet};
 use crate::harness::Stopwatch;
@@ -164,19 +164,24 @@ pub fn run(job: &Job, watch: &mut Stopwatch) -> Rows {
     }
 }
 
-/// `bulk_inserts/core`: one compiled `INSERT`, executed for every row, in one transaction.
+/// `bulk_inserts/core`: one single-row Core `INSERT` run with every row's parameters
+/// through `execute_many`, which sends it as multi-row INSERTs sized to the backend's
+/// bind-parameter limit (insertmanyvalues), in one transaction.
 fn bulk_core(engine: &Engine, n: usize, watch: &mut Stopwatch) -> Rows {
     let mut conn = engine.connect()?;
     let stmt = insert(&Item::info().table)
         .value("name", bindparam("name"))
         .value("description", bindparam("description"));
-    let compiled = stmt.compile(conn.dialect())?;
-    let rows: Vec<Vec<Value>> = (1..=n)
-        .map(|i| vec![Value::Text(item_name(i)), Value::Text(item_description(i))])
+    let params: Vec<Params> = (1..=n)
+        .map(|i| {
+            Params::new()
+                .with("name", item_name(i))
+                .with("description", item_description(i))
+        })
         .collect();
     watch.time(|| {
         let mut tx = conn.begin()?;
-        tx.execute_compiled_many(&compiled, &rows)?;
+        tx.execute_many(&stmt, &params)?;
         tx.commit()
     })?;
     Ok(n)

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::dialects::Dialect;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sql::compiler::{Compiler, Source};
 use crate::sql::{Addr, Compiled, Executable, Params, Shape, ShapeKey, Value, Walked};
 
@@ -288,7 +288,7 @@ fn verify(dialect: &dyn Dialect, statement: &dyn Executable, prepared: &Prepared
             .zip(&prepared.base)
             .all(|(a, b)| same(a.as_ref(), b.as_ref()));
     if fresh.sql != prepared.compiled.sql || !same_values {
-        return Err(Error::compile(format!(
+        return Err(crate::error::Error::compile(format!(
             "compiled-shape cache mismatch (a bug in aludel): cached {:?} with {:?}, fresh {:?} with {:?}",
             prepared.compiled.sql, prepared.base, fresh.sql, fresh_base
         )));
