@@ -11,13 +11,40 @@ use crate::orm::mapper::Model;
 use crate::orm::session::{Session, SessionInner};
 use crate::sql::{Compiled, Executable, Params, Select, Value};
 
+/// How a query's rows are loaded (`Query::params`, `populate_existing`, per-query
+/// `autoflush`).
+#[derive(Debug, Clone)]
+pub(crate) struct LoadOptions {
+    /// Values for named bind parameters.
+    pub(crate) params: Params,
+    /// Overwrite the attributes of objects already in the identity map with the row's
+    /// values (discarding unflushed changes), as SQLAlchemy's `populate_existing`.
+    pub(crate) populate_existing: bool,
+    /// Flush pending changes first (when the session autoflushes).
+    pub(crate) autoflush: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            params: Params::new(),
+            populate_existing: false,
+            autoflush: true,
+        }
+    }
+}
+
 impl Session {
     /// Loads objects of `T` from the rows of `stmt` (columns in model order), through the
-    /// identity map.
-    pub(crate) fn load<T: Model>(&self, stmt: &Select) -> Result<Vec<Instance<T>>> {
+    /// identity map, with the query's parameters and options.
+    pub(crate) fn load<T: Model>(
+        &self,
+        stmt: &Select,
+        opts: &LoadOptions,
+    ) -> Result<Vec<Instance<T>>> {
         let compiled = stmt.compile(self.inner.dialect()?)?;
-        let values = compiled.bind_values(&Params::new())?;
-        self.load_compiled::<T>(&compiled, values)
+        let values = compiled.bind_values(&opts.params)?;
+        self.load_compiled_with::<T>(&compiled, values, opts)
     }
 
     /// Loads objects of `T` from an already compiled statement and its values, stepping
@@ -27,8 +54,20 @@ impl Session {
         compiled: &Compiled,
         values: Vec<Value>,
     ) -> Result<Vec<Instance<T>>> {
+        self.load_compiled_with::<T>(compiled, values, &LoadOptions::default())
+    }
+
+    /// [`load_compiled`](Self::load_compiled) with options.
+    pub(crate) fn load_compiled_with<T: Model>(
+        &self,
+        compiled: &Compiled,
+        values: Vec<Value>,
+        opts: &LoadOptions,
+    ) -> Result<Vec<Instance<T>>> {
         let mut guard = self.inner.usable()?;
-        self.inner.autoflush(&mut guard)?;
+        if opts.autoflush {
+            self.inner.autoflush(&mut guard)?;
+        }
         let st = &mut *guard;
         self.inner.connection(st)?;
         let (Some(conn), identity) = (st.conn.as_mut(), &mut st.identity) else {
@@ -36,22 +75,25 @@ impl Session {
         };
         let mut out = Vec::new();
         for row in conn.stream_compiled(compiled, values)? {
-            out.push(
-                self.inner
-                    .instance_for_row::<T>(identity, row?.into_values())?,
-            );
+            out.push(self.inner.instance_for_row::<T>(
+                identity,
+                row?.into_values(),
+                opts.populate_existing,
+            )?);
         }
         Ok(out)
     }
 }
 
 impl SessionInner {
-    /// The session's object for a loaded row: the existing one (refreshed if expired), or a
-    /// new persistent one added to the identity map.
+    /// The session's object for a loaded row: the existing one (refreshed if expired, or
+    /// overwritten with `populate_existing`), or a new persistent one added to the
+    /// identity map.
     pub(crate) fn instance_for_row<T: Model>(
         &self,
         identity: &mut IdentityMap,
         values: Vec<Value>,
+        populate_existing: bool,
     ) -> Result<Instance<T>> {
         let info = T::info();
         let key =
@@ -65,9 +107,13 @@ impl SessionInner {
             Entry::Occupied(existing) => {
                 let obj = existing.get();
                 let expired = obj.state().expired;
-                if expired {
+                if expired || populate_existing {
                     obj.load(values)?;
-                    obj.state().expired = false;
+                    let mut s = obj.state();
+                    s.expired = false;
+                    if populate_existing {
+                        s.snapshot = None;
+                    }
                 }
                 downcast(obj).ok_or_else(|| {
                     Error::invalid("identity map holds another model under this key")

@@ -8,6 +8,7 @@
 
 mod borrow;
 mod column;
+mod evaluator;
 mod flush;
 mod identity;
 mod instance;
@@ -33,7 +34,7 @@ pub use mapper::{
     Model, ModelInfo, SqlTyped, convert_column, no_such_column, parse_foreign_key, wrong_width,
 };
 pub use operand::{Operand, Textual};
-pub use query::Query;
+pub use query::{Query, QueryOptions, SynchronizeSession, UpdateKey};
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use schema::{create_all, drop_all};
 pub use scoping::{ALREADY_PRESENT, Scope, ScopedSession};

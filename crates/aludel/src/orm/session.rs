@@ -811,11 +811,6 @@ impl Session {
             session: self.clone(),
         }
     }
-
-    /// Runs a statement in the session's transaction, after an autoflush.
-    pub(crate) fn run_statement(&self, stmt: &dyn Executable) -> Result<ResultSet> {
-        self.execute(stmt, ())
-    }
 }
 
 /// Restores autoflush when dropped; see [`Session::no_autoflush`].

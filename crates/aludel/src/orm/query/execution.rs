@@ -1,0 +1,181 @@
+//! Running the query: `all`, `first`, `one`, `one_or_none`, `scalar`, `get`, `count`,
+//! `exists` (the Core EXISTS of the query) and `exists_scalar`.
+
+use crate::error::{Error, Result};
+use crate::orm::instance::Instance;
+use crate::orm::mapper::Model;
+use crate::orm::query::Query;
+use crate::orm::session::{NoAutoflush, PrimaryKey, Session};
+use crate::sql::{Expr, Select, func, literal_column, select};
+
+impl<M: Model> Query<M> {
+    /// The session, once the query's recorded refusals (assertions) are checked.
+    fn runnable(&self) -> Result<&Session> {
+        if let Some(err) = &self.ctx.error {
+            return Err(err.clone());
+        }
+        self.session()
+    }
+
+    /// Suspends autoflush while the returned guard lives, when the query turned it off.
+    pub(crate) fn autoflush_guard(&self, session: &Session) -> Option<NoAutoflush> {
+        (!self.ctx.options.is_autoflush()).then(|| session.no_autoflush())
+    }
+
+    /// Runs a Core statement built from this query (count, exists) with its parameters.
+    pub(crate) fn run_core(&self, stmt: &Select) -> Result<crate::engine::ResultSet> {
+        let session = self.runnable()?;
+        let _guard = self.autoflush_guard(session);
+        session.execute(stmt, self.ctx.params.clone())
+    }
+
+    /// Every matching object (through the identity map).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add_all([T { id: 1 }, T { id: 2 }])?;
+    /// assert_eq!(s.query::<T>().all()?.len(), 2);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn all(&self) -> Result<Vec<Instance<M>>> {
+        self.runnable()?
+            .load::<M>(&self.select, &self.load_options())
+    }
+
+    /// The first matching object (with LIMIT 1), or `None`.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// assert!(s.query::<T>().first()?.is_none());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn first(&self) -> Result<Option<Instance<M>>> {
+        Ok(self.limit(1).all()?.into_iter().next())
+    }
+
+    /// Exactly one object: `NoResultFound` or `MultipleResultsFound` otherwise.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// assert!(matches!(s.query::<T>().one(), Err(aludel::Error::NoResultFound)));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn one(&self) -> Result<Instance<M>> {
+        self.one_or_none()?.ok_or(Error::NoResultFound)
+    }
+
+    /// One object or `None`; `MultipleResultsFound` if there are more.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add_all([T { id: 1 }, T { id: 2 }])?;
+    /// assert!(matches!(s.query::<T>().one_or_none(), Err(aludel::Error::MultipleResultsFound)));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn one_or_none(&self) -> Result<Option<Instance<M>>> {
+        let mut all = self.all()?;
+        match all.len() {
+            0 => Ok(None),
+            1 => Ok(all.pop()),
+            _ => Err(Error::MultipleResultsFound),
+        }
+    }
+
+    /// The first element of the only row, or `None` without rows; `MultipleResultsFound`
+    /// with more. A single-entity query's row is the object, so this is
+    /// [`one_or_none`](Self::one_or_none); scalar values of column queries come with typed
+    /// selections.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add(T { id: 3 })?;
+    /// assert_eq!(s.query::<T>().scalar()?.unwrap().read()?.id, 3);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn scalar(&self) -> Result<Option<Instance<M>>> {
+        self.one_or_none()
+    }
+
+    /// The object with primary key `key` (identity map first, like [`Session::get`]);
+    /// as in SQLAlchemy, the query's criteria do not apply.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let t = s.add(T { id: 4 })?;
+    /// s.flush()?;
+    /// assert!(s.query::<T>().get(4)?.unwrap().ptr_eq(&t));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn get(&self, key: impl PrimaryKey) -> Result<Option<Instance<M>>> {
+        self.session()?.get::<M>(key)
+    }
+
+    /// How many rows the query matches: `SELECT count(*) FROM (query) AS anon_1`.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add_all([T { id: 1 }, T { id: 2 }])?;
+    /// assert_eq!(s.query::<T>().filter(T::id.gt(1)).count()?, 1);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn count(&self) -> Result<i64> {
+        let stmt = select([func::count_star()]).from(self.select.clone().subquery("anon_1"));
+        self.run_core(&stmt)?.scalar()
+    }
+
+    /// `EXISTS (SELECT 1 FROM ... WHERE ...)`: the query as a Core EXISTS, to use in other
+    /// criteria or to select with [`exists_scalar`](Self::exists_scalar).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::sql::Executable;
+    /// let e = aludel::orm::Session::new(&engine).query::<T>().filter(T::id.eq(1)).exists();
+    /// assert_eq!(e.compile(&aludel::dialects::Postgres)?.sql, "EXISTS (SELECT 1 FROM t WHERE t.id = $1)");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn exists(&self) -> Expr {
+        let mut inner = self.select.clone();
+        inner.columns = vec![literal_column("1")];
+        Expr::Exists(Box::new(inner.into()))
+    }
+
+    /// Whether the query matches any row: runs `SELECT EXISTS (SELECT 1 ...) AS anon_1`
+    /// (SQLAlchemy's `session.query(q.exists()).scalar()`).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add(T { id: 1 })?;
+    /// assert!(s.query::<T>().filter(T::id.eq(1)).exists_scalar()?);
+    /// assert!(!s.query::<T>().filter(T::id.eq(2)).exists_scalar()?);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn exists_scalar(&self) -> Result<bool> {
+        let stmt = select([self.exists().label("anon_1")]);
+        self.run_core(&stmt)?.scalar()
+    }
+}
