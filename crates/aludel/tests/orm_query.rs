@@ -305,6 +305,55 @@ fn locking_exists_and_assertions() {
     );
 }
 
+#[test]
+fn the_query_as_a_subquery_cte_scalar_and_with_hints_or_labels() {
+    let users = q::<User>().filter(User::age.gt(30));
+    let sq = users.subquery("old");
+    let outer = aludel::sql::select([sq.c("name")]).from(&sq);
+    let inner = "SELECT users.id, users.name, users.age FROM users WHERE users.age > ?";
+    for d in [&Sqlite as &dyn Dialect, &MySql] {
+        assert_eq!(
+            outer.compile(d).unwrap().sql,
+            format!("SELECT old.name FROM ({inner}) AS old")
+        );
+    }
+    let c = users.cte("old");
+    let with = aludel::sql::select([c.c("id")]).from(&c);
+    assert_eq!(
+        with.compile(&Postgres).unwrap().sql,
+        format!(
+            "WITH old AS ({}) SELECT old.id FROM old",
+            inner.replace('?', "$1")
+        )
+    );
+    let label = q::<User>().filter(User::id.eq(7)).label("jack");
+    assert_eq!(
+        label.compile(&Sqlite).unwrap().sql,
+        format!("({USERS} WHERE users.id = ?) AS jack")
+    );
+    assert_sql(
+        &q::<User>().with_hint("USE INDEX (ix_name)", "mysql"),
+        USERS,
+        USERS,
+        &format!("{USERS} USE INDEX (ix_name)"),
+    );
+    assert_sql_all(
+        &q::<User>().with_labels(),
+        "SELECT users.id AS users_id, users.name AS users_name, users.age AS users_age FROM users",
+    );
+    assert_sql_all(
+        &q::<User>()
+            .join::<Address>()
+            .reset_joinpoint()
+            .filter_by("name", "ed")
+            .filter_all([User::id.gt(1), User::id.lt(9)]),
+        &format!(
+            "{USERS} JOIN addresses ON users.id = addresses.user_id \
+             WHERE users.name = ? AND users.id > ? AND users.id < ?"
+        ),
+    );
+}
+
 fn setup(db: &TestDb) -> Result<Session> {
     create_all(
         db,
@@ -550,6 +599,28 @@ backend_tests! {
         assert_eq!(fred.state(), ObjectState::Persistent);
         assert!(s.get::<User>(9)?.expect("back").ptr_eq(&fred));
         assert_eq!(db_count(db, "SELECT count(*) FROM users")?, 4);
+        Ok(())
+    }
+
+    fn get_by_with_session_subqueries_and_labels_run(db) {
+        let s = setup(db)?;
+        let ed = s.query::<User>().get_by(aludel::params! { "name" => "ed" })?.expect("ed");
+        assert_eq!(ed.read()?.id, 8);
+        assert!(s.query::<User>().get_by(aludel::params! { "age" => 99 })?.is_none());
+        assert!(s.query::<Address>().get_by(aludel::params! { "user_id" => 8 })?.is_none(), "three match: None");
+        let other = Session::new(db);
+        let moved = s.query::<User>().filter_by("id", 8).with_session(&other).one()?;
+        assert!(!moved.ptr_eq(&ed), "loaded into the other session");
+        assert!(other.get::<User>(8)?.expect("there").ptr_eq(&moved));
+        let sq = s.query::<Address>().filter(Address::email.like("ed@%")).subquery("eds");
+        let n: i64 = s.scalar(&aludel::sql::select([func::count_star()]).from(&sq), ())?;
+        assert_eq!(n, 3);
+        let labelled = s.query::<User>().with_labels().order_by(User::id).all()?;
+        assert_eq!(names(&labelled)?, ["jack", "ed", "fred", "chuck"]);
+        let youngest = s.query::<User>().filter(User::age.eq(
+            aludel::sql::select([func::min(User::age)]).scalar_subquery(),
+        )).one()?;
+        assert_eq!(youngest.read()?.name, "jack");
         Ok(())
     }
 

@@ -41,6 +41,20 @@ impl<M: Model> Query<M> {
         self.with(|s| s.where_(criterion))
     }
 
+    /// Adds several WHERE criteria at once (SQLAlchemy's `filter(a, b)`), AND-ed.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::sql::Executable;
+    /// let q = aludel::orm::Session::new(&engine).query::<T>().filter_all([T::id.gt(1), T::id.lt(9)]);
+    /// assert_eq!(q.statement().compile(&aludel::dialects::Sqlite)?.sql, "SELECT t.id FROM t WHERE t.id > ? AND t.id < ?");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn filter_all(&self, criteria: impl IntoIterator<Item = Expr>) -> Self {
+        criteria.into_iter().fold(self.clone(), |q, c| q.filter(c))
+    }
+
     /// The same as [`filter`](Self::filter), by its SQLAlchemy 2.x name.
     ///
     /// ```

@@ -178,4 +178,22 @@ impl<M: Model> Query<M> {
         let stmt = select([self.exists().label("anon_1")]);
         self.run_core(&stmt)?.scalar()
     }
+
+    /// The one object whose columns equal `pairs`, or `None` when no row or more than one
+    /// matches (seed 003's `get_by`; never `MultipleResultsFound`).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64, name: String }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add_all([T { id: 1, name: "a".into() }, T { id: 2, name: "b".into() }, T { id: 3, name: "b".into() }])?;
+    /// assert_eq!(s.query::<T>().get_by(aludel::params! { "name" => "a" })?.unwrap().read()?.id, 1);
+    /// assert!(s.query::<T>().get_by(aludel::params! { "name" => "b" })?.is_none());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn get_by(&self, pairs: impl Into<crate::sql::Params>) -> Result<Option<Instance<M>>> {
+        let mut found = self.filter_by_all(pairs).limit(2).all()?;
+        Ok(if found.len() == 1 { found.pop() } else { None })
+    }
 }

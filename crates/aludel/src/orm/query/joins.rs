@@ -225,4 +225,21 @@ impl<M: Model> Query<M> {
             ctx.joined = true;
         })
     }
+
+    /// Makes `filter_by` apply to the queried model again after joins (SQLAlchemy's legacy
+    /// `reset_joinpoint()`; in 2.x, `filter_by` always uses the last join target, so use
+    /// `filter` with the model's columns instead).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, name: String }
+    /// # #[derive(aludel::Model)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::sql::Executable;
+    /// let q = aludel::orm::Session::new(&engine).query::<User>().join::<Address>().reset_joinpoint().filter_by("name", "ed");
+    /// assert!(q.statement().compile(&aludel::dialects::Sqlite)?.sql.ends_with("WHERE users.name = ?"));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn reset_joinpoint(&self) -> Self {
+        self.with_ctx(|_, ctx| ctx.join_point = None)
+    }
 }

@@ -8,6 +8,7 @@
 //! parameters, execution options and the assertion state. One file per concern:
 //! `criteria` (filter, filter_by, where, params), `ordering` (order_by, limit, offset,
 //! slice), `shaping` (group_by, having, distinct, locking), `joins`, `set_ops`,
+//! `selectable` (subquery, cte, as_scalar, label, hints, correlate, with_labels),
 //! `options` (populate_existing, autoflush, execution options, assertions),
 //! `execution` and `bulk` (update/delete).
 //!
@@ -39,6 +40,7 @@ mod execution;
 mod joins;
 mod options;
 mod ordering;
+mod selectable;
 mod set_ops;
 mod shaping;
 
@@ -177,5 +179,39 @@ impl<M: Model> Query<M> {
     /// ```
     pub fn statement(&self) -> &Select {
         &self.select
+    }
+
+    /// The same query bound to another session (SQLAlchemy's `with_session`).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let (a, b) = (aludel::orm::Session::new(&engine), aludel::orm::Session::new(&engine));
+    /// let t = b.add(T { id: 1 })?;
+    /// let q = a.query::<T>().filter(T::id.eq(1));
+    /// assert!(q.with_session(&b).one()?.ptr_eq(&t));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn with_session(&self, session: &Session) -> Self {
+        let mut q = self.clone();
+        q.session = Ok(session.clone());
+        q
+    }
+
+    /// Applies a reusable query recipe (SQLAlchemy's `with_transformation`): `f(query)`.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::orm::Query;
+    /// use aludel::sql::Executable;
+    /// fn positive(q: Query<T>) -> Query<T> { q.filter(T::id.gt(0)) }
+    /// let q = aludel::orm::Session::new(&engine).query::<T>().with_transformation(positive);
+    /// assert_eq!(q.statement().compile(&aludel::dialects::Sqlite)?.sql, "SELECT t.id FROM t WHERE t.id > ?");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn with_transformation(&self, f: impl FnOnce(Query<M>) -> Query<M>) -> Self {
+        f(self.clone())
     }
 }
