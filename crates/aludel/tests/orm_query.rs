@@ -450,6 +450,7 @@ backend_tests! {
         let joined = s.query::<User>().join::<Address>();
         assert_eq!(joined.count()?, 5);
         assert_eq!(joined.distinct().count()?, 3);
+        assert_eq!(names(&joined.order_by(User::id).all()?)?, ["jack", "ed", "fred"], "uniqued");
         let distinct = joined.distinct().order_by(User::id).all()?;
         assert_eq!(names(&distinct)?, ["jack", "ed", "fred"]);
         let on = s.query::<User>().join::<Address>().distinct_on([User::id]).order_by(User::id).all();
@@ -463,8 +464,9 @@ backend_tests! {
     fn joins_with_inferred_and_explicit_on_and_their_errors(db) {
         let s = setup(db)?;
         let inferred = s.query::<User>().join::<Address>().filter(Address::email.like("ed%")).all()?;
-        assert_eq!(inferred.len(), 3, "one row per address of ed");
-        assert!(inferred.iter().all(|u| u.ptr_eq(&inferred[0])), "all the same ed");
+        assert_eq!(inferred.len(), 1, "three rows, one object: uniqued as SQLAlchemy's Query does");
+        assert_eq!(s.query::<User>().join::<Address>().filter(Address::email.like("ed%")).count()?, 3, "count counts rows");
+        assert!(s.query::<User>().join::<Address>().filter_by("user_id", 8).one()?.ptr_eq(&inferred[0]));
         let explicit = s.query::<Address>()
             .join_on::<User>(User::id.eq(Address::user_id))
             .filter(User::name.eq("fred"))
@@ -489,6 +491,7 @@ backend_tests! {
         assert_eq!(names(&union)?, ["jack", "ed", "fred", "chuck"]);
         assert!(union[1].ptr_eq(&s.get::<User>(8)?.expect("ed")));
         assert_eq!(low.union_all(&high).count()?, 5);
+        assert_eq!(low.union_all(&high).all()?.len(), 4, "ed's two rows are one object");
         assert_eq!(names(&low.intersect(&high).all()?)?, ["ed"]);
         assert_eq!(names(&low.except_(&high).all()?)?, ["jack"]);
         assert_eq!(names(&low.union(&high).filter(User::name.ne("ed")).filter_by("id", 9).all()?)?, ["fred"]);

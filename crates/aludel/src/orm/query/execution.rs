@@ -29,7 +29,10 @@ impl<M: Model> Query<M> {
         session.execute(stmt, self.ctx.params.clone())
     }
 
-    /// Every matching object (through the identity map).
+    /// Every matching object (through the identity map), each once: as SQLAlchemy's
+    /// `Query` does for a single entity, rows that are the same object (a user joined to
+    /// three addresses) give it once, in first-seen order. [`count`](Self::count) still
+    /// counts rows.
     ///
     /// ```
     /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
@@ -41,8 +44,10 @@ impl<M: Model> Query<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn all(&self) -> Result<Vec<Instance<M>>> {
-        self.runnable()?
-            .load::<M>(&self.select, &self.load_options())
+        let loaded = self
+            .runnable()?
+            .load::<M>(&self.select, &self.load_options())?;
+        Ok(unique(loaded))
     }
 
     /// The first matching object (with LIMIT 1), or `None`.
@@ -196,4 +201,16 @@ impl<M: Model> Query<M> {
         let mut found = self.filter_by_all(pairs).limit(2).all()?;
         Ok(if found.len() == 1 { found.pop() } else { None })
     }
+}
+
+/// `objects` without repeats of one object, in first-seen order.
+fn unique<M: Model>(objects: Vec<Instance<M>>) -> Vec<Instance<M>> {
+    if objects.len() < 2 {
+        return objects;
+    }
+    let mut seen = std::collections::HashSet::with_capacity(objects.len());
+    objects
+        .into_iter()
+        .filter(|o| seen.insert(std::sync::Arc::as_ptr(&o.erased()).cast::<u8>() as usize))
+        .collect()
 }
