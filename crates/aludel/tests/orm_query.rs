@@ -495,6 +495,8 @@ backend_tests! {
         assert_eq!(names(&low.intersect(&high).all()?)?, ["ed"]);
         assert_eq!(names(&low.except_(&high).all()?)?, ["jack"]);
         assert_eq!(names(&low.union(&high).filter(User::name.ne("ed")).filter_by("id", 9).all()?)?, ["fred"]);
+        let joined = low.union(&high).join::<Address>().filter(Address::email.like("ed@%")).all()?;
+        assert_eq!(names(&joined)?, ["ed"], "the join goes from the union's subquery");
         let all_ops = low.union_all(&low).except_all(&high);
         match db.backend() {
             Backend::Sqlite => assert!(all_ops.all().is_err()),
@@ -541,6 +543,12 @@ backend_tests! {
         s.query::<User>().autoflush(false).populate_existing().filter_by("id", 7).one()?;
         assert_eq!(jack.read()?.name, "jack", "populate_existing overwrote the unflushed change");
         assert!(!s.is_modified(&jack)?, "and the object is clean again");
+        jack.write()?.name = "again".into();
+        assert!(s.query::<User>().get(7)?.expect("jack").ptr_eq(&jack));
+        assert_eq!(jack.read()?.name, "again", "get uses the identity map");
+        let got = s.query::<User>().autoflush(false).populate_existing().get(7)?.expect("jack");
+        assert!(got.ptr_eq(&jack));
+        assert_eq!(jack.read()?.name, "jack", "get with populate_existing reads the row");
         s.flush()?;
         assert_eq!(db_count(db, "SELECT count(*) FROM users WHERE name = 'unflushed'")?, 0);
         Ok(())

@@ -117,7 +117,9 @@ impl<M: Model> Query<M> {
     }
 
     /// The object with primary key `key` (identity map first, like [`Session::get`]);
-    /// as in SQLAlchemy, the query's criteria do not apply.
+    /// as in SQLAlchemy, the query's criteria do not apply. With
+    /// [`populate_existing`](Self::populate_existing) the row is always read and overwrites
+    /// the object in the session.
     ///
     /// ```
     /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
@@ -130,7 +132,28 @@ impl<M: Model> Query<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn get(&self, key: impl PrimaryKey) -> Result<Option<Instance<M>>> {
-        self.session()?.get::<M>(key)
+        if !self.ctx.options.is_populate_existing() {
+            return self.session()?.get::<M>(key);
+        }
+        // populate_existing: always read the row, overwriting the object in the session.
+        let info = M::info();
+        let values = key.key_values();
+        if values.len() != info.primary_key.len() {
+            return Err(Error::InvalidRequest {
+                message: format!(
+                    "get: {} has {} primary key column(s), {} value(s) given",
+                    info.name,
+                    info.primary_key.len(),
+                    values.len()
+                ),
+            });
+        }
+        let mut by_key = Query::<M>::new(Ok(self.session()?.clone()));
+        by_key.ctx.options = self.ctx.options.clone();
+        for (&i, v) in info.primary_key.iter().zip(values) {
+            by_key = by_key.filter(info.column_expr(i).eq(v));
+        }
+        by_key.one_or_none()
     }
 
     /// How many rows the query matches: `SELECT count(*) FROM (query) AS anon_1`.

@@ -103,6 +103,8 @@ impl<M: Model> Query<M> {
         }
         let target = T::info();
         let on = on.unwrap_or_else(|| inferred_on(&self.ctx.entities, target));
+        // After a set operation the entity is read from the subquery: join from there.
+        let on = self.adapted(&on);
         self.with_ctx(|s, ctx| {
             s.joins
                 .push((kind, FromItem::Table(target.table.clone()), on));
