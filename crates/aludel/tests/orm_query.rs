@@ -635,6 +635,29 @@ backend_tests! {
         Ok(())
     }
 
+    fn from_statement_loads_by_column_name_through_the_identity_map(db) {
+        let s = setup(db)?;
+        let ed = s.get::<User>(8)?.expect("ed");
+        let found = s.query::<User>()
+            .from_statement(text("SELECT age, name, id FROM users WHERE name = :name"))
+            .params(aludel::params! { "name" => "ed" })
+            .one()?;
+        assert!(found.ptr_eq(&ed));
+        let core = s.query::<User>()
+            .from_statement(aludel::sql::select([User::id.expr(), User::name.expr(), User::age.expr()]).where_(User::age.gt(35)))
+            .all()?;
+        assert_eq!(core.len(), 2);
+        let first = s.query::<User>().from_statement(text("SELECT * FROM users ORDER BY id")).first()?;
+        assert_eq!(first.expect("jack").read()?.name, "jack");
+        let missing = s.query::<User>().from_statement(text("SELECT id, name FROM users")).all().unwrap_err();
+        assert!(missing.to_string().contains("lack User's column 'age'"), "{missing}");
+        let late = s.query::<User>().from_statement(text("SELECT * FROM users")).filter(User::id.eq(7)).all().unwrap_err();
+        assert!(late.to_string().contains("added after from_statement()"), "{late}");
+        let count = s.query::<User>().from_statement(text("SELECT * FROM users")).count().unwrap_err();
+        assert!(count.to_string().contains("count() is not available after from_statement()"), "{count}");
+        Ok(())
+    }
+
     fn bulk_statements_per_backend_use_returning_or_a_select_first(db) {
         let s = setup(db)?;
         let _loaded = s.query::<User>().all()?;

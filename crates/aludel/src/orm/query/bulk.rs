@@ -128,6 +128,9 @@ impl<M: Model> Query<M> {
         if let Some(err) = &self.ctx.error {
             return Err(err.clone());
         }
+        if let Some(err) = self.from_statement_misuse(Some(method)) {
+            return Err(err);
+        }
         let s = &self.select;
         let mut refused = Vec::new();
         if self.ctx.joined || self.ctx.wrapped_in.is_some() {

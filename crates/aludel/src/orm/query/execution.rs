@@ -14,6 +14,9 @@ impl<M: Model> Query<M> {
         if let Some(err) = &self.ctx.error {
             return Err(err.clone());
         }
+        if let Some(err) = self.from_statement_misuse(None) {
+            return Err(err);
+        }
         self.session()
     }
 
@@ -23,7 +26,10 @@ impl<M: Model> Query<M> {
     }
 
     /// Runs a Core statement built from this query (count, exists) with its parameters.
-    pub(crate) fn run_core(&self, stmt: &Select) -> Result<crate::engine::ResultSet> {
+    pub(crate) fn run_core(&self, stmt: &Select, method: &str) -> Result<crate::engine::ResultSet> {
+        if let Some(err) = self.from_statement_misuse(Some(method)) {
+            return Err(err);
+        }
         let session = self.runnable()?;
         let _guard = self.autoflush_guard(session);
         session.execute(stmt, self.ctx.params.clone())
@@ -44,9 +50,11 @@ impl<M: Model> Query<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn all(&self) -> Result<Vec<Instance<M>>> {
-        let loaded = self
-            .runnable()?
-            .load::<M>(&self.select, &self.load_options())?;
+        let session = self.runnable()?;
+        let loaded = match &self.ctx.from_statement {
+            Some(fs) => self.load_from_statement(fs)?,
+            None => session.load::<M>(&self.select, &self.load_options())?,
+        };
         Ok(unique(loaded))
     }
 
@@ -61,6 +69,9 @@ impl<M: Model> Query<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn first(&self) -> Result<Option<Instance<M>>> {
+        if self.ctx.from_statement.is_some() {
+            return Ok(self.all()?.into_iter().next());
+        }
         Ok(self.limit(1).all()?.into_iter().next())
     }
 
@@ -169,7 +180,7 @@ impl<M: Model> Query<M> {
     /// ```
     pub fn count(&self) -> Result<i64> {
         let stmt = select([func::count_star()]).from(self.select.clone().subquery("anon_1"));
-        self.run_core(&stmt)?.scalar()
+        self.run_core(&stmt, "count")?.scalar()
     }
 
     /// `EXISTS (SELECT 1 FROM ... WHERE ...)`: the query as a Core EXISTS, to use in other
@@ -184,6 +195,9 @@ impl<M: Model> Query<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn exists(&self) -> Expr {
+        if let Some(err) = self.from_statement_misuse(Some("exists")) {
+            return Expr::Invalid(std::sync::Arc::from(err.to_string()));
+        }
         let mut inner = self.select.clone();
         inner.columns = vec![literal_column("1")];
         Expr::Exists(Box::new(inner.into()))
@@ -204,7 +218,7 @@ impl<M: Model> Query<M> {
     /// ```
     pub fn exists_scalar(&self) -> Result<bool> {
         let stmt = select([self.exists().label("anon_1")]);
-        self.run_core(&stmt)?.scalar()
+        self.run_core(&stmt, "exists_scalar")?.scalar()
     }
 
     /// The one object whose columns equal `pairs`, or `None` when no row or more than one

@@ -10,7 +10,7 @@
 //! slice), `shaping` (group_by, having, distinct, locking), `joins`, `set_ops`,
 //! `selectable` (subquery, cte, as_scalar, label, hints, correlate, with_labels),
 //! `options` (populate_existing, autoflush, execution options, assertions),
-//! `execution` and `bulk` (update/delete).
+//! `execution`, `from_statement` and `bulk` (update/delete).
 //!
 //! ```
 //! use aludel::orm::{Model, Session};
@@ -37,6 +37,7 @@
 mod bulk;
 mod criteria;
 mod execution;
+mod from_statement;
 mod joins;
 mod options;
 mod ordering;
@@ -80,6 +81,8 @@ pub(crate) struct QueryContext {
     pub(crate) params: Params,
     /// Execution options.
     pub(crate) options: QueryOptions,
+    /// The statement `from_statement` loads from instead of the select.
+    pub(crate) from_statement: Option<from_statement::FromStatement>,
     /// `enable_assertions(false)` was called.
     pub(crate) no_assertions: bool,
 }

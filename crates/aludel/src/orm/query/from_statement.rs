@@ -1,0 +1,116 @@
+//! `from_statement`: objects of the query's model loaded from a statement the caller wrote
+//! (a `text()` or a Core select), matching its result columns to the model's by name.
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::orm::instance::Instance;
+use crate::orm::mapper::Model;
+use crate::orm::query::Query;
+use crate::sql::{Executable, Select};
+
+/// The statement a `from_statement` query runs, with the select the query had when it was
+/// given (later generative calls would change only that select, so they are refused).
+#[derive(Clone)]
+pub(crate) struct FromStatement {
+    pub(crate) statement: Arc<dyn Executable + Send + Sync>,
+    pub(crate) base: Select,
+}
+
+impl std::fmt::Debug for FromStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FromStatement")
+    }
+}
+
+impl<M: Model> Query<M> {
+    /// Loads `M` objects from `statement` instead of the query's own SELECT (SQLAlchemy's
+    /// `from_statement`): its columns are matched to the model's by name (in any order;
+    /// each model column must be there), and rows go through the identity map. Named
+    /// parameters come from [`params`](Self::params). Filters, ordering, joins and the like
+    /// do not apply to a statement the caller wrote, so adding them afterwards is an error
+    /// when the query runs, as are `count` and `exists_scalar`.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, name: String }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<User as aludel::orm::Model>::info()])?;
+    /// use aludel::sql::text;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let ed = s.add(User { id: 8, name: "ed".into() })?;
+    /// let found = s.query::<User>()
+    ///     .from_statement(text("SELECT name, id FROM users WHERE name = :name"))
+    ///     .params(aludel::params! { "name" => "ed" })
+    ///     .one()?;
+    /// assert!(found.ptr_eq(&ed));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn from_statement(&self, statement: impl Executable + Send + Sync + 'static) -> Self {
+        let base = self.select.clone();
+        self.with_ctx(|_, ctx| {
+            ctx.from_statement = Some(FromStatement {
+                statement: Arc::new(statement),
+                base,
+            })
+        })
+    }
+
+    /// The refusal for a `from_statement` query whose own select was changed afterwards,
+    /// or for `method`, which has no meaning there.
+    pub(crate) fn from_statement_misuse(&self, method: Option<&str>) -> Option<Error> {
+        let fs = self.ctx.from_statement.as_ref()?;
+        let message = match method {
+            Some(m) => format!(
+                "Query<{}>::{m}() is not available after from_statement(); run it on a Core statement",
+                M::info().name
+            ),
+            None if fs.base != self.select => format!(
+                "Query<{}>: filter, order_by, joins, limits and the like were added after from_statement(); they would not apply to its statement, so put them in the statement",
+                M::info().name
+            ),
+            None => return None,
+        };
+        Some(Error::InvalidRequest { message })
+    }
+
+    /// Runs the `from_statement` statement and loads its rows.
+    pub(crate) fn load_from_statement(&self, fs: &FromStatement) -> Result<Vec<Instance<M>>> {
+        let session = self.session()?;
+        let _guard = self.autoflush_guard(session);
+        let mut rows = session.execute(&*fs.statement, self.ctx.params.clone())?;
+        let info = M::info();
+        let keys: Vec<String> = rows.keys().to_vec();
+        let positions: Vec<usize> = info
+            .columns()
+            .iter()
+            .map(|c| {
+                keys.iter()
+                    .position(|k| k.eq_ignore_ascii_case(&c.name))
+                    .ok_or_else(|| Error::InvalidRequest {
+                        message: format!(
+                            "from_statement: the statement's columns ({}) lack {}'s column '{}'",
+                            keys.join(", "),
+                            info.name,
+                            c.name
+                        ),
+                    })
+            })
+            .collect::<Result<_>>()?;
+        let populate = self.ctx.options.is_populate_existing();
+        let mut st = session.inner.usable()?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.fetchone() {
+            let mut values = row.into_values();
+            let ordered = positions
+                .iter()
+                .map(|&p| std::mem::replace(&mut values[p], crate::sql::Value::Null))
+                .collect();
+            out.push(
+                session
+                    .inner
+                    .instance_for_row::<M>(&mut st.identity, ordered, populate)?,
+            );
+        }
+        Ok(out)
+    }
+}
