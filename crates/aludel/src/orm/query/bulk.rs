@@ -128,7 +128,7 @@ impl<M: Model> Query<M> {
         if let Some(err) = &self.ctx.error {
             return Err(err.clone());
         }
-        if let Some(err) = self.from_statement_misuse(Some(method)) {
+        if let Some(err) = self.misuse_after_from_statement(Some(method)) {
             return Err(err);
         }
         let s = &self.select;

@@ -14,7 +14,7 @@ impl<M: Model> Query<M> {
         if let Some(err) = &self.ctx.error {
             return Err(err.clone());
         }
-        if let Some(err) = self.from_statement_misuse(None) {
+        if let Some(err) = self.misuse_after_from_statement(None) {
             return Err(err);
         }
         self.session()
@@ -27,7 +27,7 @@ impl<M: Model> Query<M> {
 
     /// Runs a Core statement built from this query (count, exists) with its parameters.
     pub(crate) fn run_core(&self, stmt: &Select, method: &str) -> Result<crate::engine::ResultSet> {
-        if let Some(err) = self.from_statement_misuse(Some(method)) {
+        if let Some(err) = self.misuse_after_from_statement(Some(method)) {
             return Err(err);
         }
         let session = self.runnable()?;
@@ -195,7 +195,7 @@ impl<M: Model> Query<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn exists(&self) -> Expr {
-        if let Some(err) = self.from_statement_misuse(Some("exists")) {
+        if let Some(err) = self.misuse_after_from_statement(Some("exists")) {
             return Expr::Invalid(std::sync::Arc::from(err.to_string()));
         }
         let mut inner = self.select.clone();

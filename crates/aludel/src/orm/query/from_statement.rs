@@ -57,7 +57,7 @@ impl<M: Model> Query<M> {
 
     /// The refusal for a `from_statement` query whose own select was changed afterwards,
     /// or for `method`, which has no meaning there.
-    pub(crate) fn from_statement_misuse(&self, method: Option<&str>) -> Option<Error> {
+    pub(crate) fn misuse_after_from_statement(&self, method: Option<&str>) -> Option<Error> {
         let fs = self.ctx.from_statement.as_ref()?;
         let message = match method {
             Some(m) => format!(
