@@ -649,6 +649,10 @@ backend_tests! {
         assert_eq!(core.len(), 2);
         let first = s.query::<User>().from_statement(text("SELECT * FROM users ORDER BY id")).first()?;
         assert_eq!(first.expect("jack").read()?.name, "jack");
+        let via_result = s.query::<User>().instances(s.execute(&text("SELECT * FROM users WHERE id = 8"), ())?)?;
+        assert!(via_result[0].ptr_eq(&ed));
+        assert_eq!(s.query::<User>().order_by(User::age.desc()).filter(User::age.is_not_null()).value::<String>(User::name)?, Some("fred".into()));
+        assert_eq!(s.query::<User>().filter_by("id", 99).value::<i64>(User::id)?, None);
         let missing = s.query::<User>().from_statement(text("SELECT id, name FROM users")).all().unwrap_err();
         assert!(missing.to_string().contains("lack User's column 'age'"), "{missing}");
         let late = s.query::<User>().from_statement(text("SELECT * FROM users")).filter(User::id.eq(7)).all().unwrap_err();

@@ -6,7 +6,7 @@ use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
 use crate::orm::query::Query;
 use crate::orm::session::{NoAutoflush, PrimaryKey, Session};
-use crate::sql::{Expr, Select, func, literal_column, select};
+use crate::sql::{Expr, FromValue, Select, func, literal_column, select};
 
 impl<M: Model> Query<M> {
     /// The session, once the query's recorded refusals (assertions) are checked.
@@ -125,6 +125,36 @@ impl<M: Model> Query<M> {
     /// ```
     pub fn scalar(&self) -> Result<Option<Instance<M>>> {
         self.one_or_none()
+    }
+
+    /// The value of `column` in the query's first row, or `None` without rows (SQLAlchemy's
+    /// `Query.value`): the query's SELECT with only that column.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64, name: String }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add_all([T { id: 1, name: "a".into() }, T { id: 2, name: "b".into() }])?;
+    /// assert_eq!(s.query::<T>().order_by(T::id.desc()).value::<String>(T::name)?, Some("b".into()));
+    /// assert_eq!(s.query::<T>().filter(T::id.eq(9)).value::<String>(T::name)?, None);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn value<T: FromValue>(&self, column: impl Into<Expr>) -> Result<Option<T>> {
+        let mut stmt = self.select.clone();
+        stmt.columns = vec![self.adapted(&column.into())];
+        let mut rows = self.run_core(&stmt, "value")?;
+        match rows.fetchone() {
+            Some(row) => {
+                let v = row
+                    .into_values()
+                    .into_iter()
+                    .next()
+                    .unwrap_or(crate::sql::Value::Null);
+                T::from_value(v).map(Some)
+            }
+            None => Ok(None),
+        }
     }
 
     /// The object with primary key `key` (identity map first, like [`Session::get`]);

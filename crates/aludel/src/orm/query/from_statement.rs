@@ -77,7 +77,33 @@ impl<M: Model> Query<M> {
     pub(crate) fn load_from_statement(&self, fs: &FromStatement) -> Result<Vec<Instance<M>>> {
         let session = self.session()?;
         let _guard = self.autoflush_guard(session);
-        let mut rows = session.execute(&*fs.statement, self.ctx.params.clone())?;
+        let rows = session.execute(&*fs.statement, self.ctx.params.clone())?;
+        self.load_result(rows)
+    }
+
+    /// Objects of `M` from the rows of a result the caller ran (SQLAlchemy's legacy
+    /// `Query.instances(cursor)`; in 2.x, `from_statement` or `session.execute(select(M))`):
+    /// columns are matched by name as in [`from_statement`](Self::from_statement), and the
+    /// rows go through this query's session's identity map.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, name: String }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<User as aludel::orm::Model>::info()])?;
+    /// use aludel::sql::text;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let ed = s.add(User { id: 8, name: "ed".into() })?;
+    /// let result = s.execute(&text("SELECT * FROM users"), ())?;
+    /// let users = s.query::<User>().instances(result)?;
+    /// assert!(users[0].ptr_eq(&ed));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn instances(&self, result: crate::engine::ResultSet) -> Result<Vec<Instance<M>>> {
+        self.load_result(result)
+    }
+
+    fn load_result(&self, mut rows: crate::engine::ResultSet) -> Result<Vec<Instance<M>>> {
+        let session = self.session()?;
         let info = M::info();
         let keys: Vec<String> = rows.keys().to_vec();
         let positions: Vec<usize> = info
