@@ -175,6 +175,16 @@ def query_api_cases(s):
         "exists_scalar": [[s.query(q.filter(User.name == "ed").exists()).scalar()]],
         "correlated_exists": users(q.filter(has_address).order_by(User.id).all()),
         "params_bindparam": users(q.filter(User.name == bindparam("n")).params(n="mary").all()),
+        "from_statement_text": users(
+            q.from_statement(text("SELECT nickname, age, name, id FROM users WHERE age = :a"))
+            .params(a=25)
+            .all()
+        ),
+        "value_first_row": [[q.order_by(User.age.desc(), User.id).value(User.name)]],
+        "text_criterion_with_params": users(
+            q.filter(text("users.age > :a")).params(a=26).order_by(User.id).all()
+        ),
+        "distinct_on_join_rows": users(q.join(Address).distinct().order_by(User.id).all()),
         "bulk_update_evaluate": bulk_update_evaluate(s),
         "bulk_delete_fetch": bulk_delete_fetch(s),
     }

@@ -340,6 +340,36 @@ fn query_api_cases(s: &Session, out: &mut BTreeMap<&'static str, Rows>) -> Resul
                 .all()?,
         )?,
     );
+    out.insert(
+        "from_statement_text",
+        objects(
+            q().from_statement(text(
+                "SELECT nickname, age, name, id FROM users WHERE age = :a",
+            ))
+            .params(params! { "a" => 25 })
+            .all()?,
+        )?,
+    );
+    out.insert(
+        "value_first_row",
+        scalar(
+            q().order_by_keys([User::age.desc(), User::id.asc()])
+                .value::<String>(User::name)?,
+        ),
+    );
+    out.insert(
+        "text_criterion_with_params",
+        objects(
+            q().filter(text("users.age > :a").into())
+                .params(params! { "a" => 26 })
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
+    out.insert(
+        "distinct_on_join_rows",
+        objects(q().join::<Address>().distinct().order_by(User::id).all()?)?,
+    );
     let n = q().filter(User::age.gt(26)).update(
         [(User::age, Expr::from(User::age) - 1)],
         SynchronizeSession::Evaluate,

@@ -110,6 +110,14 @@ fn filter_by_applies_to_the_join_point_with_several_pairs() {
              WHERE addresses.email = ? AND addresses.id = ?"
         ),
     );
+    assert_sql(
+        &q::<User>()
+            .filter(text("users.name = :n").into())
+            .filter(User::id.gt(1)),
+        &format!("{USERS} WHERE users.name = ? AND users.id > ?"),
+        &format!("{USERS} WHERE users.name = $1 AND users.id > $2"),
+        &format!("{USERS} WHERE users.name = ? AND users.id > ?"),
+    );
     let err = q::<User>().join::<Address>().filter_by("name", "ed");
     let msg = err.statement().compile(&Sqlite).unwrap_err().to_string();
     assert!(
@@ -514,6 +522,8 @@ backend_tests! {
         let has_address = s.query::<Address>().filter(Address::user_id.eq(User::id)).exists();
         let with = s.query::<User>().filter(has_address).order_by(User::id).all()?;
         assert_eq!(names(&with)?, ["jack", "ed", "fred"]);
+        let textual = s.query::<User>().filter(text("users.age > :a").into()).params(aludel::params! { "a" => 45 });
+        assert_eq!(names(&textual.all()?)?, ["fred"]);
         let late = s.query::<User>().filter(User::name.eq(bindparam("who")));
         assert_eq!(late.params(aludel::params! { "who" => "fred" }).one()?.read()?.id, 9);
         assert_eq!(late.params(aludel::params! { "who" => "fred" }).count()?, 1);
