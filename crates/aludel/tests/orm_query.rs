@@ -672,6 +672,28 @@ backend_tests! {
         Ok(())
     }
 
+    fn merge_result_with_and_without_load(db) {
+        let s = setup(db)?;
+        let cached = s.query::<User>().order_by(User::id).all()?;
+        s.expunge_all();
+        let other = Session::new(db);
+        let fred = other.get::<User>(9)?.expect("fred");
+        let recorder = db.record_statements();
+        let merged = other.query::<User>().merge_result(&cached, false)?;
+        assert_eq!(recorder.count(), 0, "load=false runs no SQL: {:?}", recorder.statements());
+        assert_eq!(names(&merged)?, ["jack", "ed", "fred", "chuck"]);
+        assert!(merged[2].ptr_eq(&fred), "the session's own fred");
+        assert!(merged.iter().all(|m| !cached.iter().any(|c| c.ptr_eq(m))), "never the foreign objects");
+        assert!(!other.is_modified(&merged[0])?);
+        cached[1].write()?.name = "edward".into();
+        let loaded = other.query::<User>().merge_result([&cached[1]], true)?;
+        assert!(loaded[0].ptr_eq(&merged[1]));
+        assert!(other.is_modified(&loaded[0])?, "load=true makes the values pending changes");
+        other.commit()?;
+        assert_eq!(db_count(db, "SELECT count(*) FROM users WHERE name = 'edward'")?, 1);
+        Ok(())
+    }
+
     fn bulk_statements_per_backend_use_returning_or_a_select_first(db) {
         let s = setup(db)?;
         let _loaded = s.query::<User>().all()?;

@@ -102,6 +102,61 @@ impl<M: Model> Query<M> {
         self.load_result(result)
     }
 
+    /// Brings objects from elsewhere (another session, a cache) into this query's session
+    /// (SQLAlchemy's `merge_result`). With `load`, each goes through
+    /// [`Session::merge`](crate::orm::Session::merge) (the database row is read when the
+    /// session does not have it, and the given values become pending changes); without,
+    /// the values are taken as the database's: no SQL runs and nothing is marked changed,
+    /// and an object already in the session is overwritten with them.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64, n: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let (a, b) = (aludel::orm::Session::new(&engine), aludel::orm::Session::new(&engine));
+    /// a.add(T { id: 1, n: 5 })?;
+    /// a.commit()?;
+    /// let cached = a.query::<T>().all()?;
+    /// let merged = b.query::<T>().merge_result(&cached, false)?;
+    /// assert_eq!(merged[0].read()?.n, 5);
+    /// assert!(b.get::<T>(1)?.unwrap().ptr_eq(&merged[0]));
+    /// assert!(!b.is_modified(&merged[0])?);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn merge_result<'a>(
+        &self,
+        objects: impl IntoIterator<Item = &'a Instance<M>>,
+        load: bool,
+    ) -> Result<Vec<Instance<M>>> {
+        let session = self.session()?;
+        let objects: Vec<&Instance<M>> = objects.into_iter().collect();
+        if load {
+            return objects.into_iter().map(|o| session.merge(o)).collect();
+        }
+        let rows = objects
+            .iter()
+            .map(|o| {
+                if o.is_expired() {
+                    return Err(Error::InvalidRequest {
+                        message: format!(
+                            "merge_result(load = false): a {} instance is expired, so its values are unknown; merge with load = true",
+                            M::info().name
+                        ),
+                    });
+                }
+                o.erased().values()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut st = session.inner.usable()?;
+        rows.into_iter()
+            .map(|values| {
+                session
+                    .inner
+                    .instance_for_row::<M>(&mut st.identity, values, true)
+            })
+            .collect()
+    }
+
     fn load_result(&self, mut rows: crate::engine::ResultSet) -> Result<Vec<Instance<M>>> {
         let session = self.session()?;
         let info = M::info();
