@@ -284,6 +284,37 @@ fn set_operations_wrap_and_adapt_later_criteria() {
 }
 
 #[test]
+fn from_self_and_select_entity_from_adapt_the_entity() {
+    let limited = q::<User>().order_by(User::id).limit(2);
+    assert_sql_all(
+        &limited
+            .from_self()
+            .filter(User::age.gt(3))
+            .order_by(User::name),
+        &format!(
+            "SELECT anon_1.id, anon_1.name, anon_1.age FROM ({USERS} ORDER BY users.id LIMIT ?) AS anon_1 \
+             WHERE anon_1.age > ? ORDER BY anon_1.name"
+        ),
+    );
+    let seven = q::<User>().filter(User::id.eq(7)).subquery("anon_1");
+    assert_sql_all(
+        &q::<User>()
+            .filter(User::name.eq("ed"))
+            .select_entity_from(&seven)
+            .order_by(User::id),
+        &format!(
+            "SELECT anon_1.id, anon_1.name, anon_1.age FROM ({USERS} WHERE users.id = ?) AS anon_1 \
+             WHERE anon_1.name = ? ORDER BY anon_1.id"
+        ),
+    );
+    let narrow = aludel::sql::select([User::id.expr()]).subquery("narrow");
+    assert_sql_all(
+        &q::<User>().select_entity_from(&narrow),
+        "ERROR: cannot compile statement: narrow has no column 'name' (columns: id)",
+    );
+}
+
+#[test]
 fn locking_exists_and_assertions() {
     let lock = LockOptions::update().nowait().of(&User::info().table);
     assert_sql(
@@ -669,6 +700,18 @@ backend_tests! {
         assert!(late.to_string().contains("added after from_statement()"), "{late}");
         let count = s.query::<User>().from_statement(text("SELECT * FROM users")).count().unwrap_err();
         assert!(count.to_string().contains("count() is not available after from_statement()"), "{count}");
+        Ok(())
+    }
+
+    fn from_self_keeps_the_limit_inside(db) {
+        let s = setup(db)?;
+        let first_two = s.query::<User>().order_by(User::id).limit(2).from_self();
+        assert_eq!(names(&first_two.filter(User::age.gt(35)).all()?)?, ["ed"], "only among the first two");
+        assert_eq!(first_two.count()?, 2);
+        let seven = s.query::<User>().filter(User::id.le(8)).subquery("anon_1");
+        let from = s.query::<User>().select_entity_from(&seven).filter_by("name", "ed").all()?;
+        assert_eq!(names(&from)?, ["ed"]);
+        assert!(from[0].ptr_eq(&s.get::<User>(8)?.expect("ed")));
         Ok(())
     }
 

@@ -3,10 +3,12 @@
 //! `Query<M>` that selects the entity from the compound wrapped in a subquery
 //! (`SELECT anon_1.id, ... FROM (a UNION b) AS anon_1`), so it can be filtered, ordered and
 //! set-combined further; criteria on the entity are rewritten to the subquery's columns.
+//! `from_self` and `select_entity_from` use the same wrapping and adaptation for one query.
 
 use crate::orm::mapper::Model;
 use crate::orm::query::Query;
-use crate::sql::{SelectStatement, SetOp, select};
+use crate::sql::adapt::{adapt, adapt_order_by};
+use crate::sql::{FromItem, SelectStatement, SetOp, select};
 
 impl<M: Model> Query<M> {
     fn set_op(&self, op: SetOp, other: &Query<M>) -> Self {
@@ -140,5 +142,86 @@ impl<M: Model> Query<M> {
     /// ```
     pub fn except_all(&self, other: &Query<M>) -> Self {
         self.set_op(SetOp::ExceptAll, other)
+    }
+
+    /// Wraps the query in a subquery and selects the entity from it (SQLAlchemy's legacy
+    /// `from_self()`; in 2.x, `aliased(User, q.subquery())`): later `filter`, `order_by`,
+    /// `group_by` and joins apply to the subquery's rows, rewritten to its columns, so a
+    /// LIMIT inside stays inside.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::sql::Executable;
+    /// let q = aludel::orm::Session::new(&engine).query::<T>().order_by(T::id).limit(10)
+    ///     .from_self()
+    ///     .filter(T::id.gt(5));
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT anon_1.id FROM (SELECT t.id FROM t ORDER BY t.id LIMIT ?) AS anon_1 WHERE anon_1.id > ?"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn from_self(&self) -> Self {
+        let depth = self.depth() + 1;
+        let sub = SelectStatement::from(self.select.clone()).subquery(&format!("anon_{depth}"));
+        let mut q = self.clone();
+        q.select = select(Self::entity_columns(Some(&sub))).from(&sub);
+        q.ctx.wrapped_in = Some(sub);
+        q.ctx.joined = true;
+        q.ctx.join_point = None;
+        q
+    }
+
+    /// Selects the entity from `from` (a subquery or alias exporting the model's column
+    /// names) instead of its table, rewriting the query's criteria, ordering and grouping,
+    /// before and after, to `from`'s columns (SQLAlchemy's legacy `select_entity_from`; in
+    /// 2.x, `aliased(User, subquery)`). A column `from` lacks is an error naming it when
+    /// the query compiles.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, name: String }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::sql::Executable;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let seven = s.query::<User>().filter(User::id.eq(7)).subquery("anon_1");
+    /// let q = s.query::<User>().select_entity_from(&seven).filter(User::name.eq("ed"));
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT anon_1.id, anon_1.name FROM (SELECT users.id, users.name FROM users WHERE users.id = ?) AS anon_1 \
+    ///      WHERE anon_1.name = ?"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn select_entity_from(&self, from: &FromItem) -> Self {
+        let table = FromItem::from(&M::info().table);
+        let old = &self.select;
+        let mut q = self.clone();
+        let mut s = select(Self::entity_columns(Some(from))).from(from);
+        s.where_ = old.where_.iter().map(|e| adapt(e, &table, from)).collect();
+        s.order_by = old
+            .order_by
+            .iter()
+            .map(|k| adapt_order_by(k, &table, from))
+            .collect();
+        s.group_by = old
+            .group_by
+            .iter()
+            .map(|e| adapt(e, &table, from))
+            .collect();
+        s.having = old.having.iter().map(|e| adapt(e, &table, from)).collect();
+        s.joins = old
+            .joins
+            .iter()
+            .map(|(kind, target, on)| (*kind, target.clone(), adapt(on, &table, from)))
+            .collect();
+        s.limit = old.limit;
+        s.offset = old.offset;
+        s.distinct = old.distinct;
+        s.lock = old.lock.clone();
+        q.select = s;
+        q.ctx.wrapped_in = Some(from.clone());
+        q.ctx.joined = true;
+        q
     }
 }
