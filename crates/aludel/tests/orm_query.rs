@@ -329,6 +329,18 @@ fn locking_exists_and_assertions() {
         &format!("{USERS} FOR SHARE SKIP LOCKED"),
         "ERROR: FOR SHARE with NOWAIT, SKIP LOCKED or OF is not supported by the mysql dialect",
     );
+    assert_sql(
+        &q::<User>().with_for_update(LockOptions::key_share()),
+        USERS,
+        &format!("{USERS} FOR KEY SHARE"),
+        "ERROR: FOR KEY SHARE is not supported by the mysql dialect",
+    );
+    assert_sql(
+        &q::<User>().with_for_update(LockOptions::no_key_update().skip_locked()),
+        USERS,
+        &format!("{USERS} FOR NO KEY UPDATE SKIP LOCKED"),
+        "ERROR: FOR NO KEY UPDATE is not supported by the mysql dialect",
+    );
     let e = q::<User>().filter(User::id.eq(1)).exists();
     assert_eq!(
         e.compile(&Sqlite).unwrap().sql,
