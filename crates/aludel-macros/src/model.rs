@@ -256,6 +256,11 @@ pub(crate) fn expand(def: &ModelDef) -> TokenStream {
         let col = &f.column;
         quote!(#i: ::aludel::orm::convert_column(#name, #col, values.next().unwrap_or(::aludel::sql::Value::Null))?)
     });
+    let row_fields = def.fields.iter().enumerate().map(|(n, f)| {
+        let i = &f.ident;
+        let col = &f.column;
+        quote!(#i: ::aludel::orm::convert_column_ref(#name, #col, row.value(offset + #n)?)?)
+    });
     let consts = def.fields.iter().enumerate().map(|(n, f)| {
         let i = &f.ident;
         let ty = &f.ty;
@@ -307,6 +312,13 @@ pub(crate) fn expand(def: &ModelDef) -> TokenStream {
                 }
                 let mut values = values.into_iter();
                 ::std::result::Result::Ok(#ident { #(#from_fields),* })
+            }
+
+            fn from_row(row: &dyn ::aludel::engine::RowView, offset: usize) -> ::aludel::Result<Self> {
+                if row.len() < offset + #count {
+                    return ::std::result::Result::Err(::aludel::orm::wrong_width(#name, #count, row.len().saturating_sub(offset)));
+                }
+                ::std::result::Result::Ok(#ident { #(#row_fields),* })
             }
         }
 

@@ -6,7 +6,8 @@ mod common;
 use std::ops::Deref;
 use std::sync::{Arc, Barrier};
 
-use aludel::ext::managers::{ModelManager, SessionManager};
+use aludel::engine::Backend;
+use aludel::ext::managers::{ModelManager, SessionManager, init_sqlalchemy_unchained};
 use aludel::orm::{
     Instance, Model, Required, Scope, ScopedSession, Session, SessionMaker, ValidationError,
     Validator, create_all,
@@ -96,7 +97,56 @@ fn errors_of(err: Error) -> std::collections::BTreeMap<String, Vec<String>> {
     }
 }
 
+#[derive(aludel::Model, Debug, Clone)]
+#[model(table = "category")]
+struct Category {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 30, unique)]
+    name: String,
+}
+
+#[derive(aludel::Model, Debug, Clone)]
+#[model(table = "item")]
+struct Item {
+    #[column(primary_key)]
+    id: i64,
+    #[column(foreign_key = "category.id")]
+    category_id: i64,
+}
+
 backend_tests! {
+    fn init_connects_registers_the_session_and_names_constraints(db) {
+        static DB: ScopedSession = ScopedSession::unconfigured();
+        let app = init_sqlalchemy_unchained(db.url(), &DB, Scope::thread(), None)?;
+        app.create_all(&[Category::info(), Item::info()])?;
+        // The constraints carry the convention's names in the database itself.
+        let names_sql = db.pick(
+            "SELECT group_concat(sql, ' ') FROM sqlite_master WHERE type = 'table' AND name IN ('category', 'item')",
+            "SELECT string_agg(conname, ' ' ORDER BY conname) FROM pg_constraint WHERE conrelid IN ('category'::regclass, 'item'::regclass)",
+            "SELECT group_concat(CONSTRAINT_NAME ORDER BY CONSTRAINT_NAME SEPARATOR ' ') FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE()",
+        );
+        let names: String = app.engine.connect()?.scalar(&text(names_sql), ())?;
+        for expected in ["pk_category", "uq_category_name", "pk_item", "fk_item_category_id_category"] {
+            // MySQL reports every primary key as PRIMARY, whatever it was named.
+            if db.backend() == Backend::MySql && expected.starts_with("pk_") {
+                continue;
+            }
+            assert!(names.contains(expected), "{expected} in {names}");
+        }
+        // PostgreSQL sessions run in REPEATABLE READ unless told otherwise.
+        if db.backend() == Backend::Postgres {
+            let level: String = DB.get()?.scalar(&text("SHOW transaction_isolation"), ())?;
+            assert_eq!(level, "repeatable read");
+        }
+        // The managers use the scoped session init set up.
+        let categories = ModelManager::<Category>::new(SessionManager::new());
+        let books = categories.create(params! { "name" => "books" }, true)?;
+        assert!(DB.get()?.get::<Category>(books.read()?.id)?.expect("same session").ptr_eq(&books));
+        DB.remove()?;
+        Ok(())
+    }
+
     fn a_manager_creates_finds_and_updates_objects(db) {
         let foobars = manager(db)?;
         let first = foobars.create(params! { "name" => "foo", "stock" => 3, "code" => "F1" }, true)?;

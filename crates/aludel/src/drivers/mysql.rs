@@ -17,18 +17,27 @@ use mysql::prelude::{Protocol, Queryable};
 use mysql::{Column, QueryResult};
 use rust_decimal::Decimal;
 
+use crate::engine::RowView;
 use crate::engine::driver::{
     DriverConnection, ExecOutcome, RowSource, classify_sqlstate, db_error, disconnect,
     parse_option, quoted_after,
 };
+use crate::engine::round_trips::{PreparedMirror, RoundTrips};
+use crate::engine::row_view::no_such_cell;
 use crate::engine::{IsolationLevel, Url};
 use crate::error::{DatabaseErrorKind, Error, Result};
-use crate::sql::Value;
+use crate::sql::{Value, ValueRef};
 
-/// A `mysql::Conn`.
+/// A `mysql::Conn`, run with autocommit off (as DB-API drivers do), so the first statement
+/// of a transaction begins it without a BEGIN.
 pub(crate) struct MySqlDriver {
     conn: mysql::Conn,
     broken: bool,
+    /// Whether the server session's `autocommit` is on (switched only on demand).
+    autocommit: bool,
+    trips: RoundTrips,
+    /// Whether a `prep` costs a trip (the client's cache does not say).
+    prepared: PreparedMirror,
 }
 
 impl MySqlDriver {
@@ -44,11 +53,18 @@ impl MySqlDriver {
             // Report rows *matched* by UPDATE, not only rows changed, as SQLite and
             // PostgreSQL do (and SQLAlchemy asks for): the ORM's stale-data check relies on it.
             .additional_capabilities(mysql::consts::CapabilityFlags::CLIENT_FOUND_ROWS);
-        let mut init = vec!["SET NAMES utf8mb4".to_owned()];
+        // Autocommit off: a transaction begins with its first statement, no BEGIN sent.
+        // (An init_command must leave autocommit alone; the AUTOCOMMIT isolation level is
+        // the way to run without transactions.)
+        let mut init = vec!["SET NAMES utf8mb4, autocommit = 0".to_owned()];
+        let mut cache_size = 256;
         let mut sql_mode = Some(DEFAULT_SQL_MODE.to_owned());
         for (key, value) in url.query() {
             opts = match key.as_str() {
-                "statement_cache" => opts.stmt_cache_size(parse_option::<usize>(key, value)?),
+                "statement_cache" => {
+                    cache_size = parse_option::<usize>(key, value)?;
+                    opts.stmt_cache_size(cache_size)
+                }
                 "connect_timeout" => {
                     opts.tcp_connect_timeout(Some(Duration::from_secs(parse_option(key, value)?)))
                 }
@@ -76,6 +92,9 @@ impl MySqlDriver {
         Ok(MySqlDriver {
             conn,
             broken: false,
+            autocommit: false,
+            trips: RoundTrips::default(),
+            prepared: PreparedMirror::new(cache_size),
         })
     }
 
@@ -88,13 +107,20 @@ impl MySqlDriver {
 
 impl DriverConnection for MySqlDriver {
     fn query<'a>(&'a mut self, sql: &str, params: &[Value]) -> Result<Box<dyn RowSource + 'a>> {
-        let MySqlDriver { conn, broken } = self;
+        let MySqlDriver {
+            conn,
+            broken,
+            trips,
+            prepared,
+            ..
+        } = self;
         let fail = |e, broken: &mut bool| {
             let err = map_error(e, Some(sql));
             *broken |= err.is_disconnect();
             err
         };
         if params.is_empty() {
+            trips.add(1);
             return match conn.query_iter(sql) {
                 Ok(result) => Ok(Box::new(MyRows::new(result, sql))),
                 Err(e) => Err(fail(e, broken)),
@@ -105,10 +131,17 @@ impl DriverConnection for MySqlDriver {
             .map(to_mysql)
             .collect::<Result<Vec<mysql::Value>, String>>()
             .map_err(|m| db_error(DatabaseErrorKind::InvalidData, m, None, None, Some(sql)))?;
+        if prepared.prepare_misses(sql) {
+            trips.add(1);
+        }
         let stmt = match conn.prep(sql) {
             Ok(stmt) => stmt,
-            Err(e) => return Err(fail(e, broken)),
+            Err(e) => {
+                prepared.forget(sql);
+                return Err(fail(e, broken));
+            }
         };
+        trips.add(1);
         match conn.exec_iter(&stmt, mysql::Params::Positional(values)) {
             Ok(result) => Ok(Box::new(MyRows::new(result, sql))),
             Err(e) => Err(fail(e, broken)),
@@ -116,10 +149,12 @@ impl DriverConnection for MySqlDriver {
     }
 
     fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        self.trips.add(1);
         self.conn.query_drop(sql).map_err(|e| self.fail(e, sql))
     }
 
     fn ping(&mut self) -> Result<()> {
+        self.trips.add(1);
         self.conn.ping().map_err(|e| self.fail(e, "COM_PING"))
     }
 
@@ -138,6 +173,7 @@ impl DriverConnection for MySqlDriver {
             "SELECT @@session.transaction_isolation",
             "SELECT @@session.tx_isolation",
         ] {
+            self.trips.add(1);
             match self.conn.query_first::<String, _>(sql) {
                 Ok(Some(level)) => {
                     return IsolationLevel::parse(&level).ok_or_else(|| Error::Conversion {
@@ -155,12 +191,42 @@ impl DriverConnection for MySqlDriver {
     fn is_broken(&self) -> bool {
         self.broken
     }
+
+    fn begin(&mut self) -> Result<Option<&'static str>> {
+        if !self.autocommit {
+            // The statement about to run begins the transaction.
+            return Ok(None);
+        }
+        let sql = "SET autocommit = 0";
+        self.execute_batch(sql)?;
+        self.autocommit = false;
+        Ok(Some(sql))
+    }
+
+    fn autocommit(&mut self) -> Result<Option<&'static str>> {
+        if self.autocommit {
+            return Ok(None);
+        }
+        let sql = "SET autocommit = 1";
+        self.execute_batch(sql)?;
+        self.autocommit = true;
+        Ok(Some(sql))
+    }
+
+    fn count_round_trips(&mut self, counter: RoundTrips) {
+        self.trips = counter;
+    }
 }
 
 /// An unbuffered MySQL result: rows are read from the socket as the caller iterates.
 struct MyRows<'a, P: Protocol> {
     result: QueryResult<'a, 'a, 'a, P>,
+    /// The row `advance` read last, whose cells the `RowView` lends.
+    current: Option<mysql::Row>,
     meta: Vec<Column>,
+    /// The date, datetime and time columns, whose binary values may need rewriting as
+    /// text (see [`text_for_unrepresentable`]).
+    temporal: Vec<usize>,
     columns: Arc<[String]>,
     outcome: ExecOutcome,
     sql: String,
@@ -168,8 +234,27 @@ struct MyRows<'a, P: Protocol> {
 
 impl<'a, P: Protocol> MyRows<'a, P> {
     fn new(result: QueryResult<'a, 'a, 'a, P>, sql: &str) -> Self {
+        use ColumnType::*;
         let meta: Vec<Column> = result.columns().as_ref().to_vec();
         let columns = meta.iter().map(|c| c.name_str().into_owned()).collect();
+        let temporal = meta
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                matches!(
+                    c.column_type(),
+                    MYSQL_TYPE_DATE
+                        | MYSQL_TYPE_NEWDATE
+                        | MYSQL_TYPE_DATETIME
+                        | MYSQL_TYPE_TIMESTAMP
+                        | MYSQL_TYPE_DATETIME2
+                        | MYSQL_TYPE_TIMESTAMP2
+                        | MYSQL_TYPE_TIME
+                        | MYSQL_TYPE_TIME2
+                )
+            })
+            .map(|(i, _)| i)
+            .collect();
         let outcome = ExecOutcome {
             rows_affected: result.affected_rows(),
             last_insert_id: result
@@ -179,7 +264,9 @@ impl<'a, P: Protocol> MyRows<'a, P> {
         };
         MyRows {
             result,
+            current: None,
             meta,
+            temporal,
             columns,
             outcome,
             sql: sql.to_owned(),
@@ -192,24 +279,91 @@ impl<P: Protocol> RowSource for MyRows<'_, P> {
         &self.columns
     }
 
-    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
+    fn advance(&mut self) -> Result<bool> {
+        self.current = None;
         if self.meta.is_empty() {
-            return None;
+            return Ok(false);
         }
-        match self.result.next()? {
-            Ok(row) => Some(
-                row.unwrap()
-                    .into_iter()
-                    .zip(self.meta.iter())
-                    .map(|(v, c)| decode(v, c))
-                    .collect(),
-            ),
-            Err(e) => Some(Err(map_error(e, Some(&self.sql)))),
+        match self.result.next() {
+            None => Ok(false),
+            Some(Ok(mut row)) => {
+                for &i in &self.temporal {
+                    let date_only = matches!(
+                        self.meta[i].column_type(),
+                        ColumnType::MYSQL_TYPE_DATE | ColumnType::MYSQL_TYPE_NEWDATE
+                    );
+                    let text = row
+                        .as_ref(i)
+                        .and_then(|v| text_for_unrepresentable(v, date_only));
+                    if let Some(text) = text {
+                        row.place(i, mysql::Value::Bytes(text.into_bytes()));
+                    }
+                }
+                self.current = Some(row);
+                Ok(true)
+            }
+            Some(Err(e)) => Err(map_error(e, Some(&self.sql))),
         }
+    }
+
+    fn row(&self) -> &dyn RowView {
+        self
     }
 
     fn outcome(&self) -> ExecOutcome {
         self.outcome
+    }
+}
+
+/// The current row's cells, read from the client's row in place.
+impl<P: Protocol> RowView for MyRows<'_, P> {
+    fn len(&self) -> usize {
+        self.current.as_ref().map_or(0, mysql::Row::len)
+    }
+
+    fn value(&self, index: usize) -> Result<ValueRef<'_>> {
+        match (&self.current, self.meta.get(index)) {
+            (Some(row), Some(column)) => match row.as_ref(index) {
+                Some(value) => decode(value, column),
+                None => Err(no_such_cell(index, &self.columns)),
+            },
+            _ => Err(no_such_cell(index, &self.columns)),
+        }
+    }
+}
+
+/// A binary-protocol temporal value chrono cannot hold (a zero date, a TIME beyond a day
+/// or negative), as the text the server would have sent; `None` for a value that decodes.
+/// Rewritten once when the row is read, so cells can always be lent by reference.
+fn text_for_unrepresentable(value: &mysql::Value, date_only: bool) -> Option<String> {
+    use mysql::Value as M;
+    match value {
+        M::Date(y, m, d, h, mi, s, us) => {
+            let ok = NaiveDate::from_ymd_opt((*y).into(), (*m).into(), (*d).into())
+                .and_then(|date| {
+                    date.and_hms_micro_opt((*h).into(), (*mi).into(), (*s).into(), *us)
+                })
+                .is_some();
+            (!ok).then(|| {
+                if date_only {
+                    format!("{y:04}-{m:02}-{d:02}")
+                } else {
+                    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+                }
+            })
+        }
+        M::Time(false, 0, h, m, s, us)
+            if NaiveTime::from_hms_micro_opt((*h).into(), (*m).into(), (*s).into(), *us)
+                .is_some() =>
+        {
+            None
+        }
+        M::Time(neg, days, h, m, s, us) => Some(format!(
+            "{}{:02}:{m:02}:{s:02}.{us:06}",
+            if *neg { "-" } else { "" },
+            u32::from(*h) + days * 24
+        )),
+        _ => None,
     }
 }
 
@@ -328,10 +482,11 @@ fn json_array(items: &[Value], out: &mut String) -> Result<(), String> {
     Ok(())
 }
 
-/// Decodes one cell by its column's type. The binary protocol sends typed values, the
-/// text protocol bytes; both are handled. `TINYINT(1)` is `BOOL`; strings with the binary
-/// charset (63) are bytes.
-fn decode(value: mysql::Value, column: &Column) -> Result<Value> {
+/// Decodes one cell by its column's type, borrowing text and bytes. The binary protocol
+/// sends typed values, the text protocol bytes; both are handled. `TINYINT(1)` is `BOOL`;
+/// strings with the binary charset (63) are bytes; temporal values chrono cannot hold were
+/// rewritten as text when the row was read, and stay text.
+fn decode<'v>(value: &'v mysql::Value, column: &Column) -> Result<ValueRef<'v>> {
     use ColumnType::*;
     use mysql::Value as M;
     let bad = |what: &str, v: &M| Error::Conversion {
@@ -342,126 +497,118 @@ fn decode(value: mysql::Value, column: &Column) -> Result<Value> {
             column.column_type()
         ),
     };
-    let text = |v: &M| -> Option<String> {
+    let text = |v: &'v M| -> Option<&'v str> {
         match v {
-            M::Bytes(b) => std::str::from_utf8(b).ok().map(str::to_owned),
+            M::Bytes(b) => std::str::from_utf8(b).ok(),
             _ => None,
         }
     };
-    if value == M::NULL {
-        return Ok(Value::Null);
+    let unsigned = |u: u64| {
+        i64::try_from(u)
+            .map(ValueRef::Int)
+            .unwrap_or_else(|_| ValueRef::Decimal(Decimal::from(u)))
+    };
+    if *value == M::NULL {
+        return Ok(ValueRef::Null);
     }
     Ok(match column.column_type() {
-        MYSQL_TYPE_NULL => Value::Null,
+        MYSQL_TYPE_NULL => ValueRef::Null,
         MYSQL_TYPE_TINY | MYSQL_TYPE_SHORT | MYSQL_TYPE_LONG | MYSQL_TYPE_INT24
         | MYSQL_TYPE_LONGLONG | MYSQL_TYPE_YEAR => {
-            let n = match &value {
-                M::Int(n) => Value::Int(*n),
-                M::UInt(u) => i64::try_from(*u)
-                    .map(Value::Int)
-                    .unwrap_or_else(|_| Value::Decimal(Decimal::from(*u))),
+            let n = match value {
+                M::Int(n) => ValueRef::Int(*n),
+                M::UInt(u) => unsigned(*u),
                 other => match text(other).and_then(|s| s.parse::<i128>().ok()) {
                     Some(n) => i64::try_from(n)
-                        .map(Value::Int)
-                        .unwrap_or_else(|_| Value::Decimal(Decimal::from_i128_with_scale(n, 0))),
+                        .map(ValueRef::Int)
+                        .unwrap_or_else(|_| ValueRef::Decimal(Decimal::from_i128_with_scale(n, 0))),
                     None => return Err(bad("integer", other)),
                 },
             };
             match n {
-                Value::Int(b)
+                ValueRef::Int(b)
                     if column.column_type() == MYSQL_TYPE_TINY && column.column_length() == 1 =>
                 {
-                    Value::Bool(b != 0)
+                    ValueRef::Bool(b != 0)
                 }
                 other => other,
             }
         }
-        MYSQL_TYPE_FLOAT | MYSQL_TYPE_DOUBLE => match &value {
-            M::Float(f) => Value::Float(f64::from(*f)),
-            M::Double(f) => Value::Float(*f),
-            other => Value::Float(
+        MYSQL_TYPE_FLOAT | MYSQL_TYPE_DOUBLE => match value {
+            M::Float(f) => ValueRef::Float(f64::from(*f)),
+            M::Double(f) => ValueRef::Float(*f),
+            other => ValueRef::Float(
                 text(other)
                     .and_then(|s| s.parse().ok())
                     .ok_or_else(|| bad("float", other))?,
             ),
         },
-        MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => Value::Decimal(
-            text(&value)
+        MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => ValueRef::Decimal(
+            text(value)
                 .and_then(|s| s.parse().ok())
-                .ok_or_else(|| bad("decimal", &value))?,
+                .ok_or_else(|| bad("decimal", value))?,
         ),
-        MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE => match &value {
+        MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE => match value {
             M::Date(y, m, d, ..) => NaiveDate::from_ymd_opt((*y).into(), (*m).into(), (*d).into())
-                .map(Value::Date)
-                .unwrap_or_else(|| Value::Text(format!("{y:04}-{m:02}-{d:02}"))),
+                .map(ValueRef::Date)
+                .ok_or_else(|| bad("date", value))?,
             other => text(other)
                 .map(|s| {
-                    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-                        .map(Value::Date)
-                        .unwrap_or(Value::Text(s))
+                    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                        .map(ValueRef::Date)
+                        .unwrap_or(ValueRef::Text(s))
                 })
                 .ok_or_else(|| bad("date", other))?,
         },
         MYSQL_TYPE_DATETIME
         | MYSQL_TYPE_TIMESTAMP
         | MYSQL_TYPE_DATETIME2
-        | MYSQL_TYPE_TIMESTAMP2 => match &value {
+        | MYSQL_TYPE_TIMESTAMP2 => match value {
             M::Date(y, mo, d, h, mi, s, us) => {
                 NaiveDate::from_ymd_opt((*y).into(), (*mo).into(), (*d).into())
                     .and_then(|date| {
                         date.and_hms_micro_opt((*h).into(), (*mi).into(), (*s).into(), *us)
                     })
-                    .map(Value::DateTime)
-                    .unwrap_or_else(|| {
-                        Value::Text(format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}"))
-                    })
+                    .map(ValueRef::DateTime)
+                    .ok_or_else(|| bad("datetime", value))?
             }
             other => text(other)
                 .map(|s| {
-                    NaiveDateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%.f")
-                        .map(Value::DateTime)
-                        .unwrap_or(Value::Text(s))
+                    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+                        .map(ValueRef::DateTime)
+                        .unwrap_or(ValueRef::Text(s))
                 })
                 .ok_or_else(|| bad("datetime", other))?,
         },
-        MYSQL_TYPE_TIME | MYSQL_TYPE_TIME2 => match &value {
+        MYSQL_TYPE_TIME | MYSQL_TYPE_TIME2 => match value {
             M::Time(false, 0, h, m, s, us) => {
                 NaiveTime::from_hms_micro_opt((*h).into(), (*m).into(), (*s).into(), *us)
-                    .map(Value::Time)
-                    .ok_or_else(|| bad("time", &value))?
+                    .map(ValueRef::Time)
+                    .ok_or_else(|| bad("time", value))?
             }
-            M::Time(neg, days, h, m, s, us) => Value::Text(format!(
-                "{}{:02}:{m:02}:{s:02}.{us:06}",
-                if *neg { "-" } else { "" },
-                u32::from(*h) + days * 24
-            )),
             other => text(other)
                 .map(|s| {
-                    NaiveTime::parse_from_str(&s, "%H:%M:%S%.f")
-                        .map(Value::Time)
-                        .unwrap_or(Value::Text(s))
+                    NaiveTime::parse_from_str(s, "%H:%M:%S%.f")
+                        .map(ValueRef::Time)
+                        .unwrap_or(ValueRef::Text(s))
                 })
                 .ok_or_else(|| bad("time", other))?,
         },
-        MYSQL_TYPE_JSON => match text(&value) {
-            Some(s) => serde_json::from_str(&s)
-                .map(Value::Json)
-                .unwrap_or(Value::Text(s)),
-            None => return Err(bad("json", &value)),
+        MYSQL_TYPE_JSON => match text(value) {
+            Some(s) => ValueRef::Json(s),
+            None => return Err(bad("json", value)),
         },
         _ => match value {
-            M::Bytes(b) if column.character_set() == 63 => Value::Bytes(b),
-            M::Bytes(b) => match String::from_utf8(b) {
-                Ok(s) => Value::Text(s),
-                Err(e) => Value::Bytes(e.into_bytes()),
+            M::Bytes(b) if column.character_set() == 63 => ValueRef::Bytes(b),
+            M::Bytes(b) => match std::str::from_utf8(b) {
+                Ok(s) => ValueRef::Text(s),
+                Err(_) => ValueRef::Bytes(b),
             },
-            M::Int(n) => Value::Int(n),
-            M::UInt(u) => i64::try_from(u)
-                .map(Value::Int)
-                .unwrap_or_else(|_| Value::Decimal(Decimal::from(u))),
-            M::Float(f) => Value::Float(f.into()),
-            M::Double(f) => Value::Float(f),
-            other => return Err(bad("value", &other)),
+            M::Int(n) => ValueRef::Int(*n),
+            M::UInt(u) => unsigned(*u),
+            M::Float(f) => ValueRef::Float(f64::from(*f)),
+            M::Double(f) => ValueRef::Float(*f),
+            other => return Err(bad("value", other)),
         },
     })
 }

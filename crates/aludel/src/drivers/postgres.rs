@@ -1,6 +1,7 @@
-//! PostgreSQL driver glue over the synchronous `postgres` client: a bounded prepared
-//! statement cache, [`Value`] encoding by the server-inferred parameter type, decoding by
-//! column type, row streaming, and SQLSTATE error mapping.
+//! PostgreSQL driver glue over `tokio-postgres`, driven synchronously (see
+//! `postgres_client.rs`): a bounded prepared statement cache, a transaction's `BEGIN`
+//! pipelined with its first statement, [`Value`] encoding by the server-inferred parameter
+//! type, decoding by column type, row streaming, and SQLSTATE error mapping.
 //!
 //! URL options (or `connect_arg`s): `options` (libpq's, e.g. `-c search_path=app`),
 //! `search_path`, `application_name`, `connect_timeout` (seconds), `sslmode` (`disable` or
@@ -13,31 +14,38 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use postgres::Statement;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{IsNull, Kind, ToSql, Type, to_sql_checked};
-use postgres::{NoTls, RowIter, Statement};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::drivers::postgres_client::{PgClient, RowIter};
+use crate::engine::RowView;
 use crate::engine::driver::{
     DriverConnection, ExecOutcome, RowSource, classify_sqlstate, db_error, disconnect, parse_option,
 };
+use crate::engine::round_trips::RoundTrips;
+use crate::engine::row_view::no_such_cell;
 use crate::engine::{IsolationLevel, Url};
 use crate::error::{DatabaseErrorKind, Error, Result};
-use crate::sql::{FromValue, Value};
+use crate::sql::{FromValue, Value, ValueRef};
 
 type BoxError = Box<dyn StdError + Sync + Send>;
 
-/// A `postgres::Client` with its prepared statements.
+/// A PostgreSQL connection with its prepared statements.
 pub(crate) struct PostgresDriver {
-    client: postgres::Client,
+    client: PgClient,
+    /// A transaction began: BEGIN goes out with the next command, in the same round trip.
+    begin_pending: bool,
     statements: HashMap<String, Statement>,
     cache_size: usize,
+    trips: RoundTrips,
 }
 
 impl PostgresDriver {
     pub(crate) fn open(url: &Url) -> Result<PostgresDriver> {
-        let mut config = postgres::Config::new();
+        let mut config = tokio_postgres::Config::new();
         let socket_dir = url.query_value("host");
         config
             .host(url.host().or(socket_dir).unwrap_or("localhost"))
@@ -78,13 +86,19 @@ impl PostgresDriver {
             }
         }
         if !options.is_empty() {
-            config.options(&options.join(" "));
+            config.options(options.join(" "));
         }
-        let client = config.connect(NoTls).map_err(|e| map_error(e, None))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| disconnect(format!("cannot start the client's runtime: {e}"), None))?;
+        let client = PgClient::connect(runtime, &config).map_err(|e| map_error(e, None))?;
         Ok(PostgresDriver {
             client,
+            begin_pending: false,
             statements: HashMap::new(),
             cache_size: cache_size.max(1),
+            trips: RoundTrips::default(),
         })
     }
 
@@ -93,6 +107,7 @@ impl PostgresDriver {
         if let Some(stmt) = self.statements.get(sql) {
             return Ok(stmt.clone());
         }
+        self.trips.add(1);
         let stmt = self
             .client
             .prepare(sql)
@@ -120,7 +135,9 @@ impl DriverConnection for PostgresDriver {
             )));
         }
         let columns: Arc<[String]> = stmt.columns().iter().map(|c| c.name().to_owned()).collect();
-        let rows = match self.client.query_raw(&stmt, params.iter()) {
+        self.trips.add(1);
+        let begin = std::mem::take(&mut self.begin_pending);
+        let rows = match self.client.query_raw(&stmt, params.iter(), begin) {
             Ok(rows) => rows,
             Err(e) => {
                 let err = map_error(e, Some(sql));
@@ -136,6 +153,7 @@ impl DriverConnection for PostgresDriver {
         };
         Ok(Box::new(PgRows {
             rows,
+            current: None,
             columns,
             sql: sql.to_owned(),
             affected: 0,
@@ -144,9 +162,21 @@ impl DriverConnection for PostgresDriver {
     }
 
     fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        let begin = std::mem::take(&mut self.begin_pending);
+        if begin && (sql == "COMMIT" || sql == "ROLLBACK") {
+            // The transaction never reached the server: nothing to end.
+            return Ok(());
+        }
+        self.trips.add(1);
         self.client
-            .batch_execute(sql)
+            .batch_execute(sql, begin)
             .map_err(|e| map_error(e, Some(sql)))
+    }
+
+    fn begin(&mut self) -> Result<Option<&'static str>> {
+        // Sent with the statement about to run, in one round trip.
+        self.begin_pending = true;
+        Ok(Some("BEGIN"))
     }
 
     fn ping(&mut self) -> Result<()> {
@@ -162,9 +192,11 @@ impl DriverConnection for PostgresDriver {
 
     fn isolation(&mut self) -> Result<IsolationLevel> {
         let sql = "SHOW transaction_isolation";
+        // Prepared (one trip), then executed (another).
+        self.trips.add(2);
         let row = self
             .client
-            .query_one(sql, &[])
+            .query_one(sql)
             .map_err(|e| map_error(e, Some(sql)))?;
         let level: String = row.try_get(0).map_err(|e| map_error(e, Some(sql)))?;
         IsolationLevel::parse(&level).ok_or_else(|| Error::Conversion {
@@ -176,12 +208,18 @@ impl DriverConnection for PostgresDriver {
     fn is_broken(&self) -> bool {
         self.client.is_closed()
     }
+
+    fn count_round_trips(&mut self, counter: RoundTrips) {
+        self.trips = counter;
+    }
 }
 
 /// Rows pulled from the server as the caller iterates (`query_raw` reads the socket on
 /// demand, with back-pressure, so the result is never buffered whole).
 struct PgRows<'a> {
     rows: RowIter<'a>,
+    /// The row `advance` read last, whose cells the `RowView` lends.
+    current: Option<postgres::Row>,
     columns: Arc<[String]>,
     sql: String,
     affected: u64,
@@ -193,24 +231,32 @@ impl RowSource for PgRows<'_> {
         &self.columns
     }
 
-    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
+    fn advance(&mut self) -> Result<bool> {
+        self.current = None;
         if self.done {
             // The underlying stream is not fused: polling it again reports a closed
             // connection.
-            return None;
+            return Ok(false);
         }
         match self.rows.next() {
-            Ok(Some(row)) => Some((0..row.len()).map(|i| decode(&row, i)).collect()),
+            Ok(Some(row)) => {
+                self.current = Some(row);
+                Ok(true)
+            }
             Ok(None) => {
                 self.done = true;
                 self.affected = self.rows.rows_affected().unwrap_or(0);
-                None
+                Ok(false)
             }
             Err(e) => {
                 self.done = true;
-                Some(Err(map_error(e, Some(&self.sql))))
+                Err(map_error(e, Some(&self.sql)))
             }
         }
+    }
+
+    fn row(&self) -> &dyn RowView {
+        self
     }
 
     fn outcome(&self) -> ExecOutcome {
@@ -221,14 +267,28 @@ impl RowSource for PgRows<'_> {
     }
 }
 
-/// Decodes column `i` by its PostgreSQL type.
-fn decode(row: &postgres::Row, i: usize) -> Result<Value> {
+/// The current row's cells, decoded in place from the row's wire buffer by column type.
+impl RowView for PgRows<'_> {
+    fn len(&self) -> usize {
+        self.current.as_ref().map_or(0, postgres::Row::len)
+    }
+
+    fn value(&self, index: usize) -> Result<ValueRef<'_>> {
+        match &self.current {
+            Some(row) if index < row.len() => decode(row, index),
+            _ => Err(no_such_cell(index, &self.columns)),
+        }
+    }
+}
+
+/// Decodes column `i` by its PostgreSQL type: text, bytes and JSON borrowed from the row.
+fn decode(row: &postgres::Row, i: usize) -> Result<ValueRef<'_>> {
     let column = &row.columns()[i];
     let ty = column.type_();
     macro_rules! get {
         ($t:ty, $wrap:expr) => {
             row.try_get::<_, Option<$t>>(i)
-                .map(|v| v.map($wrap).unwrap_or(Value::Null))
+                .map(|v| v.map($wrap).unwrap_or(ValueRef::Null))
                 .map_err(|e| Error::Conversion {
                     expected: stringify!($t),
                     found: format!("PostgreSQL {ty} in column '{}' ({e})", column.name()),
@@ -236,26 +296,26 @@ fn decode(row: &postgres::Row, i: usize) -> Result<Value> {
         };
     }
     match *ty {
-        Type::BOOL => get!(bool, Value::Bool),
-        Type::INT2 => get!(i16, |n| Value::Int(n.into())),
-        Type::INT4 => get!(i32, |n| Value::Int(n.into())),
-        Type::INT8 => get!(i64, Value::Int),
-        Type::OID => get!(u32, |n| Value::Int(n.into())),
-        Type::FLOAT4 => get!(f32, |f| Value::Float(f.into())),
-        Type::FLOAT8 => get!(f64, Value::Float),
-        Type::NUMERIC => get!(Decimal, Value::Decimal),
+        Type::BOOL => get!(bool, ValueRef::Bool),
+        Type::INT2 => get!(i16, |n| ValueRef::Int(n.into())),
+        Type::INT4 => get!(i32, |n| ValueRef::Int(n.into())),
+        Type::INT8 => get!(i64, ValueRef::Int),
+        Type::OID => get!(u32, |n| ValueRef::Int(n.into())),
+        Type::FLOAT4 => get!(f32, |f| ValueRef::Float(f.into())),
+        Type::FLOAT8 => get!(f64, ValueRef::Float),
+        Type::NUMERIC => get!(Decimal, ValueRef::Decimal),
         Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
-            get!(String, Value::Text)
+            get!(&str, ValueRef::Text)
         }
-        Type::BYTEA => get!(Vec<u8>, Value::Bytes),
-        Type::DATE => get!(NaiveDate, Value::Date),
-        Type::TIME => get!(NaiveTime, Value::Time),
-        Type::TIMESTAMP => get!(NaiveDateTime, Value::DateTime),
-        Type::TIMESTAMPTZ => get!(DateTime<Utc>, Value::DateTimeUtc),
-        Type::UUID => get!(Uuid, Value::Uuid),
-        Type::JSON | Type::JSONB => get!(serde_json::Value, Value::Json),
+        Type::BYTEA => get!(&[u8], ValueRef::Bytes),
+        Type::DATE => get!(NaiveDate, ValueRef::Date),
+        Type::TIME => get!(NaiveTime, ValueRef::Time),
+        Type::TIMESTAMP => get!(NaiveDateTime, ValueRef::DateTime),
+        Type::TIMESTAMPTZ => get!(DateTime<Utc>, ValueRef::DateTimeUtc),
+        Type::UUID => get!(Uuid, ValueRef::Uuid),
+        Type::JSON | Type::JSONB => get!(RawJson<'_>, |j| ValueRef::Json(j.0)),
         _ if matches!(ty.kind(), Kind::Enum(_)) || ty.name() == "citext" => {
-            get!(EnumLabel, |l| Value::Text(l.0))
+            get!(RawText<'_>, |l| ValueRef::Text(l.0))
         }
         _ => Err(Error::Unsupported {
             construct: format!(
@@ -268,15 +328,33 @@ fn decode(row: &postgres::Row, i: usize) -> Result<Value> {
     }
 }
 
-/// The text of an enum label or a `citext` value (both are sent as UTF-8 text).
-struct EnumLabel(String);
+/// The text of an enum label or a `citext` value (both are sent as UTF-8 text), borrowed.
+struct RawText<'a>(&'a str);
 
-impl<'a> postgres::types::FromSql<'a> for EnumLabel {
+impl<'a> postgres::types::FromSql<'a> for RawText<'a> {
     fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
-        Ok(EnumLabel(std::str::from_utf8(raw)?.to_owned()))
+        Ok(RawText(std::str::from_utf8(raw)?))
     }
     fn accepts(_: &Type) -> bool {
         true
+    }
+}
+
+/// A `json` or `jsonb` document's text, borrowed (`jsonb`'s binary form is a version byte,
+/// 1, before the text).
+struct RawJson<'a>(&'a str);
+
+impl<'a> postgres::types::FromSql<'a> for RawJson<'a> {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        let text = match (*ty == Type::JSONB, raw.split_first()) {
+            (false, _) => raw,
+            (true, Some((1, rest))) => rest,
+            (true, _) => return Err("unsupported jsonb encoding version".into()),
+        };
+        Ok(RawJson(std::str::from_utf8(text)?))
+    }
+    fn accepts(ty: &Type) -> bool {
+        matches!(*ty, Type::JSON | Type::JSONB)
     }
 }
 

@@ -10,12 +10,15 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rusqlite::fallible_streaming_iterator::FallibleStreamingIterator;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{CachedStatement, ToSql};
 
+use crate::engine::RowView;
 use crate::engine::driver::{
     DriverConnection, ExecOutcome, NoRows, RowSource, db_error, parse_option, text_after,
 };
+use crate::engine::row_view::no_such_cell;
 use crate::engine::{IsolationLevel, Url};
 use crate::error::{DatabaseErrorKind, Error, Result};
 use crate::sql::Value;
@@ -184,7 +187,8 @@ fn starts_with_word(sql: &str, word: &str) -> bool {
 /// on three rules kept by this type alone:
 /// 1. `rows` is dropped before the statement is freed (see `Drop`);
 /// 2. nothing touches the statement through `stmt` while `rows` is alive;
-/// 3. `rows` never escapes: only owned `Value`s leave `next_row`.
+/// 3. `rows` never escapes: its cells are lent only through `&self` (the `RowView`), so
+///    no borrow of the statement outlives this value.
 ///
 /// The connection itself outlives `'c`, which the borrow checker enforces through `conn`.
 struct SqliteRows<'c> {
@@ -233,10 +237,12 @@ impl RowSource for SqliteRows<'_> {
         &self.columns
     }
 
-    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
-        let rows = self.rows.as_mut()?;
+    fn advance(&mut self) -> Result<bool> {
+        let Some(rows) = self.rows.as_mut() else {
+            return Ok(false);
+        };
         match rows.next() {
-            Ok(Some(row)) => Some({
+            Ok(Some(row)) => {
                 if !self.checked {
                     // SQLite re-prepares a cached statement after a schema change at its
                     // first step, so the columns read before may be stale: refresh them.
@@ -246,23 +252,21 @@ impl RowSource for SqliteRows<'_> {
                         self.columns = stmt.column_names().into_iter().map(str::to_owned).collect();
                     }
                 }
-                (0..self.columns.len())
-                    .map(|i| {
-                        row.get_ref(i)
-                            .map(from_sqlite)
-                            .map_err(|e| map_error(e, Some(&self.sql)))
-                    })
-                    .collect()
-            }),
+                Ok(true)
+            }
             Ok(None) => {
                 drop(self.rows.take());
-                None
+                Ok(false)
             }
             Err(e) => {
                 drop(self.rows.take());
-                Some(Err(map_error(e, Some(&self.sql))))
+                Err(map_error(e, Some(&self.sql)))
             }
         }
+    }
+
+    fn row(&self) -> &dyn RowView {
+        self
     }
 
     fn outcome(&self) -> ExecOutcome {
@@ -277,16 +281,39 @@ impl RowSource for SqliteRows<'_> {
     }
 }
 
-fn from_sqlite(value: ValueRef<'_>) -> Value {
+/// The current row's cells, straight from the statement (`sqlite3_column_*`).
+impl RowView for SqliteRows<'_> {
+    fn len(&self) -> usize {
+        match self.rows.as_ref().and_then(|r| r.get()) {
+            Some(_) => self.columns.len(),
+            None => 0,
+        }
+    }
+
+    fn value(&self, index: usize) -> Result<crate::sql::ValueRef<'_>> {
+        let row = self.rows.as_ref().and_then(|r| r.get());
+        match row {
+            Some(row) if index < self.columns.len() => row
+                .get_ref(index)
+                .map(from_sqlite)
+                .map_err(|e| map_error(e, Some(&self.sql))),
+            _ => Err(no_such_cell(index, &self.columns)),
+        }
+    }
+}
+
+/// A SQLite cell as aludel's borrowed cell; text that is not UTF-8 is bytes.
+fn from_sqlite(value: ValueRef<'_>) -> crate::sql::ValueRef<'_> {
+    use crate::sql::ValueRef as V;
     match value {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(n) => Value::Int(n),
-        ValueRef::Real(f) => Value::Float(f),
+        ValueRef::Null => V::Null,
+        ValueRef::Integer(n) => V::Int(n),
+        ValueRef::Real(f) => V::Float(f),
         ValueRef::Text(t) => match std::str::from_utf8(t) {
-            Ok(s) => Value::Text(s.to_owned()),
-            Err(_) => Value::Bytes(t.to_vec()),
+            Ok(s) => V::Text(s),
+            Err(_) => V::Bytes(t),
         },
-        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+        ValueRef::Blob(b) => V::Bytes(b),
     }
 }
 

@@ -2,12 +2,16 @@
 //! the three drivers share.
 //!
 //! The trait is small and object-safe: the pool stores `Box<dyn DriverConnection>` and the
-//! engine never knows which database it talks to. Values cross it only as [`Value`]s; each
-//! driver converts to and from its client's types itself (in `drivers/`).
+//! engine never knows which database it talks to. Parameters cross it as [`Value`]s; rows
+//! come back as a [`RowView`] of the client's current row, read in place (borrowed
+//! [`ValueRef`](crate::sql::ValueRef) cells, no `Vec<Value>` per row). Each driver converts
+//! to and from its client's types itself (in `drivers/`).
 
 use std::sync::Arc;
 
 use crate::engine::options::IsolationLevel;
+use crate::engine::round_trips::RoundTrips;
+use crate::engine::row_view::{EmptyRow, RowView};
 use crate::engine::url::{Backend, Url};
 use crate::error::{DatabaseError, DatabaseErrorKind, Error, Result};
 use crate::sql::Value;
@@ -20,13 +24,30 @@ pub(crate) struct ExecOutcome {
 }
 
 /// A result being read row by row from the database, never buffered whole by the driver.
+///
+/// A streaming cursor: [`advance`](RowSource::advance) steps to the next row and
+/// [`row`](RowSource::row) lends it, read in place, until the next step. (A lending design
+/// rather than an `Iterator` of owned rows: the cells borrow the client's buffers, so no
+/// row is copied unless the caller asks for owned values.)
 pub(crate) trait RowSource {
-    /// The column names; empty for a statement that returns no rows.
+    /// The column names; empty for a statement that returns no rows. Drivers may learn
+    /// the final list only with the first row (SQLite after a schema change).
     fn columns(&self) -> &Arc<[String]>;
-    /// The next row, `None` at the end (callers never ask again after `None` or an error).
-    fn next_row(&mut self) -> Option<Result<Vec<Value>>>;
-    /// Rows affected and generated key; complete once `next_row` returned `None`.
+    /// Steps to the next row: `true` when there is one, `false` at the end (callers never
+    /// ask again after `false` or an error).
+    fn advance(&mut self) -> Result<bool>;
+    /// The current row (an empty view before the first step and after the end).
+    fn row(&self) -> &dyn RowView;
+    /// Rows affected and generated key; complete once `advance` returned `false`.
     fn outcome(&self) -> ExecOutcome;
+    /// The next row as owned values, `None` at the end (buffered results, tests).
+    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
+        match self.advance() {
+            Ok(true) => Some(self.row().to_values()),
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
 }
 
 /// One open database connection, as the pool keeps it.
@@ -34,9 +55,7 @@ pub(crate) trait DriverConnection: Send {
     /// Runs a statement (prepared and cached per connection), discarding any rows.
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<ExecOutcome> {
         let mut rows = self.query(sql, params)?;
-        while let Some(row) = rows.next_row() {
-            row?;
-        }
+        while rows.advance()? {}
         Ok(rows.outcome())
     }
     /// Runs a statement (prepared and cached per connection) and reads its rows lazily.
@@ -56,6 +75,25 @@ pub(crate) trait DriverConnection: Send {
     /// round trip (SQLite can); `None` when it cannot.
     fn in_server_transaction(&self) -> Option<bool> {
         None
+    }
+    /// Opens a transaction, called right before the first statement of one (so a
+    /// transaction that runs nothing never reaches the server). Returns the SQL it sent,
+    /// if any. The default sends `BEGIN`; a connection that runs with autocommit off
+    /// (MySQL) sends nothing, the statement itself begins the transaction.
+    fn begin(&mut self) -> Result<Option<&'static str>> {
+        self.execute_batch("BEGIN")?;
+        Ok(Some("BEGIN"))
+    }
+    /// Makes the next statement commit on its own (it runs outside any transaction).
+    /// Returns the SQL it sent, if any. The default does nothing: outside BEGIN every
+    /// statement commits on its own, except on a connection with autocommit off (MySQL).
+    fn autocommit(&mut self) -> Result<Option<&'static str>> {
+        Ok(None)
+    }
+    /// Adds this connection's server round trips to `counter` from now on (see
+    /// [`RoundTrips`]). The default counts nothing (SQLite has no server).
+    fn count_round_trips(&mut self, counter: RoundTrips) {
+        let _ = counter;
     }
 }
 
@@ -108,8 +146,11 @@ impl RowSource for NoRows {
     fn columns(&self) -> &Arc<[String]> {
         &self.columns
     }
-    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
-        None
+    fn advance(&mut self) -> Result<bool> {
+        Ok(false)
+    }
+    fn row(&self) -> &dyn RowView {
+        &EmptyRow
     }
     fn outcome(&self) -> ExecOutcome {
         self.outcome

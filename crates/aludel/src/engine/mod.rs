@@ -22,7 +22,9 @@ mod options;
 mod pool;
 mod recorder;
 mod result;
+pub(crate) mod round_trips;
 mod row;
+pub(crate) mod row_view;
 mod transaction;
 mod url;
 
@@ -33,5 +35,6 @@ pub use pool::PoolStatus;
 pub use recorder::StatementRecorder;
 pub use result::{ResultSet, RowStream};
 pub use row::{Row, RowIndex};
+pub use row_view::{RowRef, RowView};
 pub use transaction::{Savepoint, Transaction};
 pub use url::{Backend, Url, url_encode};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::engine::driver::{ExecOutcome, RowSource};
 use crate::engine::pool::DisconnectSignal;
 use crate::engine::row::Row;
+use crate::engine::row_view::RowRef;
 use crate::error::{Error, Result};
 use crate::sql::{FromValue, Value};
 
@@ -315,6 +316,48 @@ impl<'c> RowStream<'c> {
         Ok(out)
     }
 
+    /// The next row, read in place and lent until the next call: typed
+    /// [`RowRef::get`] converts straight from the driver's buffers, with no owned row in
+    /// between (the path the ORM loads objects by). `None` at the end.
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?; let mut conn = engine.connect()?;
+    /// let sql = aludel::sql::text("SELECT 'a' AS s UNION ALL SELECT 'bc'");
+    /// let mut rows = conn.stream(&sql, ())?;
+    /// let mut total = 0;
+    /// while let Some(row) = rows.next_ref() {
+    ///     total += row?.get::<String>("s")?.len();
+    /// }
+    /// assert_eq!(total, 3);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn next_ref(&mut self) -> Option<Result<RowRef<'_>>> {
+        if self.finished {
+            return None;
+        }
+        match self.source.advance() {
+            Ok(true) => {
+                if self.seen == 0 {
+                    // Drivers may learn the final column list only with the first row.
+                    self.columns = self.source.columns().clone();
+                }
+                self.seen += 1;
+                Some(Ok(RowRef::new(self.source.row(), &self.columns)))
+            }
+            Ok(false) => {
+                self.finished = true;
+                None
+            }
+            Err(e) => {
+                if e.is_disconnect() {
+                    self.disconnected.raise();
+                }
+                self.finished = true;
+                Some(Err(e))
+            }
+        }
+    }
+
     /// Rows affected (for a SELECT: rows read), known once the stream is exhausted.
     ///
     /// ```
@@ -335,25 +378,9 @@ impl Iterator for RowStream<'_> {
     type Item = Result<Row>;
 
     fn next(&mut self) -> Option<Result<Row>> {
-        if self.finished {
-            return None;
-        }
-        match self.source.next_row() {
-            Some(Ok(values)) => {
-                self.seen += 1;
-                Some(Ok(Row::new(self.columns.clone(), values)))
-            }
-            Some(Err(e)) => {
-                if e.is_disconnect() {
-                    self.disconnected.raise();
-                }
-                self.finished = true;
-                Some(Err(e))
-            }
-            None => {
-                self.finished = true;
-                None
-            }
+        match self.next_ref()? {
+            Ok(row) => Some(row.to_row()),
+            Err(e) => Some(Err(e)),
         }
     }
 }

@@ -4,8 +4,10 @@ use std::any::TypeId;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::engine::RowView;
+use crate::error::Result;
 use crate::orm::instance::AnyInstance;
-use crate::sql::Value;
+use crate::sql::{Value, ValueRef};
 
 /// A hashable form of one primary key value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -18,6 +20,19 @@ pub(crate) enum KeyPart {
 }
 
 impl KeyPart {
+    /// The part for a cell read in place: integers and text without an owned `Value` in
+    /// between; the same part [`KeyPart::from_value`] gives for the cell's owned value.
+    fn from_value_ref(v: ValueRef<'_>) -> Option<KeyPart> {
+        Some(match v {
+            ValueRef::Null => return None,
+            ValueRef::Int(n) => KeyPart::Int(n),
+            ValueRef::Bool(b) => KeyPart::Int(i64::from(b)),
+            ValueRef::Text(s) => KeyPart::Text(s.to_owned()),
+            ValueRef::Bytes(b) => KeyPart::Bytes(b.to_vec()),
+            other => return KeyPart::from_value(&other.to_value()),
+        })
+    }
+
     fn from_value(v: &Value) -> Option<KeyPart> {
         Some(match v {
             Value::Null => return None,
@@ -88,13 +103,30 @@ impl IdentityKey {
         Self::from_parts(model, pk.iter())
     }
 
-    /// The key of the columns `columns` of a row's `values`, without copying the values.
-    pub(crate) fn of_row(
+    /// The key in the columns `columns` of a row read in place, read before anything is
+    /// built from the row; `None` when part of it is NULL.
+    pub(crate) fn of_view(
         model: TypeId,
         columns: &[usize],
-        values: &[Value],
-    ) -> Option<IdentityKey> {
-        Self::from_parts(model, columns.iter().map(|&i| &values[i]))
+        row: &dyn RowView,
+    ) -> Result<Option<IdentityKey>> {
+        let part = |i: usize| row.value(i).map(KeyPart::from_value_ref);
+        let pk = if let [only] = columns {
+            match part(*only)? {
+                Some(p) => KeyParts::One(p),
+                None => return Ok(None),
+            }
+        } else {
+            let mut parts = Vec::with_capacity(columns.len());
+            for &i in columns {
+                match part(i)? {
+                    Some(p) => parts.push(p),
+                    None => return Ok(None),
+                }
+            }
+            KeyParts::Many(parts.into_boxed_slice())
+        };
+        Ok(Some(IdentityKey { model, pk }))
     }
 
     fn from_parts<'v>(

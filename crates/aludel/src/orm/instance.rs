@@ -9,6 +9,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 
+use crate::engine::RowView;
 use crate::error::{Error, Result};
 use crate::orm::borrow::{self, ReadGuard, WriteGuard};
 use crate::orm::identity::IdentityKey;
@@ -262,8 +263,9 @@ pub(crate) trait AnyInstance: Send + Sync {
     fn values(&self) -> Result<Vec<Value>>;
     /// Sets column values by index.
     fn set_values(&self, values: &[(usize, Value)]) -> Result<()>;
-    /// Replaces every column value with a freshly loaded row.
-    fn load(&self, values: Vec<Value>) -> Result<()>;
+    /// Replaces the object with one built from a row read in place (refresh, expired
+    /// objects met again by a query).
+    fn load_row(&self, row: &dyn RowView) -> Result<()>;
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
@@ -300,8 +302,8 @@ impl<T: Model> AnyInstance for Cell<T> {
         Ok(())
     }
 
-    fn load(&self, values: Vec<Value>) -> Result<()> {
-        let fresh = T::from_values(values)?;
+    fn load_row(&self, row: &dyn RowView) -> Result<()> {
+        let fresh = T::from_row(row, 0)?;
         let mut g = self.data.try_write().map_err(|_| {
             Error::invalid(format!(
                 "a {} instance is borrowed while the session reloads it",

@@ -1,9 +1,11 @@
 //! Loading: turning rows into objects through the identity map, and reloading expired
-//! objects.
+//! objects. Rows are read in place (a [`RowView`] of the driver's current row): the key
+//! first, then, only for an object the session does not hold yet, the struct itself.
 
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
+use crate::engine::RowView;
 use crate::error::{Error, Result};
 use crate::orm::identity::{IdentityKey, IdentityMap};
 use crate::orm::instance::{AnyInstance, Instance, ObjectState, downcast};
@@ -74,41 +76,43 @@ impl Session {
             return Err(Error::invalid("no connection"));
         };
         let mut out = Vec::new();
-        for row in conn.stream_compiled(compiled, values)? {
-            out.push(self.inner.instance_for_row::<T>(
-                identity,
-                row?.into_values(),
-                opts.populate_existing,
-            )?);
+        let mut rows = conn.stream_compiled(compiled, values)?;
+        while let Some(row) = rows.next_ref() {
+            out.push(
+                self.inner
+                    .instance_for_row::<T>(identity, &row?, opts.populate_existing)?,
+            );
         }
         Ok(out)
     }
 }
 
 impl SessionInner {
-    /// The session's object for a loaded row: the existing one (refreshed if expired, or
-    /// overwritten with `populate_existing`), or a new persistent one added to the
-    /// identity map.
+    /// The session's object for a row read in place (columns in model order): the key is
+    /// read from the row first, and an object already in the map and not expired is
+    /// returned as it is, with nothing decoded (its unflushed changes stay, as in
+    /// SQLAlchemy without `populate_existing`); an expired one, or any with
+    /// `populate_existing`, is rebuilt from the row (discarding unflushed changes); a new
+    /// one is built straight from the row and added to the map as persistent.
     pub(crate) fn instance_for_row<T: Model>(
         &self,
         identity: &mut IdentityMap,
-        values: Vec<Value>,
+        row: &dyn RowView,
         populate_existing: bool,
     ) -> Result<Instance<T>> {
         let info = T::info();
-        let key =
-            IdentityKey::of_row(info.type_id, &info.primary_key, &values).ok_or_else(|| {
-                Error::invalid(format!(
-                    "a {} row came back with a NULL primary key",
-                    info.name
-                ))
-            })?;
+        let key = IdentityKey::of_view(info.type_id, &info.primary_key, row)?.ok_or_else(|| {
+            Error::invalid(format!(
+                "a {} row came back with a NULL primary key",
+                info.name
+            ))
+        })?;
         match identity.entry(key) {
             Entry::Occupied(existing) => {
                 let obj = existing.get();
                 let expired = obj.state().expired;
                 if expired || populate_existing {
-                    obj.load(values)?;
+                    obj.load_row(row)?;
                     let mut s = obj.state();
                     s.expired = false;
                     if populate_existing {
@@ -120,8 +124,7 @@ impl SessionInner {
                 })
             }
             Entry::Vacant(slot) => {
-                let instance =
-                    Instance::with_state(T::from_values(values)?, ObjectState::Persistent);
+                let instance = Instance::with_state(T::from_row(row, 0)?, ObjectState::Persistent);
                 let obj = instance.erased();
                 {
                     let mut s = obj.state();
@@ -155,14 +158,21 @@ impl SessionInner {
         };
         let compiled = info.select_by_pk(self.dialect()?)?;
         let mut st = self.usable()?;
-        let mut result = self.run(&mut st, |conn| conn.execute_compiled(&compiled, pk.clone()))?;
-        let row = result.fetchone().ok_or_else(|| Error::ObjectDeleted {
-            message: format!(
-                "{} with primary key {pk:?} no longer exists in the database",
-                info.name
-            ),
+        let found = self.run(&mut st, |conn| {
+            let mut rows = conn.stream_compiled(&compiled, pk.clone())?;
+            match rows.next_ref() {
+                Some(row) => obj.load_row(&row?).map(|()| true),
+                None => Ok(false),
+            }
         })?;
-        obj.load(row.into_values())?;
+        if !found {
+            return Err(Error::ObjectDeleted {
+                message: format!(
+                    "{} with primary key {pk:?} no longer exists in the database",
+                    info.name
+                ),
+            });
+        }
         let mut s = obj.state();
         s.expired = false;
         s.snapshot = None;

@@ -6,6 +6,7 @@ use std::any::TypeId;
 use std::sync::{Arc, Mutex};
 
 use crate::dialects::Dialect;
+use crate::engine::RowView;
 use crate::error::Result;
 use crate::orm::validation::{ColumnValidator, ValidationErrors, Validator, check_column};
 use crate::sql::{
@@ -51,6 +52,40 @@ pub trait Model: Sized + Send + Sync + 'static {
 
     /// Builds an instance from values in column order.
     fn from_values(values: Vec<Value>) -> Result<Self>;
+
+    /// Builds an instance straight from a row read in place, its columns (in column order)
+    /// starting at `offset`: `#[derive(Model)]` converts each cell into its field with
+    /// [`FromValueRef`](crate::sql::FromValueRef), so text is copied once, into the field,
+    /// and no `Vec<Value>` is built. Errors name the model and column, like
+    /// [`convert_column`]. The default goes through [`Model::from_values`].
+    ///
+    /// ```
+    /// use aludel::orm::Model;
+    /// # #[derive(aludel::Model, Debug)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64, name: String }
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let mut rows = conn.stream(&aludel::sql::text("SELECT 'x', 7, 'ada'"), ())?;
+    /// let row = rows.next_ref().unwrap()?;
+    /// let t = T::from_row(&row, 1)?;
+    /// assert_eq!((t.id, t.name.as_str()), (7, "ada"));
+    /// let err = T::from_row(&row, 0).unwrap_err().to_string();
+    /// assert!(err.contains("T.id"), "{err}");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    fn from_row(row: &dyn RowView, offset: usize) -> Result<Self> {
+        let width = Self::info().columns().len();
+        if row.len() < offset + width {
+            return Err(wrong_width(
+                Self::info().name,
+                width,
+                row.len().saturating_sub(offset),
+            ));
+        }
+        let values = (offset..offset + width)
+            .map(|i| row.value(i).map(|v| v.to_value()))
+            .collect::<Result<Vec<_>>>()?;
+        Self::from_values(values)
+    }
 
     /// The primary key values, in primary key order.
     fn primary_key_values(&self) -> Vec<Value> {
@@ -422,13 +457,35 @@ pub fn convert_column<T: crate::sql::FromValue>(
     column: &str,
     value: Value,
 ) -> Result<T> {
-    T::from_value(value).map_err(|e| match e {
+    T::from_value(value).map_err(|e| annotate(model, column, e))
+}
+
+/// Converts a cell read in place for field `column` of `model`, with the same rules and
+/// the same error as [`convert_column`] (used by the derive's `from_row`).
+///
+/// ```
+/// use aludel::sql::ValueRef;
+/// let name: String = aludel::orm::convert_column_ref("User", "name", ValueRef::Text("ada")).unwrap();
+/// assert_eq!(name, "ada");
+/// let err = aludel::orm::convert_column_ref::<i32>("User", "age", ValueRef::Text("x")).unwrap_err();
+/// assert!(err.to_string().contains("User.age"));
+/// ```
+pub fn convert_column_ref<T: crate::sql::FromValueRef>(
+    model: &str,
+    column: &str,
+    value: crate::sql::ValueRef<'_>,
+) -> Result<T> {
+    T::from_value_ref(value).map_err(|e| annotate(model, column, e))
+}
+
+fn annotate(model: &str, column: &str, e: crate::Error) -> crate::Error {
+    match e {
         crate::Error::Conversion { expected, found } => crate::Error::Conversion {
             expected,
             found: format!("{found} (column {model}.{column})"),
         },
         other => other,
-    })
+    }
 }
 
 /// The error for a column index a model does not have (used by the derive).

@@ -33,13 +33,14 @@ pub use borrow::{ReadGuard, WriteGuard};
 pub use column::Column;
 pub use instance::{Instance, ObjectState};
 pub use mapper::{
-    Model, ModelInfo, SqlTyped, convert_column, no_such_column, parse_foreign_key, wrong_width,
+    Model, ModelInfo, SqlTyped, convert_column, convert_column_ref, no_such_column,
+    parse_foreign_key, wrong_width,
 };
 pub use operand::{Operand, Textual};
 pub use query::{Query, QueryOptions, SynchronizeSession, UpdateKey};
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use retry::Retry;
-pub use schema::{create_all, drop_all};
+pub use schema::{create_all, drop_all, metadata};
 pub use scoping::{ALREADY_PRESENT, Scope, ScopedSession};
 pub use session::{IntoInstance, NoAutoflush, PrimaryKey, QueryCriteria, Session, SessionConfig};
 pub use sessionmaker::{SessionMaker, SessionOptions};

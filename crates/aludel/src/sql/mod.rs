@@ -28,12 +28,14 @@ mod ddl;
 mod dml;
 mod elements;
 pub mod func;
+mod naming;
 mod schema;
 mod select;
 mod selectable;
 mod text;
 pub mod types;
 mod value;
+mod value_ref;
 
 pub use compiled::{BindSlot, Compiled, Executable, Params};
 pub use ddl::{CreateIndex, CreateTable, DdlStatement, DropTable};
@@ -43,6 +45,7 @@ pub use elements::{
     UnaryOp, and_, bindparam, bindparam_value, case, case_value, cast, excluded, exists, false_,
     literal, literal_column, not_, null, or_, star, true_, tuple,
 };
+pub use naming::NamingConvention;
 pub(crate) use schema::referenced_tables as schema_referenced_tables;
 pub use schema::{
     Column, Constraint, ForeignKey, Index, MetaData, ReferentialAction, Table, TableBuilder,
@@ -56,3 +59,4 @@ pub use selectable::{
 pub use text::{TextClause, text};
 pub use types::SqlType;
 pub use value::{FromValue, ToValue, Value};
+pub use value_ref::{FromValueRef, ValueRef};

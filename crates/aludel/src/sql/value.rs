@@ -123,7 +123,7 @@ pub trait FromValue: Sized {
     fn from_value(value: Value) -> Result<Self, Error>;
 }
 
-fn mismatch<T>(expected: &'static str, found: &Value) -> Result<T, Error> {
+pub(crate) fn mismatch<T>(expected: &'static str, found: &Value) -> Result<T, Error> {
     Err(Error::Conversion {
         expected,
         found: format!("{} {}", found.kind(), preview(found)),
@@ -385,7 +385,7 @@ impl FromValue for NaiveDateTime {
     }
 }
 
-fn parse_naive_datetime(s: &str) -> Option<NaiveDateTime> {
+pub(crate) fn parse_naive_datetime(s: &str) -> Option<NaiveDateTime> {
     ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())

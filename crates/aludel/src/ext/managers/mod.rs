@@ -2,6 +2,8 @@
 //! database for a model goes through its manager, the Data Mapper pattern, instead of
 //! methods on the model.
 //!
+//! - [`init_sqlalchemy_unchained`]: the engine, the scoped session the managers use, and
+//!   the constraint naming convention, in one call.
 //! - [`SessionManager`]: where managers get their session (a scoped session set once with
 //!   [`SessionManager::set_session_factory`], or one given explicitly), and `save`,
 //!   `save_all`, `commit`, `no_autoflush`.
@@ -51,8 +53,10 @@
 //! # Ok::<(), aludel::Error>(())
 //! ```
 
+mod init;
 mod model_manager;
 mod session_manager;
 
+pub use init::{Unchained, init_sqlalchemy_unchained};
 pub use model_manager::ModelManager;
 pub use session_manager::SessionManager;

@@ -3,11 +3,67 @@
 
 use std::sync::Arc;
 
+use crate::engine::RowView;
 use crate::error::{Error, Result};
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
 use crate::orm::query::Query;
-use crate::sql::{Executable, Select};
+use crate::sql::{Executable, Select, Value, ValueRef};
+
+/// Owned values read as a row (rows of a buffered result, or an object's values), so they
+/// load through the same in-place path as streamed rows.
+struct OwnedRow {
+    values: Vec<Value>,
+    /// The text of each JSON cell (a view lends JSON as text).
+    json: Vec<Option<String>>,
+}
+
+impl OwnedRow {
+    fn new(values: Vec<Value>) -> Self {
+        let json = values
+            .iter()
+            .map(|v| match v {
+                Value::Json(j) => Some(j.to_string()),
+                _ => None,
+            })
+            .collect();
+        OwnedRow { values, json }
+    }
+}
+
+impl RowView for OwnedRow {
+    fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    fn value(&self, index: usize) -> Result<ValueRef<'_>> {
+        let v = self.values.get(index).ok_or_else(|| Error::NoSuchColumn {
+            column: index.to_string(),
+            available: (0..self.values.len()).map(|i| i.to_string()).collect(),
+        })?;
+        Ok(match v {
+            Value::Null => ValueRef::Null,
+            Value::Bool(b) => ValueRef::Bool(*b),
+            Value::Int(i) => ValueRef::Int(*i),
+            Value::Float(f) => ValueRef::Float(*f),
+            Value::Text(t) => ValueRef::Text(t),
+            Value::Bytes(b) => ValueRef::Bytes(b),
+            Value::Date(d) => ValueRef::Date(*d),
+            Value::Time(t) => ValueRef::Time(*t),
+            Value::DateTime(d) => ValueRef::DateTime(*d),
+            Value::DateTimeUtc(d) => ValueRef::DateTimeUtc(*d),
+            Value::Decimal(d) => ValueRef::Decimal(*d),
+            Value::Uuid(u) => ValueRef::Uuid(*u),
+            Value::Json(_) => ValueRef::Json(self.json[index].as_deref().unwrap_or("null")),
+            Value::Array(_) => {
+                return Err(Error::Conversion {
+                    expected: "a column value",
+                    found: "an array (a bind-only value)".into(),
+                });
+            }
+        })
+    }
+}
 
 /// The statement a `from_statement` query runs, with the select the query had when it was
 /// given (later generative calls would change only that select, so they are refused).
@@ -152,7 +208,7 @@ impl<M: Model> Query<M> {
             .map(|values| {
                 session
                     .inner
-                    .instance_for_row::<M>(&mut st.identity, values, true)
+                    .instance_for_row::<M>(&mut st.identity, &OwnedRow::new(values), true)
             })
             .collect()
     }
@@ -184,13 +240,13 @@ impl<M: Model> Query<M> {
             let mut values = row.into_values();
             let ordered = positions
                 .iter()
-                .map(|&p| std::mem::replace(&mut values[p], crate::sql::Value::Null))
+                .map(|&p| std::mem::replace(&mut values[p], Value::Null))
                 .collect();
-            out.push(
-                session
-                    .inner
-                    .instance_for_row::<M>(&mut st.identity, ordered, populate)?,
-            );
+            out.push(session.inner.instance_for_row::<M>(
+                &mut st.identity,
+                &OwnedRow::new(ordered),
+                populate,
+            )?);
         }
         Ok(out)
     }
