@@ -31,7 +31,9 @@ impl QueryOptions {
         QueryOptions::default()
     }
 
-    /// Fetch rows from the database in batches of `n`.
+    /// A batch size for streaming results (SQLAlchemy's `yield_per`). Recorded only for
+    /// now: `all()` still reads every row before returning (a streaming iterator needs the
+    /// session's connection held between batches and a weak identity map).
     ///
     /// ```
     /// assert_eq!(aludel::orm::QueryOptions::new().yield_per(50).get_yield_per(), Some(50));
