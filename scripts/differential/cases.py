@@ -24,7 +24,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, aliased, mapped_column
 
 
 class Base(DeclarativeBase):
@@ -146,6 +146,8 @@ def query_api_cases(s):
     a = s.query(Address)
     young, old = q.filter(User.age < 30), q.filter(User.age > 26)
     has_address = a.filter(Address.user_id == User.id).exists()
+    first3 = aliased(User, q.order_by(User.id).limit(3).subquery())
+    upto3 = aliased(User, q.filter(User.id <= 3).subquery())
     return {
         "join_filter_by_join_point": users(q.join(Address).filter_by(email="ed@wood.com").all()),
         "join_rows_uniqued": users(q.join(Address).order_by(User.id).all()),
@@ -185,6 +187,14 @@ def query_api_cases(s):
             q.filter(text("users.age > :a")).params(a=26).order_by(User.id).all()
         ),
         "distinct_on_join_rows": users(q.join(Address).distinct().order_by(User.id).all()),
+        # from_self / select_entity_from left SQLAlchemy 2.x; aliased(User, subquery) is
+        # their modern form.
+        "from_self_keeps_limit_inside": users(
+            s.query(first3).filter(first3.age > 26).order_by(first3.id).all()
+        ),
+        "select_entity_from_adapts": users(
+            s.query(upto3).filter(upto3.age > 26).order_by(upto3.id).all()
+        ),
         "bulk_update_evaluate": bulk_update_evaluate(s),
         "bulk_delete_fetch": bulk_delete_fetch(s),
     }

@@ -370,6 +370,27 @@ fn query_api_cases(s: &Session, out: &mut BTreeMap<&'static str, Rows>) -> Resul
         "distinct_on_join_rows",
         objects(q().join::<Address>().distinct().order_by(User::id).all()?)?,
     );
+    out.insert(
+        "from_self_keeps_limit_inside",
+        objects(
+            q().order_by(User::id)
+                .limit(3)
+                .from_self()
+                .filter(User::age.gt(26))
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
+    let first_three = q().filter(User::id.le(3)).subquery("anon_1");
+    out.insert(
+        "select_entity_from_adapts",
+        objects(
+            q().select_entity_from(&first_three)
+                .filter(User::age.gt(26))
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
     let n = q().filter(User::age.gt(26)).update(
         [(User::age, Expr::from(User::age) - 1)],
         SynchronizeSession::Evaluate,
