@@ -241,6 +241,28 @@ fn joins_explicit_inferred_outer_full_and_select_from() {
 }
 
 #[test]
+fn joins_to_aliases_and_subqueries() {
+    let a1 = Address::info().table.alias("a1");
+    let a2 = Address::info().table.alias("a2");
+    assert_sql_all(
+        &q::<User>()
+            .join_item(&a1, a1.c("user_id").eq(User::id))
+            .join_item(&a2, a2.c("user_id").eq(User::id))
+            .filter(a1.c("id").lt(a2.c("id")))
+            .filter_by("email", "x"),
+        &format!(
+            "{USERS} JOIN addresses AS a1 ON a1.user_id = users.id JOIN addresses AS a2 ON a2.user_id = users.id \
+             WHERE a1.id < a2.id AND a2.email = ?"
+        ),
+    );
+    let bad = q::<User>()
+        .join_item(&a1, a1.c("user_id").eq(User::id))
+        .filter_by("nope", 1);
+    let msg = bad.statement().compile(&Sqlite).unwrap_err().to_string();
+    assert!(msg.contains("a1 has no column 'nope'"), "{msg}");
+}
+
+#[test]
 fn set_operations_wrap_and_adapt_later_criteria() {
     let a = q::<User>().filter(User::id.gt(1));
     let b = q::<User>().filter(User::id.lt(5));
@@ -724,6 +746,27 @@ backend_tests! {
         let from = s.query::<User>().select_entity_from(&seven).filter_by("name", "ed").all()?;
         assert_eq!(names(&from)?, ["ed"]);
         assert!(from[0].ptr_eq(&s.get::<User>(8)?.expect("ed")));
+        Ok(())
+    }
+
+    fn joins_to_a_grouped_subquery_and_a_table_twice(db) {
+        let s = setup(db)?;
+        let counts = aludel::sql::select([Address::user_id.expr(), func::count_star().label("n")])
+            .group_by([Address::user_id.expr()])
+            .subquery("counts");
+        let busy = s.query::<User>().join_item(&counts, User::id.eq(counts.c("user_id"))).filter_by("n", 3).all()?;
+        assert_eq!(names(&busy)?, ["ed"]);
+        let a1 = Address::info().table.alias("a1");
+        let a2 = Address::info().table.alias("a2");
+        let two = s.query::<User>()
+            .join_item(&a1, a1.c("user_id").eq(User::id))
+            .join_item(&a2, a2.c("user_id").eq(User::id))
+            .filter(a1.c("id").lt(a2.c("id")))
+            .order_by(User::id)
+            .all()?;
+        assert_eq!(names(&two)?, ["ed"], "three pairs of ed's addresses, one ed");
+        let lonely = s.query::<User>().outerjoin_item(&a1, a1.c("user_id").eq(User::id)).filter(a1.c("id").is_null()).all()?;
+        assert_eq!(names(&lonely)?, ["chuck"]);
         Ok(())
     }
 

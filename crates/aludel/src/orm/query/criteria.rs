@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::orm::mapper::{Model, ModelInfo};
-use crate::orm::query::Query;
+use crate::orm::query::{JoinPoint, Query};
 use crate::sql::adapt::adapt;
 use crate::sql::{Expr, FromItem, Params, ToValue, Value, and_};
 
@@ -85,8 +85,7 @@ impl<M: Model> Query<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn filter_by(&self, column: &str, value: impl ToValue) -> Self {
-        let info = self.ctx.join_point.unwrap_or(M::info());
-        self.filter(column_equals(info, column, value.to_value()))
+        self.filter(self.join_point_equals(column, value.to_value()))
     }
 
     /// Adds `column = value` for each pair (SQLAlchemy's `filter_by(a=1, b=2)`), on the join
@@ -105,12 +104,11 @@ impl<M: Model> Query<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn filter_by_all(&self, pairs: impl Into<Params>) -> Self {
-        let info = self.ctx.join_point.unwrap_or(M::info());
         let criteria: Vec<Expr> = pairs
             .into()
             .0
             .into_iter()
-            .map(|(name, value)| column_equals(info, &name, value))
+            .map(|(name, value)| self.join_point_equals(&name, value))
             .collect();
         match criteria.len() {
             0 => self.clone(),
@@ -162,6 +160,15 @@ impl<M: Model> Query<M> {
                 ctx.params.0.push((name, value));
             }
         })
+    }
+
+    /// `column = value` on the join point (the queried model when nothing was joined).
+    fn join_point_equals(&self, column: &str, value: Value) -> Expr {
+        match &self.ctx.join_point {
+            None => column_equals(M::info(), column, value),
+            Some(JoinPoint::Model(info)) => column_equals(info, column, value),
+            Some(JoinPoint::Item(item)) => item.c(column).eq(value),
+        }
     }
 
     /// `expr` rewritten to the subquery a set operation wrapped the query in, if any.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::orm::mapper::{Model, ModelInfo};
-use crate::orm::query::Query;
+use crate::orm::query::{JoinPoint, Query};
 use crate::sql::{Constraint, Expr, FromItem, JoinKind, Table, and_};
 
 /// Each foreign key of `child` that references `parent`, as (child columns, parent columns).
@@ -109,7 +109,7 @@ impl<M: Model> Query<M> {
             s.joins
                 .push((kind, FromItem::Table(target.table.clone()), on));
             ctx.entities.push(target);
-            ctx.join_point = Some(target);
+            ctx.join_point = Some(JoinPoint::Model(target));
             ctx.joined = true;
         })
     }
@@ -151,6 +151,59 @@ impl<M: Model> Query<M> {
     /// ```
     pub fn join_on<T: Model>(&self, on: Expr) -> Self {
         self.add_join::<T>(JoinKind::Inner, Some(on), "join")
+    }
+
+    fn add_item_join(&self, kind: JoinKind, target: FromItem, on: Expr, method: &str) -> Self {
+        if let Some(refused) = self.assert_no_limit(method) {
+            return refused;
+        }
+        let on = self.adapted(&on);
+        self.with_ctx(|s, ctx| {
+            s.joins.push((kind, target.clone(), on));
+            ctx.join_point = Some(JoinPoint::Item(target));
+            ctx.joined = true;
+        })
+    }
+
+    /// `JOIN` a subquery, CTE or table alias `ON on` (the same table twice, a grouped
+    /// subquery); afterwards `filter_by` names its columns.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+    /// # #[derive(aludel::Model)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, user_id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::sql::{func, select, Executable};
+    /// let counts = select([Address::user_id.expr(), func::count_star().label("n")])
+    ///     .group_by([Address::user_id.expr()])
+    ///     .subquery("counts");
+    /// let q = aludel::orm::Session::new(&engine).query::<User>()
+    ///     .join_item(&counts, User::id.eq(counts.c("user_id")))
+    ///     .filter_by("n", 3);
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT users.id FROM users JOIN (SELECT addresses.user_id, count(*) AS n FROM addresses \
+    ///      GROUP BY addresses.user_id) AS counts ON users.id = counts.user_id WHERE counts.n = ?"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn join_item(&self, target: impl Into<FromItem>, on: Expr) -> Self {
+        self.add_item_join(JoinKind::Inner, target.into(), on, "join")
+    }
+
+    /// `LEFT OUTER JOIN` a subquery, CTE or table alias `ON on`.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::orm::Model;
+    /// use aludel::sql::Executable;
+    /// let boss = User::info().table.alias("boss");
+    /// let q = aludel::orm::Session::new(&engine).query::<User>().outerjoin_item(&boss, boss.c("id").eq(User::id));
+    /// assert!(q.statement().compile(&aludel::dialects::Sqlite)?.sql.contains("LEFT OUTER JOIN users AS boss ON boss.id = users.id"));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn outerjoin_item(&self, target: impl Into<FromItem>, on: Expr) -> Self {
+        self.add_item_join(JoinKind::LeftOuter, target.into(), on, "outerjoin")
     }
 
     /// `LEFT OUTER JOIN` model `T`, ON inferred as in [`join`](Self::join).
@@ -223,7 +276,7 @@ impl<M: Model> Query<M> {
         self.with_ctx(|s, ctx| {
             s.from = vec![FromItem::Table(from.table.clone())];
             ctx.entities = vec![from];
-            ctx.join_point = Some(from);
+            ctx.join_point = Some(JoinPoint::Model(from));
             ctx.joined = true;
         })
     }

@@ -63,13 +63,22 @@ pub struct Query<M: Model> {
     _model: PhantomData<fn() -> M>,
 }
 
+/// What `filter_by` names columns of: a joined model, or a joined subquery or alias.
+#[derive(Clone, Debug)]
+pub(crate) enum JoinPoint {
+    /// A model joined with `join::<T>()` and the like (or `select_from::<T>()`).
+    Model(&'static ModelInfo),
+    /// A FROM item joined with `join_item` / `outerjoin_item`.
+    Item(FromItem),
+}
+
 /// What the ORM keeps beside the Core select.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct QueryContext {
     /// The models whose tables are in FROM, the primary entity first, then each join target.
     pub(crate) entities: Vec<&'static ModelInfo>,
     /// The entity `filter_by` applies to: the last join target, else the primary entity.
-    pub(crate) join_point: Option<&'static ModelInfo>,
+    pub(crate) join_point: Option<JoinPoint>,
     /// `join`, `outerjoin` or `select_from` was called (bulk update/delete refuse it).
     pub(crate) joined: bool,
     /// After a set operation, the subquery the entity's columns are read from: later
