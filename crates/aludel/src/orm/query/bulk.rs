@@ -34,8 +34,24 @@ pub enum SynchronizeSession {
 
 /// A column a bulk [`update`](Query::update) sets: a typed [`Column`] of the model, or its
 /// field (or column) name, resolved against the mapper.
+///
+/// ```
+/// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, age: i64 }
+/// use aludel::orm::UpdateKey;
+/// assert_eq!(UpdateKey::<User>::column_index(&User::age)?, 1);
+/// assert_eq!(UpdateKey::<User>::column_index(&"age")?, 1);
+/// let err = UpdateKey::<User>::column_index(&"nope").unwrap_err();
+/// assert!(err.to_string().contains("model User has no column 'nope' (columns: id, age)"));
+/// # Ok::<(), aludel::Error>(())
+/// ```
 pub trait UpdateKey<M: Model> {
     /// The column's index in the model, or an error naming the model and its columns.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, age: i64 }
+    /// assert_eq!(aludel::orm::UpdateKey::<User>::column_index(&"id")?, 0);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
     fn column_index(&self) -> Result<usize>;
 }
 
