@@ -2,9 +2,12 @@
 //! PostgreSQL and MySQL side by side, on the users/addresses fixture of `orm_query.rs`
 //! (which proves the behaviour on every backend). No database is needed.
 
+mod common;
+
 use aludel::dialects::{Dialect, MySql, Postgres, Sqlite};
 use aludel::orm::{Model, Query, Session};
 use aludel::sql::{Executable, LockOptions, func, text};
+use common::sql_text;
 
 #[derive(aludel::Model, Debug, Clone, PartialEq)]
 #[model(table = "users")]
@@ -55,35 +58,16 @@ fn q<M: Model>() -> Query<M> {
     Session::new(&engine).query::<M>()
 }
 
-/// Asserts the SQL for the three dialects, in the order SQLite, PostgreSQL, MySQL.
+/// Asserts a query's SQL for SQLite, PostgreSQL and MySQL, in that order.
 #[track_caller]
 fn assert_sql<M: Model>(query: &Query<M>, sqlite: &str, postgres: &str, mysql: &str) {
-    let got = |d: &dyn Dialect| {
-        query
-            .statement()
-            .compile(d)
-            .map(|c| c.sql)
-            .unwrap_or_else(|e| format!("ERROR: {e}"))
-    };
-    assert_eq!(got(&Sqlite), sqlite, "sqlite");
-    assert_eq!(got(&Postgres), postgres, "postgresql");
-    assert_eq!(got(&MySql), mysql, "mysql");
+    sql_text::assert_sql(query.statement(), sqlite, postgres, mysql);
 }
 
-/// The same SQL on the three dialects up to the placeholder style.
+/// A query's SQL, the same on the three dialects up to the placeholder style.
 #[track_caller]
 fn assert_sql_all<M: Model>(query: &Query<M>, qmark: &str) {
-    let mut numbered = String::new();
-    let mut n = 0;
-    for ch in qmark.chars() {
-        if ch == '?' {
-            n += 1;
-            numbered.push_str(&format!("${n}"));
-        } else {
-            numbered.push(ch);
-        }
-    }
-    assert_sql(query, qmark, &numbered, qmark);
+    sql_text::assert_sql_all(query.statement(), qmark);
 }
 
 const USERS: &str = "SELECT users.id, users.name, users.age FROM users";
