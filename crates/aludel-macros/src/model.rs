@@ -11,6 +11,8 @@ pub(crate) struct ModelDef {
     pub table: String,
     pub query: Option<QuerySource>,
     pub query_class: Option<Type>,
+    /// `validation = false` turns the model's validation off.
+    pub validation: Option<bool>,
     pub fields: Vec<FieldDef>,
 }
 
@@ -39,6 +41,8 @@ pub(crate) struct FieldDef {
     pub on_delete: Option<Ident>,
     pub on_update: Option<Ident>,
     pub sql_type: Option<Expr>,
+    /// `validators = [Required::new(), ...]`: values implementing `orm::Validator`.
+    pub validators: Vec<Expr>,
 }
 
 /// `OrderItem` → `order_item`.
@@ -81,6 +85,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         table: snake_case(&input.ident.to_string()),
         query: None,
         query_class: None,
+        validation: None,
         fields: Vec::new(),
     };
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
@@ -93,10 +98,12 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
                 def.query = Some(QuerySource::Base(meta.value()?.parse()?));
             } else if meta.path.is_ident("query_class") {
                 def.query_class = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("validation") {
+                def.validation = Some(meta.value()?.parse::<syn::LitBool>()?.value);
             } else {
-                return Err(
-                    meta.error("unknown model option; expected table, query, base or query_class")
-                );
+                return Err(meta.error(
+                    "unknown model option; expected table, query, base, query_class or validation",
+                ));
             }
             Ok(())
         })?;
@@ -158,6 +165,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         on_delete: None,
         on_update: None,
         sql_type: None,
+        validators: Vec::new(),
     };
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("column")) {
         attr.parse_nested_meta(|meta| {
@@ -182,6 +190,9 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 f.server_default = Some(meta.value()?.parse::<LitStr>()?.value());
             } else if p.is_ident("sql_type") {
                 f.sql_type = Some(meta.value()?.parse()?);
+            } else if p.is_ident("validators") {
+                let list: syn::ExprArray = meta.value()?.parse()?;
+                f.validators = list.elems.into_iter().collect();
             } else if p.is_ident("on_delete") {
                 f.on_delete = Some(referential_action(&meta.value()?.parse::<LitStr>()?)?);
             } else if p.is_ident("on_update") {
@@ -195,7 +206,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 }
             } else {
                 return Err(meta.error(
-                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, foreign_key, on_delete, on_update or sql_type",
+                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, foreign_key, on_delete, on_update, sql_type or validators",
                 ));
             }
             Ok(())
@@ -216,6 +227,12 @@ pub(crate) fn expand(def: &ModelDef) -> TokenStream {
     let table = &def.table;
     let columns = def.fields.iter().map(column_definition);
     let field_names = def.fields.iter().map(|f| f.ident.to_string());
+    let validators = def.fields.iter().enumerate().flat_map(|(n, f)| {
+        f.validators.iter().map(move |v| {
+            quote!((#n, ::std::sync::Arc::new(#v) as ::std::sync::Arc<dyn ::aludel::orm::Validator>))
+        })
+    });
+    let validation = def.validation.unwrap_or(true);
     let optional = def.fields.iter().map(|f| {
         let ty = &f.ty;
         quote!(<#ty as ::aludel::orm::SqlTyped>::NULLABLE)
@@ -265,6 +282,8 @@ pub(crate) fn expand(def: &ModelDef) -> TokenStream {
                         .finish();
                     ::aludel::orm::ModelInfo::new::<#ident>(#name, table, ::std::vec![#(#field_names),*])
                         .optional_fields(::std::vec![#(#optional),*])
+                        .with_validators(::std::vec![#(#validators),*])
+                        .validation(#validation)
                 })
             }
 

@@ -56,6 +56,15 @@ pub enum Error {
     },
     /// A constraint was violated (unique, foreign key, not null, check).
     Integrity(DatabaseError),
+    /// An object's values failed its model's validation (required columns, lengths,
+    /// declared validators). Raised by the managers layer before anything is set, and by
+    /// a flush before anything is sent: the session stays usable.
+    Validation {
+        /// The model's name.
+        model: String,
+        /// Every failure, by field name.
+        errors: crate::orm::ValidationErrors,
+    },
     /// The database could not do the work: lost connection, lock timeout, deadlock,
     /// serialization failure.
     Operational(DatabaseError),
@@ -84,6 +93,13 @@ pub enum Error {
     ObjectDeleted {
         /// The model and primary key.
         message: String,
+    },
+    /// The connection was lost while COMMIT was on its way: the transaction may or may not
+    /// have been committed. Raised by [`Retry`](crate::orm::Retry), which never re-runs
+    /// such a transaction (it could apply the work twice).
+    CommitOutcomeUnknown {
+        /// The error the COMMIT ended with.
+        cause: String,
     },
     /// An earlier flush failed and rolled the transaction back; call `rollback()` on the
     /// session before using it again (SQLAlchemy's "pending rollback" rule).
@@ -287,6 +303,9 @@ impl fmt::Display for Error {
                 )
             }
             Error::Integrity(e) => write!(f, "integrity error: {e}"),
+            Error::Validation { model, errors } => {
+                write!(f, "validation failed for {model}: {errors}")
+            }
             Error::Operational(e) => write!(f, "operational error: {e}"),
             Error::Programming(e) => write!(f, "programming error: {e}"),
             Error::Data(e) => write!(f, "data error: {e}"),
@@ -301,6 +320,10 @@ impl fmt::Display for Error {
             Error::InvalidRequest { message } => write!(f, "invalid request: {message}"),
             Error::StaleData { message } => write!(f, "stale data: {message}"),
             Error::ObjectDeleted { message } => write!(f, "object deleted: {message}"),
+            Error::CommitOutcomeUnknown { cause } => write!(
+                f,
+                "the connection was lost during COMMIT, so the transaction may or may not have been committed ({cause}); it was not retried"
+            ),
             Error::PendingRollback { cause } => write!(
                 f,
                 "this session's transaction was rolled back after a failed flush ({cause}); call rollback() before using the session again"

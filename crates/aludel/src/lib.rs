@@ -12,6 +12,7 @@ pub mod dialects;
 mod drivers;
 pub mod engine;
 mod error;
+pub mod ext;
 pub mod orm;
 pub mod prelude;
 pub mod sql;

@@ -785,3 +785,29 @@ fn unbounded_numerics_keep_their_fraction_on_mysql() {
         "CREATE TABLE amounts (exact NUMERIC(65, 30), money NUMERIC(12, 2))",
     );
 }
+
+#[test]
+fn a_naming_convention_names_every_constraint() {
+    use aludel::sql::NamingConvention;
+    let t = Table::build("post")
+        .column(
+            Column::new("id", SqlType::Integer)
+                .primary_key()
+                .autoincrement(false),
+        )
+        .column(Column::new("slug", SqlType::String { length: Some(40) }).unique())
+        .column(
+            Column::new("author_id", SqlType::Integer).references(ForeignKey::to("author", "id")),
+        )
+        .column(Column::new("a", SqlType::Integer))
+        .column(Column::new("b", SqlType::Integer))
+        .unique(None, &["a", "b"])
+        .check(Some("positive"), "a > 0")
+        .finish();
+    assert_sql(
+        &CreateTable::new(&t).naming(NamingConvention::unchained()),
+        "CREATE TABLE post (id INTEGER NOT NULL, slug VARCHAR(40), author_id INTEGER, a INTEGER, b INTEGER, CONSTRAINT pk_post PRIMARY KEY (id), CONSTRAINT uq_post_slug UNIQUE (slug), CONSTRAINT fk_post_author_id_author FOREIGN KEY (author_id) REFERENCES author (id), CONSTRAINT uq_post_a UNIQUE (a, b), CONSTRAINT ck_post_positive CHECK (a > 0))",
+        "CREATE TABLE post (id INTEGER NOT NULL, slug VARCHAR(40), author_id INTEGER, a INTEGER, b INTEGER, CONSTRAINT pk_post PRIMARY KEY (id), CONSTRAINT uq_post_slug UNIQUE (slug), CONSTRAINT fk_post_author_id_author FOREIGN KEY (author_id) REFERENCES author (id), CONSTRAINT uq_post_a UNIQUE (a, b), CONSTRAINT ck_post_positive CHECK (a > 0))",
+        "CREATE TABLE post (id INTEGER NOT NULL, slug VARCHAR(40), author_id INTEGER, a INTEGER, b INTEGER, CONSTRAINT pk_post PRIMARY KEY (id), CONSTRAINT uq_post_slug UNIQUE (slug), CONSTRAINT fk_post_author_id_author FOREIGN KEY (author_id) REFERENCES author (id), CONSTRAINT uq_post_a UNIQUE (a, b), CONSTRAINT ck_post_positive CHECK (a > 0))",
+    );
+}

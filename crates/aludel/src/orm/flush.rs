@@ -30,6 +30,14 @@ impl SessionInner {
             st.modified.clear();
             return Ok(());
         }
+        // Nothing invalid reaches the database; refused before any SQL, the session and
+        // its transaction stay as they were.
+        for obj in &st.new {
+            validate(obj.as_ref(), &obj.values()?)?;
+        }
+        for (obj, _, values, _) in &updates {
+            validate(obj.as_ref(), values)?;
+        }
         let new = st.new.clone();
         let deleted = st.deleted.clone();
         let mut effects = InsertEffects::default();
@@ -97,6 +105,16 @@ impl SessionInner {
         }
         Ok(())
     }
+}
+
+/// Checks an object against its model's validation.
+fn validate(obj: &dyn AnyInstance, values: &[Value]) -> Result<()> {
+    let info = obj.info();
+    info.validate(values, None)
+        .map_err(|errors| Error::Validation {
+            model: info.name.to_owned(),
+            errors,
+        })
 }
 
 /// The modified objects that really changed, with what changed.

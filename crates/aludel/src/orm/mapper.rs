@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use crate::dialects::Dialect;
 use crate::engine::RowView;
 use crate::error::Result;
+use crate::orm::validation::{ColumnValidator, ValidationErrors, Validator, check_column};
 use crate::sql::{
     Column as ColumnDef, ColumnRef, Compiled, Executable, Expr, ForeignKey, FromItem, SqlType,
     Table, ToValue, Value, and_, select,
@@ -113,6 +114,11 @@ pub struct ModelInfo {
     pub autoincrement: Option<usize>,
     /// Per column, whether its field is an `Option` (see [`ModelInfo::optional_fields`]).
     pub optional: Vec<bool>,
+    /// Whether objects are validated (see [`ModelInfo::validate`]); on unless the model
+    /// says `#[model(validation = false)]`.
+    pub validation: bool,
+    /// Validators declared on columns with `#[column(validators = [...])]`.
+    pub validators: Vec<ColumnValidator>,
     /// `SELECT <all columns> WHERE <pk> = ?`, compiled once per dialect.
     by_pk: Mutex<Vec<(&'static str, Arc<Compiled>)>>,
 }
@@ -141,6 +147,8 @@ impl ModelInfo {
             .and_then(|a| columns.iter().position(|c| c.name == a.name));
         let optional = vec![false; columns.len()];
         ModelInfo {
+            validation: true,
+            validators: Vec::new(),
             name,
             type_id: TypeId::of::<M>(),
             table,
@@ -167,6 +175,94 @@ impl ModelInfo {
     pub fn optional_fields(mut self, optional: Vec<bool>) -> Self {
         self.optional = optional;
         self
+    }
+
+    /// Attaches validators to columns (the derive does this for
+    /// `#[column(validators = [...])]`).
+    ///
+    /// ```
+    /// # use aludel::orm::{ModelInfo, Required};
+    /// # use aludel::sql::{Column, SqlType, Table};
+    /// # struct P;
+    /// let t = Table::build("p").column(Column::new("name", SqlType::Text)).finish();
+    /// let info = ModelInfo::new::<P>("P", t, vec!["name"]).with_validators(vec![(0, std::sync::Arc::new(Required::new()))]);
+    /// assert!(info.validate(&[aludel::sql::Value::Null], None).is_err());
+    /// ```
+    pub fn with_validators(mut self, validators: Vec<ColumnValidator>) -> Self {
+        self.validators = validators;
+        self
+    }
+
+    /// Turns validation on or off (`#[model(validation = false)]`).
+    ///
+    /// ```
+    /// # use aludel::orm::ModelInfo;
+    /// # use aludel::sql::{Column, SqlType, Table};
+    /// # struct P;
+    /// let t = Table::build("p").column(Column::new("n", SqlType::Integer).nullable(false)).finish();
+    /// let info = ModelInfo::new::<P>("P", t, vec!["n"]).validation(false);
+    /// assert!(info.validate(&[aludel::sql::Value::Null], None).is_ok());
+    /// ```
+    pub fn validation(mut self, on: bool) -> Self {
+        self.validation = on;
+        self
+    }
+
+    /// Validates a row's `values` (in column order), every column or only those in
+    /// `only` (a partial update): NOT NULL columns need a value unless the database fills
+    /// them (autoincrement key, server or client default), `VARCHAR(n)` values must fit, and
+    /// each declared validator must accept its column's value. All failures are reported
+    /// together, by field name.
+    ///
+    /// ```
+    /// # use aludel::orm::ModelInfo;
+    /// # use aludel::sql::{Column, SqlType, Table, Value};
+    /// # struct P;
+    /// let t = Table::build("p")
+    ///     .column(Column::new("code", SqlType::String { length: Some(2) }).nullable(false))
+    ///     .finish();
+    /// let info = ModelInfo::new::<P>("P", t, vec!["code"]);
+    /// let errors = info.validate(&[Value::Text("abc".into())], None).unwrap_err();
+    /// assert_eq!(errors.errors["code"], ["Code must be at most 2 characters (it has 3)."]);
+    /// ```
+    pub fn validate(
+        &self,
+        values: &[Value],
+        only: Option<&[usize]>,
+    ) -> std::result::Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        if !self.validation {
+            return Ok(());
+        }
+        let check = |i: usize, errors: &mut ValidationErrors| {
+            let column = &self.columns()[i];
+            let filled = self.autoincrement == Some(i)
+                || column.default.is_some()
+                || column.server_default.is_some();
+            let validators: Vec<&Arc<dyn Validator>> = self
+                .validators
+                .iter()
+                .filter(|(c, _)| *c == i)
+                .map(|(_, v)| v)
+                .collect();
+            check_column(
+                errors,
+                self.fields[i],
+                column,
+                filled,
+                &values[i],
+                &validators,
+            );
+        };
+        match only {
+            Some(columns) => columns.iter().for_each(|&i| check(i, &mut errors)),
+            None => (0..values.len().min(self.columns().len())).for_each(|i| check(i, &mut errors)),
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// The columns an INSERT of a row with `values` leaves to the database, ascending:

@@ -17,6 +17,7 @@ mod operand;
 mod persistence;
 mod query;
 mod query_property;
+mod retry;
 mod schema;
 mod scoping;
 mod session;
@@ -24,6 +25,7 @@ mod sessionmaker;
 mod task_scope;
 mod transaction;
 mod unit_of_work;
+mod validation;
 
 pub use aludel_macros::Model;
 pub use borrow::{ReadGuard, WriteGuard};
@@ -36,8 +38,10 @@ pub use mapper::{
 pub use operand::{Operand, Textual};
 pub use query::Query;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
-pub use schema::{create_all, drop_all};
+pub use retry::Retry;
+pub use schema::{create_all, drop_all, metadata};
 pub use scoping::{ALREADY_PRESENT, Scope, ScopedSession};
 pub use session::{IntoInstance, NoAutoflush, PrimaryKey, QueryCriteria, Session, SessionConfig};
 pub use sessionmaker::{SessionMaker, SessionOptions};
 pub use task_scope::{TaskScoped, task_scope};
+pub use validation::{ColumnValidator, Required, ValidationError, ValidationErrors, Validator};

@@ -5,7 +5,19 @@ use crate::error::Result;
 use crate::orm::mapper::ModelInfo;
 use crate::sql::MetaData;
 
-fn metadata(models: &[&ModelInfo]) -> MetaData {
+/// The tables of `models` as a Core [`MetaData`], e.g. to set a naming convention before
+/// `create_all`.
+///
+/// ```
+/// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+/// use aludel::sql::NamingConvention;
+/// let engine = aludel::create_engine("sqlite://:memory:")?;
+/// aludel::orm::metadata(&[<T as aludel::orm::Model>::info()])
+///     .with_naming_convention(NamingConvention::unchained())
+///     .create_all(&engine)?;
+/// # Ok::<(), aludel::Error>(())
+/// ```
+pub fn metadata(models: &[&ModelInfo]) -> MetaData {
     let mut md = MetaData::new();
     for m in models {
         md.add_table(m.table.clone());

@@ -655,6 +655,42 @@ impl Session {
         Ok(!changed_columns(&instance.erased())?.is_empty())
     }
 
+    /// Whether the session's transaction has begun (SQLAlchemy's `in_transaction()`): it
+    /// begins with the first statement and ends at commit, rollback or close.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// assert!(!s.in_transaction());
+    /// s.query::<T>().count()?;
+    /// assert!(s.in_transaction());
+    /// s.commit()?;
+    /// assert!(!s.in_transaction());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn in_transaction(&self) -> bool {
+        lock(&self.inner.state).in_transaction
+    }
+
+    /// Whether any object is pending, marked for deletion or written to since the last
+    /// flush (the session has something to flush or to lose on rollback).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// assert!(!s.has_changes());
+    /// s.add(T { id: 1 })?;
+    /// assert!(s.has_changes());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn has_changes(&self) -> bool {
+        let st = lock(&self.inner.state);
+        !(st.new.is_empty() && st.deleted.is_empty() && st.modified.is_empty())
+    }
+
     /// The pending (new) objects of model `T`.
     ///
     /// ```

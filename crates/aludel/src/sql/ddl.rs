@@ -19,6 +19,7 @@
 //! ```
 
 use crate::error::Result;
+use crate::sql::NamingConvention;
 use crate::sql::schema::{Index, MetaData, Table};
 
 /// `CREATE TABLE [IF NOT EXISTS] ...` with columns, primary key, unique, foreign key and
@@ -27,6 +28,7 @@ use crate::sql::schema::{Index, MetaData, Table};
 pub struct CreateTable {
     pub(crate) table: Table,
     pub(crate) if_not_exists: bool,
+    pub(crate) naming: Option<NamingConvention>,
 }
 
 impl CreateTable {
@@ -40,7 +42,22 @@ impl CreateTable {
         CreateTable {
             table: table.clone(),
             if_not_exists: false,
+            naming: None,
         }
+    }
+
+    /// Names the table's unnamed constraints by `convention` (see [`NamingConvention`]).
+    ///
+    /// ```
+    /// use aludel::sql::{Column, CreateTable, Executable, NamingConvention, SqlType, Table};
+    /// let t = Table::build("t").column(Column::new("id", SqlType::Integer).primary_key().autoincrement(false)).finish();
+    /// let sql = CreateTable::new(&t).naming(NamingConvention::unchained()).compile(&aludel::dialects::Sqlite)?.sql;
+    /// assert_eq!(sql, "CREATE TABLE t (id INTEGER NOT NULL, CONSTRAINT pk_t PRIMARY KEY (id))");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn naming(mut self, convention: NamingConvention) -> Self {
+        self.naming = Some(convention);
+        self
     }
 
     /// Adds `IF NOT EXISTS`.
@@ -158,6 +175,7 @@ impl MetaData {
         for table in self.sorted_tables()? {
             let mut create = CreateTable::new(&table);
             create.if_not_exists = checkfirst;
+            create.naming = self.naming_convention().cloned();
             out.push(DdlStatement::CreateTable(create));
             for index in &table.def().indexes {
                 let mut ci = CreateIndex::new(&table, index);

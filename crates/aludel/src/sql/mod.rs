@@ -27,6 +27,7 @@ mod ddl;
 mod dml;
 mod elements;
 pub mod func;
+mod naming;
 mod schema;
 mod select;
 mod selectable;
@@ -43,6 +44,7 @@ pub use elements::{
     UnaryOp, and_, bindparam, bindparam_value, case, case_value, cast, excluded, exists, false_,
     literal, literal_column, not_, null, or_, star, true_, tuple,
 };
+pub use naming::NamingConvention;
 pub(crate) use schema::referenced_tables as schema_referenced_tables;
 pub use schema::{
     Column, Constraint, ForeignKey, Index, MetaData, ReferentialAction, Table, TableBuilder,

@@ -563,6 +563,7 @@ impl TableBuilder {
 #[derive(Debug, Clone, Default)]
 pub struct MetaData {
     tables: Vec<Table>,
+    naming: Option<crate::sql::NamingConvention>,
 }
 
 impl MetaData {
@@ -573,6 +574,28 @@ impl MetaData {
     /// ```
     pub fn new() -> Self {
         MetaData::default()
+    }
+
+    /// Names the unnamed constraints of every table this metadata creates (SQLAlchemy's
+    /// `MetaData(naming_convention=...)`).
+    ///
+    /// ```
+    /// use aludel::sql::{MetaData, NamingConvention};
+    /// let md = MetaData::new().with_naming_convention(NamingConvention::unchained());
+    /// assert!(md.naming_convention().is_some());
+    /// ```
+    pub fn with_naming_convention(mut self, convention: crate::sql::NamingConvention) -> Self {
+        self.naming = Some(convention);
+        self
+    }
+
+    /// The naming convention, if one was set.
+    ///
+    /// ```
+    /// assert!(aludel::sql::MetaData::new().naming_convention().is_none());
+    /// ```
+    pub fn naming_convention(&self) -> Option<&crate::sql::NamingConvention> {
+        self.naming.as_ref()
     }
 
     /// Finishes `table` and adds it, replacing a table of the same name; returns the table.

@@ -3,6 +3,7 @@
 use super::Compiler;
 use crate::dialects::{AutoincrementStyle, Dialect};
 use crate::error::Result;
+use crate::sql::NamingConvention;
 use crate::sql::compiled::{Compiled, Executable};
 use crate::sql::ddl::{CreateIndex, CreateTable, DdlStatement, DropTable};
 use crate::sql::schema::{Column, Constraint, ReferentialAction, TableDef};
@@ -34,15 +35,25 @@ impl Compiler<'_> {
                 is_keyed(def, &column.name),
             );
         }
+        let naming = stmt.naming.as_ref();
+        let table_name = table.name();
+        // A name from the convention, when it has a template for this kind of constraint.
+        let named = |template: Option<&String>, column_0: &str, referred: &str, name: &str| {
+            template.map(|t| NamingConvention::render(t, table_name, column_0, referred, name))
+        };
         let pk = table.primary_key();
         if !pk.is_empty() {
             sep(self);
+            let name = named(naming.and_then(|n| n.pk.as_ref()), pk[0], "", "");
+            self.constraint_name(name.as_deref());
             self.push("PRIMARY KEY (");
             self.idents(&pk);
             self.push(")");
         }
         for column in def.columns.iter().filter(|c| c.unique) {
             sep(self);
+            let name = named(naming.and_then(|n| n.uq.as_ref()), &column.name, "", "");
+            self.constraint_name(name.as_deref());
             self.push("UNIQUE (");
             self.ident(&column.name);
             self.push(")");
@@ -50,8 +61,14 @@ impl Compiler<'_> {
         for column in &def.columns {
             if let Some(fk) = &column.foreign_key {
                 sep(self);
+                let name = named(
+                    naming.and_then(|n| n.fk.as_ref()),
+                    &column.name,
+                    &fk.table,
+                    "",
+                );
                 self.foreign_key(
-                    None,
+                    name.as_deref(),
                     &[column.name.as_str()],
                     &fk.table,
                     &[fk.column.as_str()],
@@ -64,14 +81,22 @@ impl Compiler<'_> {
             sep(self);
             match constraint {
                 Constraint::Unique { name, columns } => {
-                    self.constraint_name(name.as_deref());
+                    let conventional = name
+                        .is_none()
+                        .then(|| named(naming.and_then(|n| n.uq.as_ref()), &columns[0], "", ""))
+                        .flatten();
+                    self.constraint_name(name.as_deref().or(conventional.as_deref()));
                     self.push("UNIQUE (");
                     let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
                     self.idents(&cols);
                     self.push(")");
                 }
                 Constraint::Check { name, sql } => {
-                    self.constraint_name(name.as_deref());
+                    // A named CHECK takes the convention's form around its name.
+                    let conventional = name
+                        .as_deref()
+                        .and_then(|n| named(naming.and_then(|c| c.ck.as_ref()), "", "", n));
+                    self.constraint_name(conventional.as_deref().or(name.as_deref()));
                     self.push("CHECK (");
                     self.push(sql);
                     self.push(")");
@@ -86,8 +111,12 @@ impl Compiler<'_> {
                 } => {
                     let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
                     let refs: Vec<&str> = ref_columns.iter().map(String::as_str).collect();
+                    let conventional = name
+                        .is_none()
+                        .then(|| named(naming.and_then(|n| n.fk.as_ref()), cols[0], ref_table, ""))
+                        .flatten();
                     self.foreign_key(
-                        name.as_deref(),
+                        name.as_deref().or(conventional.as_deref()),
                         &cols,
                         ref_table,
                         &refs,

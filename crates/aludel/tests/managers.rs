@@ -1,0 +1,279 @@
+//! The managers layer (seed 003) on every backend: SessionManager, ModelManager and its
+//! custom subclasses, validation, and get_or_create under concurrency.
+
+mod common;
+
+use std::ops::Deref;
+use std::sync::{Arc, Barrier};
+
+use aludel::engine::Backend;
+use aludel::ext::managers::{ModelManager, SessionManager, init_sqlalchemy_unchained};
+use aludel::orm::{
+    Instance, Model, Required, Scope, ScopedSession, Session, SessionMaker, ValidationError,
+    Validator, create_all,
+};
+use aludel::sql::{Value, text};
+use aludel::{Error, Result, params};
+
+use common::TestDb;
+
+/// The seed's custom validator: a name must be there.
+struct NameRequired;
+
+impl Validator for NameRequired {
+    fn msg(&self) -> String {
+        "Name is required.".into()
+    }
+    fn check(&self, value: &Value) -> std::result::Result<(), ValidationError> {
+        match value {
+            Value::Text(s) if !s.trim().is_empty() => Ok(()),
+            _ => Err(ValidationError::new()),
+        }
+    }
+}
+
+/// Refuses negative numbers, with its own message per failure.
+struct NotNegative;
+
+impl Validator for NotNegative {
+    fn msg(&self) -> String {
+        "must not be negative".into()
+    }
+    fn check(&self, value: &Value) -> std::result::Result<(), ValidationError> {
+        match value {
+            Value::Int(n) if *n < 0 => Err(ValidationError::with_msg(format!("{n} is negative."))),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(aludel::Model, Debug, Clone)]
+#[model(table = "foobar")]
+struct Foobar {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 10, unique, validators = [NameRequired])]
+    name: String,
+    #[column(max_len = 5)]
+    optional: Option<String>,
+    #[column(validators = [NotNegative])]
+    stock: i32,
+    #[column(nullable = false, validators = [Required::with_msg("A code is required.")])]
+    code: Option<String>,
+}
+
+/// The seed's custom manager: its own query method on top of the base ones.
+struct FoobarManager(ModelManager<Foobar>);
+
+impl Deref for FoobarManager {
+    type Target = ModelManager<Foobar>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl FoobarManager {
+    fn find_by_name(&self, name: &str) -> Result<Option<Instance<Foobar>>> {
+        self.get_by(params! { "name" => name })
+    }
+}
+
+fn manager(db: &TestDb) -> Result<FoobarManager> {
+    create_all(db, &[Foobar::info()])?;
+    Ok(FoobarManager(ModelManager::new(
+        SessionManager::with_session(Session::new(db)),
+    )))
+}
+
+fn count(db: &TestDb) -> Result<i64> {
+    db.connect()?
+        .scalar(&text("SELECT count(*) FROM foobar"), ())
+}
+
+fn errors_of(err: Error) -> std::collections::BTreeMap<String, Vec<String>> {
+    match err {
+        Error::Validation { errors, .. } => errors.errors,
+        other => panic!("expected a validation error, got {other}"),
+    }
+}
+
+#[derive(aludel::Model, Debug, Clone)]
+#[model(table = "category")]
+struct Category {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 30, unique)]
+    name: String,
+}
+
+#[derive(aludel::Model, Debug, Clone)]
+#[model(table = "item")]
+struct Item {
+    #[column(primary_key)]
+    id: i64,
+    #[column(foreign_key = "category.id")]
+    category_id: i64,
+}
+
+backend_tests! {
+    fn init_connects_registers_the_session_and_names_constraints(db) {
+        static DB: ScopedSession = ScopedSession::unconfigured();
+        let app = init_sqlalchemy_unchained(db.url(), &DB, Scope::thread(), None)?;
+        app.create_all(&[Category::info(), Item::info()])?;
+        // The constraints carry the convention's names in the database itself.
+        let names_sql = db.pick(
+            "SELECT group_concat(sql, ' ') FROM sqlite_master WHERE type = 'table' AND name IN ('category', 'item')",
+            "SELECT string_agg(conname, ' ' ORDER BY conname) FROM pg_constraint WHERE conrelid IN ('category'::regclass, 'item'::regclass)",
+            "SELECT group_concat(CONSTRAINT_NAME ORDER BY CONSTRAINT_NAME SEPARATOR ' ') FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE()",
+        );
+        let names: String = app.engine.connect()?.scalar(&text(names_sql), ())?;
+        for expected in ["pk_category", "uq_category_name", "pk_item", "fk_item_category_id_category"] {
+            // MySQL reports every primary key as PRIMARY, whatever it was named.
+            if db.backend() == Backend::MySql && expected.starts_with("pk_") {
+                continue;
+            }
+            assert!(names.contains(expected), "{expected} in {names}");
+        }
+        // PostgreSQL sessions run in REPEATABLE READ unless told otherwise.
+        if db.backend() == Backend::Postgres {
+            let level: String = DB.get()?.scalar(&text("SHOW transaction_isolation"), ())?;
+            assert_eq!(level, "repeatable read");
+        }
+        // The managers use the scoped session init set up.
+        let categories = ModelManager::<Category>::new(SessionManager::new());
+        let books = categories.create(params! { "name" => "books" }, true)?;
+        assert!(DB.get()?.get::<Category>(books.read()?.id)?.expect("same session").ptr_eq(&books));
+        DB.remove()?;
+        Ok(())
+    }
+
+    fn a_manager_creates_finds_and_updates_objects(db) {
+        let foobars = manager(db)?;
+        let first = foobars.create(params! { "name" => "foo", "stock" => 3, "code" => "F1" }, true)?;
+        assert!(first.read()?.id > 0);
+        foobars.create(params! { "name" => "bar", "stock" => 1, "code" => "B1" }, false)?;
+        foobars.commit()?;
+        assert_eq!(count(db)?, 2);
+        assert!(foobars.find_by_name("foo")?.expect("found").ptr_eq(&first));
+        assert!(foobars.find_by_name("nobody")?.is_none());
+        let id = first.read()?.id;
+        assert!(foobars.get(id)?.expect("by key").ptr_eq(&first));
+        assert_eq!(foobars.all()?.len(), 2);
+        assert_eq!(foobars.filter(Foobar::stock.gt(2))?.count()?, 1);
+        assert_eq!(foobars.filter_by(params! { "stock" => 1 })?.one()?.read()?.name, "bar");
+        assert_eq!(foobars.q()?.count()?, 2);
+        // get_by: Some only when exactly one row matches.
+        foobars.create(params! { "name" => "baz", "stock" => 1, "code" => "Z1" }, true)?;
+        assert!(foobars.get_by(params! { "stock" => 1 })?.is_none());
+        foobars.update(&first, params! { "stock" => 9, "optional" => "x" }, true)?;
+        let stock: i64 = db.connect()?.scalar(&text("SELECT stock FROM foobar WHERE name = 'foo'"), ())?;
+        assert_eq!(stock, 9);
+        let (same, created) = foobars.update_or_create(params! { "name" => "foo" }, params! { "stock" => 4 }, true)?;
+        assert!(!created && same.ptr_eq(&first) && same.read()?.stock == 4);
+        let (new, created) = foobars.update_or_create(params! { "name" => "qux" }, params! { "stock" => 2, "code" => "Q" }, true)?;
+        assert!(created && new.read()?.stock == 2);
+        assert_eq!(count(db)?, 4);
+        Ok(())
+    }
+
+    fn validation_reports_every_bad_field_at_once_and_sets_nothing(db) {
+        let foobars = manager(db)?;
+        let err = foobars
+            .create(params! { "name" => " ", "optional" => "far too long", "stock" => -2 }, true)
+            .unwrap_err();
+        let errors = errors_of(err);
+        assert_eq!(errors["name"], ["Name is required."]);
+        assert_eq!(errors["optional"], ["Optional must be at most 5 characters (it has 12)."]);
+        assert_eq!(errors["stock"], ["-2 is negative."]);
+        assert_eq!(errors["code"], ["A code is required."]);
+        assert_eq!(errors.len(), 4);
+        assert_eq!(count(db)?, 0);
+        // An unknown name is a clear error naming the model and its fields.
+        let err = foobars.create(params! { "nme" => "x" }, false).unwrap_err().to_string();
+        assert!(err.contains("Foobar has no field 'nme'") && err.contains("name, optional, stock, code"), "{err}");
+        // update validates only what it sets, and sets nothing when one value fails.
+        let ok = foobars.create(params! { "name" => "ok", "stock" => 1, "code" => "K" }, true)?;
+        let err = foobars.update(&ok, params! { "stock" => 5, "name" => "" }, true).unwrap_err();
+        assert_eq!(errors_of(err).keys().collect::<Vec<_>>(), ["name"]);
+        assert_eq!(ok.read()?.stock, 1);
+        assert_eq!(ok.read()?.name, "ok");
+        Ok(())
+    }
+
+    fn a_flush_refuses_invalid_objects_before_sending_anything(db) {
+        create_all(db, &[Foobar::info()])?;
+        let s = Session::new(db);
+        let bad = s.add(Foobar { id: 0, name: "abcdefghijklmnop".into(), optional: None, stock: -1, code: None })?;
+        let recorder = db.record_statements();
+        let errors = errors_of(s.commit().unwrap_err());
+        assert_eq!(errors.keys().collect::<Vec<_>>(), ["code", "name", "stock"]);
+        assert!(recorder.statements().iter().all(|sql| !sql.starts_with("INSERT")), "{:?}", recorder.statements());
+        // Nothing was sent, so the session is not waiting for a rollback: fix and go on.
+        {
+            let mut b = bad.write()?;
+            b.name = "fixed".into();
+            b.stock = 1;
+            b.code = Some("C".into());
+        }
+        s.commit()?;
+        assert_eq!(count(db)?, 1);
+        // Changes are validated too.
+        bad.write()?.stock = -5;
+        assert_eq!(errors_of(s.commit().unwrap_err()).keys().collect::<Vec<_>>(), ["stock"]);
+        Ok(())
+    }
+
+    fn get_or_create_in_two_racing_threads_makes_one_row(db) {
+        create_all(db, &[Foobar::info()])?;
+        let barrier = Arc::new(Barrier::new(2));
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let engine = (**db).clone();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || -> Result<(i64, bool)> {
+                    let foobars = ModelManager::<Foobar>::new(SessionManager::with_session(Session::new(&engine)));
+                    barrier.wait();
+                    let (obj, created) = foobars.get_or_create(
+                        params! { "name" => "race" },
+                        params! { "stock" => 1, "code" => "R" },
+                        true,
+                    )?;
+                    let id = obj.read()?.id;
+                    Ok((id, created))
+                })
+            })
+            .collect();
+        let results: Vec<(i64, bool)> = workers
+            .into_iter()
+            .map(|w| w.join().expect("worker"))
+            .collect::<Result<_>>()?;
+        assert_eq!(count(db)?, 1, "{results:?}");
+        assert_eq!(results[0].0, results[1].0, "both callers get the one row: {results:?}");
+        assert!(results.iter().filter(|(_, created)| *created).count() <= 1, "{results:?}");
+        Ok(())
+    }
+
+    fn the_session_manager_uses_the_scoped_session(db) {
+        static DB: ScopedSession = ScopedSession::unconfigured();
+        create_all(db, &[Foobar::info()])?;
+        DB.configure(SessionMaker::new(db), Scope::thread());
+        SessionManager::set_session_factory(&DB);
+        let sessions = SessionManager::new();
+        assert!(sessions.session()?.ptr_eq(&DB.get()?));
+        let foobars = ModelManager::<Foobar>::new(SessionManager::new());
+        let a = foobars.build(&params! { "name" => "a", "stock" => 1, "code" => "A" })?;
+        let b = foobars.build(&params! { "name" => "b", "stock" => 2, "code" => "B" })?;
+        let saved = sessions.save_all([a, b], false)?;
+        {
+            let _guard = sessions.no_autoflush()?;
+            assert_eq!(count(db)?, 0, "not flushed yet");
+        }
+        sessions.commit()?;
+        assert_eq!(count(db)?, 2);
+        assert!(foobars.get_by(params! { "name" => "a" })?.expect("a").ptr_eq(&saved[0]));
+        let c = sessions.save(foobars.build(&params! { "name" => "c", "stock" => 3, "code" => "C" })?, true)?;
+        assert!(c.read()?.id > 0);
+        DB.remove()?;
+        Ok(())
+    }
+}
