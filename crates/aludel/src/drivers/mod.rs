@@ -8,5 +8,7 @@
 pub(crate) mod mysql;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_client;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;

@@ -22,15 +22,22 @@ use crate::engine::driver::{
     DriverConnection, ExecOutcome, RowSource, classify_sqlstate, db_error, disconnect,
     parse_option, quoted_after,
 };
+use crate::engine::round_trips::{PreparedMirror, RoundTrips};
 use crate::engine::row_view::no_such_cell;
 use crate::engine::{IsolationLevel, Url};
 use crate::error::{DatabaseErrorKind, Error, Result};
 use crate::sql::{Value, ValueRef};
 
-/// A `mysql::Conn`.
+/// A `mysql::Conn`, run with autocommit off (as DB-API drivers do), so the first statement
+/// of a transaction begins it without a BEGIN.
 pub(crate) struct MySqlDriver {
     conn: mysql::Conn,
     broken: bool,
+    /// Whether the server session's `autocommit` is on (switched only on demand).
+    autocommit: bool,
+    trips: RoundTrips,
+    /// Whether a `prep` costs a trip (the client's cache does not say).
+    prepared: PreparedMirror,
 }
 
 impl MySqlDriver {
@@ -46,11 +53,18 @@ impl MySqlDriver {
             // Report rows *matched* by UPDATE, not only rows changed, as SQLite and
             // PostgreSQL do (and SQLAlchemy asks for): the ORM's stale-data check relies on it.
             .additional_capabilities(mysql::consts::CapabilityFlags::CLIENT_FOUND_ROWS);
-        let mut init = vec!["SET NAMES utf8mb4".to_owned()];
+        // Autocommit off: a transaction begins with its first statement, no BEGIN sent.
+        // (An init_command must leave autocommit alone; the AUTOCOMMIT isolation level is
+        // the way to run without transactions.)
+        let mut init = vec!["SET NAMES utf8mb4, autocommit = 0".to_owned()];
+        let mut cache_size = 256;
         let mut sql_mode = Some(DEFAULT_SQL_MODE.to_owned());
         for (key, value) in url.query() {
             opts = match key.as_str() {
-                "statement_cache" => opts.stmt_cache_size(parse_option::<usize>(key, value)?),
+                "statement_cache" => {
+                    cache_size = parse_option::<usize>(key, value)?;
+                    opts.stmt_cache_size(cache_size)
+                }
                 "connect_timeout" => {
                     opts.tcp_connect_timeout(Some(Duration::from_secs(parse_option(key, value)?)))
                 }
@@ -78,6 +92,9 @@ impl MySqlDriver {
         Ok(MySqlDriver {
             conn,
             broken: false,
+            autocommit: false,
+            trips: RoundTrips::default(),
+            prepared: PreparedMirror::new(cache_size),
         })
     }
 
@@ -90,13 +107,20 @@ impl MySqlDriver {
 
 impl DriverConnection for MySqlDriver {
     fn query<'a>(&'a mut self, sql: &str, params: &[Value]) -> Result<Box<dyn RowSource + 'a>> {
-        let MySqlDriver { conn, broken } = self;
+        let MySqlDriver {
+            conn,
+            broken,
+            trips,
+            prepared,
+            ..
+        } = self;
         let fail = |e, broken: &mut bool| {
             let err = map_error(e, Some(sql));
             *broken |= err.is_disconnect();
             err
         };
         if params.is_empty() {
+            trips.add(1);
             return match conn.query_iter(sql) {
                 Ok(result) => Ok(Box::new(MyRows::new(result, sql))),
                 Err(e) => Err(fail(e, broken)),
@@ -107,10 +131,17 @@ impl DriverConnection for MySqlDriver {
             .map(to_mysql)
             .collect::<Result<Vec<mysql::Value>, String>>()
             .map_err(|m| db_error(DatabaseErrorKind::InvalidData, m, None, None, Some(sql)))?;
+        if prepared.prepare_misses(sql) {
+            trips.add(1);
+        }
         let stmt = match conn.prep(sql) {
             Ok(stmt) => stmt,
-            Err(e) => return Err(fail(e, broken)),
+            Err(e) => {
+                prepared.forget(sql);
+                return Err(fail(e, broken));
+            }
         };
+        trips.add(1);
         match conn.exec_iter(&stmt, mysql::Params::Positional(values)) {
             Ok(result) => Ok(Box::new(MyRows::new(result, sql))),
             Err(e) => Err(fail(e, broken)),
@@ -118,10 +149,12 @@ impl DriverConnection for MySqlDriver {
     }
 
     fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        self.trips.add(1);
         self.conn.query_drop(sql).map_err(|e| self.fail(e, sql))
     }
 
     fn ping(&mut self) -> Result<()> {
+        self.trips.add(1);
         self.conn.ping().map_err(|e| self.fail(e, "COM_PING"))
     }
 
@@ -140,6 +173,7 @@ impl DriverConnection for MySqlDriver {
             "SELECT @@session.transaction_isolation",
             "SELECT @@session.tx_isolation",
         ] {
+            self.trips.add(1);
             match self.conn.query_first::<String, _>(sql) {
                 Ok(Some(level)) => {
                     return IsolationLevel::parse(&level).ok_or_else(|| Error::Conversion {
@@ -156,6 +190,31 @@ impl DriverConnection for MySqlDriver {
 
     fn is_broken(&self) -> bool {
         self.broken
+    }
+
+    fn begin(&mut self) -> Result<Option<&'static str>> {
+        if !self.autocommit {
+            // The statement about to run begins the transaction.
+            return Ok(None);
+        }
+        let sql = "SET autocommit = 0";
+        self.execute_batch(sql)?;
+        self.autocommit = false;
+        Ok(Some(sql))
+    }
+
+    fn autocommit(&mut self) -> Result<Option<&'static str>> {
+        if self.autocommit {
+            return Ok(None);
+        }
+        let sql = "SET autocommit = 1";
+        self.execute_batch(sql)?;
+        self.autocommit = true;
+        Ok(Some(sql))
+    }
+
+    fn count_round_trips(&mut self, counter: RoundTrips) {
+        self.trips = counter;
     }
 }
 

@@ -1,6 +1,7 @@
-//! PostgreSQL driver glue over the synchronous `postgres` client: a bounded prepared
-//! statement cache, [`Value`] encoding by the server-inferred parameter type, decoding by
-//! column type, row streaming, and SQLSTATE error mapping.
+//! PostgreSQL driver glue over `tokio-postgres`, driven synchronously (see
+//! `postgres_client.rs`): a bounded prepared statement cache, a transaction's `BEGIN`
+//! pipelined with its first statement, [`Value`] encoding by the server-inferred parameter
+//! type, decoding by column type, row streaming, and SQLSTATE error mapping.
 //!
 //! URL options (or `connect_arg`s): `options` (libpq's, e.g. `-c search_path=app`),
 //! `search_path`, `application_name`, `connect_timeout` (seconds), `sslmode` (`disable` or
@@ -13,16 +14,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use postgres::Statement;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{IsNull, Kind, ToSql, Type, to_sql_checked};
-use postgres::{NoTls, RowIter, Statement};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::drivers::postgres_client::{PgClient, RowIter};
 use crate::engine::RowView;
 use crate::engine::driver::{
     DriverConnection, ExecOutcome, RowSource, classify_sqlstate, db_error, disconnect, parse_option,
 };
+use crate::engine::round_trips::RoundTrips;
 use crate::engine::row_view::no_such_cell;
 use crate::engine::{IsolationLevel, Url};
 use crate::error::{DatabaseErrorKind, Error, Result};
@@ -30,16 +33,19 @@ use crate::sql::{FromValue, Value, ValueRef};
 
 type BoxError = Box<dyn StdError + Sync + Send>;
 
-/// A `postgres::Client` with its prepared statements.
+/// A PostgreSQL connection with its prepared statements.
 pub(crate) struct PostgresDriver {
-    client: postgres::Client,
+    client: PgClient,
+    /// A transaction began: BEGIN goes out with the next command, in the same round trip.
+    begin_pending: bool,
     statements: HashMap<String, Statement>,
     cache_size: usize,
+    trips: RoundTrips,
 }
 
 impl PostgresDriver {
     pub(crate) fn open(url: &Url) -> Result<PostgresDriver> {
-        let mut config = postgres::Config::new();
+        let mut config = tokio_postgres::Config::new();
         let socket_dir = url.query_value("host");
         config
             .host(url.host().or(socket_dir).unwrap_or("localhost"))
@@ -80,13 +86,19 @@ impl PostgresDriver {
             }
         }
         if !options.is_empty() {
-            config.options(&options.join(" "));
+            config.options(options.join(" "));
         }
-        let client = config.connect(NoTls).map_err(|e| map_error(e, None))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| disconnect(format!("cannot start the client's runtime: {e}"), None))?;
+        let client = PgClient::connect(runtime, &config).map_err(|e| map_error(e, None))?;
         Ok(PostgresDriver {
             client,
+            begin_pending: false,
             statements: HashMap::new(),
             cache_size: cache_size.max(1),
+            trips: RoundTrips::default(),
         })
     }
 
@@ -95,6 +107,7 @@ impl PostgresDriver {
         if let Some(stmt) = self.statements.get(sql) {
             return Ok(stmt.clone());
         }
+        self.trips.add(1);
         let stmt = self
             .client
             .prepare(sql)
@@ -122,7 +135,9 @@ impl DriverConnection for PostgresDriver {
             )));
         }
         let columns: Arc<[String]> = stmt.columns().iter().map(|c| c.name().to_owned()).collect();
-        let rows = match self.client.query_raw(&stmt, params.iter()) {
+        self.trips.add(1);
+        let begin = std::mem::take(&mut self.begin_pending);
+        let rows = match self.client.query_raw(&stmt, params.iter(), begin) {
             Ok(rows) => rows,
             Err(e) => {
                 let err = map_error(e, Some(sql));
@@ -147,9 +162,21 @@ impl DriverConnection for PostgresDriver {
     }
 
     fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        let begin = std::mem::take(&mut self.begin_pending);
+        if begin && (sql == "COMMIT" || sql == "ROLLBACK") {
+            // The transaction never reached the server: nothing to end.
+            return Ok(());
+        }
+        self.trips.add(1);
         self.client
-            .batch_execute(sql)
+            .batch_execute(sql, begin)
             .map_err(|e| map_error(e, Some(sql)))
+    }
+
+    fn begin(&mut self) -> Result<Option<&'static str>> {
+        // Sent with the statement about to run, in one round trip.
+        self.begin_pending = true;
+        Ok(Some("BEGIN"))
     }
 
     fn ping(&mut self) -> Result<()> {
@@ -165,9 +192,11 @@ impl DriverConnection for PostgresDriver {
 
     fn isolation(&mut self) -> Result<IsolationLevel> {
         let sql = "SHOW transaction_isolation";
+        // Prepared (one trip), then executed (another).
+        self.trips.add(2);
         let row = self
             .client
-            .query_one(sql, &[])
+            .query_one(sql)
             .map_err(|e| map_error(e, Some(sql)))?;
         let level: String = row.try_get(0).map_err(|e| map_error(e, Some(sql)))?;
         IsolationLevel::parse(&level).ok_or_else(|| Error::Conversion {
@@ -178,6 +207,10 @@ impl DriverConnection for PostgresDriver {
 
     fn is_broken(&self) -> bool {
         self.client.is_closed()
+    }
+
+    fn count_round_trips(&mut self, counter: RoundTrips) {
+        self.trips = counter;
     }
 }
 

@@ -6,6 +6,11 @@
 //! low-level controls (`begin_transaction`, `commit`, `rollback`, `savepoint`, ...) need
 //! no guard, so the ORM session can drive them; dropping the connection returns it to the
 //! pool, which rolls back whatever is still open.
+//!
+//! A transaction reaches the server with its first statement, never before: `BEGIN` is
+//! sent right before that statement (SQLite, PostgreSQL), or nothing at all where the
+//! connection runs with autocommit off and the statement itself begins it (MySQL). A
+//! transaction that ran nothing sends neither `BEGIN` nor `COMMIT`/`ROLLBACK`.
 
 use std::sync::Arc;
 
@@ -34,7 +39,8 @@ use crate::sql::{BindSlot, Compiled, Executable, FromValue, Params, Value};
 pub struct Connection {
     engine: Arc<EngineInner>,
     pooled: Option<PooledConnection>,
-    /// A transaction was begun (logically; with `Autocommit` no BEGIN reached the server).
+    /// A transaction was begun (logically: it reaches the server with the first statement,
+    /// and with `Autocommit` never).
     in_tx: bool,
     autocommit: bool,
     savepoint_seq: u32,
@@ -196,6 +202,7 @@ impl Connection {
 
     fn send(&mut self, sql: &str, values: &[Value]) -> Result<ResultSet> {
         check_bind_count(self.engine.dialect, sql, values.len())?;
+        self.before_statement()?;
         self.engine.emit(sql, values);
         let pooled = self.pooled()?;
         let result = pooled.driver.query(sql, values).and_then(ResultSet::read);
@@ -244,6 +251,7 @@ impl Connection {
         for values in rows {
             self.check_values(&compiled.sql, &compiled.binds, values)?;
         }
+        self.before_statement()?;
         self.engine.emit_many(&compiled.sql, rows.len());
         let pooled = self.pooled()?;
         let mut total = 0;
@@ -316,6 +324,7 @@ impl Connection {
     ) -> Result<RowStream<'_>> {
         check_bind_count(self.engine.dialect, &compiled.sql, values.len())?;
         self.check_values(&compiled.sql, &compiled.binds, &values)?;
+        self.before_statement()?;
         self.engine.emit(&compiled.sql, &values);
         let pooled = self.pooled.as_mut().ok_or_else(closed)?;
         let generation = pooled.generation();
@@ -347,25 +356,57 @@ impl Connection {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn execute_script(&mut self, sql: &str) -> Result<()> {
+        self.before_statement()?;
+        self.control(sql)
+    }
+
+    /// Sends SQL as is, without beginning a pending transaction first (COMMIT, ROLLBACK).
+    fn control(&mut self, sql: &str) -> Result<()> {
         self.engine.emit(sql, &[]);
         let result = self.pooled()?.driver.execute_batch(sql);
         self.check(result)
     }
 
-    fn control(&mut self, sql: &str) -> Result<()> {
-        self.execute_script(sql)
+    /// Called right before every statement: a transaction begun with
+    /// [`begin_transaction`](Self::begin_transaction) reaches the server now, with the
+    /// statement that needs it (the driver sends BEGIN, or nothing where autocommit is off);
+    /// outside a transaction, the driver makes sure the statement commits on its own.
+    fn before_statement(&mut self) -> Result<()> {
+        let transactional = self.in_tx && !self.autocommit;
+        let pooled = self.pooled()?;
+        if pooled.in_transaction {
+            // Already begun; or an invalidated connection whose transaction is still open
+            // (switching MySQL to autocommit now would commit it).
+            return Ok(());
+        }
+        let sent = if transactional {
+            pooled.driver.begin()
+        } else {
+            pooled.driver.autocommit()
+        };
+        if let Some(sql) = self.check(sent)? {
+            self.engine.emit(sql, &[]);
+        }
+        if transactional {
+            self.pooled()?.in_transaction = true;
+        }
+        Ok(())
     }
 
     /// Begins a transaction (no guard; end it with [`commit`](Self::commit) or
-    /// [`rollback`](Self::rollback)). With the `Autocommit` isolation level no BEGIN is sent.
+    /// [`rollback`](Self::rollback)). Nothing is sent yet: the transaction reaches the
+    /// server with the next statement (see the module docs), so one that runs nothing
+    /// costs no round trip. With the `Autocommit` isolation level no BEGIN is ever sent.
     ///
     /// ```
     /// let engine = aludel::create_engine("sqlite://")?;
+    /// let rec = engine.record_statements();
     /// let mut conn = engine.connect()?;
     /// conn.begin_transaction()?;
     /// assert!(conn.in_transaction());
     /// conn.commit()?;
     /// assert!(!conn.in_transaction());
+    /// assert_eq!(rec.count(), 0, "an empty transaction sends nothing");
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn begin_transaction(&mut self) -> Result<()> {
@@ -374,15 +415,13 @@ impl Connection {
                 "a transaction is already begun on this connection; use savepoint() or begin_nested() to nest",
             ));
         }
-        if !self.autocommit {
-            self.control("BEGIN")?;
-            self.pooled()?.in_transaction = true;
-        }
+        self.pooled()?;
         self.in_tx = true;
         Ok(())
     }
 
-    /// Commits the current transaction; does nothing when none is open.
+    /// Commits the current transaction; does nothing when none is open, and sends nothing
+    /// when the transaction never ran a statement.
     ///
     /// ```
     /// let engine = aludel::create_engine("sqlite://")?;
@@ -401,7 +440,8 @@ impl Connection {
         Ok(())
     }
 
-    /// Rolls back the current transaction; does nothing when none is open.
+    /// Rolls back the current transaction; does nothing when none is open, and sends
+    /// nothing when the transaction never ran a statement.
     ///
     /// ```
     /// let engine = aludel::create_engine("sqlite://")?;
@@ -442,6 +482,7 @@ impl Connection {
                 "savepoint name '{name}' must be non-empty and contain only ASCII letters, digits and '_'"
             )));
         }
+        self.before_statement()?;
         self.control(&format!("{verb} {name}"))
     }
 

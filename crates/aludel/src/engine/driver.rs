@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use crate::engine::options::IsolationLevel;
+use crate::engine::round_trips::RoundTrips;
 use crate::engine::row_view::{EmptyRow, RowView};
 use crate::engine::url::{Backend, Url};
 use crate::error::{DatabaseError, DatabaseErrorKind, Error, Result};
@@ -74,6 +75,25 @@ pub(crate) trait DriverConnection: Send {
     /// round trip (SQLite can); `None` when it cannot.
     fn in_server_transaction(&self) -> Option<bool> {
         None
+    }
+    /// Opens a transaction, called right before the first statement of one (so a
+    /// transaction that runs nothing never reaches the server). Returns the SQL it sent,
+    /// if any. The default sends `BEGIN`; a connection that runs with autocommit off
+    /// (MySQL) sends nothing, the statement itself begins the transaction.
+    fn begin(&mut self) -> Result<Option<&'static str>> {
+        self.execute_batch("BEGIN")?;
+        Ok(Some("BEGIN"))
+    }
+    /// Makes the next statement commit on its own (it runs outside any transaction).
+    /// Returns the SQL it sent, if any. The default does nothing: outside BEGIN every
+    /// statement commits on its own, except on a connection with autocommit off (MySQL).
+    fn autocommit(&mut self) -> Result<Option<&'static str>> {
+        Ok(None)
+    }
+    /// Adds this connection's server round trips to `counter` from now on (see
+    /// [`RoundTrips`]). The default counts nothing (SQLite has no server).
+    fn count_round_trips(&mut self, counter: RoundTrips) {
+        let _ = counter;
     }
 }
 

@@ -9,6 +9,7 @@ use crate::engine::driver;
 use crate::engine::options::{EngineBuilder, EngineOptions, IsolationLevel};
 use crate::engine::pool::{Pool, PoolConfig, PoolStatus};
 use crate::engine::recorder::StatementRecorder;
+use crate::engine::round_trips::RoundTrips;
 use crate::engine::transaction::Transaction;
 use crate::engine::url::Url;
 use crate::error::{Error, Result};
@@ -56,6 +57,7 @@ pub(crate) struct EngineInner {
     pub(crate) dialect: &'static dyn Dialect,
     pub(crate) options: EngineOptions,
     pub(crate) pool: Pool,
+    round_trips: RoundTrips,
     recording: AtomicBool,
     recorders: Mutex<Vec<Weak<Mutex<Vec<String>>>>>,
 }
@@ -107,13 +109,20 @@ impl Engine {
             memory: url.is_memory(),
         };
         let connect_url = url.clone();
-        let isolation = options
-            .isolation_level
-            .filter(|l| *l != IsolationLevel::Autocommit);
+        let autocommit = options.isolation_level == Some(IsolationLevel::Autocommit);
+        let isolation = options.isolation_level.filter(|_| !autocommit);
+        let round_trips = RoundTrips::default();
+        let counter = round_trips.clone();
         let connector = Box::new(move || {
             let mut conn = driver::connect(&connect_url)?;
+            conn.count_round_trips(counter.clone());
             if let Some(level) = isolation {
                 conn.set_isolation(level)?;
+            }
+            if autocommit {
+                // Where connections run with autocommit off (MySQL), switch it on now
+                // rather than before the first statement.
+                conn.autocommit()?;
             }
             Ok(conn)
         });
@@ -123,6 +132,7 @@ impl Engine {
                 dialect,
                 options,
                 pool: Pool::new(config, connector),
+                round_trips,
                 recording: AtomicBool::new(false),
                 recorders: Mutex::new(Vec::new()),
             }),
@@ -211,6 +221,22 @@ impl Engine {
     /// ```
     pub fn dispose(&self) {
         self.inner.pool.dispose();
+    }
+
+    /// How many round trips to the database server this engine's connections made so far:
+    /// one per command a driver sends and waits for (a statement, a prepare on a statement
+    /// cache miss, BEGIN/COMMIT/ROLLBACK, including the pool's rollback at checkin, a ping,
+    /// an isolation-level read). Opening a connection is not counted, and SQLite, which
+    /// runs in-process, counts none. Read it before and after an operation to see its cost.
+    ///
+    /// ```
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// engine.connect()?.execute(&aludel::sql::text("SELECT 1"), ())?;
+    /// assert_eq!(engine.round_trips(), 0); // SQLite has no server
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn round_trips(&self) -> u64 {
+        self.inner.round_trips.get()
     }
 
     /// Starts recording every statement executed through this engine (see

@@ -22,6 +22,7 @@ mod options;
 mod pool;
 mod recorder;
 mod result;
+pub(crate) mod round_trips;
 mod row;
 pub(crate) mod row_view;
 mod transaction;

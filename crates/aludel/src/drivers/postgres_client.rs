@@ -1,0 +1,215 @@
+//! A blocking PostgreSQL client that can pipeline: the `tokio-postgres` client driven on a
+//! current-thread runtime, as the `postgres` crate does, but keeping the async client at
+//! hand so two requests can be written before either answer is read. That is how a
+//! transaction's `BEGIN` travels with its first statement in one round trip.
+//!
+//! The `postgres` crate's `Client` hides the `tokio_postgres::Client` it wraps and waits for
+//! every answer before sending the next request, so it cannot do this.
+
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll};
+
+use futures_util::Stream;
+use postgres::fallible_iterator::FallibleIterator;
+use tokio::runtime::Runtime;
+use tokio_postgres::tls::NoTlsStream;
+use tokio_postgres::types::BorrowToSql;
+use tokio_postgres::{AsyncMessage, Config, Error, NoTls, Row, RowStream, Socket, Statement};
+
+/// The runtime and the connection task; every wait drives the connection too.
+struct Io {
+    runtime: Runtime,
+    connection: tokio_postgres::Connection<Socket, NoTlsStream>,
+    /// The connection task ended (the server closed the socket, or Terminate was sent).
+    done: bool,
+}
+
+impl Io {
+    /// Polls the connection (sending queued requests, routing answers) until it has
+    /// nothing to do, then `poll` (told whether the connection ended), until `poll` is
+    /// ready.
+    fn block_on<T>(
+        &mut self,
+        mut poll: impl FnMut(&mut Context<'_>, bool) -> Poll<Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let Io {
+            runtime,
+            connection,
+            done,
+        } = self;
+        runtime.block_on(poll_fn(|cx| {
+            while !*done {
+                match connection.poll_message(cx) {
+                    Poll::Ready(Some(Ok(AsyncMessage::Notice(notice)))) => {
+                        log::info!(target: "aludel::postgres", "{}: {}", notice.severity(), notice.message());
+                    }
+                    Poll::Ready(Some(Ok(_))) => {}
+                    Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                    Poll::Ready(None) => *done = true,
+                    Poll::Pending => break,
+                }
+            }
+            poll(cx, *done)
+        }))
+    }
+
+    fn wait<T>(&mut self, future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+        let mut future = pin!(future);
+        self.block_on(|cx, _| future.as_mut().poll(cx))
+    }
+}
+
+/// A synchronous client over one PostgreSQL connection.
+pub(crate) struct PgClient {
+    /// `None` only while dropping (the client goes first, so the connection terminates).
+    client: Option<tokio_postgres::Client>,
+    io: Io,
+}
+
+impl PgClient {
+    /// Connects without TLS, driving the connection on `runtime` (current-thread, with
+    /// I/O and timers enabled).
+    pub(crate) fn connect(runtime: Runtime, config: &Config) -> Result<PgClient, Error> {
+        let (client, connection) = runtime.block_on(config.connect(NoTls))?;
+        Ok(PgClient {
+            client: Some(client),
+            io: Io {
+                runtime,
+                connection,
+                done: false,
+            },
+        })
+    }
+
+    fn parts(&mut self) -> (&tokio_postgres::Client, &mut Io) {
+        let client = self.client.as_ref().expect("the client lives until drop");
+        (client, &mut self.io)
+    }
+
+    /// Prepares `sql` (one round trip).
+    pub(crate) fn prepare(&mut self, sql: &str) -> Result<Statement, Error> {
+        let (client, io) = self.parts();
+        io.wait(client.prepare(sql))
+    }
+
+    /// Runs SQL through the simple query protocol (several statements allowed); with
+    /// `begin`, a `BEGIN` goes first in the same message.
+    pub(crate) fn batch_execute(&mut self, sql: &str, begin: bool) -> Result<(), Error> {
+        let (client, io) = self.parts();
+        if begin {
+            io.wait(client.batch_execute(&format!("BEGIN; {sql}")))
+        } else {
+            io.wait(client.batch_execute(sql))
+        }
+    }
+
+    /// The one row `sql` returns (prepared unnamed, then executed: two round trips).
+    pub(crate) fn query_one(&mut self, sql: &str) -> Result<Row, Error> {
+        let (client, io) = self.parts();
+        io.wait(client.query_one(sql, &[]))
+    }
+
+    /// Executes a prepared statement and streams its rows; with `begin`, a `BEGIN` is
+    /// written in the same round trip, ahead of it (pipelined).
+    pub(crate) fn query_raw<'a, P, I>(
+        &'a mut self,
+        statement: &Statement,
+        params: I,
+        begin: bool,
+    ) -> Result<RowIter<'a>, Error>
+    where
+        P: BorrowToSql,
+        I: IntoIterator<Item = P>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let (client, io) = self.parts();
+        let query = client.query_raw(statement, params);
+        let stream = if begin {
+            let begun = client.batch_execute("BEGIN");
+            both(io, begun, query)?.1
+        } else {
+            io.wait(query)?
+        };
+        Ok(RowIter {
+            io: &mut self.io,
+            rows: Box::pin(stream),
+        })
+    }
+
+    /// Whether the connection is closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.client.as_ref().is_none_or(|c| c.is_closed())
+    }
+}
+
+impl Drop for PgClient {
+    fn drop(&mut self) {
+        // Without its client, the connection task sends Terminate and ends.
+        drop(self.client.take());
+        let _ = self.io.block_on(|_, done| {
+            if done {
+                Poll::Ready(Ok(()))
+            } else {
+                Poll::Pending
+            }
+        });
+    }
+}
+
+/// Drives two requests at once: the first poll of each queues its request, so the
+/// connection writes both before it reads either answer (one round trip). Both answers
+/// are awaited; the first error wins.
+fn both<A, B>(
+    io: &mut Io,
+    a: impl Future<Output = Result<A, Error>>,
+    b: impl Future<Output = Result<B, Error>>,
+) -> Result<(A, B), Error> {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    io.block_on(|cx, _| {
+        if ra.is_none() {
+            if let Poll::Ready(r) = a.as_mut().poll(cx) {
+                ra = Some(r);
+            }
+        }
+        if rb.is_none() {
+            if let Poll::Ready(r) = b.as_mut().poll(cx) {
+                rb = Some(r);
+            }
+        }
+        if ra.is_some() && rb.is_some() {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
+    })?;
+    match (ra, rb) {
+        (Some(a), Some(b)) => Ok((a?, b?)),
+        _ => unreachable!("block_on returned only once both were ready"),
+    }
+}
+
+/// Rows read from the server as the caller iterates, with back-pressure.
+pub(crate) struct RowIter<'a> {
+    io: &'a mut Io,
+    rows: Pin<Box<RowStream>>,
+}
+
+impl RowIter<'_> {
+    /// Rows affected, once the rows are exhausted.
+    pub(crate) fn rows_affected(&self) -> Option<u64> {
+        self.rows.rows_affected()
+    }
+}
+
+impl FallibleIterator for RowIter<'_> {
+    type Item = Row;
+    type Error = Error;
+
+    fn next(&mut self) -> Result<Option<Row>, Error> {
+        let rows = &mut self.rows;
+        self.io
+            .block_on(|cx, _| rows.as_mut().poll_next(cx).map(Option::transpose))
+    }
+}
