@@ -2,7 +2,6 @@
 //! objects. Rows are read in place (a [`RowView`] of the driver's current row): the key
 //! first, then, only for an object the session does not hold yet, the struct itself.
 
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use crate::engine::RowView;
@@ -107,34 +106,29 @@ impl SessionInner {
                 info.name
             ))
         })?;
-        match identity.entry(key) {
-            Entry::Occupied(existing) => {
-                let obj = existing.get();
-                let expired = obj.state().expired;
-                if expired || populate_existing {
-                    obj.load_row(row)?;
-                    let mut s = obj.state();
-                    s.expired = false;
-                    if populate_existing {
-                        s.snapshot = None;
-                    }
-                }
-                downcast(obj).ok_or_else(|| {
-                    Error::invalid("identity map holds another model under this key")
-                })
+        let (obj, existed) = identity.get_or_insert_with(key, |key| {
+            let instance = Instance::with_state(T::from_row(row, 0)?, ObjectState::Persistent);
+            let obj = instance.erased();
+            {
+                let mut s = obj.state();
+                s.key = Some(key.clone());
+                s.session = Some((self.id, self.me.clone()));
             }
-            Entry::Vacant(slot) => {
-                let instance = Instance::with_state(T::from_row(row, 0)?, ObjectState::Persistent);
-                let obj = instance.erased();
-                {
-                    let mut s = obj.state();
-                    s.key = Some(slot.key().clone());
-                    s.session = Some((self.id, self.me.clone()));
+            Ok(obj)
+        })?;
+        if existed {
+            let expired = obj.state().expired;
+            if expired || populate_existing {
+                obj.load_row(row)?;
+                let mut s = obj.state();
+                s.expired = false;
+                if populate_existing {
+                    s.snapshot = None;
                 }
-                slot.insert(obj);
-                Ok(instance)
             }
         }
+        downcast(&obj)
+            .ok_or_else(|| Error::invalid("identity map holds another model under this key"))
     }
 
     /// Reloads `obj` by primary key (used by `refresh` and by reads of expired objects).

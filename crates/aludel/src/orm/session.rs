@@ -482,7 +482,7 @@ impl Session {
                 }
                 if !s.expired {
                     drop(s);
-                    return Ok(downcast(obj));
+                    return Ok(downcast(&obj));
                 }
             }
         }
@@ -607,7 +607,7 @@ impl Session {
         let mut st = lock(&self.inner.state);
         st.modified.clear();
         for obj in st.identity.values() {
-            SessionInner::expire(obj);
+            SessionInner::expire(&obj);
         }
     }
 
@@ -921,7 +921,11 @@ impl SessionInner {
                     .key
                     .clone()
                     .ok_or_else(|| Error::invalid(format!("detached {name} has no identity")))?;
-                if st.identity.get(&key).is_some_and(|o| !Arc::ptr_eq(o, &obj)) {
+                if st
+                    .identity
+                    .get(&key)
+                    .is_some_and(|o| !Arc::ptr_eq(&o, &obj))
+                {
                     return Err(Error::invalid(format!(
                         "another {name} instance with the same primary key is already in this session"
                     )));

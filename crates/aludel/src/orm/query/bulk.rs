@@ -89,7 +89,6 @@ fn loaded_objects(session: &Session, info: &ModelInfo) -> Result<Vec<Arc<dyn Any
         .identity
         .values()
         .filter(|o| o.info().type_id == info.type_id && !o.state().expired)
-        .cloned()
         .collect())
 }
 
@@ -134,7 +133,7 @@ fn objects_with_keys(
     Ok(keys
         .iter()
         .filter_map(|pk| IdentityKey::new(info.type_id, pk))
-        .filter_map(|k| st.identity.get(&k).cloned())
+        .filter_map(|k| st.identity.get(&k))
         .collect())
 }
 
