@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     String,
     and_,
+    bindparam,
     create_engine,
     func,
     not_,
@@ -23,7 +24,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, aliased, mapped_column
 
 
 class Base(DeclarativeBase):
@@ -124,6 +125,81 @@ def cases(s):
     }
 
 
+def bulk_update_evaluate(s):
+    q = s.query(User)
+    n = q.filter(User.age > 26).update({User.age: User.age - 1}, synchronize_session="evaluate")
+    ages = [[u.id, u.age] for u in q.order_by(User.id).all()]
+    s.rollback()
+    return [[n]] + ages
+
+
+def bulk_delete_fetch(s):
+    n = s.query(Address).filter(Address.user_id == 3).delete(synchronize_session="fetch")
+    left = [[a.id] for a in s.query(Address).order_by(Address.id).all()]
+    s.rollback()
+    return [[n]] + left
+
+
+def query_api_cases(s):
+    """The generative Query API of issue 9 on one entity."""
+    q = s.query(User)
+    a = s.query(Address)
+    young, old = q.filter(User.age < 30), q.filter(User.age > 26)
+    has_address = a.filter(Address.user_id == User.id).exists()
+    first3 = aliased(User, q.order_by(User.id).limit(3).subquery())
+    upto3 = aliased(User, q.filter(User.id <= 3).subquery())
+    return {
+        "join_filter_by_join_point": users(q.join(Address).filter_by(email="ed@wood.com").all()),
+        "join_rows_uniqued": users(q.join(Address).order_by(User.id).all()),
+        "join_count_counts_rows": [[q.join(Address).count()]],
+        "outerjoin_without_addresses": users(
+            q.outerjoin(Address).filter(Address.id.is_(None)).order_by(User.id).all()
+        ),
+        "select_from_then_join": addresses(
+            a.select_from(User).join(Address).filter(User.name == "ed").order_by(Address.id).all()
+        ),
+        "order_by_reset_then_two_keys": users(
+            q.order_by(User.name).order_by(None).order_by(User.age.desc(), User.id).all()
+        ),
+        "slice": users(q.order_by(User.id).slice(1, 4).all()),
+        "slice_after_offset": users(q.order_by(User.id).offset(1).slice(1, 3).all()),
+        "group_by_having": users(
+            q.join(Address).group_by(User.id).having(func.count(Address.id) > 1).all()
+        ),
+        "distinct_join_count": [[q.join(Address).distinct().count()]],
+        "union_ordered": users(young.union(old).order_by(User.id).all()),
+        "union_all_count": [[young.union_all(old).count()]],
+        "union_then_filter_adapted": users(
+            young.union(old).filter(User.name != "ed").order_by(User.id).all()
+        ),
+        "intersect": users(young.intersect(old).order_by(User.id).all()),
+        "except": users(old.except_(young).order_by(User.id).all()),
+        "exists_scalar": [[s.query(q.filter(User.name == "ed").exists()).scalar()]],
+        "correlated_exists": users(q.filter(has_address).order_by(User.id).all()),
+        "params_bindparam": users(q.filter(User.name == bindparam("n")).params(n="mary").all()),
+        "from_statement_text": users(
+            q.from_statement(text("SELECT nickname, age, name, id FROM users WHERE age = :a"))
+            .params(a=25)
+            .all()
+        ),
+        "value_first_row": [[q.order_by(User.age.desc(), User.id).value(User.name)]],
+        "text_criterion_with_params": users(
+            q.filter(text("users.age > :a")).params(a=26).order_by(User.id).all()
+        ),
+        "distinct_on_join_rows": users(q.join(Address).distinct().order_by(User.id).all()),
+        # from_self / select_entity_from left SQLAlchemy 2.x; aliased(User, subquery) is
+        # their modern form.
+        "from_self_keeps_limit_inside": users(
+            s.query(first3).filter(first3.age > 26).order_by(first3.id).all()
+        ),
+        "select_entity_from_adapts": users(
+            s.query(upto3).filter(upto3.age > 26).order_by(upto3.id).all()
+        ),
+        "bulk_update_evaluate": bulk_update_evaluate(s),
+        "bulk_delete_fetch": bulk_delete_fetch(s),
+    }
+
+
 def main():
     db, out = sys.argv[1], sys.argv[2]
     engine = create_engine(f"sqlite:///{db}")
@@ -135,6 +211,7 @@ def main():
         s.commit()
     with Session(engine) as s:
         results = cases(s)
+        results.update(query_api_cases(s))
     with open(out, "w") as f:
         json.dump(results, f, indent=1, sort_keys=True)
     print(f"differential: SQLAlchemy ran {len(results)} cases")

@@ -13,6 +13,10 @@ pub(crate) struct ModelDef {
     pub query_class: Option<Type>,
     /// `validation = false` turns the model's validation off.
     pub validation: Option<bool>,
+    /// `unique_together = ["a", "b"]` (repeatable): composite UNIQUE constraints, by field.
+    pub unique_together: Vec<Vec<LitStr>>,
+    /// `index_together = ["a", "b"]` (repeatable): composite indexes, by field.
+    pub index_together: Vec<Vec<LitStr>>,
     pub fields: Vec<FieldDef>,
 }
 
@@ -86,6 +90,8 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         query: None,
         query_class: None,
         validation: None,
+        unique_together: Vec::new(),
+        index_together: Vec::new(),
         fields: Vec::new(),
     };
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
@@ -100,9 +106,13 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
                 def.query_class = Some(meta.value()?.parse()?);
             } else if meta.path.is_ident("validation") {
                 def.validation = Some(meta.value()?.parse::<syn::LitBool>()?.value);
+            } else if meta.path.is_ident("unique_together") {
+                def.unique_together.push(field_list(meta.value()?)?);
+            } else if meta.path.is_ident("index_together") {
+                def.index_together.push(field_list(meta.value()?)?);
             } else {
                 return Err(meta.error(
-                    "unknown model option; expected table, query, base, query_class or validation",
+                    "unknown model option; expected table, query, base, query_class, validation, unique_together or index_together",
                 ));
             }
             Ok(())
@@ -221,11 +231,80 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
     Ok(f)
 }
 
+/// `["a", "b"]`: the field names of a composite constraint (at least two).
+fn field_list(input: syn::parse::ParseStream) -> syn::Result<Vec<LitStr>> {
+    let list: syn::ExprArray = input.parse()?;
+    let names = list
+        .elems
+        .iter()
+        .map(|e| match e {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Ok(s.clone()),
+            other => Err(syn::Error::new(
+                other.span(),
+                "expected a field name in quotes",
+            )),
+        })
+        .collect::<syn::Result<Vec<_>>>()?;
+    if names.len() < 2 {
+        return Err(syn::Error::new(list.span(), "name at least two fields"));
+    }
+    Ok(names)
+}
+
+/// The column names of `fields`, or a compile error at the unknown one.
+fn columns_of(def: &ModelDef, fields: &[LitStr]) -> syn::Result<Vec<String>> {
+    fields
+        .iter()
+        .map(|lit| {
+            let name = lit.value();
+            def.fields
+                .iter()
+                .find(|f| f.ident == name.as_str())
+                .map(|f| f.column.clone())
+                .ok_or_else(|| {
+                    let known: Vec<String> =
+                        def.fields.iter().map(|f| f.ident.to_string()).collect();
+                    syn::Error::new(
+                        lit.span(),
+                        format!("no field `{name}` (fields: {})", known.join(", ")),
+                    )
+                })
+        })
+        .collect()
+}
+
 pub(crate) fn expand(def: &ModelDef) -> TokenStream {
+    match expand_checked(def) {
+        Ok(tokens) => tokens,
+        Err(e) => e.into_compile_error(),
+    }
+}
+
+fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
     let ident = &def.ident;
     let name = ident.to_string();
     let table = &def.table;
     let columns = def.fields.iter().map(column_definition);
+    let uniques = def
+        .unique_together
+        .iter()
+        .map(|fields| columns_of(def, fields))
+        .collect::<syn::Result<Vec<_>>>()?;
+    let uniques = uniques
+        .iter()
+        .map(|cols| quote!(.unique(::std::option::Option::None, &[#(#cols),*])));
+    let indexes = def
+        .index_together
+        .iter()
+        .map(|fields| columns_of(def, fields))
+        .collect::<syn::Result<Vec<_>>>()?;
+    let indexes = indexes.iter().map(|cols| {
+        let name = format!("ix_{}_{}", def.table, cols.join("_"));
+        quote!(.index(#name, &[#(#cols),*], false))
+    });
     let field_names = def.fields.iter().map(|f| f.ident.to_string());
     let validators = def.fields.iter().enumerate().flat_map(|(n, f)| {
         f.validators.iter().map(move |v| {
@@ -272,13 +351,15 @@ pub(crate) fn expand(def: &ModelDef) -> TokenStream {
         }
     });
     let query = expand_query(def);
-    quote! {
+    Ok(quote! {
         impl ::aludel::orm::Model for #ident {
             fn info() -> &'static ::aludel::orm::ModelInfo {
                 static INFO: ::std::sync::OnceLock<::aludel::orm::ModelInfo> = ::std::sync::OnceLock::new();
                 INFO.get_or_init(|| {
                     let table = ::aludel::sql::Table::build(#table)
                         #(.column(#columns))*
+                        #(#uniques)*
+                        #(#indexes)*
                         .finish();
                     ::aludel::orm::ModelInfo::new::<#ident>(#name, table, ::std::vec![#(#field_names),*])
                         .optional_fields(::std::vec![#(#optional),*])
@@ -328,7 +409,7 @@ pub(crate) fn expand(def: &ModelDef) -> TokenStream {
         }
 
         #query
-    }
+    })
 }
 
 fn column_definition(f: &FieldDef) -> TokenStream {
@@ -478,6 +559,27 @@ mod tests {
                 .contains("need foreign_key")
         );
         assert!(err("struct A { #[column(primary_key, foreign_key = \"b.id\", on_delete = \"explode\")] id: i64 }").contains("expected cascade"));
+    }
+
+    #[test]
+    fn fields_together_must_exist_and_be_several() {
+        let d = def("#[model(unique_together = [\"a\", \"c\"])] struct T { #[column(primary_key)] id: i64, a: i64, b: i64 }").unwrap();
+        let code = expand(&d).to_string();
+        assert!(
+            code.contains("compile_error") && code.contains("no field `c` (fields: id, a, b)"),
+            "{code}"
+        );
+        let one = def(
+            "#[model(index_together = [\"a\"])] struct T { #[column(primary_key)] id: i64, a: i64 }",
+        );
+        assert!(
+            one.err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+                .contains("at least two")
+        );
+        let ok = def("#[model(index_together = [\"a\", \"b\"])] struct T { #[column(primary_key)] id: i64, a: i64, #[column(name = \"bee\")] b: i64 }").unwrap();
+        assert!(expand(&ok).to_string().contains("ix_t_a_bee"));
     }
 
     #[test]

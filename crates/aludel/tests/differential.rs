@@ -10,8 +10,8 @@
 
 use std::collections::BTreeMap;
 
-use aludel::orm::{Instance, Model, Session};
-use aludel::sql::{Value, and_, func, not_, or_, select, text};
+use aludel::orm::{Instance, Model, Session, SynchronizeSession};
+use aludel::sql::{Expr, Value, and_, bindparam, func, not_, or_, select, text};
 use aludel::{Result, params};
 
 #[derive(aludel::Model, Debug, Clone)]
@@ -222,6 +222,195 @@ fn cases(s: &Session) -> Result<BTreeMap<&'static str, Rows>> {
     Ok(out)
 }
 
+/// The generative Query API of issue 9 on one entity (the twin of `query_api_cases`).
+fn query_api_cases(s: &Session, out: &mut BTreeMap<&'static str, Rows>) -> Result<()> {
+    let q = || s.query::<User>();
+    let a = || s.query::<Address>();
+    let (young, old) = (q().filter(User::age.lt(30)), q().filter(User::age.gt(26)));
+    let has_address = a().filter(Address::user_id.eq(User::id)).exists();
+    let ages = |s: &Session| -> Result<Rows> {
+        s.query::<User>()
+            .order_by(User::id)
+            .all()?
+            .iter()
+            .map(|u| {
+                let u = u.read()?;
+                Ok(vec![u.id.into(), u.age.into()])
+            })
+            .collect()
+    };
+    out.insert(
+        "join_filter_by_join_point",
+        objects(
+            q().join::<Address>()
+                .filter_by("email", "ed@wood.com")
+                .all()?,
+        )?,
+    );
+    out.insert(
+        "join_rows_uniqued",
+        objects(q().join::<Address>().order_by(User::id).all()?)?,
+    );
+    out.insert(
+        "join_count_counts_rows",
+        scalar(q().join::<Address>().count()?),
+    );
+    out.insert(
+        "outerjoin_without_addresses",
+        objects(
+            q().outerjoin::<Address>()
+                .filter(Address::id.is_null())
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
+    out.insert(
+        "select_from_then_join",
+        objects(
+            a().select_from::<User>()
+                .join::<Address>()
+                .filter(User::name.eq("ed"))
+                .order_by(Address::id)
+                .all()?,
+        )?,
+    );
+    out.insert(
+        "order_by_reset_then_two_keys",
+        objects(
+            q().order_by(User::name)
+                .reset_order_by()
+                .order_by_keys([User::age.desc(), User::id.asc()])
+                .all()?,
+        )?,
+    );
+    out.insert("slice", objects(q().order_by(User::id).slice(1, 4).all()?)?);
+    out.insert(
+        "slice_after_offset",
+        objects(q().order_by(User::id).offset(1).slice(1, 3).all()?)?,
+    );
+    out.insert(
+        "group_by_having",
+        objects(
+            q().join::<Address>()
+                .group_by([User::id.expr()])
+                .having(func::count(Address::id).gt(1))
+                .all()?,
+        )?,
+    );
+    out.insert(
+        "distinct_join_count",
+        scalar(q().join::<Address>().distinct().count()?),
+    );
+    out.insert(
+        "union_ordered",
+        objects(young.union(&old).order_by(User::id).all()?)?,
+    );
+    out.insert("union_all_count", scalar(young.union_all(&old).count()?));
+    out.insert(
+        "union_then_filter_adapted",
+        objects(
+            young
+                .union(&old)
+                .filter(User::name.ne("ed"))
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
+    out.insert(
+        "intersect",
+        objects(young.intersect(&old).order_by(User::id).all()?)?,
+    );
+    out.insert(
+        "except",
+        objects(old.except_(&young).order_by(User::id).all()?)?,
+    );
+    out.insert(
+        "exists_scalar",
+        scalar(q().filter(User::name.eq("ed")).exists_scalar()?),
+    );
+    out.insert(
+        "correlated_exists",
+        objects(q().filter(has_address).order_by(User::id).all()?)?,
+    );
+    out.insert(
+        "params_bindparam",
+        objects(
+            q().filter(User::name.eq(bindparam("n")))
+                .params(params! { "n" => "mary" })
+                .all()?,
+        )?,
+    );
+    out.insert(
+        "from_statement_text",
+        objects(
+            q().from_statement(text(
+                "SELECT nickname, age, name, id FROM users WHERE age = :a",
+            ))
+            .params(params! { "a" => 25 })
+            .all()?,
+        )?,
+    );
+    out.insert(
+        "value_first_row",
+        scalar(
+            q().order_by_keys([User::age.desc(), User::id.asc()])
+                .value::<String>(User::name)?,
+        ),
+    );
+    out.insert(
+        "text_criterion_with_params",
+        objects(
+            q().filter(text("users.age > :a").into())
+                .params(params! { "a" => 26 })
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
+    out.insert(
+        "distinct_on_join_rows",
+        objects(q().join::<Address>().distinct().order_by(User::id).all()?)?,
+    );
+    out.insert(
+        "from_self_keeps_limit_inside",
+        objects(
+            q().order_by(User::id)
+                .limit(3)
+                .from_self()
+                .filter(User::age.gt(26))
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
+    let first_three = q().filter(User::id.le(3)).subquery("anon_1");
+    out.insert(
+        "select_entity_from_adapts",
+        objects(
+            q().select_entity_from(&first_three)
+                .filter(User::age.gt(26))
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
+    let n = q().filter(User::age.gt(26)).update(
+        [(User::age, Expr::from(User::age) - 1)],
+        SynchronizeSession::Evaluate,
+    )?;
+    let mut rows = scalar(n);
+    rows.extend(ages(s)?);
+    s.rollback()?;
+    out.insert("bulk_update_evaluate", rows);
+    let n = a()
+        .filter(Address::user_id.eq(3))
+        .delete(SynchronizeSession::Fetch)?;
+    let mut rows = scalar(n);
+    for addr in a().order_by(Address::id).all()? {
+        rows.push(vec![addr.read()?.id.into()]);
+    }
+    s.rollback()?;
+    out.insert("bulk_delete_fetch", rows);
+    Ok(())
+}
+
 #[test]
 fn aludel_returns_what_sqlalchemy_returns() -> Result<()> {
     let (Ok(db), Ok(results)) = (
@@ -237,7 +426,9 @@ fn aludel_returns_what_sqlalchemy_returns() -> Result<()> {
         serde_json::from_str(&std::fs::read_to_string(&results).expect("SQLAlchemy's results"))
             .expect("results JSON");
     let engine = aludel::create_engine(&format!("sqlite:///{db}"))?;
-    let got = cases(&Session::new(&engine))?;
+    let session = Session::new(&engine);
+    let mut got = cases(&session)?;
+    query_api_cases(&session, &mut got)?;
     let mut problems = Vec::new();
     for (name, rows) in &expected {
         match got.get(name.as_str()) {

@@ -242,3 +242,34 @@ fn engine_connection_and_guards_are_send_and_engine_is_sync() {
     send::<aludel::Connection>();
     send::<aludel::Transaction<'static>>();
 }
+
+#[test]
+fn many_threads_opening_a_new_sqlite_file_at_once_all_connect() {
+    // Each new connection switches the file to WAL, which takes a lock: the others must
+    // wait for it (busy timeout), never fail with "database is locked".
+    for round in 0..5 {
+        let path = std::env::temp_dir().join(format!(
+            "aludel-open-race-{}-{round}.db",
+            std::process::id()
+        ));
+        let url = format!("sqlite:///{}", path.display());
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(16));
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let (url, barrier) = (url.clone(), barrier.clone());
+                std::thread::spawn(move || -> Result<i64> {
+                    let engine = aludel::create_engine(&url)?;
+                    barrier.wait();
+                    engine.connect()?.scalar(&text("SELECT 1"), ())
+                })
+            })
+            .collect();
+        for h in handles {
+            let one = h.join().expect("thread").expect("connects");
+            assert_eq!(one, 1);
+        }
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+        }
+    }
+}

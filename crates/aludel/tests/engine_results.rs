@@ -158,4 +158,35 @@ backend_tests! {
         assert!(max.saturating_sub(start) < 64 * 1024, "RSS grew from {start} KiB to {max} KiB");
         Ok(())
     }
+
+    /// Rows before a mid-result error arrive first, then the error, then the end; the
+    /// connection stays usable. (PostgreSQL reads rows ahead in batches, so this checks the
+    /// batching keeps the order.)
+    fn a_mid_stream_error_comes_after_the_rows_before_it(db) {
+        let sql = match db.backend() {
+            Backend::Sqlite => "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1000) SELECT CASE WHEN n = 300 THEN json('not json') ELSE n END FROM c",
+            Backend::Postgres => "SELECT n + 0 * (1 / (300 - n)) FROM generate_series(1, 1000) AS n",
+            // MySQL has no error raised while rows are being sent for a plain SELECT.
+            Backend::MySql => return Ok(()),
+        };
+        let mut conn = db.connect()?;
+        let mut stream = conn.stream(&text(sql), ())?;
+        let mut ok = 0_i64;
+        let err = loop {
+            match stream.next_ref() {
+                Some(Ok(row)) => {
+                    ok += 1;
+                    assert_eq!(row.get::<i64>(0)?, ok);
+                }
+                Some(Err(e)) => break e,
+                None => panic!("the stream ended without its error after {ok} rows"),
+            }
+        };
+        assert_eq!(ok, 299, "{err}");
+        assert!(err.database_error().is_some(), "{err:?}");
+        assert!(stream.next_ref().is_none());
+        drop(stream);
+        assert_eq!(conn.scalar::<i64>(&text("SELECT 7"), ())?, 7);
+        Ok(())
+    }
 }

@@ -115,7 +115,36 @@ struct Item {
     category_id: i64,
 }
 
+#[derive(aludel::Model, Debug, Clone)]
+#[model(table = "seat", unique_together = ["row", "number"], index_together = ["number", "row"])]
+struct Seat {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 2)]
+    row: String,
+    number: i32,
+}
+
 backend_tests! {
+    fn unique_together_and_index_together_make_composite_constraints(db) {
+        create_all(db, &[Seat::info()])?;
+        let seats = ModelManager::<Seat>::new(SessionManager::with_session(Session::new(db)));
+        seats.create(params! { "row" => "A", "number" => 1 }, true)?;
+        seats.create(params! { "row" => "A", "number" => 2 }, true)?;
+        seats.create(params! { "row" => "B", "number" => 1 }, true)?;
+        let dup = seats.create(params! { "row" => "A", "number" => 1 }, true).unwrap_err();
+        assert!(matches!(dup, Error::Integrity(_)), "{dup}");
+        seats.session()?.rollback()?;
+        let index_sql = db.pick(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_seat_number_row'",
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_seat_number_row'",
+            "SELECT count(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = 'ix_seat_number_row'",
+        );
+        let indexes: i64 = db.connect()?.scalar(&text(index_sql), ())?;
+        assert_eq!(indexes, 1);
+        Ok(())
+    }
+
     fn init_connects_registers_the_session_and_names_constraints(db) {
         static DB: ScopedSession = ScopedSession::unconfigured();
         let app = init_sqlalchemy_unchained(db.url(), &DB, Scope::thread(), None)?;

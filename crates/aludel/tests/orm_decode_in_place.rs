@@ -6,9 +6,10 @@ mod common;
 
 use std::cell::Cell;
 
+use aludel::engine::Backend;
 use aludel::orm::{Model, Session, SessionConfig, SqlTyped, create_all};
 use aludel::sql::{FromValue, FromValueRef, SqlType, ToValue, Value, ValueRef, select, text};
-use aludel::{Error, Result};
+use aludel::{Error, Result, params};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -271,6 +272,25 @@ backend_tests! {
         let row = rows.next_ref().expect("one row")?;
         let err = Gauge::from_row(&row, 0).unwrap_err().to_string();
         assert!(err.contains("Gauge") && err.contains("2 columns"), "{err}");
+        Ok(())
+    }
+
+    /// MySQL TIME values chrono cannot hold (beyond a day, negative) are rewritten as text
+    /// when the row is read, so the cell can still be lent; both protocols agree with the
+    /// owned decoding that came before.
+    fn mysql_times_beyond_a_day_read_back_as_text(db) {
+        if db.backend() != Backend::MySql {
+            return Ok(());
+        }
+        let mut conn = db.connect()?;
+        let binary: String = conn.scalar(&text("SELECT CAST(:t AS TIME)"), params! { "t" => "30:00:01" })?;
+        assert_eq!(binary, "30:00:01.000000");
+        let negative: String = conn.scalar(&text("SELECT CAST(:t AS TIME)"), params! { "t" => "-01:02:03" })?;
+        assert_eq!(negative, "-01:02:03.000000");
+        let textual: String = conn.scalar(&text("SELECT CAST('30:00:01' AS TIME)"), ())?;
+        assert_eq!(textual, "30:00:01");
+        let in_a_day: NaiveTime = conn.scalar(&text("SELECT CAST(:t AS TIME)"), params! { "t" => "10:11:12" })?;
+        assert_eq!(in_a_day, NaiveTime::from_hms_opt(10, 11, 12).unwrap());
         Ok(())
     }
 }

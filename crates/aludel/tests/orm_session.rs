@@ -488,6 +488,57 @@ backend_tests! {
         Ok(())
     }
 
+    fn the_identity_map_lets_go_of_objects_nobody_holds(db) {
+        let s = setup(db)?;
+        s.add_all((0..50).map(|i| user(&format!("u{i}"))))?;
+        s.commit()?;
+        let loaded = s.query::<User>().all()?;
+        assert_eq!(s.identity_count(), 50);
+        let kept = loaded[7].clone();
+        let kept_id = kept.read()?.id;
+        let dropped_id = loaded[8].read()?.id;
+        drop(loaded);
+        assert_eq!(s.identity_count(), 1, "only the object still held stays");
+        let recorder = db.record_statements();
+        assert!(s.get::<User>(kept_id)?.expect("held").ptr_eq(&kept));
+        assert_eq!(recorder.count(), 0, "a held object comes from the map");
+        let again = s.get::<User>(dropped_id)?.expect("reloaded");
+        assert_eq!(recorder.count(), 1, "a dropped one is loaded again: {:?}", recorder.statements());
+        assert_eq!(again.read()?.name, "u8");
+        // Many loads in one session do not pile up.
+        for _ in 0..30 {
+            let batch = s.query::<User>().all()?;
+            assert_eq!(batch.len(), 50);
+        }
+        assert_eq!(s.identity_count(), 2);
+        Ok(())
+    }
+
+    fn objects_with_pending_work_are_kept_until_it_is_done(db) {
+        let s = setup(db)?;
+        s.add_all([user("edit me"), user("delete me")])?;
+        s.commit()?;
+        // A change, a deletion and a new object whose handles are all dropped at once.
+        let edited = s.query::<User>().filter(User::name.eq("edit me")).one()?;
+        edited.write()?.age = Some(42);
+        drop(edited);
+        let doomed = s.query::<User>().filter(User::name.eq("delete me")).one()?;
+        s.delete(&doomed)?;
+        drop(doomed);
+        drop(s.add(user("new"))?);
+        s.commit()?;
+        assert_eq!(rows(db, "SELECT count(*) FROM users WHERE name = 'edit me' AND age = 42")?, 1);
+        assert_eq!(rows(db, "SELECT count(*) FROM users WHERE name = 'delete me'")?, 0);
+        assert_eq!(rows(db, "SELECT count(*) FROM users WHERE name = 'new'")?, 1);
+        // Flushed in a transaction that rolls back: nothing is left behind.
+        drop(s.add(user("rolled back"))?);
+        s.flush()?;
+        s.rollback()?;
+        assert_eq!(rows(db, "SELECT count(*) FROM users WHERE name = 'rolled back'")?, 0);
+        assert_eq!(s.identity_count(), 0);
+        Ok(())
+    }
+
     fn a_second_borrow_of_one_object_on_one_thread_is_an_error_not_a_deadlock(db) {
         let s = setup(db)?;
         let a = s.add(user("ada"))?;

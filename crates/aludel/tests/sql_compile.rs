@@ -1,37 +1,11 @@
 //! SQL-text tests: every Core construct rendered for SQLite, PostgreSQL and MySQL side by
 //! side. No database is needed; `sql_execute.rs` proves the SQL runs.
 
+mod common;
+
 use aludel::dialects::{Dialect, MySql, Postgres, Sqlite};
 use aludel::sql::*;
-
-/// Asserts the SQL for the three dialects, in the order SQLite, PostgreSQL, MySQL.
-#[track_caller]
-fn assert_sql(stmt: &impl Executable, sqlite: &str, postgres: &str, mysql: &str) {
-    let got = |d: &dyn Dialect| {
-        stmt.compile(d)
-            .map(|c| c.sql)
-            .unwrap_or_else(|e| format!("ERROR: {e}"))
-    };
-    assert_eq!(got(&Sqlite), sqlite, "sqlite");
-    assert_eq!(got(&Postgres), postgres, "postgresql");
-    assert_eq!(got(&MySql), mysql, "mysql");
-}
-
-/// Asserts the same SQL on the three dialects up to the placeholder style.
-#[track_caller]
-fn assert_sql_all(stmt: &impl Executable, qmark: &str) {
-    let mut numbered = String::new();
-    let mut n = 0;
-    for ch in qmark.chars() {
-        if ch == '?' {
-            n += 1;
-            numbered.push_str(&format!("${n}"));
-        } else {
-            numbered.push(ch);
-        }
-    }
-    assert_sql(stmt, qmark, &numbered, qmark);
-}
+use common::sql_text::*;
 
 struct Fixture {
     users: Table,

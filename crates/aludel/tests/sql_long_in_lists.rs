@@ -1,21 +1,11 @@
 //! SQL-text tests for long IN lists: up to `LONG_IN_LIST` values one placeholder each, past
 //! it the whole list as one parameter, in each dialect's form (`bind_limits.rs` runs them).
 
+mod common;
+
 use aludel::dialects::{Dialect, MySql, Postgres, Sqlite};
 use aludel::sql::*;
-
-/// Asserts the SQL for the three dialects, in the order SQLite, PostgreSQL, MySQL.
-#[track_caller]
-fn assert_sql(stmt: &impl Executable, sqlite: &str, postgres: &str, mysql: &str) {
-    let got = |d: &dyn Dialect| {
-        stmt.compile(d)
-            .map(|c| c.sql)
-            .unwrap_or_else(|e| format!("ERROR: {e}"))
-    };
-    assert_eq!(got(&Sqlite), sqlite, "sqlite");
-    assert_eq!(got(&Postgres), postgres, "postgresql");
-    assert_eq!(got(&MySql), mysql, "mysql");
-}
+use common::sql_text::*;
 
 struct Fixture {
     users: Table,

@@ -4,8 +4,8 @@
 //!
 //! `large_resultsets/streamed` has no ORM form yet (there is no `Query::yield_per`): it
 //! reads the rows through Core's unbuffered `Connection::stream` in `yield_per(1000)`
-//! partitions and builds each object with `Model::from_values`, which is what a streaming
-//! ORM query would do minus the identity map. Relationships and joined loading do not
+//! batches, building each object in place from the row with `Model::from_row`, which is
+//! what a streaming ORM query would do minus the identity map. Relationships and joined loading do not
 //! exist yet, so `diesel_medium` and `diesel_associations` are skipped.
 
 use aludel::Engine;
@@ -64,17 +64,14 @@ pub fn run(job: &Job, watch: &mut Stopwatch) -> Rows {
             let mut conn = engine.connect()?;
             let stmt = all_items();
             watch.time(|| {
-                let rows = conn.execute(&stmt, ())?.fetchall();
-                let tuples = rows
-                    .into_iter()
-                    .map(|mut r| {
-                        Ok((
-                            r.take::<i64>(0)?,
-                            r.take::<String>(1)?,
-                            r.take::<String>(2)?,
-                        ))
-                    })
-                    .collect::<aludel::Result<Vec<_>>>()?;
+                // Core's fastest idiom: rows read in place, each cell converted straight
+                // into the tuple (no owned `Row` in between).
+                let mut rows = conn.stream(&stmt, ())?;
+                let mut tuples = Vec::new();
+                while let Some(r) = rows.next_ref() {
+                    let r = r?;
+                    tuples.push((r.get::<i64>(0)?, r.get::<String>(1)?, r.get::<String>(2)?));
+                }
                 Ok(tuples.len())
             })
         }
@@ -86,14 +83,16 @@ pub fn run(job: &Job, watch: &mut Stopwatch) -> Rows {
             let stmt = all_items();
             watch.time(|| {
                 let mut seen = 0;
-                for batch in conn.stream(&stmt, ())?.partitions() {
-                    let objects = batch?
-                        .into_iter()
-                        .map(|r| Item::from_values(r.into_values()))
-                        .collect::<aludel::Result<Vec<_>>>()?;
-                    seen += objects.len();
+                let mut rows = conn.stream(&stmt, ())?;
+                let mut batch = Vec::with_capacity(crate::workloads::YIELD_PER);
+                while let Some(r) = rows.next_ref() {
+                    batch.push(Item::from_row(&r?, 0)?);
+                    if batch.len() == crate::workloads::YIELD_PER {
+                        seen += batch.len();
+                        batch.clear();
+                    }
                 }
-                Ok(seen)
+                Ok(seen + batch.len())
             })
         }
         Workload::ShortGet => watch.time(|| {

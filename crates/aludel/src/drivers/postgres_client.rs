@@ -6,6 +6,7 @@
 //! The `postgres` crate's `Client` hides the `tokio_postgres::Client` it wraps and waits for
 //! every answer before sending the next request, so it cannot do this.
 
+use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
@@ -134,6 +135,8 @@ impl PgClient {
         Ok(RowIter {
             io: &mut self.io,
             rows: Box::pin(stream),
+            ahead: VecDeque::new(),
+            end: None,
         })
     }
 
@@ -256,10 +259,21 @@ fn both<A, B>(
 }
 
 /// Rows read from the server as the caller iterates, with back-pressure.
+///
+/// Entering the runtime costs about as much as decoding a small row, so each entry takes
+/// every row that has already arrived (up to [`READ_AHEAD`]) rather than one: memory stays
+/// bounded, and a large result enters the runtime once per network read, not once per row.
 pub(crate) struct RowIter<'a> {
     io: &'a mut Io,
     rows: Pin<Box<RowStream>>,
+    /// Rows already received, in order.
+    ahead: VecDeque<Row>,
+    /// What ended the stream (`None` for its end), once read ahead of the buffered rows.
+    end: Option<Option<Error>>,
 }
+
+/// The most rows one runtime entry takes from the connection.
+const READ_AHEAD: usize = 256;
 
 impl RowIter<'_> {
     /// Rows affected, once the rows are exhausted.
@@ -273,8 +287,52 @@ impl FallibleIterator for RowIter<'_> {
     type Error = Error;
 
     fn next(&mut self) -> Result<Option<Row>, Error> {
-        let rows = &mut self.rows;
-        self.io
-            .block_on(|cx, _| rows.as_mut().poll_next(cx).map(Option::transpose))
+        if let Some(row) = self.ahead.pop_front() {
+            return Ok(Some(row));
+        }
+        if let Some(end) = self.end.take() {
+            // The stream is not polled again after its end (it is not fused).
+            self.end = Some(None);
+            return end.map_or(Ok(None), Err);
+        }
+        let RowIter {
+            io,
+            rows,
+            ahead,
+            end,
+        } = self;
+        io.block_on(|cx, _| {
+            loop {
+                match rows.as_mut().poll_next(cx) {
+                    Poll::Ready(Some(Ok(row))) => {
+                        ahead.push_back(row);
+                        if ahead.len() >= READ_AHEAD {
+                            return Poll::Ready(Ok(()));
+                        }
+                    }
+                    Poll::Ready(Some(Err(e))) if ahead.is_empty() => {
+                        *end = Some(None);
+                        return Poll::Ready(Err(e));
+                    }
+                    Poll::Ready(Some(Err(e))) => {
+                        *end = Some(Some(e));
+                        return Poll::Ready(Ok(()));
+                    }
+                    Poll::Ready(None) => {
+                        *end = Some(None);
+                        return Poll::Ready(Ok(()));
+                    }
+                    Poll::Pending if ahead.is_empty() => return Poll::Pending,
+                    Poll::Pending => return Poll::Ready(Ok(())),
+                }
+            }
+        })?;
+        match self.ahead.pop_front() {
+            Some(row) => Ok(Some(row)),
+            None => {
+                self.end = Some(None);
+                Ok(None)
+            }
+        }
     }
 }

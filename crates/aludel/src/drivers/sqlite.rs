@@ -60,12 +60,14 @@ impl SqliteDriver {
             Some(path) => rusqlite::Connection::open(path),
         }
         .map_err(|e| map_error(e, None))?;
+        // The busy timeout first: switching a new file to WAL takes a lock that other
+        // connections opening at the same moment must wait for, not fail on.
+        conn.busy_timeout(Duration::from_millis(busy_ms))
+            .map_err(|e| map_error(e, None))?;
         if let Some(mode) = journal_mode {
             conn.pragma_update(None, "journal_mode", mode)
                 .map_err(|e| map_error(e, None))?;
         }
-        conn.busy_timeout(Duration::from_millis(busy_ms))
-            .map_err(|e| map_error(e, None))?;
         conn.pragma_update(None, "foreign_keys", foreign_keys)
             .map_err(|e| map_error(e, None))?;
         // `rarray(?)`, the table a long IN list is bound as (see `LongInList::CarrayTable`).

@@ -2,7 +2,8 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::hash_map::Entry;
+use std::sync::{Arc, Weak};
 
 use crate::engine::RowView;
 use crate::error::Result;
@@ -192,45 +193,94 @@ impl std::hash::Hasher for KeyHasher {
 
 type KeyBuildHasher = std::hash::BuildHasherDefault<KeyHasher>;
 
-/// Strong references to the session's persistent objects, by identity.
-///
-/// SQLAlchemy's map holds objects weakly; aludel holds them until `expunge`, `close` or the
-/// end of the session, which makes identity stable for the whole unit of work.
-#[derive(Default)]
+/// The session's persistent objects by identity, held **weakly**, as SQLAlchemy's map is:
+/// an object nobody holds any more (no [`Instance`](crate::orm::Instance) handle, no pending
+/// change) leaves the map, so a long session or a streamed query does not keep every row it
+/// ever loaded. Objects with work pending are held strongly elsewhere in the session (new,
+/// modified, deleted, and those inserted or deleted in the open transaction), so they stay
+/// until that work is flushed and the transaction ends. Entries whose object is gone are
+/// swept whenever the map doubles in size.
 pub(crate) struct IdentityMap {
-    map: HashMap<IdentityKey, Arc<dyn AnyInstance>, KeyBuildHasher>,
+    map: HashMap<IdentityKey, Weak<dyn AnyInstance>, KeyBuildHasher>,
+    /// The map size at which dead entries are swept next.
+    sweep_at: usize,
+}
+
+/// The smallest map that is swept of dead entries.
+const SWEEP_MIN: usize = 1024;
+
+impl Default for IdentityMap {
+    fn default() -> Self {
+        IdentityMap {
+            map: HashMap::default(),
+            sweep_at: SWEEP_MIN,
+        }
+    }
 }
 
 impl IdentityMap {
-    pub(crate) fn get(&self, key: &IdentityKey) -> Option<&Arc<dyn AnyInstance>> {
-        self.map.get(key)
+    /// The live object under `key`.
+    pub(crate) fn get(&self, key: &IdentityKey) -> Option<Arc<dyn AnyInstance>> {
+        self.map.get(key)?.upgrade()
     }
 
-    /// The map entry for `key` (one hash for a lookup-or-insert).
-    pub(crate) fn entry(
+    /// The live object under `key` and `true`, or the one `make` builds (stored under the
+    /// key) and `false`: one hash for a lookup-or-insert.
+    pub(crate) fn get_or_insert_with(
         &mut self,
         key: IdentityKey,
-    ) -> std::collections::hash_map::Entry<'_, IdentityKey, Arc<dyn AnyInstance>> {
-        self.map.entry(key)
+        make: impl FnOnce(&IdentityKey) -> crate::error::Result<Arc<dyn AnyInstance>>,
+    ) -> crate::error::Result<(Arc<dyn AnyInstance>, bool)> {
+        let made = match self.map.entry(key) {
+            Entry::Occupied(mut slot) => match slot.get().upgrade() {
+                Some(existing) => return Ok((existing, true)),
+                None => {
+                    let obj = make(slot.key())?;
+                    slot.insert(Arc::downgrade(&obj));
+                    obj
+                }
+            },
+            Entry::Vacant(slot) => {
+                let obj = make(slot.key())?;
+                slot.insert(Arc::downgrade(&obj));
+                obj
+            }
+        };
+        self.sweep_if_grown();
+        Ok((made, false))
     }
 
     pub(crate) fn insert(&mut self, key: IdentityKey, obj: Arc<dyn AnyInstance>) {
-        self.map.insert(key, obj);
+        self.map.insert(key, Arc::downgrade(&obj));
+        self.sweep_if_grown();
     }
 
     pub(crate) fn remove(&mut self, key: &IdentityKey) -> Option<Arc<dyn AnyInstance>> {
-        self.map.remove(key)
+        self.map.remove(key)?.upgrade()
     }
 
-    pub(crate) fn values(&self) -> impl Iterator<Item = &Arc<dyn AnyInstance>> {
-        self.map.values()
+    /// The live objects.
+    pub(crate) fn values(&self) -> impl Iterator<Item = Arc<dyn AnyInstance>> + '_ {
+        self.map.values().filter_map(Weak::upgrade)
     }
 
+    /// Empties the map, returning the live objects.
     pub(crate) fn drain(&mut self) -> Vec<Arc<dyn AnyInstance>> {
-        self.map.drain().map(|(_, v)| v).collect()
+        self.sweep_at = SWEEP_MIN;
+        self.map.drain().filter_map(|(_, v)| v.upgrade()).collect()
     }
 
+    /// How many live objects the map holds.
     pub(crate) fn len(&self) -> usize {
-        self.map.len()
+        self.map.values().filter(|w| w.strong_count() > 0).count()
+    }
+
+    /// Drops the entries of objects that are gone, once the map has doubled since the
+    /// last sweep (amortised constant time per insert).
+    fn sweep_if_grown(&mut self) {
+        if self.map.len() >= self.sweep_at {
+            self.map.retain(|_, w| w.strong_count() > 0);
+            self.sweep_at = (self.map.len() * 2).max(SWEEP_MIN);
+        }
     }
 }

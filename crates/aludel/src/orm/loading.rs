@@ -2,7 +2,6 @@
 //! objects. Rows are read in place (a [`RowView`] of the driver's current row): the key
 //! first, then, only for an object the session does not hold yet, the struct itself.
 
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use crate::engine::RowView;
@@ -13,12 +12,39 @@ use crate::orm::mapper::Model;
 use crate::orm::session::{Session, SessionInner};
 use crate::sql::{Compiled, Params, Select, Value};
 
+/// How a query's rows are loaded (`Query::params`, `populate_existing`, per-query
+/// `autoflush`).
+#[derive(Debug, Clone)]
+pub(crate) struct LoadOptions {
+    /// Values for named bind parameters.
+    pub(crate) params: Params,
+    /// Overwrite the attributes of objects already in the identity map with the row's
+    /// values (discarding unflushed changes), as SQLAlchemy's `populate_existing`.
+    pub(crate) populate_existing: bool,
+    /// Flush pending changes first (when the session autoflushes).
+    pub(crate) autoflush: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            params: Params::new(),
+            populate_existing: false,
+            autoflush: true,
+        }
+    }
+}
+
 impl Session {
     /// Loads objects of `T` from the rows of `stmt` (columns in model order), through the
-    /// identity map.
-    pub(crate) fn load<T: Model>(&self, stmt: &Select) -> Result<Vec<Instance<T>>> {
-        let (compiled, values) = self.inner.prepare(stmt)?.into_bound(&Params::new())?;
-        self.load_compiled::<T>(&compiled, values)
+    /// identity map, with the query's parameters and options.
+    pub(crate) fn load<T: Model>(
+        &self,
+        stmt: &Select,
+        opts: &LoadOptions,
+    ) -> Result<Vec<Instance<T>>> {
+        let (compiled, values) = self.inner.prepare(stmt)?.into_bound(&opts.params)?;
+        self.load_compiled_with::<T>(&compiled, values, opts)
     }
 
     /// Loads objects of `T` from an already compiled statement and its values, stepping
@@ -28,8 +54,20 @@ impl Session {
         compiled: &Compiled,
         values: Vec<Value>,
     ) -> Result<Vec<Instance<T>>> {
+        self.load_compiled_with::<T>(compiled, values, &LoadOptions::default())
+    }
+
+    /// [`load_compiled`](Self::load_compiled) with options.
+    pub(crate) fn load_compiled_with<T: Model>(
+        &self,
+        compiled: &Compiled,
+        values: Vec<Value>,
+        opts: &LoadOptions,
+    ) -> Result<Vec<Instance<T>>> {
         let mut guard = self.inner.usable()?;
-        self.inner.autoflush(&mut guard)?;
+        if opts.autoflush {
+            self.inner.autoflush(&mut guard)?;
+        }
         let st = &mut *guard;
         self.inner.connection(st)?;
         let (Some(conn), identity) = (st.conn.as_mut(), &mut st.identity) else {
@@ -38,7 +76,10 @@ impl Session {
         let mut out = Vec::new();
         let mut rows = conn.stream_compiled(compiled, values)?;
         while let Some(row) = rows.next_ref() {
-            out.push(self.inner.instance_for_row::<T>(identity, &row?)?);
+            out.push(
+                self.inner
+                    .instance_for_row::<T>(identity, &row?, opts.populate_existing)?,
+            );
         }
         Ok(out)
     }
@@ -48,12 +89,14 @@ impl SessionInner {
     /// The session's object for a row read in place (columns in model order): the key is
     /// read from the row first, and an object already in the map and not expired is
     /// returned as it is, with nothing decoded (its unflushed changes stay, as in
-    /// SQLAlchemy without `populate_existing`); an expired one is rebuilt from the row; a
-    /// new one is built straight from the row and added to the map as persistent.
+    /// SQLAlchemy without `populate_existing`); an expired one, or any with
+    /// `populate_existing`, is rebuilt from the row (discarding unflushed changes); a new
+    /// one is built straight from the row and added to the map as persistent.
     pub(crate) fn instance_for_row<T: Model>(
         &self,
         identity: &mut IdentityMap,
         row: &dyn RowView,
+        populate_existing: bool,
     ) -> Result<Instance<T>> {
         let info = T::info();
         let key = IdentityKey::of_view(info.type_id, &info.primary_key, row)?.ok_or_else(|| {
@@ -62,30 +105,29 @@ impl SessionInner {
                 info.name
             ))
         })?;
-        match identity.entry(key) {
-            Entry::Occupied(existing) => {
-                let obj = existing.get();
-                let expired = obj.state().expired;
-                if expired {
-                    obj.load_row(row)?;
-                    obj.state().expired = false;
-                }
-                downcast(obj).ok_or_else(|| {
-                    Error::invalid("identity map holds another model under this key")
-                })
+        let (obj, existed) = identity.get_or_insert_with(key, |key| {
+            let instance = Instance::with_state(T::from_row(row, 0)?, ObjectState::Persistent);
+            let obj = instance.erased();
+            {
+                let mut s = obj.state();
+                s.key = Some(key.clone());
+                s.session = Some((self.id, self.me.clone()));
             }
-            Entry::Vacant(slot) => {
-                let instance = Instance::with_state(T::from_row(row, 0)?, ObjectState::Persistent);
-                let obj = instance.erased();
-                {
-                    let mut s = obj.state();
-                    s.key = Some(slot.key().clone());
-                    s.session = Some((self.id, self.me.clone()));
+            Ok(obj)
+        })?;
+        if existed {
+            let expired = obj.state().expired;
+            if expired || populate_existing {
+                obj.load_row(row)?;
+                let mut s = obj.state();
+                s.expired = false;
+                if populate_existing {
+                    s.snapshot = None;
                 }
-                slot.insert(obj);
-                Ok(instance)
             }
         }
+        downcast(&obj)
+            .ok_or_else(|| Error::invalid("identity map holds another model under this key"))
     }
 
     /// Reloads `obj` by primary key (used by `refresh` and by reads of expired objects).

@@ -8,6 +8,7 @@
 
 mod borrow;
 mod column;
+mod evaluator;
 mod flush;
 mod identity;
 mod instance;
@@ -36,7 +37,7 @@ pub use mapper::{
     parse_foreign_key, wrong_width,
 };
 pub use operand::{Operand, Textual};
-pub use query::Query;
+pub use query::{Query, QueryOptions, SynchronizeSession, UpdateKey};
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use retry::Retry;
 pub use schema::{create_all, drop_all, metadata};

@@ -482,7 +482,7 @@ impl Session {
                 }
                 if !s.expired {
                     drop(s);
-                    return Ok(downcast(obj));
+                    return Ok(downcast(&obj));
                 }
             }
         }
@@ -607,7 +607,7 @@ impl Session {
         let mut st = lock(&self.inner.state);
         st.modified.clear();
         for obj in st.identity.values() {
-            SessionInner::expire(obj);
+            SessionInner::expire(&obj);
         }
     }
 
@@ -847,11 +847,6 @@ impl Session {
             session: self.clone(),
         }
     }
-
-    /// Runs a statement in the session's transaction, after an autoflush.
-    pub(crate) fn run_statement(&self, stmt: &dyn Executable) -> Result<ResultSet> {
-        self.execute(stmt, ())
-    }
 }
 
 /// Restores autoflush when dropped; see [`Session::no_autoflush`].
@@ -938,7 +933,11 @@ impl SessionInner {
                     .key
                     .clone()
                     .ok_or_else(|| Error::invalid(format!("detached {name} has no identity")))?;
-                if st.identity.get(&key).is_some_and(|o| !Arc::ptr_eq(o, &obj)) {
+                if st
+                    .identity
+                    .get(&key)
+                    .is_some_and(|o| !Arc::ptr_eq(&o, &obj))
+                {
                     return Err(Error::invalid(format!(
                         "another {name} instance with the same primary key is already in this session"
                     )));

@@ -193,7 +193,7 @@ impl SessionInner {
         }
         if self.config.expire_on_commit {
             for obj in st.identity.values() {
-                Self::expire(obj);
+                Self::expire(&obj);
             }
         }
         if st.owns_connection {
@@ -260,7 +260,7 @@ impl SessionInner {
         }
         st.modified.clear();
         for obj in st.identity.values() {
-            Self::expire(obj);
+            Self::expire(&obj);
         }
     }
 

@@ -21,6 +21,7 @@
 //! assert_eq!(q.compile(&Postgres).unwrap().sql, expected.replace('?', "$1"));
 //! ```
 
+pub(crate) mod adapt;
 mod compiled;
 pub(crate) mod compiler;
 mod ddl;

@@ -433,6 +433,32 @@ impl LockOptions {
         }
     }
 
+    /// `FOR KEY SHARE` (PostgreSQL; SQLAlchemy's `read=True, key_share=True`).
+    ///
+    /// ```
+    /// let l = aludel::sql::LockOptions::key_share();
+    /// assert_eq!(l.strength, aludel::dialects::LockStrength::KeyShare);
+    /// ```
+    pub fn key_share() -> Self {
+        LockOptions {
+            strength: LockStrength::KeyShare,
+            ..LockOptions::update()
+        }
+    }
+
+    /// `FOR NO KEY UPDATE` (PostgreSQL; SQLAlchemy's `key_share=True`).
+    ///
+    /// ```
+    /// let l = aludel::sql::LockOptions::no_key_update();
+    /// assert_eq!(l.strength, aludel::dialects::LockStrength::NoKeyUpdate);
+    /// ```
+    pub fn no_key_update() -> Self {
+        LockOptions {
+            strength: LockStrength::NoKeyUpdate,
+            ..LockOptions::update()
+        }
+    }
+
     /// Adds `NOWAIT`.
     ///
     /// ```

@@ -8,6 +8,8 @@
 //! print `SKIPPED (... not set)` to stderr and pass.
 #![allow(dead_code)]
 
+pub mod sql_text;
+
 use std::ops::Deref;
 
 use aludel::engine::{Backend, Engine, EngineBuilder};

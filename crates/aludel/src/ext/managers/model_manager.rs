@@ -414,12 +414,7 @@ impl<M: Model> ModelManager<M> {
         let manager = ModelManager::<M>::new(SessionManager::with_session(session.clone()));
         let query = manager.filter_by(values.clone())?.limit(2);
         let mut rows = if lock {
-            session.load::<M>(
-                &query
-                    .statement()
-                    .clone()
-                    .with_for_update(LockOptions::share()),
-            )?
+            query.with_for_update(LockOptions::share()).all()?
         } else {
             query.all()?
         };

@@ -1,0 +1,205 @@
+//! How a query runs: `populate_existing`, per-query `autoflush`, `yield_per`,
+//! `execution_options` / `get_execution_options`, and `enable_assertions`.
+
+use crate::orm::loading::LoadOptions;
+use crate::orm::mapper::Model;
+use crate::orm::query::Query;
+
+/// A query's execution options (SQLAlchemy's `Query.execution_options`); each is unset
+/// until given, and [`Query::execution_options`] merges the ones given over the query's.
+///
+/// ```
+/// use aludel::orm::QueryOptions;
+/// let o = QueryOptions::new().yield_per(100).populate_existing(true);
+/// assert_eq!(o.get_yield_per(), Some(100));
+/// assert!(o.is_populate_existing());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryOptions {
+    yield_per: Option<usize>,
+    populate_existing: Option<bool>,
+    autoflush: Option<bool>,
+}
+
+impl QueryOptions {
+    /// No options set.
+    ///
+    /// ```
+    /// assert_eq!(aludel::orm::QueryOptions::new().get_yield_per(), None);
+    /// ```
+    pub fn new() -> Self {
+        QueryOptions::default()
+    }
+
+    /// A batch size for streaming results (SQLAlchemy's `yield_per`). Recorded only for
+    /// now: `all()` still reads every row before returning (a streaming iterator needs the
+    /// session's connection held between batches and a weak identity map).
+    ///
+    /// ```
+    /// assert_eq!(aludel::orm::QueryOptions::new().yield_per(50).get_yield_per(), Some(50));
+    /// ```
+    pub fn yield_per(mut self, n: usize) -> Self {
+        self.yield_per = Some(n);
+        self
+    }
+
+    /// Overwrite objects already in the session with the loaded rows.
+    ///
+    /// ```
+    /// assert!(aludel::orm::QueryOptions::new().populate_existing(true).is_populate_existing());
+    /// ```
+    pub fn populate_existing(mut self, on: bool) -> Self {
+        self.populate_existing = Some(on);
+        self
+    }
+
+    /// Flush pending changes before the query runs (when the session autoflushes).
+    ///
+    /// ```
+    /// assert!(!aludel::orm::QueryOptions::new().autoflush(false).is_autoflush());
+    /// ```
+    pub fn autoflush(mut self, on: bool) -> Self {
+        self.autoflush = Some(on);
+        self
+    }
+
+    /// The `yield_per` batch size, if set.
+    ///
+    /// ```
+    /// assert_eq!(aludel::orm::QueryOptions::new().get_yield_per(), None);
+    /// ```
+    pub fn get_yield_per(&self) -> Option<usize> {
+        self.yield_per
+    }
+
+    /// Whether `populate_existing` is on (off unless set).
+    ///
+    /// ```
+    /// assert!(!aludel::orm::QueryOptions::new().is_populate_existing());
+    /// ```
+    pub fn is_populate_existing(&self) -> bool {
+        self.populate_existing.unwrap_or(false)
+    }
+
+    /// Whether the query autoflushes (on unless set off; the session's own setting
+    /// still applies).
+    ///
+    /// ```
+    /// assert!(aludel::orm::QueryOptions::new().is_autoflush());
+    /// ```
+    pub fn is_autoflush(&self) -> bool {
+        self.autoflush.unwrap_or(true)
+    }
+
+    fn merge(&mut self, other: QueryOptions) {
+        self.yield_per = other.yield_per.or(self.yield_per);
+        self.populate_existing = other.populate_existing.or(self.populate_existing);
+        self.autoflush = other.autoflush.or(self.autoflush);
+    }
+}
+
+impl<M: Model> Query<M> {
+    /// Loads rows into objects already in the session too, overwriting their attributes
+    /// (and discarding their unflushed changes) with the database's values.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64, n: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let t = s.add(T { id: 1, n: 5 })?;
+    /// s.flush()?;
+    /// t.write()?.n = 6;
+    /// s.query::<T>().autoflush(false).populate_existing().all()?;
+    /// assert_eq!(t.read()?.n, 5);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn populate_existing(&self) -> Self {
+        self.execution_options(QueryOptions::new().populate_existing(true))
+    }
+
+    /// Turns autoflush off (or on) for this query only (SQLAlchemy's `Query.autoflush`).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add(T { id: 1 })?;
+    /// assert_eq!(s.query::<T>().autoflush(false).all()?.len(), 0);
+    /// assert_eq!(s.query::<T>().all()?.len(), 1);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn autoflush(&self, on: bool) -> Self {
+        self.execution_options(QueryOptions::new().autoflush(on))
+    }
+
+    /// Records a `yield_per` batch size (see [`QueryOptions::yield_per`]).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let q = aludel::orm::Session::new(&engine).query::<T>().yield_per(100);
+    /// assert_eq!(q.get_execution_options().get_yield_per(), Some(100));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn yield_per(&self, n: usize) -> Self {
+        self.execution_options(QueryOptions::new().yield_per(n))
+    }
+
+    /// Merges execution options over the query's.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::orm::QueryOptions;
+    /// let q = aludel::orm::Session::new(&engine).query::<T>()
+    ///     .execution_options(QueryOptions::new().populate_existing(true))
+    ///     .execution_options(QueryOptions::new().yield_per(10));
+    /// assert!(q.get_execution_options().is_populate_existing());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn execution_options(&self, options: QueryOptions) -> Self {
+        self.with_ctx(|_, ctx| ctx.options.merge(options))
+    }
+
+    /// The query's execution options.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let q = aludel::orm::Session::new(&engine).query::<T>();
+    /// assert_eq!(q.get_execution_options(), &aludel::orm::QueryOptions::new());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn get_execution_options(&self) -> &QueryOptions {
+        &self.ctx.options
+    }
+
+    /// Turns SQLAlchemy's usage assertions on (the default) or off. With them on,
+    /// `filter`, `filter_by`, `order_by`, `group_by` and joins after `limit`, `offset` or
+    /// `slice` make the query fail, since they would apply before the limit.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone, Debug)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let err = s.query::<T>().limit(1).filter(T::id.eq(1)).all().unwrap_err();
+    /// assert!(err.to_string().contains("filter() called on a query that already has LIMIT or OFFSET"));
+    /// assert!(s.query::<T>().enable_assertions(false).limit(1).filter(T::id.eq(1)).all().is_ok());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn enable_assertions(&self, on: bool) -> Self {
+        self.with_ctx(|_, ctx| ctx.no_assertions = !on)
+    }
+
+    /// How the rows of this query are loaded.
+    pub(crate) fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            params: self.ctx.params.clone(),
+            populate_existing: self.ctx.options.is_populate_existing(),
+            autoflush: self.ctx.options.is_autoflush(),
+        }
+    }
+}
