@@ -9,48 +9,7 @@ use aludel::orm::{Model, Query, Session};
 use aludel::sql::{Executable, LockOptions, func, text};
 use common::sql_text;
 
-#[derive(aludel::Model, Debug, Clone, PartialEq)]
-#[model(table = "users")]
-struct User {
-    #[column(primary_key, autoincrement = false)]
-    id: i64,
-    #[column(max_len = 30)]
-    name: String,
-    age: Option<i32>,
-}
-
-#[derive(aludel::Model, Debug, Clone, PartialEq)]
-#[model(table = "addresses")]
-struct Address {
-    #[column(primary_key, autoincrement = false)]
-    id: i64,
-    #[column(foreign_key = "users.id")]
-    user_id: i64,
-    #[column(max_len = 50)]
-    email: String,
-}
-
-/// No foreign key to anything: joins to it need an explicit ON.
-#[derive(aludel::Model, Debug, Clone, PartialEq)]
-#[model(table = "keywords")]
-struct Keyword {
-    #[column(primary_key, autoincrement = false)]
-    id: i64,
-    #[column(max_len = 30)]
-    name: String,
-}
-
-/// Two foreign keys to users: a join from users is ambiguous.
-#[derive(aludel::Model, Debug, Clone, PartialEq)]
-#[model(table = "friendships")]
-struct Friendship {
-    #[column(primary_key, autoincrement = false)]
-    id: i64,
-    #[column(foreign_key = "users.id")]
-    a_id: i64,
-    #[column(foreign_key = "users.id")]
-    b_id: i64,
-}
+use common::query_fixture::{Address, Friendship, Keyword, User};
 
 /// The query of a session with no database behind it, for SQL-text tests.
 fn q<M: Model>() -> Query<M> {
