@@ -128,7 +128,7 @@ if [ "$status" = 0 ]; then summary passed; else summary FAILED; fi
 # One closing line over every runner above: nextest's "N tests run: P passed, F failed"
 # and libtest's "test result: ok. P passed; F failed".
 awk '
-    /tests run: [0-9]+ passed/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+    /tests? run: [0-9]+ passed/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
     /^test result: / { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
     END { printf "total: %d passed, %d failed\n", p, f }
 ' "$log"
