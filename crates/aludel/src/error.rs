@@ -125,7 +125,8 @@ impl Error {
     }
 
     /// Whether retrying the whole transaction may succeed (deadlock, serialization failure,
-    /// lock timeout, lost connection).
+    /// lock timeout, lost connection). A statement timeout is not: the statement would
+    /// most likely run as long again.
     ///
     /// ```
     /// assert!(!aludel::Error::NoResultFound.is_retryable());
@@ -202,6 +203,11 @@ pub enum DatabaseErrorKind {
     SerializationFailure,
     /// A lock could not be acquired in time (includes SQLite's "database is locked").
     LockTimeout,
+    /// The statement ran longer than its statement timeout and was cancelled (PostgreSQL
+    /// 57014, MariaDB 1969, MySQL 3024, SQLite's interrupt). Not retryable: the same
+    /// statement would most likely run as long again. The connection stays usable (inside a
+    /// transaction, after a rollback).
+    StatementTimeout,
     /// Bad SQL: syntax error, unknown table or column.
     Syntax,
     /// Bad data: out of range, invalid representation, division by zero.
@@ -259,7 +265,9 @@ impl DatabaseError {
             UniqueViolation | ForeignKeyViolation | NotNullViolation | CheckViolation => {
                 Error::Integrity(self)
             }
-            Disconnect | Deadlock | SerializationFailure | LockTimeout => Error::Operational(self),
+            Disconnect | Deadlock | SerializationFailure | LockTimeout | StatementTimeout => {
+                Error::Operational(self)
+            }
             Syntax => Error::Programming(self),
             InvalidData => Error::Data(self),
             Other => Error::Operational(self),

@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 
 use crate::engine::RowView;
 use crate::engine::driver::{
-    DriverConnection, ExecOutcome, RowSource, classify_sqlstate, db_error, disconnect,
+    DriverConnection, ExecOutcome, RowSource, Timeouts, classify_sqlstate, db_error, disconnect,
     parse_option, quoted_after,
 };
 use crate::engine::round_trips::{PreparedMirror, RoundTrips};
@@ -38,6 +38,8 @@ pub(crate) struct MySqlDriver {
     trips: RoundTrips,
     /// Whether a `prep` costs a trip (the client's cache does not say).
     prepared: PreparedMirror,
+    /// Whether the server is MariaDB (unknown until a timeout is set).
+    mariadb: Option<bool>,
 }
 
 impl MySqlDriver {
@@ -95,7 +97,21 @@ impl MySqlDriver {
             autocommit: false,
             trips: RoundTrips::default(),
             prepared: PreparedMirror::new(cache_size),
+            mariadb: None,
         })
+    }
+
+    /// Whether the server is MariaDB, asked once (its handshake poses as MySQL 5.5.5).
+    fn is_mariadb(&mut self) -> Result<bool> {
+        if let Some(known) = self.mariadb {
+            return Ok(known);
+        }
+        let sql = "SELECT @@version";
+        self.trips.add(1);
+        let version: Option<String> = self.conn.query_first(sql).map_err(|e| self.fail(e, sql))?;
+        let mariadb = version.is_some_and(|v| v.contains("MariaDB"));
+        self.mariadb = Some(mariadb);
+        Ok(mariadb)
     }
 
     fn fail(&mut self, err: mysql::Error, sql: &str) -> Error {
@@ -156,6 +172,46 @@ impl DriverConnection for MySqlDriver {
     fn ping(&mut self) -> Result<()> {
         self.trips.add(1);
         self.conn.ping().map_err(|e| self.fail(e, "COM_PING"))
+    }
+
+    fn set_timeouts(&mut self, timeouts: Timeouts) -> Result<()> {
+        // MariaDB's `max_statement_time` (seconds, microsecond precision) covers every
+        // statement; MySQL's `max_execution_time` (milliseconds) only read-only SELECTs.
+        let statement = if self.is_mariadb()? {
+            match timeouts.statement {
+                None => "max_statement_time = DEFAULT".to_owned(),
+                Some(d) => {
+                    let micros = d.as_nanos().div_ceil(1000);
+                    format!(
+                        "max_statement_time = {}.{:06}",
+                        micros / 1_000_000,
+                        micros % 1_000_000
+                    )
+                }
+            }
+        } else {
+            match timeouts.statement {
+                None => "max_execution_time = DEFAULT".to_owned(),
+                Some(d) => format!(
+                    "max_execution_time = {}",
+                    d.as_nanos().div_ceil(1_000_000).min(u32::MAX as u128)
+                ),
+            }
+        };
+        // Whole seconds, at least 1 (0 is not allowed): a fraction is rounded up, never
+        // down to "no wait"; no limit is the largest value the server accepts.
+        let lock = match timeouts.lock {
+            None => "DEFAULT".to_owned(),
+            Some(d) if d.is_zero() => "1073741824".to_owned(),
+            Some(d) => d
+                .as_nanos()
+                .div_ceil(1_000_000_000)
+                .clamp(1, 1_073_741_824)
+                .to_string(),
+        };
+        self.execute_batch(&format!(
+            "SET SESSION {statement}, innodb_lock_wait_timeout = {lock}"
+        ))
     }
 
     fn set_isolation(&mut self, level: IsolationLevel) -> Result<()> {
@@ -627,6 +683,7 @@ pub(crate) fn map_error(err: mysql::Error, sql: Option<&str>) -> Error {
                 3819 | 4025 => CheckViolation,
                 1213 => Deadlock,
                 1205 => LockTimeout,
+                1969 | 3024 => StatementTimeout,
                 1927 | 1053 | 2006 | 2013 => Disconnect,
                 1064 | 1146 | 1054 | 1049 | 1051 | 1060 | 1061 | 1091 | 1109 | 1149 => Syntax,
                 1264 | 1265 | 1292 | 1365 | 1366 | 1367 | 1406 | 4078 => InvalidData,

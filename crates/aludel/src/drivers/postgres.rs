@@ -23,7 +23,8 @@ use uuid::Uuid;
 use crate::drivers::postgres_client::{PgClient, RowIter};
 use crate::engine::RowView;
 use crate::engine::driver::{
-    DriverConnection, ExecOutcome, RowSource, classify_sqlstate, db_error, disconnect, parse_option,
+    DriverConnection, ExecOutcome, RowSource, Timeouts, classify_sqlstate, db_error, disconnect,
+    parse_option,
 };
 use crate::engine::round_trips::RoundTrips;
 use crate::engine::row_view::no_such_cell;
@@ -218,6 +219,16 @@ impl DriverConnection for PostgresDriver {
 
     fn ping(&mut self) -> Result<()> {
         self.execute_batch("SELECT 1")
+    }
+
+    fn set_timeouts(&mut self, timeouts: Timeouts) -> Result<()> {
+        // Session-level, so the value outlives the transaction it may be sent in (the
+        // connection forgets it when that transaction rolls back, which undoes a SET).
+        self.execute_batch(&format!(
+            "SET statement_timeout = {}; SET lock_timeout = {}",
+            pg_millis(timeouts.statement),
+            pg_millis(timeouts.lock)
+        ))
     }
 
     fn set_isolation(&mut self, level: IsolationLevel) -> Result<()> {
@@ -552,6 +563,19 @@ fn is_lost_connection(err: &postgres::Error, text: &str) -> bool {
         || text.starts_with("error communicating with the server")
         || text.starts_with("error connecting")
         || text.starts_with("timeout waiting for server")
+}
+
+/// A timeout as PostgreSQL's settings take it: whole milliseconds, a fraction rounded up
+/// (so a tiny timeout never becomes 0, which means no limit), `DEFAULT` for the server's.
+fn pg_millis(timeout: Option<Duration>) -> String {
+    match timeout {
+        None => "DEFAULT".to_owned(),
+        Some(d) => d
+            .as_nanos()
+            .div_ceil(1_000_000)
+            .min(i32::MAX as u128)
+            .to_string(),
+    }
 }
 
 /// Maps a `postgres` error: database errors by SQLSTATE (with the constraint name),

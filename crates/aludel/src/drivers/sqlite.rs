@@ -8,7 +8,8 @@
 
 use std::ptr::NonNull;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use rusqlite::fallible_streaming_iterator::FallibleStreamingIterator;
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -16,7 +17,7 @@ use rusqlite::{CachedStatement, ToSql};
 
 use crate::engine::RowView;
 use crate::engine::driver::{
-    DriverConnection, ExecOutcome, NoRows, RowSource, db_error, parse_option, text_after,
+    DriverConnection, ExecOutcome, NoRows, RowSource, Timeouts, db_error, parse_option, text_after,
 };
 use crate::engine::row_view::no_such_cell;
 use crate::engine::{IsolationLevel, Url};
@@ -26,7 +27,20 @@ use crate::sql::Value;
 /// A rusqlite connection.
 pub(crate) struct SqliteDriver {
     conn: rusqlite::Connection,
+    /// The URL's `busy_timeout`, restored when no lock timeout is set.
+    busy_default: Duration,
+    /// The statement timeout, enforced by a progress handler (SQLite has no server).
+    statement_timeout: Option<Duration>,
+    /// When the running statement must stop, in nanoseconds after `epoch` (0: never).
+    deadline: Arc<AtomicU64>,
+    epoch: Instant,
 }
+
+/// How many virtual machine instructions SQLite runs between two deadline checks.
+const PROGRESS_OPS: std::ffi::c_int = 1000;
+
+/// The longest busy timeout SQLite takes (an `int` of milliseconds).
+const MAX_BUSY: Duration = Duration::from_millis(i32::MAX as u64);
 
 impl SqliteDriver {
     pub(crate) fn open(url: &Url) -> Result<SqliteDriver> {
@@ -73,7 +87,25 @@ impl SqliteDriver {
         // `rarray(?)`, the table a long IN list is bound as (see `LongInList::CarrayTable`).
         rusqlite::vtab::array::load_module(&conn).map_err(|e| map_error(e, None))?;
         conn.set_prepared_statement_cache_capacity(cache);
-        Ok(SqliteDriver { conn })
+        Ok(SqliteDriver {
+            conn,
+            busy_default: Duration::from_millis(busy_ms).min(MAX_BUSY),
+            statement_timeout: None,
+            deadline: Arc::new(AtomicU64::new(0)),
+            epoch: Instant::now(),
+        })
+    }
+
+    /// Starts the statement timeout's clock for the statement about to run.
+    fn arm_deadline(&self) {
+        let deadline = match self.statement_timeout {
+            Some(t) if !t.is_zero() => {
+                let at = (self.epoch.elapsed() + t).as_nanos();
+                u64::try_from(at).unwrap_or(u64::MAX).max(1)
+            }
+            _ => 0,
+        };
+        self.deadline.store(deadline, Ordering::Relaxed);
     }
 }
 
@@ -89,6 +121,7 @@ fn parse_switch(key: &str, value: &str) -> Result<bool> {
 
 impl DriverConnection for SqliteDriver {
     fn query<'a>(&'a mut self, sql: &str, params: &[Value]) -> Result<Box<dyn RowSource + 'a>> {
+        self.arm_deadline();
         let conn = &self.conn;
         let mut stmt = conn
             .prepare_cached(sql)
@@ -125,6 +158,7 @@ impl DriverConnection for SqliteDriver {
     }
 
     fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        self.arm_deadline();
         self.conn
             .execute_batch(sql)
             .map_err(|e| map_error(e, Some(sql)))
@@ -132,6 +166,32 @@ impl DriverConnection for SqliteDriver {
 
     fn ping(&mut self) -> Result<()> {
         self.execute_batch("SELECT 1")
+    }
+
+    fn set_timeouts(&mut self, timeouts: Timeouts) -> Result<()> {
+        let busy = match timeouts.lock {
+            None => self.busy_default,
+            Some(d) if d.is_zero() => MAX_BUSY,
+            Some(d) => d.min(MAX_BUSY),
+        };
+        self.conn
+            .busy_timeout(busy)
+            .map_err(|e| map_error(e, None))?;
+        let on = timeouts.statement.is_some_and(|d| !d.is_zero());
+        if on && self.statement_timeout.is_none_or(|d| d.is_zero()) {
+            let (deadline, epoch) = (Arc::clone(&self.deadline), self.epoch);
+            self.conn.progress_handler(
+                PROGRESS_OPS,
+                Some(move || {
+                    let at = deadline.load(Ordering::Relaxed);
+                    at != 0 && epoch.elapsed().as_nanos() >= u128::from(at)
+                }),
+            );
+        } else if !on {
+            self.conn.progress_handler(0, None::<fn() -> bool>);
+        }
+        self.statement_timeout = timeouts.statement;
+        Ok(())
     }
 
     fn set_isolation(&mut self, level: IsolationLevel) -> Result<()> {
@@ -386,8 +446,15 @@ pub(crate) fn map_error(err: rusqlite::Error, sql: Option<&str>) -> Error {
                 (275, _) => CheckViolation,
                 (_, 1) => Syntax,
                 (_, 5 | 6) => LockTimeout,
+                // Only the statement timeout's progress handler interrupts.
+                (_, 9) => StatementTimeout,
                 (_, 18 | 20 | 25) => InvalidData,
                 _ => Other,
+            };
+            let message = if kind == StatementTimeout {
+                format!("{message}: the statement ran past its statement timeout")
+            } else {
+                message
             };
             let constraint = match kind {
                 UniqueViolation | NotNullViolation | CheckViolation => {

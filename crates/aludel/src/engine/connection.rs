@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use crate::dialects::{Dialect, check_bind_count};
 use crate::engine::Prepared;
+use crate::engine::driver::Timeouts;
 use crate::engine::driver::db_error;
 use crate::engine::engine::EngineInner;
 use crate::engine::options::{ExecutionOptions, IsolationLevel};
@@ -406,6 +407,7 @@ impl Connection {
     /// statement that needs it (the driver sends BEGIN, or nothing where autocommit is off);
     /// outside a transaction, the driver makes sure the statement commits on its own.
     fn before_statement(&mut self) -> Result<()> {
+        self.apply_timeouts()?;
         let transactional = self.in_tx && !self.autocommit;
         let pooled = self.pooled()?;
         if pooled.in_transaction {
@@ -425,6 +427,39 @@ impl Connection {
             self.pooled()?.in_transaction = true;
         }
         Ok(())
+    }
+
+    /// Sets the session's timeouts to the execution options' (or the engine's) when they
+    /// differ from what the connection last set: before a pending BEGIN, so the SET is
+    /// never part of (and never undone with) the transaction it opens.
+    fn apply_timeouts(&mut self) -> Result<()> {
+        let engine = &self.engine.options;
+        let wanted = Timeouts {
+            statement: self.options.statement_timeout.or(engine.statement_timeout),
+            lock: self.options.lock_timeout.or(engine.lock_timeout),
+        };
+        let pooled = self.pooled()?;
+        if pooled.timeouts == Some(wanted) {
+            return Ok(());
+        }
+        pooled.timeouts = None;
+        let result = pooled.driver.set_timeouts(wanted);
+        self.check(result)?;
+        let pooled = self.pooled()?;
+        pooled.timeouts = Some(wanted);
+        pooled.timeouts_set_in_tx |= pooled.in_transaction;
+        Ok(())
+    }
+
+    /// Forgets timeouts set inside the transaction a rollback just undid (PostgreSQL undoes
+    /// a SET with the transaction or savepoint it ran in).
+    fn forget_timeouts_set_in_tx(&mut self, transaction_ended: bool) {
+        if let Some(p) = self.pooled.as_mut() {
+            if p.timeouts_set_in_tx {
+                p.timeouts = None;
+                p.timeouts_set_in_tx = !transaction_ended;
+            }
+        }
     }
 
     /// Begins a transaction (no guard; end it with [`commit`](Self::commit) or
@@ -468,7 +503,9 @@ impl Connection {
         }
         if self.pooled()?.in_transaction {
             self.control("COMMIT")?;
-            self.pooled()?.in_transaction = false;
+            let pooled = self.pooled()?;
+            pooled.in_transaction = false;
+            pooled.timeouts_set_in_tx = false;
         }
         self.in_tx = false;
         Ok(())
@@ -489,6 +526,7 @@ impl Connection {
         self.in_tx = false;
         if self.pooled()?.in_transaction {
             let result = self.control("ROLLBACK");
+            self.forget_timeouts_set_in_tx(true);
             if let Some(p) = self.pooled.as_mut() {
                 p.in_transaction = false;
                 // A connection whose rollback failed is in an unknown state.
@@ -573,7 +611,9 @@ impl Connection {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn rollback_to_savepoint(&mut self, name: &str) -> Result<()> {
-        self.savepoint_sql("ROLLBACK TO SAVEPOINT", name)
+        let result = self.savepoint_sql("ROLLBACK TO SAVEPOINT", name);
+        self.forget_timeouts_set_in_tx(false);
+        result
     }
 
     /// Begins a transaction guarded by a [`Transaction`] that rolls back when dropped

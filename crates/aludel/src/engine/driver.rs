@@ -8,6 +8,7 @@
 //! to and from its client's types itself (in `drivers/`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::engine::options::IsolationLevel;
 use crate::engine::round_trips::RoundTrips;
@@ -50,6 +51,14 @@ pub(crate) trait RowSource {
     }
 }
 
+/// The statement and lock timeouts a connection's session runs with; `None` is the
+/// server's own setting, `Duration::ZERO` no limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Timeouts {
+    pub statement: Option<Duration>,
+    pub lock: Option<Duration>,
+}
+
 /// One open database connection, as the pool keeps it.
 pub(crate) trait DriverConnection: Send {
     /// Runs a statement (prepared and cached per connection), discarding any rows.
@@ -82,6 +91,9 @@ pub(crate) trait DriverConnection: Send {
     /// Sets the session's isolation level (never [`IsolationLevel::Autocommit`], which the
     /// connection handles by not emitting BEGIN).
     fn set_isolation(&mut self, level: IsolationLevel) -> Result<()>;
+    /// Sets the session's statement and lock timeouts (outside a transaction when the
+    /// connection can: the caller sends it before a pending BEGIN).
+    fn set_timeouts(&mut self, timeouts: Timeouts) -> Result<()>;
     /// Reads the session's isolation level back from the server.
     fn isolation(&mut self) -> Result<IsolationLevel>;
     /// Whether the client knows the connection is unusable.
@@ -215,6 +227,7 @@ pub(crate) fn classify_sqlstate(state: &str) -> DatabaseErrorKind {
         "40P01" => Deadlock,
         "40001" => SerializationFailure,
         "55P03" => LockTimeout,
+        "57014" => StatementTimeout,
         "57P01" | "57P02" | "57P03" | "08S01" => Disconnect,
         s if s.starts_with("08") => Disconnect,
         s if s.starts_with("42") => Syntax,

@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use crate::dialects::{self, Dialect};
 use crate::engine::compiled_cache::{CompiledCache, CompiledCacheStats, Prepared};
@@ -110,7 +111,19 @@ impl Engine {
             pre_ping: options.pool_pre_ping,
             memory: url.is_memory(),
         };
-        let connect_url = url.clone();
+        // Timeouts are the engine's options (in milliseconds in a URL), not the driver's.
+        let mut connect_url = url.clone();
+        for key in ["statement_timeout", "lock_timeout"] {
+            if let Some(value) = connect_url.take_query(key) {
+                let ms: u64 = driver::parse_option(key, &value)?;
+                let option = if key == "lock_timeout" {
+                    &mut options.lock_timeout
+                } else {
+                    &mut options.statement_timeout
+                };
+                option.get_or_insert(Duration::from_millis(ms));
+            }
+        }
         let autocommit = options.isolation_level == Some(IsolationLevel::Autocommit);
         let isolation = options.isolation_level.filter(|_| !autocommit);
         let round_trips = RoundTrips::default();

@@ -110,6 +110,16 @@ pub struct EngineOptions {
     /// `query_cache_size`); 0 turns the cache off. See
     /// [`Engine::compiled_cache_stats`](crate::engine::Engine::compiled_cache_stats).
     pub compiled_cache_size: usize,
+    /// The longest a statement may run before the server cancels it with
+    /// [`DatabaseErrorKind::StatementTimeout`](crate::DatabaseErrorKind::StatementTimeout);
+    /// `None` leaves the server's setting alone, `Duration::ZERO` means no limit. Also the
+    /// URL option `statement_timeout` (milliseconds). See docs/engine.md, "Timeouts".
+    pub statement_timeout: Option<Duration>,
+    /// The longest a statement waits for a row or table lock before failing with
+    /// [`DatabaseErrorKind::LockTimeout`](crate::DatabaseErrorKind::LockTimeout); `None`
+    /// leaves the server's setting alone, `Duration::ZERO` means no limit. Also the URL
+    /// option `lock_timeout` (milliseconds).
+    pub lock_timeout: Option<Duration>,
 }
 
 impl Default for EngineOptions {
@@ -125,6 +135,8 @@ impl Default for EngineOptions {
             isolation_level: None,
             connect_args: Vec::new(),
             compiled_cache_size: 500,
+            statement_timeout: None,
+            lock_timeout: None,
         }
     }
 }
@@ -235,6 +247,33 @@ impl EngineBuilder {
         /// let b = aludel::engine::Engine::builder("sqlite://").isolation_level(IsolationLevel::Autocommit);
         /// ```
         isolation_level: IsolationLevel => isolation_level = Some;
+        /// The default statement timeout of every connection (see
+        /// [`EngineOptions::statement_timeout`]); a statement running longer is cancelled
+        /// with [`DatabaseErrorKind::StatementTimeout`](crate::DatabaseErrorKind::StatementTimeout).
+        /// [`ExecutionOptions::statement_timeout`] overrides it per connection.
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// let engine = aludel::engine::Engine::builder("sqlite://")
+        ///     .statement_timeout(Duration::from_secs(30))
+        ///     .build()?;
+        /// assert_eq!(engine.options().statement_timeout, Some(Duration::from_secs(30)));
+        /// # Ok::<(), aludel::Error>(())
+        /// ```
+        statement_timeout: Duration => statement_timeout = Some;
+        /// The default lock wait timeout of every connection (see
+        /// [`EngineOptions::lock_timeout`]); on SQLite, the busy timeout. MariaDB counts
+        /// whole seconds: a fraction is rounded up (200 ms waits 1 s), never down to 0.
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// let engine = aludel::engine::Engine::builder("sqlite://")
+        ///     .lock_timeout(Duration::from_millis(500))
+        ///     .build()?;
+        /// assert_eq!(engine.options().lock_timeout, Some(Duration::from_millis(500)));
+        /// # Ok::<(), aludel::Error>(())
+        /// ```
+        lock_timeout: Duration => lock_timeout = Some;
     }
 
     /// Adds a driver connect argument (same as a URL query option).
@@ -284,6 +323,12 @@ pub struct ExecutionOptions {
     /// How many rows each batch of [`crate::engine::RowStream::partitions`] holds
     /// (default 1000).
     pub yield_per: Option<usize>,
+    /// Overrides the engine's [`EngineOptions::statement_timeout`] for the following
+    /// statements (`Duration::ZERO`: no limit); `None` keeps the engine's.
+    pub statement_timeout: Option<Duration>,
+    /// Overrides the engine's [`EngineOptions::lock_timeout`] for the following statements
+    /// (`Duration::ZERO`: no limit); `None` keeps the engine's.
+    pub lock_timeout: Option<Duration>,
 }
 
 impl ExecutionOptions {
@@ -305,6 +350,40 @@ impl ExecutionOptions {
     pub fn yield_per(mut self, rows: usize) -> Self {
         self.yield_per = Some(rows.max(1));
         self.stream_results = true;
+        self
+    }
+
+    /// Sets the statement timeout of the following statements, over the engine's
+    /// (`Duration::ZERO`: no limit). A statement that runs longer fails with
+    /// [`DatabaseErrorKind::StatementTimeout`](crate::DatabaseErrorKind::StatementTimeout).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use aludel::engine::ExecutionOptions;
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// conn.set_execution_options(ExecutionOptions::default().statement_timeout(Duration::from_millis(100)));
+    /// let err = conn
+    ///     .execute_script("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c")
+    ///     .unwrap_err();
+    /// assert_eq!(err.database_error().unwrap().kind, aludel::DatabaseErrorKind::StatementTimeout);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the lock wait timeout of the following statements, over the engine's
+    /// (`Duration::ZERO`: no limit).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let o = aludel::engine::ExecutionOptions::default().lock_timeout(Duration::from_secs(1));
+    /// assert_eq!(o.lock_timeout, Some(Duration::from_secs(1)));
+    /// ```
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = Some(timeout);
         self
     }
 }

@@ -26,7 +26,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-use crate::engine::driver::DriverConnection;
+use crate::engine::driver::{DriverConnection, Timeouts};
 use crate::engine::options::IsolationLevel;
 use crate::error::{Error, Result};
 
@@ -93,6 +93,12 @@ pub(crate) struct PooledConnection {
     pub in_transaction: bool,
     /// The isolation level to restore at checkin, when a user changed it.
     pub reset_isolation: Option<IsolationLevel>,
+    /// The timeouts the session runs with (`None`: unknown, set again before the next
+    /// statement). Starts as the server's own.
+    pub timeouts: Option<Timeouts>,
+    /// Timeouts were set inside the open transaction: a rollback undoes that on
+    /// PostgreSQL, so the connection then forgets what it set.
+    pub timeouts_set_in_tx: bool,
 }
 
 impl PooledConnection {
@@ -212,6 +218,8 @@ impl Pool {
                         disconnected: false,
                         in_transaction: false,
                         reset_isolation: None,
+                        timeouts: Some(Timeouts::default()),
+                        timeouts_set_in_tx: false,
                     }),
                     Err(e) => {
                         self.forget_one();
@@ -286,6 +294,9 @@ impl Pool {
                 keep = false;
             }
             conn.in_transaction = false;
+        }
+        if std::mem::take(&mut conn.timeouts_set_in_tx) {
+            conn.timeouts = None;
         }
         if keep {
             if let Some(level) = conn.reset_isolation.take() {
@@ -419,6 +430,9 @@ mod tests {
             Ok(())
         }
         fn set_isolation(&mut self, _: IsolationLevel) -> Result<()> {
+            Ok(())
+        }
+        fn set_timeouts(&mut self, _: Timeouts) -> Result<()> {
             Ok(())
         }
         fn isolation(&mut self) -> Result<IsolationLevel> {

@@ -246,6 +246,14 @@ impl Url {
         self
     }
 
+    /// Removes query option `key`, returning its last value (options the engine itself
+    /// reads, kept from the driver).
+    pub(crate) fn take_query(&mut self, key: &str) -> Option<String> {
+        let value = self.query_value(key).map(str::to_owned);
+        self.query.retain(|(k, _)| k != key);
+        value
+    }
+
     /// Whether this is an in-memory SQLite database.
     ///
     /// ```
