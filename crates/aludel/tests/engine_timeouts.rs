@@ -215,3 +215,51 @@ fn timeouts_are_url_options_in_milliseconds() -> Result<()> {
     ));
     Ok(())
 }
+
+#[derive(aludel::Model, Clone, Debug)]
+#[model(table = "slow")]
+struct Slow {
+    #[column(primary_key)]
+    id: i64,
+}
+
+/// A WHERE condition that takes as long as `statement`'s sleep.
+fn slow_condition(db: &TestDb, long_one: bool) -> String {
+    let (sqlite_rows, seconds) = if long_one {
+        ("1000000000", "5")
+    } else {
+        ("3000000", "0.5")
+    };
+    match db.backend() {
+        Backend::Sqlite => format!(
+            "(WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < {sqlite_rows}) \
+             SELECT count(*) FROM c) > 0"
+        ),
+        Backend::Postgres => format!("(SELECT 1 FROM pg_sleep({seconds})) = 1"),
+        Backend::MySql => format!("SLEEP({seconds}) = 0"),
+    }
+}
+
+backend_tests! {
+    fn a_query_statement_timeout_holds_for_its_select_only(db) {
+        use aludel::orm::{Model, QueryOptions, Session};
+        aludel::orm::create_all(db, &[Slow::info()])?;
+        let s = Session::new(db);
+        s.add(Slow { id: 1 })?;
+        s.commit()?;
+        let slow = |long_one| text(slow_condition(db, long_one)).into();
+        let start = Instant::now();
+        let cut = s
+            .query::<Slow>()
+            .filter(slow(true))
+            .execution_options(QueryOptions::new().statement_timeout(millis(200)))
+            .all()
+            .map(drop);
+        assert_statement_timeout(cut);
+        assert!(start.elapsed() < Duration::from_secs(3));
+        s.rollback()?;
+        // The session's next query runs without the timeout.
+        assert_eq!(s.query::<Slow>().filter(slow(false)).all()?.len(), 1);
+        Ok(())
+    }
+}

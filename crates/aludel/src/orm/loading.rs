@@ -3,8 +3,9 @@
 //! first, then, only for an object the session does not hold yet, the struct itself.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::engine::RowView;
+use crate::engine::{ExecutionOptions, RowView};
 use crate::error::{Error, Result};
 use crate::orm::identity::{IdentityKey, IdentityMap};
 use crate::orm::instance::{AnyInstance, Instance, ObjectState, downcast};
@@ -23,6 +24,10 @@ pub(crate) struct LoadOptions {
     pub(crate) populate_existing: bool,
     /// Flush pending changes first (when the session autoflushes).
     pub(crate) autoflush: bool,
+    /// The query's statement timeout, over the connection's and the engine's.
+    pub(crate) statement_timeout: Option<Duration>,
+    /// The query's lock timeout, over the connection's and the engine's.
+    pub(crate) lock_timeout: Option<Duration>,
 }
 
 impl Default for LoadOptions {
@@ -31,6 +36,8 @@ impl Default for LoadOptions {
             params: Params::new(),
             populate_existing: false,
             autoflush: true,
+            statement_timeout: None,
+            lock_timeout: None,
         }
     }
 }
@@ -73,15 +80,29 @@ impl Session {
         let (Some(conn), identity) = (st.conn.as_mut(), &mut st.identity) else {
             return Err(Error::invalid("no connection"));
         };
-        let mut out = Vec::new();
-        let mut rows = conn.stream_compiled(compiled, values)?;
-        while let Some(row) = rows.next_ref() {
-            out.push(
-                self.inner
-                    .instance_for_row::<T>(identity, &row?, opts.populate_existing)?,
-            );
-        }
-        Ok(out)
+        // The query's timeouts hold for its statement only; the connection's come back
+        // (and are set again with the next statement that needs them).
+        let saved = conn.execution_options();
+        conn.set_execution_options(ExecutionOptions {
+            statement_timeout: opts.statement_timeout.or(saved.statement_timeout),
+            lock_timeout: opts.lock_timeout.or(saved.lock_timeout),
+            ..saved
+        });
+        let read = || {
+            let mut out = Vec::new();
+            let mut rows = conn.stream_compiled(compiled, values)?;
+            while let Some(row) = rows.next_ref() {
+                out.push(self.inner.instance_for_row::<T>(
+                    identity,
+                    &row?,
+                    opts.populate_existing,
+                )?);
+            }
+            Ok(out)
+        };
+        let result = read();
+        conn.set_execution_options(saved);
+        result
     }
 }
 

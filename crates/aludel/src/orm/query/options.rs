@@ -1,5 +1,7 @@
-//! How a query runs: `populate_existing`, per-query `autoflush`, `yield_per`,
+//! How a query runs: `populate_existing`, per-query `autoflush`, `yield_per`, timeouts,
 //! `execution_options` / `get_execution_options`, and `enable_assertions`.
+
+use std::time::Duration;
 
 use crate::orm::loading::LoadOptions;
 use crate::orm::mapper::Model;
@@ -19,6 +21,8 @@ pub struct QueryOptions {
     yield_per: Option<usize>,
     populate_existing: Option<bool>,
     autoflush: Option<bool>,
+    statement_timeout: Option<Duration>,
+    lock_timeout: Option<Duration>,
 }
 
 impl QueryOptions {
@@ -63,6 +67,58 @@ impl QueryOptions {
         self
     }
 
+    /// A statement timeout for the query's SELECT, over the session connection's and the
+    /// engine's (see [`ExecutionOptions::statement_timeout`](crate::engine::ExecutionOptions::statement_timeout));
+    /// `Duration::ZERO` is no limit.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// use std::time::Duration;
+    /// use aludel::orm::QueryOptions;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let q = s.query::<T>().execution_options(QueryOptions::new().statement_timeout(Duration::from_secs(5)));
+    /// assert_eq!(q.get_execution_options().get_statement_timeout(), Some(Duration::from_secs(5)));
+    /// assert!(q.all()?.is_empty());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = Some(timeout);
+        self
+    }
+
+    /// A lock timeout for the query's SELECT (a `FOR UPDATE` waiting on a locked row),
+    /// over the session connection's and the engine's; `Duration::ZERO` is no limit.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let o = aludel::orm::QueryOptions::new().lock_timeout(Duration::from_secs(1));
+    /// assert_eq!(o.get_lock_timeout(), Some(Duration::from_secs(1)));
+    /// ```
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// The statement timeout, if set.
+    ///
+    /// ```
+    /// assert_eq!(aludel::orm::QueryOptions::new().get_statement_timeout(), None);
+    /// ```
+    pub fn get_statement_timeout(&self) -> Option<Duration> {
+        self.statement_timeout
+    }
+
+    /// The lock timeout, if set.
+    ///
+    /// ```
+    /// assert_eq!(aludel::orm::QueryOptions::new().get_lock_timeout(), None);
+    /// ```
+    pub fn get_lock_timeout(&self) -> Option<Duration> {
+        self.lock_timeout
+    }
+
     /// The `yield_per` batch size, if set.
     ///
     /// ```
@@ -95,6 +151,8 @@ impl QueryOptions {
         self.yield_per = other.yield_per.or(self.yield_per);
         self.populate_existing = other.populate_existing.or(self.populate_existing);
         self.autoflush = other.autoflush.or(self.autoflush);
+        self.statement_timeout = other.statement_timeout.or(self.statement_timeout);
+        self.lock_timeout = other.lock_timeout.or(self.lock_timeout);
     }
 }
 
@@ -200,6 +258,8 @@ impl<M: Model> Query<M> {
             params: self.ctx.params.clone(),
             populate_existing: self.ctx.options.is_populate_existing(),
             autoflush: self.ctx.options.is_autoflush(),
+            statement_timeout: self.ctx.options.statement_timeout,
+            lock_timeout: self.ctx.options.lock_timeout,
         }
     }
 }
