@@ -108,6 +108,11 @@ fn main() -> Result<()> {
             .map(|w| w.join().expect("worker"))
             .collect::<Result<Vec<i64>>>()
     })?;
+    if ids[0] != ids[1] {
+        return Err(Error::InvalidRequest {
+            message: format!("get_or_create gave two rows: {ids:?}"),
+        });
+    }
     println!("get_or_create from two threads: ids {ids:?}, one row");
 
     let news = categories.get(ids[0])?.expect("news");
