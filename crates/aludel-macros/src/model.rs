@@ -17,6 +17,10 @@ pub(crate) struct ModelDef {
     pub unique_together: Vec<Vec<LitStr>>,
     /// `index_together = ["a", "b"]` (repeatable): composite indexes, by field.
     pub index_together: Vec<Vec<LitStr>>,
+    /// `version = "field"`: the optimistic-locking version counter, by field.
+    pub version: Option<LitStr>,
+    /// `version_generator = path::to::fn`: computes the next version from the current one.
+    pub version_generator: Option<Path>,
     pub fields: Vec<FieldDef>,
 }
 
@@ -92,6 +96,8 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         validation: None,
         unique_together: Vec::new(),
         index_together: Vec::new(),
+        version: None,
+        version_generator: None,
         fields: Vec::new(),
     };
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
@@ -110,9 +116,13 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
                 def.unique_together.push(field_list(meta.value()?)?);
             } else if meta.path.is_ident("index_together") {
                 def.index_together.push(field_list(meta.value()?)?);
+            } else if meta.path.is_ident("version") {
+                def.version = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("version_generator") {
+                def.version_generator = Some(meta.value()?.parse()?);
             } else {
                 return Err(meta.error(
-                    "unknown model option; expected table, query, base, query_class, validation, unique_together or index_together",
+                    "unknown model option; expected table, query, base, query_class, validation, unique_together, index_together, version or version_generator",
                 ));
             }
             Ok(())
@@ -126,6 +136,34 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
     }
     for field in &named.named {
         def.fields.push(parse_field(field)?);
+    }
+    if let (None, Some(g)) = (&def.version, &def.version_generator) {
+        return Err(syn::Error::new(
+            g.span(),
+            "version_generator needs version = \"field\" naming the version counter",
+        ));
+    }
+    if let Some(lit) = &def.version {
+        let name = lit.value();
+        match def.fields.iter().find(|f| f.ident == name.as_str()) {
+            None => {
+                let known: Vec<String> = def.fields.iter().map(|f| f.ident.to_string()).collect();
+                return Err(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "no field `{name}` for version (fields: {})",
+                        known.join(", ")
+                    ),
+                ));
+            }
+            Some(f) if f.primary_key => {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "the version counter cannot be part of the primary key",
+                ));
+            }
+            Some(_) => {}
+        }
     }
     if !def.fields.iter().any(|f| f.primary_key) {
         return Err(syn::Error::new(
@@ -177,6 +215,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         sql_type: None,
         validators: Vec::new(),
     };
+    let mut fk_col: Option<LitStr> = None;
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("column")) {
         attr.parse_nested_meta(|meta| {
             let p = &meta.path;
@@ -210,17 +249,40 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
             } else if p.is_ident("foreign_key") {
                 let lit = meta.value()?.parse::<LitStr>()?;
                 let value = lit.value();
+                // "table.column", or sqlalchemy-unchained's short form: a model or table
+                // name alone, whose primary key column is `id` (or `fk_col`).
                 match value.rsplit_once('.') {
                     Some((t, c)) if !t.is_empty() && !c.is_empty() => f.foreign_key = Some((t.to_owned(), c.to_owned())),
-                    _ => return Err(syn::Error::new(lit.span(), "foreign_key must be written \"table.column\"")),
+                    None if !value.is_empty() && value.chars().all(|c| c.is_alphanumeric() || c == '_') => {
+                        f.foreign_key = Some((snake_case(&value), String::new()));
+                    }
+                    _ => return Err(syn::Error::new(lit.span(), "foreign_key must be written \"table.column\", or name a model or table (\"Category\")")),
                 }
+            } else if p.is_ident("fk_col") {
+                fk_col = Some(meta.value()?.parse::<LitStr>()?);
             } else {
                 return Err(meta.error(
-                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, foreign_key, on_delete, on_update, sql_type or validators",
+                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, foreign_key, fk_col, on_delete, on_update, sql_type or validators",
                 ));
             }
             Ok(())
         })?;
+    }
+    match (&mut f.foreign_key, fk_col) {
+        // The short form's column: `fk_col`, else the default primary key column.
+        (Some((_, column)), fk_col) if column.is_empty() => {
+            *column = fk_col.map_or_else(|| "id".to_owned(), |c| c.value());
+        }
+        (Some(_), Some(fk_col)) => {
+            return Err(syn::Error::new(
+                fk_col.span(),
+                "fk_col goes with the short foreign_key form (\"Category\"); \"table.column\" names the column already",
+            ));
+        }
+        (None, Some(fk_col)) => {
+            return Err(syn::Error::new(fk_col.span(), "fk_col needs foreign_key"));
+        }
+        _ => {}
     }
     if (f.on_delete.is_some() || f.on_update.is_some()) && f.foreign_key.is_none() {
         return Err(syn::Error::new(
@@ -351,6 +413,18 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
         }
     });
     let query = expand_query(def);
+    let versioned = def.version.as_ref().map(|lit| {
+        let n = def
+            .fields
+            .iter()
+            .position(|f| f.ident == lit.value().as_str())
+            .unwrap_or_default();
+        let generator = match &def.version_generator {
+            Some(path) => quote!(#path),
+            None => quote!(::aludel::orm::next_version),
+        };
+        quote!(.versioned(#n, #generator))
+    });
     Ok(quote! {
         impl ::aludel::orm::Model for #ident {
             fn info() -> &'static ::aludel::orm::ModelInfo {
@@ -365,6 +439,7 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
                         .optional_fields(::std::vec![#(#optional),*])
                         .with_validators(::std::vec![#(#validators),*])
                         .validation(#validation)
+                        #versioned
                 })
             }
 
@@ -546,7 +621,7 @@ mod tests {
                 .contains("unknown column option")
         );
         assert!(
-            err("struct A { #[column(primary_key, foreign_key = \"nodot\")] id: i64 }")
+            err("struct A { #[column(primary_key, foreign_key = \"not a name\")] id: i64 }")
                 .contains("table.column")
         );
         assert!(
@@ -559,6 +634,68 @@ mod tests {
                 .contains("need foreign_key")
         );
         assert!(err("struct A { #[column(primary_key, foreign_key = \"b.id\", on_delete = \"explode\")] id: i64 }").contains("expected cascade"));
+    }
+
+    #[test]
+    fn version_options_are_checked() {
+        let err = |src: String| def(&src).err().map(|e| e.to_string()).unwrap_or_default();
+        let pk = "#[column(primary_key)] id: i64";
+        assert!(
+            err(format!(
+                "#[model(version = \"rev\")] struct A {{ {pk}, version: i64 }}"
+            ))
+            .contains("no field `rev` for version (fields: id, version)")
+        );
+        assert!(
+            err(format!("#[model(version = \"id\")] struct A {{ {pk} }}"))
+                .contains("cannot be part of the primary key")
+        );
+        assert!(
+            err(format!(
+                "#[model(version_generator = f)] struct A {{ {pk} }}"
+            ))
+            .contains("needs version")
+        );
+        let d = def(&format!(
+            "#[model(version = \"rev\", version_generator = gen::next)] struct A {{ {pk}, rev: i64 }}"
+        ))
+        .unwrap();
+        assert!(
+            expand(&d)
+                .to_string()
+                .contains(". versioned (1usize , gen :: next)")
+        );
+    }
+
+    #[test]
+    fn foreign_key_short_form_names_a_model_or_table() {
+        let d = def("struct Post { #[column(primary_key)] id: i64, #[column(foreign_key = \"BlogCategory\")] category_id: i64, #[column(foreign_key = \"categories\", fk_col = \"pk\")] other: i64 }").unwrap();
+        assert_eq!(
+            d.fields[1].foreign_key,
+            Some(("blog_category".into(), "id".into()))
+        );
+        assert_eq!(
+            d.fields[2].foreign_key,
+            Some(("categories".into(), "pk".into()))
+        );
+        let both = def(
+            "struct P { #[column(primary_key)] id: i64, #[column(foreign_key = \"c.id\", fk_col = \"pk\")] c: i64 }",
+        );
+        assert!(
+            both.err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+                .contains("short foreign_key form")
+        );
+        let alone =
+            def("struct P { #[column(primary_key)] id: i64, #[column(fk_col = \"pk\")] c: i64 }");
+        assert!(
+            alone
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+                .contains("fk_col needs foreign_key")
+        );
     }
 
     #[test]
