@@ -77,8 +77,8 @@ macro_rules! query_methods {
         /// aludel::orm::create_all(&engine, &[Post::info()])?;
         /// DB.configure(SessionMaker::new(&engine), Scope::thread());
         /// DB.get()?.add_all([Post { id: 1, deleted: false }, Post { id: 2, deleted: true }])?;
-        /// let q: Posts = Post::query().order_by(Post::id).limit(5); // still a `Posts`
-        /// assert_eq!(q.live().count()?, 1);
+        /// let q: Posts = Post::query().order_by(Post::id); // still a `Posts`
+        /// assert_eq!(q.live().limit(5).count()?, 1);
         /// assert_eq!(
         ///     Post::query().filter(Post::id.gt(0)).live().statement().compile(engine.dialect())?.sql,
         ///     "SELECT posts.id, posts.deleted FROM posts WHERE posts.id > ? AND posts.deleted = ?"
