@@ -124,6 +124,12 @@ DATABASE_URL="sqlite:///$demo_dir/employees.db" cargo run --quiet --example empl
     && echo "demo: cargo run --example employees ran" || { echo "demo: FAILED"; cat "$demo_dir/out.txt"; status=1; }
 rm -rf "$demo_dir"
 
+# The managers-layer example (seed 003) must keep working too.
+cargo run --quiet --example blog >"$log.blog" 2>&1 \
+    && grep -q "one row" "$log.blog" && grep -q "Please do not shout" "$log.blog" \
+    && echo "demo: cargo run --example blog ran" || { echo "demo: blog FAILED"; cat "$log.blog"; status=1; }
+rm -f "$log.blog"
+
 if [ "$status" = 0 ]; then summary passed; else summary FAILED; fi
 # One closing line over every runner above: nextest's "N tests run: P passed, F failed"
 # and libtest's "test result: ok. P passed; F failed".

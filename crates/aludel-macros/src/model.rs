@@ -177,6 +177,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         sql_type: None,
         validators: Vec::new(),
     };
+    let mut fk_col: Option<LitStr> = None;
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("column")) {
         attr.parse_nested_meta(|meta| {
             let p = &meta.path;
@@ -210,17 +211,40 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
             } else if p.is_ident("foreign_key") {
                 let lit = meta.value()?.parse::<LitStr>()?;
                 let value = lit.value();
+                // "table.column", or sqlalchemy-unchained's short form: a model or table
+                // name alone, whose primary key column is `id` (or `fk_col`).
                 match value.rsplit_once('.') {
                     Some((t, c)) if !t.is_empty() && !c.is_empty() => f.foreign_key = Some((t.to_owned(), c.to_owned())),
-                    _ => return Err(syn::Error::new(lit.span(), "foreign_key must be written \"table.column\"")),
+                    None if !value.is_empty() && value.chars().all(|c| c.is_alphanumeric() || c == '_') => {
+                        f.foreign_key = Some((snake_case(&value), String::new()));
+                    }
+                    _ => return Err(syn::Error::new(lit.span(), "foreign_key must be written \"table.column\", or name a model or table (\"Category\")")),
                 }
+            } else if p.is_ident("fk_col") {
+                fk_col = Some(meta.value()?.parse::<LitStr>()?);
             } else {
                 return Err(meta.error(
-                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, foreign_key, on_delete, on_update, sql_type or validators",
+                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, foreign_key, fk_col, on_delete, on_update, sql_type or validators",
                 ));
             }
             Ok(())
         })?;
+    }
+    match (&mut f.foreign_key, fk_col) {
+        // The short form's column: `fk_col`, else the default primary key column.
+        (Some((_, column)), fk_col) if column.is_empty() => {
+            *column = fk_col.map_or_else(|| "id".to_owned(), |c| c.value());
+        }
+        (Some(_), Some(fk_col)) => {
+            return Err(syn::Error::new(
+                fk_col.span(),
+                "fk_col goes with the short foreign_key form (\"Category\"); \"table.column\" names the column already",
+            ));
+        }
+        (None, Some(fk_col)) => {
+            return Err(syn::Error::new(fk_col.span(), "fk_col needs foreign_key"));
+        }
+        _ => {}
     }
     if (f.on_delete.is_some() || f.on_update.is_some()) && f.foreign_key.is_none() {
         return Err(syn::Error::new(
@@ -546,7 +570,7 @@ mod tests {
                 .contains("unknown column option")
         );
         assert!(
-            err("struct A { #[column(primary_key, foreign_key = \"nodot\")] id: i64 }")
+            err("struct A { #[column(primary_key, foreign_key = \"not a name\")] id: i64 }")
                 .contains("table.column")
         );
         assert!(
@@ -559,6 +583,37 @@ mod tests {
                 .contains("need foreign_key")
         );
         assert!(err("struct A { #[column(primary_key, foreign_key = \"b.id\", on_delete = \"explode\")] id: i64 }").contains("expected cascade"));
+    }
+
+    #[test]
+    fn foreign_key_short_form_names_a_model_or_table() {
+        let d = def("struct Post { #[column(primary_key)] id: i64, #[column(foreign_key = \"BlogCategory\")] category_id: i64, #[column(foreign_key = \"categories\", fk_col = \"pk\")] other: i64 }").unwrap();
+        assert_eq!(
+            d.fields[1].foreign_key,
+            Some(("blog_category".into(), "id".into()))
+        );
+        assert_eq!(
+            d.fields[2].foreign_key,
+            Some(("categories".into(), "pk".into()))
+        );
+        let both = def(
+            "struct P { #[column(primary_key)] id: i64, #[column(foreign_key = \"c.id\", fk_col = \"pk\")] c: i64 }",
+        );
+        assert!(
+            both.err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+                .contains("short foreign_key form")
+        );
+        let alone =
+            def("struct P { #[column(primary_key)] id: i64, #[column(fk_col = \"pk\")] c: i64 }");
+        assert!(
+            alone
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+                .contains("fk_col needs foreign_key")
+        );
     }
 
     #[test]

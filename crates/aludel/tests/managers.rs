@@ -7,7 +7,9 @@ use std::ops::Deref;
 use std::sync::{Arc, Barrier};
 
 use aludel::engine::Backend;
-use aludel::ext::managers::{ModelManager, SessionManager, init_sqlalchemy_unchained};
+use aludel::ext::managers::{
+    ModelManager, ModelRegistry, SessionManager, init_sqlalchemy_unchained,
+};
 use aludel::orm::{
     Instance, Model, Required, Scope, ScopedSession, Session, SessionMaker, ValidationError,
     Validator, create_all,
@@ -125,7 +127,44 @@ struct Seat {
     number: i32,
 }
 
+/// The seed's `db.foreign_key('Category')`: the table and column follow from the name.
+#[derive(aludel::Model, Debug, Clone)]
+#[model(table = "post")]
+struct Post {
+    #[column(primary_key)]
+    id: i64,
+    #[column(foreign_key = "Category")]
+    category_id: i64,
+    #[column(max_len = 40)]
+    title: String,
+}
+
 backend_tests! {
+    fn the_registry_resolves_short_foreign_keys_and_orders_creation(db) {
+        let mut registry = ModelRegistry::new();
+        registry.register::<Post>()?.register::<Category>()?;
+        let models = registry.finalize_mappings()?;
+        assert_eq!(models.keys().copied().collect::<Vec<_>>(), ["Category", "Post"]);
+        let dup = registry.register::<Post>().unwrap_err().to_string();
+        assert!(dup.contains("Post (table post) is already registered"), "{dup}");
+        // Registered in any order, created referenced tables first; the FK is enforced.
+        create_all(db, registry.models())?;
+        let s = Session::new(db);
+        s.add(Category { id: 0, name: "news".into() })?;
+        s.commit()?;
+        let cat: i64 = db.connect()?.scalar(&text("SELECT id FROM category"), ())?;
+        s.add(Post { id: 0, category_id: cat, title: "hello".into() })?;
+        s.commit()?;
+        s.add(Post { id: 0, category_id: cat + 100, title: "orphan".into() })?;
+        assert!(matches!(s.commit().unwrap_err(), Error::Integrity(_)));
+        // A registry missing the target says so at finalize time.
+        let mut partial = ModelRegistry::new();
+        partial.register::<Post>()?;
+        let err = partial.finalize_mappings().unwrap_err().to_string();
+        assert!(err.contains("Post.category_id references category.id: no registered model has table category (tables: post)"), "{err}");
+        Ok(())
+    }
+
     fn unique_together_and_index_together_make_composite_constraints(db) {
         create_all(db, &[Seat::info()])?;
         let seats = ModelManager::<Seat>::new(SessionManager::with_session(Session::new(db)));

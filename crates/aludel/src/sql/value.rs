@@ -213,11 +213,13 @@ macro_rules! integer_conversions {
 integer_conversions!(i8, i16, i32, i64, u8, u16, u32);
 
 impl ToValue for u64 {
-    /// Values above `i64::MAX` cannot be stored by every backend; they saturate to text.
+    /// Values above `i64::MAX` become an exact decimal: no backend's BIGINT holds them, so
+    /// storing one in an integer column is refused (SQLite's check, PostgreSQL's and
+    /// MySQL's range checks) instead of becoming text that SQLite would round to a double.
     fn to_value(&self) -> Value {
         match i64::try_from(*self) {
             Ok(n) => Value::Int(n),
-            Err(_) => Value::Text(self.to_string()),
+            Err(_) => Value::Decimal(Decimal::from(*self)),
         }
     }
 }
@@ -226,6 +228,9 @@ impl FromValue for u64 {
     fn from_value(value: Value) -> Result<Self, Error> {
         match value {
             Value::Int(n) => u64::try_from(n).or_else(|_| mismatch("u64", &Value::Int(n))),
+            Value::Decimal(d) if d.fract().is_zero() => {
+                u64::try_from(d).or_else(|_| mismatch("u64", &Value::Decimal(d)))
+            }
             Value::Text(ref s) => s.parse().or_else(|_| mismatch("u64", &value)),
             other => mismatch("u64", &other),
         }

@@ -178,6 +178,9 @@ impl FromValueRef for u64 {
     fn from_value_ref(value: ValueRef<'_>) -> Result<Self, Error> {
         match value {
             ValueRef::Int(n) => u64::try_from(n).or_else(|_| refuse("u64", value)),
+            ValueRef::Decimal(d) if d.fract().is_zero() => {
+                u64::try_from(d).or_else(|_| refuse("u64", value))
+            }
             ValueRef::Text(s) => s.parse().or_else(|_| refuse("u64", value)),
             other => refuse("u64", other),
         }

@@ -4,6 +4,8 @@
 //!
 //! - [`init_sqlalchemy_unchained`]: the engine, the scoped session the managers use, and
 //!   the constraint naming convention, in one call.
+//! - [`ModelRegistry`]: the application's models by name, their foreign keys checked
+//!   together by `finalize_mappings`.
 //! - [`SessionManager`]: where managers get their session (a scoped session set once with
 //!   [`SessionManager::set_session_factory`], or one given explicitly), and `save`,
 //!   `save_all`, `commit`, `no_autoflush`.
@@ -55,8 +57,10 @@
 
 mod init;
 mod model_manager;
+mod registry;
 mod session_manager;
 
 pub use init::{Unchained, init_sqlalchemy_unchained};
 pub use model_manager::ModelManager;
+pub use registry::ModelRegistry;
 pub use session_manager::SessionManager;
