@@ -17,6 +17,10 @@ pub(crate) struct ModelDef {
     pub unique_together: Vec<Vec<LitStr>>,
     /// `index_together = ["a", "b"]` (repeatable): composite indexes, by field.
     pub index_together: Vec<Vec<LitStr>>,
+    /// `version = "field"`: the optimistic-locking version counter, by field.
+    pub version: Option<LitStr>,
+    /// `version_generator = path::to::fn`: computes the next version from the current one.
+    pub version_generator: Option<Path>,
     pub fields: Vec<FieldDef>,
 }
 
@@ -92,6 +96,8 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         validation: None,
         unique_together: Vec::new(),
         index_together: Vec::new(),
+        version: None,
+        version_generator: None,
         fields: Vec::new(),
     };
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
@@ -110,9 +116,13 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
                 def.unique_together.push(field_list(meta.value()?)?);
             } else if meta.path.is_ident("index_together") {
                 def.index_together.push(field_list(meta.value()?)?);
+            } else if meta.path.is_ident("version") {
+                def.version = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("version_generator") {
+                def.version_generator = Some(meta.value()?.parse()?);
             } else {
                 return Err(meta.error(
-                    "unknown model option; expected table, query, base, query_class, validation, unique_together or index_together",
+                    "unknown model option; expected table, query, base, query_class, validation, unique_together, index_together, version or version_generator",
                 ));
             }
             Ok(())
@@ -126,6 +136,34 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
     }
     for field in &named.named {
         def.fields.push(parse_field(field)?);
+    }
+    if let (None, Some(g)) = (&def.version, &def.version_generator) {
+        return Err(syn::Error::new(
+            g.span(),
+            "version_generator needs version = \"field\" naming the version counter",
+        ));
+    }
+    if let Some(lit) = &def.version {
+        let name = lit.value();
+        match def.fields.iter().find(|f| f.ident == name.as_str()) {
+            None => {
+                let known: Vec<String> = def.fields.iter().map(|f| f.ident.to_string()).collect();
+                return Err(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "no field `{name}` for version (fields: {})",
+                        known.join(", ")
+                    ),
+                ));
+            }
+            Some(f) if f.primary_key => {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "the version counter cannot be part of the primary key",
+                ));
+            }
+            Some(_) => {}
+        }
     }
     if !def.fields.iter().any(|f| f.primary_key) {
         return Err(syn::Error::new(
@@ -375,6 +413,18 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
         }
     });
     let query = expand_query(def);
+    let versioned = def.version.as_ref().map(|lit| {
+        let n = def
+            .fields
+            .iter()
+            .position(|f| f.ident == lit.value().as_str())
+            .unwrap_or_default();
+        let generator = match &def.version_generator {
+            Some(path) => quote!(#path),
+            None => quote!(::aludel::orm::next_version),
+        };
+        quote!(.versioned(#n, #generator))
+    });
     Ok(quote! {
         impl ::aludel::orm::Model for #ident {
             fn info() -> &'static ::aludel::orm::ModelInfo {
@@ -389,6 +439,7 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
                         .optional_fields(::std::vec![#(#optional),*])
                         .with_validators(::std::vec![#(#validators),*])
                         .validation(#validation)
+                        #versioned
                 })
             }
 
@@ -583,6 +634,37 @@ mod tests {
                 .contains("need foreign_key")
         );
         assert!(err("struct A { #[column(primary_key, foreign_key = \"b.id\", on_delete = \"explode\")] id: i64 }").contains("expected cascade"));
+    }
+
+    #[test]
+    fn version_options_are_checked() {
+        let err = |src: String| def(&src).err().map(|e| e.to_string()).unwrap_or_default();
+        let pk = "#[column(primary_key)] id: i64";
+        assert!(
+            err(format!(
+                "#[model(version = \"rev\")] struct A {{ {pk}, version: i64 }}"
+            ))
+            .contains("no field `rev` for version (fields: id, version)")
+        );
+        assert!(
+            err(format!("#[model(version = \"id\")] struct A {{ {pk} }}"))
+                .contains("cannot be part of the primary key")
+        );
+        assert!(
+            err(format!(
+                "#[model(version_generator = f)] struct A {{ {pk} }}"
+            ))
+            .contains("needs version")
+        );
+        let d = def(&format!(
+            "#[model(version = \"rev\", version_generator = gen::next)] struct A {{ {pk}, rev: i64 }}"
+        ))
+        .unwrap();
+        assert!(
+            expand(&d)
+                .to_string()
+                .contains(". versioned (1usize , gen :: next)")
+        );
     }
 
     #[test]

@@ -12,9 +12,11 @@ use crate::orm::instance::{AnyInstance, ObjectState};
 use crate::orm::persistence::{self, InsertEffects, ShapeCache};
 use crate::orm::session::{SessionInner, SessionState};
 use crate::orm::unit_of_work::{delete_order, insert_order};
+use crate::orm::versioning;
 use crate::sql::Value;
 
-/// An update to emit: the object, its changed columns, its values, its key as loaded.
+/// An update to emit: the object, its changed columns, its values, and its key as loaded
+/// followed (for a versioned model) by its version as loaded.
 type Change = (Arc<dyn AnyInstance>, Vec<usize>, Vec<Value>, Vec<Value>);
 
 impl SessionInner {
@@ -141,7 +143,10 @@ fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
         if changed.is_empty() {
             continue;
         }
-        let pk = obj.info().pk_of(snapshot);
+        let pk = persistence::where_columns(obj.info())
+            .into_iter()
+            .map(|i| snapshot[i].clone())
+            .collect();
         drop(s);
         out.push((obj.clone(), changed, values, pk));
     }
@@ -166,17 +171,28 @@ fn emit(
         .map(|c| (Arc::as_ptr(&c.0) as *const (), c))
         .collect();
     for batch in insert_order(&changed) {
-        let rows = batch
-            .objects
-            .iter()
-            .filter_map(|o| by_object.get(&(Arc::as_ptr(o) as *const ())))
-            .map(|(_, cols, values, pk)| {
-                let mut params: Vec<Value> = cols.iter().map(|&i| values[i].clone()).collect();
-                params.extend(pk.iter().cloned());
-                (cols.clone(), params)
-            })
-            .collect();
-        persistence::update_rows(conn, batch.info, rows, &mut cache)?;
+        let info = batch.info;
+        let mut rows = Vec::with_capacity(batch.objects.len());
+        for o in &batch.objects {
+            let Some((obj, cols, values, loaded)) = by_object.get(&(Arc::as_ptr(o) as *const ()))
+            else {
+                continue;
+            };
+            let mut cols = cols.clone();
+            let mut params: Vec<Value> = cols.iter().map(|&i| values[i].clone()).collect();
+            // A versioned row also writes its next version, unless the change set one; the
+            // object holds it from now on (undone with the other effects if the flush fails).
+            if let Some((v, generator)) = info.version.filter(|(v, _)| !cols.contains(v)) {
+                let current = loaded.last().cloned().unwrap_or(Value::Null);
+                let next = versioning::bump(info, v, generator, &current)?;
+                cols.push(v);
+                params.push(next.clone());
+                persistence::assign(obj, v, next, &mut effects.assigned)?;
+            }
+            params.extend(loaded.iter().cloned());
+            rows.push((cols, params));
+        }
+        persistence::update_rows(conn, info, rows, &mut cache)?;
     }
     for batch in delete_order(deleted) {
         let keys = batch
@@ -188,11 +204,9 @@ fn emit(
                     Some(s) => s,
                     None => o.values()?,
                 };
-                Ok(batch
-                    .info
-                    .primary_key
-                    .iter()
-                    .map(|&i| values[i].clone())
+                Ok(persistence::where_columns(batch.info)
+                    .into_iter()
+                    .map(|i| values[i].clone())
                     .collect())
             })
             .collect::<Result<Vec<Vec<Value>>>>()?;

@@ -9,6 +9,7 @@ use crate::dialects::Dialect;
 use crate::engine::RowView;
 use crate::error::Result;
 use crate::orm::validation::{ColumnValidator, ValidationErrors, Validator, check_column};
+use crate::orm::versioning::VersionGenerator;
 use crate::sql::{
     Column as ColumnDef, ColumnRef, Compiled, Executable, Expr, ForeignKey, FromItem, SqlType,
     Table, ToValue, Value, and_, select,
@@ -119,6 +120,9 @@ pub struct ModelInfo {
     pub validation: bool,
     /// Validators declared on columns with `#[column(validators = [...])]`.
     pub validators: Vec<ColumnValidator>,
+    /// The version counter column and the function computing its next value, for
+    /// optimistic locking (`#[model(version = "field")]`, see [`ModelInfo::versioned`]).
+    pub version: Option<(usize, VersionGenerator)>,
     /// `SELECT <all columns> WHERE <pk> = ?`, compiled once per dialect.
     by_pk: Mutex<Vec<(&'static str, Arc<Compiled>)>>,
 }
@@ -149,6 +153,7 @@ impl ModelInfo {
         ModelInfo {
             validation: true,
             validators: Vec::new(),
+            version: None,
             name,
             type_id: TypeId::of::<M>(),
             table,
@@ -190,6 +195,28 @@ impl ModelInfo {
     /// ```
     pub fn with_validators(mut self, validators: Vec<ColumnValidator>) -> Self {
         self.validators = validators;
+        self
+    }
+
+    /// Makes column `column` the model's version counter (the derive does this for
+    /// `#[model(version = "field")]`): a new row gets `generator(Null)`, and every UPDATE
+    /// and DELETE the session flushes checks the version it loaded (`AND version = ?`), an
+    /// UPDATE also writing `generator(loaded)`. A row count other than one is
+    /// [`Error::StaleData`](crate::Error::StaleData).
+    ///
+    /// ```
+    /// # use aludel::orm::{ModelInfo, next_version};
+    /// # use aludel::sql::{Column, SqlType, Table};
+    /// # struct P;
+    /// let t = Table::build("p")
+    ///     .column(Column::new("id", SqlType::BigInteger).primary_key())
+    ///     .column(Column::new("version", SqlType::BigInteger))
+    ///     .finish();
+    /// let info = ModelInfo::new::<P>("P", t, vec!["id", "version"]).versioned(1, next_version);
+    /// assert_eq!(info.version.map(|(c, _)| c), Some(1));
+    /// ```
+    pub fn versioned(mut self, column: usize, generator: VersionGenerator) -> Self {
+        self.version = Some((column, generator));
         self
     }
 

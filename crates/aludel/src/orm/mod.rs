@@ -28,6 +28,7 @@ mod task_scope;
 mod transaction;
 mod unit_of_work;
 mod validation;
+mod versioning;
 
 pub use aludel_macros::Model;
 pub use borrow::{ReadGuard, WriteGuard};
@@ -48,3 +49,4 @@ pub use session::{IntoInstance, NoAutoflush, PrimaryKey, QueryCriteria, Session,
 pub use sessionmaker::{SessionMaker, SessionOptions};
 pub use task_scope::{TaskScoped, task_scope};
 pub use validation::{ColumnValidator, Required, ValidationError, ValidationErrors, Validator};
+pub use versioning::{VersionGenerator, next_version};

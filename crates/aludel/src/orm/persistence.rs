@@ -14,6 +14,9 @@
 //!   the objects of one shape run as one executemany (prepared once), each checked to
 //!   match exactly one row (else `StaleData`).
 //! - DELETE: `WHERE pk IN (...)` in chunks, checked against the expected row count.
+//! - A versioned model ([`versioning`](super::versioning)) adds its version counter to
+//!   every UPDATE's SET (the next version) and WHERE (the loaded one), and deletes row by
+//!   row, `WHERE pk = ? AND version = ?` as one executemany, so each row is checked.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::orm::instance::AnyInstance;
 use crate::orm::mapper::ModelInfo;
 use crate::orm::unit_of_work::Batch;
+use crate::orm::versioning;
 use crate::sql::{Compiled, Expr, Value, bindparam, delete, insert, tuple, update};
 
 /// The most bind parameters one DELETE may carry (below every backend's limit).
@@ -93,6 +97,12 @@ pub(crate) fn insert_batch(
                 values[i] = default.clone();
                 assign(obj, i, default.clone(), &mut effects.assigned)?;
             }
+        }
+        // A versioned row starts at the generator's first value, whatever the field held.
+        if let Some((v, generator)) = info.version {
+            let first = versioning::bump(info, v, generator, &Value::Null)?;
+            values[v] = first.clone();
+            assign(obj, v, first, &mut effects.assigned)?;
         }
         let unset = info.unset_columns(&values);
         if unset != run_unset && !run.is_empty() {
@@ -227,7 +237,7 @@ fn missing_key(info: &ModelInfo) -> Error {
     ))
 }
 
-fn assign(
+pub(crate) fn assign(
     obj: &Arc<dyn AnyInstance>,
     column: usize,
     value: Value,
@@ -245,9 +255,9 @@ fn assign(
 
 /// UPDATEs the changed columns of each object; `changes` holds, per object, the changed
 /// column indexes and the statement's parameters (the changed values, then the primary
-/// key as loaded). Objects with the same changed columns share one statement shape and run
-/// as one executemany (one prepared statement, run once per object), each checked to
-/// match exactly one row.
+/// key as loaded, then, for a versioned model, the version as loaded). Objects with the
+/// same changed columns share one statement shape and run as one executemany (one
+/// prepared statement, run once per object), each checked to match exactly one row.
 pub(crate) fn update_rows(
     conn: &mut Connection,
     info: &'static ModelInfo,
@@ -262,6 +272,7 @@ pub(crate) fn update_rows(
             None => groups.push((changed, vec![params])),
         }
     }
+    let checked = where_columns(info);
     for (changed, rows) in groups {
         let compiled = cache
             .get((info.type_id, 2, changed.clone(), 1), || {
@@ -269,32 +280,65 @@ pub(crate) fn update_rows(
                 for &i in &changed {
                     stmt = stmt.set(&info.columns()[i].name, slot());
                 }
-                for &p in &info.primary_key {
+                for &p in &checked {
                     stmt = stmt.where_(info.column_expr(p).eq(slot()));
                 }
                 conn.compiler()(&stmt, true)
             })?
             .clone();
         let counts = conn.execute_compiled_each(&compiled, &rows)?;
-        if let Some(&n) = counts.iter().find(|&&n| n != 1) {
-            return Err(Error::StaleData {
-                message: format!(
-                    "UPDATE of table '{}' expected to match 1 row; {n} were matched",
-                    info.table.name()
-                ),
-            });
+        if let Some((row, &n)) = rows.iter().zip(&counts).find(|(_, n)| **n != 1) {
+            let where_params = &row[row.len().saturating_sub(checked.len())..];
+            return Err(versioning::stale(info, "UPDATE", where_params, n));
         }
     }
     Ok(())
 }
 
-/// DELETEs rows by primary key, in chunks.
+/// The columns a flushed UPDATE or DELETE of one row matches: the primary key, then the
+/// version counter of a versioned model.
+pub(crate) fn where_columns(info: &ModelInfo) -> Vec<usize> {
+    let mut columns = info.primary_key.clone();
+    columns.extend(info.version.map(|(v, _)| v));
+    columns
+}
+
+/// DELETEs rows of a versioned model one statement shape `WHERE pk = ? AND version = ?`
+/// run as an executemany, each checked to match one row; `keys` holds the primary key then
+/// the version, as loaded.
+fn delete_versioned(
+    conn: &mut Connection,
+    info: &'static ModelInfo,
+    keys: Vec<Vec<Value>>,
+    cache: &mut ShapeCache,
+) -> Result<()> {
+    let compiled = cache
+        .get((info.type_id, 4, Vec::new(), 1), || {
+            let mut stmt = delete(&info.table);
+            for p in where_columns(info) {
+                stmt = stmt.where_(info.column_expr(p).eq(slot()));
+            }
+            conn.compiler()(&stmt, true)
+        })?
+        .clone();
+    let counts = conn.execute_compiled_each(&compiled, &keys)?;
+    if let Some((row, &n)) = keys.iter().zip(&counts).find(|(_, n)| **n != 1) {
+        return Err(versioning::stale(info, "DELETE", row, n));
+    }
+    Ok(())
+}
+
+/// DELETEs rows by primary key, in chunks (`keys` holds each row's key as loaded, then
+/// its version for a versioned model, which goes row by row: see [`delete_versioned`]).
 pub(crate) fn delete_rows(
     conn: &mut Connection,
     info: &'static ModelInfo,
     keys: Vec<Vec<Value>>,
     cache: &mut ShapeCache,
 ) -> Result<()> {
+    if info.version.is_some() {
+        return delete_versioned(conn, info, keys, cache);
+    }
     let width = info.primary_key.len().max(1);
     // Rows of a self-referential table go one statement each, children first: MySQL checks
     // foreign keys row by row within a statement, in an order of its choosing.

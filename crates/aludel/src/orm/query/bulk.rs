@@ -217,6 +217,11 @@ impl<M: Model> Query<M> {
     /// Returns the number of rows matched. A query with joins, a set operation, LIMIT,
     /// OFFSET, ORDER BY, GROUP BY or DISTINCT is refused, as in SQLAlchemy.
     ///
+    /// A bulk UPDATE neither checks nor bumps a versioned model's version counter
+    /// (`#[model(version = "...")]`), as in SQLAlchemy: set it yourself
+    /// (`(Model::version, Expr::from(Model::version) + 1)`) if other sessions should
+    /// see the change as a new version.
+    ///
     /// ```
     /// # #[derive(aludel::Model, Clone)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, age: i64 }
     /// # let engine = aludel::create_engine("sqlite://:memory:")?;
@@ -326,7 +331,8 @@ impl<M: Model> Query<M> {
     /// `DELETE FROM <table> WHERE <the query's criteria>`, then the matched objects in the
     /// session marked deleted as `sync` says (gone from the identity map, detached at
     /// commit, restored by a rollback). Returns the number of rows matched; refused on the
-    /// same queries as [`update`](Self::update).
+    /// same queries as [`update`](Self::update). Like a bulk update it does not check a
+    /// versioned model's version counter.
     ///
     /// ```
     /// # #[derive(aludel::Model, Clone)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, age: i64 }
