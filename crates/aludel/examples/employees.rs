@@ -108,12 +108,11 @@ impl QueryClass<Employee> for VeteranQuery {
     fn from_query(query: Query<Employee>) -> Self {
         VeteranQuery(query.filter(Employee::hire_date.lt(date(2000, 1, 1))))
     }
-}
-
-impl std::ops::Deref for VeteranQuery {
-    type Target = Query<Employee>;
-    fn deref(&self) -> &Query<Employee> {
+    fn as_query(&self) -> &Query<Employee> {
         &self.0
+    }
+    fn with_query(&self, query: Query<Employee>) -> Self {
+        VeteranQuery(query)
     }
 }
 

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 
 use aludel::orm::{
-    ALREADY_PRESENT, DeclarativeBase, Model, Query, QueryClass, Scope, ScopedSession, SessionMaker,
-    SessionOptions, create_all, task_scope,
+    ALREADY_PRESENT, DeclarativeBase, Model, Query, QueryClass, QueryMethods, Scope, ScopedSession,
+    SessionMaker, SessionOptions, create_all, task_scope,
 };
 use aludel::sql::{Executable, text};
 use aludel::{Result, params};
@@ -50,12 +50,11 @@ impl QueryClass<Post> for LivePosts {
     fn from_query(query: Query<Post>) -> Self {
         LivePosts(query.filter(Post::deleted.eq(false)))
     }
-}
-
-impl std::ops::Deref for LivePosts {
-    type Target = Query<Post>;
-    fn deref(&self) -> &Query<Post> {
+    fn as_query(&self) -> &Query<Post> {
         &self.0
+    }
+    fn with_query(&self, query: Query<Post>) -> Self {
+        LivePosts(query)
     }
 }
 

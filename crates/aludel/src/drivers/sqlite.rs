@@ -74,13 +74,10 @@ impl SqliteDriver {
             Some(path) => rusqlite::Connection::open(path),
         }
         .map_err(|e| map_error(e, None))?;
-        // The busy timeout first: switching a new file to WAL takes a lock that other
-        // connections opening at the same moment must wait for, not fail on.
         conn.busy_timeout(Duration::from_millis(busy_ms))
             .map_err(|e| map_error(e, None))?;
         if let Some(mode) = journal_mode {
-            conn.pragma_update(None, "journal_mode", mode)
-                .map_err(|e| map_error(e, None))?;
+            set_journal_mode(&conn, &mode, Duration::from_millis(busy_ms))?;
         }
         conn.pragma_update(None, "foreign_keys", foreign_keys)
             .map_err(|e| map_error(e, None))?;
@@ -106,6 +103,28 @@ impl SqliteDriver {
             _ => 0,
         };
         self.deadline.store(deadline, Ordering::Relaxed);
+    }
+}
+
+/// Sets the journal mode, waiting out other connections: switching a file to WAL needs an
+/// exclusive lock, and SQLite reports "database is locked" for it without consulting the
+/// busy handler when other connections opening the same new file hold theirs. Retries with
+/// short pauses until `patience` runs out.
+fn set_journal_mode(conn: &rusqlite::Connection, mode: &str, patience: Duration) -> Result<()> {
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        match conn.pragma_update(None, "journal_mode", mode) {
+            Ok(()) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => return Err(map_error(e, None)),
+        }
     }
 }
 

@@ -17,6 +17,7 @@ mod mapper;
 mod operand;
 mod persistence;
 mod query;
+mod query_methods;
 mod query_property;
 mod retry;
 mod schema;
@@ -39,6 +40,7 @@ pub use mapper::{
 };
 pub use operand::{Operand, Textual};
 pub use query::{Query, QueryOptions, SynchronizeSession, UpdateKey};
+pub use query_methods::QueryMethods;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use retry::Retry;
 pub use schema::{create_all, drop_all, metadata};

@@ -55,8 +55,9 @@ impl Unchained {
 /// another level is given, as unchained does; elsewhere the database's default), the
 /// scoped session `session` configured with `scope` (unchained's `session_scopefunc`) and
 /// registered as the managers' session source, and unchained's constraint naming
-/// convention. `query_cls` has no counterpart: a query class is a type given where the
-/// query is made (`#[model(query_class = ...)]`, `Session::query_as`).
+/// convention. `query_cls` is not a parameter: a query class is a type, named by a
+/// [`DeclarativeBase`](crate::orm::DeclarativeBase) (`Base::query::<M>()`), a model
+/// (`#[model(query_class = ...)]`) or a call (`Session::query_as`).
 ///
 /// ```
 /// use aludel::ext::managers::{init_sqlalchemy_unchained, ModelManager, SessionManager};
