@@ -263,3 +263,14 @@ backend_tests! {
         Ok(())
     }
 }
+
+#[test]
+fn a_huge_sqlite_busy_timeout_is_clamped_not_a_panic() -> Result<()> {
+    let engine = Engine::builder("sqlite://?busy_timeout=99999999999").build()?;
+    assert_eq!(select_one(&mut engine.connect()?)?, 1);
+    let engine = Engine::builder("sqlite://")
+        .lock_timeout(Duration::from_secs(u64::MAX / 4))
+        .build()?;
+    assert_eq!(select_one(&mut engine.connect()?)?, 1);
+    Ok(())
+}

@@ -74,10 +74,11 @@ impl SqliteDriver {
             Some(path) => rusqlite::Connection::open(path),
         }
         .map_err(|e| map_error(e, None))?;
-        conn.busy_timeout(Duration::from_millis(busy_ms))
-            .map_err(|e| map_error(e, None))?;
+        // Clamped: rusqlite panics on a timeout past an `int` of milliseconds.
+        let busy = Duration::from_millis(busy_ms).min(MAX_BUSY);
+        conn.busy_timeout(busy).map_err(|e| map_error(e, None))?;
         if let Some(mode) = journal_mode {
-            set_journal_mode(&conn, &mode, Duration::from_millis(busy_ms))?;
+            set_journal_mode(&conn, &mode, busy)?;
         }
         conn.pragma_update(None, "foreign_keys", foreign_keys)
             .map_err(|e| map_error(e, None))?;
@@ -86,7 +87,7 @@ impl SqliteDriver {
         conn.set_prepared_statement_cache_capacity(cache);
         Ok(SqliteDriver {
             conn,
-            busy_default: Duration::from_millis(busy_ms).min(MAX_BUSY),
+            busy_default: busy,
             statement_timeout: None,
             deadline: Arc::new(AtomicU64::new(0)),
             epoch: Instant::now(),
