@@ -19,6 +19,9 @@ use crate::sql::Value;
 /// followed (for a versioned model) by its version as loaded.
 type Change = (Arc<dyn AnyInstance>, Vec<usize>, Vec<Value>, Vec<Value>);
 
+/// The column values of the new objects, read once per flush, by object.
+pub(crate) type NewValues = HashMap<*const (), Vec<Value>>;
+
 impl SessionInner {
     /// Flushes with the state locked.
     pub(crate) fn flush_locked(&self, st: &mut SessionState) -> Result<()> {
@@ -32,10 +35,14 @@ impl SessionInner {
             st.modified.clear();
             return Ok(());
         }
-        // Nothing invalid reaches the database; refused before any SQL, the session and
-        // its transaction stay as they were.
+        // Each new object's values are read once: validated here, then inserted. Nothing
+        // invalid reaches the database; refused before any SQL, the session and its
+        // transaction stay as they were.
+        let mut new_values: NewValues = HashMap::with_capacity(st.new.len());
         for obj in &st.new {
-            validate(obj.as_ref(), &obj.values()?)?;
+            let values = obj.values()?;
+            validate(obj.as_ref(), &values)?;
+            new_values.insert(Arc::as_ptr(obj) as *const (), values);
         }
         for (obj, _, values, _) in &updates {
             validate(obj.as_ref(), values)?;
@@ -44,7 +51,7 @@ impl SessionInner {
         let deleted = st.deleted.clone();
         let mut effects = InsertEffects::default();
         let outcome = self.run(st, |conn| {
-            emit(conn, &new, &updates, &deleted, &mut effects)
+            emit(conn, &new, new_values, &updates, &deleted, &mut effects)
         });
         if let Err(e) = outcome {
             for a in effects.assigned.into_iter().rev() {
@@ -94,18 +101,26 @@ impl SessionInner {
             obj.state().snapshot = None;
         }
         for obj in std::mem::take(&mut st.deleted) {
-            let key = {
-                let mut s = obj.state();
-                s.state = ObjectState::Deleted;
-                s.delete_pending = false;
-                s.key.clone()
-            };
-            if let Some(k) = key {
-                st.identity.remove(&k);
-            }
-            st.tx_deleted.push(obj);
+            st.record_deleted(obj);
         }
         Ok(())
+    }
+}
+
+impl SessionState {
+    /// Records `obj` as deleted in this transaction (by a flush or a bulk DELETE): out of
+    /// the identity map, detached at commit, made persistent again by a rollback.
+    pub(crate) fn record_deleted(&mut self, obj: Arc<dyn AnyInstance>) {
+        let key = {
+            let mut s = obj.state();
+            s.state = ObjectState::Deleted;
+            s.delete_pending = false;
+            s.key.clone()
+        };
+        if let Some(k) = key {
+            self.identity.remove(&k);
+        }
+        self.tx_deleted.push(obj);
     }
 }
 
@@ -157,13 +172,14 @@ fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
 fn emit(
     conn: &mut Connection,
     new: &[Arc<dyn AnyInstance>],
+    mut new_values: NewValues,
     updates: &[Change],
     deleted: &[Arc<dyn AnyInstance>],
     effects: &mut InsertEffects,
 ) -> Result<()> {
     let mut cache = ShapeCache::default();
     for batch in insert_order(new) {
-        persistence::insert_batch(conn, &batch, &mut cache, effects)?;
+        persistence::insert_batch(conn, &batch, &mut new_values, &mut cache, effects)?;
     }
     let changed: Vec<Arc<dyn AnyInstance>> = updates.iter().map(|(o, ..)| o.clone()).collect();
     let by_object: HashMap<*const (), &Change> = updates

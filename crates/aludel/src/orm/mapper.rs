@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use crate::dialects::Dialect;
 use crate::engine::RowView;
 use crate::error::Result;
-use crate::orm::validation::{ColumnValidator, ValidationErrors, Validator, check_column};
+use crate::orm::validation::{ColumnValidator, ValidationErrors, check_column};
 use crate::orm::versioning::VersionGenerator;
 use crate::sql::{
     Column as ColumnDef, ColumnRef, Compiled, Executable, Expr, ForeignKey, FromItem, SqlType,
@@ -266,19 +266,18 @@ impl ModelInfo {
             let filled = self.autoincrement == Some(i)
                 || column.default.is_some()
                 || column.server_default.is_some();
-            let validators: Vec<&Arc<dyn Validator>> = self
+            let validators = self
                 .validators
                 .iter()
                 .filter(|(c, _)| *c == i)
-                .map(|(_, v)| v)
-                .collect();
+                .map(|(_, v)| v);
             check_column(
                 errors,
                 self.fields[i],
                 column,
                 filled,
                 &values[i],
-                &validators,
+                validators,
             );
         };
         match only {
@@ -342,6 +341,16 @@ impl ModelInfo {
             .iter()
             .position(|f| *f == name)
             .or_else(|| self.columns().iter().position(|c| c.name == name))
+    }
+
+    /// The message for a name that is neither a field nor a column of this model, listing
+    /// the model's fields: `model User has no column 'nope' (columns: id, name)`.
+    pub(crate) fn no_such_name(&self, name: &str) -> String {
+        format!(
+            "model {} has no column '{name}' (columns: {})",
+            self.name,
+            self.fields.join(", ")
+        )
     }
 
     /// The primary key values among a row's `values` (in column order).

@@ -83,6 +83,7 @@ pub(crate) struct InsertEffects {
 pub(crate) fn insert_batch(
     conn: &mut Connection,
     batch: &Batch,
+    new_values: &mut crate::orm::flush::NewValues,
     cache: &mut ShapeCache,
     effects: &mut InsertEffects,
 ) -> Result<()> {
@@ -90,7 +91,10 @@ pub(crate) fn insert_batch(
     let mut run: Vec<(&Arc<dyn AnyInstance>, Vec<Value>)> = Vec::new();
     let mut run_unset: Vec<usize> = Vec::new();
     for obj in &batch.objects {
-        let mut values = obj.values()?;
+        let mut values = match new_values.remove(&(Arc::as_ptr(obj) as *const ())) {
+            Some(values) => values,
+            None => obj.values()?,
+        };
         // A client-side default fills a `None` field before the INSERT, in the object too.
         for (i, column) in info.columns().iter().enumerate() {
             if let (Value::Null, Some(default)) = (&values[i], &column.default) {

@@ -223,13 +223,13 @@ pub type ColumnValidator = (usize, Arc<dyn Validator>);
 /// Checks one column's value the way a model's validation does: the declared
 /// `validators`, then required when NOT NULL (unless the database fills it or a declared
 /// validator already refused the value), then the `VARCHAR(n)` length.
-pub(crate) fn check_column(
+pub(crate) fn check_column<'a>(
     errors: &mut ValidationErrors,
     field: &str,
     column: &crate::sql::Column,
     filled_by_database: bool,
     value: &Value,
-    validators: &[&Arc<dyn Validator>],
+    validators: impl Iterator<Item = &'a Arc<dyn Validator>>,
 ) {
     let before = errors.errors.get(field).map_or(0, Vec::len);
     for v in validators {
