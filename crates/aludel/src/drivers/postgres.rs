@@ -172,10 +172,7 @@ impl DriverConnection for PostgresDriver {
         pipelined: bool,
     ) -> Result<Vec<u64>> {
         if !pipelined || rows.len() < 2 {
-            return rows
-                .iter()
-                .map(|values| self.execute(sql, values).map(|o| o.rows_affected))
-                .collect();
+            return crate::engine::driver::execute_one_by_one(self, sql, rows);
         }
         let stmt = self.statement(sql)?;
         if let Some(values) = rows.iter().find(|v| v.len() != stmt.params().len()) {

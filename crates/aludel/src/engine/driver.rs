@@ -78,9 +78,7 @@ pub(crate) trait DriverConnection: Send {
         pipelined: bool,
     ) -> Result<Vec<u64>> {
         let _ = pipelined;
-        rows.iter()
-            .map(|values| self.execute(sql, values).map(|o| o.rows_affected))
-            .collect()
+        execute_one_by_one(self, sql, rows)
     }
     /// Runs a statement (prepared and cached per connection) and reads its rows lazily.
     fn query<'a>(&'a mut self, sql: &str, params: &[Value]) -> Result<Box<dyn RowSource + 'a>>;
@@ -122,6 +120,18 @@ pub(crate) trait DriverConnection: Send {
     fn count_round_trips(&mut self, counter: RoundTrips) {
         let _ = counter;
     }
+}
+
+/// Runs `sql` once per parameter set, waiting for each answer: `execute_each` without
+/// pipelining, for every driver.
+pub(crate) fn execute_one_by_one<D: DriverConnection + ?Sized>(
+    driver: &mut D,
+    sql: &str,
+    rows: &[Vec<Value>],
+) -> Result<Vec<u64>> {
+    rows.iter()
+        .map(|values| driver.execute(sql, values).map(|o| o.rows_affected))
+        .collect()
 }
 
 /// Opens a connection for `url`, with the driver compiled in for its backend.

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::orm::column::Column;
 use crate::orm::evaluator::Evaluator;
 use crate::orm::identity::IdentityKey;
-use crate::orm::instance::{AnyInstance, ObjectState};
+use crate::orm::instance::AnyInstance;
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::query::Query;
 use crate::orm::session::Session;
@@ -66,11 +66,7 @@ impl<M: Model> UpdateKey<M> for &str {
         let info = M::info();
         info.column_index(self)
             .ok_or_else(|| Error::InvalidRequest {
-                message: format!(
-                    "update: model {} has no column '{self}' (columns: {})",
-                    info.name,
-                    info.fields.join(", ")
-                ),
+                message: format!("update: {}", info.no_such_name(self)),
             })
     }
 }
@@ -109,17 +105,8 @@ fn set_loaded(obj: &Arc<dyn AnyInstance>, values: &[(usize, Value)]) -> Result<(
 /// restored by a rollback (as objects deleted by a flush are).
 fn mark_deleted(session: &Session, obj: &Arc<dyn AnyInstance>) -> Result<()> {
     let mut st = session.inner.usable()?;
-    let key = {
-        let mut s = obj.state();
-        s.state = ObjectState::Deleted;
-        s.delete_pending = false;
-        s.key.clone()
-    };
-    if let Some(k) = key {
-        st.identity.remove(&k);
-    }
     st.deleted.retain(|o| !Arc::ptr_eq(o, obj));
-    st.tx_deleted.push(obj.clone());
+    st.record_deleted(obj.clone());
     Ok(())
 }
 

@@ -14,9 +14,8 @@ pub(crate) fn column_equals(info: &ModelInfo, column: &str, value: Value) -> Exp
     match info.column_index(column) {
         Some(i) => info.column_expr(i).eq(value),
         None => Expr::Invalid(Arc::from(format!(
-            "filter_by: model {} has no column '{column}' (columns: {})",
-            info.name,
-            info.fields.join(", ")
+            "filter_by: {}",
+            info.no_such_name(column)
         ))),
     }
 }
