@@ -6,11 +6,12 @@
 //! query property. See the `aludel` crate for documentation and examples.
 
 mod model;
+mod relationship;
 
 use proc_macro::TokenStream;
 
 /// Maps a struct with named fields to a table. See `aludel::orm::Model`.
-#[proc_macro_derive(Model, attributes(model, column))]
+#[proc_macro_derive(Model, attributes(model, column, relationship))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     match model::parse(&input) {

@@ -5,6 +5,8 @@ use quote::quote;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Expr, Fields, Ident, LitStr, Path, Type};
 
+use crate::relationship::{self, RelDef};
+
 /// Everything the derive needs, read from the struct.
 pub(crate) struct ModelDef {
     pub ident: Ident,
@@ -22,6 +24,8 @@ pub(crate) struct ModelDef {
     /// `version_generator = path::to::fn`: computes the next version from the current one.
     pub version_generator: Option<Path>,
     pub fields: Vec<FieldDef>,
+    /// The relationship fields (`Many<T>` / `One<T>`), which are not columns.
+    pub relationships: Vec<RelDef>,
 }
 
 /// Where `Model::query()` gets its scoped session.
@@ -99,6 +103,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         version: None,
         version_generator: None,
         fields: Vec::new(),
+        relationships: Vec::new(),
     };
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
         attr.parse_nested_meta(|meta| {
@@ -135,7 +140,11 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         ));
     }
     for field in &named.named {
-        def.fields.push(parse_field(field)?);
+        if relationship::is_relationship(field) {
+            def.relationships.push(relationship::parse(field)?);
+        } else {
+            def.fields.push(parse_field(field)?);
+        }
     }
     if let (None, Some(g)) = (&def.version, &def.version_generator) {
         return Err(syn::Error::new(
@@ -402,6 +411,29 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
         let col = &f.column;
         quote!(#i: ::aludel::orm::convert_column_ref(#name, #col, row.value(offset + #n)?)?)
     });
+    // Relationship fields of an object built from the database start unloaded.
+    let unloaded: Vec<TokenStream> = def
+        .relationships
+        .iter()
+        .map(|r| {
+            let i = &r.ident;
+            let ty = &r.ty;
+            quote!(#i: <#ty as ::aludel::orm::RelationField>::unloaded())
+        })
+        .collect();
+    let relationships = def
+        .relationships
+        .iter()
+        .map(|r| relationship::info(ident, r));
+    let rel_consts = def.relationships.iter().enumerate().map(|(n, r)| {
+        let i = &r.ident;
+        let ty = &r.ty;
+        let doc = format!("The `{i}` relationship, for loader options and joins.");
+        quote! {
+            #[doc = #doc]
+            pub const #i: ::aludel::orm::Relationship<#ident, #ty> = ::aludel::orm::Relationship::new(#n);
+        }
+    });
     let consts = def.fields.iter().enumerate().map(|(n, f)| {
         let i = &f.ident;
         let ty = &f.ty;
@@ -439,6 +471,7 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
                         .optional_fields(::std::vec![#(#optional),*])
                         .with_validators(::std::vec![#(#validators),*])
                         .validation(#validation)
+                        .with_relationships(::std::vec![#(#relationships),*])
                         #versioned
                 })
             }
@@ -467,20 +500,21 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
                     return ::std::result::Result::Err(::aludel::orm::wrong_width(#name, #count, values.len()));
                 }
                 let mut values = values.into_iter();
-                ::std::result::Result::Ok(#ident { #(#from_fields),* })
+                ::std::result::Result::Ok(#ident { #(#from_fields,)* #(#unloaded,)* })
             }
 
             fn from_row(row: &dyn ::aludel::engine::RowView, offset: usize) -> ::aludel::Result<Self> {
                 if row.len() < offset + #count {
                     return ::std::result::Result::Err(::aludel::orm::wrong_width(#name, #count, row.len().saturating_sub(offset)));
                 }
-                ::std::result::Result::Ok(#ident { #(#row_fields),* })
+                ::std::result::Result::Ok(#ident { #(#row_fields,)* #(#unloaded,)* })
             }
         }
 
         #[allow(non_upper_case_globals)]
         impl #ident {
             #(#consts)*
+            #(#rel_consts)*
         }
 
         #query

@@ -107,6 +107,18 @@ pub enum Error {
         /// The error that made the flush fail.
         cause: String,
     },
+    /// An unloaded relationship of an object that belongs to no session was read: there
+    /// is no session to load it through (SQLAlchemy's `DetachedInstanceError`).
+    DetachedInstance {
+        /// The object and the relationship.
+        message: String,
+    },
+    /// A relationship would have been loaded lazily where lazy loading is refused: the
+    /// `raise` / `raise_on_sql` loader strategy, or a session whose N+1 guard raises.
+    LazyLoadRefused {
+        /// The relationship, and why it was refused.
+        message: String,
+    },
     /// The operation is not allowed in the current state (e.g. a closed transaction).
     InvalidRequest {
         /// What was attempted and why it is not allowed.
@@ -326,6 +338,8 @@ impl fmt::Display for Error {
                 write!(f, "multiple rows were found when exactly one was required")
             }
             Error::InvalidRequest { message } => write!(f, "invalid request: {message}"),
+            Error::DetachedInstance { message } => write!(f, "detached instance: {message}"),
+            Error::LazyLoadRefused { message } => write!(f, "lazy load refused: {message}"),
             Error::StaleData { message } => write!(f, "stale data: {message}"),
             Error::ObjectDeleted { message } => write!(f, "object deleted: {message}"),
             Error::CommitOutcomeUnknown { cause } => write!(

@@ -8,6 +8,7 @@
 
 mod borrow;
 mod column;
+mod dependency;
 mod evaluator;
 mod flush;
 mod identity;
@@ -19,6 +20,7 @@ mod persistence;
 mod query;
 mod query_methods;
 mod query_property;
+mod relationship;
 mod retry;
 mod schema;
 mod scoping;
@@ -34,6 +36,7 @@ pub use aludel_macros::Model;
 pub use borrow::{ReadGuard, WriteGuard};
 pub use column::Column;
 pub use instance::{Instance, ObjectState};
+pub use loading::lazy::LazyLoads;
 pub use mapper::{
     Model, ModelInfo, SqlTyped, convert_column, convert_column_ref, no_such_column,
     parse_foreign_key, wrong_width,
@@ -42,6 +45,9 @@ pub use operand::{Operand, Textual};
 pub use query::{Query, QueryOptions, SynchronizeSession, UpdateKey};
 pub use query_methods::QueryMethods;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
+pub use relationship::{
+    Cascade, Direction, Loading, Many, One, RelationField, Relationship, RelationshipInfo, SlotRef,
+};
 pub use retry::Retry;
 pub use schema::{create_all, drop_all, metadata};
 pub use scoping::{ALREADY_PRESENT, Scope, ScopedSession};

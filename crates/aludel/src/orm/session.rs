@@ -39,6 +39,8 @@ pub struct SessionConfig {
     /// session-wide part of SQLAlchemy's `sessionmaker(query_cls=...)`. Set it with
     /// [`SessionMaker::query_criteria`](crate::orm::SessionMaker::query_criteria).
     pub query_criteria: Option<QueryCriteria>,
+    /// What a lazy load does: run, warn, or raise (the N+1 guard; default: run).
+    pub lazy_loads: crate::orm::LazyLoads,
 }
 
 /// A function giving the criteria a session adds to every query of a model (or `None`).
@@ -52,6 +54,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("expire_on_commit", &self.expire_on_commit)
             .field("info", &self.info)
             .field("query_criteria", &self.query_criteria.is_some())
+            .field("lazy_loads", &self.lazy_loads)
             .finish()
     }
 }
@@ -63,6 +66,7 @@ impl Default for SessionConfig {
             expire_on_commit: true,
             info: Vec::new(),
             query_criteria: None,
+            lazy_loads: crate::orm::LazyLoads::Allow,
         }
     }
 }
@@ -135,6 +139,8 @@ pub(crate) struct SessionState {
     /// back to (the outer transaction goes on once that savepoint is rolled back).
     pub(crate) failed_savepoint: Option<String>,
     pub(crate) no_autoflush: u32,
+    /// Lazy loads run so far, by relationship (for [`LazyLoads::Warn`](crate::orm::LazyLoads)).
+    pub(crate) lazy_load_counts: std::collections::HashMap<String, u64>,
 }
 
 pub(crate) fn lock(m: &Mutex<SessionState>) -> MutexGuard<'_, SessionState> {
@@ -916,8 +922,22 @@ impl SessionInner {
         }
     }
 
-    /// Makes `obj` pending (transient) or persistent again (detached) in this session.
-    fn attach(&self, st: &mut SessionState, obj: Arc<dyn AnyInstance>) -> Result<()> {
+    /// Makes `obj` pending (transient) or persistent again (detached) in this session,
+    /// with the objects its relationships reach (save-update cascade).
+    pub(crate) fn attach(&self, st: &mut SessionState, obj: Arc<dyn AnyInstance>) -> Result<()> {
+        self.attach_one(st, obj.clone())?;
+        if !obj.info().relationships.is_empty() {
+            crate::orm::relationship::cascade::save_update(self, st, &[obj])?;
+        }
+        Ok(())
+    }
+
+    /// [`attach`](Self::attach) without the cascade.
+    pub(crate) fn attach_one(
+        &self,
+        st: &mut SessionState,
+        obj: Arc<dyn AnyInstance>,
+    ) -> Result<()> {
         let mut s = obj.state();
         let name = obj.info().name;
         self.check_owned(&s, name)?;
@@ -969,11 +989,15 @@ impl SessionInner {
     }
 
     pub(crate) fn expire(obj: &Arc<dyn AnyInstance>) {
-        let mut s = obj.state();
-        if s.state == ObjectState::Persistent {
+        {
+            let mut s = obj.state();
+            if s.state != ObjectState::Persistent {
+                return;
+            }
             s.expired = true;
             s.snapshot = None;
         }
+        obj.expire_relationships();
     }
 
     /// Records that a persistent object was written to (called by `Instance::write`).

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod query_fixture;
+pub mod relationship_fixture;
 pub mod sql_text;
 
 use std::ops::Deref;

@@ -1,6 +1,11 @@
 //! Loading: turning rows into objects through the identity map, and reloading expired
 //! objects. Rows are read in place (a [`RowView`] of the driver's current row): the key
 //! first, then, only for an object the session does not hold yet, the struct itself.
+//!
+//! Relationship loader strategies live beside this file, one per file: `lazy` (on first
+//! access).
+
+pub(crate) mod lazy;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -119,15 +124,37 @@ impl SessionInner {
         row: &dyn RowView,
         populate_existing: bool,
     ) -> Result<Instance<T>> {
+        self.instance_at::<T>(identity, row, 0, populate_existing)?
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "a {} row came back with a NULL primary key",
+                    T::info().name
+                ))
+            })
+    }
+
+    /// [`instance_for_row`](Self::instance_for_row) for the model's columns starting at
+    /// `offset` (an entity among others in the row, as joined eager loading reads them);
+    /// `None` when the key columns are NULL (an outer join that matched no row).
+    pub(crate) fn instance_at<T: Model>(
+        &self,
+        identity: &mut IdentityMap,
+        row: &dyn RowView,
+        offset: usize,
+        populate_existing: bool,
+    ) -> Result<Option<Instance<T>>> {
         let info = T::info();
-        let key = IdentityKey::of_view(info.type_id, &info.primary_key, row)?.ok_or_else(|| {
-            Error::invalid(format!(
-                "a {} row came back with a NULL primary key",
-                info.name
-            ))
-        })?;
+        let key = if offset == 0 {
+            IdentityKey::of_view(info.type_id, &info.primary_key, row)?
+        } else {
+            let columns: Vec<usize> = info.primary_key.iter().map(|c| c + offset).collect();
+            IdentityKey::of_view(info.type_id, &columns, row)?
+        };
+        let Some(key) = key else {
+            return Ok(None);
+        };
         let (obj, existed) = identity.get_or_insert_with(key, |key| {
-            let instance = Instance::with_state(T::from_row(row, 0)?, ObjectState::Persistent);
+            let instance = Instance::with_state(T::from_row(row, offset)?, ObjectState::Persistent);
             let obj = instance.erased();
             {
                 let mut s = obj.state();
@@ -139,7 +166,7 @@ impl SessionInner {
         if existed {
             let expired = obj.state().expired;
             if expired || populate_existing {
-                obj.load_row(row)?;
+                obj.load_row(row, offset)?;
                 let mut s = obj.state();
                 s.expired = false;
                 if populate_existing {
@@ -148,6 +175,7 @@ impl SessionInner {
             }
         }
         downcast(&obj)
+            .map(Some)
             .ok_or_else(|| Error::invalid("identity map holds another model under this key"))
     }
 
@@ -175,7 +203,7 @@ impl SessionInner {
         let found = self.run(&mut st, |conn| {
             let mut rows = conn.stream_compiled(&compiled, pk.clone())?;
             match rows.next_ref() {
-                Some(row) => obj.load_row(&row?).map(|()| true),
+                Some(row) => obj.load_row(&row?, 0).map(|()| true),
                 None => Ok(false),
             }
         })?;

@@ -1,0 +1,19 @@
+//! Relationships between models (SQLAlchemy's `relationship()`): declared as `Many<T>` /
+//! `One<T>` fields with `#[relationship(...)]`, described by [`RelationshipInfo`] in the
+//! owner's `ModelInfo`, configured against the foreign keys on first use
+//! (`configure`), loaded by the strategies in `orm/loading/`, cascaded (`cascade`) and
+//! written by the flush (`orm/dependency.rs`). See `docs/relationships.md`.
+
+mod attribute;
+pub(crate) mod cascade;
+pub(crate) mod configure;
+mod descriptor;
+mod info;
+mod statement;
+
+pub(crate) use attribute::{AnySlot, bind_all};
+pub use attribute::{Many, One, RelationField, SlotRef};
+pub use descriptor::Relationship;
+pub(crate) use info::TargetOps;
+pub use info::{Cascade, Direction, Loading, RelationshipInfo};
+pub(crate) use statement::{equals_key, owner_key, related_select};
