@@ -409,6 +409,7 @@ impl<C: Model> AnySlot for Slot<C> {
 /// assert!(home.read()?.user.get()?.unwrap().ptr_eq(&ada));
 /// s.commit()?;
 /// assert_eq!(home.read()?.user_id, Some(1));
+/// s.close()?;
 /// let s = Session::new(&engine);
 /// let ada = s.get::<User>(1)?.unwrap();
 /// assert_eq!(ada.read()?.addresses.all()?.len(), 1); // a lazy load
