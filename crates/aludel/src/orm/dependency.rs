@@ -63,6 +63,9 @@ pub(crate) struct Dependencies {
     deletes: Vec<AssociationRow>,
     /// Relationship fields whose history this flush writes: cleared when it succeeds.
     processed: Vec<(Arc<dyn AnyInstance>, usize)>,
+    /// The new and changed objects with relationships: their mirror links are settled
+    /// when the flush succeeds.
+    touched: Vec<Arc<dyn AnyInstance>>,
 }
 
 /// Collects the relationship work of the session's new, modified and deleted objects.
@@ -85,6 +88,11 @@ pub(crate) fn collect(session: &SessionInner, st: &mut SessionState) -> Result<D
         .iter()
         .chain(&st.modified)
         .filter(|o| seen.insert(ptr(o)))
+        .cloned()
+        .collect();
+    deps.touched = changed
+        .iter()
+        .filter(|o| !o.info().relationships.is_empty())
         .cloned()
         .collect();
     for obj in changed {
@@ -378,13 +386,22 @@ impl Dependencies {
         Ok(())
     }
 
-    /// After a successful flush: the written histories are forgotten.
+    /// After a successful flush: the written histories are forgotten, and mirror links to
+    /// objects that now have an identity become weak.
     pub(crate) fn finish(&self) -> Result<()> {
         for (obj, index) in &self.processed {
             obj.with_slot(*index, &mut |slot| {
                 slot.clear_history();
                 Ok(())
             })?;
+        }
+        for obj in &self.touched {
+            for index in 0..obj.info().relationships.len() {
+                obj.with_slot(index, &mut |slot| {
+                    slot.settle();
+                    Ok(())
+                })?;
+            }
         }
         Ok(())
     }
