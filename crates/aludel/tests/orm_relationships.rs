@@ -294,3 +294,31 @@ backend_tests! {
         Ok(())
     }
 }
+
+backend_tests! {
+    fn expunge_expire_and_merge_cascade_along_loaded_relationships(db) {
+        let s = setup(db)?;
+        seed_users(db, 1, 2)?;
+        // expunge (User.addresses has cascade="all"): the loaded addresses leave too.
+        let user = s.get::<User>(1)?.unwrap();
+        let addresses = user.read()?.addresses.all()?;
+        s.expunge(&user)?;
+        assert!(addresses.iter().all(|a| a.state() == aludel::orm::ObjectState::Detached));
+        // merge: the detached user and its loaded addresses come back as the session's own.
+        let s2 = aludel::orm::Session::new(db);
+        let rec = db.record_statements();
+        let merged = s2.merge(&user)?;
+        assert!(!merged.ptr_eq(&user));
+        let merged_addresses = merged.read()?.addresses.loaded().expect("the merge filled the collection");
+        assert_eq!(merged_addresses.len(), 2);
+        let again = s2.get::<Address>(101)?.unwrap();
+        assert!(merged_addresses[0].ptr_eq(&again), "the merged copies are the session's objects");
+        let before = selects(&rec);
+        assert!(again.read()?.user.get()?.unwrap().ptr_eq(&merged));
+        assert_eq!(selects(&rec), before);
+        // refresh-expire: expiring the user expires its loaded addresses.
+        s2.expire(&merged)?;
+        assert!(again.is_expired());
+        Ok(())
+    }
+}
