@@ -49,6 +49,7 @@ pub(crate) struct FieldDef {
     pub index: bool,
     pub default: Option<Expr>,
     pub server_default: Option<String>,
+    pub server_onupdate: Option<String>,
     pub foreign_key: Option<(String, String)>,
     pub on_delete: Option<Ident>,
     pub on_update: Option<Ident>,
@@ -218,6 +219,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         index: false,
         default: None,
         server_default: None,
+        server_onupdate: None,
         foreign_key: None,
         on_delete: None,
         on_update: None,
@@ -246,6 +248,8 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 f.default = Some(meta.value()?.parse()?);
             } else if p.is_ident("server_default") {
                 f.server_default = Some(meta.value()?.parse::<LitStr>()?.value());
+            } else if p.is_ident("server_onupdate") {
+                f.server_onupdate = Some(meta.value()?.parse::<LitStr>()?.value());
             } else if p.is_ident("sql_type") {
                 f.sql_type = Some(meta.value()?.parse()?);
             } else if p.is_ident("validators") {
@@ -271,7 +275,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 fk_col = Some(meta.value()?.parse::<LitStr>()?);
             } else {
                 return Err(meta.error(
-                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, foreign_key, fk_col, on_delete, on_update, sql_type or validators",
+                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, server_onupdate, foreign_key, fk_col, on_delete, on_update, sql_type or validators",
                 ));
             }
             Ok(())
@@ -553,6 +557,9 @@ fn column_definition(f: &FieldDef) -> TokenStream {
     }
     if let Some(d) = &f.server_default {
         out = quote!(#out.server_default(#d));
+    }
+    if let Some(d) = &f.server_onupdate {
+        out = quote!(#out.server_onupdate(#d));
     }
     if let Some((t, c)) = &f.foreign_key {
         let mut fk = quote!(::aludel::sql::ForeignKey::to(#t, #c));

@@ -345,3 +345,98 @@ backend_tests! {
         Ok(())
     }
 }
+
+mod meta_columns {
+    use aludel::orm::Model;
+
+    #[aludel::ext::managers::model]
+    #[derive(aludel::Model)]
+    pub struct Article {
+        #[column(max_len = 40)]
+        pub title: String,
+    }
+
+    #[aludel::ext::managers::model(pk = "key", created_at = false, updated_at = "changed")]
+    #[derive(aludel::Model, Debug)]
+    #[model(table = "notes")]
+    pub struct Note {
+        pub body: String,
+    }
+
+    #[aludel::ext::managers::model(pk = false, created_at = false, updated_at = false)]
+    #[derive(aludel::Model)]
+    pub struct Tag {
+        #[column(primary_key, max_len = 20)]
+        pub name: String,
+    }
+
+    pub fn infos() -> [&'static aludel::orm::ModelInfo; 3] {
+        [Article::info(), Note::info(), Tag::info()]
+    }
+}
+
+#[test]
+fn meta_options_add_rename_and_remove_columns() {
+    use aludel::orm::Model;
+    use meta_columns::{Article, Note, Tag};
+    assert_eq!(Article::info().table.name(), "article");
+    assert_eq!(
+        Article::info().fields,
+        ["id", "title", "created_at", "updated_at"]
+    );
+    assert_eq!(Article::info().autoincrement, Some(0));
+    assert_eq!(Note::info().fields, ["key", "body", "changed"]);
+    assert_eq!(Tag::info().fields, ["name"]);
+    let updated = &Note::info().columns()[2];
+    assert_eq!(
+        updated.server_onupdate.as_deref(),
+        Some("CURRENT_TIMESTAMP")
+    );
+    assert!(!updated.nullable);
+    let a = Article {
+        id: Some(3),
+        title: "t".into(),
+        created_at: None,
+        updated_at: None,
+    };
+    assert_eq!(
+        format!("{a:?}"),
+        "Article { id: Some(3), created_at: None, updated_at: None }"
+    );
+    common::sql_text::assert_sql_all(
+        &aludel::sql::update(&Note::info().table).set("body", "x"),
+        "UPDATE notes SET body = ?, changed = CURRENT_TIMESTAMP",
+    );
+}
+
+backend_tests! {
+    fn meta_timestamps_are_set_by_the_database_on_insert_and_update(db) {
+        use meta_columns::Article;
+        aludel::orm::create_all(db, &meta_columns::infos())?;
+        let s = aludel::orm::Session::new(db);
+        let a = s.add(Article { id: None, title: "first".into(), created_at: None, updated_at: None })?;
+        s.commit()?;
+        let (id, created) = {
+            let r = a.read()?;
+            (r.id.expect("the database gave an id"), r.created_at.expect("the database set created_at"))
+        };
+        assert!(a.read()?.updated_at.is_some());
+        s.commit()?; // end the read's transaction (MySQL's snapshot would hide what follows)
+        // Age both timestamps, then change the row through the ORM: only updated_at moves.
+        let mut conn = db.connect()?;
+        conn.execute(&aludel::sql::text("UPDATE article SET created_at = :t, updated_at = :t WHERE id = :id"),
+            aludel::params! { "t" => chrono::DateTime::<chrono::Utc>::from_timestamp(1_000_000_000, 0).unwrap(), "id" => id })?;
+        conn.commit()?;
+        drop(conn);
+        s.expire(&a)?;
+        let old = a.read()?.updated_at.unwrap();
+        a.write()?.title = "second".into();
+        s.commit()?;
+        let r = a.read()?;
+        assert_eq!(r.title, "second");
+        assert_eq!(r.created_at.unwrap(), old, "created_at is not touched by an UPDATE");
+        assert!(r.updated_at.unwrap() > old, "updated_at was set by the UPDATE");
+        assert!(created > old);
+        Ok(())
+    }
+}
