@@ -5,6 +5,7 @@
 //! `model::expand` turns that into the `Model` impl, the typed column constants and the
 //! query property. See the `aludel` crate for documentation and examples.
 
+mod attr;
 mod model;
 mod relationship;
 mod unchained;

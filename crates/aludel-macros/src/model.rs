@@ -308,23 +308,10 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
 
 /// `["a", "b"]`: the field names of a composite constraint (at least two).
 fn field_list(input: syn::parse::ParseStream) -> syn::Result<Vec<LitStr>> {
-    let list: syn::ExprArray = input.parse()?;
-    let names = list
-        .elems
-        .iter()
-        .map(|e| match e {
-            Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) => Ok(s.clone()),
-            other => Err(syn::Error::new(
-                other.span(),
-                "expected a field name in quotes",
-            )),
-        })
-        .collect::<syn::Result<Vec<_>>>()?;
+    let span = input.span();
+    let names = crate::attr::quoted_names(input)?;
     if names.len() < 2 {
-        return Err(syn::Error::new(list.span(), "name at least two fields"));
+        return Err(syn::Error::new(span, "name at least two fields"));
     }
     Ok(names)
 }

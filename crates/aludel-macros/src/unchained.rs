@@ -48,21 +48,10 @@ fn parse_options(args: TokenStream) -> syn::Result<Options> {
         } else if meta.path.is_ident("updated_at") {
             o.updated_at = name_or_off(&meta)?;
         } else if meta.path.is_ident("repr") {
-            let list: syn::ExprArray = meta.value()?.parse()?;
-            let names = list
-                .elems
+            let names = crate::attr::quoted_names(meta.value()?)?
                 .iter()
-                .map(|e| match e {
-                    syn::Expr::Lit(syn::ExprLit {
-                        lit: syn::Lit::Str(s),
-                        ..
-                    }) => Ok(s.value()),
-                    other => Err(syn::Error::new(
-                        other.span(),
-                        "expected a field name in quotes",
-                    )),
-                })
-                .collect::<syn::Result<Vec<_>>>()?;
+                .map(LitStr::value)
+                .collect();
             o.repr = Some(names);
         } else {
             return Err(meta.error(
