@@ -56,6 +56,9 @@ pub(crate) struct FieldDef {
     pub sql_type: Option<Expr>,
     /// `validators = [Required::new(), ...]`: values implementing `orm::Validator`.
     pub validators: Vec<Expr>,
+    /// `meta_option = NameColumn`: the column is declared and checked by an application's
+    /// `ext::managers::ColumnMetaOption`.
+    pub meta_option: Option<Path>,
 }
 
 /// `OrderItem` → `order_item`.
@@ -225,6 +228,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         on_update: None,
         sql_type: None,
         validators: Vec::new(),
+        meta_option: None,
     };
     let mut fk_col: Option<LitStr> = None;
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("column")) {
@@ -252,6 +256,8 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 f.server_onupdate = Some(meta.value()?.parse::<LitStr>()?.value());
             } else if p.is_ident("sql_type") {
                 f.sql_type = Some(meta.value()?.parse()?);
+            } else if p.is_ident("meta_option") {
+                f.meta_option = Some(meta.value()?.parse()?);
             } else if p.is_ident("validators") {
                 let list: syn::ExprArray = meta.value()?.parse()?;
                 f.validators = list.elems.into_iter().collect();
@@ -275,7 +281,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 fk_col = Some(meta.value()?.parse::<LitStr>()?);
             } else {
                 return Err(meta.error(
-                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, server_onupdate, foreign_key, fk_col, on_delete, on_update, sql_type or validators",
+                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, server_onupdate, foreign_key, fk_col, on_delete, on_update, sql_type, validators or meta_option",
                 ));
             }
             Ok(())
@@ -369,9 +375,15 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
     });
     let field_names = def.fields.iter().map(|f| f.ident.to_string());
     let validators = def.fields.iter().enumerate().flat_map(|(n, f)| {
-        f.validators.iter().map(move |v| {
-            quote!((#n, ::std::sync::Arc::new(#v) as ::std::sync::Arc<dyn ::aludel::orm::Validator>))
-        })
+        let option = f.meta_option.as_ref().map(|p| {
+            quote!((#n, ::std::sync::Arc::new(::aludel::ext::managers::MetaOptionValidator::<#p>::new()) as ::std::sync::Arc<dyn ::aludel::orm::Validator>))
+        });
+        f.validators
+            .iter()
+            .map(move |v| {
+                quote!((#n, ::std::sync::Arc::new(#v) as ::std::sync::Arc<dyn ::aludel::orm::Validator>))
+            })
+            .chain(option)
     });
     let validation = def.validation.unwrap_or(true);
     let optional = def.fields.iter().map(|f| {
@@ -514,6 +526,9 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
 
 fn column_definition(f: &FieldDef) -> TokenStream {
     let col = &f.column;
+    if let Some(option) = &f.meta_option {
+        return quote!(<#option as ::aludel::ext::managers::ColumnMetaOption>::column(#col));
+    }
     let ty = &f.ty;
     let sql_type = match (&f.sql_type, f.max_len) {
         (Some(expr), _) => quote!(#expr),

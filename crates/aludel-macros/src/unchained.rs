@@ -15,6 +15,9 @@ struct Options {
     created_at: Option<String>,
     updated_at: Option<String>,
     repr: Option<Vec<String>>,
+    /// `columns(name = NameColumn, ...)`: fields contributed by the application's
+    /// `ColumnMetaOption`s.
+    columns: Vec<(syn::Ident, syn::Path)>,
 }
 
 /// `false`, or a name in quotes.
@@ -39,6 +42,7 @@ fn parse_options(args: TokenStream) -> syn::Result<Options> {
         created_at: Some("created_at".into()),
         updated_at: Some("updated_at".into()),
         repr: None,
+        columns: Vec::new(),
     };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("pk") {
@@ -47,6 +51,16 @@ fn parse_options(args: TokenStream) -> syn::Result<Options> {
             o.created_at = name_or_off(&meta)?;
         } else if meta.path.is_ident("updated_at") {
             o.updated_at = name_or_off(&meta)?;
+        } else if meta.path.is_ident("columns") {
+            meta.parse_nested_meta(|option| {
+                let field = option
+                    .path
+                    .get_ident()
+                    .cloned()
+                    .ok_or_else(|| option.error("expected a field name"))?;
+                o.columns.push((field, option.value()?.parse()?));
+                Ok(())
+            })?;
         } else if meta.path.is_ident("repr") {
             let names = crate::attr::quoted_names(meta.value()?)?
                 .iter()
@@ -55,7 +69,7 @@ fn parse_options(args: TokenStream) -> syn::Result<Options> {
             o.repr = Some(names);
         } else {
             return Err(meta.error(
-                "unknown Meta option; expected pk, created_at, updated_at or repr (table, validation, unique_together, index_together and polymorphic go in #[model(...)])",
+                "unknown Meta option; expected pk, created_at, updated_at, repr or columns(field = YourColumnMetaOption) (table, validation, unique_together, index_together and polymorphic go in #[model(...)])",
             ));
         }
         Ok(())
@@ -105,6 +119,12 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         })?);
     }
     fields.extend(named.named.iter().cloned());
+    for (field, option) in &options.columns {
+        fields.push(parse_field(quote! {
+            #[column(meta_option = #option)]
+            #vis #field: <#option as ::aludel::ext::managers::ColumnMetaOption>::Value
+        })?);
+    }
     let timestamp =
         quote!(::std::option::Option<::aludel::chrono::DateTime<::aludel::chrono::Utc>>);
     if let Some(name) = &options.created_at {

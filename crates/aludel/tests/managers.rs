@@ -370,8 +370,33 @@ mod meta_columns {
         pub name: String,
     }
 
-    pub fn infos() -> [&'static aludel::orm::ModelInfo; 3] {
-        [Article::info(), Note::info(), Tag::info()]
+    /// The seed's NameColumnMetaOption.
+    pub struct NameColumn;
+
+    impl aludel::ext::managers::ColumnMetaOption for NameColumn {
+        type Value = String;
+        fn column(name: &str) -> aludel::sql::Column {
+            aludel::sql::Column::new(name, aludel::sql::SqlType::String { length: Some(30) })
+                .nullable(false)
+        }
+        fn check_value(value: &aludel::sql::Value) -> Result<(), String> {
+            match value {
+                aludel::sql::Value::Text(s) if s.trim().is_empty() => {
+                    Err("Name must not be blank.".into())
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+
+    #[aludel::ext::managers::model(columns(name = NameColumn))]
+    #[derive(aludel::Model)]
+    pub struct Label {
+        pub color: String,
+    }
+
+    pub fn infos() -> [&'static aludel::orm::ModelInfo; 4] {
+        [Article::info(), Note::info(), Tag::info(), Label::info()]
     }
 }
 
@@ -437,6 +462,30 @@ backend_tests! {
         assert_eq!(r.created_at.unwrap(), old, "created_at is not touched by an UPDATE");
         assert!(r.updated_at.unwrap() > old, "updated_at was set by the UPDATE");
         assert!(created > old);
+        Ok(())
+    }
+}
+
+backend_tests! {
+    fn an_apps_column_meta_option_adds_a_checked_column(db) {
+        use meta_columns::Label;
+        aludel::orm::create_all(db, &meta_columns::infos())?;
+        assert_eq!(Label::info().fields, ["id", "color", "name", "created_at", "updated_at"]);
+        let s = aludel::orm::Session::new(db);
+        s.add(Label { id: None, color: "red".into(), name: "urgent".into(), created_at: None, updated_at: None })?;
+        s.commit()?;
+        let mut conn = db.connect()?;
+        let name: String = conn.scalar(&text("SELECT name FROM label"), ())?;
+        assert_eq!(name, "urgent");
+        drop(conn);
+        s.add(Label { id: None, color: "blue".into(), name: "  ".into(), created_at: None, updated_at: None })?;
+        match s.flush() {
+            Err(Error::Validation { model, errors }) => {
+                assert_eq!(model, "Label");
+                assert_eq!(errors.errors["name"], ["Name must not be blank."]);
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
         Ok(())
     }
 }

@@ -56,11 +56,13 @@
 //! ```
 
 mod init;
+mod meta_option;
 mod model_manager;
 mod registry;
 mod session_manager;
 
 pub use init::{Unchained, init_sqlalchemy_unchained};
+pub use meta_option::{ColumnMetaOption, MetaOptionValidator};
 pub use model_manager::ModelManager;
 pub use registry::ModelRegistry;
 pub use session_manager::SessionManager;
@@ -77,6 +79,9 @@ pub use session_manager::SessionManager;
 ///   takes a new name, or `false`.
 /// - `repr` (default: the three columns above): the fields `Debug` shows, unless the struct
 ///   derives `Debug` itself.
+/// - `columns(field = Option, ...)`: fields contributed by the application's own
+///   [`ColumnMetaOption`]s (unchained's `ModelMetaOptionsFactory` holds such options; here
+///   the model names the ones it uses).
 ///
 /// The other Meta options are `#[model(...)]` options of the derive: `table` (default: the
 /// struct name in snake_case), `validation`, `unique_together`, `index_together`.
