@@ -489,3 +489,28 @@ backend_tests! {
         Ok(())
     }
 }
+
+/// An abstract manager (unchained's `Meta.abstract = True`): generic over its model, so it
+/// belongs to no model until a concrete manager names one.
+struct NamedManager<M: Model>(ModelManager<M>);
+
+impl<M: Model> NamedManager<M> {
+    fn named(&self, name: &str) -> Result<Vec<Instance<M>>> {
+        self.0.filter_by(params! { "name" => name })?.all()
+    }
+}
+
+backend_tests! {
+    fn an_abstract_manager_serves_several_models(db) {
+        create_all(db, &[Foobar::info(), meta_columns::Label::info()])?;
+        let sessions = SessionManager::with_session(Session::new(db));
+        let foobars = NamedManager(ModelManager::<Foobar>::new(sessions.clone()));
+        let labels = NamedManager(ModelManager::<meta_columns::Label>::new(sessions));
+        foobars.0.create(params! { "name" => "x", "stock" => 1, "code" => "c" }, true)?;
+        labels.0.create(params! { "color" => "red", "name" => "x" }, true)?;
+        assert_eq!(foobars.named("x")?.len(), 1);
+        assert_eq!(labels.named("x")?[0].read()?.color, "red");
+        assert!(labels.named("y")?.is_empty());
+        Ok(())
+    }
+}
