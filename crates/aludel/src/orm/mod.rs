@@ -42,7 +42,10 @@ pub use mapper::{
     parse_foreign_key, wrong_width,
 };
 pub use operand::{Operand, Textual};
-pub use query::{Query, QueryOptions, SynchronizeSession, UpdateKey};
+pub use query::{
+    Aliased, Bundle, ColumnDescription, Decoder, Entity, Exprs, Query, QueryOptions, Selection,
+    SynchronizeSession, Typed, UpdateKey, typed,
+};
 pub use query_methods::QueryMethods;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use relationship::{

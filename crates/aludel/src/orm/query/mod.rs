@@ -42,6 +42,7 @@ mod joins;
 mod options;
 mod ordering;
 mod selectable;
+mod selection;
 mod set_ops;
 mod shaping;
 
@@ -49,6 +50,9 @@ use std::marker::PhantomData;
 
 pub use bulk::{SynchronizeSession, UpdateKey};
 pub use options::QueryOptions;
+pub use selection::{
+    Aliased, Bundle, ColumnDescription, Decoder, Entity, Exprs, Selection, Typed, typed,
+};
 
 use crate::error::{Error, Result};
 use crate::orm::mapper::{Model, ModelInfo};
