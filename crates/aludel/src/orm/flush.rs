@@ -313,10 +313,7 @@ fn insert_in_dependency_order(
 
 /// `updates` plus the foreign keys relationship syncs wrote after the INSERTs: merged into
 /// an object's own UPDATE when it has one, else a new UPDATE keyed by the row as it was.
-fn with_relationship_updates(
-    updates: &[Change],
-    late: Vec<LateUpdate>,
-) -> Result<Vec<Change>> {
+fn with_relationship_updates(updates: &[Change], late: Vec<LateUpdate>) -> Result<Vec<Change>> {
     let mut out: Vec<Change> = updates.to_vec();
     for (obj, columns, before) in late {
         let now = obj.values()?;

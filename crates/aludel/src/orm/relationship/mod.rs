@@ -9,6 +9,7 @@ pub(crate) mod cascade;
 pub(crate) mod configure;
 mod descriptor;
 mod info;
+mod join_condition;
 mod statement;
 
 pub(crate) use attribute::{AnySlot, bind_all};
@@ -16,4 +17,6 @@ pub use attribute::{Many, One, RelationField, SlotRef};
 pub use descriptor::Relationship;
 pub(crate) use info::TargetOps;
 pub use info::{Cascade, Direction, Loading, RelationshipInfo};
+pub(crate) use join_condition::join_steps;
+pub use join_condition::with_parent;
 pub(crate) use statement::{equals_key, owner_key, related_select};
