@@ -91,7 +91,7 @@ pub(crate) fn join_steps(
 /// let q = select([Address::id.expr()]).where_(criteria);
 /// let sql = q.compile(&aludel::dialects::Sqlite)?;
 /// assert_eq!(sql.sql, "SELECT addresses.id FROM addresses WHERE addresses.user_id = ?");
-/// assert_eq!(sql.params, [aludel::sql::Value::Int(7)]);
+/// assert_eq!(sql.binds[0].value, Some(aludel::sql::Value::Int(7)));
 /// # Ok::<(), aludel::Error>(())
 /// ```
 pub fn with_parent<P: Model, F: RelationField>(
