@@ -8,7 +8,9 @@ use aludel::Result;
 use aludel::orm::{Instance, Many, Model, One, Session, with_parent};
 use aludel::sql::{Executable, select};
 
-use common::relationship_fixture::{Address, Item, Keyword, Node, Order, User, seed_users, setup};
+use common::relationship_fixture::{
+    Address, Item, Keyword, Node, Order, User, add_keywords, seed_users, setup,
+};
 use common::sql_text::{assert_sql, assert_sql_all};
 
 /// The ids of `objects`, in order.
@@ -24,13 +26,7 @@ fn text_session() -> Result<Session> {
 /// Users ada (1) and bob (2); keywords rust (1) and sql (2): ada has both, bob rust.
 /// Ada has order 10 with items pen, ink; bob order 20 with item pad.
 fn seed_keywords_and_orders(s: &Session) -> Result<()> {
-    let ada = s.add(User::new(1, "ada"))?;
-    let bob = s.add(User::new(2, "bob"))?;
-    let rust = s.add(Keyword::new(1, "rust"))?;
-    let sql = s.add(Keyword::new(2, "sql"))?;
-    ada.read()?.keywords.push(&rust)?;
-    ada.read()?.keywords.push(&sql)?;
-    bob.read()?.keywords.push(&rust)?;
+    add_keywords(s)?;
     for (order, user, items) in [(10, 1, &["pen", "ink"][..]), (20, 2, &["pad"][..])] {
         s.add(Order {
             id: order,
