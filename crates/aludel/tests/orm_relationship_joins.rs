@@ -75,6 +75,10 @@ fn join_rel_sql_per_dialect() -> Result<()> {
         "SELECT users.id, users.name FROM users JOIN user_keywords AS user_keywords_1 ON users.id = user_keywords_1.user_id JOIN keywords ON keywords.id = user_keywords_1.keyword_id WHERE keywords.word = ?",
     );
     assert_sql_all(
+        s.query::<User>().outerjoin_rel(User::keywords).statement(),
+        "SELECT users.id, users.name FROM users LEFT OUTER JOIN user_keywords AS user_keywords_1 ON users.id = user_keywords_1.user_id LEFT OUTER JOIN keywords ON keywords.id = user_keywords_1.keyword_id",
+    );
+    assert_sql_all(
         s.query::<User>()
             .join_rel(User::orders)
             .join_rel(Order::items)
@@ -259,6 +263,18 @@ backend_tests! {
         let rust = s.query::<User>().join_rel(User::keywords).filter_by("word", "rust").order_by(User::id).all()?;
         assert_eq!(ids(&rust, |u| u.id)?, [1, 2]);
         let sql = s.query::<User>().join_rel(User::keywords).filter_by("word", "sql").all()?;
+        s.add(User::new(3, "cy"))?;
+        let without = s
+            .query::<User>()
+            .outerjoin_rel(User::keywords)
+            .filter(Keyword::id.expr().is_null())
+            .all()?;
+        assert_eq!(ids(&without, |u| u.id)?, [3]);
+        // One row per (user, keyword) pair: count() counts 3 rows, while all() returns
+        // each user once, as SQLAlchemy's Query does (2.1 prints len 2, count 3).
+        assert_eq!(s.query::<User>().join_rel(User::keywords).count()?, 3);
+        let joined = s.query::<User>().join_rel(User::keywords).order_by(User::id).all()?;
+        assert_eq!(ids(&joined, |u| u.id)?, [1, 2]);
         assert_eq!(ids(&sql, |u| u.id)?, [1]);
         let words = s.query::<Keyword>().join_rel(Keyword::users).filter_by("name", "bob").all()?;
         assert_eq!(words.iter().map(|k| k.read().map(|k| k.word.clone())).collect::<Result<Vec<_>>>()?, ["rust"]);
@@ -290,6 +306,12 @@ backend_tests! {
             .order_by(Node::id)
             .all()?;
         assert_eq!(ids(&under_root, |n| n.id)?, [2, 3]);
+        let roots = s
+            .query::<Node>()
+            .outerjoin_rel_to(Node::parent, &up)
+            .filter(up.c("id").is_null())
+            .all()?;
+        assert_eq!(ids(&roots, |n| n.id)?, [1]);
         // Users with both keywords: the association table joined twice.
         let (k1, k2) = (Keyword::info().table.alias("k1"), Keyword::info().table.alias("k2"));
         let both = s
