@@ -131,6 +131,30 @@ fn join_rel_to_aliases_sql_per_dialect() -> Result<()> {
             .statement(),
         "SELECT users.id, users.name FROM users JOIN user_keywords AS user_keywords_1 ON users.id = user_keywords_1.user_id JOIN keywords AS k1 ON k1.id = user_keywords_1.keyword_id JOIN user_keywords AS user_keywords_2 ON users.id = user_keywords_2.user_id JOIN keywords AS k2 ON k2.id = user_keywords_2.keyword_id",
     );
+    // A self-referential chain: each join starts from the alias the last one went to;
+    // reset_joinpoint() starts again from the queried table.
+    let (c1, c2) = (
+        Node::info().table.alias("c1"),
+        Node::info().table.alias("c2"),
+    );
+    let grandchildren = s
+        .query::<Node>()
+        .join_rel_to(Node::children, &c1)
+        .join_rel_to(Node::children, &c2)
+        .filter_by("name", "g");
+    assert_sql_all(
+        grandchildren.statement(),
+        "SELECT nodes.id, nodes.parent_id, nodes.name FROM nodes JOIN nodes AS c1 ON nodes.id = c1.parent_id JOIN nodes AS c2 ON c1.id = c2.parent_id WHERE c2.name = ?",
+    );
+    let siblings = s
+        .query::<Node>()
+        .join_rel_to(Node::children, &c1)
+        .reset_joinpoint()
+        .join_rel_to(Node::children, &c2);
+    assert_sql_all(
+        siblings.statement(),
+        "SELECT nodes.id, nodes.parent_id, nodes.name FROM nodes JOIN nodes AS c1 ON nodes.id = c1.parent_id JOIN nodes AS c2 ON nodes.id = c2.parent_id",
+    );
     let o = Order::info().table.alias("o");
     assert_sql_all(
         s.query::<User>()
@@ -289,12 +313,30 @@ backend_tests! {
         let s = setup(db)?;
         seed_keywords_and_orders(&s)?;
         s.add(Node::new(1, "root"))?;
-        for (id, name) in [(2, "leaf"), (3, "twig")] {
+        for (id, parent, name) in [(2, 1, "leaf"), (3, 1, "twig"), (4, 3, "bud")] {
             let mut n = Node::new(id, name);
-            n.parent_id = Some(1);
+            n.parent_id = Some(parent);
             s.add(n)?;
         }
         s.commit()?;
+        let (c1, c2) = (Node::info().table.alias("c1"), Node::info().table.alias("c2"));
+        let grandparents = s
+            .query::<Node>()
+            .join_rel_to(Node::children, &c1)
+            .join_rel_to(Node::children, &c2)
+            .filter_by("name", "bud")
+            .all()?;
+        assert_eq!(ids(&grandparents, |n| n.id)?, [1]);
+        // Back to the queried table: nodes with a child "leaf" and a child "twig".
+        let both = s
+            .query::<Node>()
+            .join_rel_to(Node::children, &c1)
+            .filter_by("name", "leaf")
+            .reset_joinpoint()
+            .join_rel_to(Node::children, &c2)
+            .filter_by("name", "twig")
+            .all()?;
+        assert_eq!(ids(&both, |n| n.id)?, [1]);
         let child = Node::info().table.alias("child");
         let parents = s.query::<Node>().join_rel_to(Node::children, &child).filter_by("name", "leaf").all()?;
         assert_eq!(ids(&parents, |n| n.id)?, [1]);

@@ -20,21 +20,22 @@ fn aliases(item: &FromItem, info: &ModelInfo) -> bool {
 }
 
 impl<M: Model> Query<M> {
-    /// Where a join along a relationship of `owner` starts: the owner's table when the
-    /// owner is an entity in FROM, else the join point when that is an alias of the
-    /// owner's table (a chain through an alias), else the error message.
+    /// Where a join along a relationship of `owner` starts: the join point when that is an
+    /// alias of the owner's table (a chain through aliases, e.g. a self-referential tree
+    /// joined to its grandchildren), else the owner's table when the owner is an entity
+    /// in FROM, else the error message.
     fn relationship_source(
         &self,
         owner: &'static ModelInfo,
         what: &str,
     ) -> Result<FromItem, String> {
-        if self.ctx.entities.iter().any(|e| e.type_id == owner.type_id) {
-            return Ok(FromItem::Table(owner.table.clone()));
-        }
         if let Some(JoinPoint::Item(item)) = &self.ctx.join_point {
             if aliases(item, owner) {
                 return Ok(item.clone());
             }
+        }
+        if self.ctx.entities.iter().any(|e| e.type_id == owner.type_id) {
+            return Ok(FromItem::Table(owner.table.clone()));
         }
         let entities: Vec<&str> = self.ctx.entities.iter().map(|e| e.name).collect();
         Err(format!(
@@ -133,9 +134,11 @@ impl<M: Model> Query<M> {
 
     /// `JOIN` the target of relationship `rel` (SQLAlchemy's `query.join(User.addresses)`),
     /// ON the relationship's columns; a many-to-many joins its association table first
-    /// (aliased `<table>_1`, `_2`, ...). The relationship's owner must be in the query's
-    /// FROM (or be the alias the last join went to); afterwards `filter_by` applies to
-    /// the target, and further `join_rel` calls chain from it.
+    /// (aliased `<table>_1`, `_2`, ...). The join starts from the last join target when
+    /// that is an alias of the relationship's owner, else from the owner's table, which
+    /// must be in the query's FROM; afterwards `filter_by` applies to the target, and
+    /// further `join_rel` calls chain from it ([`reset_joinpoint`](Self::reset_joinpoint)
+    /// goes back to the owner's table).
     ///
     /// ```
     /// use aludel::orm::{Many, One, Session};
