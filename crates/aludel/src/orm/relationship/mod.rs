@@ -2,7 +2,8 @@
 //! `One<T>` fields with `#[relationship(...)]`, described by [`RelationshipInfo`] in the
 //! owner's `ModelInfo`, configured against the foreign keys on first use
 //! (`configure`), loaded by the strategies in `orm/loading/`, cascaded (`cascade`) and
-//! written by the flush (`orm/dependency.rs`). See `docs/relationships.md`.
+//! written by the flush (`orm/dependency.rs`), joined along and related to one parent
+//! (`join_condition`: `Query::join_rel`, `with_parent`). See `docs/relationships.md`.
 
 mod attribute;
 pub(crate) mod cascade;
