@@ -7,7 +7,7 @@ mod common;
 use aludel::orm::{Direction, Model};
 use aludel::{Error, Result};
 
-use common::relationship_fixture::{Address, Keyword, Node, User, seed_users, setup};
+use common::relationship_fixture::{Address, Keyword, Node, User, add_keywords, seed_users, setup};
 
 /// The SELECTs a recorder saw (BEGIN differs per backend).
 fn selects(rec: &aludel::engine::StatementRecorder) -> usize {
@@ -248,13 +248,7 @@ backend_tests! {
 
     fn many_to_many_add_and_remove_write_association_rows(db) {
         let s = setup(db)?;
-        let ada = s.add(User::new(1, "ada"))?;
-        let bob = s.add(User::new(2, "bob"))?;
-        let rust = s.add(Keyword::new(1, "rust"))?;
-        let sql = s.add(Keyword::new(2, "sql"))?;
-        ada.read()?.keywords.push(&rust)?;
-        ada.read()?.keywords.push(&sql)?;
-        bob.read()?.keywords.push(&rust)?;
+        let rust = add_keywords(&s)?;
         // The other side follows in memory (no duplicate rows from mirroring).
         assert_eq!(rust.read()?.users.loaded().unwrap().len(), 2);
         s.commit()?;

@@ -50,6 +50,7 @@ pub use query_methods::QueryMethods;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use relationship::{
     Cascade, Direction, Loading, Many, One, RelationField, Relationship, RelationshipInfo, SlotRef,
+    with_parent,
 };
 pub use retry::Retry;
 pub use schema::{create_all, drop_all, metadata};
