@@ -10,7 +10,7 @@ use crate::sql::{Expr, FromValue, Select, func, literal_column, select};
 
 impl<M: Model> Query<M> {
     /// The session, once the query's recorded refusals (assertions) are checked.
-    fn runnable(&self) -> Result<&Session> {
+    pub(crate) fn runnable(&self) -> Result<&Session> {
         if let Some(err) = &self.ctx.error {
             return Err(err.clone());
         }
