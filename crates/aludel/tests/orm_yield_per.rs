@@ -1,7 +1,7 @@
 //! `Query::yield_per` streaming on every backend: `for_each` / `for_each_partition` hand out
 //! objects batch by batch through the identity map (an object the session holds is that
 //! same instance, objects nobody keeps are dropped), one SELECT, the session's transaction
-//! and connection lent for the stream and given back when it ends, stops or fails, session
+//! and connection lent for the stream and given back when it ends, stops, fails or panics, session
 //! use inside the callback refused with an error, and peak memory flat over a million rows
 //! (Core's `Connection::stream` and the ORM stream side by side).
 //!
@@ -187,6 +187,22 @@ backend_tests! {
         assert!(s.in_transaction());
         s.commit()?;
         assert_eq!(Session::new(db).query::<Item>().count()?, 51);
+        Ok(())
+    }
+
+    fn a_panicking_callback_gives_the_connection_back(db) {
+        let s = items(db, 20)?;
+        s.add(item(21))?;
+        let stream = std::panic::AssertUnwindSafe(|| {
+            s.query::<Item>().yield_per(4).for_each(|obj| {
+                assert!(obj.read()?.id < 6, "the callback panics at row 6");
+                Ok(())
+            })
+        });
+        assert!(std::panic::catch_unwind(stream).is_err());
+        // The session has its connection and transaction back: the flushed row 21 is seen.
+        assert_eq!(s.query::<Item>().count()?, 21);
+        s.commit()?;
         Ok(())
     }
 
