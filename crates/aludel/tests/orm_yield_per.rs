@@ -1,9 +1,9 @@
 //! `Query::yield_per` streaming on every backend: `for_each` / `for_each_partition` hand out
 //! objects batch by batch through the identity map (an object the session holds is that
 //! same instance, objects nobody keeps are dropped), one SELECT, the session's transaction
-//! and connection lent for the stream and given back when it ends, stops, fails or panics, session
-//! use inside the callback refused with an error, and peak memory flat over a million rows
-//! (Core's `Connection::stream` and the ORM stream side by side).
+//! and connection lent for the stream and given back when it ends, stops, fails or panics,
+//! session use inside the callback refused with an error, and peak memory flat over a
+//! million rows (Core's `Connection::stream` and the ORM stream side by side).
 //!
 //! The row count of the memory test is `ALUDEL_STREAM_ROWS` (default 1,000,000);
 //! `scripts/yield_per_rss.sh` runs it at 10,000,000 on every backend.
