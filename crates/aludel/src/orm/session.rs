@@ -145,6 +145,21 @@ pub(crate) struct SessionState {
     pub(crate) no_autoflush: u32,
     /// Lazy loads run so far, by relationship (for [`LazyLoads::Warn`](crate::orm::LazyLoads)).
     pub(crate) lazy_load_counts: std::collections::HashMap<String, u64>,
+    /// Set while a streaming query (`Query::for_each`) has the connection.
+    pub(crate) streaming: bool,
+}
+
+impl SessionState {
+    /// Refuses work that needs the connection while a streaming query holds it.
+    pub(crate) fn check_not_streaming(&self) -> Result<()> {
+        if self.streaming {
+            return Err(Error::invalid(
+                "the session's connection is streaming a query (Query::for_each); \
+                 finish or stop the stream before using the session",
+            ));
+        }
+        Ok(())
+    }
 }
 
 pub(crate) fn lock(m: &Mutex<SessionState>) -> MutexGuard<'_, SessionState> {
@@ -429,6 +444,7 @@ impl Session {
     /// ```
     pub fn rollback(&self) -> Result<()> {
         let mut st = lock(&self.inner.state);
+        st.check_not_streaming()?;
         self.inner.rollback_locked(&mut st)
     }
 
@@ -448,6 +464,7 @@ impl Session {
     /// ```
     pub fn close(&self) -> Result<()> {
         let mut st = lock(&self.inner.state);
+        st.check_not_streaming()?;
         let result = self.inner.rollback_locked(&mut st);
         for obj in st.identity.drain() {
             SessionInner::detach(&obj, ObjectState::Detached);
@@ -958,6 +975,7 @@ impl SessionInner {
     /// Locks the state, refusing work while a failed flush awaits `rollback()`.
     pub(crate) fn usable(&self) -> Result<MutexGuard<'_, SessionState>> {
         let st = lock(&self.state);
+        st.check_not_streaming()?;
         if let Some(cause) = &st.failed {
             return Err(Error::PendingRollback {
                 cause: cause.clone(),

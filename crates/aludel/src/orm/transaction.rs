@@ -152,6 +152,7 @@ impl SessionInner {
 
     /// The session's connection, checked out and in a transaction (begun on first use).
     pub(crate) fn connection<'s>(&self, st: &'s mut SessionState) -> Result<&'s mut Connection> {
+        st.check_not_streaming()?;
         if st.conn.is_none() {
             let engine = self
                 .engine

@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::engine::{ExecutionOptions, RowView};
 use crate::error::{Error, Result};
 use crate::orm::identity::{IdentityKey, IdentityMap};
-use crate::orm::instance::{AnyInstance, Instance, ObjectState, downcast};
+use crate::orm::instance::{AnyInstance, Instance, downcast};
 use crate::orm::mapper::Model;
 use crate::orm::session::{Session, SessionInner};
 use crate::sql::{Compiled, Params, Select, Value};
@@ -153,25 +153,26 @@ impl SessionInner {
         let Some(key) = key else {
             return Ok(None);
         };
-        let (obj, existed) = identity.get_or_insert_with(key, |key| {
-            let instance = Instance::with_state(T::from_row(row, offset)?, ObjectState::Persistent);
-            let obj = instance.erased();
-            {
-                let mut s = obj.state();
-                s.key = Some(key.clone());
-                s.session = Some((self.id, self.me.clone()));
-            }
-            Ok(obj)
+        // A new object is handed out as built (no downcast of the map's erased handle).
+        let mut built = None;
+        let (obj, _) = identity.get_or_insert_with(key, |key| {
+            let object = T::from_row(row, offset)?;
+            let instance = Instance::loaded(object, key.clone(), (self.id, self.me.clone()));
+            let erased = instance.erased();
+            built = Some(instance);
+            Ok(erased)
         })?;
-        if existed {
-            let expired = obj.state().expired;
-            if expired || populate_existing {
-                obj.load_row(row, offset)?;
-                let mut s = obj.state();
-                s.expired = false;
-                if populate_existing {
-                    s.snapshot = None;
-                }
+        if let Some(instance) = built {
+            return Ok(Some(instance));
+        }
+        // The map held it already.
+        let expired = obj.state().expired;
+        if expired || populate_existing {
+            obj.load_row(row, offset)?;
+            let mut s = obj.state();
+            s.expired = false;
+            if populate_existing {
+                s.snapshot = None;
             }
         }
         downcast(&obj)
