@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Local engines for the scale-out tests (docs/scale-out.md), all on 127.0.0.1:
+#   5433  PostgreSQL 15 cluster "aludel_primary"  (max_prepared_transactions = 10)
+#   5434  PostgreSQL 15 cluster "aludel_second"   (max_prepared_transactions = 10)
+#   5435  PostgreSQL 15 cluster "aludel_replica"  (hot standby streaming from 5433)
+#   6433  PgBouncer, transaction pooling, in front of 5433
+# The main cluster (5432) and the MariaDB service are left alone: other tests use them.
+#
+#   scripts/engines.sh start    create what is missing, start what is stopped (idempotent)
+#   scripts/engines.sh stop     stop them (the clusters are kept for the next start)
+#   scripts/engines.sh status   say what answers
+#   scripts/engines.sh env      print the export lines only (for eval)
+#
+# `start` and `status` end with the URLs the scale-out tests read; `eval "$(scripts/engines.sh
+# env)"` sets them in the calling shell. Creating clusters needs root and Debian's
+# postgresql-15 and pgbouncer packages (apt-get install pgbouncer).
+set -euo pipefail
+
+VERSION=15
+PRIMARY=aludel_primary
+SECOND=aludel_second
+REPLICA=aludel_replica
+PRIMARY_PORT=5433
+SECOND_PORT=5434
+REPLICA_PORT=5435
+BOUNCER_PORT=6433
+BOUNCER_DIR=/var/lib/postgresql/aludel-pgbouncer
+
+log() { echo "engines: $*" >&2; }
+
+answers() { # answers PORT: the server at PORT runs a query
+    psql -h 127.0.0.1 -p "$1" -U postgres -d postgres -Atc 'select 1' >/dev/null 2>&1
+}
+
+wait_port() { # wait_port PORT NAME: up to ~20 s
+    local i
+    for i in $(seq 1 40); do
+        if answers "$1"; then return 0; fi
+        sleep 0.5
+    done
+    log "$2 did not answer on port $1 within 20 s"
+    return 1
+}
+
+cluster_exists() { pg_lsclusters -h 2>/dev/null | awk -v c="$1" '$2 == c { found = 1 } END { exit !found }'; }
+
+start_cluster() { # start_cluster NAME PORT
+    pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$1" start >/dev/null 2>&1 || true
+    wait_port "$2" "$1"
+}
+
+create_primary_like() { # create_primary_like NAME PORT: a cluster ready for 2PC and replication
+    if ! cluster_exists "$1"; then
+        log "creating cluster $1 on port $2"
+        pg_createcluster "$VERSION" "$1" --port "$2" \
+            -o max_prepared_transactions=10 \
+            -o wal_level=replica -o max_wal_senders=4 -o fsync=off >/dev/null
+        # Loopback only, no passwords: the same trust the main test cluster has.
+        local hba="/etc/postgresql/$VERSION/$1/pg_hba.conf"
+        {
+            echo "local all all trust"
+            echo "host all all 127.0.0.1/32 trust"
+            echo "host replication all 127.0.0.1/32 trust"
+        } >"$hba"
+    fi
+    start_cluster "$1" "$2"
+    psql -h 127.0.0.1 -p "$2" -U postgres -d postgres -c 'CREATE DATABASE test' >/dev/null 2>&1 || true
+}
+
+create_replica() {
+    local data="/var/lib/postgresql/$VERSION/$REPLICA"
+    if ! cluster_exists "$REPLICA"; then
+        log "creating streaming replica $REPLICA of $PRIMARY on port $REPLICA_PORT"
+        pg_createcluster "$VERSION" "$REPLICA" --port "$REPLICA_PORT" \
+            -o max_prepared_transactions=10 -o hot_standby=on -o fsync=off >/dev/null
+        cp "/etc/postgresql/$VERSION/$PRIMARY/pg_hba.conf" "/etc/postgresql/$VERSION/$REPLICA/pg_hba.conf"
+    fi
+    if [ ! -f "$data/standby.signal" ]; then
+        # -R writes standby.signal and primary_conninfo: the copy starts as a hot standby.
+        pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$REPLICA" stop 2>/dev/null || true
+        rm -rf "$data"
+        install -d -o postgres -g postgres -m 700 "$data"
+        su postgres -c "pg_basebackup -h 127.0.0.1 -p $PRIMARY_PORT -U postgres -D $data -R -X stream -c fast" >/dev/null
+    fi
+    start_cluster "$REPLICA" "$REPLICA_PORT"
+}
+
+start_bouncer() {
+    if port_open "$BOUNCER_PORT"; then return 0; fi
+    command -v pgbouncer >/dev/null || { log "pgbouncer is not installed (apt-get install pgbouncer)"; return 1; }
+    mkdir -p "$BOUNCER_DIR"
+    cat >"$BOUNCER_DIR/pgbouncer.ini" <<EOF
+[databases]
+* = host=127.0.0.1 port=$PRIMARY_PORT
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $BOUNCER_PORT
+unix_socket_dir =
+auth_type = trust
+auth_file = $BOUNCER_DIR/userlist.txt
+pool_mode = transaction
+default_pool_size = 4
+max_client_conn = 200
+logfile = $BOUNCER_DIR/pgbouncer.log
+pidfile = $BOUNCER_DIR/pgbouncer.pid
+EOF
+    echo '"postgres" ""' >"$BOUNCER_DIR/userlist.txt"
+    chown -R postgres:postgres "$BOUNCER_DIR"
+    su postgres -c "pgbouncer -d $BOUNCER_DIR/pgbouncer.ini"
+    wait_port "$BOUNCER_PORT" PgBouncer
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+stop_bouncer() {
+    local pidfile="$BOUNCER_DIR/pgbouncer.pid"
+    if [ -f "$pidfile" ]; then
+        kill "$(cat "$pidfile")" 2>/dev/null || true
+        rm -f "$pidfile"
+    fi
+}
+
+print_env() {
+    echo "export ALUDEL_TEST_PG_PRIMARY=postgresql://postgres@127.0.0.1:$PRIMARY_PORT/test"
+    echo "export ALUDEL_TEST_PG_2PC=postgresql://postgres@127.0.0.1:$PRIMARY_PORT/test"
+    echo "export ALUDEL_TEST_PG_2PC_SECOND=postgresql://postgres@127.0.0.1:$SECOND_PORT/test"
+    echo "export ALUDEL_TEST_PG_REPLICA=postgresql://postgres@127.0.0.1:$REPLICA_PORT/test"
+    echo "export ALUDEL_TEST_PGBOUNCER=postgresql://postgres@127.0.0.1:$BOUNCER_PORT/test"
+}
+
+status() {
+    local ok=0 port name
+    for pair in "$PRIMARY_PORT:primary" "$SECOND_PORT:second" "$REPLICA_PORT:replica" "$BOUNCER_PORT:pgbouncer"; do
+        port=${pair%%:*}
+        name=${pair#*:}
+        if answers "$port"; then log "$name answers on $port"; else log "$name DOWN on $port"; ok=1; fi
+    done
+    if answers "$REPLICA_PORT"; then
+        log "replica in recovery: $(psql -h 127.0.0.1 -p "$REPLICA_PORT" -U postgres -d postgres -Atc 'select pg_is_in_recovery()')"
+    fi
+    return "$ok"
+}
+
+case "${1:-status}" in
+    start)
+        [ "$(id -u)" = 0 ] || { log "start needs root (pg_createcluster, pg_ctlcluster)"; exit 1; }
+        command -v pg_createcluster >/dev/null || { log "postgresql-common is not installed"; exit 1; }
+        create_primary_like "$PRIMARY" "$PRIMARY_PORT"
+        create_primary_like "$SECOND" "$SECOND_PORT"
+        create_replica
+        start_bouncer
+        status
+        print_env
+        ;;
+    stop)
+        stop_bouncer
+        for c in "$REPLICA" "$SECOND" "$PRIMARY"; do
+            if cluster_exists "$c"; then pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$c" stop 2>/dev/null || true; fi
+        done
+        log "stopped"
+        ;;
+    status)
+        status && print_env
+        ;;
+    env)
+        print_env
+        ;;
+    *)
+        echo "usage: $0 start|stop|status|env" >&2
+        exit 2
+        ;;
+esac
