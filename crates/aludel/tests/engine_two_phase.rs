@@ -1,4 +1,5 @@
-//! Two-phase commit across two databases: PostgreSQL on the two clusters with
+//! Two-phase commit across two databases, from the engine and from a session with
+//! `SessionConfig::twophase`: PostgreSQL on the two clusters with
 //! `max_prepared_transactions` that `scripts/engines.sh` starts (ALUDEL_TEST_PG_2PC,
 //! ALUDEL_TEST_PG_2PC_SECOND), MariaDB with XA on two databases of the main service.
 //! Each test reads the rows back and checks what stays prepared on the servers.
@@ -6,6 +7,7 @@
 mod common;
 
 use aludel::engine::{Backend, commit_two_phase};
+use aludel::orm::{Session, SessionConfig};
 use aludel::sql::text;
 use aludel::{Connection, DatabaseErrorKind, Engine, Error, Result, params};
 
@@ -40,6 +42,24 @@ macro_rules! two_phase_tests {
     )*};
 }
 
+#[derive(aludel::Model, Debug, Clone, PartialEq)]
+#[model(table = "accounts")]
+struct Account {
+    #[column(primary_key, autoincrement = false)]
+    id: i64,
+    balance: i64,
+}
+
+fn twophase_session(db: &Engine) -> Session {
+    Session::with_config(
+        db,
+        SessionConfig {
+            twophase: true,
+            ..SessionConfig::default()
+        },
+    )
+}
+
 fn create_accounts(db: &Engine) -> Result<()> {
     db.connect()?.execute(
         &text("CREATE TABLE accounts (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)"),
@@ -68,6 +88,22 @@ fn balances(db: &Engine) -> Result<Vec<(i64, i64)>> {
 
 fn prepared(db: &Engine) -> Result<Vec<String>> {
     db.connect()?.recover_twophase()
+}
+
+/// Asserts none of the two-phase transactions begun in `sent` stayed prepared (other
+/// tests' transactions on the same server may be listed, so only these are looked for).
+fn none_left_prepared(db: &Engine, sent: &[String]) -> Result<()> {
+    let begun: Vec<&str> = sent
+        .iter()
+        .filter(|s| s.starts_with("XA START") || s.starts_with("PREPARE TRANSACTION"))
+        .filter_map(|s| s.split('\'').nth(1))
+        .collect();
+    assert!(!begun.is_empty(), "no two-phase transaction in {sent:?}");
+    let left = prepared(db)?;
+    for xid in begun {
+        assert!(!left.iter().any(|l| l == xid), "{xid} stayed prepared");
+    }
+    Ok(())
 }
 
 /// The server-side id of `conn`'s session, and the statement that kills it.
@@ -202,10 +238,75 @@ two_phase_tests! {
     }
 }
 
+two_phase_tests! {
+    fn a_twophase_session_commits_by_preparing_first(dbs) {
+        let db = &dbs[0];
+        create_accounts(db)?;
+        let rec = db.record_statements();
+        let s = twophase_session(db);
+        s.add_all([Account { id: 1, balance: 10 }, Account { id: 2, balance: 20 }])?;
+        s.commit()?;
+        let sent: Vec<String> = rec.take().into_iter().filter(|s| !s.starts_with("SET autocommit")).collect();
+        let (first, last) = (sent.first().cloned().unwrap_or_default(), sent[sent.len() - 2..].to_vec());
+        match db.backend() {
+            Backend::Postgres => {
+                assert_eq!(first, "BEGIN", "{sent:?}");
+                assert!(last[0].starts_with("PREPARE TRANSACTION 'aludel_"), "{sent:?}");
+                assert!(last[1].starts_with("COMMIT PREPARED 'aludel_"), "{sent:?}");
+            }
+            _ => {
+                assert!(first.starts_with("XA START 'aludel_"), "{sent:?}");
+                assert!(sent[sent.len() - 3].starts_with("XA END"), "{sent:?}");
+                assert!(last[0].starts_with("XA PREPARE"), "{sent:?}");
+                assert!(last[1].starts_with("XA COMMIT"), "{sent:?}");
+            }
+        }
+        assert_eq!(balances(db)?, [(1, 10), (2, 20)]);
+        none_left_prepared(db, &sent)?;
+        // The next transaction is two-phase too, with a new id.
+        s.get::<Account>(1)?.expect("row").write()?.balance = 11;
+        s.commit()?;
+        assert_eq!(balances(db)?, [(1, 11), (2, 20)]);
+        let second = rec.statements();
+        let commits = second.iter().filter(|s| s.contains("COMMIT")).count();
+        assert_eq!(commits, 1, "{second:?}");
+        none_left_prepared(db, &second)?;
+        Ok(())
+    }
+
+    fn a_twophase_session_rolls_back_a_failed_flush_and_goes_on(dbs) {
+        let db = &dbs[0];
+        create_accounts(db)?;
+        let rec = db.record_statements();
+        let s = twophase_session(db);
+        s.add(Account { id: 1, balance: 10 })?;
+        s.commit()?;
+        s.add(Account { id: 1, balance: 99 })?;
+        let err = s.commit().unwrap_err();
+        assert!(matches!(err, Error::Integrity(_)), "{err:?}");
+        assert!(matches!(s.query::<Account>().all(), Err(Error::PendingRollback { .. })));
+        s.rollback()?;
+        none_left_prepared(db, &rec.statements())?;
+        s.add(Account { id: 2, balance: 20 })?;
+        s.commit()?;
+        assert_eq!(balances(db)?, [(1, 10), (2, 20)]);
+        // A rollback of a transaction with work in it ends the two-phase transaction too.
+        s.add(Account { id: 3, balance: 30 })?;
+        s.flush()?;
+        s.rollback()?;
+        assert_eq!(balances(db)?, [(1, 10), (2, 20)]);
+        none_left_prepared(db, &rec.statements())?;
+        Ok(())
+    }
+}
+
 backend_tests! {
     fn two_phase_needs_a_database_that_has_it_and_a_plain_transaction_id(db) {
         let mut conn = db.connect()?;
         if db.backend() == Backend::Sqlite {
+            let s = twophase_session(db);
+            let err = s.scalar::<i64>(&text("SELECT 1"), ()).unwrap_err();
+            assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
             let err = conn.begin_twophase(None).unwrap_err();
             assert!(matches!(&err, Error::Unsupported { construct, dialect: "sqlite" } if construct == "two-phase commit"), "{err:?}");
             assert!(matches!(conn.recover_twophase(), Err(Error::Unsupported { .. })));

@@ -44,17 +44,22 @@ enum Phase {
 /// ```
 pub struct TwoPhaseTransaction<'c> {
     conn: Held<'c>,
+    state: TwoPhaseState,
+}
+
+/// One two-phase transaction's progress on a connection its owner holds: what
+/// [`TwoPhaseTransaction`] and a two-phase [`Session`](crate::orm::Session) share.
+#[derive(Debug)]
+pub(crate) struct TwoPhaseState {
     xid: String,
     style: TwoPhaseStyle,
     phase: Phase,
 }
 
-impl<'c> TwoPhaseTransaction<'c> {
-    fn begin(mut conn: Held<'c>, xid: Option<&str>) -> Result<Self> {
-        let dialect = conn.get().dialect();
-        let style = dialect
-            .two_phase_style()
-            .ok_or_else(|| dialect.unsupported("two-phase commit"))?;
+impl TwoPhaseState {
+    /// Begins a two-phase transaction on `conn` (XA START where the database needs it).
+    pub(crate) fn begin(conn: &mut Connection, xid: Option<&str>) -> Result<TwoPhaseState> {
+        let style = conn.two_phase_style()?;
         let xid = match xid {
             Some(xid) => {
                 check_xid(xid)?;
@@ -62,14 +67,69 @@ impl<'c> TwoPhaseTransaction<'c> {
             }
             None => new_xid(),
         };
-        let start = style.start(dialect, &xid);
-        conn.get_mut().begin_two_phase(start.as_deref())?;
-        Ok(TwoPhaseTransaction {
-            conn,
+        let start = style.start(conn.dialect(), &xid);
+        conn.begin_two_phase(start.as_deref())?;
+        Ok(TwoPhaseState {
             xid,
             style,
             phase: Phase::Active,
         })
+    }
+
+    /// The first phase (see [`TwoPhaseTransaction::prepare`]).
+    pub(crate) fn prepare(&mut self, conn: &mut Connection) -> Result<()> {
+        if self.phase != Phase::Active {
+            return Err(Error::invalid(format!(
+                "two-phase transaction '{}' is no longer active: it can be prepared once, before it ends",
+                self.xid
+            )));
+        }
+        let statements = self.style.prepare(conn.dialect(), &self.xid);
+        let result = conn.end_transaction_with(&statements);
+        self.phase = if result.is_ok() {
+            Phase::Prepared
+        } else {
+            Phase::Ended
+        };
+        result
+    }
+
+    /// The second phase, preparing first if that was not done.
+    pub(crate) fn commit(&mut self, conn: &mut Connection) -> Result<()> {
+        if self.phase == Phase::Active {
+            self.prepare(conn)?;
+        }
+        self.phase = Phase::Ended;
+        let sql = self.style.commit_prepared(conn.dialect(), &self.xid);
+        conn.control_outside_transaction(&sql)
+    }
+
+    /// Rolls back what is still open; sends nothing on an invalidated connection (its
+    /// state is unknown: the server rolls back what was not prepared when it closes, and
+    /// what was prepared stays for [`Connection::recover_twophase`]).
+    pub(crate) fn rollback(&mut self, conn: &mut Connection) -> Result<()> {
+        let phase = std::mem::replace(&mut self.phase, Phase::Ended);
+        if conn.is_invalidated() {
+            return Ok(());
+        }
+        match phase {
+            Phase::Active => {
+                let statements = self.style.rollback_active(conn.dialect(), &self.xid);
+                conn.end_transaction_with(&statements)
+            }
+            Phase::Prepared => {
+                let sql = self.style.rollback_prepared(conn.dialect(), &self.xid);
+                conn.control_outside_transaction(&sql)
+            }
+            Phase::Ended => Ok(()),
+        }
+    }
+}
+
+impl<'c> TwoPhaseTransaction<'c> {
+    fn begin(mut conn: Held<'c>, xid: Option<&str>) -> Result<Self> {
+        let state = TwoPhaseState::begin(conn.get_mut(), xid)?;
+        Ok(TwoPhaseTransaction { conn, state })
     }
 
     /// The transaction id the server knows this transaction by (the gid of PostgreSQL's
@@ -84,7 +144,7 @@ impl<'c> TwoPhaseTransaction<'c> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn xid(&self) -> &str {
-        &self.xid
+        &self.state.xid
     }
 
     /// Whether [`prepare`](Self::prepare) succeeded and the transaction awaits its commit.
@@ -100,7 +160,7 @@ impl<'c> TwoPhaseTransaction<'c> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn is_prepared(&self) -> bool {
-        self.phase == Phase::Prepared
+        self.state.phase == Phase::Prepared
     }
 
     /// The first phase: ends the transaction's work and makes it durable on the server
@@ -119,20 +179,7 @@ impl<'c> TwoPhaseTransaction<'c> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn prepare(&mut self) -> Result<()> {
-        if self.phase != Phase::Active {
-            return Err(Error::invalid(format!(
-                "two-phase transaction '{}' is no longer active: it can be prepared once, before it ends",
-                self.xid
-            )));
-        }
-        let statements = self.style.prepare(self.dialect(), &self.xid);
-        let result = self.conn.get_mut().end_transaction_with(&statements);
-        self.phase = if result.is_ok() {
-            Phase::Prepared
-        } else {
-            Phase::Ended
-        };
-        result
+        self.state.prepare(self.conn.get_mut())
     }
 
     /// The second phase: commits the prepared transaction (preparing it first when
@@ -145,12 +192,7 @@ impl<'c> TwoPhaseTransaction<'c> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn commit(mut self) -> Result<()> {
-        if self.phase == Phase::Active {
-            self.prepare()?;
-        }
-        self.phase = Phase::Ended;
-        let sql = self.style.commit_prepared(self.dialect(), &self.xid);
-        self.conn.get_mut().control_outside_transaction(&sql)
+        self.state.commit(self.conn.get_mut())
     }
 
     /// Rolls back, prepared or not (what dropping it does, but reporting errors).
@@ -165,26 +207,8 @@ impl<'c> TwoPhaseTransaction<'c> {
         self.end_by_rollback()
     }
 
-    /// Rolls back what is still open; sends nothing on an invalidated connection (its
-    /// state is unknown: the server rolls back what was not prepared when it closes, and
-    /// what was prepared stays for [`Connection::recover_twophase`]).
     fn end_by_rollback(&mut self) -> Result<()> {
-        let phase = std::mem::replace(&mut self.phase, Phase::Ended);
-        if self.conn.get().is_invalidated() {
-            return Ok(());
-        }
-        let dialect = self.dialect();
-        match phase {
-            Phase::Active => {
-                let statements = self.style.rollback_active(dialect, &self.xid);
-                self.conn.get_mut().end_transaction_with(&statements)
-            }
-            Phase::Prepared => {
-                let sql = self.style.rollback_prepared(dialect, &self.xid);
-                self.conn.get_mut().control_outside_transaction(&sql)
-            }
-            Phase::Ended => Ok(()),
-        }
+        self.state.rollback(self.conn.get_mut())
     }
 }
 
@@ -211,8 +235,8 @@ impl DerefMut for TwoPhaseTransaction<'_> {
 impl std::fmt::Debug for TwoPhaseTransaction<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TwoPhaseTransaction")
-            .field("xid", &self.xid)
-            .field("phase", &self.phase)
+            .field("xid", &self.state.xid)
+            .field("phase", &self.state.phase)
             .field("connection", self.conn.get())
             .finish()
     }
@@ -224,7 +248,7 @@ impl Drop for TwoPhaseTransaction<'_> {
             log::warn!(
                 target: "aludel::engine",
                 "rollback of dropped two-phase transaction '{}' failed (recover_twophase() lists it if it stayed prepared): {e}",
-                self.xid
+                self.state.xid
             );
         }
     }
@@ -254,11 +278,11 @@ pub fn commit_two_phase(mut participants: Vec<TwoPhaseTransaction<'_>>) -> Resul
     let count = participants.len();
     for i in 0..count {
         if let Err(e) = participants[i].prepare() {
-            let failed = participants[i].xid.clone();
+            let failed = participants[i].xid().to_owned();
             // Roll back every participant, prepared or not.
             for other in participants.iter_mut() {
                 if let Err(r) = other.end_by_rollback() {
-                    log::warn!(target: "aludel::engine", "rollback of two-phase participant '{}' failed: {r}", other.xid);
+                    log::warn!(target: "aludel::engine", "rollback of two-phase participant '{}' failed: {r}", other.xid());
                 }
             }
             log::warn!(target: "aludel::engine", "two-phase participant '{failed}' ({} of {count}) failed to prepare; all were rolled back", i + 1);
@@ -267,7 +291,7 @@ pub fn commit_two_phase(mut participants: Vec<TwoPhaseTransaction<'_>>) -> Resul
     }
     let mut in_doubt = Vec::new();
     for tx in participants {
-        let xid = tx.xid.clone();
+        let xid = tx.xid().to_owned();
         if let Err(e) = tx.commit() {
             in_doubt.push(format!("'{xid}': {e}"));
         }
@@ -305,7 +329,9 @@ impl Connection {
     /// The ids of the prepared transactions awaiting COMMIT or ROLLBACK PREPARED: the
     /// in-doubt transactions a crash between the two phases left behind (PostgreSQL: those
     /// of this database; MySQL/MariaDB: every XA transaction of the server, as XA RECOVER
-    /// lists them). SQLAlchemy's `Connection.recover_twophase`.
+    /// lists them). SQLAlchemy's `Connection.recover_twophase`. (MariaDB does not keep a
+    /// prepared XA transaction that changed nothing once its connection closes: resolving
+    /// it then answers XA_RBROLLBACK.)
     ///
     /// ```
     /// # let Some(url) = std::env::var("ALUDEL_TEST_MYSQL").ok() else { return Ok(()) };
@@ -340,20 +366,24 @@ impl Connection {
     ///
     /// ```
     /// # let Some(url) = std::env::var("ALUDEL_TEST_MYSQL").ok() else { return Ok(()) };
+    /// use aludel::sql::text;
     /// let engine = aludel::create_engine(&url)?;
+    /// # engine.connect()?.execute_script("CREATE TABLE IF NOT EXISTS doc_xa (n INTEGER)")?;
     /// let mut tx = engine.begin_twophase(None)?;
+    /// tx.execute(&text("INSERT INTO doc_xa VALUES (1)"), ())?;
     /// tx.prepare()?;
     /// let xid = tx.xid().to_owned();
     /// tx.invalidate(); // lost between the phases
     /// drop(tx);
     /// engine.connect()?.commit_prepared(&xid)?;
     /// assert!(engine.connect()?.commit_prepared("no-such-xid").is_err());
+    /// # engine.connect()?.execute_script("DELETE FROM doc_xa")?;
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn commit_prepared(&mut self, xid: &str) -> Result<()> {
         check_xid(xid)?;
         let sql = self.two_phase_style()?.commit_prepared(self.dialect(), xid);
-        self.control_outside_transaction(&sql)
+        self.resolve_prepared(&sql)
     }
 
     /// Rolls back the prepared transaction `xid` (listed by
@@ -361,8 +391,11 @@ impl Connection {
     ///
     /// ```
     /// # let Some(url) = std::env::var("ALUDEL_TEST_MYSQL").ok() else { return Ok(()) };
+    /// use aludel::sql::text;
     /// let engine = aludel::create_engine(&url)?;
+    /// # engine.connect()?.execute_script("CREATE TABLE IF NOT EXISTS doc_xa (n INTEGER)")?;
     /// let mut tx = engine.begin_twophase(None)?;
+    /// tx.execute(&text("INSERT INTO doc_xa VALUES (2)"), ())?;
     /// tx.prepare()?;
     /// let xid = tx.xid().to_owned();
     /// tx.invalidate(); // as if the process died between the phases: the connection closes
@@ -378,10 +411,22 @@ impl Connection {
         let sql = self
             .two_phase_style()?
             .rollback_prepared(self.dialect(), xid);
-        self.control_outside_transaction(&sql)
+        self.resolve_prepared(&sql)
     }
 
-    fn two_phase_style(&self) -> Result<TwoPhaseStyle> {
+    /// Sends COMMIT or ROLLBACK PREPARED from a connection that is not the one that
+    /// prepared it: outside any transaction, with autocommit on (MySQL refuses XA COMMIT
+    /// while the session has an implicit transaction open: XAER_OUTSIDE).
+    fn resolve_prepared(&mut self, sql: &str) -> Result<()> {
+        if self.in_transaction() {
+            return Err(Error::invalid(format!(
+                "{sql} cannot run while a transaction is open on this connection; commit or roll it back first"
+            )));
+        }
+        self.execute_script(sql)
+    }
+
+    pub(crate) fn two_phase_style(&self) -> Result<TwoPhaseStyle> {
         let dialect = self.dialect();
         dialect
             .two_phase_style()

@@ -39,6 +39,25 @@ pub struct SessionConfig {
     /// session-wide part of SQLAlchemy's `sessionmaker(query_cls=...)`. Set it with
     /// [`SessionMaker::query_criteria`](crate::orm::SessionMaker::query_criteria).
     pub query_criteria: Option<QueryCriteria>,
+    /// Commit in two phases (default false): the session's transaction is begun as a
+    /// two-phase transaction and `commit()` prepares it before committing it
+    /// (PostgreSQL's PREPARE TRANSACTION, MySQL's XA), so a crash between the phases
+    /// leaves it for [`Connection::recover_twophase`](crate::Connection::recover_twophase).
+    /// SQLAlchemy's `Session(twophase=True)`; SQLite has no two-phase commit.
+    ///
+    /// ```
+    /// # let Some(url) = std::env::var("ALUDEL_TEST_MYSQL").ok() else { return Ok(()) };
+    /// use aludel::orm::{Session, SessionConfig};
+    /// let engine = aludel::create_engine(&url)?;
+    /// let rec = engine.record_statements();
+    /// let s = Session::with_config(&engine, SessionConfig { twophase: true, ..SessionConfig::default() });
+    /// s.scalar::<i64>(&aludel::sql::text("SELECT 1"), ())?;
+    /// s.commit()?;
+    /// let sent = rec.statements();
+    /// assert!(sent.iter().any(|s| s.starts_with("XA PREPARE")), "{sent:?}");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub twophase: bool,
 }
 
 /// A function giving the criteria a session adds to every query of a model (or `None`).
@@ -52,6 +71,7 @@ impl std::fmt::Debug for SessionConfig {
             .field("expire_on_commit", &self.expire_on_commit)
             .field("info", &self.info)
             .field("query_criteria", &self.query_criteria.is_some())
+            .field("twophase", &self.twophase)
             .finish()
     }
 }
@@ -63,6 +83,7 @@ impl Default for SessionConfig {
             expire_on_commit: true,
             info: Vec::new(),
             query_criteria: None,
+            twophase: false,
         }
     }
 }
@@ -135,6 +156,8 @@ pub(crate) struct SessionState {
     /// back to (the outer transaction goes on once that savepoint is rolled back).
     pub(crate) failed_savepoint: Option<String>,
     pub(crate) no_autoflush: u32,
+    /// The open transaction's two-phase progress, in a two-phase session.
+    pub(crate) twophase: Option<crate::engine::TwoPhaseState>,
 }
 
 pub(crate) fn lock(m: &Mutex<SessionState>) -> MutexGuard<'_, SessionState> {
