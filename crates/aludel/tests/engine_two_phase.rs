@@ -9,7 +9,7 @@ mod common;
 use aludel::engine::{Backend, commit_two_phase};
 use aludel::orm::{Session, SessionConfig};
 use aludel::sql::text;
-use aludel::{Connection, DatabaseErrorKind, Engine, Error, Result, params};
+use aludel::{Connection, DatabaseErrorKind, Engine, Error, Result, TwoPhaseTransaction, params};
 
 use common::{TestDb, run_on_servers};
 
@@ -106,6 +106,21 @@ fn none_left_prepared(db: &Engine, sent: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Creates `accounts` on both databases and begins a transfer of 50 from `a` to `b`: one
+/// two-phase transaction on each, with its row inserted.
+fn transfer(
+    a: &Engine,
+    b: &Engine,
+) -> Result<(TwoPhaseTransaction<'static>, TwoPhaseTransaction<'static>)> {
+    create_accounts(a)?;
+    create_accounts(b)?;
+    let mut ta = a.begin_twophase(None)?;
+    let mut tb = b.begin_twophase(None)?;
+    insert_account(&mut ta, 1, -50)?;
+    insert_account(&mut tb, 1, 50)?;
+    Ok((ta, tb))
+}
+
 /// The server-side id of `conn`'s session, and the statement that kills it.
 fn kill_statement(backend: Backend, conn: &mut Connection) -> Result<String> {
     Ok(match backend {
@@ -167,12 +182,7 @@ two_phase_tests! {
 
     fn a_participant_that_fails_to_prepare_rolls_every_one_back(dbs) {
         let (a, b) = (&dbs[0], &dbs[1]);
-        create_accounts(a)?;
-        create_accounts(b)?;
-        let mut ta = a.begin_twophase(None)?;
-        let mut tb = b.begin_twophase(None)?;
-        insert_account(&mut ta, 1, -50)?;
-        insert_account(&mut tb, 1, 50)?;
+        let (ta, mut tb) = transfer(a, b)?;
         let (xa, xb) = (ta.xid().to_owned(), tb.xid().to_owned());
         // The second participant's session dies before the prepare phase.
         let kill = kill_statement(b.backend(), &mut tb)?;
@@ -194,12 +204,7 @@ two_phase_tests! {
 
     fn a_crash_between_the_phases_is_resolved_from_a_new_connection(dbs) {
         let (a, b) = (&dbs[0], &dbs[1]);
-        create_accounts(a)?;
-        create_accounts(b)?;
-        let mut ta = a.begin_twophase(None)?;
-        let mut tb = b.begin_twophase(None)?;
-        insert_account(&mut ta, 1, -50)?;
-        insert_account(&mut tb, 1, 50)?;
+        let (mut ta, mut tb) = transfer(a, b)?;
         ta.prepare()?;
         tb.prepare()?;
         let (xa, xb) = (ta.xid().to_owned(), tb.xid().to_owned());

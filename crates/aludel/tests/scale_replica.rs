@@ -8,25 +8,17 @@ mod common;
 use std::time::{Duration, Instant};
 
 use aludel::engine::Backend;
-use aludel::orm::{Instance, Model, Session, create_all};
+use aludel::orm::{Model, Session, create_all};
 use aludel::sql::text;
 use aludel::{DatabaseErrorKind, Engine, Error, Result};
 
 use common::{TestDb, run_on_servers};
 
-#[derive(aludel::Model, Debug, Clone, PartialEq)]
-#[model(table = "users")]
-struct User {
-    #[column(primary_key)]
-    id: i64,
-    #[column(max_len = 50)]
-    name: String,
-    age: Option<i32>,
-}
+use common::query_fixture::User;
 
-fn user(name: &str) -> User {
+fn user(id: i64, name: &str) -> User {
     User {
-        id: 0,
+        id,
         name: name.into(),
         age: None,
     }
@@ -83,7 +75,7 @@ fn writes_through_a_hot_standby_fail_as_read_only_and_reads_see_the_primary() {
             let replica = replica?;
             create_all(primary, &[User::info()])?;
             let on_primary = Session::new(primary);
-            on_primary.add(user("ada"))?;
+            on_primary.add(user(1, "ada"))?;
             on_primary.commit()?;
             await_replay(&replica, 1)?;
 
@@ -93,7 +85,7 @@ fn writes_through_a_hot_standby_fail_as_read_only_and_reads_see_the_primary() {
             assert_eq!(ada.read()?.name, "ada");
 
             // Its flush fails as read-only; the session asks for a rollback, then reads again.
-            reader.add(&Instance::new(user("grace")))?;
+            reader.add(user(2, "grace"))?;
             let err = reader.flush().unwrap_err();
             assert_read_only(&err);
             assert!(matches!(
@@ -120,7 +112,7 @@ fn writes_through_a_hot_standby_fail_as_read_only_and_reads_see_the_primary() {
                 conn.scalar::<String>(&text("SELECT string_agg(name, ',') FROM users"), ())?,
                 "ada"
             );
-            on_primary.add(user("grace"))?;
+            on_primary.add(user(2, "grace"))?;
             on_primary.commit()?;
             await_replay(&replica, 2)?;
             Ok(())
