@@ -4,6 +4,8 @@
 #   5434  PostgreSQL 15 cluster "aludel_second"   (max_prepared_transactions = 10)
 #   5435  PostgreSQL 15 cluster "aludel_replica"  (hot standby streaming from 5433)
 #   6433  PgBouncer, transaction pooling, in front of 5433
+#   3307  MariaDB started with read_only = ON, with a user "aludel_app" (without the
+#         READ ONLY ADMIN privilege, so its writes are refused as on a read-only replica)
 # The main cluster (5432) and the MariaDB service are left alone: other tests use them.
 #
 #   scripts/engines.sh start    create what is missing, start what is stopped (idempotent)
@@ -25,6 +27,8 @@ SECOND_PORT=5434
 REPLICA_PORT=5435
 BOUNCER_PORT=6433
 BOUNCER_DIR=/var/lib/postgresql/aludel-pgbouncer
+MARIADB_RO_PORT=3307
+MARIADB_RO_DIR=/var/lib/aludel-mariadb-read-only
 
 log() { echo "engines: $*" >&2; }
 
@@ -112,6 +116,44 @@ EOF
     wait_port "$BOUNCER_PORT" PgBouncer
 }
 
+mariadb_ro_answers() {
+    mariadb -uroot -h127.0.0.1 -P"$MARIADB_RO_PORT" -e 'select 1' >/dev/null 2>&1
+}
+
+start_mariadb_read_only() {
+    if mariadb_ro_answers; then return 0; fi
+    command -v mariadb-install-db >/dev/null || { log "MariaDB is not installed"; return 1; }
+    if [ ! -d "$MARIADB_RO_DIR/data/mysql" ]; then
+        log "creating a read-only MariaDB on port $MARIADB_RO_PORT"
+        install -d -o mysql -g mysql "$MARIADB_RO_DIR"
+        mariadb-install-db --no-defaults --user=mysql --datadir="$MARIADB_RO_DIR/data" \
+            --auth-root-authentication-method=normal >/dev/null
+    fi
+    # Started as root, mariadbd drops to the mysql user; setsid detaches it from this shell.
+    setsid /usr/sbin/mariadbd --no-defaults --user=mysql --datadir="$MARIADB_RO_DIR/data" \
+        --port="$MARIADB_RO_PORT" --bind-address=127.0.0.1 --socket="$MARIADB_RO_DIR/mariadbd.sock" \
+        --pid-file="$MARIADB_RO_DIR/mariadbd.pid" --skip-log-bin --innodb-buffer-pool-size=32M \
+        --read-only=ON >"$MARIADB_RO_DIR/mariadbd.log" 2>&1 &
+    local i
+    for i in $(seq 1 40); do
+        if mariadb_ro_answers; then break; fi
+        sleep 0.5
+    done
+    mariadb_ro_answers || { log "the read-only MariaDB did not answer on port $MARIADB_RO_PORT"; return 1; }
+    # root keeps READ ONLY ADMIN (it writes the fixtures); aludel_app does not. The
+    # anonymous users mariadb-install-db creates would match before 'aludel_app'@'%'.
+    mariadb -uroot -h127.0.0.1 -P"$MARIADB_RO_PORT" -e "CREATE DATABASE IF NOT EXISTS test; \
+        DROP USER IF EXISTS ''@'localhost'; DROP USER IF EXISTS ''@'$(hostname)'; \
+        CREATE USER IF NOT EXISTS 'aludel_app'@'%'; GRANT ALL ON test.* TO 'aludel_app'@'%'"
+}
+
+stop_mariadb_read_only() {
+    local pidfile="$MARIADB_RO_DIR/mariadbd.pid"
+    if [ -f "$pidfile" ]; then
+        kill "$(cat "$pidfile")" 2>/dev/null || true
+    fi
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 stop_bouncer() {
@@ -137,6 +179,10 @@ print_env() { # the URLs of the engines that answer, as export lines
     if answers "$BOUNCER_PORT"; then
         echo "export ALUDEL_TEST_PGBOUNCER=postgresql://postgres@127.0.0.1:$BOUNCER_PORT/test"
     fi
+    if mariadb_ro_answers; then
+        echo "export ALUDEL_TEST_MYSQL_READ_ONLY=mysql://aludel_app@127.0.0.1:$MARIADB_RO_PORT/test"
+        echo "export ALUDEL_TEST_MYSQL_READ_ONLY_ADMIN=mysql://root@127.0.0.1:$MARIADB_RO_PORT/test"
+    fi
 }
 
 status() {
@@ -146,6 +192,12 @@ status() {
         name=${pair#*:}
         if answers "$port"; then log "$name answers on $port"; else log "$name DOWN on $port"; ok=1; fi
     done
+    if mariadb_ro_answers; then
+        log "read-only mariadb answers on $MARIADB_RO_PORT"
+    else
+        log "read-only mariadb DOWN on $MARIADB_RO_PORT"
+        ok=1
+    fi
     if answers "$REPLICA_PORT"; then
         log "replica in recovery: $(psql -h 127.0.0.1 -p "$REPLICA_PORT" -U postgres -d postgres -Atc 'select pg_is_in_recovery()')"
     fi
@@ -159,13 +211,15 @@ case "${1:-status}" in
         create_primary_like "$PRIMARY" "$PRIMARY_PORT"
         create_primary_like "$SECOND" "$SECOND_PORT"
         create_replica
-        # PgBouncer is optional: without it only its tests are skipped.
+        # PgBouncer and MariaDB are optional: without them only their tests are skipped.
         start_bouncer || true
+        start_mariadb_read_only || true
         status || true
         print_env
         ;;
     stop)
         stop_bouncer
+        stop_mariadb_read_only
         for c in "$REPLICA" "$SECOND" "$PRIMARY"; do
             if cluster_exists "$c"; then pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$c" stop 2>/dev/null || true; fi
         done
