@@ -6,6 +6,7 @@
 #   6433  PgBouncer, transaction pooling, in front of 5433
 #   3307  MariaDB started with read_only = ON, with a user "aludel_app" (without the
 #         READ ONLY ADMIN privilege, so its writes are refused as on a read-only replica)
+#   3310, 3311  a two-node MariaDB Galera cluster (Debian's galera-4): both nodes primaries
 # The main cluster (5432) and the MariaDB service are left alone: other tests use them.
 #
 #   scripts/engines.sh start    create what is missing, start what is stopped (idempotent)
@@ -29,6 +30,8 @@ BOUNCER_PORT=6433
 BOUNCER_DIR=/var/lib/postgresql/aludel-pgbouncer
 MARIADB_RO_PORT=3307
 MARIADB_RO_DIR=/var/lib/aludel-mariadb-read-only
+GALERA_DIR=/var/lib/aludel-galera
+GALERA_PROVIDER=/usr/lib/galera/libgalera_smm.so
 
 log() { echo "engines: $*" >&2; }
 
@@ -154,6 +157,65 @@ stop_mariadb_read_only() {
     fi
 }
 
+galera_answers() { # galera_answers NODE: the node is up and synced
+    local state
+    state=$(mariadb -uroot -h127.0.0.1 -P"$((3309 + $1))" -N -e "SHOW STATUS LIKE 'wsrep_local_state_comment'" 2>/dev/null)
+    [[ "$state" == *Synced* ]]
+}
+
+start_galera_node() { # start_galera_node N [--wsrep-new-cluster]: node N of 2 on loopback
+    local n=$1 off=$((($1 - 1) * 10)) dir="$GALERA_DIR/n$1"
+    shift
+    if [ ! -d "$dir/data/mysql" ]; then
+        install -d -o mysql -g mysql "$dir"
+        mariadb-install-db --no-defaults --user=mysql --datadir="$dir/data" \
+            --auth-root-authentication-method=normal >/dev/null
+    fi
+    setsid /usr/sbin/mariadbd --no-defaults --user=mysql --datadir="$dir/data" \
+        --port="$((3309 + n))" --bind-address=127.0.0.1 --socket="$dir/mariadbd.sock" \
+        --pid-file="$dir/mariadbd.pid" --innodb-buffer-pool-size=32M \
+        --binlog-format=ROW --innodb-autoinc-lock-mode=2 --wsrep-on=ON \
+        --wsrep-provider="$GALERA_PROVIDER" --wsrep-cluster-name=aludel \
+        --wsrep-cluster-address=gcomm://127.0.0.1:4567,127.0.0.1:4577 --wsrep-node-name="n$n" \
+        --wsrep-node-address="127.0.0.1:$((4567 + off))" \
+        --wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:$((4567 + off));ist.recv_addr=127.0.0.1:$((4568 + off))" \
+        --wsrep-sst-method=rsync --wsrep-sst-receive-address="127.0.0.1:$((4444 + off))" \
+        "$@" >>"$dir/mariadbd.log" 2>&1 &
+    local i
+    for i in $(seq 1 60); do
+        if galera_answers "$n"; then return 0; fi
+        sleep 0.5
+    done
+    log "Galera node $n did not sync within 30 s (see $dir/mariadbd.log)"
+    return 1
+}
+
+start_galera() {
+    [ -f "$GALERA_PROVIDER" ] || { log "galera-4 is not installed (apt-get install galera-4)"; return 1; }
+    command -v mariadb-install-db >/dev/null || { log "MariaDB is not installed"; return 1; }
+    if ! galera_answers 1 && ! galera_answers 2; then
+        log "bootstrapping the Galera cluster from node 1"
+        # Test data: node 1 may always bootstrap, whichever node stopped last.
+        sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' "$GALERA_DIR/n1/data/grastate.dat" 2>/dev/null || true
+        start_galera_node 1 --wsrep-new-cluster || return 1
+        mariadb -uroot -h127.0.0.1 -P3310 -e "CREATE DATABASE IF NOT EXISTS test"
+    fi
+    galera_answers 1 || start_galera_node 1 || return 1
+    galera_answers 2 || start_galera_node 2
+}
+
+stop_galera() {
+    local n pidfile
+    for n in 2 1; do
+        pidfile="$GALERA_DIR/n$n/mariadbd.pid"
+        if [ -f "$pidfile" ]; then
+            kill "$(cat "$pidfile")" 2>/dev/null || true
+            # One node at a time, so the last one down is safe to bootstrap from.
+            while kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; do sleep 0.2; done
+        fi
+    done
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 stop_bouncer() {
@@ -179,6 +241,10 @@ print_env() { # the URLs of the engines that answer, as export lines
     if answers "$BOUNCER_PORT"; then
         echo "export ALUDEL_TEST_PGBOUNCER=postgresql://postgres@127.0.0.1:$BOUNCER_PORT/test"
     fi
+    if galera_answers 1 && galera_answers 2; then
+        echo "export ALUDEL_TEST_GALERA_1=mysql://root@127.0.0.1:3310/test"
+        echo "export ALUDEL_TEST_GALERA_2=mysql://root@127.0.0.1:3311/test"
+    fi
     if mariadb_ro_answers; then
         echo "export ALUDEL_TEST_MYSQL_READ_ONLY=mysql://aludel_app@127.0.0.1:$MARIADB_RO_PORT/test"
         echo "export ALUDEL_TEST_MYSQL_READ_ONLY_ADMIN=mysql://root@127.0.0.1:$MARIADB_RO_PORT/test"
@@ -198,6 +264,14 @@ status() {
         log "read-only mariadb DOWN on $MARIADB_RO_PORT"
         ok=1
     fi
+    for n in 1 2; do
+        if galera_answers "$n"; then
+            log "galera node $n synced on $((3309 + n))"
+        else
+            log "galera node $n DOWN on $((3309 + n))"
+            ok=1
+        fi
+    done
     if answers "$REPLICA_PORT"; then
         log "replica in recovery: $(psql -h 127.0.0.1 -p "$REPLICA_PORT" -U postgres -d postgres -Atc 'select pg_is_in_recovery()')"
     fi
@@ -211,15 +285,17 @@ case "${1:-status}" in
         create_primary_like "$PRIMARY" "$PRIMARY_PORT"
         create_primary_like "$SECOND" "$SECOND_PORT"
         create_replica
-        # PgBouncer and MariaDB are optional: without them only their tests are skipped.
+        # PgBouncer, MariaDB and Galera are optional: without them only their tests skip.
         start_bouncer || true
         start_mariadb_read_only || true
+        start_galera || true
         status || true
         print_env
         ;;
     stop)
         stop_bouncer
         stop_mariadb_read_only
+        stop_galera
         for c in "$REPLICA" "$SECOND" "$PRIMARY"; do
             if cluster_exists "$c"; then pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$c" stop 2>/dev/null || true; fi
         done
