@@ -15,8 +15,9 @@
 #   scripts/engines.sh env      print the export lines of the engines that answer
 #
 # `start` ends with the URLs the scale-out tests read; `eval "$(scripts/engines.sh env)"`
-# sets them in the calling shell (a test whose engine is missing prints SKIPPED). Creating clusters needs root and Debian's
-# postgresql-15 and pgbouncer packages (apt-get install pgbouncer).
+# sets them in the calling shell (a test whose engine is missing prints SKIPPED). `start`
+# needs root and Debian's postgresql-15; pgbouncer, mariadb-server and galera-4 are
+# optional (each missing one only skips its tests).
 set -euo pipefail
 
 VERSION=15
