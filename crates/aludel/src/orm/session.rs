@@ -33,12 +33,6 @@ pub struct SessionConfig {
     pub autoflush: bool,
     /// Expire every object after commit so it is reloaded on next access (default true).
     pub expire_on_commit: bool,
-    /// Free-form information carried by the session (SQLAlchemy's `info`).
-    pub info: Vec<(String, String)>,
-    /// Criteria added to every `session.query::<M>()` this session builds: the
-    /// session-wide part of SQLAlchemy's `sessionmaker(query_cls=...)`. Set it with
-    /// [`SessionMaker::query_criteria`](crate::orm::SessionMaker::query_criteria).
-    pub query_criteria: Option<QueryCriteria>,
     /// Commit in two phases (default false): the session's transaction is begun as a
     /// two-phase transaction and `commit()` prepares it before committing it
     /// (PostgreSQL's PREPARE TRANSACTION, MySQL's XA), so a crash between the phases
@@ -58,6 +52,12 @@ pub struct SessionConfig {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub twophase: bool,
+    /// Free-form information carried by the session (SQLAlchemy's `info`).
+    pub info: Vec<(String, String)>,
+    /// Criteria added to every `session.query::<M>()` this session builds: the
+    /// session-wide part of SQLAlchemy's `sessionmaker(query_cls=...)`. Set it with
+    /// [`SessionMaker::query_criteria`](crate::orm::SessionMaker::query_criteria).
+    pub query_criteria: Option<QueryCriteria>,
 }
 
 /// A function giving the criteria a session adds to every query of a model (or `None`).
@@ -69,9 +69,9 @@ impl std::fmt::Debug for SessionConfig {
         f.debug_struct("SessionConfig")
             .field("autoflush", &self.autoflush)
             .field("expire_on_commit", &self.expire_on_commit)
+            .field("twophase", &self.twophase)
             .field("info", &self.info)
             .field("query_criteria", &self.query_criteria.is_some())
-            .field("twophase", &self.twophase)
             .finish()
     }
 }
@@ -81,9 +81,9 @@ impl Default for SessionConfig {
         SessionConfig {
             autoflush: true,
             expire_on_commit: true,
+            twophase: false,
             info: Vec::new(),
             query_criteria: None,
-            twophase: false,
         }
     }
 }
@@ -137,6 +137,8 @@ pub(crate) struct SessionState {
     /// end of each transaction.
     pub(crate) owns_connection: bool,
     pub(crate) in_transaction: bool,
+    /// The open transaction's two-phase progress, in a two-phase session.
+    pub(crate) twophase: Option<crate::engine::TwoPhaseState>,
     pub(crate) identity: IdentityMap,
     /// Pending objects, in the order added.
     pub(crate) new: Vec<Arc<dyn AnyInstance>>,
@@ -156,8 +158,6 @@ pub(crate) struct SessionState {
     /// back to (the outer transaction goes on once that savepoint is rolled back).
     pub(crate) failed_savepoint: Option<String>,
     pub(crate) no_autoflush: u32,
-    /// The open transaction's two-phase progress, in a two-phase session.
-    pub(crate) twophase: Option<crate::engine::TwoPhaseState>,
 }
 
 pub(crate) fn lock(m: &Mutex<SessionState>) -> MutexGuard<'_, SessionState> {
