@@ -40,14 +40,19 @@ answers() { # answers PORT: the server at PORT runs a query
     psql -h 127.0.0.1 -p "$1" -U postgres -d postgres -Atc 'select 1' >/dev/null 2>&1
 }
 
-wait_port() { # wait_port PORT NAME: up to ~20 s
-    local i
-    for i in $(seq 1 40); do
-        if answers "$1"; then return 0; fi
+wait_until() { # wait_until WHAT COMMAND...: up to ~30 s for COMMAND to succeed
+    local what=$1 i
+    shift
+    for i in $(seq 1 60); do
+        if "$@"; then return 0; fi
         sleep 0.5
     done
-    log "$2 did not answer on port $1 within 20 s"
+    log "$what did not answer within 30 s"
     return 1
+}
+
+wait_port() { # wait_port PORT NAME
+    wait_until "$2 on port $1" answers "$1"
 }
 
 cluster_exists() { pg_lsclusters -h 2>/dev/null | awk -v c="$1" '$2 == c { found = 1 } END { exit !found }'; }
@@ -138,12 +143,7 @@ start_mariadb_read_only() {
         --port="$MARIADB_RO_PORT" --bind-address=127.0.0.1 --socket="$MARIADB_RO_DIR/mariadbd.sock" \
         --pid-file="$MARIADB_RO_DIR/mariadbd.pid" --skip-log-bin --innodb-buffer-pool-size=32M \
         --read-only=ON >"$MARIADB_RO_DIR/mariadbd.log" 2>&1 &
-    local i
-    for i in $(seq 1 40); do
-        if mariadb_ro_answers; then break; fi
-        sleep 0.5
-    done
-    mariadb_ro_answers || { log "the read-only MariaDB did not answer on port $MARIADB_RO_PORT"; return 1; }
+    wait_until "the read-only MariaDB on port $MARIADB_RO_PORT" mariadb_ro_answers || return 1
     # root keeps READ ONLY ADMIN (it writes the fixtures); aludel_app does not. The
     # anonymous users mariadb-install-db creates would match before 'aludel_app'@'%'.
     mariadb -uroot -h127.0.0.1 -P"$MARIADB_RO_PORT" -e "CREATE DATABASE IF NOT EXISTS test; \
@@ -182,13 +182,7 @@ start_galera_node() { # start_galera_node N [--wsrep-new-cluster]: node N of 2 o
         --wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:$((4567 + off));ist.recv_addr=127.0.0.1:$((4568 + off))" \
         --wsrep-sst-method=rsync --wsrep-sst-receive-address="127.0.0.1:$((4444 + off))" \
         "$@" >>"$dir/mariadbd.log" 2>&1 &
-    local i
-    for i in $(seq 1 60); do
-        if galera_answers "$n"; then return 0; fi
-        sleep 0.5
-    done
-    log "Galera node $n did not sync within 30 s (see $dir/mariadbd.log)"
-    return 1
+    wait_until "Galera node $n (see $dir/mariadbd.log)" galera_answers "$n"
 }
 
 start_galera() {
