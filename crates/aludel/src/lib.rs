@@ -29,6 +29,6 @@ pub struct ReadmeDoctests;
 
 pub use engine::{
     Connection, Engine, EngineOptions, IsolationLevel, ResultSet, Row, RowStream, Savepoint,
-    StatementRecorder, Transaction, create_engine,
+    StatementRecorder, Transaction, TwoPhaseTransaction, create_engine,
 };
 pub use error::{DatabaseError, DatabaseErrorKind, Error, Result};

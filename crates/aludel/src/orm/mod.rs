@@ -28,6 +28,7 @@ mod session;
 mod sessionmaker;
 mod task_scope;
 mod transaction;
+mod two_phase;
 mod unit_of_work;
 mod validation;
 mod versioning;
