@@ -9,7 +9,7 @@
 //! `criteria` (filter, filter_by, where, params), `ordering` (order_by, limit, offset,
 //! slice), `shaping` (group_by, having, distinct, locking), `joins`, `set_ops`,
 //! `selectable` (subquery, cte, as_scalar, label, hints, correlate, with_labels),
-//! `options` (populate_existing, autoflush, execution options, assertions),
+//! `loaders` (loader options), `options` (populate_existing, autoflush, execution options, assertions),
 //! `execution`, `from_statement` and `bulk` (update/delete).
 //!
 //! ```
@@ -39,6 +39,7 @@ mod criteria;
 mod execution;
 mod from_statement;
 mod joins;
+mod loaders;
 mod options;
 mod ordering;
 mod selectable;
@@ -94,6 +95,8 @@ pub(crate) struct QueryContext {
     pub(crate) from_statement: Option<from_statement::FromStatement>,
     /// `enable_assertions(false)` was called.
     pub(crate) no_assertions: bool,
+    /// The loader options (`options`).
+    pub(crate) loaders: crate::orm::loading::options::LoaderTree,
 }
 
 impl<M: Model> Clone for Query<M> {

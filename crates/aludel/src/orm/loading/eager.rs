@@ -1,0 +1,129 @@
+//! After a statement's objects are loaded: each relationship of their model is handled by
+//! the strategy the loader options (or the relationship's default) choose, and the
+//! objects it loads get the same treatment one level down, with the options below it.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::orm::instance::AnyInstance;
+use crate::orm::loading::options::LoaderTree;
+use crate::orm::loading::{immediate, selectin, subquery};
+use crate::orm::mapper::ModelInfo;
+use crate::orm::relationship::Loading;
+use crate::orm::session::Session;
+use crate::sql::{Params, Select};
+
+/// One level of loaded objects, all of one model.
+pub(crate) struct Level<'a> {
+    pub(crate) model: &'static ModelInfo,
+    pub(crate) objects: &'a [Arc<dyn AnyInstance>],
+    /// The options at this level.
+    pub(crate) tree: &'a LoaderTree,
+    /// The statement that loaded the objects (what subquery loading joins to), when it
+    /// selects from the model's table.
+    pub(crate) source: Option<&'a Select>,
+    /// The joined relationships came with the objects' own statement.
+    pub(crate) joined_done: bool,
+    /// Reload relationships that are already loaded.
+    pub(crate) populate_existing: bool,
+    /// The named parameter values of `source`.
+    pub(crate) params: &'a Params,
+}
+
+/// Loads the relationships of `level.objects` as their strategies say, then the next
+/// levels.
+pub(crate) fn load_relationships(session: &Session, level: &Level<'_>) -> Result<()> {
+    if level.objects.is_empty() {
+        return Ok(());
+    }
+    for (index, rel) in level.model.relationships.iter().enumerate() {
+        let choice = level.tree.choice(index, rel);
+        let deeper = level.tree.deeper(index);
+        let parents = unloaded(level, index)?;
+        let mut joined_done = false;
+        let loaded = match choice.strategy {
+            Loading::Select | Loading::Noload | Loading::Raise | Loading::RaiseOnSql => {
+                if choice.explicit {
+                    for p in &parents {
+                        p.with_slot(index, &mut |slot| {
+                            slot.set_strategy(choice.strategy);
+                            Ok(())
+                        })?;
+                    }
+                }
+                continue;
+            }
+            // A joined relationship the statement did not carry (objects loaded by
+            // another loader) loads with an IN query instead.
+            Loading::Joined if level.joined_done => {
+                joined_done = true;
+                loaded_targets(level.objects, index)?
+            }
+            Loading::Selectin | Loading::Joined => {
+                selectin::load(session, level.model, rel, index, &parents)?
+            }
+            Loading::Subquery => match level.source {
+                Some(source) => {
+                    subquery::load(session, level.model, rel, index, &parents, source, level.params)?
+                }
+                None => selectin::load(session, level.model, rel, index, &parents)?,
+            },
+            Loading::Immediate => immediate::load(session, rel, index, &parents)?,
+        };
+        load_relationships(
+            session,
+            &Level {
+                model: (rel.target)(),
+                objects: &loaded,
+                tree: deeper,
+                source: None,
+                joined_done,
+                populate_existing: level.populate_existing,
+                params: level.params,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// The objects whose relationship `index` still needs loading (all of them with
+/// `populate_existing`).
+fn unloaded(level: &Level<'_>, index: usize) -> Result<Vec<Arc<dyn AnyInstance>>> {
+    let mut out = Vec::with_capacity(level.objects.len());
+    for obj in level.objects {
+        let mut loaded = false;
+        obj.with_slot(index, &mut |slot| {
+            loaded = slot.is_loaded();
+            Ok(())
+        })?;
+        if !loaded || level.populate_existing {
+            out.push(obj.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// The objects relationship `index` of `owners` holds now, each once.
+pub(crate) fn loaded_targets(
+    owners: &[Arc<dyn AnyInstance>],
+    index: usize,
+) -> Result<Vec<Arc<dyn AnyInstance>>> {
+    let mut out = Vec::new();
+    for owner in owners {
+        owner.with_slot(index, &mut |slot| {
+            out.extend(slot.current().unwrap_or_default());
+            Ok(())
+        })?;
+    }
+    Ok(distinct(out))
+}
+
+/// `objects` without repeats, in first-seen order.
+pub(crate) fn distinct(objects: Vec<Arc<dyn AnyInstance>>) -> Vec<Arc<dyn AnyInstance>> {
+    let mut seen = HashSet::with_capacity(objects.len());
+    objects
+        .into_iter()
+        .filter(|o| seen.insert(Arc::as_ptr(o).cast::<u8>() as usize))
+        .collect()
+}
