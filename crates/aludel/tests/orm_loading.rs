@@ -17,6 +17,41 @@ use common::relationship_fixture::{
     Address, Item, Keyword, Node, Order, USER_KEYWORDS, User, seed_users, setup,
 };
 
+/// A shelf whose books load with `SELECT ... IN` by default.
+#[derive(aludel::Model, Debug)]
+#[model(table = "shelves")]
+struct Shelf {
+    #[column(primary_key)]
+    id: i64,
+    #[relationship(lazy = "selectin", order_by = "id", back_populates = "shelf")]
+    books: Many<Book>,
+}
+
+/// A book whose shelf loads joined by default.
+#[derive(aludel::Model, Debug)]
+#[model(table = "books")]
+struct Book {
+    #[column(primary_key)]
+    id: i64,
+    #[column(foreign_key = "shelves.id")]
+    shelf_id: i64,
+    #[relationship(lazy = "joined", back_populates = "books")]
+    shelf: aludel::orm::One<Shelf>,
+}
+
+/// Shelves 1 and 2 with books `s*10+1, s*10+2`.
+fn seed_shelves(db: &TestDb) -> Result<()> {
+    aludel::orm::create_all(db, &[Shelf::info(), Book::info()])?;
+    let s = Session::new(db);
+    for id in 1..=2 {
+        s.add(Shelf { id, books: Many::new() })?;
+        for b in [id * 10 + 1, id * 10 + 2] {
+            s.add(Book { id: b, shelf_id: id, shelf: Default::default() })?;
+        }
+    }
+    s.commit()
+}
+
 /// The SELECTs a recorder saw (BEGIN differs per backend).
 fn selects(rec: &aludel::engine::StatementRecorder) -> Vec<String> {
     rec.statements()
@@ -417,6 +452,47 @@ backend_tests! {
         assert_eq!(selects(&rec).len(), 1);
         assert!(users[0].read()?.addresses.loaded().is_none());
         assert_eq!(users[0].read()?.addresses.all()?.len(), 3);
+        Ok(())
+    }
+
+    fn relationship_defaults_apply_when_no_option_names_them(db) {
+        seed_shelves(db)?;
+        let s = Session::new(db);
+        let rec = db.record_statements();
+        let shelves = s.query::<Shelf>().order_by(Shelf::id.asc()).all()?;
+        assert_eq!(selects(&rec).len(), 2, "shelves, then their books IN: {:?}", selects(&rec));
+        for shelf in &shelves {
+            let id = shelf.read()?.id;
+            let books = shelf.read()?.books.loaded().expect("selectin by default");
+            assert_eq!(books.iter().map(|b| b.read().unwrap().id).collect::<Vec<_>>(), [id * 10 + 1, id * 10 + 2]);
+            // The books' joined-by-default shelf is served from the identity map.
+            assert!(books[0].read()?.shelf.loaded().unwrap().unwrap().ptr_eq(shelf));
+        }
+        assert_eq!(selects(&rec).len(), 2);
+
+        let s = Session::new(db);
+        rec.clear();
+        let books = s.query::<Book>().order_by(Book::id.asc()).all()?;
+        let sql = selects(&rec);
+        assert_eq!(sql.len(), 2, "books joined to their shelf, then the shelves' books: {sql:?}");
+        assert!(sql[0].contains("LEFT OUTER JOIN shelves AS shelves_1"), "{}", sql[0]);
+        let shelf = books[0].read()?.shelf.loaded().unwrap().unwrap();
+        assert_eq!(shelf.read()?.id, 1);
+        assert!(shelf.read()?.books.loaded().unwrap()[1].ptr_eq(&books[1]));
+        Ok(())
+    }
+
+    fn an_option_overrides_the_relationship_default(db) {
+        seed_shelves(db)?;
+        let s = Session::new(db);
+        let rec = db.record_statements();
+        let shelves = s.query::<Shelf>().options(lazyload(Shelf::books)).all()?;
+        assert_eq!(selects(&rec).len(), 1);
+        assert!(shelves[0].read()?.books.loaded().is_none());
+        assert_eq!(shelves[0].read()?.books.all()?.len(), 2, "a lazy load on access");
+        assert_eq!(selects(&rec).len(), 2);
+        let books = s.query::<Book>().options(raiseload(Book::shelf)).filter(Book::id.eq(21)).all()?;
+        assert!(matches!(books[0].read()?.shelf.get(), Err(Error::LazyLoadRefused { .. })));
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::orm::instance::AnyInstance;
 use crate::orm::loading::LoadOptions;
+use crate::orm::loading::options::LoaderTree;
 use crate::orm::loading::eager::distinct;
 use crate::orm::loading::selectin::held_target;
 use crate::orm::relationship::{RelationshipInfo, equals_key, owner_key, related_select};
@@ -36,7 +37,11 @@ pub(crate) fn load(
                 None => {
                     let (stmt, keys) = related_select(rel, resolved);
                     let stmt = stmt.where_(equals_key(&keys, &key));
-                    rel.ops.load(session, &stmt, &LoadOptions::default())?
+                    let opts = LoadOptions {
+                        loaders: LoaderTree::for_targets_of(rel, owner)?,
+                        ..LoadOptions::default()
+                    };
+                    rel.ops.load(session, &stmt, &opts)?
                 }
             },
         };

@@ -10,7 +10,8 @@
 
 use std::marker::PhantomData;
 
-use crate::orm::mapper::Model;
+use crate::error::Result;
+use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::relationship::{Loading, RelationField, Relationship, RelationshipInfo};
 
 /// One step of a path: the relationship (by index in its owner's info) and the strategy
@@ -356,6 +357,29 @@ impl LoaderTree {
         if option.wildcard.is_some() {
             level.wildcard = option.wildcard;
         }
+    }
+
+    /// The options for loading `rel`'s targets by themselves (a lazy or immediate load of
+    /// one owner): a mirroring many-to-one back to the owner whose default is eager loads
+    /// lazily instead, since the owner is in the identity map (SQLAlchemy does the same).
+    pub(crate) fn for_targets_of(rel: &RelationshipInfo, owner: &ModelInfo) -> Result<LoaderTree> {
+        let mut tree = LoaderTree::default();
+        let target = (rel.target)();
+        if let Some(index) = rel.resolved(owner)?.reverse {
+            let back = &target.relationships[index];
+            let eager = !matches!(
+                back.loading,
+                Loading::Select | Loading::Noload | Loading::Raise | Loading::RaiseOnSql
+            );
+            if eager && back.resolved(target)?.targets_primary_key(owner) {
+                let branch = Branch {
+                    strategy: Some(Loading::Select),
+                    ..Branch::default()
+                };
+                tree.named.push((index, branch));
+            }
+        }
+        Ok(tree)
     }
 
     /// The strategy for relationship `index` (`rel`) at this level: a named option, else
