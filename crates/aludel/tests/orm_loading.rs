@@ -6,8 +6,8 @@
 mod common;
 
 use aludel::orm::{
-    Instance, Load, Many, Model, Session, defaultload, immediateload, joinedload, lazyload,
-    noload, raiseload, raiseload_on_sql, selectinload, subqueryload,
+    Instance, Load, Many, Model, Session, defaultload, immediateload, joinedload, lazyload, noload,
+    raiseload, raiseload_on_sql, selectinload, subqueryload,
 };
 use aludel::sql::{Params, insert};
 use aludel::{Error, Result};
@@ -44,9 +44,16 @@ fn seed_shelves(db: &TestDb) -> Result<()> {
     aludel::orm::create_all(db, &[Shelf::info(), Book::info()])?;
     let s = Session::new(db);
     for id in 1..=2 {
-        s.add(Shelf { id, books: Many::new() })?;
+        s.add(Shelf {
+            id,
+            books: Many::new(),
+        })?;
         for b in [id * 10 + 1, id * 10 + 2] {
-            s.add(Book { id: b, shelf_id: id, shelf: Default::default() })?;
+            s.add(Book {
+                id: b,
+                shelf_id: id,
+                shelf: Default::default(),
+            })?;
         }
     }
     s.commit()

@@ -10,7 +10,7 @@ use crate::orm::instance::AnyInstance;
 use crate::orm::loading::options::LoaderTree;
 use crate::orm::loading::{immediate, selectin, subquery};
 use crate::orm::mapper::ModelInfo;
-use crate::orm::relationship::Loading;
+use crate::orm::relationship::{Loading, RelationshipInfo};
 use crate::orm::session::Session;
 use crate::sql::{Params, Select};
 
@@ -31,6 +31,30 @@ pub(crate) struct Level<'a> {
     pub(crate) params: &'a Params,
 }
 
+/// One relationship to load for a set of parents: what every strategy works on.
+pub(crate) struct Batch<'a> {
+    pub(crate) session: &'a Session,
+    /// The parents' model.
+    pub(crate) owner: &'static ModelInfo,
+    pub(crate) rel: &'static RelationshipInfo,
+    /// The relationship's index among the owner's relationships.
+    pub(crate) index: usize,
+    /// The parents whose relationship is not loaded yet.
+    pub(crate) parents: &'a [Arc<dyn AnyInstance>],
+}
+
+/// Stores `items` as `parent`'s loaded relationship `index`.
+pub(crate) fn store(
+    parent: &Arc<dyn AnyInstance>,
+    index: usize,
+    items: &[Arc<dyn AnyInstance>],
+) -> Result<()> {
+    parent.with_slot(index, &mut |slot| {
+        slot.set_loaded(items.to_vec());
+        Ok(())
+    })
+}
+
 /// Loads the relationships of `level.objects` as their strategies say, then the next
 /// levels.
 pub(crate) fn load_relationships(session: &Session, level: &Level<'_>) -> Result<()> {
@@ -41,6 +65,13 @@ pub(crate) fn load_relationships(session: &Session, level: &Level<'_>) -> Result
         let choice = level.tree.choice(index, rel);
         let deeper = level.tree.deeper(index);
         let parents = unloaded(level, index)?;
+        let batch = Batch {
+            session,
+            owner: level.model,
+            rel,
+            index,
+            parents: &parents,
+        };
         let mut joined_done = false;
         let loaded = match choice.strategy {
             Loading::Select | Loading::Noload | Loading::Raise | Loading::RaiseOnSql => {
@@ -60,16 +91,12 @@ pub(crate) fn load_relationships(session: &Session, level: &Level<'_>) -> Result
                 joined_done = true;
                 loaded_targets(level.objects, index)?
             }
-            Loading::Selectin | Loading::Joined => {
-                selectin::load(session, level.model, rel, index, &parents)?
-            }
+            Loading::Selectin | Loading::Joined => selectin::load(&batch)?,
             Loading::Subquery => match level.source {
-                Some(source) => {
-                    subquery::load(session, level.model, rel, index, &parents, source, level.params)?
-                }
-                None => selectin::load(session, level.model, rel, index, &parents)?,
+                Some(source) => subquery::load(&batch, source, level.params)?,
+                None => selectin::load(&batch)?,
             },
-            Loading::Immediate => immediate::load(session, rel, index, &parents)?,
+            Loading::Immediate => immediate::load(&batch)?,
         };
         load_relationships(
             session,

@@ -7,23 +7,22 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::orm::instance::AnyInstance;
 use crate::orm::loading::LoadOptions;
+use crate::orm::loading::eager::{Batch, distinct, store};
 use crate::orm::loading::options::LoaderTree;
-use crate::orm::loading::eager::distinct;
 use crate::orm::loading::selectin::held_target;
-use crate::orm::relationship::{RelationshipInfo, equals_key, owner_key, related_select};
-use crate::orm::session::Session;
+use crate::orm::relationship::{equals_key, owner_key, related_select};
 
-/// Loads relationship `index` (`rel`) of each of `parents`, one statement per parent;
-/// returns the objects loaded, each once.
-pub(crate) fn load(
-    session: &Session,
-    rel: &'static RelationshipInfo,
-    index: usize,
-    parents: &[Arc<dyn AnyInstance>],
-) -> Result<Vec<Arc<dyn AnyInstance>>> {
+/// Loads the batch's relationship, one statement per parent; returns the objects loaded,
+/// each once.
+pub(crate) fn load(batch: &Batch<'_>) -> Result<Vec<Arc<dyn AnyInstance>>> {
+    let Batch {
+        session,
+        owner,
+        rel,
+        ..
+    } = *batch;
     let mut all = Vec::new();
-    for parent in parents {
-        let owner = parent.info();
+    for parent in batch.parents {
         let resolved = rel.resolved(owner)?;
         let target = (rel.target)();
         let items = match owner_key(resolved, &parent.values()?) {
@@ -45,11 +44,8 @@ pub(crate) fn load(
                 }
             },
         };
-        all.extend(items.iter().cloned());
-        parent.with_slot(index, &mut |slot| {
-            slot.set_loaded(items.clone());
-            Ok(())
-        })?;
+        store(parent, batch.index, &items)?;
+        all.extend(items);
     }
     Ok(distinct(all))
 }

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::orm::instance::{AnyInstance, Instance};
 use crate::orm::loading::LoadOptions;
+use crate::orm::loading::eager::store;
 use crate::orm::loading::options::LoaderTree;
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::relationship::{Direction, Loading, RelationshipInfo};
@@ -217,10 +218,13 @@ fn join_step(
     Ok(stmt)
 }
 
+/// An owner and the objects found for it.
+type Found = (Arc<dyn AnyInstance>, Vec<Arc<dyn AnyInstance>>);
+
 /// The objects one joined relationship found, per owner, in row order.
 #[derive(Default)]
 struct Collected {
-    owners: Vec<(Arc<dyn AnyInstance>, Vec<Arc<dyn AnyInstance>>)>,
+    owners: Vec<Found>,
     /// Owner pointer to its entry (`None`: the owner's relationship was loaded already).
     at: HashMap<usize, Option<usize>>,
 }
@@ -263,10 +267,7 @@ impl Collected {
     /// Stores each owner's objects as its loaded relationship `index`.
     fn store(self, index: usize) -> Result<()> {
         for (owner, items) in self.owners {
-            owner.with_slot(index, &mut |slot| {
-                slot.set_loaded(items.clone());
-                Ok(())
-            })?;
+            store(&owner, index, &items)?;
         }
         Ok(())
     }

@@ -10,9 +10,9 @@ use crate::error::Result;
 use crate::orm::identity::IdentityKey;
 use crate::orm::instance::AnyInstance;
 use crate::orm::loading::LoadOptions;
-use crate::orm::loading::eager::distinct;
+use crate::orm::loading::eager::{Batch, distinct, store};
 use crate::orm::mapper::ModelInfo;
-use crate::orm::relationship::{RelationshipInfo, owner_key, related_select};
+use crate::orm::relationship::{owner_key, related_select};
 use crate::orm::session::{Session, lock};
 use crate::sql::{Expr, Params, Select, Value, tuple};
 
@@ -22,15 +22,15 @@ pub(crate) const BATCH: usize = 500;
 /// The related objects of each parent key, in the relationship's order.
 pub(crate) type Groups = HashMap<IdentityKey, Vec<Arc<dyn AnyInstance>>>;
 
-/// Loads relationship `index` (`rel`) of `parents` (objects of `owner`) with IN batches;
-/// returns the objects loaded, each once.
-pub(crate) fn load(
-    session: &Session,
-    owner: &'static ModelInfo,
-    rel: &'static RelationshipInfo,
-    index: usize,
-    parents: &[Arc<dyn AnyInstance>],
-) -> Result<Vec<Arc<dyn AnyInstance>>> {
+/// Loads the batch's relationship with IN lists; returns the objects loaded, each once.
+pub(crate) fn load(batch: &Batch<'_>) -> Result<Vec<Arc<dyn AnyInstance>>> {
+    let Batch {
+        session,
+        owner,
+        rel,
+        parents,
+        ..
+    } = *batch;
     if parents.is_empty() {
         return Ok(Vec::new());
     }
@@ -65,11 +65,11 @@ pub(crate) fn load(
     }
     let (stmt, keys) = related_select(rel, resolved);
     let stmt = stmt.columns(keys.clone());
-    for batch in wanted.chunks(BATCH) {
-        let stmt = stmt.clone().where_(in_keys(&keys, batch));
-        fetch_grouped(session, owner, rel, &stmt, keys.len(), &Params::new(), &mut groups)?;
+    for chunk in wanted.chunks(BATCH) {
+        let stmt = stmt.clone().where_(in_keys(&keys, chunk));
+        fetch_grouped(batch, &stmt, keys.len(), &Params::new(), &mut groups)?;
     }
-    assign(owner, rel, index, parents, &groups)
+    assign(batch, &groups)
 }
 
 /// `key IN (?, ?, ...)`, or `(k1, k2) IN ((?, ?), ...)` for a composite key.
@@ -96,56 +96,49 @@ pub(crate) fn held_target(
 /// Runs `stmt` (the target's columns, then `width` columns of the owner's key) and adds
 /// each row's object to the group of its owner key.
 pub(crate) fn fetch_grouped(
-    session: &Session,
-    owner: &ModelInfo,
-    rel: &RelationshipInfo,
+    batch: &Batch<'_>,
     stmt: &Select,
     width: usize,
     params: &Params,
     groups: &mut Groups,
 ) -> Result<()> {
+    let (owner, rel) = (batch.owner, batch.rel);
     let start = (rel.target)().columns().len();
     let opts = LoadOptions {
         autoflush: false,
         params: params.clone(),
         ..LoadOptions::default()
     };
-    session.for_each_row_of(stmt, &opts, &mut |inner, identity, row| {
-        let Some(obj) = rel.ops.row(inner, identity, row, 0)? else {
-            return Ok(());
-        };
-        let key = (start..start + width)
-            .map(|i| row.value(i).map(|v| v.to_value()))
-            .collect::<Result<Vec<_>>>()?;
-        if let Some(id) = IdentityKey::new(owner.type_id, &key) {
-            groups.entry(id).or_default().push(obj);
-        }
-        Ok(())
-    })
+    batch
+        .session
+        .for_each_row_of(stmt, &opts, &mut |inner, identity, row| {
+            let Some(obj) = rel.ops.row(inner, identity, row, 0)? else {
+                return Ok(());
+            };
+            let key = (start..start + width)
+                .map(|i| row.value(i).map(|v| v.to_value()))
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(id) = IdentityKey::new(owner.type_id, &key) {
+                groups.entry(id).or_default().push(obj);
+            }
+            Ok(())
+        })
 }
 
-/// Stores each parent's group as its loaded relationship `index` (empty when it has
+/// Stores each parent's group as its loaded relationship (empty when it has
 /// none); returns the objects stored, each once.
-pub(crate) fn assign(
-    owner: &ModelInfo,
-    rel: &RelationshipInfo,
-    index: usize,
-    parents: &[Arc<dyn AnyInstance>],
-    groups: &Groups,
-) -> Result<Vec<Arc<dyn AnyInstance>>> {
-    let resolved = rel.resolved(owner)?;
+pub(crate) fn assign(batch: &Batch<'_>, groups: &Groups) -> Result<Vec<Arc<dyn AnyInstance>>> {
+    let owner = batch.owner;
+    let resolved = batch.rel.resolved(owner)?;
     let mut all = Vec::new();
-    for parent in parents {
+    for parent in batch.parents {
         let group = owner_key(resolved, &parent.values()?)
             .and_then(|key| IdentityKey::new(owner.type_id, &key))
             .and_then(|id| groups.get(&id))
             .cloned()
             .unwrap_or_default();
-        all.extend(group.iter().cloned());
-        parent.with_slot(index, &mut |slot| {
-            slot.set_loaded(group.clone());
-            Ok(())
-        })?;
+        store(parent, batch.index, &group)?;
+        all.extend(group);
     }
     Ok(distinct(all))
 }

@@ -7,32 +7,28 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::orm::instance::AnyInstance;
+use crate::orm::loading::eager::Batch;
 use crate::orm::loading::selectin::{Groups, assign, fetch_grouped};
 use crate::orm::mapper::ModelInfo;
 use crate::orm::relationship::{RelationshipInfo, related_select};
-use crate::orm::session::Session;
 use crate::sql::{Params, Select, and_};
 
-/// Loads relationship `index` (`rel`) of `parents`, which `source` (a SELECT from the
-/// owner's table, with its named parameters in `params`) loaded; returns the objects
-/// loaded, each once.
+/// Loads the batch's relationship for parents that `source` (a SELECT from the owner's
+/// table, with its named parameters in `params`) loaded; returns the objects loaded,
+/// each once.
 pub(crate) fn load(
-    session: &Session,
-    owner: &'static ModelInfo,
-    rel: &'static RelationshipInfo,
-    index: usize,
-    parents: &[Arc<dyn AnyInstance>],
+    batch: &Batch<'_>,
     source: &Select,
     params: &Params,
 ) -> Result<Vec<Arc<dyn AnyInstance>>> {
-    if parents.is_empty() {
+    if batch.parents.is_empty() {
         return Ok(Vec::new());
     }
-    let stmt = statement(owner, rel, source)?;
-    let width = rel.resolved(owner)?.owner_columns().len();
+    let stmt = statement(batch.owner, batch.rel, source)?;
+    let width = batch.rel.resolved(batch.owner)?.owner_columns().len();
     let mut groups = Groups::new();
-    fetch_grouped(session, owner, rel, &stmt, width, params, &mut groups)?;
-    assign(owner, rel, index, parents, &groups)
+    fetch_grouped(batch, &stmt, width, params, &mut groups)?;
+    assign(batch, &groups)
 }
 
 /// `SELECT target..., anon_1.key... FROM target JOIN (SELECT DISTINCT owner.key FROM
@@ -46,10 +42,9 @@ pub(crate) fn statement(
 ) -> Result<Select> {
     let resolved = rel.resolved(owner)?;
     let owner_columns = resolved.owner_columns();
-    let mut parents =
-        source
-            .clone()
-            .with_only_columns(owner_columns.iter().map(|&c| owner.column_expr(c)));
+    let mut parents = source
+        .clone()
+        .with_only_columns(owner_columns.iter().map(|&c| owner.column_expr(c)));
     if parents.limit.is_none() && parents.offset.is_none() {
         parents.order_by.clear();
         parents.distinct = true;
@@ -60,6 +55,10 @@ pub(crate) fn statement(
         .map(|&c| anon.c(&owner.columns()[c].name))
         .collect();
     let (stmt, keys) = related_select(rel, resolved);
-    let on = and_(keys.into_iter().zip(&anon_keys).map(|(k, a)| k.eq(a.clone())));
+    let on = and_(
+        keys.into_iter()
+            .zip(&anon_keys)
+            .map(|(k, a)| k.eq(a.clone())),
+    );
     Ok(stmt.columns(anon_keys.clone()).join(anon, on))
 }
