@@ -502,4 +502,22 @@ backend_tests! {
         assert!(matches!(books[0].read()?.shelf.get(), Err(Error::LazyLoadRefused { .. })));
         Ok(())
     }
+
+    fn joined_below_selectin_and_subquery_joins_into_their_statement(db) {
+        let s = setup(db)?;
+        seed_orders(db)?;
+        let rec = db.record_statements();
+        let users = s.query::<User>().options(selectinload(User::orders).joinedload(Order::items)).order_by(User::id.asc()).all()?;
+        assert_orders_loaded(&users)?;
+        let sql = selects(&rec);
+        assert_eq!(sql.len(), 2, "{sql:?}");
+        assert!(sql[1].contains("LEFT OUTER JOIN items AS items_1 ON orders.id = items_1.order_id"), "{}", sql[1]);
+
+        let s = Session::new(db);
+        rec.clear();
+        let users = s.query::<User>().options(subqueryload(User::orders).joinedload(Order::items)).order_by(User::id.asc()).all()?;
+        assert_orders_loaded(&users)?;
+        assert_eq!(selects(&rec).len(), 2, "{:?}", selects(&rec));
+        Ok(())
+    }
 }

@@ -41,6 +41,9 @@ pub(crate) struct Batch<'a> {
     pub(crate) index: usize,
     /// The parents whose relationship is not loaded yet.
     pub(crate) parents: &'a [Arc<dyn AnyInstance>],
+    /// The options below the relationship (the loaded targets' joined relationships join
+    /// into the loading statement).
+    pub(crate) deeper: &'a LoaderTree,
 }
 
 /// Stores `items` as `parent`'s loaded relationship `index`.
@@ -71,8 +74,8 @@ pub(crate) fn load_relationships(session: &Session, level: &Level<'_>) -> Result
             rel,
             index,
             parents: &parents,
+            deeper,
         };
-        let mut joined_done = false;
         let loaded = match choice.strategy {
             Loading::Select | Loading::Noload | Loading::Raise | Loading::RaiseOnSql => {
                 if choice.explicit {
@@ -85,10 +88,13 @@ pub(crate) fn load_relationships(session: &Session, level: &Level<'_>) -> Result
                 }
                 continue;
             }
-            // A joined relationship the statement did not carry (objects loaded by
-            // another loader) loads with an IN query instead.
+            // The statement joined it; an option still loads it for parents the join did
+            // not reach (a many-to-one served by the identity map), a default leaves
+            // those lazy (a self-referential join past its depth).
             Loading::Joined if level.joined_done => {
-                joined_done = true;
+                if choice.explicit {
+                    selectin::load(&batch)?;
+                }
                 loaded_targets(level.objects, index)?
             }
             Loading::Selectin | Loading::Joined => selectin::load(&batch)?,
@@ -98,6 +104,8 @@ pub(crate) fn load_relationships(session: &Session, level: &Level<'_>) -> Result
             },
             Loading::Immediate => immediate::load(&batch)?,
         };
+        // Every loader but immediate joins the next level's joined relationships.
+        let joined_done = choice.strategy != Loading::Immediate;
         load_relationships(
             session,
             &Level {

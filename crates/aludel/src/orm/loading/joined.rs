@@ -13,14 +13,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::engine::RowView;
 use crate::error::Result;
+use crate::orm::identity::IdentityMap;
 use crate::orm::instance::{AnyInstance, Instance};
 use crate::orm::loading::LoadOptions;
 use crate::orm::loading::eager::store;
 use crate::orm::loading::options::LoaderTree;
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::relationship::{Direction, Loading, RelationshipInfo};
-use crate::orm::session::Session;
+use crate::orm::session::{Session, SessionInner};
 use crate::sql::{Expr, FromItem, Select, and_, select};
 
 /// One joined relationship of the plan.
@@ -91,30 +93,71 @@ impl JoinedPlan {
         opts: &LoadOptions,
     ) -> Result<Vec<Instance<T>>> {
         let mut parents = Vec::new();
-        let mut found: Vec<Collected> = self.steps.iter().map(|_| Collected::default()).collect();
+        let mut rows = self.reader(opts.populate_existing);
         session.for_each_row_of(&self.stmt, opts, &mut |inner, identity, row| {
             let parent = inner.instance_for_row::<T>(identity, row, opts.populate_existing)?;
-            let mut objects: Vec<Option<Arc<dyn AnyInstance>>> = Vec::new();
-            for (i, step) in self.steps.iter().enumerate() {
-                let owner = match step.parent {
-                    None => Some(parent.erased()),
-                    Some(p) => objects[p].clone(),
-                };
-                let object = step.rel.ops.row(inner, identity, row, step.offset)?;
-                if let Some(owner) = owner {
-                    found[i].add(owner, step.index, object.clone(), opts.populate_existing)?;
-                }
-                objects.push(object);
-            }
+            rows.read(inner, identity, row, parent.erased())?;
             parents.push(parent);
             Ok(())
         })?;
-        for (step, collected) in self.steps.iter().zip(found) {
-            collected.store(step.index)?;
-        }
+        rows.finish()?;
         let mut seen = std::collections::HashSet::new();
         parents.retain(|p| seen.insert(Arc::as_ptr(&p.erased()).cast::<u8>() as usize));
         Ok(parents)
+    }
+
+    /// The statement to run: the parents' own, with the joins and their columns.
+    pub(crate) fn statement(&self) -> &Select {
+        &self.stmt
+    }
+
+    /// A reader of the statement's rows, for a loader that reads the parents itself.
+    pub(crate) fn reader(&self, populate_existing: bool) -> JoinedRows<'_> {
+        JoinedRows {
+            plan: self,
+            found: self.steps.iter().map(|_| Collected::default()).collect(),
+            populate_existing,
+        }
+    }
+}
+
+/// The joined objects read so far from a [`JoinedPlan`]'s rows.
+pub(crate) struct JoinedRows<'p> {
+    plan: &'p JoinedPlan,
+    found: Vec<Collected>,
+    populate_existing: bool,
+}
+
+impl JoinedRows<'_> {
+    /// Reads the joined objects of one row whose parent is `parent`.
+    pub(crate) fn read(
+        &mut self,
+        inner: &SessionInner,
+        identity: &mut IdentityMap,
+        row: &dyn RowView,
+        parent: Arc<dyn AnyInstance>,
+    ) -> Result<()> {
+        let mut objects: Vec<Option<Arc<dyn AnyInstance>>> = Vec::new();
+        for (i, step) in self.plan.steps.iter().enumerate() {
+            let owner = match step.parent {
+                None => Some(parent.clone()),
+                Some(p) => objects[p].clone(),
+            };
+            let object = step.rel.ops.row(inner, identity, row, step.offset)?;
+            if let Some(owner) = owner {
+                self.found[i].add(owner, step.index, object.clone(), self.populate_existing)?;
+            }
+            objects.push(object);
+        }
+        Ok(())
+    }
+
+    /// Stores every owner's joined objects as its loaded relationship.
+    pub(crate) fn finish(self) -> Result<()> {
+        for (step, collected) in self.plan.steps.iter().zip(self.found) {
+            collected.store(step.index)?;
+        }
+        Ok(())
     }
 }
 

@@ -11,6 +11,7 @@ use crate::orm::identity::IdentityKey;
 use crate::orm::instance::AnyInstance;
 use crate::orm::loading::LoadOptions;
 use crate::orm::loading::eager::{Batch, distinct, store};
+use crate::orm::loading::joined::{JoinedPlan, JoinedRows};
 use crate::orm::mapper::ModelInfo;
 use crate::orm::relationship::{owner_key, related_select};
 use crate::orm::session::{Session, lock};
@@ -94,7 +95,8 @@ pub(crate) fn held_target(
 }
 
 /// Runs `stmt` (the target's columns, then `width` columns of the owner's key) and adds
-/// each row's object to the group of its owner key.
+/// each row's object to the group of its owner key; the targets' joined relationships
+/// (the options below the batch's, or their defaults) join into the same statement.
 pub(crate) fn fetch_grouped(
     batch: &Batch<'_>,
     stmt: &Select,
@@ -103,26 +105,38 @@ pub(crate) fn fetch_grouped(
     groups: &mut Groups,
 ) -> Result<()> {
     let (owner, rel) = (batch.owner, batch.rel);
-    let start = (rel.target)().columns().len();
+    let target = (rel.target)();
+    let start = target.columns().len();
+    let plan = JoinedPlan::new(target, stmt, batch.deeper)?;
+    let mut joined = plan.as_ref().map(|p| p.reader(false));
     let opts = LoadOptions {
         autoflush: false,
         params: params.clone(),
         ..LoadOptions::default()
     };
+    let stmt = plan.as_ref().map_or(stmt, JoinedPlan::statement);
     batch
         .session
         .for_each_row_of(stmt, &opts, &mut |inner, identity, row| {
             let Some(obj) = rel.ops.row(inner, identity, row, 0)? else {
                 return Ok(());
             };
+            if let Some(joined) = joined.as_mut() {
+                joined.read(inner, identity, row, obj.clone())?;
+            }
             let key = (start..start + width)
                 .map(|i| row.value(i).map(|v| v.to_value()))
                 .collect::<Result<Vec<_>>>()?;
             if let Some(id) = IdentityKey::new(owner.type_id, &key) {
-                groups.entry(id).or_default().push(obj);
+                let group = groups.entry(id).or_default();
+                // With joins a target repeats on the rows of its joined objects.
+                if plan.is_none() || !group.iter().any(|g| Arc::ptr_eq(g, &obj)) {
+                    group.push(obj);
+                }
             }
             Ok(())
-        })
+        })?;
+    joined.map_or(Ok(()), JoinedRows::finish)
 }
 
 /// Stores each parent's group as its loaded relationship (empty when it has
