@@ -520,4 +520,25 @@ backend_tests! {
         assert_eq!(selects(&rec).len(), 2, "{:?}", selects(&rec));
         Ok(())
     }
+
+    fn subqueryload_many_to_one_under_a_limit_keeps_each_target_once(db) {
+        let s = setup(db)?;
+        seed_users(db, 3, 2)?;
+        let rec = db.record_statements();
+        let addresses = s.query::<Address>().options(subqueryload(Address::user)).order_by(Address::id.asc()).limit(3).all()?;
+        let sql = selects(&rec);
+        assert_eq!(sql.len(), 2, "{sql:?}");
+        let want = sql_for(db,
+            "SELECT users.id, users.name, anon_1.user_id FROM users JOIN (SELECT addresses.user_id FROM addresses ORDER BY addresses.id ASC LIMIT ?) AS anon_1 ON users.id = anon_1.user_id",
+            "SELECT users.id, users.name, anon_1.user_id FROM users JOIN (SELECT addresses.user_id FROM addresses ORDER BY addresses.id ASC LIMIT $1) AS anon_1 ON users.id = anon_1.user_id",
+        );
+        assert_eq!(sql[1], want);
+        let ids: Vec<i64> = addresses.iter().map(|a| a.read().unwrap().id).collect();
+        assert_eq!(ids, [101, 102, 201]);
+        for (a, user) in addresses.iter().zip([1, 1, 2]) {
+            assert!(a.read()?.user.loaded().unwrap().unwrap().ptr_eq(&s.get::<User>(user)?.unwrap()));
+        }
+        assert_eq!(selects(&rec).len(), 2, "the users came from the identity map");
+        Ok(())
+    }
 }

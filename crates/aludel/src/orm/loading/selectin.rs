@@ -3,7 +3,7 @@
 //! at most [`BATCH`] keys, and are handed back to each parent by the key columns selected
 //! alongside. A many-to-one whose targets are already in the identity map costs no SQL.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::error::Result;
@@ -115,6 +115,7 @@ pub(crate) fn fetch_grouped(
         ..LoadOptions::default()
     };
     let stmt = plan.as_ref().map_or(stmt, JoinedPlan::statement);
+    let mut seen = HashSet::new();
     batch
         .session
         .for_each_row_of(stmt, &opts, &mut |inner, identity, row| {
@@ -128,10 +129,11 @@ pub(crate) fn fetch_grouped(
                 .map(|i| row.value(i).map(|v| v.to_value()))
                 .collect::<Result<Vec<_>>>()?;
             if let Some(id) = IdentityKey::new(owner.type_id, &key) {
-                let group = groups.entry(id).or_default();
-                // With joins a target repeats on the rows of its joined objects.
-                if plan.is_none() || !group.iter().any(|g| Arc::ptr_eq(g, &obj)) {
-                    group.push(obj);
+                // A target repeats on the rows of its joined objects, and on parent keys a
+                // limited subquery repeats.
+                let ptr = Arc::as_ptr(&obj).cast::<u8>() as usize;
+                if seen.insert((id.clone(), ptr)) {
+                    groups.entry(id).or_default().push(obj);
                 }
             }
             Ok(())
