@@ -6,8 +6,9 @@
 mod common;
 
 use aludel::orm::{
-    Instance, Load, Many, Model, Session, defaultload, immediateload, joinedload, lazyload, noload,
-    raiseload, raiseload_on_sql, selectinload, subqueryload,
+    Instance, Load, Many, Model, Session, contains_eager, contains_eager_from, defaultload,
+    immediateload, joinedload, lazyload, noload, raiseload, raiseload_on_sql, selectinload,
+    subqueryload,
 };
 use aludel::sql::{Params, insert};
 use aludel::{Error, Result};
@@ -539,6 +540,56 @@ backend_tests! {
             assert!(a.read()?.user.loaded().unwrap().unwrap().ptr_eq(&s.get::<User>(user)?.unwrap()));
         }
         assert_eq!(selects(&rec).len(), 2, "the users came from the identity map");
+        Ok(())
+    }
+
+    fn contains_eager_reads_the_querys_own_join(db) {
+        let s = setup(db)?;
+        seed_users(db, 3, 3)?;
+        let rec = db.record_statements();
+        let users = s
+            .query::<User>()
+            .join::<Address>()
+            .filter(Address::id.ne(102))
+            .options(contains_eager(User::addresses))
+            .order_by(User::id.asc())
+            .order_by(Address::id.asc())
+            .all()?;
+        let sql = selects(&rec);
+        assert_eq!(sql.len(), 1, "{sql:?}");
+        assert_eq!(sql[0], sql_for(db,
+            "SELECT users.id, users.name, addresses.id, addresses.user_id, addresses.email FROM users JOIN addresses ON users.id = addresses.user_id WHERE addresses.id != ? ORDER BY users.id ASC, addresses.id ASC",
+            "SELECT users.id, users.name, addresses.id, addresses.user_id, addresses.email FROM users JOIN addresses ON users.id = addresses.user_id WHERE addresses.id != $1 ORDER BY users.id ASC, addresses.id ASC",
+        ));
+        assert_eq!(users.len(), 3);
+        // The collection holds what the query's join returned (as in SQLAlchemy).
+        assert_eq!(loaded_ids(users[0].read()?.addresses.loaded(), |a| a.id), [101, 103]);
+        assert_eq!(loaded_ids(users[2].read()?.addresses.loaded(), |a| a.id), [301, 302, 303]);
+
+        let s = Session::new(db);
+        rec.clear();
+        let a = Address::info().table.alias("a");
+        let users = s
+            .query::<User>()
+            .join_item(a.clone(), aludel::sql::Expr::from(User::id).eq(a.c("user_id")))
+            .options(contains_eager_from(User::addresses, a.clone()))
+            .order_by(User::id.asc())
+            .order_by(a.c("id").asc())
+            .all()?;
+        assert_eq!(selects(&rec).len(), 1);
+        assert!(selects(&rec)[0].contains("a.id, a.user_id, a.email"), "{}", selects(&rec)[0]);
+        assert_eq!(loaded_ids(users[1].read()?.addresses.loaded(), |a| a.id), [201, 202, 203]);
+
+        // A joined collection under LIMIT would wrap the query's own join away: refused.
+        let err = s
+            .query::<User>()
+            .join::<Address>()
+            .options(contains_eager(User::addresses))
+            .options(joinedload(User::orders))
+            .limit(2)
+            .all()
+            .unwrap_err();
+        assert!(err.to_string().contains("contains_eager") && err.to_string().contains("LIMIT"), "{err}");
         Ok(())
     }
 }

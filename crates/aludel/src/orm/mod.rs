@@ -38,8 +38,8 @@ pub use column::Column;
 pub use instance::{Instance, ObjectState};
 pub use loading::lazy::LazyLoads;
 pub use loading::options::{
-    Load, defaultload, immediateload, joinedload, lazyload, noload, raiseload, raiseload_on_sql,
-    selectinload, subqueryload,
+    Load, contains_eager, contains_eager_from, defaultload, immediateload, joinedload, lazyload,
+    noload, raiseload, raiseload_on_sql, selectinload, subqueryload,
 };
 pub use mapper::{
     Model, ModelInfo, SqlTyped, convert_column, convert_column_ref, no_such_column,

@@ -33,6 +33,8 @@ struct JoinStep {
     /// The relationship's index among its owner's relationships.
     index: usize,
     innerjoin: bool,
+    /// `contains_eager`: the query already joins the target; its columns come from here.
+    contains: Option<FromItem>,
     /// The first column of the target in the row.
     offset: usize,
     /// The aliased target table.
@@ -62,7 +64,14 @@ impl JoinedPlan {
         }
         let limited = stmt.limit.is_some() || stmt.offset.is_some();
         let table = FromItem::Table(model.table.clone());
-        let (mut out, source) = if limited && steps.iter().any(|s| s.rel.uselist) {
+        let wrap = limited && steps.iter().any(|s| s.rel.uselist && s.contains.is_none());
+        if wrap && steps.iter().any(|s| s.contains.is_some()) {
+            return Err(crate::error::Error::invalid(format!(
+                "Query<{}>: contains_eager reads the query's own join, which a joined-loaded collection under LIMIT/OFFSET would wrap in a subquery; load that collection with selectinload instead",
+                model.name
+            )));
+        }
+        let (mut out, source) = if wrap {
             let anon = stmt.clone().subquery("anon_1");
             let mut outer =
                 select(model.columns().iter().map(|c| anon.c(&c.name))).from(anon.clone());
@@ -189,6 +198,7 @@ fn choose(
             rel,
             index,
             innerjoin: choice.innerjoin,
+            contains: choice.contains.clone(),
             offset: 0,
             alias: FromItem::Table(target.table.clone()),
         });
@@ -201,7 +211,8 @@ fn choose(
     }
 }
 
-/// `stmt` joined to step number `n`'s aliased target (through an aliased association
+/// `stmt` joined to step number `n`'s aliased target (for `contains_eager`, only the
+/// columns of the target the query already joins) (through an aliased association
 /// table for a many-to-many), with the target's columns appended and its collection
 /// order added to the ORDER BY.
 fn join_step(
@@ -213,6 +224,11 @@ fn join_step(
 ) -> Result<Select> {
     let resolved = step.rel.resolved(owner)?;
     let target = (step.rel.target)();
+    if let Some(from) = &step.contains {
+        step.offset = stmt.columns.len();
+        step.alias = from.clone();
+        return Ok(stmt.columns(target.columns().iter().map(|c| from.c(&c.name))));
+    }
     let alias = target.table.alias(&format!("{}_{n}", target.table.name()));
     let owner_col = |c: usize| owner_source.c(&owner.columns()[c].name);
     let target_col = |c: usize| alias.c(&target.columns()[c].name);

@@ -13,14 +13,17 @@ use std::marker::PhantomData;
 use crate::error::Result;
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::relationship::{Loading, RelationField, Relationship, RelationshipInfo};
+use crate::sql::FromItem;
 
 /// One step of a path: the relationship (by index in its owner's info) and the strategy
 /// an option gives it (`None`: the relationship's default, as `defaultload`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Step {
     index: usize,
     strategy: Option<Loading>,
     innerjoin: bool,
+    /// `contains_eager`: the target's columns are already in the query, read from this.
+    contains: Option<FromItem>,
 }
 
 /// A loader option rooted at model `P`, whose path currently ends at model `T`
@@ -193,6 +196,36 @@ step_methods! {
     defaultload => None;
 }
 
+/// Reads `rel` from the target's table the query already joins (SQLAlchemy's
+/// `contains_eager`); see [`Load::contains_eager`].
+///
+/// ```
+/// # use aludel::orm::{Many, Model};
+/// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship] addresses: Many<Address> }
+/// # #[derive(aludel::Model)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64 }
+/// assert_eq!(aludel::orm::contains_eager(User::addresses).describe(), "User.addresses (contains_eager)");
+/// ```
+pub fn contains_eager<P: Model, F: RelationField>(rel: Relationship<P, F>) -> Load<P, F::Target> {
+    Load::<P>::new().contains_eager(rel)
+}
+
+/// Reads `rel` from `from`, an alias of the target the query joined (SQLAlchemy's
+/// `contains_eager(..., alias=)`); see [`Load::contains_eager_from`].
+///
+/// ```
+/// # use aludel::orm::{Many, Model};
+/// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship] addresses: Many<Address> }
+/// # #[derive(aludel::Model)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64 }
+/// let a = Address::info().table.alias("a");
+/// assert_eq!(aludel::orm::contains_eager_from(User::addresses, a).describe(), "User.addresses (contains_eager)");
+/// ```
+pub fn contains_eager_from<P: Model, F: RelationField>(
+    rel: Relationship<P, F>,
+    from: impl Into<FromItem>,
+) -> Load<P, F::Target> {
+    Load::<P>::new().contains_eager_from(rel, from)
+}
+
 /// Defines the wildcard methods of [`Load`] (SQLAlchemy's `'*'`).
 macro_rules! wildcard_methods {
     ($($(#[$doc:meta])* $name:ident => $strategy:expr;)*) => {
@@ -252,6 +285,7 @@ impl<P: Model, T: Model> Load<P, T> {
             index: rel.index(),
             strategy,
             innerjoin: false,
+            contains: None,
         });
         Load {
             steps: self.steps,
@@ -276,6 +310,45 @@ impl<P: Model, T: Model> Load<P, T> {
         self
     }
 
+    /// Reads the relationship from the target's table that the query already joins
+    /// (SQLAlchemy's `contains_eager`): no join is added, the target's columns are
+    /// appended and the rows the query's own join returns fill the collection.
+    ///
+    /// ```
+    /// # use aludel::orm::{Many, Model};
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship] addresses: Many<Address> }
+    /// # #[derive(aludel::Model)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64 }
+    /// let opt = aludel::orm::Load::<User>::new().contains_eager(User::addresses);
+    /// assert_eq!(opt.describe(), "User.addresses (contains_eager)");
+    /// ```
+    pub fn contains_eager<F: RelationField>(self, rel: Relationship<T, F>) -> Load<P, F::Target> {
+        let table = FromItem::Table(F::Target::info().table.clone());
+        self.contains_eager_from(rel, table)
+    }
+
+    /// [`contains_eager`](Load::contains_eager) reading the target's columns from `from`
+    /// (an alias the query joined, SQLAlchemy's `contains_eager(..., alias=)`).
+    ///
+    /// ```
+    /// # use aludel::orm::{Many, Model};
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship] addresses: Many<Address> }
+    /// # #[derive(aludel::Model)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64 }
+    /// let a = Address::info().table.alias("a");
+    /// let opt = aludel::orm::Load::<User>::new().contains_eager_from(User::addresses, a);
+    /// assert_eq!(opt.describe(), "User.addresses (contains_eager)");
+    /// ```
+    pub fn contains_eager_from<F: RelationField>(
+        self,
+        rel: Relationship<T, F>,
+        from: impl Into<FromItem>,
+    ) -> Load<P, F::Target> {
+        let mut next = self.step(rel, Some(Loading::Joined));
+        if let Some(last) = next.steps.last_mut() {
+            last.contains = Some(from.into());
+        }
+        next
+    }
+
     /// The path as text: `User.orders (Selectin) -> Order.items (Joined)`.
     ///
     /// ```
@@ -287,9 +360,10 @@ impl<P: Model, T: Model> Load<P, T> {
         let mut parts = Vec::new();
         for step in &self.steps {
             let rel: &RelationshipInfo = &model.relationships[step.index];
-            let how = match step.strategy {
-                Some(s) => format!("{s:?}"),
-                None => "default".to_owned(),
+            let how = match (&step.contains, step.strategy) {
+                (Some(_), _) => "contains_eager".to_owned(),
+                (None, Some(s)) => format!("{s:?}"),
+                (None, None) => "default".to_owned(),
             };
             let inner = if step.innerjoin { ", inner" } else { "" };
             parts.push(format!("{}.{} ({how}{inner})", model.name, rel.name));
@@ -318,14 +392,17 @@ pub(crate) struct LoaderTree {
 struct Branch {
     strategy: Option<Loading>,
     innerjoin: bool,
+    contains: Option<FromItem>,
     deeper: LoaderTree,
 }
 
 /// How one relationship is loaded at one level of a query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Choice {
     pub(crate) strategy: Loading,
     pub(crate) innerjoin: bool,
+    /// `contains_eager`: where the query already holds the target's columns.
+    pub(crate) contains: Option<FromItem>,
     /// An option chose it (not the relationship's default).
     pub(crate) explicit: bool,
 }
@@ -352,6 +429,9 @@ impl LoaderTree {
                 branch.strategy = step.strategy;
             }
             branch.innerjoin |= step.innerjoin;
+            if step.strategy.is_some() {
+                branch.contains = step.contains.clone();
+            }
             level = &mut branch.deeper;
         }
         if option.wildcard.is_some() {
@@ -390,11 +470,13 @@ impl LoaderTree {
             (Some(strategy), _) | (None, Some(strategy)) => Choice {
                 strategy,
                 innerjoin: named.is_some_and(|b| b.innerjoin),
+                contains: named.and_then(|b| b.contains.clone()),
                 explicit: true,
             },
             (None, None) => Choice {
                 strategy: rel.loading,
                 innerjoin: rel.innerjoin || named.is_some_and(|b| b.innerjoin),
+                contains: None,
                 explicit: false,
             },
         }
