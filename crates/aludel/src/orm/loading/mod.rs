@@ -68,13 +68,22 @@ impl Session {
         stmt: &Select,
         opts: &LoadOptions,
     ) -> Result<Vec<Instance<T>>> {
-        let objects = match joined::JoinedPlan::new(T::info(), stmt, &opts.loaders)? {
+        let related = !T::info().relationships.is_empty();
+        let plan = match related {
+            true => joined::JoinedPlan::new(T::info(), stmt, &opts.loaders)?,
+            false => None,
+        };
+        let objects = match plan {
             Some(plan) => plan.load::<T>(self, opts)?,
             None => {
                 let (compiled, values) = self.inner.prepare(stmt)?.into_bound(&opts.params)?;
                 self.load_compiled_with::<T>(&compiled, values, opts)?
             }
         };
+        if !related {
+            // Nothing more to load (and no per-object copies on the hot path).
+            return Ok(objects);
+        }
         let erased: Vec<Arc<dyn AnyInstance>> = objects.iter().map(Instance::erased).collect();
         eager::load_relationships(
             self,
