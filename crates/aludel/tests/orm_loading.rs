@@ -40,6 +40,18 @@ struct Book {
     shelf: aludel::orm::One<Shelf>,
 }
 
+/// A tree whose children load joined by default, two levels deep.
+#[derive(aludel::Model, Debug)]
+#[model(table = "categories")]
+struct Category {
+    #[column(primary_key)]
+    id: i64,
+    #[column(foreign_key = "categories.id")]
+    parent_id: Option<i64>,
+    #[relationship(lazy = "joined", join_depth = 2, order_by = "id")]
+    children: Many<Category>,
+}
+
 /// Shelves 1 and 2 with books `s*10+1, s*10+2`.
 fn seed_shelves(db: &TestDb) -> Result<()> {
     aludel::orm::create_all(db, &[Shelf::info(), Book::info()])?;
@@ -590,6 +602,29 @@ backend_tests! {
             .all()
             .unwrap_err();
         assert!(err.to_string().contains("contains_eager") && err.to_string().contains("LIMIT"), "{err}");
+        Ok(())
+    }
+
+    fn a_self_referential_joined_default_stops_at_join_depth(db) {
+        aludel::orm::create_all(db, &[Category::info()])?;
+        let seed = Session::new(db);
+        for (id, parent_id) in [(1, None), (2, Some(1)), (3, Some(2)), (4, Some(3))] {
+            seed.add(Category { id, parent_id, children: Many::new() })?;
+        }
+        seed.commit()?;
+        let s = Session::new(db);
+        let rec = db.record_statements();
+        let root = s.query::<Category>().filter(Category::parent_id.is_null()).one()?;
+        let sql = selects(&rec);
+        assert_eq!(sql.len(), 1, "{sql:?}");
+        assert!(sql[0].contains("categories_2") && !sql[0].contains("categories_3"), "{}", sql[0]);
+        let two = root.read()?.children.loaded().expect("level 1 joined")[0].clone();
+        let three = two.read()?.children.loaded().expect("level 2 joined")[0].clone();
+        assert_eq!(three.read()?.id, 3);
+        assert!(three.read()?.children.loaded().is_none(), "past join_depth: lazy");
+        // Its lazy load joins two more levels below it.
+        assert_eq!(three.read()?.children.all()?[0].read()?.id, 4);
+        assert_eq!(selects(&rec).len(), 2);
         Ok(())
     }
 }
