@@ -58,6 +58,9 @@ pub struct SlotRef<'a>(pub(crate) &'a dyn AnySlot);
 enum Link<C: Model> {
     /// Made by loading or by the program: keeps the object alive.
     Strong(Instance<C>),
+    /// A `back_populates` mirror of an object without an identity yet: strong until the
+    /// flush gives the object one ([`AnySlot::settle`]).
+    NewMirror(Instance<C>),
     /// A `back_populates` mirror of an object with an identity.
     Mirror(Weak<Cell<C>>),
 }
@@ -65,14 +68,16 @@ enum Link<C: Model> {
 impl<C: Model> Link<C> {
     fn get(&self) -> Option<Instance<C>> {
         match self {
-            Link::Strong(i) => Some(i.clone()),
+            Link::Strong(i) | Link::NewMirror(i) => Some(i.clone()),
             Link::Mirror(w) => w.upgrade().map(Instance::from_cell),
         }
     }
 
     fn is(&self, other: &Arc<dyn AnyInstance>) -> bool {
         match self {
-            Link::Strong(i) => std::ptr::addr_eq(Arc::as_ptr(&i.erased()), Arc::as_ptr(other)),
+            Link::Strong(i) | Link::NewMirror(i) => {
+                std::ptr::addr_eq(Arc::as_ptr(&i.erased()), Arc::as_ptr(other))
+            }
             Link::Mirror(w) => std::ptr::addr_eq(w.as_ptr(), Arc::as_ptr(other)),
         }
     }
@@ -83,7 +88,7 @@ impl<C: Model> Link<C> {
         if target.erased().state().key.is_some() {
             Link::Mirror(target.downgrade())
         } else {
-            Link::Strong(target.clone())
+            Link::NewMirror(target.clone())
         }
     }
 }
@@ -217,6 +222,8 @@ impl<C: Model> Slot<C> {
         }
         if let Some(a) = &added {
             mirror(&owner, rel, &a.erased(), true)?;
+            // Its mirror may be a strong link to a new owner: the flush settles it.
+            crate::orm::relationship::cascade::note_changed(&a.erased());
             crate::orm::relationship::cascade::save_update_on_change(&owner, rel, &a.erased())?;
         }
         crate::orm::relationship::cascade::note_changed(&owner);
@@ -284,6 +291,9 @@ pub(crate) trait AnySlot: Send + Sync {
     fn expire(&self);
     /// Sets the strategy used when the field is read unloaded.
     fn set_strategy(&self, strategy: Loading);
+    /// Turns mirrors of objects that now have an identity weak (after a flush), so a
+    /// parent and child flushed together do not keep each other alive.
+    fn settle(&self);
 }
 
 impl<C: Model> AnySlot for Slot<C> {
@@ -367,6 +377,17 @@ impl<C: Model> AnySlot for Slot<C> {
     fn set_strategy(&self, strategy: Loading) {
         self.lock().strategy = Some(strategy);
     }
+
+    fn settle(&self) {
+        let mut st = self.lock();
+        for link in st.items.iter_mut().flatten() {
+            if let Link::NewMirror(i) = link {
+                if i.erased().state().key.is_some() {
+                    *link = Link::Mirror(i.downgrade());
+                }
+            }
+        }
+    }
 }
 
 /// A one-to-many or many-to-many collection field (SQLAlchemy's list relationship).
@@ -409,6 +430,7 @@ impl<C: Model> AnySlot for Slot<C> {
 /// assert!(home.read()?.user.get()?.unwrap().ptr_eq(&ada));
 /// s.commit()?;
 /// assert_eq!(home.read()?.user_id, Some(1));
+/// s.close()?;
 /// let s = Session::new(&engine);
 /// let ada = s.get::<User>(1)?.unwrap();
 /// assert_eq!(ada.read()?.addresses.all()?.len(), 1); // a lazy load
