@@ -38,6 +38,10 @@ pub use borrow::{ReadGuard, WriteGuard};
 pub use column::Column;
 pub use instance::{Instance, ObjectState};
 pub use loading::lazy::LazyLoads;
+pub use loading::options::{
+    Load, contains_eager, contains_eager_from, defaultload, immediateload, joinedload, lazyload,
+    noload, raiseload, raiseload_on_sql, selectinload, subqueryload,
+};
 pub use mapper::{
     Model, ModelInfo, SqlTyped, convert_column, convert_column_ref, no_such_column,
     parse_foreign_key, wrong_width,

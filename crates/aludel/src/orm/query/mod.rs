@@ -9,9 +9,9 @@
 //! `criteria` (filter, filter_by, where, params, with_parent), `ordering` (order_by, limit, offset,
 //! slice), `shaping` (group_by, having, distinct, locking), `joins`, `relationship_joins`, `set_ops`,
 //! `selectable` (subquery, cte, as_scalar, label, hints, correlate, with_labels),
-//! `options` (populate_existing, autoflush, execution options, assertions),
-//! `execution`, `yield_per` (streaming objects: `for_each`, `for_each_partition`),
-//! `from_statement` and `bulk` (update/delete).
+//! `loaders` (loader options), `options` (populate_existing, autoflush, execution options,
+//! assertions), `execution`, `yield_per` (streaming objects: `for_each`,
+//! `for_each_partition`), `from_statement` and `bulk` (update/delete).
 //!
 //! ```
 //! use aludel::orm::{Model, Session};
@@ -40,6 +40,7 @@ mod criteria;
 mod execution;
 mod from_statement;
 mod joins;
+mod loaders;
 mod options;
 mod ordering;
 mod relationship_joins;
@@ -101,6 +102,8 @@ pub(crate) struct QueryContext {
     pub(crate) from_statement: Option<from_statement::FromStatement>,
     /// `enable_assertions(false)` was called.
     pub(crate) no_assertions: bool,
+    /// The loader options (`options`).
+    pub(crate) loaders: crate::orm::loading::options::LoaderTree,
 }
 
 impl<M: Model> Clone for Query<M> {

@@ -262,6 +262,7 @@ impl<M: Model> Query<M> {
             autoflush: self.ctx.options.is_autoflush(),
             statement_timeout: self.ctx.options.statement_timeout,
             lock_timeout: self.ctx.options.lock_timeout,
+            loaders: self.ctx.loaders.clone(),
         }
     }
 }
