@@ -12,6 +12,7 @@ mod immediate;
 mod joined;
 pub(crate) mod lazy;
 pub(crate) mod options;
+mod rows;
 mod selectin;
 mod subquery;
 
