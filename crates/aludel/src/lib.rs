@@ -17,7 +17,7 @@ pub mod orm;
 pub mod prelude;
 pub mod sql;
 
-pub use aludel_macros::Model;
+pub use aludel_macros::{Model, Polymorphic};
 
 /// The README's Rust examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

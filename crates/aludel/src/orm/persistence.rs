@@ -102,6 +102,13 @@ pub(crate) fn insert_batch(
                 assign(obj, i, default.clone(), &mut effects.assigned)?;
             }
         }
+        // A row of a polymorphic hierarchy says which type it is.
+        if let Some((d, identity)) = info.discriminator()?
+            && values[d] != identity
+        {
+            values[d] = identity.clone();
+            assign(obj, d, identity, &mut effects.assigned)?;
+        }
         // A versioned row starts at the generator's first value, whatever the field held.
         if let Some((v, generator)) = info.version {
             let first = versioning::bump(info, v, generator, &Value::Null)?;

@@ -119,7 +119,7 @@ fn objects_with_keys(
     let st = session.inner.usable()?;
     Ok(keys
         .iter()
-        .filter_map(|pk| IdentityKey::new(info.type_id, pk))
+        .filter_map(|pk| IdentityKey::new(info.identity_type(), pk))
         .filter_map(|k| st.identity.get(&k))
         .collect())
 }
@@ -296,7 +296,7 @@ impl<M: Model> Query<M> {
                 let keys = self.matched_keys(session)?;
                 let n = self.run_bulk(session, &stmt)?.rows_affected();
                 for obj in objects_with_keys(session, info, &keys)? {
-                    let pk = info.pk_of(&obj.values()?);
+                    let pk = info.by_pk_values(info.pk_of(&obj.values()?))?;
                     let compiled = info.select_by_pk(session.inner.dialect()?)?;
                     let mut st = session.inner.usable()?;
                     let mut rs = session

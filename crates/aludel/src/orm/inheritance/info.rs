@@ -1,0 +1,180 @@
+//! What a model records about its place in a class hierarchy: [`Inheritance`], set by
+//! `#[model(polymorphic = "...", polymorphic_on = "...")]` on the base and
+//! `#[model(inherits = Base)]` on a subtype.
+
+use std::any::TypeId;
+
+use crate::error::{Error, Result};
+use crate::orm::mapper::ModelInfo;
+use crate::sql::{Expr, Value};
+
+/// How the rows of a hierarchy are stored.
+///
+/// ```
+/// use aludel::orm::InheritanceKind;
+/// assert_eq!(InheritanceKind::parse("single"), Some(InheritanceKind::Single));
+/// assert_eq!(InheritanceKind::parse("joined"), Some(InheritanceKind::Joined));
+/// assert_eq!(InheritanceKind::parse("concrete"), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InheritanceKind {
+    /// Every type in one table; the discriminator column says which type a row is, and
+    /// a subtype's own columns are NULL in the rows of other types.
+    Single,
+    /// The base table holds the base's columns of every row; each subtype has its own
+    /// table whose primary key is a foreign key to the base table's.
+    Joined,
+}
+
+impl InheritanceKind {
+    /// The kind named by `#[model(polymorphic = "...")]`: `single` or `joined`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "single" => Some(InheritanceKind::Single),
+            "joined" => Some(InheritanceKind::Joined),
+            _ => None,
+        }
+    }
+}
+
+/// A model's place in a mapped hierarchy (SQLAlchemy's `polymorphic_on`,
+/// `polymorphic_identity` and the inherited mapper).
+///
+/// ```
+/// use aludel::orm::{InheritanceKind, Model};
+///
+/// #[derive(aludel::Model)]
+/// #[model(table = "employee", polymorphic = "single", polymorphic_on = "kind")]
+/// struct Employee { #[column(primary_key)] id: i64, name: String, kind: String }
+///
+/// #[derive(aludel::Model)]
+/// #[model(inherits = Employee, polymorphic_identity = "eng")]
+/// struct Engineer { #[column(primary_key)] id: i64, name: String, kind: String, language: Option<String> }
+///
+/// let base = Employee::info().inheritance.as_ref().unwrap();
+/// assert_eq!((base.kind, base.polymorphic_on.as_str(), base.identity.as_str()), (InheritanceKind::Single, "kind", "Employee"));
+/// let sub = Engineer::info().inheritance.as_ref().unwrap();
+/// assert_eq!((sub.identity.as_str(), Engineer::info().table.name()), ("eng", "employee"));
+/// assert!(sub.parent.is_some());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Inheritance {
+    /// Single- or joined-table storage (the base's choice, shared by its subtypes).
+    pub kind: InheritanceKind,
+    /// The model this one inherits from; `None` for the base of the hierarchy.
+    pub parent: Option<fn() -> &'static ModelInfo>,
+    /// The discriminator column (its name in the base table).
+    pub polymorphic_on: String,
+    /// The value of the discriminator in this model's rows; the struct's name unless
+    /// `polymorphic_identity` says otherwise.
+    pub identity: String,
+}
+
+impl Inheritance {
+    /// The base of a hierarchy (the derive builds this for `polymorphic = "..."`).
+    pub fn base(kind: InheritanceKind, polymorphic_on: &str, identity: &str) -> Self {
+        Inheritance {
+            kind,
+            parent: None,
+            polymorphic_on: polymorphic_on.to_owned(),
+            identity: identity.to_owned(),
+        }
+    }
+
+    /// A subtype of `parent` (the derive builds this for `inherits = Parent`): storage
+    /// kind and discriminator column come from the parent.
+    ///
+    /// Inheriting from a model that is not polymorphic is recorded as a single-table
+    /// subtype of it without discriminator column; [`ModelInfo::discriminator`] reports
+    /// it as a configuration error when the model is used.
+    pub fn child(parent: fn() -> &'static ModelInfo, identity: &str) -> Self {
+        let (kind, polymorphic_on) = match &parent().inheritance {
+            Some(p) => (p.kind, p.polymorphic_on.clone()),
+            None => (InheritanceKind::Single, String::new()),
+        };
+        Inheritance {
+            kind,
+            parent: Some(parent),
+            polymorphic_on,
+            identity: identity.to_owned(),
+        }
+    }
+}
+
+impl ModelInfo {
+    /// The type that keys this model's objects in the identity map: the hierarchy's base
+    /// for a subtype, so a row is one object whatever type it was loaded through.
+    pub(crate) fn identity_type(&self) -> TypeId {
+        match self.inheritance.as_ref().and_then(|i| i.parent) {
+            Some(parent) => parent().identity_type(),
+            None => self.type_id,
+        }
+    }
+
+    /// The base of this model's hierarchy (itself when it is the base or not inherited).
+    pub(crate) fn hierarchy_base(&'static self) -> &'static ModelInfo {
+        match self.inheritance.as_ref().and_then(|i| i.parent) {
+            Some(parent) => parent().hierarchy_base(),
+            None => self,
+        }
+    }
+
+    /// The discriminator column's index among this model's columns and the value it holds
+    /// in this model's rows; `None` for a model outside any polymorphic hierarchy. A
+    /// subtype that does not map the discriminator column is a configuration error naming
+    /// both.
+    pub(crate) fn discriminator(&self) -> Result<Option<(usize, Value)>> {
+        let Some(inh) = &self.inheritance else {
+            return Ok(None);
+        };
+        if inh.polymorphic_on.is_empty() {
+            let parent = inh.parent.map_or("?", |p| p().name);
+            return Err(Error::config(format!(
+                "{} inherits {parent}, which is not polymorphic: declare \
+                 #[model(polymorphic = \"single\" or \"joined\", polymorphic_on = \"column\")] on {parent}",
+                self.name
+            )));
+        }
+        let index = self
+            .columns()
+            .iter()
+            .position(|c| c.name == inh.polymorphic_on)
+            .ok_or_else(|| {
+                Error::config(format!(
+                    "{} is polymorphic on column '{}' but has no field for it (columns: {})",
+                    self.name,
+                    inh.polymorphic_on,
+                    self.fields.join(", ")
+                ))
+            })?;
+        Ok(Some((index, Value::Text(inh.identity.clone()))))
+    }
+
+    /// The values to bind to [`select_by_pk`](ModelInfo::select_by_pk): the primary key,
+    /// then the discriminator value of a model in a polymorphic hierarchy (whose lookup by
+    /// key only finds rows of its own type).
+    pub(crate) fn by_pk_values(&self, mut pk: Vec<Value>) -> Result<Vec<Value>> {
+        if let Some((_, identity)) = self.discriminator()? {
+            pk.push(identity);
+        }
+        Ok(pk)
+    }
+
+    /// The criterion that keeps a query for this model to the rows that are exactly this
+    /// type (`discriminator = identity`), for a model in a polymorphic hierarchy.
+    pub(crate) fn discriminator_criterion(&self) -> Result<Option<Expr>> {
+        Ok(self
+            .discriminator()?
+            .map(|(index, identity)| self.column_expr(index).eq(identity)))
+    }
+}
+
+/// The error for a row the session holds as model `found` when it was asked for as
+/// `wanted` (two models sharing an identity, e.g. a subtype's row asked for as its base).
+pub(crate) fn other_type(found: &ModelInfo, wanted: &ModelInfo) -> Error {
+    Error::invalid(format!(
+        "the session holds this row as a {}, not a {}: load it as {} or through the \
+         hierarchy's Polymorphic enum",
+        found.name, wanted.name, found.name
+    ))
+}
