@@ -532,7 +532,7 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
             quote!(.inheritance(::aludel::orm::Inheritance::base(::aludel::orm::InheritanceKind::#kind, #on, #identity)))
         }
         (None, Some(parent)) => {
-            quote!(.inheritance(::aludel::orm::Inheritance::child(<#parent as ::aludel::orm::Model>::info, #identity)))
+            quote!(.inheritance(::aludel::orm::Inheritance::child::<#ident>(<#parent as ::aludel::orm::Model>::info, #identity)))
         }
         (None, None) => TokenStream::new(),
     };

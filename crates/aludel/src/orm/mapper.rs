@@ -222,23 +222,6 @@ impl ModelInfo {
         self
     }
 
-    /// Places the model in a mapped hierarchy (the derive does this for
-    /// `#[model(polymorphic = ...)]` and `#[model(inherits = ...)]`).
-    ///
-    /// ```
-    /// # use aludel::orm::{Inheritance, InheritanceKind, ModelInfo};
-    /// # use aludel::sql::{Column, SqlType, Table};
-    /// # struct P;
-    /// let t = Table::build("p").column(Column::new("kind", SqlType::Text)).finish();
-    /// let info = ModelInfo::new::<P>("P", t, vec!["kind"])
-    ///     .inheritance(Inheritance::base(InheritanceKind::Single, "kind", "P"));
-    /// assert_eq!(info.inheritance.unwrap().identity, "P");
-    /// ```
-    pub fn inheritance(mut self, inheritance: Inheritance) -> Self {
-        self.inheritance = Some(inheritance);
-        self
-    }
-
     /// Makes column `column` the model's version counter (the derive does this for
     /// `#[model(version = "field")]`): a new row gets `generator(Null)`, and every UPDATE
     /// and DELETE the session flushes checks the version it loaded (`AND version = ?`), an
@@ -425,8 +408,11 @@ impl ModelInfo {
             .iter()
             .map(|&i| self.column_expr(i).eq(slot()))
             .chain(self.discriminator_criterion()?);
-        let stmt =
-            select((0..self.columns().len()).map(|i| self.column_expr(i))).where_(and_(criteria));
+        let stmt = self
+            .select_from(select(
+                (0..self.columns().len()).map(|i| self.column_expr(i)),
+            ))
+            .where_(and_(criteria));
         let compiled = Arc::new(stmt.compile(dialect)?);
         cache.push((dialect.name(), compiled.clone()));
         Ok(compiled)
@@ -436,7 +422,7 @@ impl ModelInfo {
     pub(crate) fn column_expr(&self, index: usize) -> Expr {
         Expr::Column(ColumnRef {
             name: Arc::from(self.columns()[index].name.as_str()),
-            source: Some(FromItem::Table(self.table.clone())),
+            source: Some(FromItem::Table(self.column_table(index).clone())),
         })
     }
 

@@ -25,7 +25,7 @@ pub fn metadata(models: &[&ModelInfo]) -> MetaData {
         // columns.
         let table = match md.table(m.table.name()) {
             Some(existing) if m.inheritance.is_some() => existing.with_columns_of(&m.table),
-            _ => m.table.clone(),
+            _ => m.storage_table().clone(),
         };
         md.add_table(table);
     }

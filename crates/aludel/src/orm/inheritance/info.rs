@@ -3,10 +3,12 @@
 //! `#[model(inherits = Base)]` on a subtype.
 
 use std::any::TypeId;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::orm::inheritance::joined::{self, TablePart};
 use crate::orm::mapper::ModelInfo;
-use crate::sql::{Expr, Value};
+use crate::sql::{Expr, FromItem, Select, Table, Value};
 
 /// How the rows of a hierarchy are stored.
 ///
@@ -68,6 +70,11 @@ pub struct Inheritance {
     /// The value of the discriminator in this model's rows; the struct's name unless
     /// `polymorphic_identity` says otherwise.
     pub identity: String,
+    /// The type ids of a joined-table subtype's table parts.
+    part_types: [TypeId; 2],
+    /// A joined-table subtype's tables (built with the model's info), or why they cannot
+    /// be.
+    pub(crate) parts: Option<std::result::Result<Arc<Vec<TablePart>>, Error>>,
 }
 
 impl Inheritance {
@@ -78,16 +85,18 @@ impl Inheritance {
             parent: None,
             polymorphic_on: polymorphic_on.to_owned(),
             identity: identity.to_owned(),
+            part_types: [TypeId::of::<()>(); 2],
+            parts: None,
         }
     }
 
-    /// A subtype of `parent` (the derive builds this for `inherits = Parent`): storage
-    /// kind and discriminator column come from the parent.
+    /// A subtype `M` of `parent` (the derive builds this for `inherits = Parent`):
+    /// storage kind and discriminator column come from the parent.
     ///
     /// Inheriting from a model that is not polymorphic is recorded as a single-table
     /// subtype of it without discriminator column; [`ModelInfo::discriminator`] reports
     /// it as a configuration error when the model is used.
-    pub fn child(parent: fn() -> &'static ModelInfo, identity: &str) -> Self {
+    pub fn child<M: 'static>(parent: fn() -> &'static ModelInfo, identity: &str) -> Self {
         let (kind, polymorphic_on) = match &parent().inheritance {
             Some(p) => (p.kind, p.polymorphic_on.clone()),
             None => (InheritanceKind::Single, String::new()),
@@ -97,11 +106,76 @@ impl Inheritance {
             parent: Some(parent),
             polymorphic_on,
             identity: identity.to_owned(),
+            part_types: joined::part_types::<M>(),
+            parts: None,
         }
     }
 }
 
 impl ModelInfo {
+    /// Places the model in a mapped hierarchy (the derive does this for
+    /// `#[model(polymorphic = ...)]` and `#[model(inherits = ...)]`); a joined-table
+    /// subtype's tables are worked out here, once.
+    ///
+    /// ```
+    /// # use aludel::orm::{Inheritance, InheritanceKind, ModelInfo};
+    /// # use aludel::sql::{Column, SqlType, Table};
+    /// # struct P;
+    /// let t = Table::build("p").column(Column::new("kind", SqlType::Text)).finish();
+    /// let info = ModelInfo::new::<P>("P", t, vec!["kind"])
+    ///     .inheritance(Inheritance::base(InheritanceKind::Single, "kind", "P"));
+    /// assert_eq!(info.inheritance.unwrap().identity, "P");
+    /// ```
+    pub fn inheritance(mut self, mut inheritance: Inheritance) -> Self {
+        if let (InheritanceKind::Joined, Some(parent)) = (inheritance.kind, inheritance.parent) {
+            inheritance.parts =
+                Some(joined::build_parts(&self, parent(), inheritance.part_types).map(Arc::new));
+        }
+        self.inheritance = Some(inheritance);
+        self
+    }
+
+    /// A joined-table subtype's table parts (base table first); `None` for any other
+    /// model.
+    pub(crate) fn joined_parts(&self) -> Result<Option<&[TablePart]>> {
+        match self.inheritance.as_ref().and_then(|i| i.parts.as_ref()) {
+            None => Ok(None),
+            Some(Ok(parts)) => Ok(Some(parts)),
+            Some(Err(e)) => Err(e.clone()),
+        }
+    }
+
+    /// The table column `index` lives in: the model's table, except in a joined-table
+    /// subtype, whose base columns (and primary key) are read from the base table.
+    pub(crate) fn column_table(&self, index: usize) -> &Table {
+        if let Ok(Some(parts)) = self.joined_parts()
+            && let Some(part) = parts.iter().find(|p| p.columns.contains(&index))
+        {
+            return &part.info.table;
+        }
+        &self.table
+    }
+
+    /// The table a model's own rows are created in: a joined-table subtype's own table
+    /// (its primary key and own columns), else the model's table.
+    pub(crate) fn storage_table(&self) -> &Table {
+        match self.joined_parts() {
+            Ok(Some(parts)) => &parts[1].info.table,
+            _ => &self.table,
+        }
+    }
+
+    /// `stmt` reading from the model's table, or for a joined-table subtype from the base
+    /// table joined to its own.
+    pub(crate) fn select_from(&self, stmt: Select) -> Select {
+        match self.joined_parts() {
+            Ok(Some(parts)) => stmt
+                .from(FromItem::Table(parts[0].info.table.clone()))
+                .join(parts[1].info.table.clone(), joined::join_condition(parts)),
+            _ => stmt.from(&self.table),
+        }
+    }
+
     /// The type that keys this model's objects in the identity map: the hierarchy's base
     /// for a subtype, so a row is one object whatever type it was loaded through.
     pub(crate) fn identity_type(&self) -> TypeId {
@@ -127,6 +201,7 @@ impl ModelInfo {
         let Some(inh) = &self.inheritance else {
             return Ok(None);
         };
+        self.joined_parts()?;
         if inh.polymorphic_on.is_empty() {
             let parent = inh.parent.map_or("?", |p| p().name);
             return Err(Error::config(format!(

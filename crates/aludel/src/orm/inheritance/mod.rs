@@ -8,6 +8,8 @@
 //! runs that query. See docs/inheritance.md for the design and its reasons.
 
 mod info;
+pub(crate) mod joined;
+pub(crate) mod joined_writes;
 mod polymorphic;
 mod query;
 

@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use crate::engine::RowView;
 use crate::error::{Error, Result};
-use crate::orm::inheritance::info::InheritanceKind;
+use crate::orm::inheritance::joined::join_condition;
 use crate::orm::inheritance::polymorphic::{Polymorphic, VariantLoader};
-use crate::orm::mapper::ModelInfo;
 use crate::orm::session::Session;
-use crate::sql::{Expr, FromItem, OrderBy, Params, Select, ValueRef, select};
+use crate::sql::{Expr, FromItem, OrderBy, Params, Select, Table, ValueRef, select};
 
 /// A query for every type of a hierarchy, giving values of the enum `P`; made by
 /// [`Session::query_polymorphic`]. It selects the columns of every variant in one
@@ -84,18 +83,19 @@ fn plan<P: Polymorphic>() -> Result<(Select, Layout)> {
     };
     let mut columns: Vec<(String, String)> = Vec::new();
     let mut exprs: Vec<Expr> = Vec::new();
-    let mut position = |table: &ModelInfo, column: &str| {
-        let key = (table.table.name().to_owned(), column.to_owned());
+    let mut position = |table: &Table, column: &str| {
+        let key = (table.name().to_owned(), column.to_owned());
         match columns.iter().position(|c| *c == key) {
             Some(at) => at,
             None => {
                 columns.push(key);
-                exprs.push(table.table.c(column));
+                exprs.push(table.c(column));
                 columns.len() - 1
             }
         }
     };
-    let discriminator = position(base, &inheritance.polymorphic_on);
+    let discriminator = position(&base.table, &inheritance.polymorphic_on);
+    let mut joins = Vec::new();
     let mut layout = Vec::with_capacity(variants.len());
     for v in &variants {
         if v.hierarchy_base().type_id != base.type_id {
@@ -116,14 +116,22 @@ fn plan<P: Polymorphic>() -> Result<(Select, Layout)> {
                 "{name}: two variants have the polymorphic identity '{identity}'"
             )));
         }
-        let positions = v.columns().iter().map(|c| position(v, &c.name)).collect();
+        let positions = v
+            .columns()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| position(v.column_table(i), &c.name))
+            .collect();
+        if let Some(parts) = v.joined_parts()? {
+            joins.push((parts[1].info.table.clone(), join_condition(parts)));
+        }
         layout.push((identity, positions));
     }
-    let stmt = match inheritance.kind {
-        InheritanceKind::Single | InheritanceKind::Joined => {
-            select(exprs).from(FromItem::Table(base.table.clone()))
-        }
-    };
+    // Joined tables: every subtype's table, outer-joined (a row has at most one).
+    let stmt = joins.into_iter().fold(
+        select(exprs).from(FromItem::Table(base.table.clone())),
+        |stmt, (table, on)| stmt.outer_join(table, on),
+    );
     Ok((
         stmt,
         Layout {

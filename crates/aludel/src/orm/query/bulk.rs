@@ -138,6 +138,9 @@ impl<M: Model> Query<M> {
         if self.ctx.joined || self.ctx.wrapped_in.is_some() {
             refused.push("join(), outerjoin(), select_from() or a set operation");
         }
+        if M::info().joined_parts()?.is_some() {
+            refused.push("a joined-table subtype (its rows span two tables)");
+        }
         if s.limit.is_some() || s.offset.is_some() {
             refused.push("limit(), offset() or slice()");
         }

@@ -118,7 +118,7 @@ impl<M: Model> Query<M> {
     /// session used before configuration).
     pub(crate) fn new(session: Result<Session, Error>) -> Self {
         let info = M::info();
-        let mut select = select(Self::entity_columns(None)).from(&info.table);
+        let mut select = info.select_from(select(Self::entity_columns(None)));
         let mut error = None;
         // A model in a polymorphic hierarchy gives only the rows that are exactly it.
         match info.discriminator_criterion() {
