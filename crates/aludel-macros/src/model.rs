@@ -24,8 +24,8 @@ pub(crate) struct ModelDef {
     /// `version_generator = path::to::fn`: computes the next version from the current one.
     pub version_generator: Option<Path>,
     pub fields: Vec<FieldDef>,
-    /// `polymorphic = "single" | "joined"` with `polymorphic_on = "field"`: the base of a
-    /// mapped hierarchy and its discriminator field.
+    /// `polymorphic = "single" | "joined"` with `polymorphic_on = "field"` (default
+    /// `discriminator`): the base of a mapped hierarchy and its discriminator field.
     pub polymorphic: Option<(LitStr, LitStr)>,
     /// `inherits = Base`: the model this one is a subtype of.
     pub inherits: Option<Path>,
@@ -213,9 +213,9 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
     Ok(def)
 }
 
-/// Checks the inheritance options together: `polymorphic` and `polymorphic_on` go in
-/// pairs, naming a field of the model, on a base (not with `inherits`); an identity needs
-/// one or the other.
+/// Checks the inheritance options together: `polymorphic` names the storage, and
+/// `polymorphic_on` a field of the model (default `discriminator`), on a base (not with
+/// `inherits`); an identity needs one or the other.
 fn check_polymorphic(
     def: &ModelDef,
     polymorphic: Option<LitStr>,
@@ -224,11 +224,10 @@ fn check_polymorphic(
     let pair = match (polymorphic, polymorphic_on) {
         (None, None) => None,
         (Some(kind), Some(on)) => Some((kind, on)),
+        // sqlalchemy-unchained's default discriminator column.
         (Some(kind), None) => {
-            return Err(syn::Error::new(
-                kind.span(),
-                "polymorphic needs polymorphic_on = \"field\" naming the discriminator",
-            ));
+            let on = LitStr::new("discriminator", kind.span());
+            Some((kind, on))
         }
         (None, Some(on)) => {
             return Err(syn::Error::new(
@@ -854,6 +853,57 @@ mod tests {
         );
         let ok = def("#[model(index_together = [\"a\", \"b\"])] struct T { #[column(primary_key)] id: i64, a: i64, #[column(name = \"bee\")] b: i64 }").unwrap();
         assert!(expand(&ok).to_string().contains("ix_t_a_bee"));
+    }
+
+    #[test]
+    fn inheritance_options_are_checked() {
+        let err = |src: &str| def(src).err().map(|e| e.to_string()).unwrap_or_default();
+        let pk = "#[column(primary_key)] id: i64";
+        assert!(
+            err(&format!("#[model(polymorphic = \"concrete\", polymorphic_on = \"kind\")] struct A {{ {pk}, kind: String }}"))
+                .contains("\"single\" or \"joined\"")
+        );
+        assert!(
+            err(&format!(
+                "#[model(polymorphic = \"single\")] struct A {{ {pk}, kind: String }}"
+            ))
+            .contains("no field `discriminator`")
+        );
+        assert!(
+            err(&format!(
+                "#[model(polymorphic_on = \"kind\")] struct A {{ {pk}, kind: String }}"
+            ))
+            .contains("polymorphic_on needs polymorphic")
+        );
+        assert!(
+            err(&format!("#[model(inherits = B, polymorphic = \"single\", polymorphic_on = \"kind\")] struct A {{ {pk}, kind: String }}"))
+                .contains("takes polymorphic and polymorphic_on from its base")
+        );
+        assert!(
+            err(&format!(
+                "#[model(polymorphic_identity = \"a\")] struct A {{ {pk} }}"
+            ))
+            .contains("needs polymorphic")
+        );
+        let base = def(&format!(
+            "#[model(polymorphic = \"joined\")] struct A {{ {pk}, discriminator: String }}"
+        ))
+        .unwrap();
+        let code = expand(&base).to_string();
+        assert!(
+            code.contains("InheritanceKind :: Joined , \"discriminator\" , \"A\""),
+            "{code}"
+        );
+        let sub = def(&format!(
+            "#[model(inherits = A)] struct B {{ {pk}, discriminator: String }}"
+        ))
+        .unwrap();
+        let code = expand(&sub).to_string();
+        assert!(code.contains("Inheritance :: child :: < B >"), "{code}");
+        assert!(
+            code.contains("parent . table . name ()"),
+            "a single-table subtype takes its base's table: {code}"
+        );
     }
 
     #[test]
