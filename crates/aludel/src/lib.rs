@@ -24,6 +24,11 @@ pub use aludel_macros::{Model, Polymorphic};
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
 
+/// docs/inheritance.md's example, compiled and run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/inheritance.md")]
+pub struct InheritanceDoctests;
+
 pub use engine::{
     Connection, Engine, EngineOptions, IsolationLevel, ResultSet, Row, RowStream, Savepoint,
     StatementRecorder, Transaction, create_engine,

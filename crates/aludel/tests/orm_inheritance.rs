@@ -10,56 +10,67 @@ use aludel::{Error, Result};
 
 use common::sql_text::assert_sql_all;
 
-/// The base of a single-table hierarchy: every type's rows live in `sti_employee`.
-#[derive(aludel::Model, Debug)]
-#[model(
-    table = "sti_employee",
-    polymorphic = "single",
-    polymorphic_on = "kind"
-)]
-pub struct Employee {
-    #[column(primary_key, autoincrement = false)]
-    pub id: i64,
-    #[column(max_len = 40)]
-    pub name: String,
-    #[column(max_len = 20)]
-    pub kind: String,
+/// Declares a hierarchy stored as `$storage` ("single" or "joined"): the base `$Base`
+/// (table `$base_table`, discriminator field `kind`), `$Eng` (identity "engineer", own
+/// column `language`), `$Mgr` (identity: its struct name, own column `budget`), and the
+/// enum `$Any` a query for the whole hierarchy returns. Joined subtypes name their tables.
+macro_rules! hierarchy {
+    ($storage:tt, $base_table:tt, $Base:ident, $Eng:ident $(= $eng_table:tt)?,
+     $Mgr:ident $(= $mgr_table:tt)?, $Any:ident) => {
+        #[derive(aludel::Model, Debug)]
+        #[model(table = $base_table, polymorphic = $storage, polymorphic_on = "kind")]
+        struct $Base {
+            #[column(primary_key)]
+            id: i64,
+            #[column(max_len = 40)]
+            name: String,
+            #[column(max_len = 20)]
+            kind: String,
+        }
+
+        #[derive(aludel::Model, Debug)]
+        #[model($(table = $eng_table,)? inherits = $Base, polymorphic_identity = "engineer")]
+        struct $Eng {
+            #[column(primary_key)]
+            id: i64,
+            #[column(max_len = 40)]
+            name: String,
+            #[column(max_len = 20)]
+            kind: String,
+            #[column(max_len = 20)]
+            language: Option<String>,
+        }
+
+        #[derive(aludel::Model, Debug)]
+        #[model($(table = $mgr_table,)? inherits = $Base)]
+        struct $Mgr {
+            #[column(primary_key)]
+            id: i64,
+            #[column(max_len = 40)]
+            name: String,
+            #[column(max_len = 20)]
+            kind: String,
+            budget: Option<i64>,
+        }
+
+        #[derive(aludel::Polymorphic, Debug)]
+        enum $Any {
+            $Base(Instance<$Base>),
+            $Eng(Instance<$Eng>),
+            $Mgr(Instance<$Mgr>),
+        }
+    };
 }
 
-/// A subtype with its own identity and its own (nullable) column in the shared table.
-#[derive(aludel::Model, Debug)]
-#[model(inherits = Employee, polymorphic_identity = "engineer")]
-pub struct Engineer {
-    #[column(primary_key, autoincrement = false)]
-    pub id: i64,
-    #[column(max_len = 40)]
-    pub name: String,
-    #[column(max_len = 20)]
-    pub kind: String,
-    #[column(max_len = 20)]
-    pub language: Option<String>,
-}
-
-/// A subtype whose identity defaults to its struct name.
-#[derive(aludel::Model, Debug)]
-#[model(inherits = Employee)]
-pub struct Manager {
-    #[column(primary_key, autoincrement = false)]
-    pub id: i64,
-    #[column(max_len = 40)]
-    pub name: String,
-    #[column(max_len = 20)]
-    pub kind: String,
-    pub budget: Option<i64>,
-}
-
-/// Every type of the hierarchy: what a query for the whole of it returns.
-#[derive(aludel::Polymorphic, Debug)]
-pub enum AnyEmployee {
-    Employee(Instance<Employee>),
-    Engineer(Instance<Engineer>),
-    Manager(Instance<Manager>),
-}
+// Single table: every type's rows live in `sti_employee`.
+hierarchy!(
+    "single",
+    "sti_employee",
+    Employee,
+    Engineer,
+    Manager,
+    AnyEmployee
+);
 
 fn selects(rec: &aludel::engine::StatementRecorder) -> usize {
     rec.statements()
@@ -111,6 +122,76 @@ fn single_table_subtypes_share_the_base_table() {
         .collect();
     assert_eq!(md.tables().len(), 1);
     assert_eq!(columns, ["id", "name", "kind", "language", "budget"]);
+}
+
+mod misconfigured {
+    /// Not polymorphic: subtypes of it cannot say which type a row is.
+    #[derive(aludel::Model)]
+    #[model(table = "plain")]
+    pub struct Plain {
+        #[column(primary_key)]
+        pub id: i64,
+    }
+
+    #[derive(aludel::Model)]
+    #[model(inherits = Plain)]
+    pub struct Orphan {
+        #[column(primary_key)]
+        pub id: i64,
+    }
+
+    #[derive(aludel::Model)]
+    #[model(table = "elsewhere", inherits = super::Employee)]
+    pub struct Astray {
+        #[column(primary_key)]
+        pub id: i64,
+        #[column(max_len = 20)]
+        pub kind: String,
+    }
+
+    #[derive(aludel::Model)]
+    #[model(table = "jti_intern", inherits = super::Person)]
+    pub struct Intern {
+        #[column(primary_key)]
+        pub id: i64,
+        #[column(max_len = 20)]
+        pub kind: String,
+    }
+}
+
+#[test]
+fn misconfigured_hierarchies_are_errors_naming_the_models() -> Result<()> {
+    use misconfigured::{Astray, Intern, Orphan};
+    let engine = aludel::create_engine("sqlite://:memory:")?;
+    let s = Session::new(&engine);
+    let msg = |r: Result<usize>| r.err().map(|e| e.to_string()).unwrap_or_default();
+    let orphan = msg(s.query::<Orphan>().all().map(|v| v.len()));
+    assert!(
+        orphan.contains("Orphan inherits Plain, which is not polymorphic"),
+        "{orphan}"
+    );
+    let astray = msg(s.query::<Astray>().all().map(|v| v.len()));
+    assert!(
+        astray.contains("Astray")
+            && astray.contains("single table 'sti_employee'")
+            && astray.contains("'elsewhere'"),
+        "{astray}"
+    );
+    let intern = msg(s.query::<Intern>().all().map(|v| v.len()));
+    assert!(
+        intern.contains(
+            "Intern inherits Person (joined table) but has no field for its column 'name'"
+        ),
+        "{intern}"
+    );
+    let added = s
+        .add(Intern {
+            id: 1,
+            kind: String::new(),
+        })
+        .and_then(|_| s.flush());
+    assert!(msg(added.map(|()| 0)).contains("no field for its column 'name'"));
+    Ok(())
 }
 
 #[test]
@@ -213,56 +294,16 @@ backend_tests! {
     }
 }
 
-/// The base of a joined-table hierarchy: `jti_employee` holds every row's base columns.
-#[derive(aludel::Model, Debug)]
-#[model(
-    table = "jti_employee",
-    polymorphic = "joined",
-    polymorphic_on = "kind"
-)]
-pub struct Person {
-    #[column(primary_key)]
-    pub id: i64,
-    #[column(max_len = 40)]
-    pub name: String,
-    #[column(max_len = 20)]
-    pub kind: String,
-}
-
-/// A joined-table subtype: its own columns live in `jti_engineer`, whose primary key
-/// references `jti_employee.id`.
-#[derive(aludel::Model, Debug)]
-#[model(table = "jti_engineer", inherits = Person, polymorphic_identity = "engineer")]
-pub struct Coder {
-    #[column(primary_key)]
-    pub id: i64,
-    #[column(max_len = 40)]
-    pub name: String,
-    #[column(max_len = 20)]
-    pub kind: String,
-    #[column(max_len = 20)]
-    pub language: String,
-}
-
-/// A second joined-table subtype.
-#[derive(aludel::Model, Debug)]
-#[model(table = "jti_manager", inherits = Person)]
-pub struct Boss {
-    #[column(primary_key)]
-    pub id: i64,
-    #[column(max_len = 40)]
-    pub name: String,
-    #[column(max_len = 20)]
-    pub kind: String,
-    pub budget: i64,
-}
-
-#[derive(aludel::Polymorphic, Debug)]
-pub enum AnyPerson {
-    Person(Instance<Person>),
-    Coder(Instance<Coder>),
-    Boss(Instance<Boss>),
-}
+// Joined tables: `jti_employee` holds every row's base columns; `jti_engineer` and
+// `jti_manager` hold the key (a foreign key to `jti_employee.id`) and their own columns.
+hierarchy!(
+    "joined",
+    "jti_employee",
+    Person,
+    Coder = "jti_engineer",
+    Boss = "jti_manager",
+    AnyPerson
+);
 
 #[test]
 fn joined_subtype_tables_hold_the_key_and_own_columns() {
@@ -334,8 +375,8 @@ backend_tests! {
         let s = Session::new(db);
         let rec = db.record_statements();
         s.add(Person { id: 0, name: "ada".into(), kind: String::new() })?;
-        let bob = s.add(Coder { id: 0, name: "bob".into(), kind: String::new(), language: "rust".into() })?;
-        s.add(Boss { id: 0, name: "cy".into(), kind: String::new(), budget: 100 })?;
+        let bob = s.add(Coder { id: 0, name: "bob".into(), kind: String::new(), language: Some("rust".into()) })?;
+        s.add(Boss { id: 0, name: "cy".into(), kind: String::new(), budget: Some(100) })?;
         s.commit()?;
         let inserts: Vec<String> = rec.statements().into_iter().filter(|q| q.starts_with("INSERT")).collect();
         let tables: Vec<&str> = inserts.iter().map(|q| q.split_whitespace().nth(2).unwrap_or("")).collect();
@@ -349,7 +390,7 @@ backend_tests! {
 
         // The rows, read back with Core: the subtype row shares the base row's key.
         let mut conn = db.connect()?;
-        let lang: String = conn.execute(&text(&format!("SELECT language FROM jti_engineer WHERE id = {bob_id}")), ())?.scalar()?;
+        let lang: String = conn.execute(&text("SELECT language FROM jti_engineer WHERE id = :id"), aludel::params! { "id" => bob_id })?.scalar()?;
         assert_eq!(lang, "rust");
         let kinds: Vec<String> = conn
             .execute(&text("SELECT kind FROM jti_employee ORDER BY id"), ())?
@@ -366,8 +407,8 @@ backend_tests! {
             panic!("each row as its own type: {all:?}");
         };
         assert_eq!(ada.read()?.name, "ada");
-        assert_eq!((coder.read()?.name.as_str(), coder.read()?.language.as_str()), ("bob", "rust"));
-        assert_eq!(boss.read()?.budget, 100);
+        assert_eq!((coder.read()?.name.as_str(), coder.read()?.language.as_deref()), ("bob", Some("rust")));
+        assert_eq!(boss.read()?.budget, Some(100));
 
         // A subtype query joins its table; the object is the one already loaded.
         let coders = fresh.query::<Coder>().all()?;
@@ -375,7 +416,7 @@ backend_tests! {
         assert!(coders[0].ptr_eq(coder));
         assert!(fresh.get::<Coder>(bob_id)?.unwrap().ptr_eq(coder));
         let other = Session::new(db);
-        assert_eq!(other.get::<Boss>(boss.read()?.id)?.unwrap().read()?.budget, 100, "get() joins too");
+        assert_eq!(other.get::<Boss>(boss.read()?.id)?.unwrap().read()?.budget, Some(100), "get() joins too");
         assert!(other.get::<Boss>(bob_id)?.is_none(), "bob is no Boss");
         Ok(())
     }
@@ -383,8 +424,8 @@ backend_tests! {
     fn joined_table_update_and_delete(db) {
         aludel::orm::create_all(db, &[Person::info(), Coder::info(), Boss::info()])?;
         let s = Session::new(db);
-        let bob = s.add(Coder { id: 0, name: "bob".into(), kind: String::new(), language: "rust".into() })?;
-        let cy = s.add(Boss { id: 0, name: "cy".into(), kind: String::new(), budget: 100 })?;
+        let bob = s.add(Coder { id: 0, name: "bob".into(), kind: String::new(), language: Some("rust".into()) })?;
+        let cy = s.add(Boss { id: 0, name: "cy".into(), kind: String::new(), budget: Some(100) })?;
         s.commit()?;
         let (bob_id, cy_id) = (bob.read()?.id, cy.read()?.id);
 
@@ -393,9 +434,9 @@ backend_tests! {
         {
             let mut w = bob.write()?;
             w.name = "robert".into();
-            w.language = "ocaml".into();
+            w.language = Some("ocaml".into());
         }
-        cy.write()?.budget = 200;
+        cy.write()?.budget = Some(200);
         s.commit()?;
         let updates: Vec<String> = rec.statements().into_iter().filter(|q| q.starts_with("UPDATE")).collect();
         assert_eq!(updates.len(), 3, "{updates:?}");
@@ -410,7 +451,7 @@ backend_tests! {
 
         let fresh = Session::new(db);
         let bob = fresh.get::<Coder>(bob_id)?.unwrap();
-        assert_eq!((bob.read()?.name.as_str(), bob.read()?.language.as_str()), ("robert", "ocaml"));
+        assert_eq!((bob.read()?.name.as_str(), bob.read()?.language.as_deref()), ("robert", Some("ocaml")));
         assert!(fresh.get::<Boss>(cy_id)?.is_none());
         let mut conn = db.connect()?;
         let left: i64 = conn.execute(&text("SELECT count(*) FROM jti_employee"), ())?.scalar()?;

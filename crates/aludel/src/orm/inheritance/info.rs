@@ -13,10 +13,12 @@ use crate::sql::{Expr, FromItem, Select, Table, Value};
 /// How the rows of a hierarchy are stored.
 ///
 /// ```
-/// use aludel::orm::InheritanceKind;
-/// assert_eq!(InheritanceKind::parse("single"), Some(InheritanceKind::Single));
-/// assert_eq!(InheritanceKind::parse("joined"), Some(InheritanceKind::Joined));
-/// assert_eq!(InheritanceKind::parse("concrete"), None);
+/// use aludel::orm::{InheritanceKind, Model};
+/// #[derive(aludel::Model)]
+/// #[model(polymorphic = "joined", polymorphic_on = "kind")]
+/// struct Employee { #[column(primary_key)] id: i64, kind: String }
+/// let kind = Employee::info().inheritance.as_ref().map(|i| i.kind);
+/// assert_eq!(kind, Some(InheritanceKind::Joined));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InheritanceKind {
@@ -26,17 +28,6 @@ pub enum InheritanceKind {
     /// The base table holds the base's columns of every row; each subtype has its own
     /// table whose primary key is a foreign key to the base table's.
     Joined,
-}
-
-impl InheritanceKind {
-    /// The kind named by `#[model(polymorphic = "...")]`: `single` or `joined`.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "single" => Some(InheritanceKind::Single),
-            "joined" => Some(InheritanceKind::Joined),
-            _ => None,
-        }
-    }
 }
 
 /// A model's place in a mapped hierarchy (SQLAlchemy's `polymorphic_on`,
@@ -79,6 +70,13 @@ pub struct Inheritance {
 
 impl Inheritance {
     /// The base of a hierarchy (the derive builds this for `polymorphic = "..."`).
+    ///
+    /// ```
+    /// use aludel::orm::{Inheritance, InheritanceKind};
+    /// let base = Inheritance::base(InheritanceKind::Single, "kind", "Employee");
+    /// assert!(base.parent.is_none());
+    /// assert_eq!(base.identity, "Employee");
+    /// ```
     pub fn base(kind: InheritanceKind, polymorphic_on: &str, identity: &str) -> Self {
         Inheritance {
             kind,
@@ -94,8 +92,18 @@ impl Inheritance {
     /// storage kind and discriminator column come from the parent.
     ///
     /// Inheriting from a model that is not polymorphic is recorded as a single-table
-    /// subtype of it without discriminator column; [`ModelInfo::discriminator`] reports
-    /// it as a configuration error when the model is used.
+    /// subtype of it without discriminator column, a configuration error when the model
+    /// is queried or flushed.
+    ///
+    /// ```
+    /// use aludel::orm::{Inheritance, InheritanceKind, Model};
+    /// # #[derive(aludel::Model)]
+    /// # #[model(table = "e", polymorphic = "joined", polymorphic_on = "kind")]
+    /// # struct Employee { #[column(primary_key)] id: i64, kind: String }
+    /// struct Engineer;
+    /// let sub = Inheritance::child::<Engineer>(Employee::info, "eng");
+    /// assert_eq!((sub.kind, sub.polymorphic_on.as_str()), (InheritanceKind::Joined, "kind"));
+    /// ```
     pub fn child<M: 'static>(parent: fn() -> &'static ModelInfo, identity: &str) -> Self {
         let (kind, polymorphic_on) = match &parent().inheritance {
             Some(p) => (p.kind, p.polymorphic_on.clone()),
@@ -202,6 +210,18 @@ impl ModelInfo {
             return Ok(None);
         };
         self.joined_parts()?;
+        if let (InheritanceKind::Single, Some(parent)) = (inh.kind, inh.parent)
+            && parent().table.name() != self.table.name()
+        {
+            return Err(Error::config(format!(
+                "{} inherits {}, stored in the single table '{}', but names table '{}': \
+                 a single-table subtype maps its base's table (leave table out)",
+                self.name,
+                parent().name,
+                parent().table.name(),
+                self.table.name()
+            )));
+        }
         if inh.polymorphic_on.is_empty() {
             let parent = inh.parent.map_or("?", |p| p().name);
             return Err(Error::config(format!(
