@@ -124,6 +124,29 @@ fn single_table_subtypes_share_the_base_table() {
     assert_eq!(columns, ["id", "name", "kind", "language", "budget"]);
 }
 
+/// A third level of the single-table hierarchy: a kind of engineer.
+#[derive(aludel::Model, Debug)]
+#[model(inherits = Engineer, polymorphic_identity = "senior")]
+struct SeniorEngineer {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 40)]
+    name: String,
+    #[column(max_len = 20)]
+    kind: String,
+    #[column(max_len = 20)]
+    language: Option<String>,
+    mentees: Option<i64>,
+}
+
+/// Part of the hierarchy: the engineers of every level (SQLAlchemy's query for
+/// `Engineer` with its subclasses).
+#[derive(aludel::Polymorphic, Debug)]
+enum AnyEngineer {
+    Engineer(Instance<Engineer>),
+    Senior(Instance<SeniorEngineer>),
+}
+
 mod misconfigured {
     /// Not polymorphic: subtypes of it cannot say which type a row is.
     #[derive(aludel::Model)]
@@ -211,6 +234,11 @@ fn subtype_and_base_queries_filter_on_the_discriminator() -> Result<()> {
          WHERE sti_employee.kind = ?",
     );
     assert_sql_all(
+        s.query_polymorphic::<AnyEngineer>().statement(),
+        "SELECT sti_employee.kind, sti_employee.id, sti_employee.name, sti_employee.language, \
+         sti_employee.mentees FROM sti_employee WHERE sti_employee.kind IN (?, ?)",
+    );
+    assert_sql_all(
         s.query_polymorphic::<AnyEmployee>()
             .order_by(Employee::id.asc())
             .statement(),
@@ -221,6 +249,29 @@ fn subtype_and_base_queries_filter_on_the_discriminator() -> Result<()> {
 }
 
 backend_tests! {
+    fn single_table_sub_hierarchy_keeps_to_its_types(db) {
+        // The table with the senior engineers' column too, then the usual three rows.
+        aludel::orm::create_all(db, &[Employee::info(), Engineer::info(), Manager::info(), SeniorEngineer::info()])?;
+        seed(db)?;
+        let s = Session::new(db);
+        let sen = s.add(SeniorEngineer { id: 4, name: "dee".into(), kind: String::new(), language: None, mentees: Some(2) })?;
+        s.commit()?;
+        assert_eq!(sen.read()?.kind, "senior");
+        let rec = db.record_statements();
+        let engineers = s.query_polymorphic::<AnyEngineer>().order_by(Employee::id.asc()).all()?;
+        assert_eq!(selects(&rec), 1);
+        let [AnyEngineer::Engineer(bob), AnyEngineer::Senior(dee)] = &engineers[..] else {
+            panic!("only the engineers, each as its own type: {engineers:?}");
+        };
+        assert_eq!(bob.read()?.name, "bob");
+        assert!(dee.ptr_eq(&sen));
+        assert_eq!(dee.read()?.mentees, Some(2));
+        // The whole hierarchy's enum meets the senior engineer's row: it names no variant.
+        let err = s.query_polymorphic::<AnyEmployee>().all().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("\"senior\"") && err.contains("AnyEmployee"), "{err}");
+        Ok(())
+    }
+
     fn single_table_round_trip(db) {
         seed(db)?;
         let kinds: Vec<String> = {

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::orm::inheritance::joined::join_condition;
 use crate::orm::inheritance::polymorphic::{Polymorphic, VariantLoader};
 use crate::orm::session::Session;
-use crate::sql::{Expr, FromItem, OrderBy, Params, Select, Table, ValueRef, select};
+use crate::sql::{Expr, FromItem, OrderBy, Params, Select, Table, Value, ValueRef, select};
 
 /// A query for every type of a hierarchy, giving values of the enum `P`; made by
 /// [`Session::query_polymorphic`]. It selects the columns of every variant in one
@@ -108,7 +108,7 @@ fn plan<P: Polymorphic>() -> Result<(Select, Layout)> {
             Error::config(format!("{name}: variant {} is not polymorphic", v.name))
         })?;
         let identity = match identity {
-            crate::sql::Value::Text(s) => s,
+            Value::Text(s) => s,
             other => format!("{other:?}"),
         };
         if layout.iter().any(|(id, _)| *id == identity) {
@@ -128,10 +128,19 @@ fn plan<P: Polymorphic>() -> Result<(Select, Layout)> {
         layout.push((identity, positions));
     }
     // Joined tables: every subtype's table, outer-joined (a row has at most one).
-    let stmt = joins.into_iter().fold(
+    let mut stmt = joins.into_iter().fold(
         select(exprs).from(FromItem::Table(base.table.clone())),
         |stmt, (table, on)| stmt.outer_join(table, on),
     );
+    // An enum without the base is part of the hierarchy (SQLAlchemy's query for a
+    // subclass with its own subclasses): it keeps to its variants' rows. With the base it
+    // is the whole hierarchy, and a row of no variant is an error.
+    if !variants.iter().any(|v| v.type_id == base.type_id) {
+        let identities = layout
+            .iter()
+            .map(|(id, _)| Expr::Value(Value::Text(id.clone())));
+        stmt = stmt.where_(base.table.c(&inheritance.polymorphic_on).in_(identities));
+    }
     Ok((
         stmt,
         Layout {
