@@ -306,6 +306,17 @@ backend_tests! {
         let err = s.get::<Employee>(2).unwrap_err().to_string();
         assert!(err.contains("as a Engineer, not a Employee"), "{err}");
 
+        // No statement builds an object of the wrong type from a row, e.g. from_statement.
+        let other = Session::new(db);
+        let err = other
+            .query::<Employee>()
+            .from_statement(text("SELECT id, name, kind FROM sti_employee WHERE id = 2"))
+            .all()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("is not a Employee") && err.contains("\"engineer\""), "{err}");
+
         // In a fresh session, get() of a subtype does not load another type's row.
         let fresh = Session::new(db);
         assert!(fresh.get::<Engineer>(1)?.is_none(), "row 1 is an Employee");
@@ -355,6 +366,17 @@ hierarchy!(
     Boss = "jti_manager",
     AnyPerson
 );
+
+/// A model pointing at a joined-table subtype's row.
+#[derive(aludel::Model)]
+#[model(table = "jti_laptop")]
+struct Laptop {
+    #[column(primary_key)]
+    id: i64,
+    #[column(foreign_key = "jti_engineer.id")]
+    owner_id: Option<i64>,
+    owner: aludel::orm::One<Coder>,
+}
 
 #[test]
 fn joined_subtype_tables_hold_the_key_and_own_columns() {
@@ -469,6 +491,27 @@ backend_tests! {
         let other = Session::new(db);
         assert_eq!(other.get::<Boss>(boss.read()?.id)?.unwrap().read()?.budget, Some(100), "get() joins too");
         assert!(other.get::<Boss>(bob_id)?.is_none(), "bob is no Boss");
+        Ok(())
+    }
+
+    fn a_relationship_to_a_joined_subtype_loads_both_tables(db) {
+        aludel::orm::create_all(db, &[Person::info(), Coder::info(), Boss::info(), Laptop::info()])?;
+        let s = Session::new(db);
+        let bob = s.add(Coder { id: 0, name: "bob".into(), kind: String::new(), language: Some("rust".into()) })?;
+        s.flush()?;
+        let owner_id = Some(bob.read()?.id);
+        s.add(Laptop { id: 0, owner_id, owner: aludel::orm::One::new() })?;
+        s.commit()?;
+
+        let fresh = Session::new(db);
+        let laptop = fresh.query::<Laptop>().one()?;
+        let rec = db.record_statements();
+        let owner = laptop.read()?.owner.get()?.expect("the laptop has an owner");
+        let selects: Vec<String> = rec.statements().into_iter().filter(|q| q.starts_with("SELECT")).collect();
+        assert_eq!(selects.len(), 1, "{selects:?}");
+        assert!(selects[0].contains("JOIN jti_engineer"), "{selects:?}");
+        assert_eq!((owner.read()?.name.as_str(), owner.read()?.language.as_deref()), ("bob", Some("rust")));
+        assert!(fresh.query::<Coder>().one()?.ptr_eq(&owner));
         Ok(())
     }
 

@@ -5,10 +5,11 @@
 use std::any::TypeId;
 use std::sync::Arc;
 
+use crate::engine::RowView;
 use crate::error::{Error, Result};
 use crate::orm::inheritance::joined::{self, TablePart};
 use crate::orm::mapper::ModelInfo;
-use crate::sql::{Expr, FromItem, Select, Table, Value};
+use crate::sql::{Expr, FromItem, Select, Table, Value, ValueRef};
 
 /// How the rows of a hierarchy are stored.
 ///
@@ -253,6 +254,27 @@ impl ModelInfo {
             pk.push(identity);
         }
         Ok(pk)
+    }
+
+    /// Refuses to build this model from a row of another type of its hierarchy (a row
+    /// whose discriminator, among the model's columns starting at `offset`, is not this
+    /// model's identity), so no statement — a relationship's, `from_statement`'s — can
+    /// hand out an engineer's row as an `Employee`.
+    pub(crate) fn check_row_type(&self, row: &dyn RowView, offset: usize) -> Result<()> {
+        let Some((d, Value::Text(identity))) = self.discriminator()? else {
+            return Ok(());
+        };
+        match row.value(offset + d)? {
+            ValueRef::Text(found) if found == identity => Ok(()),
+            found => Err(Error::invalid(format!(
+                "a '{}' row whose {} is {:?} is not a {} (identity '{identity}'): load it as its \
+                 own type or through the hierarchy's Polymorphic enum",
+                self.table.name(),
+                self.columns()[d].name,
+                found.to_value(),
+                self.name
+            ))),
+        }
     }
 
     /// The criterion that keeps a query for this model to the rows that are exactly this

@@ -155,6 +155,7 @@ impl SessionInner {
             return Ok(None);
         };
         let (obj, existed) = identity.get_or_insert_with(key, |key| {
+            info.check_row_type(row, offset)?;
             let instance = Instance::with_state(T::from_row(row, offset)?, ObjectState::Persistent);
             let obj = instance.erased();
             {
