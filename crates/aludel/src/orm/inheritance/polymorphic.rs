@@ -41,7 +41,34 @@ pub trait Polymorphic: Sized {
 }
 
 /// The row of a polymorphic query, handed to [`Polymorphic::load`] to build the variant
-/// its discriminator names through the session's identity map.
+/// its discriminator names through the session's identity map. `#[derive(Polymorphic)]`
+/// writes the calls; a hand-written `load` looks like this:
+///
+/// ```
+/// use aludel::orm::{Instance, Model, ModelInfo, Polymorphic, VariantLoader};
+/// # #[derive(aludel::Model)]
+/// # #[model(table = "employee", polymorphic = "single", polymorphic_on = "kind")]
+/// # struct Employee { #[column(primary_key)] id: i64, kind: String }
+/// enum AnyEmployee { Employee(Instance<Employee>) }
+///
+/// impl Polymorphic for AnyEmployee {
+///     fn variants() -> Vec<&'static ModelInfo> {
+///         vec![Employee::info()]
+///     }
+///     fn load(variant: usize, loader: &mut VariantLoader<'_>) -> aludel::Result<Self> {
+///         match variant {
+///             0 => Ok(AnyEmployee::Employee(loader.load::<Employee>()?)),
+///             _ => Err(aludel::Error::InvalidRequest { message: format!("no variant #{variant}") }),
+///         }
+///     }
+/// }
+/// let engine = aludel::create_engine("sqlite://:memory:")?;
+/// aludel::orm::create_all(&engine, &[Employee::info()])?;
+/// let s = aludel::orm::Session::new(&engine);
+/// s.add(Employee { id: 1, kind: String::new() })?;
+/// assert_eq!(s.query_polymorphic::<AnyEmployee>().all()?.len(), 1);
+/// # Ok::<(), aludel::Error>(())
+/// ```
 pub struct VariantLoader<'a> {
     pub(crate) session: &'a SessionInner,
     pub(crate) identity: &'a mut IdentityMap,

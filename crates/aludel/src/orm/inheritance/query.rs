@@ -15,6 +15,21 @@ use crate::sql::{Expr, FromItem, OrderBy, Params, Select, Table, Value, ValueRef
 /// [`Session::query_polymorphic`]. It selects the columns of every variant in one
 /// statement: the one table of a single-table hierarchy, or the base table outer-joined
 /// to each subtype's table in a joined-table one (SQLAlchemy's `with_polymorphic("*")`).
+///
+/// ```
+/// # use aludel::orm::{Instance, Model, Session};
+/// # #[derive(aludel::Model)]
+/// # #[model(table = "employee", polymorphic = "single", polymorphic_on = "kind")]
+/// # struct Employee { #[column(primary_key)] id: i64, kind: String }
+/// # #[derive(aludel::Polymorphic)] enum AnyEmployee { Employee(Instance<Employee>) }
+/// let engine = aludel::create_engine("sqlite://:memory:")?;
+/// aludel::orm::create_all(&engine, &[Employee::info()])?;
+/// let s = Session::new(&engine);
+/// s.add(Employee { id: 1, kind: String::new() })?;
+/// let q: aludel::orm::PolymorphicQuery<AnyEmployee> = s.query_polymorphic();
+/// assert_eq!(q.filter(Employee::id.eq(1)).all()?.len(), 1);
+/// # Ok::<(), aludel::Error>(())
+/// ```
 pub struct PolymorphicQuery<P: Polymorphic> {
     session: Session,
     select: Select,
