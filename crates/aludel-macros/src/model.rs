@@ -59,12 +59,16 @@ pub(crate) struct FieldDef {
     pub index: bool,
     pub default: Option<Expr>,
     pub server_default: Option<String>,
+    pub server_onupdate: Option<String>,
     pub foreign_key: Option<(String, String)>,
     pub on_delete: Option<Ident>,
     pub on_update: Option<Ident>,
     pub sql_type: Option<Expr>,
     /// `validators = [Required::new(), ...]`: values implementing `orm::Validator`.
     pub validators: Vec<Expr>,
+    /// `meta_option = NameColumn`: the column is declared and checked by an application's
+    /// `ext::managers::ColumnMetaOption`.
+    pub meta_option: Option<Path>,
 }
 
 /// `OrderItem` → `order_item`.
@@ -289,11 +293,13 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         index: false,
         default: None,
         server_default: None,
+        server_onupdate: None,
         foreign_key: None,
         on_delete: None,
         on_update: None,
         sql_type: None,
         validators: Vec::new(),
+        meta_option: None,
     };
     let mut fk_col: Option<LitStr> = None;
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("column")) {
@@ -317,8 +323,12 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 f.default = Some(meta.value()?.parse()?);
             } else if p.is_ident("server_default") {
                 f.server_default = Some(meta.value()?.parse::<LitStr>()?.value());
+            } else if p.is_ident("server_onupdate") {
+                f.server_onupdate = Some(meta.value()?.parse::<LitStr>()?.value());
             } else if p.is_ident("sql_type") {
                 f.sql_type = Some(meta.value()?.parse()?);
+            } else if p.is_ident("meta_option") {
+                f.meta_option = Some(meta.value()?.parse()?);
             } else if p.is_ident("validators") {
                 let list: syn::ExprArray = meta.value()?.parse()?;
                 f.validators = list.elems.into_iter().collect();
@@ -342,7 +352,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 fk_col = Some(meta.value()?.parse::<LitStr>()?);
             } else {
                 return Err(meta.error(
-                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, foreign_key, fk_col, on_delete, on_update, sql_type or validators",
+                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, server_onupdate, foreign_key, fk_col, on_delete, on_update, sql_type, validators or meta_option",
                 ));
             }
             Ok(())
@@ -375,23 +385,10 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
 
 /// `["a", "b"]`: the field names of a composite constraint (at least two).
 fn field_list(input: syn::parse::ParseStream) -> syn::Result<Vec<LitStr>> {
-    let list: syn::ExprArray = input.parse()?;
-    let names = list
-        .elems
-        .iter()
-        .map(|e| match e {
-            Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) => Ok(s.clone()),
-            other => Err(syn::Error::new(
-                other.span(),
-                "expected a field name in quotes",
-            )),
-        })
-        .collect::<syn::Result<Vec<_>>>()?;
+    let span = input.span();
+    let names = crate::attr::quoted_names(input)?;
     if names.len() < 2 {
-        return Err(syn::Error::new(list.span(), "name at least two fields"));
+        return Err(syn::Error::new(span, "name at least two fields"));
     }
     Ok(names)
 }
@@ -449,9 +446,15 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
     });
     let field_names = def.fields.iter().map(|f| f.ident.to_string());
     let validators = def.fields.iter().enumerate().flat_map(|(n, f)| {
-        f.validators.iter().map(move |v| {
-            quote!((#n, ::std::sync::Arc::new(#v) as ::std::sync::Arc<dyn ::aludel::orm::Validator>))
-        })
+        let option = f.meta_option.as_ref().map(|p| {
+            quote!((#n, ::std::sync::Arc::new(::aludel::ext::managers::MetaOptionValidator::<#p>::new()) as ::std::sync::Arc<dyn ::aludel::orm::Validator>))
+        });
+        f.validators
+            .iter()
+            .map(move |v| {
+                quote!((#n, ::std::sync::Arc::new(#v) as ::std::sync::Arc<dyn ::aludel::orm::Validator>))
+            })
+            .chain(option)
     });
     let validation = def.validation.unwrap_or(true);
     let optional = def.fields.iter().map(|f| {
@@ -625,6 +628,9 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
 
 fn column_definition(f: &FieldDef) -> TokenStream {
     let col = &f.column;
+    if let Some(option) = &f.meta_option {
+        return quote!(<#option as ::aludel::ext::managers::ColumnMetaOption>::column(#col));
+    }
     let ty = &f.ty;
     let sql_type = match (&f.sql_type, f.max_len) {
         (Some(expr), _) => quote!(#expr),
@@ -655,6 +661,9 @@ fn column_definition(f: &FieldDef) -> TokenStream {
     }
     if let Some(d) = &f.server_default {
         out = quote!(#out.server_default(#d));
+    }
+    if let Some(d) = &f.server_onupdate {
+        out = quote!(#out.server_onupdate(#d));
     }
     if let Some((t, c)) = &f.foreign_key {
         let mut fk = quote!(::aludel::sql::ForeignKey::to(#t, #c));

@@ -48,20 +48,10 @@ pub(crate) fn is_relationship(field: &syn::Field) -> bool {
 
 /// A string, or a list of strings: `"a"` or `["a", "b"]`.
 fn names(input: syn::parse::ParseStream) -> syn::Result<Vec<String>> {
-    if input.peek(LitStr) {
-        return Ok(vec![input.parse::<LitStr>()?.value()]);
-    }
-    let list: syn::ExprArray = input.parse()?;
-    list.elems
+    Ok(crate::attr::quoted_names(input)?
         .iter()
-        .map(|e| match e {
-            Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) => Ok(s.value()),
-            other => Err(syn::Error::new(other.span(), "expected a name in quotes")),
-        })
-        .collect()
+        .map(LitStr::value)
+        .collect())
 }
 
 /// `"all, delete-orphan"` → the six cascade flags.

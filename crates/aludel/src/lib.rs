@@ -18,6 +18,9 @@ pub mod prelude;
 pub mod sql;
 
 pub use aludel_macros::{Model, Polymorphic};
+/// The date and time crate aludel's values use (`chrono`), re-exported for the columns the
+/// derive and the managers' `model` attribute declare.
+pub use chrono;
 
 /// The README's Rust examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

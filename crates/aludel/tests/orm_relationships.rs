@@ -7,7 +7,7 @@ mod common;
 use aludel::orm::{Direction, Model};
 use aludel::{Error, Result};
 
-use common::relationship_fixture::{Address, Keyword, Node, User, seed_users, setup};
+use common::relationship_fixture::{Address, Keyword, Node, User, add_keywords, seed_users, setup};
 
 /// The SELECTs a recorder saw (BEGIN differs per backend).
 fn selects(rec: &aludel::engine::StatementRecorder) -> usize {
@@ -248,13 +248,7 @@ backend_tests! {
 
     fn many_to_many_add_and_remove_write_association_rows(db) {
         let s = setup(db)?;
-        let ada = s.add(User::new(1, "ada"))?;
-        let bob = s.add(User::new(2, "bob"))?;
-        let rust = s.add(Keyword::new(1, "rust"))?;
-        let sql = s.add(Keyword::new(2, "sql"))?;
-        ada.read()?.keywords.push(&rust)?;
-        ada.read()?.keywords.push(&sql)?;
-        bob.read()?.keywords.push(&rust)?;
+        let rust = add_keywords(&s)?;
         // The other side follows in memory (no duplicate rows from mirroring).
         assert_eq!(rust.read()?.users.loaded().unwrap().len(), 2);
         s.commit()?;
@@ -291,6 +285,34 @@ backend_tests! {
         let up = leaf.read()?.parent.get()?.unwrap();
         let top = up.read()?.parent.get()?.unwrap();
         assert_eq!((up.read()?.name.clone(), top.read()?.name.clone()), ("mid".into(), "root".into()));
+        Ok(())
+    }
+}
+
+backend_tests! {
+    fn expunge_expire_and_merge_cascade_along_loaded_relationships(db) {
+        let s = setup(db)?;
+        seed_users(db, 1, 2)?;
+        // expunge (User.addresses has cascade="all"): the loaded addresses leave too.
+        let user = s.get::<User>(1)?.unwrap();
+        let addresses = user.read()?.addresses.all()?;
+        s.expunge(&user)?;
+        assert!(addresses.iter().all(|a| a.state() == aludel::orm::ObjectState::Detached));
+        // merge: the detached user and its loaded addresses come back as the session's own.
+        let s2 = aludel::orm::Session::new(db);
+        let rec = db.record_statements();
+        let merged = s2.merge(&user)?;
+        assert!(!merged.ptr_eq(&user));
+        let merged_addresses = merged.read()?.addresses.loaded().expect("the merge filled the collection");
+        assert_eq!(merged_addresses.len(), 2);
+        let again = s2.get::<Address>(101)?.unwrap();
+        assert!(merged_addresses[0].ptr_eq(&again), "the merged copies are the session's objects");
+        let before = selects(&rec);
+        assert!(again.read()?.user.get()?.unwrap().ptr_eq(&merged));
+        assert_eq!(selects(&rec), before);
+        // refresh-expire: expiring the user expires its loaded addresses.
+        s2.expire(&merged)?;
+        assert!(again.is_expired());
         Ok(())
     }
 }

@@ -226,6 +226,10 @@ fn emit(
             rows.push((cols, params));
         }
         persistence::update_rows(conn, info, rows, &mut cache)?;
+        // The database wrote on-update columns: reloaded on next access.
+        if info.columns().iter().any(|c| c.server_onupdate.is_some()) {
+            effects.expire.extend(batch.objects.iter().cloned());
+        }
     }
     deps.write_association_rows(conn)?;
     for batch in delete_order(deleted) {

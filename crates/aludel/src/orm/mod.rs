@@ -44,11 +44,15 @@ pub use mapper::{
     parse_foreign_key, wrong_width,
 };
 pub use operand::{Operand, Textual};
-pub use query::{Query, QueryOptions, SynchronizeSession, UpdateKey};
+pub use query::{
+    Aliased, Bundle, ColumnDescription, Decoder, Entity, Exprs, Query, QueryOptions, Selection,
+    SynchronizeSession, Typed, UpdateKey, typed,
+};
 pub use query_methods::QueryMethods;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use relationship::{
     Cascade, Direction, Loading, Many, One, RelationField, Relationship, RelationshipInfo, SlotRef,
+    with_parent,
 };
 pub use retry::Retry;
 pub use schema::{create_all, drop_all, metadata};

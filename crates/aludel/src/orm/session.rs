@@ -15,10 +15,14 @@ use crate::orm::identity::{IdentityKey, IdentityMap};
 use crate::orm::instance::{AnyInstance, Instance, ObjectState, downcast};
 use crate::orm::mapper::Model;
 use crate::orm::query::Query;
+use crate::orm::relationship::cascade;
 use crate::orm::transaction::SavepointMark;
 use crate::sql::{Executable, Params, Value};
 
 static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What one `merge` call merged so far: the merged copy of each source object.
+pub(crate) type MergeMemo = std::collections::HashMap<*const (), Arc<dyn AnyInstance>>;
 
 /// How a session behaves; set through [`SessionMaker`](crate::orm::SessionMaker) or
 /// [`Session::with_config`].
@@ -515,14 +519,59 @@ impl Session {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn merge<T: Model>(&self, instance: &Instance<T>) -> Result<Instance<T>> {
-        let values = instance.erased().values()?;
+        self.merge_with(instance, &mut MergeMemo::new())
+    }
+
+    /// [`merge`](Self::merge), remembering what was merged so the merge cascade stops at
+    /// objects it already merged (a parent and its children point at each other).
+    pub(crate) fn merge_with<T: Model>(
+        &self,
+        instance: &Instance<T>,
+        memo: &mut MergeMemo,
+    ) -> Result<Instance<T>> {
+        let source = instance.erased();
+        let key = Arc::as_ptr(&source) as *const ();
+        if let Some(done) = memo.get(&key).and_then(downcast::<T>) {
+            return Ok(done);
+        }
+        let values = source.values()?;
         let info = T::info();
         let pk = info.pk_of(&values);
-        if let Some(existing) = self.get::<T>(KeyValues(pk))? {
-            *existing.write()? = T::from_values(values)?;
-            return Ok(existing);
+        let merged = match self.get::<T>(KeyValues(pk))? {
+            Some(existing) => {
+                if !existing.ptr_eq(instance) {
+                    let mut g = existing.write()?;
+                    for (i, v) in values.into_iter().enumerate() {
+                        g.set_value(i, v)?;
+                    }
+                }
+                existing
+            }
+            None => self.add(Instance::new(T::from_values(values)?))?,
+        };
+        memo.insert(key, merged.erased());
+        // The merge cascade: loaded related objects are merged too, and the merged
+        // object's relationship holds the merged copies.
+        for (index, rel) in info.relationships.iter().enumerate() {
+            if !rel.cascade.merge || rel.viewonly || merged.ptr_eq(instance) {
+                continue;
+            }
+            let mut loaded = None;
+            source.with_slot(index, &mut |slot| {
+                loaded = slot.current();
+                Ok(())
+            })?;
+            let Some(items) = loaded else { continue };
+            let copies = items
+                .iter()
+                .map(|item| rel.ops.merge(self, item, memo))
+                .collect::<Result<Vec<_>>>()?;
+            merged.erased().with_slot(index, &mut |slot| {
+                slot.set_loaded(copies.clone());
+                Ok(())
+            })?;
         }
-        self.add(Instance::new(T::from_values(values)?))
+        Ok(merged)
     }
 
     /// Removes one object from the session (it becomes detached, or transient if pending).
@@ -537,26 +586,19 @@ impl Session {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn expunge<T: Model>(&self, instance: &Instance<T>) -> Result<()> {
-        let mut st = lock(&self.inner.state);
         let obj = instance.erased();
         self.inner.check_owned(&obj.state(), T::info().name)?;
-        let key = obj.state().key.clone();
-        if let Some(k) = key {
-            st.identity.remove(&k);
+        let related = cascade::reachable(&obj, |c| c.expunge)?;
+        let mut st = lock(&self.inner.state);
+        for o in std::iter::once(obj).chain(related) {
+            if o.state()
+                .session
+                .as_ref()
+                .is_some_and(|(id, _)| *id == self.inner.id)
+            {
+                SessionInner::expunge_locked(&mut st, &o);
+            }
         }
-        let st = &mut *st;
-        for list in [&mut st.new, &mut st.deleted, &mut st.modified] {
-            list.retain(|o| !Arc::ptr_eq(o, &obj));
-        }
-        let was_pending = obj.state().state == ObjectState::Pending;
-        SessionInner::detach(
-            &obj,
-            if was_pending {
-                ObjectState::Transient
-            } else {
-                ObjectState::Detached
-            },
-        );
         Ok(())
     }
 
@@ -596,11 +638,14 @@ impl Session {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn expire<T: Model>(&self, instance: &Instance<T>) -> Result<()> {
-        let mut st = lock(&self.inner.state);
         let obj = instance.erased();
         self.inner.check_owned(&obj.state(), T::info().name)?;
-        st.modified.retain(|o| !Arc::ptr_eq(o, &obj));
-        SessionInner::expire(&obj);
+        let related = cascade::reachable(&obj, |c| c.refresh_expire)?;
+        let mut st = lock(&self.inner.state);
+        for o in std::iter::once(obj).chain(related) {
+            st.modified.retain(|m| !Arc::ptr_eq(m, &o));
+            SessionInner::expire(&o);
+        }
         Ok(())
     }
 
@@ -642,7 +687,15 @@ impl Session {
                 T::info().name
             )));
         }
-        self.inner.refresh_object(&obj)
+        // The refresh-expire cascade: related objects loaded now are refreshed too.
+        let related = cascade::reachable(&obj, |c| c.refresh_expire)?;
+        self.inner.refresh_object(&obj)?;
+        for o in related {
+            if o.state().state == ObjectState::Persistent {
+                self.inner.refresh_object(&o)?;
+            }
+        }
+        Ok(())
     }
 
     /// Whether a persistent object has changes not yet flushed.
@@ -977,6 +1030,28 @@ impl SessionInner {
             }
         }
         Ok(())
+    }
+
+    /// Takes `obj` out of the session (the state is locked by the caller): out of the
+    /// identity map and the pending lists; a pending object becomes transient, a
+    /// persistent one detached.
+    pub(crate) fn expunge_locked(st: &mut SessionState, obj: &Arc<dyn AnyInstance>) {
+        let key = obj.state().key.clone();
+        if let Some(k) = key {
+            st.identity.remove(&k);
+        }
+        for list in [&mut st.new, &mut st.deleted, &mut st.modified] {
+            list.retain(|o| !Arc::ptr_eq(o, obj));
+        }
+        let was_pending = obj.state().state == ObjectState::Pending;
+        SessionInner::detach(
+            obj,
+            if was_pending {
+                ObjectState::Transient
+            } else {
+                ObjectState::Detached
+            },
+        );
     }
 
     pub(crate) fn detach(obj: &Arc<dyn AnyInstance>, to: ObjectState) {

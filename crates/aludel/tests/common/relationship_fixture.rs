@@ -6,7 +6,7 @@
 use std::sync::LazyLock;
 
 use aludel::Result;
-use aludel::orm::{Many, Model, One, Session, create_all};
+use aludel::orm::{Instance, Many, Model, One, Session, create_all};
 use aludel::sql::{Column, ForeignKey, SqlType, Table};
 
 use super::TestDb;
@@ -188,4 +188,17 @@ pub fn seed_users(db: &TestDb, users: i64, per_user: i64) -> Result<()> {
         }
     }
     s.commit()
+}
+
+/// Users ada (1) and bob (2) and keywords rust (1) and sql (2), added to `s` (not
+/// flushed): ada has both keywords, bob has rust. Returns rust, the keyword both have.
+pub fn add_keywords(s: &Session) -> Result<Instance<Keyword>> {
+    let ada = s.add(User::new(1, "ada"))?;
+    let bob = s.add(User::new(2, "bob"))?;
+    let rust = s.add(Keyword::new(1, "rust"))?;
+    let sql = s.add(Keyword::new(2, "sql"))?;
+    ada.read()?.keywords.push(&rust)?;
+    ada.read()?.keywords.push(&sql)?;
+    bob.read()?.keywords.push(&rust)?;
+    Ok(rust)
 }

@@ -6,8 +6,8 @@
 //! beside it: the join point `filter_by` uses, the entities in FROM (for joins inferred
 //! from foreign keys), the subquery a set operation wrapped the query in, late-bound
 //! parameters, execution options and the assertion state. One file per concern:
-//! `criteria` (filter, filter_by, where, params), `ordering` (order_by, limit, offset,
-//! slice), `shaping` (group_by, having, distinct, locking), `joins`, `set_ops`,
+//! `criteria` (filter, filter_by, where, params, with_parent), `ordering` (order_by, limit, offset,
+//! slice), `shaping` (group_by, having, distinct, locking), `joins`, `relationship_joins`, `set_ops`,
 //! `selectable` (subquery, cte, as_scalar, label, hints, correlate, with_labels),
 //! `options` (populate_existing, autoflush, execution options, assertions),
 //! `execution`, `from_statement` and `bulk` (update/delete).
@@ -41,7 +41,9 @@ mod from_statement;
 mod joins;
 mod options;
 mod ordering;
+mod relationship_joins;
 mod selectable;
+mod selection;
 mod set_ops;
 mod shaping;
 
@@ -49,6 +51,9 @@ use std::marker::PhantomData;
 
 pub use bulk::{SynchronizeSession, UpdateKey};
 pub use options::QueryOptions;
+pub use selection::{
+    Aliased, Bundle, ColumnDescription, Decoder, Entity, Exprs, Selection, Typed, typed,
+};
 
 use crate::error::{Error, Result};
 use crate::orm::mapper::{Model, ModelInfo};

@@ -1,7 +1,9 @@
-//! The save-update cascade: objects reachable from a session's objects through
-//! relationships with `save-update` join the session (when the parent is added, when an
-//! object is appended or set, and again at flush), and a changed relationship marks its
-//! owner as modified so the flush looks at it.
+//! Cascades along relationships. Save-update: objects reachable from a session's objects
+//! through relationships with `save-update` join the session (when the parent is added,
+//! when an object is appended or set, and again at flush), and a changed relationship
+//! marks its owner as modified so the flush looks at it. Expunge and refresh-expire: the
+//! objects [`reachable`] through loaded relationships share the parent's fate. (Merge
+//! lives with `Session::merge`; delete and delete-orphan with the flush.)
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -74,4 +76,35 @@ pub(crate) fn save_update(
         }
     }
     Ok(())
+}
+
+/// The objects reachable from `root` through loaded relationships whose cascade `follows`
+/// (`expunge`, `refresh-expire`), not counting `root` itself. Nothing is loaded: what is
+/// not loaded is not reached, as in SQLAlchemy.
+pub(crate) fn reachable(
+    root: &Arc<dyn AnyInstance>,
+    follows: fn(&crate::orm::relationship::Cascade) -> bool,
+) -> Result<Vec<Arc<dyn AnyInstance>>> {
+    let mut seen: HashSet<*const ()> = HashSet::from([Arc::as_ptr(root) as *const ()]);
+    let mut out = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(obj) = stack.pop() {
+        for (index, rel) in obj.info().relationships.iter().enumerate() {
+            if !follows(&rel.cascade) {
+                continue;
+            }
+            let mut related = Vec::new();
+            obj.with_slot(index, &mut |slot| {
+                related = slot.current().unwrap_or_default();
+                Ok(())
+            })?;
+            for r in related {
+                if seen.insert(Arc::as_ptr(&r) as *const ()) {
+                    out.push(r.clone());
+                    stack.push(r);
+                }
+            }
+        }
+    }
+    Ok(out)
 }

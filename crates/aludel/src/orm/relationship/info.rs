@@ -7,12 +7,12 @@ use std::sync::{Arc, OnceLock};
 use crate::engine::RowView;
 use crate::error::{Error, Result};
 use crate::orm::identity::IdentityMap;
-use crate::orm::instance::AnyInstance;
+use crate::orm::instance::{AnyInstance, downcast};
 use crate::orm::loading::LoadOptions;
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::relationship::attribute::{AnySlot, RelationField};
 use crate::orm::relationship::configure::{Resolved, resolve};
-use crate::orm::session::{Session, SessionInner};
+use crate::orm::session::{MergeMemo, Session, SessionInner};
 use crate::sql::{Select, Table};
 
 /// Which operations on an object travel along a relationship to the related objects
@@ -154,6 +154,13 @@ pub(crate) trait TargetOps: Send + Sync {
         stmt: &Select,
         opts: &LoadOptions,
     ) -> Result<Vec<Arc<dyn AnyInstance>>>;
+    /// Merges a target object into `session` (the merge cascade).
+    fn merge(
+        &self,
+        session: &Session,
+        obj: &Arc<dyn AnyInstance>,
+        memo: &mut MergeMemo,
+    ) -> Result<Arc<dyn AnyInstance>>;
     /// The session's object for the target columns of `row` starting at `offset`; `None`
     /// when the row's key columns are NULL (an outer join that matched nothing).
     fn row(
@@ -179,6 +186,18 @@ impl<C: Model> TargetOps for Ops<C> {
             .into_iter()
             .map(|i| i.erased())
             .collect())
+    }
+
+    fn merge(
+        &self,
+        session: &Session,
+        obj: &Arc<dyn AnyInstance>,
+        memo: &mut MergeMemo,
+    ) -> Result<Arc<dyn AnyInstance>> {
+        let typed = downcast::<C>(obj).ok_or_else(|| {
+            Error::invalid(format!("a related object is not a {}", C::info().name))
+        })?;
+        Ok(session.merge_with(&typed, memo)?.erased())
     }
 
     fn row(

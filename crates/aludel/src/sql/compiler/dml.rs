@@ -198,11 +198,21 @@ impl Compiler<'_> {
         for (column, _) in &stmt.set {
             self.check_column(&stmt.table, column)?;
         }
+        // Columns with an on-update SQL expression get it whenever the UPDATE does not set
+        // them itself (SQLAlchemy's `onupdate`).
+        let mut set = stmt.set.clone();
+        for column in &stmt.table.def().columns {
+            if let Some(sql) = &column.server_onupdate {
+                if !set.iter().any(|(name, _)| *name == column.name) {
+                    set.push((column.name.clone(), crate::sql::literal_column(sql)));
+                }
+            }
+        }
         self.push("UPDATE ");
         self.table_name(&stmt.table);
         self.push(" SET ");
         self.with_target(&stmt.table, |c| {
-            c.assignments(&stmt.table, &stmt.set)?;
+            c.assignments(&stmt.table, &set)?;
             c.conditions(" WHERE ", &stmt.where_)
         })?;
         self.returning(&stmt.returning)
