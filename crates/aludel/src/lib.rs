@@ -34,6 +34,6 @@ pub struct InheritanceDoctests;
 
 pub use engine::{
     Connection, Engine, EngineOptions, IsolationLevel, ResultSet, Row, RowStream, Savepoint,
-    StatementRecorder, Transaction, create_engine,
+    StatementRecorder, Transaction, TwoPhaseTransaction, create_engine,
 };
 pub use error::{DatabaseError, DatabaseErrorKind, Error, Result};

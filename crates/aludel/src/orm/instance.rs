@@ -117,16 +117,39 @@ impl<T: Model> Instance<T> {
     }
 
     pub(crate) fn with_state(object: T, state: ObjectState) -> Self {
-        let cell = Arc::new_cyclic(|me| Cell {
-            data: RwLock::new(object),
-            state: Mutex::new(StateData {
+        Self::with_state_data(
+            object,
+            StateData {
                 state,
                 snapshot: None,
                 expired: false,
                 key: None,
                 delete_pending: false,
                 session: None,
-            }),
+            },
+        )
+    }
+
+    /// A persistent object just loaded from a row: its key and session set as it is built
+    /// (no lock taken afterwards to set them; the loading hot path).
+    pub(crate) fn loaded(object: T, key: IdentityKey, session: (u64, Weak<SessionInner>)) -> Self {
+        Self::with_state_data(
+            object,
+            StateData {
+                state: ObjectState::Persistent,
+                snapshot: None,
+                expired: false,
+                key: Some(key),
+                delete_pending: false,
+                session: Some(session),
+            },
+        )
+    }
+
+    fn with_state_data(object: T, state: StateData) -> Self {
+        let cell = Arc::new_cyclic(|me| Cell {
+            data: RwLock::new(object),
+            state: Mutex::new(state),
             me: me.clone(),
         });
         if !T::info().relationships.is_empty() {
@@ -140,6 +163,12 @@ impl<T: Model> Instance<T> {
     /// A weak handle (relationship mirrors hold these).
     pub(crate) fn downgrade(&self) -> Weak<Cell<T>> {
         Arc::downgrade(&self.cell)
+    }
+
+    /// How many handles share this object (the identity map's weak reference is not one):
+    /// an object with a single handle cannot appear twice in one result.
+    pub(crate) fn handle_count(&self) -> usize {
+        Arc::strong_count(&self.cell)
     }
 
     pub(crate) fn from_cell(cell: Arc<Cell<T>>) -> Self {

@@ -29,6 +29,7 @@ mod session;
 mod sessionmaker;
 mod task_scope;
 mod transaction;
+mod two_phase;
 mod unit_of_work;
 mod validation;
 mod versioning;
@@ -39,6 +40,10 @@ pub use column::Column;
 pub use inheritance::{Inheritance, InheritanceKind, Polymorphic, PolymorphicQuery, VariantLoader};
 pub use instance::{Instance, ObjectState};
 pub use loading::lazy::LazyLoads;
+pub use loading::options::{
+    Load, contains_eager, contains_eager_from, defaultload, immediateload, joinedload, lazyload,
+    noload, raiseload, raiseload_on_sql, selectinload, subqueryload,
+};
 pub use mapper::{
     Model, ModelInfo, SqlTyped, convert_column, convert_column_ref, no_such_column,
     parse_foreign_key, wrong_width,

@@ -37,6 +37,25 @@ pub struct SessionConfig {
     pub autoflush: bool,
     /// Expire every object after commit so it is reloaded on next access (default true).
     pub expire_on_commit: bool,
+    /// Commit in two phases (default false): the session's transaction is begun as a
+    /// two-phase transaction and `commit()` prepares it before committing it
+    /// (PostgreSQL's PREPARE TRANSACTION, MySQL's XA), so a crash between the phases
+    /// leaves it for [`Connection::recover_twophase`](crate::Connection::recover_twophase).
+    /// SQLAlchemy's `Session(twophase=True)`; SQLite has no two-phase commit.
+    ///
+    /// ```
+    /// # let Some(url) = std::env::var("ALUDEL_TEST_MYSQL").ok() else { return Ok(()) };
+    /// use aludel::orm::{Session, SessionConfig};
+    /// let engine = aludel::create_engine(&url)?;
+    /// let rec = engine.record_statements();
+    /// let s = Session::with_config(&engine, SessionConfig { twophase: true, ..SessionConfig::default() });
+    /// s.scalar::<i64>(&aludel::sql::text("SELECT 1"), ())?;
+    /// s.commit()?;
+    /// let sent = rec.statements();
+    /// assert!(sent.iter().any(|s| s.starts_with("XA PREPARE")), "{sent:?}");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub twophase: bool,
     /// Free-form information carried by the session (SQLAlchemy's `info`).
     pub info: Vec<(String, String)>,
     /// Criteria added to every `session.query::<M>()` this session builds: the
@@ -56,6 +75,7 @@ impl std::fmt::Debug for SessionConfig {
         f.debug_struct("SessionConfig")
             .field("autoflush", &self.autoflush)
             .field("expire_on_commit", &self.expire_on_commit)
+            .field("twophase", &self.twophase)
             .field("info", &self.info)
             .field("query_criteria", &self.query_criteria.is_some())
             .field("lazy_loads", &self.lazy_loads)
@@ -68,6 +88,7 @@ impl Default for SessionConfig {
         SessionConfig {
             autoflush: true,
             expire_on_commit: true,
+            twophase: false,
             info: Vec::new(),
             query_criteria: None,
             lazy_loads: crate::orm::LazyLoads::Allow,
@@ -124,6 +145,8 @@ pub(crate) struct SessionState {
     /// end of each transaction.
     pub(crate) owns_connection: bool,
     pub(crate) in_transaction: bool,
+    /// The open transaction's two-phase progress, in a two-phase session.
+    pub(crate) twophase: Option<crate::engine::TwoPhaseState>,
     pub(crate) identity: IdentityMap,
     /// Pending objects, in the order added.
     pub(crate) new: Vec<Arc<dyn AnyInstance>>,
@@ -145,6 +168,21 @@ pub(crate) struct SessionState {
     pub(crate) no_autoflush: u32,
     /// Lazy loads run so far, by relationship (for [`LazyLoads::Warn`](crate::orm::LazyLoads)).
     pub(crate) lazy_load_counts: std::collections::HashMap<String, u64>,
+    /// Set while a streaming query (`Query::for_each`) has the connection.
+    pub(crate) streaming: bool,
+}
+
+impl SessionState {
+    /// Refuses work that needs the connection while a streaming query holds it.
+    pub(crate) fn check_not_streaming(&self) -> Result<()> {
+        if self.streaming {
+            return Err(Error::invalid(
+                "the session's connection is streaming a query (Query::for_each); \
+                 finish or stop the stream before using the session",
+            ));
+        }
+        Ok(())
+    }
 }
 
 pub(crate) fn lock(m: &Mutex<SessionState>) -> MutexGuard<'_, SessionState> {
@@ -429,6 +467,7 @@ impl Session {
     /// ```
     pub fn rollback(&self) -> Result<()> {
         let mut st = lock(&self.inner.state);
+        st.check_not_streaming()?;
         self.inner.rollback_locked(&mut st)
     }
 
@@ -448,6 +487,7 @@ impl Session {
     /// ```
     pub fn close(&self) -> Result<()> {
         let mut st = lock(&self.inner.state);
+        st.check_not_streaming()?;
         let result = self.inner.rollback_locked(&mut st);
         for obj in st.identity.drain() {
             SessionInner::detach(&obj, ObjectState::Detached);
@@ -960,6 +1000,7 @@ impl SessionInner {
     /// Locks the state, refusing work while a failed flush awaits `rollback()`.
     pub(crate) fn usable(&self) -> Result<MutexGuard<'_, SessionState>> {
         let st = lock(&self.state);
+        st.check_not_streaming()?;
         if let Some(cause) = &st.failed {
             return Err(Error::PendingRollback {
                 cause: cause.clone(),

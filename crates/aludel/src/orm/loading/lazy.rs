@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::orm::identity::IdentityKey;
 use crate::orm::instance::{AnyInstance, Instance, ObjectState, downcast};
 use crate::orm::loading::LoadOptions;
+use crate::orm::loading::options::LoaderTree;
 use crate::orm::mapper::Model;
 use crate::orm::relationship::{Loading, RelationshipInfo, equals_key, owner_key, related_select};
 use crate::orm::session::{Session, SessionInner, lock};
@@ -98,7 +99,11 @@ pub(crate) fn load<C: Model>(
     guard(&session, &name())?;
     let (stmt, keys) = related_select(rel, resolved);
     let stmt = stmt.where_(equals_key(&keys, &key));
-    Session { inner: session }.load::<C>(&stmt, &LoadOptions::default())
+    let opts = LoadOptions {
+        loaders: LoaderTree::for_targets_of(rel, info)?,
+        ..LoadOptions::default()
+    };
+    Session { inner: session }.load::<C>(&stmt, &opts)
 }
 
 /// The live, unexpired object under `key`, if the session holds one.

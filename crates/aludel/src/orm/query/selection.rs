@@ -261,7 +261,8 @@ impl<M: Model> Aliased<M> {
     ///
     /// ```
     /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
-    /// assert_eq!(aludel::orm::Aliased::<User>::new("x").from_item().name(), "x");
+    /// let a = aludel::orm::Aliased::<User>::new("x");
+    /// assert_eq!(a.from_item().c("id"), a.c("id"));
     /// ```
     pub fn from_item(&self) -> &FromItem {
         &self.from
@@ -358,8 +359,7 @@ impl<M: Model, T: FromValueRef + Send + Sync + 'static> Selection for Column<M, 
 ///
 /// ```
 /// use aludel::orm::{typed, Selection};
-/// use aludel::sql::{func, literal_column};
-/// let n = typed::<i64>(func::count([literal_column("*")]), "n");
+/// let n = typed::<i64>(aludel::sql::func::count_star(), "n");
 /// assert_eq!(n.descriptions()[0].name, "n");
 /// ```
 pub struct Typed<T> {

@@ -16,7 +16,6 @@ mod statement;
 pub(crate) use attribute::{AnySlot, bind_all};
 pub use attribute::{Many, One, RelationField, SlotRef};
 pub use descriptor::Relationship;
-pub(crate) use info::TargetOps;
 pub use info::{Cascade, Direction, Loading, RelationshipInfo};
 pub(crate) use join_condition::join_steps;
 pub use join_condition::with_parent;
