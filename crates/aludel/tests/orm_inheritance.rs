@@ -512,6 +512,24 @@ backend_tests! {
         assert!(selects[0].contains("JOIN jti_engineer"), "{selects:?}");
         assert_eq!((owner.read()?.name.as_str(), owner.read()?.language.as_deref()), ("bob", Some("rust")));
         assert!(fresh.query::<Coder>().one()?.ptr_eq(&owner));
+
+        // selectin eager loading: the owners in a second statement (through the join), then
+        // reading them needs none.
+        let eager = Session::new(db);
+        let rec = db.record_statements();
+        let laptops = eager.query::<Laptop>().options(aludel::orm::selectinload(Laptop::owner)).all()?;
+        assert_eq!(rec.statements().iter().filter(|q| q.starts_with("SELECT")).count(), 2, "{:?}", rec.statements());
+        let owner = laptops[0].read()?.owner.get()?.expect("loaded eagerly");
+        assert_eq!(owner.read()?.language.as_deref(), Some("rust"));
+        assert_eq!(rec.statements().iter().filter(|q| q.starts_with("SELECT")).count(), 2, "no SQL on access");
+
+        // joined eager loading cannot read a row spanning two tables from one aliased join
+        // yet: a clear refusal, before any SQL.
+        let joined = Session::new(db);
+        let rec = db.record_statements();
+        let err = joined.query::<Laptop>().options(aludel::orm::joinedload(Laptop::owner)).all().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("joined eager loading of Laptop.owner is not supported: Coder is a joined-table subtype"), "{err}");
+        assert_eq!(rec.statements().iter().filter(|q| q.starts_with("SELECT")).count(), 0);
         Ok(())
     }
 
