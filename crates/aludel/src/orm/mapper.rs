@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use crate::dialects::Dialect;
 use crate::engine::RowView;
 use crate::error::Result;
+use crate::orm::inheritance::Inheritance;
 use crate::orm::relationship::RelationshipInfo;
 use crate::orm::validation::{ColumnValidator, ValidationErrors, check_column};
 use crate::orm::versioning::VersionGenerator;
@@ -126,6 +127,8 @@ pub struct ModelInfo {
     pub version: Option<(usize, VersionGenerator)>,
     /// The relationships declared on `Many<T>` / `One<T>` fields, in field order.
     pub relationships: Vec<RelationshipInfo>,
+    /// The model's place in a mapped hierarchy (`polymorphic` / `inherits`), if any.
+    pub inheritance: Option<Inheritance>,
     /// `SELECT <all columns> WHERE <pk> = ?`, compiled once per dialect.
     by_pk: Mutex<Vec<(&'static str, Arc<Compiled>)>>,
 }
@@ -158,6 +161,7 @@ impl ModelInfo {
             validators: Vec::new(),
             version: None,
             relationships: Vec::new(),
+            inheritance: None,
             name,
             type_id: TypeId::of::<M>(),
             table,
@@ -386,11 +390,13 @@ impl ModelInfo {
         &self,
         values: &[Value],
     ) -> Option<crate::orm::identity::IdentityKey> {
-        crate::orm::identity::IdentityKey::new(self.type_id, &self.pk_of(values))
+        crate::orm::identity::IdentityKey::new(self.identity_type(), &self.pk_of(values))
     }
 
     /// `SELECT <every column> FROM <table> WHERE <pk columns> = ?`, compiled for `dialect`
     /// on first use and cached: primary key lookups (`get`, refresh) skip the compiler.
+    /// A model in a polymorphic hierarchy adds `AND <discriminator> = ?`: bind
+    /// [`by_pk_values`](Self::by_pk_values).
     pub(crate) fn select_by_pk(&self, dialect: &dyn Dialect) -> Result<Arc<Compiled>> {
         let mut cache = self.by_pk.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, c)) = cache.iter().find(|(d, _)| *d == dialect.name()) {
@@ -400,9 +406,13 @@ impl ModelInfo {
         let criteria = self
             .primary_key
             .iter()
-            .map(|&i| self.column_expr(i).eq(slot()));
-        let stmt =
-            select((0..self.columns().len()).map(|i| self.column_expr(i))).where_(and_(criteria));
+            .map(|&i| self.column_expr(i).eq(slot()))
+            .chain(self.discriminator_criterion()?);
+        let stmt = self
+            .select_from(select(
+                (0..self.columns().len()).map(|i| self.column_expr(i)),
+            ))
+            .where_(and_(criteria));
         let compiled = Arc::new(stmt.compile(dialect)?);
         cache.push((dialect.name(), compiled.clone()));
         Ok(compiled)
@@ -412,7 +422,7 @@ impl ModelInfo {
     pub(crate) fn column_expr(&self, index: usize) -> Expr {
         Expr::Column(ColumnRef {
             name: Arc::from(self.columns()[index].name.as_str()),
-            source: Some(FromItem::Table(self.table.clone())),
+            source: Some(FromItem::Table(self.column_table(index).clone())),
         })
     }
 

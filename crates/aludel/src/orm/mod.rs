@@ -12,6 +12,7 @@ mod dependency;
 mod evaluator;
 mod flush;
 mod identity;
+mod inheritance;
 mod instance;
 mod loading;
 mod mapper;
@@ -33,9 +34,10 @@ mod unit_of_work;
 mod validation;
 mod versioning;
 
-pub use aludel_macros::Model;
+pub use aludel_macros::{Model, Polymorphic};
 pub use borrow::{ReadGuard, WriteGuard};
 pub use column::Column;
+pub use inheritance::{Inheritance, InheritanceKind, Polymorphic, PolymorphicQuery, VariantLoader};
 pub use instance::{Instance, ObjectState};
 pub use loading::lazy::LazyLoads;
 pub use loading::options::{

@@ -22,6 +22,7 @@ use std::time::Duration;
 use crate::engine::{ExecutionOptions, RowView};
 use crate::error::{Error, Result};
 use crate::orm::identity::{IdentityKey, IdentityMap};
+use crate::orm::inheritance::other_type;
 use crate::orm::instance::{AnyInstance, Instance, downcast};
 use crate::orm::loading::options::LoaderTree;
 use crate::orm::mapper::Model;
@@ -210,10 +211,10 @@ impl SessionInner {
     ) -> Result<Option<Instance<T>>> {
         let info = T::info();
         let key = if offset == 0 {
-            IdentityKey::of_view(info.type_id, &info.primary_key, row)?
+            IdentityKey::of_view(info.identity_type(), &info.primary_key, row)?
         } else {
             let columns: Vec<usize> = info.primary_key.iter().map(|c| c + offset).collect();
-            IdentityKey::of_view(info.type_id, &columns, row)?
+            IdentityKey::of_view(info.identity_type(), &columns, row)?
         };
         let Some(key) = key else {
             return Ok(None);
@@ -221,6 +222,7 @@ impl SessionInner {
         // A new object is handed out as built (no downcast of the map's erased handle).
         let mut built = None;
         let (obj, _) = identity.get_or_insert_with(key, |key| {
+            info.check_row_type(row, offset)?;
             let object = T::from_row(row, offset)?;
             let instance = Instance::loaded(object, key.clone(), (self.id, self.me.clone()));
             let erased = instance.erased();
@@ -242,7 +244,7 @@ impl SessionInner {
         }
         downcast(&obj)
             .map(Some)
-            .ok_or_else(|| Error::invalid("identity map holds another model under this key"))
+            .ok_or_else(|| other_type(obj.info(), info))
     }
 
     /// Reloads `obj` by primary key (used by `refresh` and by reads of expired objects).
@@ -267,7 +269,7 @@ impl SessionInner {
         let compiled = info.select_by_pk(self.dialect()?)?;
         let mut st = self.usable()?;
         let found = self.run(&mut st, |conn| {
-            let mut rows = conn.stream_compiled(&compiled, pk.clone())?;
+            let mut rows = conn.stream_compiled(&compiled, info.by_pk_values(pk.clone())?)?;
             match rows.next_ref() {
                 Some(row) => obj.load_row(&row?, 0).map(|()| true),
                 None => Ok(false),

@@ -134,11 +134,20 @@ impl<M: Model> Query<M> {
     /// session used before configuration).
     pub(crate) fn new(session: Result<Session, Error>) -> Self {
         let info = M::info();
+        let mut select = info.select_from(select(Self::entity_columns(None)));
+        let mut error = None;
+        // A model in a polymorphic hierarchy gives only the rows that are exactly it.
+        match info.discriminator_criterion() {
+            Ok(Some(criterion)) => select = select.where_(criterion),
+            Ok(None) => {}
+            Err(e) => error = Some(e),
+        }
         Query {
             session,
-            select: select(Self::entity_columns(None)).from(&info.table),
+            select,
             ctx: QueryContext {
                 entities: vec![info],
+                error,
                 ..QueryContext::default()
             },
             selection: Entity::new(),
