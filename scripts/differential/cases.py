@@ -192,6 +192,8 @@ def query_api_cases(s):
     has_address = a.filter(Address.user_id == User.id).exists()
     first3 = aliased(User, q.order_by(User.id).limit(3).subquery())
     upto3 = aliased(User, q.filter(User.id <= 3).subquery())
+    plus_one = s.query(User.id, User.name, (User.age + 1).label("age"), User.nickname)
+    older = aliased(User, plus_one.subquery(), adapt_on_names=True)
     return {
         "join_filter_by_join_point": users(q.join(Address).filter_by(email="ed@wood.com").all()),
         "join_rows_uniqued": users(q.join(Address).order_by(User.id).all()),
@@ -238,6 +240,13 @@ def query_api_cases(s):
         ),
         "select_entity_from_adapts": users(
             s.query(upto3).filter(upto3.age > 26).order_by(upto3.id).all()
+        ),
+        # A subquery whose "age" is computed: adapt_on_names maps User.age to it by name.
+        "aliased_subquery_adapt_on_names": users(
+            s.query(older)
+            .filter(older.age > 30)
+            .order_by(older.id)
+            .all()
         ),
         "bulk_update_evaluate": bulk_update_evaluate(s),
         "bulk_delete_fetch": bulk_delete_fetch(s),

@@ -414,6 +414,23 @@ fn query_api_cases(s: &Session, out: &mut BTreeMap<&'static str, Rows>) -> Resul
                 .all()?,
         )?,
     );
+    let plus_one = select([
+        User::id.expr(),
+        User::name.expr(),
+        (Expr::from(User::age) + 1).label("age"),
+        User::nickname.expr(),
+    ])
+    .from(&User::info().table)
+    .subquery("anon_1");
+    out.insert(
+        "aliased_subquery_adapt_on_names",
+        objects(
+            q().select_entity_from(&plus_one)
+                .filter(User::age.gt(30))
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
     let n = q().filter(User::age.gt(26)).update(
         [(User::age, Expr::from(User::age) - 1)],
         SynchronizeSession::Evaluate,
