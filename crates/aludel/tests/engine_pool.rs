@@ -268,16 +268,6 @@ backend_tests! {
 }
 
 #[test]
-fn engine_connection_and_guards_are_send_and_engine_is_sync() {
-    fn send<T: Send>() {}
-    fn sync<T: Sync + Clone>() {}
-    send::<aludel::Engine>();
-    sync::<aludel::Engine>();
-    send::<aludel::Connection>();
-    send::<aludel::Transaction<'static>>();
-}
-
-#[test]
 fn many_threads_opening_a_new_sqlite_file_at_once_all_connect() {
     // Each new connection switches the file to WAL, which takes a lock: the others must
     // wait for it (busy timeout), never fail with "database is locked".

@@ -50,7 +50,14 @@ impl Sample {
             || self.x.to_bits() == other.x.to_bits()
             || zero_sign_dropped;
         (self.id, &self.body, self.n, &self.raw, self.day, self.at)
-            == (other.id, &other.body, other.n, &other.raw, other.day, other.at)
+            == (
+                other.id,
+                &other.body,
+                other.n,
+                &other.raw,
+                other.day,
+                other.at,
+            )
             && same_float
     }
 
@@ -91,7 +98,8 @@ fn hostile_text() -> impl Strategy<Value = String> {
         "[\u{0590}-\u{06FF}\u{200E}\u{200F}\u{202A}-\u{202E} a-z0-9]{0,24}",
         "[\u{1F300}-\u{1FAFF}\u{200D}\u{FE0F}]{0,12}",
         "['\"`;\\\\%_$?:/*\\- \\x00\\n\\r\\t]{0,24}",
-        proptest::collection::vec(any::<u8>(), 0..24).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+        proptest::collection::vec(any::<u8>(), 0..24)
+            .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
     ]
 }
 
@@ -100,22 +108,45 @@ fn any_float() -> impl Strategy<Value = f64> {
     prop_oneof![
         any::<f64>(),
         prop::num::f64::ANY,
-        prop::sample::select(vec![f64::MAX, f64::MIN, f64::MIN_POSITIVE, 5e-324, -0.0, f64::EPSILON, f64::NAN, f64::INFINITY, f64::NEG_INFINITY]),
+        prop::sample::select(vec![
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            5e-324,
+            -0.0,
+            f64::EPSILON,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY
+        ]),
     ]
 }
 
 /// Dates between year 1 and 9999, the edges of that range weighted in.
 fn any_date() -> impl Strategy<Value = NaiveDate> {
     prop_oneof![
-        (1..=9999i32, 1..=366u32).prop_map(|(y, d)| NaiveDate::from_yo_opt(y, d).unwrap_or_else(|| NaiveDate::from_yo_opt(y, 365).expect("day 365"))),
-        prop::sample::select(vec![(1, 1, 1), (999, 12, 31), (1000, 1, 1), (1970, 1, 1), (2000, 2, 29), (9999, 12, 31)])
-            .prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).expect("edge date")),
+        (1..=9999i32, 1..=366u32).prop_map(|(y, d)| NaiveDate::from_yo_opt(y, d)
+            .unwrap_or_else(|| NaiveDate::from_yo_opt(y, 365).expect("day 365"))),
+        prop::sample::select(vec![
+            (1, 1, 1),
+            (999, 12, 31),
+            (1000, 1, 1),
+            (1970, 1, 1),
+            (2000, 2, 29),
+            (9999, 12, 31)
+        ])
+        .prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).expect("edge date")),
     ]
 }
 
 fn any_sample() -> impl Strategy<Value = Sample> {
-    let time = (0..86_400u32, prop_oneof![0..1_000_000u32, Just(999_999u32), Just(0u32)])
-        .prop_map(|(secs, micros)| NaiveTime::from_num_seconds_from_midnight_opt(secs, micros * 1_000).expect("time"));
+    let time = (
+        0..86_400u32,
+        prop_oneof![0..1_000_000u32, Just(999_999u32), Just(0u32)],
+    )
+        .prop_map(|(secs, micros)| {
+            NaiveTime::from_num_seconds_from_midnight_opt(secs, micros * 1_000).expect("time")
+        });
     (
         hostile_text(),
         prop_oneof![any::<i64>(), Just(i64::MIN), Just(i64::MAX)],
@@ -124,7 +155,15 @@ fn any_sample() -> impl Strategy<Value = Sample> {
         any_date(),
         (any_date(), time).prop_map(|(d, t)| d.and_time(t)),
     )
-        .prop_map(|(body, n, x, raw, day, at)| Sample { id: 0, body, n, x, raw, day, at })
+        .prop_map(|(body, n, x, raw, day, at)| Sample {
+            id: 0,
+            body,
+            n,
+            x,
+            raw,
+            day,
+            at,
+        })
 }
 
 /// Names every backend can hold once quoted: quotes of every dialect, `;`, comment
@@ -139,7 +178,9 @@ fn hostile_identifier() -> impl Strategy<Value = String> {
         Just("a`b'c\"d".to_owned()),
         Just("/* c */ :p ? $1".to_owned()),
     ]
-    .prop_filter("a name ends with a letter, not a space", |n| !n.ends_with(' ') && n.len() <= 63 && !n.eq_ignore_ascii_case("#id"))
+    .prop_filter("a name ends with a letter, not a space", |n| {
+        !n.ends_with(' ') && n.len() <= 63 && !n.eq_ignore_ascii_case("#id")
+    })
 }
 
 fn edge(id: i64) -> Edge {

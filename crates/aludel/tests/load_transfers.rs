@@ -100,7 +100,12 @@ fn transfer(thread: usize, n: usize) -> (i64, i64, i64) {
 
 /// One transfer inside the session's transaction: read (and lock) both accounts, move the
 /// amount, record it in the ledger. `Retry` flushes and commits.
-fn move_money(s: &Session, backend: Backend, locking: Locking, (from, to, amount): (i64, i64, i64)) -> Result<()> {
+fn move_money(
+    s: &Session,
+    backend: Backend,
+    locking: Locking,
+    (from, to, amount): (i64, i64, i64),
+) -> Result<()> {
     if backend == Backend::Postgres {
         // Detect a deadlock in 20 ms rather than the default second.
         s.execute(&text("SET LOCAL deadlock_timeout = '20ms'"), ())?;
@@ -118,8 +123,16 @@ fn move_money(s: &Session, backend: Backend, locking: Locking, (from, to, amount
                 .with_for_update(LockOptions::update())
                 .populate_existing()
                 .all()?;
-            let pick = |id| locked.iter().find(|a| a.read().is_ok_and(|a| a.id == id)).cloned();
-            vec![pick(from).ok_or(Error::NoResultFound)?, pick(to).ok_or(Error::NoResultFound)?]
+            let pick = |id| {
+                locked
+                    .iter()
+                    .find(|a| a.read().is_ok_and(|a| a.id == id))
+                    .cloned()
+            };
+            vec![
+                pick(from).ok_or(Error::NoResultFound)?,
+                pick(to).ok_or(Error::NoResultFound)?,
+            ]
         }
     };
     accounts[0].write()?.balance -= amount;
@@ -141,14 +154,18 @@ struct Outcome {
 
 /// Runs every thread's transfers through one thread-scoped session factory.
 fn run_transfers(engine: &Engine, locking: Locking, size: Size) -> Result<Outcome> {
-    let scoped = Arc::new(ScopedSession::new(SessionMaker::new(engine), Scope::thread()));
+    let scoped = Arc::new(ScopedSession::new(
+        SessionMaker::new(engine),
+        Scope::thread(),
+    ));
     let backend = engine.url().backend();
     let started = Instant::now();
     let workers: Vec<_> = (0..size.threads)
         .map(|thread| {
             let scoped = scoped.clone();
             std::thread::spawn(move || -> Result<usize> {
-                let retry = Retry::new(200).pauses(Duration::from_millis(1), Duration::from_millis(50));
+                let retry =
+                    Retry::new(200).pauses(Duration::from_millis(1), Duration::from_millis(50));
                 let mut attempts = 0;
                 for n in 0..size.transactions {
                     let s = scoped.get()?;
@@ -164,7 +181,9 @@ fn run_transfers(engine: &Engine, locking: Locking, size: Size) -> Result<Outcom
         .collect();
     let mut attempts = 0;
     for worker in workers {
-        attempts += worker.join().map_err(|_| invalid("a transfer thread panicked"))??;
+        attempts += worker
+            .join()
+            .map_err(|_| invalid("a transfer thread panicked"))??;
     }
     Ok(Outcome {
         elapsed: started.elapsed(),
@@ -174,13 +193,18 @@ fn run_transfers(engine: &Engine, locking: Locking, size: Size) -> Result<Outcom
 
 /// Runs `work` on its own thread and fails if it has not finished within `limit`: a
 /// deadlock or a lost wake-up fails the test instead of hanging it.
-fn within<T: Send + 'static>(limit: Duration, work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+fn within<T: Send + 'static>(
+    limit: Duration,
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
     let (done, finished) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = done.send(work());
     });
     finished.recv_timeout(limit).unwrap_or_else(|_| {
-        Err(invalid(format!("the load did not finish within {limit:?}: something hangs")))
+        Err(invalid(format!(
+            "the load did not finish within {limit:?}: something hangs"
+        )))
     })
 }
 
@@ -216,7 +240,9 @@ fn balanced_books_under_load(db: &TestDb, locking: Locking) -> Result<()> {
     s.close()?;
 
     let worker_engine = engine.clone();
-    let outcome = within(size.limit, move || run_transfers(&worker_engine, locking, size))?;
+    let outcome = within(size.limit, move || {
+        run_transfers(&worker_engine, locking, size)
+    })?;
 
     let transactions = size.threads * size.transactions;
     eprintln!(
@@ -228,17 +254,32 @@ fn balanced_books_under_load(db: &TestDb, locking: Locking) -> Result<()> {
         transactions as f64 / outcome.elapsed.as_secs_f64(),
         outcome.attempts - transactions,
     );
-    assert_eq!(scalar(db, "SELECT sum(balance) FROM accounts")?, ACCOUNTS * OPENING_BALANCE, "the total is preserved");
-    assert_eq!(scalar(db, "SELECT count(*) FROM ledger")?, transactions as i64, "one ledger row per transfer");
+    assert_eq!(
+        scalar(db, "SELECT sum(balance) FROM accounts")?,
+        ACCOUNTS * OPENING_BALANCE,
+        "the total is preserved"
+    );
+    assert_eq!(
+        scalar(db, "SELECT count(*) FROM ledger")?,
+        transactions as i64,
+        "one ledger row per transfer"
+    );
     let unexplained = scalar(
         db,
         "SELECT count(*) FROM accounts a WHERE a.balance <> 10000 \
          + (SELECT coalesce(sum(amount), 0) FROM ledger WHERE to_id = a.id) \
          - (SELECT coalesce(sum(amount), 0) FROM ledger WHERE from_id = a.id)",
     )?;
-    assert_eq!(unexplained, 0, "every balance is its opening balance plus its ledger movements");
+    assert_eq!(
+        unexplained, 0,
+        "every balance is its opening balance plus its ledger movements"
+    );
     let pool = engine.pool_status();
-    assert_eq!(pool.open - pool.idle, 0, "no connection is left checked out");
+    assert_eq!(
+        pool.open - pool.idle,
+        0,
+        "no connection is left checked out"
+    );
     engine.dispose();
     Ok(())
 }
@@ -260,5 +301,8 @@ fn a_hung_load_fails_the_watchdog_instead_of_the_test_run() {
         Ok(())
     })
     .unwrap_err();
-    assert!(err.to_string().contains("did not finish within 50ms"), "{err}");
+    assert!(
+        err.to_string().contains("did not finish within 50ms"),
+        "{err}"
+    );
 }

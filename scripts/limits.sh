@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Issue 12's limits, measured by peak memory (tests/limits.rs): 10,000,000 rows streamed
+# through the Core, and a session of 1,000,000 new instances flushed, on every backend
+# whose URL is set (ALUDEL_TEST_POSTGRES, ALUDEL_TEST_MYSQL; SQLite always). One test at a
+# time, each in its own process; prints the figures. Minutes in a debug build; not part of
+# scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ALUDEL_LIMITS=1
+ALUDEL_TEST_POSTGRES="${ALUDEL_TEST_POSTGRES-postgresql://postgres@127.0.0.1:5432/test}"
+ALUDEL_TEST_MYSQL="${ALUDEL_TEST_MYSQL-mysql://root@127.0.0.1:3306/test}"
+export ALUDEL_TEST_POSTGRES ALUDEL_TEST_MYSQL
+cargo nextest run --all-features --test limits --test-threads 1 --no-capture "$@" 2>&1 |
+    grep -E 'LIMIT|PASS|FAIL|panicked|Summary'
