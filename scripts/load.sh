@@ -9,8 +9,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ALUDEL_LOAD_FULL=1
-ALUDEL_TEST_POSTGRES="${ALUDEL_TEST_POSTGRES-postgresql://postgres@127.0.0.1:5432/test}"
-ALUDEL_TEST_MYSQL="${ALUDEL_TEST_MYSQL-mysql://root@127.0.0.1:3306/test}"
-export ALUDEL_TEST_POSTGRES ALUDEL_TEST_MYSQL
+. scripts/server-urls.sh
 cargo nextest run --all-features --test load_transfers --test-threads 1 --no-capture "$@" 2>&1 |
     grep -E 'transactions/s|PASS|FAIL|panicked|Summary'

@@ -183,6 +183,31 @@ fn hostile_identifier() -> impl Strategy<Value = String> {
     })
 }
 
+/// Runs `check` on generated inputs: `cases` of them, or `ALUDEL_PROPTEST_CASES` to try
+/// more. A failure is shrunk to a minimal input and reported as the test's error.
+fn run_generated<S: Strategy>(
+    cases: u32,
+    strategy: &S,
+    check: impl Fn(S::Value) -> Result<()>,
+) -> Result<()> {
+    let cases = std::env::var("ALUDEL_PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(cases);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(strategy, |input| {
+            check(input).map_err(|e| TestCaseError::fail(e.to_string()))
+        })
+        .map_err(|e| Error::InvalidRequest {
+            message: e.to_string(),
+        })
+}
+
 fn edge(id: i64) -> Edge {
     Edge {
         id,
@@ -320,11 +345,7 @@ backend_tests! {
             assert_eq!(rows, stored_rows.get(), "a refused sample stored nothing, a stored one one row");
             Ok(())
         };
-        let cases = std::env::var("ALUDEL_PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(96);
-        let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
-        runner
-            .run(&any_sample(), |sample| check(sample).map_err(|e| TestCaseError::fail(e.to_string())))
-            .map_err(|e| Error::InvalidRequest { message: e.to_string() })?;
+        run_generated(96, &any_sample(), check)?;
         eprintln!("{}: {} generated samples, {} stored and read back exactly, the rest refused", db.backend().name(), next_id.get(), stored_rows.get());
         Ok(())
     }
@@ -353,11 +374,7 @@ backend_tests! {
             made.set(made.get() + 1);
             Ok(())
         };
-        let cases = std::env::var("ALUDEL_PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(48);
-        let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
-        runner
-            .run(&hostile_identifier(), |name| check(name).map_err(|e| TestCaseError::fail(e.to_string())))
-            .map_err(|e| Error::InvalidRequest { message: e.to_string() })?;
+        run_generated(48, &hostile_identifier(), check)?;
         // Nothing else was created or dropped along the way.
         let tables: i64 = conn.scalar(&text(db.pick(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table'",

@@ -12,6 +12,7 @@ use std::time::Instant;
 use aludel::orm::{Model, Session, create_all};
 use aludel::sql::text;
 
+use common::streaming::stream_numbered_rows;
 use common::{TestDb, rss_kib};
 
 #[derive(aludel::Model, Debug, Clone)]
@@ -44,35 +45,17 @@ backend_tests! {
             return Ok(());
         }
         const ROWS: i64 = 10_000_000;
-        let sql = db.pick(
-            "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 10000000) SELECT n, 'row number ' || n AS label FROM c",
-            "SELECT n, 'row number ' || n AS label FROM generate_series(1, 10000000) AS n",
-            "SELECT seq AS n, concat('row number ', seq) AS label FROM seq_1_to_10000000",
-        );
-        let mut conn = db.connect()?;
-        let (start, _) = rss_kib();
-        let mut max = start;
-        let (mut rows, mut sum, mut label_bytes) = (0_i64, 0_i64, 0_usize);
-        let started = Instant::now();
-        for row in conn.stream(&text(sql), ())? {
-            let row = row?;
-            sum += row.get::<i64>(0)?;
-            label_bytes += row.get::<String>(1)?.len();
-            rows += 1;
-            if rows % 250_000 == 0 {
-                max = max.max(rss_kib().0);
-            }
-        }
+        let s = stream_numbered_rows(db, ROWS)?;
         let (end, peak) = rss_kib();
         eprintln!(
             "LIMIT stream {} on {}: {:.1} s ({:.0} rows/s), RSS start {} MiB, max sampled {} MiB, end {} MiB, peak (VmHWM) {} MiB, {} MiB of labels read",
-            rows, db.backend().name(), started.elapsed().as_secs_f64(), rows as f64 / started.elapsed().as_secs_f64(),
-            start / MIB, max / MIB, end / MIB, peak / MIB, label_bytes / (1 << 20)
+            s.rows, db.backend().name(), s.elapsed.as_secs_f64(), s.rows as f64 / s.elapsed.as_secs_f64(),
+            s.start_kib / MIB, s.max_kib / MIB, end / MIB, peak / MIB, s.label_bytes / (1 << 20)
         );
-        assert_eq!(rows, ROWS);
-        assert_eq!(sum, ROWS * (ROWS + 1) / 2, "every row arrived once");
+        assert_eq!(s.rows, ROWS);
+        assert_eq!(s.sum, ROWS * (ROWS + 1) / 2, "every row arrived once");
         // A buffered result would hold > 1 GiB; streaming must stay within 64 MiB of the start.
-        assert!(max.saturating_sub(start) < 64 * MIB, "RSS grew from {start} KiB to {max} KiB");
+        assert!(s.max_kib.saturating_sub(s.start_kib) < 64 * MIB, "RSS grew from {} KiB to {} KiB", s.start_kib, s.max_kib);
         Ok(())
     }
 

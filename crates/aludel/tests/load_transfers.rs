@@ -27,14 +27,7 @@ use aludel::sql::{LockOptions, text};
 use aludel::{Error, Result};
 
 use common::TestDb;
-
-#[derive(aludel::Model, Debug, Clone)]
-#[model(table = "accounts")]
-struct Account {
-    #[column(primary_key, autoincrement = false)]
-    id: i64,
-    balance: i64,
-}
+use common::accounts::Account;
 
 /// One committed transfer: the ledger the balances are checked against.
 #[derive(aludel::Model, Debug, Clone)]

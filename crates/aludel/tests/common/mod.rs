@@ -8,8 +8,10 @@
 //! print `SKIPPED (... not set)` to stderr and pass.
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod query_fixture;
 pub mod sql_text;
+pub mod streaming;
 
 use std::ops::Deref;
 
