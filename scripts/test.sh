@@ -55,6 +55,30 @@ start_services() {
 }
 
 declare -A STATUS
+# The scale-out engines (docs/scale-out.md): extra PostgreSQL clusters, a replica and
+# PgBouncer from scripts/engines.sh, started here when we are root and the packages are
+# installed (seconds once created; the first creation takes about half a minute).
+configure_scale_out() {
+    if [ -n "${ALUDEL_TEST_PG_PRIMARY:-}" ]; then
+        STATUS[scale-out]="ran"
+        return
+    fi
+    if [ "$(id -u)" = 0 ] && command -v pg_createcluster >/dev/null && [ -d /etc/postgresql ]; then
+        scripts/engines.sh start >/dev/null || true
+    fi
+    eval "$(scripts/engines.sh env 2>/dev/null)"
+    if scripts/engines.sh status >/dev/null 2>&1; then
+        STATUS[scale-out]="ran"
+    elif [ -n "${ALUDEL_TEST_PG_PRIMARY:-}" ]; then
+        STATUS[scale-out]="ran in part (scripts/engines.sh status says what is down; those tests printed SKIPPED)"
+    else
+        STATUS[scale-out]="SKIPPED (no scale-out engines: run scripts/engines.sh start as root with postgresql-15 and pgbouncer installed)"
+    fi
+    if [[ "${STATUS[scale-out]}" != ran ]]; then
+        echo "scale-out: ${STATUS[scale-out]}" >&2
+    fi
+}
+
 configure_backends() {
     if [ -n "${ALUDEL_TEST_POSTGRES:-}" ]; then
         STATUS[postgresql]="ran"
@@ -87,7 +111,7 @@ configure_backends() {
 
 summary() {
     local result=$1 b
-    for b in sqlite postgresql mysql; do
+    for b in sqlite postgresql mysql scale-out; do
         if [[ "${STATUS[$b]:-}" == ran ]]; then
             echo "$b: ran, $result"
         else
@@ -98,6 +122,7 @@ summary() {
 
 start_services
 configure_backends
+configure_scale_out
 
 # The workspace's default members (aludel, aludel-macros): the bench crate and its
 # Diesel/SeaORM dependencies are built only by the bench command itself.

@@ -170,6 +170,8 @@ WORKLOADS = {
     "large_resultsets/objects": (large_objects, None),
     "large_resultsets/columns": (large_columns, None),
     "large_resultsets/streamed": (large_streamed, None),
+    # SQLAlchemy's streamed workload already is its ORM yield_per.
+    "large_resultsets/yield_per": (large_streamed, None),
     "short_selects/get": (short_get, None),
     "bulk_inserts/unit_of_work": (bulk_unit_of_work, new_items),
     "bulk_inserts/core": (

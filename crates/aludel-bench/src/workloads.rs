@@ -13,6 +13,8 @@ pub enum Workload {
     LargeColumns,
     /// The same as objects, in batches of [`YIELD_PER`], one batch in memory at a time.
     LargeStreamed,
+    /// A million rows as objects in batches of [`YIELD_PER`] (the ORM's `yield_per`).
+    LargeYieldPer,
     /// New objects added to a session, one commit.
     BulkUnitOfWork,
     /// The same rows through one Core multi-row insert / executemany.
@@ -42,10 +44,11 @@ pub const COMMENTS_PER_POST: usize = 10;
 
 impl Workload {
     /// Every workload, in the order the bench runs them.
-    pub const ALL: [Workload; 12] = [
+    pub const ALL: [Workload; 13] = [
         Workload::LargeObjects,
         Workload::LargeColumns,
         Workload::LargeStreamed,
+        Workload::LargeYieldPer,
         Workload::ShortGet,
         Workload::BulkUnitOfWork,
         Workload::BulkCore,
@@ -63,6 +66,7 @@ impl Workload {
             Workload::LargeObjects => ("large_resultsets", "objects"),
             Workload::LargeColumns => ("large_resultsets", "columns"),
             Workload::LargeStreamed => ("large_resultsets", "streamed"),
+            Workload::LargeYieldPer => ("large_resultsets", "yield_per"),
             Workload::BulkUnitOfWork => ("bulk_inserts", "unit_of_work"),
             Workload::BulkCore => ("bulk_inserts", "core"),
             Workload::ShortGet => ("short_selects", "get"),
@@ -90,6 +94,7 @@ impl Workload {
     pub fn size(self, quick: bool) -> usize {
         let full = match self {
             Workload::LargeObjects | Workload::LargeColumns | Workload::LargeStreamed => 500_000,
+            Workload::LargeYieldPer => 1_000_000,
             Workload::BulkUnitOfWork | Workload::BulkCore | Workload::BulkUpdates => 100_000,
             Workload::ShortGet | Workload::SingleInserts | Workload::DieselTrivial => 10_000,
             Workload::DieselMedium => 1_000,
@@ -127,7 +132,7 @@ impl Workload {
             | Workload::LargeColumns
             | Workload::LargeStreamed
             | Workload::ShortGet => Fixture::Items(large),
-            Workload::BulkUpdates => Fixture::Items(self.size(quick)),
+            Workload::BulkUpdates | Workload::LargeYieldPer => Fixture::Items(self.size(quick)),
             Workload::BulkUnitOfWork | Workload::BulkCore | Workload::SingleInserts => {
                 Fixture::Items(0)
             }

@@ -5,16 +5,31 @@
 //! `model::expand` turns that into the `Model` impl, the typed column constants and the
 //! query property. See the `aludel` crate for documentation and examples.
 
+mod attr;
 mod model;
+mod relationship;
+mod unchained;
 
 use proc_macro::TokenStream;
 
 /// Maps a struct with named fields to a table. See `aludel::orm::Model`.
-#[proc_macro_derive(Model, attributes(model, column))]
+#[proc_macro_derive(Model, attributes(model, column, relationship))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     match model::parse(&input) {
         Ok(def) => model::expand(&def).into(),
+        Err(err) => err.into_compile_error().into(),
+    }
+}
+
+/// sqlalchemy-unchained's Meta options that add columns: an `id` primary key (unless the
+/// struct declares one), `created_at` / `updated_at` timestamps the database sets, and a
+/// `Debug` showing the `repr` columns. Re-exported and documented as
+/// `aludel::ext::managers::model`.
+#[proc_macro_attribute]
+pub fn unchained_model(args: TokenStream, item: TokenStream) -> TokenStream {
+    match unchained::expand(args.into(), item.into()) {
+        Ok(tokens) => tokens.into(),
         Err(err) => err.into_compile_error().into(),
     }
 }

@@ -5,6 +5,8 @@ use quote::quote;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Expr, Fields, Ident, LitStr, Path, Type};
 
+use crate::relationship::{self, RelDef};
+
 /// Everything the derive needs, read from the struct.
 pub(crate) struct ModelDef {
     pub ident: Ident,
@@ -22,6 +24,8 @@ pub(crate) struct ModelDef {
     /// `version_generator = path::to::fn`: computes the next version from the current one.
     pub version_generator: Option<Path>,
     pub fields: Vec<FieldDef>,
+    /// The relationship fields (`Many<T>` / `One<T>`), which are not columns.
+    pub relationships: Vec<RelDef>,
 }
 
 /// Where `Model::query()` gets its scoped session.
@@ -45,12 +49,16 @@ pub(crate) struct FieldDef {
     pub index: bool,
     pub default: Option<Expr>,
     pub server_default: Option<String>,
+    pub server_onupdate: Option<String>,
     pub foreign_key: Option<(String, String)>,
     pub on_delete: Option<Ident>,
     pub on_update: Option<Ident>,
     pub sql_type: Option<Expr>,
     /// `validators = [Required::new(), ...]`: values implementing `orm::Validator`.
     pub validators: Vec<Expr>,
+    /// `meta_option = NameColumn`: the column is declared and checked by an application's
+    /// `ext::managers::ColumnMetaOption`.
+    pub meta_option: Option<Path>,
 }
 
 /// `OrderItem` → `order_item`.
@@ -99,6 +107,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         version: None,
         version_generator: None,
         fields: Vec::new(),
+        relationships: Vec::new(),
     };
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
         attr.parse_nested_meta(|meta| {
@@ -135,7 +144,11 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         ));
     }
     for field in &named.named {
-        def.fields.push(parse_field(field)?);
+        if relationship::is_relationship(field) {
+            def.relationships.push(relationship::parse(field)?);
+        } else {
+            def.fields.push(parse_field(field)?);
+        }
     }
     if let (None, Some(g)) = (&def.version, &def.version_generator) {
         return Err(syn::Error::new(
@@ -209,11 +222,13 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         index: false,
         default: None,
         server_default: None,
+        server_onupdate: None,
         foreign_key: None,
         on_delete: None,
         on_update: None,
         sql_type: None,
         validators: Vec::new(),
+        meta_option: None,
     };
     let mut fk_col: Option<LitStr> = None;
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("column")) {
@@ -237,8 +252,12 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 f.default = Some(meta.value()?.parse()?);
             } else if p.is_ident("server_default") {
                 f.server_default = Some(meta.value()?.parse::<LitStr>()?.value());
+            } else if p.is_ident("server_onupdate") {
+                f.server_onupdate = Some(meta.value()?.parse::<LitStr>()?.value());
             } else if p.is_ident("sql_type") {
                 f.sql_type = Some(meta.value()?.parse()?);
+            } else if p.is_ident("meta_option") {
+                f.meta_option = Some(meta.value()?.parse()?);
             } else if p.is_ident("validators") {
                 let list: syn::ExprArray = meta.value()?.parse()?;
                 f.validators = list.elems.into_iter().collect();
@@ -262,7 +281,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 fk_col = Some(meta.value()?.parse::<LitStr>()?);
             } else {
                 return Err(meta.error(
-                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, foreign_key, fk_col, on_delete, on_update, sql_type or validators",
+                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, server_onupdate, foreign_key, fk_col, on_delete, on_update, sql_type, validators or meta_option",
                 ));
             }
             Ok(())
@@ -295,23 +314,10 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
 
 /// `["a", "b"]`: the field names of a composite constraint (at least two).
 fn field_list(input: syn::parse::ParseStream) -> syn::Result<Vec<LitStr>> {
-    let list: syn::ExprArray = input.parse()?;
-    let names = list
-        .elems
-        .iter()
-        .map(|e| match e {
-            Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Str(s),
-                ..
-            }) => Ok(s.clone()),
-            other => Err(syn::Error::new(
-                other.span(),
-                "expected a field name in quotes",
-            )),
-        })
-        .collect::<syn::Result<Vec<_>>>()?;
+    let span = input.span();
+    let names = crate::attr::quoted_names(input)?;
     if names.len() < 2 {
-        return Err(syn::Error::new(list.span(), "name at least two fields"));
+        return Err(syn::Error::new(span, "name at least two fields"));
     }
     Ok(names)
 }
@@ -369,9 +375,15 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
     });
     let field_names = def.fields.iter().map(|f| f.ident.to_string());
     let validators = def.fields.iter().enumerate().flat_map(|(n, f)| {
-        f.validators.iter().map(move |v| {
-            quote!((#n, ::std::sync::Arc::new(#v) as ::std::sync::Arc<dyn ::aludel::orm::Validator>))
-        })
+        let option = f.meta_option.as_ref().map(|p| {
+            quote!((#n, ::std::sync::Arc::new(::aludel::ext::managers::MetaOptionValidator::<#p>::new()) as ::std::sync::Arc<dyn ::aludel::orm::Validator>))
+        });
+        f.validators
+            .iter()
+            .map(move |v| {
+                quote!((#n, ::std::sync::Arc::new(#v) as ::std::sync::Arc<dyn ::aludel::orm::Validator>))
+            })
+            .chain(option)
     });
     let validation = def.validation.unwrap_or(true);
     let optional = def.fields.iter().map(|f| {
@@ -401,6 +413,29 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
         let i = &f.ident;
         let col = &f.column;
         quote!(#i: ::aludel::orm::convert_column_ref(#name, #col, row.value(offset + #n)?)?)
+    });
+    // Relationship fields of an object built from the database start unloaded.
+    let unloaded: Vec<TokenStream> = def
+        .relationships
+        .iter()
+        .map(|r| {
+            let i = &r.ident;
+            let ty = &r.ty;
+            quote!(#i: <#ty as ::aludel::orm::RelationField>::unloaded())
+        })
+        .collect();
+    let relationships = def
+        .relationships
+        .iter()
+        .map(|r| relationship::info(ident, r));
+    let rel_consts = def.relationships.iter().enumerate().map(|(n, r)| {
+        let i = &r.ident;
+        let ty = &r.ty;
+        let doc = format!("The `{i}` relationship, for loader options and joins.");
+        quote! {
+            #[doc = #doc]
+            pub const #i: ::aludel::orm::Relationship<#ident, #ty> = ::aludel::orm::Relationship::new(#n);
+        }
     });
     let consts = def.fields.iter().enumerate().map(|(n, f)| {
         let i = &f.ident;
@@ -439,6 +474,7 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
                         .optional_fields(::std::vec![#(#optional),*])
                         .with_validators(::std::vec![#(#validators),*])
                         .validation(#validation)
+                        .with_relationships(::std::vec![#(#relationships),*])
                         #versioned
                 })
             }
@@ -467,20 +503,21 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
                     return ::std::result::Result::Err(::aludel::orm::wrong_width(#name, #count, values.len()));
                 }
                 let mut values = values.into_iter();
-                ::std::result::Result::Ok(#ident { #(#from_fields),* })
+                ::std::result::Result::Ok(#ident { #(#from_fields,)* #(#unloaded,)* })
             }
 
             fn from_row(row: &dyn ::aludel::engine::RowView, offset: usize) -> ::aludel::Result<Self> {
                 if row.len() < offset + #count {
                     return ::std::result::Result::Err(::aludel::orm::wrong_width(#name, #count, row.len().saturating_sub(offset)));
                 }
-                ::std::result::Result::Ok(#ident { #(#row_fields),* })
+                ::std::result::Result::Ok(#ident { #(#row_fields,)* #(#unloaded,)* })
             }
         }
 
         #[allow(non_upper_case_globals)]
         impl #ident {
             #(#consts)*
+            #(#rel_consts)*
         }
 
         #query
@@ -489,6 +526,9 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
 
 fn column_definition(f: &FieldDef) -> TokenStream {
     let col = &f.column;
+    if let Some(option) = &f.meta_option {
+        return quote!(<#option as ::aludel::ext::managers::ColumnMetaOption>::column(#col));
+    }
     let ty = &f.ty;
     let sql_type = match (&f.sql_type, f.max_len) {
         (Some(expr), _) => quote!(#expr),
@@ -519,6 +559,9 @@ fn column_definition(f: &FieldDef) -> TokenStream {
     }
     if let Some(d) = &f.server_default {
         out = quote!(#out.server_default(#d));
+    }
+    if let Some(d) = &f.server_onupdate {
+        out = quote!(#out.server_onupdate(#d));
     }
     if let Some((t, c)) = &f.foreign_key {
         let mut fk = quote!(::aludel::sql::ForeignKey::to(#t, #c));

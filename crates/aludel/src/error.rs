@@ -96,7 +96,10 @@ pub enum Error {
     },
     /// The connection was lost while COMMIT was on its way: the transaction may or may not
     /// have been committed. Raised by [`Retry`](crate::orm::Retry), which never re-runs
-    /// such a transaction (it could apply the work twice).
+    /// such a transaction (it could apply the work twice), and by
+    /// [`commit_two_phase`](crate::engine::commit_two_phase) when a participant's COMMIT
+    /// PREPARED fails after every participant prepared (the cause names the transaction
+    /// ids left in doubt).
     CommitOutcomeUnknown {
         /// The error the COMMIT ended with.
         cause: String,
@@ -106,6 +109,18 @@ pub enum Error {
     PendingRollback {
         /// The error that made the flush fail.
         cause: String,
+    },
+    /// An unloaded relationship of an object that belongs to no session was read: there
+    /// is no session to load it through (SQLAlchemy's `DetachedInstanceError`).
+    DetachedInstance {
+        /// The object and the relationship.
+        message: String,
+    },
+    /// A relationship would have been loaded lazily where lazy loading is refused: the
+    /// `raise` / `raise_on_sql` loader strategy, or a session whose N+1 guard raises.
+    LazyLoadRefused {
+        /// The relationship, and why it was refused.
+        message: String,
     },
     /// The operation is not allowed in the current state (e.g. a closed transaction).
     InvalidRequest {
@@ -208,6 +223,12 @@ pub enum DatabaseErrorKind {
     /// statement would most likely run as long again. The connection stays usable (inside a
     /// transaction, after a rollback).
     StatementTimeout,
+    /// A write reached a server or transaction that only reads: a hot-standby replica or
+    /// a `READ ONLY` transaction (PostgreSQL 25006), a MariaDB/MySQL server started with
+    /// `read_only` (1290) or a read-only transaction (1792), a read-only SQLite database or
+    /// `PRAGMA query_only` (SQLITE_READONLY). Not retryable on the same server: send the
+    /// write to the primary.
+    ReadOnly,
     /// Bad SQL: syntax error, unknown table or column.
     Syntax,
     /// Bad data: out of range, invalid representation, division by zero.
@@ -265,9 +286,8 @@ impl DatabaseError {
             UniqueViolation | ForeignKeyViolation | NotNullViolation | CheckViolation => {
                 Error::Integrity(self)
             }
-            Disconnect | Deadlock | SerializationFailure | LockTimeout | StatementTimeout => {
-                Error::Operational(self)
-            }
+            Disconnect | Deadlock | SerializationFailure | LockTimeout | StatementTimeout
+            | ReadOnly => Error::Operational(self),
             Syntax => Error::Programming(self),
             InvalidData => Error::Data(self),
             Other => Error::Operational(self),
@@ -326,6 +346,8 @@ impl fmt::Display for Error {
                 write!(f, "multiple rows were found when exactly one was required")
             }
             Error::InvalidRequest { message } => write!(f, "invalid request: {message}"),
+            Error::DetachedInstance { message } => write!(f, "detached instance: {message}"),
+            Error::LazyLoadRefused { message } => write!(f, "lazy load refused: {message}"),
             Error::StaleData { message } => write!(f, "stale data: {message}"),
             Error::ObjectDeleted { message } => write!(f, "object deleted: {message}"),
             Error::CommitOutcomeUnknown { cause } => write!(

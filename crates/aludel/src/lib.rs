@@ -18,6 +18,9 @@ pub mod prelude;
 pub mod sql;
 
 pub use aludel_macros::Model;
+/// The date and time crate aludel's values use (`chrono`), re-exported for the columns the
+/// derive and the managers' `model` attribute declare.
+pub use chrono;
 
 /// The README's Rust examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]
@@ -26,6 +29,6 @@ pub struct ReadmeDoctests;
 
 pub use engine::{
     Connection, Engine, EngineOptions, IsolationLevel, ResultSet, Row, RowStream, Savepoint,
-    StatementRecorder, Transaction, create_engine,
+    StatementRecorder, Transaction, TwoPhaseTransaction, create_engine,
 };
 pub use error::{DatabaseError, DatabaseErrorKind, Error, Result};

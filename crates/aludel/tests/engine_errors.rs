@@ -309,3 +309,31 @@ backend_tests! {
         Ok(())
     }
 }
+
+backend_tests! {
+    fn a_write_in_a_read_only_session_is_a_read_only_error_and_changes_nothing(db) {
+        let mut conn = schema(db)?;
+        conn.execute_script(db.pick(
+            "PRAGMA query_only = ON",
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+            "SET SESSION TRANSACTION READ ONLY",
+        ))?;
+        let err = insert_kid(&mut conn, 2, Some("ro@x"), 1, 1).unwrap_err();
+        let details = err.database_error().expect("a database error");
+        assert!(matches!(err, Error::Operational(_)), "{err:?}");
+        assert_eq!(details.kind, DatabaseErrorKind::ReadOnly, "{err}");
+        assert_eq!(details.code.as_deref(), Some(db.pick("8", "25006", "1792")), "{err}");
+        assert!(!err.is_retryable(), "a read-only server stays read-only: {err}");
+        // Reads still work on the read-only session, and the write left nothing behind.
+        let count = text("SELECT count(*) FROM kids");
+        assert_eq!(conn.scalar::<i64>(&count, ())?, 1);
+        conn.execute_script(db.pick(
+            "PRAGMA query_only = OFF",
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE",
+            "SET SESSION TRANSACTION READ WRITE",
+        ))?;
+        insert_kid(&mut conn, 2, Some("rw@x"), 1, 1)?;
+        assert_eq!(conn.scalar::<i64>(&count, ())?, 2);
+        Ok(())
+    }
+}

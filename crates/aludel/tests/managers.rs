@@ -346,3 +346,172 @@ backend_tests! {
         Ok(())
     }
 }
+
+mod meta_columns {
+    use aludel::orm::Model;
+
+    #[aludel::ext::managers::model]
+    #[derive(aludel::Model)]
+    pub struct Article {
+        #[column(max_len = 40)]
+        pub title: String,
+    }
+
+    #[aludel::ext::managers::model(pk = "key", created_at = false, updated_at = "changed")]
+    #[derive(aludel::Model, Debug)]
+    #[model(table = "notes")]
+    pub struct Note {
+        pub body: String,
+    }
+
+    #[aludel::ext::managers::model(pk = false, created_at = false, updated_at = false)]
+    #[derive(aludel::Model)]
+    pub struct Tag {
+        #[column(primary_key, max_len = 20)]
+        pub name: String,
+    }
+
+    /// The seed's NameColumnMetaOption.
+    pub struct NameColumn;
+
+    impl aludel::ext::managers::ColumnMetaOption for NameColumn {
+        type Value = String;
+        fn column(name: &str) -> aludel::sql::Column {
+            aludel::sql::Column::new(name, aludel::sql::SqlType::String { length: Some(30) })
+                .nullable(false)
+        }
+        fn check_value(value: &aludel::sql::Value) -> Result<(), String> {
+            match value {
+                aludel::sql::Value::Text(s) if s.trim().is_empty() => {
+                    Err("Name must not be blank.".into())
+                }
+                _ => Ok(()),
+            }
+        }
+    }
+
+    #[aludel::ext::managers::model(columns(name = NameColumn))]
+    #[derive(aludel::Model)]
+    pub struct Label {
+        pub color: String,
+    }
+
+    pub fn infos() -> [&'static aludel::orm::ModelInfo; 4] {
+        [Article::info(), Note::info(), Tag::info(), Label::info()]
+    }
+}
+
+#[test]
+fn meta_options_add_rename_and_remove_columns() {
+    use aludel::orm::Model;
+    use meta_columns::{Article, Note, Tag};
+    assert_eq!(Article::info().table.name(), "article");
+    assert_eq!(
+        Article::info().fields,
+        ["id", "title", "created_at", "updated_at"]
+    );
+    assert_eq!(Article::info().autoincrement, Some(0));
+    assert_eq!(Note::info().fields, ["key", "body", "changed"]);
+    assert_eq!(Tag::info().fields, ["name"]);
+    let updated = &Note::info().columns()[2];
+    assert_eq!(
+        updated.server_onupdate.as_deref(),
+        Some("CURRENT_TIMESTAMP")
+    );
+    assert!(!updated.nullable);
+    let a = Article {
+        id: Some(3),
+        title: "t".into(),
+        created_at: None,
+        updated_at: None,
+    };
+    assert_eq!(
+        format!("{a:?}"),
+        "Article { id: Some(3), created_at: None, updated_at: None }"
+    );
+    common::sql_text::assert_sql_all(
+        &aludel::sql::update(&Note::info().table).set("body", "x"),
+        "UPDATE notes SET body = ?, changed = CURRENT_TIMESTAMP",
+    );
+}
+
+backend_tests! {
+    fn meta_timestamps_are_set_by_the_database_on_insert_and_update(db) {
+        use meta_columns::Article;
+        aludel::orm::create_all(db, &meta_columns::infos())?;
+        let s = aludel::orm::Session::new(db);
+        let a = s.add(Article { id: None, title: "first".into(), created_at: None, updated_at: None })?;
+        s.commit()?;
+        let (id, created) = {
+            let r = a.read()?;
+            (r.id.expect("the database gave an id"), r.created_at.expect("the database set created_at"))
+        };
+        assert!(a.read()?.updated_at.is_some());
+        s.commit()?; // end the read's transaction (MySQL's snapshot would hide what follows)
+        // Age both timestamps, then change the row through the ORM: only updated_at moves.
+        let mut conn = db.connect()?;
+        conn.execute(&aludel::sql::text("UPDATE article SET created_at = :t, updated_at = :t WHERE id = :id"),
+            aludel::params! { "t" => chrono::DateTime::<chrono::Utc>::from_timestamp(1_000_000_000, 0).unwrap(), "id" => id })?;
+        conn.commit()?;
+        drop(conn);
+        s.expire(&a)?;
+        let old = a.read()?.updated_at.unwrap();
+        a.write()?.title = "second".into();
+        s.commit()?;
+        let r = a.read()?;
+        assert_eq!(r.title, "second");
+        assert_eq!(r.created_at.unwrap(), old, "created_at is not touched by an UPDATE");
+        assert!(r.updated_at.unwrap() > old, "updated_at was set by the UPDATE");
+        assert!(created > old);
+        Ok(())
+    }
+}
+
+backend_tests! {
+    fn an_apps_column_meta_option_adds_a_checked_column(db) {
+        use meta_columns::Label;
+        aludel::orm::create_all(db, &meta_columns::infos())?;
+        assert_eq!(Label::info().fields, ["id", "color", "name", "created_at", "updated_at"]);
+        let s = aludel::orm::Session::new(db);
+        s.add(Label { id: None, color: "red".into(), name: "urgent".into(), created_at: None, updated_at: None })?;
+        s.commit()?;
+        let mut conn = db.connect()?;
+        let name: String = conn.scalar(&text("SELECT name FROM label"), ())?;
+        assert_eq!(name, "urgent");
+        drop(conn);
+        s.add(Label { id: None, color: "blue".into(), name: "  ".into(), created_at: None, updated_at: None })?;
+        match s.flush() {
+            Err(Error::Validation { model, errors }) => {
+                assert_eq!(model, "Label");
+                assert_eq!(errors.errors["name"], ["Name must not be blank."]);
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+        Ok(())
+    }
+}
+
+/// An abstract manager (unchained's `Meta.abstract = True`): generic over its model, so it
+/// belongs to no model until a concrete manager names one.
+struct NamedManager<M: Model>(ModelManager<M>);
+
+impl<M: Model> NamedManager<M> {
+    fn named(&self, name: &str) -> Result<Vec<Instance<M>>> {
+        self.0.filter_by(params! { "name" => name })?.all()
+    }
+}
+
+backend_tests! {
+    fn an_abstract_manager_serves_several_models(db) {
+        create_all(db, &[Foobar::info(), meta_columns::Label::info()])?;
+        let sessions = SessionManager::with_session(Session::new(db));
+        let foobars = NamedManager(ModelManager::<Foobar>::new(sessions.clone()));
+        let labels = NamedManager(ModelManager::<meta_columns::Label>::new(sessions));
+        foobars.0.create(params! { "name" => "x", "stock" => 1, "code" => "c" }, true)?;
+        labels.0.create(params! { "color" => "red", "name" => "x" }, true)?;
+        assert_eq!(foobars.named("x")?.len(), 1);
+        assert_eq!(labels.named("x")?[0].read()?.color, "red");
+        assert!(labels.named("y")?.is_empty());
+        Ok(())
+    }
+}

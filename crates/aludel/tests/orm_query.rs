@@ -121,6 +121,17 @@ backend_tests! {
         Ok(())
     }
 
+    fn uniquing_covers_objects_the_caller_already_holds(db) {
+        // `all()` looks only objects with other handles up in a set: the held `ed` (three
+        // address rows) and the new `jack` and `fred` still come once each.
+        let s = setup(db)?;
+        let ed = s.query::<User>().filter(User::name.eq("ed")).one()?;
+        let joined = s.query::<User>().join::<Address>().order_by(User::id).all()?;
+        assert_eq!(names(&joined)?, ["jack", "ed", "fred"]);
+        assert!(joined[1].ptr_eq(&ed));
+        Ok(())
+    }
+
     fn joins_with_inferred_and_explicit_on_and_their_errors(db) {
         let s = setup(db)?;
         let inferred = s.query::<User>().join::<Address>().filter(Address::email.like("ed%")).all()?;

@@ -127,7 +127,7 @@ pub fn run(job: &Job, watch: &mut Stopwatch) -> Rows {
                         .load::<(i64, String, String)>(conn)
                 })?
                 .kept()),
-            Workload::LargeStreamed => watch.time(|| {
+            Workload::LargeStreamed | Workload::LargeYieldPer => watch.time(|| {
                 let mut seen = 0;
                 let mut batch = Vec::with_capacity(YIELD_PER);
                 let rows = items::table

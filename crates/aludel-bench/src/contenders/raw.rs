@@ -170,7 +170,7 @@ fn work(db: &mut impl Driver, job: &Job, watch: &mut Stopwatch) -> Rows {
         Workload::LargeColumns => Ok(watch
             .time(|| db.rows::<(i64, String, String)>(ITEMS))?
             .kept()),
-        Workload::LargeStreamed => watch.time(|| {
+        Workload::LargeStreamed | Workload::LargeYieldPer => watch.time(|| {
             let mut seen = 0;
             db.stream::<Item>(ITEMS, &mut |batch| seen += batch.len())?;
             Ok(seen)

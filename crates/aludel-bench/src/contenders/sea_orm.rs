@@ -212,7 +212,7 @@ async fn work(db: &DatabaseConnection, job: &Job) -> Rows {
             .all(db)
             .await?
             .kept()),
-        Workload::LargeStreamed => {
+        Workload::LargeStreamed | Workload::LargeYieldPer => {
             let mut stream = item::Entity::find().stream(db).await?;
             let mut seen = 0;
             let mut batch = Vec::with_capacity(YIELD_PER);

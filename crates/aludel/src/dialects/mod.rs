@@ -11,12 +11,15 @@ mod mysql;
 mod postgres;
 mod reserved;
 mod sqlite;
+mod two_phase;
 
 pub(crate) use binds::check_bind_count;
 pub use binds::{LONG_IN_LIST, LongInList};
 pub use mysql::MySql;
 pub use postgres::Postgres;
 pub use sqlite::Sqlite;
+pub use two_phase::TwoPhaseStyle;
+pub(crate) use two_phase::check_xid;
 
 use crate::error::{Error, Result};
 use crate::sql::Value;
@@ -248,6 +251,11 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// ```
     fn long_in_list(&self) -> LongInList {
         LongInList::Placeholders
+    }
+
+    /// How the database spells two-phase commit; `None` (the default) where it has none.
+    fn two_phase_style(&self) -> Option<TwoPhaseStyle> {
+        None
     }
 
     /// An error for a construct this dialect cannot express.

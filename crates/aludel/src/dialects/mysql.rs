@@ -5,7 +5,7 @@
 use super::sqlite::numeric;
 use super::{
     AutoincrementStyle, Dialect, FunctionSpelling, LockRequest, LockStrength, LockWait, LongInList,
-    UpsertStyle,
+    TwoPhaseStyle, UpsertStyle,
 };
 use chrono::Datelike;
 
@@ -30,6 +30,10 @@ pub struct MySql;
 impl Dialect for MySql {
     fn name(&self) -> &'static str {
         "mysql"
+    }
+
+    fn two_phase_style(&self) -> Option<TwoPhaseStyle> {
+        Some(TwoPhaseStyle::Xa)
     }
 
     fn identifier_quote(&self) -> char {

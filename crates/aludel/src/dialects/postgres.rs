@@ -1,7 +1,7 @@
 //! PostgreSQL: `$n` placeholders, ILIKE, DISTINCT ON, every locking form, identity columns.
 
 use super::sqlite::numeric;
-use super::{AutoincrementStyle, Dialect, LongInList};
+use super::{AutoincrementStyle, Dialect, LongInList, TwoPhaseStyle};
 use crate::sql::types::SqlType;
 
 /// The PostgreSQL dialect.
@@ -18,6 +18,10 @@ pub struct Postgres;
 impl Dialect for Postgres {
     fn name(&self) -> &'static str {
         "postgresql"
+    }
+
+    fn two_phase_style(&self) -> Option<TwoPhaseStyle> {
+        Some(TwoPhaseStyle::PreparedTransaction)
     }
 
     fn placeholder(&self, index: usize, out: &mut String) {

@@ -10,5 +10,7 @@ pub(crate) mod mysql;
 pub(crate) mod postgres;
 #[cfg(feature = "postgres")]
 mod postgres_client;
+#[cfg(feature = "postgres")]
+mod postgres_text;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;

@@ -684,6 +684,12 @@ pub(crate) fn map_error(err: mysql::Error, sql: Option<&str>) -> Error {
                 1213 => Deadlock,
                 1205 => LockTimeout,
                 1969 | 3024 => StatementTimeout,
+                1792 => ReadOnly,
+                // "option prevents statement" is also secure_file_priv's error: only the
+                // read_only option makes it a read-only error.
+                1290 if e.message.contains("read-only") || e.message.contains("read_only") => {
+                    ReadOnly
+                }
                 1927 | 1053 | 2006 | 2013 => Disconnect,
                 1064 | 1146 | 1054 | 1049 | 1051 | 1060 | 1061 | 1091 | 1109 | 1149 => Syntax,
                 1264 | 1265 | 1292 | 1365 | 1366 | 1367 | 1406 | 4078 => InvalidData,
@@ -720,5 +726,42 @@ pub(crate) fn map_error(err: mysql::Error, sql: Option<&str>) -> Error {
         ) => disconnect(d, sql),
         E::UrlError(e) => Error::config(e.to_string()),
         other => db_error(Other, other.to_string(), None, None, sql),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_error(code: u16, state: &str, message: &str) -> Error {
+        map_error(
+            mysql::Error::MySqlError(mysql::MySqlError {
+                state: state.into(),
+                message: message.into(),
+                code,
+            }),
+            Some("INSERT INTO t VALUES (?)"),
+        )
+    }
+
+    fn kind(err: &Error) -> Option<DatabaseErrorKind> {
+        err.database_error().map(|e| e.kind)
+    }
+
+    #[test]
+    fn read_only_server_error_1290_is_read_only_but_secure_file_priv_is_not() {
+        let read_only = server_error(
+            1290,
+            "HY000",
+            "The MariaDB server is running with the --read-only option so it cannot execute this statement",
+        );
+        assert_eq!(kind(&read_only), Some(DatabaseErrorKind::ReadOnly));
+        assert!(matches!(read_only, Error::Operational(_)));
+        let file_priv = server_error(
+            1290,
+            "HY000",
+            "The MariaDB server is running with the --secure-file-priv option so it cannot execute this statement",
+        );
+        assert_eq!(kind(&file_priv), Some(DatabaseErrorKind::Other));
     }
 }

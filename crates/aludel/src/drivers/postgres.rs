@@ -6,7 +6,9 @@
 //! URL options (or `connect_arg`s): `options` (libpq's, e.g. `-c search_path=app`),
 //! `search_path`, `application_name`, `connect_timeout` (seconds), `sslmode` (`disable` or
 //! `prefer`; TLS is not compiled in), `statement_cache` (default 256), `host` (a Unix
-//! socket directory, as in `postgresql:///db?host=/var/run/postgresql`).
+//! socket directory, as in `postgresql:///db?host=/var/run/postgresql`),
+//! `prepared_statements` (default `true`; `false` runs every statement unnamed, with text
+//! parameters, for PgBouncer's transaction pooling: see `postgres_text.rs`).
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -21,6 +23,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::drivers::postgres_client::{PgClient, RowIter};
+use crate::drivers::postgres_text::{TextParam, unspecified};
 use crate::engine::RowView;
 use crate::engine::driver::{
     DriverConnection, ExecOutcome, RowSource, Timeouts, classify_sqlstate, db_error, disconnect,
@@ -41,6 +44,8 @@ pub(crate) struct PostgresDriver {
     begin_pending: bool,
     statements: HashMap<String, Statement>,
     cache_size: usize,
+    /// `false`: no named statement is ever prepared (every statement runs unnamed).
+    prepared_statements: bool,
     trips: RoundTrips,
 }
 
@@ -59,6 +64,7 @@ impl PostgresDriver {
             config.dbname(db);
         }
         let mut cache_size = 256;
+        let mut prepared_statements = true;
         let mut options: Vec<String> = Vec::new();
         for (key, value) in url.query() {
             match key.as_str() {
@@ -73,6 +79,7 @@ impl PostgresDriver {
                     config.connect_timeout(Duration::from_secs(parse_option(key, value)?));
                 }
                 "statement_cache" => cache_size = parse_option(key, value)?,
+                "prepared_statements" => prepared_statements = parse_option(key, value)?,
                 "sslmode" if value == "disable" || value == "prefer" => {}
                 "sslmode" => {
                     return Err(Error::config(format!(
@@ -81,7 +88,7 @@ impl PostgresDriver {
                 }
                 _ => {
                     return Err(Error::config(format!(
-                        "unknown PostgreSQL connection option '{key}' (known: options, search_path, application_name, connect_timeout, sslmode, statement_cache, host)"
+                        "unknown PostgreSQL connection option '{key}' (known: options, search_path, application_name, connect_timeout, sslmode, statement_cache, prepared_statements, host)"
                     )));
                 }
             }
@@ -99,6 +106,7 @@ impl PostgresDriver {
             begin_pending: false,
             statements: HashMap::new(),
             cache_size: cache_size.max(1),
+            prepared_statements,
             trips: RoundTrips::default(),
         })
     }
@@ -125,11 +133,50 @@ impl PostgresDriver {
     }
 }
 
+impl PostgresDriver {
+    /// Runs `sql` as the unnamed statement, in one round trip, with text parameters; the
+    /// columns are read from the first row (an empty result has none).
+    fn query_unnamed<'a>(&'a mut self, sql: &str, params: &[Value]) -> Result<PgRows<'a>> {
+        self.trips.add(1);
+        let begin = std::mem::take(&mut self.begin_pending);
+        let typed = params.iter().map(|v| (TextParam(v), unspecified()));
+        let mut rows = self
+            .client
+            .query_unnamed(sql, typed, begin)
+            .map_err(|e| map_error(e, Some(sql)))?;
+        let first = rows.next().map_err(|e| map_error(e, Some(sql)))?;
+        let columns: Arc<[String]> = first.as_ref().map_or_else(
+            || Arc::from(Vec::new()),
+            |row| row.columns().iter().map(|c| c.name().to_owned()).collect(),
+        );
+        let done = first.is_none();
+        if let Some(row) = first {
+            rows.unread(row);
+        }
+        let affected = if done {
+            rows.rows_affected().unwrap_or(0)
+        } else {
+            0
+        };
+        Ok(PgRows {
+            rows,
+            current: None,
+            columns,
+            sql: sql.to_owned(),
+            affected,
+            done,
+        })
+    }
+}
+
 /// The most executions of one statement written before their answers are read.
 const PIPELINE: usize = 1000;
 
 impl DriverConnection for PostgresDriver {
     fn query<'a>(&'a mut self, sql: &str, params: &[Value]) -> Result<Box<dyn RowSource + 'a>> {
+        if !self.prepared_statements {
+            return Ok(Box::new(self.query_unnamed(sql, params)?));
+        }
         let stmt = self.statement(sql)?;
         if stmt.params().len() != params.len() {
             return Err(Error::compile(format!(
@@ -144,13 +191,20 @@ impl DriverConnection for PostgresDriver {
         let rows = match self.client.query_raw(&stmt, params.iter(), begin) {
             Ok(rows) => rows,
             Err(e) => {
-                let err = map_error(e, Some(sql));
+                let mut err = map_error(e, Some(sql));
                 // A schema change invalidates the server's plan for a cached statement
                 // ("cached plan must not change result type", 0A000) or the statement
                 // itself (26000): forget it so the next execution prepares it afresh.
-                let code = err.database_error().and_then(|d| d.code.as_deref());
-                if matches!(code, Some("0A000" | "26000")) {
+                let code = err.database_error().and_then(|d| d.code.clone());
+                if matches!(code.as_deref(), Some("0A000" | "26000")) {
                     self.statements.remove(sql);
+                }
+                if let (Some("26000"), Error::Operational(details)) = (code.as_deref(), &mut err) {
+                    // The usual cause: a pooler that moves sessions between server
+                    // connections between two transactions.
+                    details.message.push_str(
+                        " (behind PgBouncer in transaction pooling mode, add prepared_statements=false to the URL)",
+                    );
                 }
                 return Err(err);
             }
@@ -171,7 +225,7 @@ impl DriverConnection for PostgresDriver {
         rows: &[Vec<Value>],
         pipelined: bool,
     ) -> Result<Vec<u64>> {
-        if !pipelined || rows.len() < 2 {
+        if !pipelined || rows.len() < 2 || !self.prepared_statements {
             return crate::engine::driver::execute_one_by_one(self, sql, rows);
         }
         let stmt = self.statement(sql)?;
@@ -237,13 +291,19 @@ impl DriverConnection for PostgresDriver {
 
     fn isolation(&mut self) -> Result<IsolationLevel> {
         let sql = "SHOW transaction_isolation";
-        // Prepared (one trip), then executed (another).
-        self.trips.add(2);
-        let row = self
-            .client
-            .query_one(sql)
-            .map_err(|e| map_error(e, Some(sql)))?;
-        let level: String = row.try_get(0).map_err(|e| map_error(e, Some(sql)))?;
+        let level: String = if self.prepared_statements {
+            // Prepared (one trip), then executed (another).
+            self.trips.add(2);
+            let row = self
+                .client
+                .query_one(sql)
+                .map_err(|e| map_error(e, Some(sql)))?;
+            row.try_get(0).map_err(|e| map_error(e, Some(sql)))?
+        } else {
+            let mut rows = self.query_unnamed(sql, &[])?;
+            rows.advance()?;
+            String::from_value(rows.value(0)?.to_value())?
+        };
         IsolationLevel::parse(&level).ok_or_else(|| Error::Conversion {
             expected: "IsolationLevel",
             found: format!("'{level}' from {sql}"),

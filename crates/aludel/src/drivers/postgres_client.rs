@@ -15,7 +15,7 @@ use futures_util::Stream;
 use postgres::fallible_iterator::FallibleIterator;
 use tokio::runtime::Runtime;
 use tokio_postgres::tls::NoTlsStream;
-use tokio_postgres::types::BorrowToSql;
+use tokio_postgres::types::{BorrowToSql, Type};
 use tokio_postgres::{AsyncMessage, Config, Error, NoTls, Row, RowStream, Socket, Statement};
 
 /// The runtime and the connection task; every wait drives the connection too.
@@ -126,18 +126,28 @@ impl PgClient {
     {
         let (client, io) = self.parts();
         let query = client.query_raw(statement, params);
-        let stream = if begin {
-            let begun = client.batch_execute("BEGIN");
-            both(io, begun, query)?.1
-        } else {
-            io.wait(query)?
-        };
-        Ok(RowIter {
-            io: &mut self.io,
-            rows: Box::pin(stream),
-            ahead: VecDeque::new(),
-            end: None,
-        })
+        let stream = start(io, client, query, begin)?;
+        Ok(RowIter::new(&mut self.io, stream))
+    }
+
+    /// Runs `sql` as the unnamed statement: parsed, bound and executed in one round trip
+    /// (a `BEGIN` ahead of it with `begin`), leaving no named statement on the server, as
+    /// a transaction-pooling PgBouncer needs. Each parameter comes with the type to
+    /// declare for it; the result's column types are looked up as usual.
+    pub(crate) fn query_unnamed<'a, P, I>(
+        &'a mut self,
+        sql: &str,
+        params: I,
+        begin: bool,
+    ) -> Result<RowIter<'a>, Error>
+    where
+        P: BorrowToSql,
+        I: IntoIterator<Item = (P, Type)>,
+    {
+        let (client, io) = self.parts();
+        let query = client.query_typed_raw(sql, params);
+        let stream = start(io, client, query, begin)?;
+        Ok(RowIter::new(&mut self.io, stream))
     }
 
     /// Executes `statement` once per parameter set with every request written before any
@@ -225,6 +235,21 @@ impl Drop for PgClient {
     }
 }
 
+/// Awaits `query`'s first answer, with a `BEGIN` written ahead of it in the same round
+/// trip when `begin`.
+fn start(
+    io: &mut Io,
+    client: &tokio_postgres::Client,
+    query: impl Future<Output = Result<RowStream, Error>>,
+    begin: bool,
+) -> Result<RowStream, Error> {
+    if begin {
+        Ok(both(io, client.batch_execute("BEGIN"), query)?.1)
+    } else {
+        io.wait(query)
+    }
+}
+
 /// Drives two requests at once: the first poll of each queues its request, so the
 /// connection writes both before it reads either answer (one round trip). Both answers
 /// are awaited; the first error wins.
@@ -275,7 +300,22 @@ pub(crate) struct RowIter<'a> {
 /// The most rows one runtime entry takes from the connection.
 const READ_AHEAD: usize = 256;
 
-impl RowIter<'_> {
+impl<'a> RowIter<'a> {
+    fn new(io: &'a mut Io, stream: RowStream) -> RowIter<'a> {
+        RowIter {
+            io,
+            rows: Box::pin(stream),
+            ahead: VecDeque::new(),
+            end: None,
+        }
+    }
+
+    /// Puts a row taken with `next` back in front (to read a result's columns from its
+    /// first row).
+    pub(crate) fn unread(&mut self, row: Row) {
+        self.ahead.push_front(row);
+    }
+
     /// Rows affected, once the rows are exhausted.
     pub(crate) fn rows_affected(&self) -> Option<u64> {
         self.rows.rows_affected()

@@ -466,6 +466,7 @@ pub(crate) fn map_error(err: rusqlite::Error, sql: Option<&str>) -> Error {
                 (275, _) => CheckViolation,
                 (_, 1) => Syntax,
                 (_, 5 | 6) => LockTimeout,
+                (_, 8) => ReadOnly,
                 // Only the statement timeout's progress handler interrupts.
                 (_, 9) => StatementTimeout,
                 (_, 18 | 20 | 25) => InvalidData,

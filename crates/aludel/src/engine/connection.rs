@@ -537,6 +537,52 @@ impl Connection {
         Ok(())
     }
 
+    /// Begins a transaction meant to end in two phases (see `engine/two_phase.rs`): as
+    /// [`begin_transaction`](Self::begin_transaction), then `start` (XA START) at once.
+    pub(crate) fn begin_two_phase(&mut self, start: Option<&str>) -> Result<()> {
+        if self.autocommit {
+            return Err(Error::invalid(
+                "a two-phase transaction needs a transaction, but this connection runs with the Autocommit isolation level",
+            ));
+        }
+        self.begin_transaction()?;
+        if let Some(sql) = start {
+            if let Err(e) = self.execute_script(sql) {
+                self.in_tx = false;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the current transaction with `statements` instead of COMMIT or ROLLBACK (the
+    /// prepare phase, XA's rollback), after making sure it reached the server. A failure
+    /// leaves the session in an unknown state, so the connection is invalidated: closed
+    /// rather than pooled, and the server rolls back what was not prepared.
+    pub(crate) fn end_transaction_with(&mut self, statements: &[String]) -> Result<()> {
+        let result = self
+            .before_statement()
+            .and_then(|()| statements.iter().try_for_each(|sql| self.control(sql)));
+        self.in_tx = false;
+        if let Some(p) = self.pooled.as_mut() {
+            p.in_transaction = false;
+            p.timeouts_set_in_tx = false;
+            p.invalidated |= result.is_err();
+        }
+        result
+    }
+
+    /// Sends `sql` as is, refusing while a transaction is open (COMMIT PREPARED and
+    /// ROLLBACK PREPARED cannot run inside one).
+    pub(crate) fn control_outside_transaction(&mut self, sql: &str) -> Result<()> {
+        if self.in_tx {
+            return Err(Error::invalid(format!(
+                "{sql} cannot run while a transaction is open on this connection; commit or roll it back first"
+            )));
+        }
+        self.control(sql)
+    }
+
     /// Whether a transaction is open.
     ///
     /// ```

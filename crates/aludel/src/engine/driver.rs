@@ -238,6 +238,7 @@ pub(crate) fn classify_sqlstate(state: &str) -> DatabaseErrorKind {
         "40001" => SerializationFailure,
         "55P03" => LockTimeout,
         "57014" => StatementTimeout,
+        "25006" => ReadOnly,
         "57P01" | "57P02" | "57P03" | "08S01" => Disconnect,
         s if s.starts_with("08") => Disconnect,
         s if s.starts_with("42") => Syntax,

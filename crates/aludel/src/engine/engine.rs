@@ -13,6 +13,7 @@ use crate::engine::pool::{Pool, PoolConfig, PoolStatus};
 use crate::engine::recorder::StatementRecorder;
 use crate::engine::round_trips::RoundTrips;
 use crate::engine::transaction::Transaction;
+use crate::engine::two_phase::TwoPhaseTransaction;
 use crate::engine::url::Url;
 use crate::error::{Error, Result};
 use crate::sql::{Executable, Value};
@@ -182,6 +183,23 @@ impl Engine {
     /// ```
     pub fn begin(&self) -> Result<Transaction<'static>> {
         Transaction::begin_owned(self.connect()?)
+    }
+
+    /// Checks out a connection and begins a [`TwoPhaseTransaction`] on it (owning the
+    /// connection), with `xid` as its id or a generated one; see
+    /// [`Connection::begin_twophase`](crate::Connection::begin_twophase).
+    ///
+    /// ```
+    /// # let Some(url) = std::env::var("ALUDEL_TEST_MYSQL").ok() else { return Ok(()) };
+    /// use aludel::sql::text;
+    /// let engine = aludel::create_engine(&url)?;
+    /// let mut tx = engine.begin_twophase(None)?;
+    /// assert_eq!(tx.scalar::<i64>(&text("SELECT 7"), ())?, 7);
+    /// tx.commit()?; // XA END, XA PREPARE, XA COMMIT
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn begin_twophase(&self, xid: Option<&str>) -> Result<TwoPhaseTransaction<'static>> {
+        TwoPhaseTransaction::begin_owned(self.connect()?, xid)
     }
 
     /// The engine's URL (its `Display` hides the password).

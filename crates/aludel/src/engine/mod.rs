@@ -28,6 +28,7 @@ pub(crate) mod round_trips;
 mod row;
 pub(crate) mod row_view;
 mod transaction;
+mod two_phase;
 mod url;
 
 pub use compiled_cache::CompiledCacheStats;
@@ -42,4 +43,6 @@ pub use result::{ResultSet, RowStream};
 pub use row::{Row, RowIndex};
 pub use row_view::{RowRef, RowView};
 pub use transaction::{Savepoint, Transaction};
+pub(crate) use two_phase::TwoPhaseState;
+pub use two_phase::{TwoPhaseTransaction, commit_two_phase};
 pub use url::{Backend, Url, url_encode};

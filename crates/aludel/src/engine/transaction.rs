@@ -6,9 +6,26 @@ use std::ops::{Deref, DerefMut};
 use crate::engine::connection::Connection;
 use crate::error::Result;
 
-enum Held<'c> {
+/// A connection a guard borrows or owns (an engine-level guard owns its connection).
+pub(super) enum Held<'c> {
     Borrowed(&'c mut Connection),
     Owned(Connection),
+}
+
+impl Held<'_> {
+    pub(super) fn get(&self) -> &Connection {
+        match self {
+            Held::Borrowed(c) => c,
+            Held::Owned(c) => c,
+        }
+    }
+
+    pub(super) fn get_mut(&mut self) -> &mut Connection {
+        match self {
+            Held::Borrowed(c) => c,
+            Held::Owned(c) => c,
+        }
+    }
 }
 
 /// An open transaction. [`commit`](Transaction::commit) ends it; dropping it without
@@ -92,19 +109,13 @@ impl Deref for Transaction<'_> {
     type Target = Connection;
 
     fn deref(&self) -> &Connection {
-        match &self.conn {
-            Held::Borrowed(c) => c,
-            Held::Owned(c) => c,
-        }
+        self.conn.get()
     }
 }
 
 impl DerefMut for Transaction<'_> {
     fn deref_mut(&mut self) -> &mut Connection {
-        match &mut self.conn {
-            Held::Borrowed(c) => c,
-            Held::Owned(c) => c,
-        }
+        self.conn.get_mut()
     }
 }
 

@@ -3,15 +3,16 @@
 //! [`persistence`](super::persistence)), then updating object states, or, on failure,
 //! rolling back and restoring them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::engine::Connection;
 use crate::error::{Error, Result};
+use crate::orm::dependency::{self, Dependencies, LateUpdate};
 use crate::orm::instance::{AnyInstance, ObjectState};
 use crate::orm::persistence::{self, InsertEffects, ShapeCache};
 use crate::orm::session::{SessionInner, SessionState};
-use crate::orm::unit_of_work::{delete_order, insert_order};
+use crate::orm::unit_of_work::{Batch, delete_order, insert_order};
 use crate::orm::versioning;
 use crate::sql::Value;
 
@@ -30,8 +31,9 @@ impl SessionInner {
                 cause: cause.clone(),
             });
         }
+        let mut deps = dependency::collect(self, st)?;
         let updates = collect_updates(&st.modified)?;
-        if st.new.is_empty() && st.deleted.is_empty() && updates.is_empty() {
+        if st.new.is_empty() && st.deleted.is_empty() && updates.is_empty() && deps.is_empty() {
             st.modified.clear();
             return Ok(());
         }
@@ -41,17 +43,25 @@ impl SessionInner {
         let mut new_values: NewValues = HashMap::with_capacity(st.new.len());
         for obj in &st.new {
             let values = obj.values()?;
-            validate(obj.as_ref(), &values)?;
+            validate(obj.as_ref(), &values, &deps.filled(obj))?;
             new_values.insert(Arc::as_ptr(obj) as *const (), values);
         }
         for (obj, _, values, _) in &updates {
-            validate(obj.as_ref(), values)?;
+            validate(obj.as_ref(), values, &[])?;
         }
         let new = st.new.clone();
         let deleted = st.deleted.clone();
         let mut effects = InsertEffects::default();
         let outcome = self.run(st, |conn| {
-            emit(conn, &new, new_values, &updates, &deleted, &mut effects)
+            emit(
+                conn,
+                &new,
+                new_values,
+                &updates,
+                &deleted,
+                &mut deps,
+                &mut effects,
+            )
         });
         if let Err(e) = outcome {
             for a in effects.assigned.into_iter().rev() {
@@ -103,7 +113,7 @@ impl SessionInner {
         for obj in std::mem::take(&mut st.deleted) {
             st.record_deleted(obj);
         }
-        Ok(())
+        deps.finish()
     }
 }
 
@@ -124,10 +134,13 @@ impl SessionState {
     }
 }
 
-/// Checks an object against its model's validation.
-fn validate(obj: &dyn AnyInstance, values: &[Value]) -> Result<()> {
+/// Checks an object against its model's validation, except the columns in `filled` (a
+/// relationship writes them during the flush).
+fn validate(obj: &dyn AnyInstance, values: &[Value], filled: &[usize]) -> Result<()> {
     let info = obj.info();
-    info.validate(values, None)
+    let only: Option<Vec<usize>> =
+        (!filled.is_empty()).then(|| (0..values.len()).filter(|c| !filled.contains(c)).collect());
+    info.validate(values, only.as_deref())
         .map_err(|errors| Error::Validation {
             model: info.name.to_owned(),
             errors,
@@ -168,19 +181,23 @@ fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
     Ok(out)
 }
 
-/// Emits INSERTs (referenced tables first), UPDATEs, then DELETEs (referencing first).
+/// Emits INSERTs (referenced tables first, each object after the objects its foreign
+/// keys come from), UPDATEs (with the foreign keys relationships set), association rows,
+/// then DELETEs (referencing first).
 fn emit(
     conn: &mut Connection,
     new: &[Arc<dyn AnyInstance>],
     mut new_values: NewValues,
     updates: &[Change],
     deleted: &[Arc<dyn AnyInstance>],
+    deps: &mut Dependencies,
     effects: &mut InsertEffects,
 ) -> Result<()> {
     let mut cache = ShapeCache::default();
-    for batch in insert_order(new) {
-        persistence::insert_batch(conn, &batch, &mut new_values, &mut cache, effects)?;
-    }
+    insert_in_dependency_order(conn, new, &mut new_values, deps, &mut cache, effects)?;
+    let late = deps.apply_after_inserts(&mut effects.assigned)?;
+    let updates = with_relationship_updates(updates, late)?;
+    let updates = &updates[..];
     let changed: Vec<Arc<dyn AnyInstance>> = updates.iter().map(|(o, ..)| o.clone()).collect();
     let by_object: HashMap<*const (), &Change> = updates
         .iter()
@@ -209,7 +226,12 @@ fn emit(
             rows.push((cols, params));
         }
         persistence::update_rows(conn, info, rows, &mut cache)?;
+        // The database wrote on-update columns: reloaded on next access.
+        if info.columns().iter().any(|c| c.server_onupdate.is_some()) {
+            effects.expire.extend(batch.objects.iter().cloned());
+        }
     }
+    deps.write_association_rows(conn)?;
     for batch in delete_order(deleted) {
         let keys = batch
             .objects
@@ -229,4 +251,93 @@ fn emit(
         persistence::delete_rows(conn, batch.info, keys, &mut cache)?;
     }
     Ok(())
+}
+
+/// INSERTs the new objects by model in dependency order; within that, an object whose
+/// relationship source is new waits until the source is inserted (a parent before its
+/// children in one self-referential table). Objects that can never be ready form a
+/// dependency cycle: an error unless one of the relationships is `post_update`.
+fn insert_in_dependency_order(
+    conn: &mut Connection,
+    new: &[Arc<dyn AnyInstance>],
+    new_values: &mut NewValues,
+    deps: &mut Dependencies,
+    cache: &mut ShapeCache,
+    effects: &mut InsertEffects,
+) -> Result<()> {
+    if deps.is_empty() {
+        for batch in insert_order(new) {
+            persistence::insert_batch(conn, &batch, new_values, cache, effects)?;
+        }
+        return Ok(());
+    }
+    let all: HashSet<*const ()> = new.iter().map(|o| Arc::as_ptr(o) as *const ()).collect();
+    let mut inserted: HashSet<*const ()> = HashSet::new();
+    let mut waiting: Vec<Batch> = insert_order(new);
+    while !waiting.is_empty() {
+        let mut progress = false;
+        for batch in &mut waiting {
+            loop {
+                let (ready, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut batch.objects)
+                    .into_iter()
+                    .partition(|o| deps.ready(o, &all, &inserted));
+                batch.objects = rest;
+                if ready.is_empty() {
+                    break;
+                }
+                progress = true;
+                for obj in &ready {
+                    let key = Arc::as_ptr(obj) as *const ();
+                    let mut values = match new_values.remove(&key) {
+                        Some(v) => v,
+                        None => obj.values()?,
+                    };
+                    deps.apply_before_insert(obj, &mut values, &mut effects.assigned)?;
+                    new_values.insert(key, values);
+                }
+                let sub = Batch {
+                    info: batch.info,
+                    objects: ready,
+                };
+                persistence::insert_batch(conn, &sub, new_values, cache, effects)?;
+                inserted.extend(sub.objects.iter().map(|o| Arc::as_ptr(o) as *const ()));
+            }
+        }
+        waiting.retain(|b| !b.objects.is_empty());
+        if !progress && !waiting.is_empty() {
+            let names: Vec<&str> = waiting.iter().map(|b| b.info.name).collect();
+            return Err(Error::invalid(format!(
+                "cannot order the INSERTs of {}: new objects depend on each other through relationships in a cycle; mark one of the relationships post_update",
+                names.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `updates` plus the foreign keys relationship syncs wrote after the INSERTs: merged into
+/// an object's own UPDATE when it has one, else a new UPDATE keyed by the row as it was.
+fn with_relationship_updates(updates: &[Change], late: Vec<LateUpdate>) -> Result<Vec<Change>> {
+    let mut out: Vec<Change> = updates.to_vec();
+    for (obj, columns, before) in late {
+        let now = obj.values()?;
+        match out.iter_mut().find(|c| Arc::ptr_eq(&c.0, &obj)) {
+            Some((_, cols, values, _)) => {
+                for c in columns {
+                    values[c] = now[c].clone();
+                    if !cols.contains(&c) {
+                        cols.push(c);
+                    }
+                }
+            }
+            None => {
+                let loaded = persistence::where_columns(obj.info())
+                    .into_iter()
+                    .map(|i| before[i].clone())
+                    .collect();
+                out.push((obj, columns, now, loaded));
+            }
+        }
+    }
+    Ok(out)
 }

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::orm::borrow::{self, ReadGuard, WriteGuard};
 use crate::orm::identity::IdentityKey;
 use crate::orm::mapper::{Model, ModelInfo};
+use crate::orm::relationship::{AnySlot, bind_all};
 use crate::orm::session::SessionInner;
 use crate::sql::Value;
 
@@ -51,6 +52,8 @@ pub(crate) struct StateData {
 pub(crate) struct Cell<T> {
     data: RwLock<T>,
     state: Mutex<StateData>,
+    /// This cell, for the relationship fields of a reloaded object to point back to.
+    me: Weak<Cell<T>>,
 }
 
 /// A shared handle to one mapped object. Cloning is cheap and yields the same object:
@@ -114,19 +117,58 @@ impl<T: Model> Instance<T> {
     }
 
     pub(crate) fn with_state(object: T, state: ObjectState) -> Self {
-        Instance {
-            cell: Arc::new(Cell {
-                data: RwLock::new(object),
-                state: Mutex::new(StateData {
-                    state,
-                    snapshot: None,
-                    expired: false,
-                    key: None,
-                    delete_pending: false,
-                    session: None,
-                }),
-            }),
+        Self::with_state_data(
+            object,
+            StateData {
+                state,
+                snapshot: None,
+                expired: false,
+                key: None,
+                delete_pending: false,
+                session: None,
+            },
+        )
+    }
+
+    /// A persistent object just loaded from a row: its key and session set as it is built
+    /// (no lock taken afterwards to set them; the loading hot path).
+    pub(crate) fn loaded(object: T, key: IdentityKey, session: (u64, Weak<SessionInner>)) -> Self {
+        Self::with_state_data(
+            object,
+            StateData {
+                state: ObjectState::Persistent,
+                snapshot: None,
+                expired: false,
+                key: Some(key),
+                delete_pending: false,
+                session: Some(session),
+            },
+        )
+    }
+
+    fn with_state_data(object: T, state: StateData) -> Self {
+        let cell = Arc::new_cyclic(|me| Cell {
+            data: RwLock::new(object),
+            state: Mutex::new(state),
+            me: me.clone(),
+        });
+        if !T::info().relationships.is_empty() {
+            let owner: Weak<dyn AnyInstance> = cell.me.clone();
+            let data = cell.data.read().unwrap_or_else(|p| p.into_inner());
+            bind_all(&*data, &owner);
         }
+        Instance { cell }
+    }
+
+    /// A weak handle (relationship mirrors hold these).
+    pub(crate) fn downgrade(&self) -> Weak<Cell<T>> {
+        Arc::downgrade(&self.cell)
+    }
+
+    /// How many handles share this object (the identity map's weak reference is not one):
+    /// an object with a single handle cannot appear twice in one result.
+    pub(crate) fn handle_count(&self) -> usize {
+        Arc::strong_count(&self.cell)
     }
 
     pub(crate) fn from_cell(cell: Arc<Cell<T>>) -> Self {
@@ -264,8 +306,13 @@ pub(crate) trait AnyInstance: Send + Sync {
     /// Sets column values by index.
     fn set_values(&self, values: &[(usize, Value)]) -> Result<()>;
     /// Replaces the object with one built from a row read in place (refresh, expired
-    /// objects met again by a query).
-    fn load_row(&self, row: &dyn RowView) -> Result<()>;
+    /// objects met again by a query), its columns starting at `offset`; its relationships
+    /// become unloaded.
+    fn load_row(&self, row: &dyn RowView, offset: usize) -> Result<()>;
+    /// Runs `f` on relationship `index`'s field (under a read lock of the object).
+    fn with_slot(&self, index: usize, f: &mut dyn FnMut(&dyn AnySlot) -> Result<()>) -> Result<()>;
+    /// Forgets every loaded relationship and its history (expiry).
+    fn expire_relationships(&self);
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
@@ -302,8 +349,8 @@ impl<T: Model> AnyInstance for Cell<T> {
         Ok(())
     }
 
-    fn load_row(&self, row: &dyn RowView) -> Result<()> {
-        let fresh = T::from_row(row, 0)?;
+    fn load_row(&self, row: &dyn RowView, offset: usize) -> Result<()> {
+        let fresh = T::from_row(row, offset)?;
         let mut g = self.data.try_write().map_err(|_| {
             Error::invalid(format!(
                 "a {} instance is borrowed while the session reloads it",
@@ -311,7 +358,44 @@ impl<T: Model> AnyInstance for Cell<T> {
             ))
         })?;
         *g = fresh;
+        let owner: Weak<dyn AnyInstance> = self.me.clone();
+        bind_all(&*g, &owner);
         Ok(())
+    }
+
+    fn with_slot(&self, index: usize, f: &mut dyn FnMut(&dyn AnySlot) -> Result<()>) -> Result<()> {
+        let rel = T::info().relationships.get(index).ok_or_else(|| {
+            Error::invalid(format!(
+                "model {} has no relationship #{index}",
+                T::info().name
+            ))
+        })?;
+        let g = match self.data.try_read() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                return Err(Error::invalid(format!(
+                    "a {} instance is being written (a write() guard is alive) while its relationship '{}' is updated; drop the guard first",
+                    T::info().name,
+                    rel.name
+                )));
+            }
+        };
+        f(rel.slot_of(&*g as &dyn Any)?)
+    }
+
+    fn expire_relationships(&self) {
+        let rels = &T::info().relationships;
+        if rels.is_empty() {
+            return;
+        }
+        if let Ok(g) = self.data.try_read() {
+            for rel in rels {
+                if let Ok(slot) = rel.slot_of(&*g as &dyn Any) {
+                    slot.expire();
+                }
+            }
+        }
     }
 
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use crate::dialects::Dialect;
 use crate::engine::RowView;
 use crate::error::Result;
+use crate::orm::relationship::RelationshipInfo;
 use crate::orm::validation::{ColumnValidator, ValidationErrors, check_column};
 use crate::orm::versioning::VersionGenerator;
 use crate::sql::{
@@ -123,6 +124,8 @@ pub struct ModelInfo {
     /// The version counter column and the function computing its next value, for
     /// optimistic locking (`#[model(version = "field")]`, see [`ModelInfo::versioned`]).
     pub version: Option<(usize, VersionGenerator)>,
+    /// The relationships declared on `Many<T>` / `One<T>` fields, in field order.
+    pub relationships: Vec<RelationshipInfo>,
     /// `SELECT <all columns> WHERE <pk> = ?`, compiled once per dialect.
     by_pk: Mutex<Vec<(&'static str, Arc<Compiled>)>>,
 }
@@ -154,6 +157,7 @@ impl ModelInfo {
             validation: true,
             validators: Vec::new(),
             version: None,
+            relationships: Vec::new(),
             name,
             type_id: TypeId::of::<M>(),
             table,
@@ -195,6 +199,22 @@ impl ModelInfo {
     /// ```
     pub fn with_validators(mut self, validators: Vec<ColumnValidator>) -> Self {
         self.validators = validators;
+        self
+    }
+
+    /// Records the model's relationships (the derive does this for its `Many<T>` /
+    /// `One<T>` fields).
+    ///
+    /// ```
+    /// # use aludel::orm::{Many, Model, ModelInfo, RelationshipInfo};
+    /// # #[derive(aludel::Model)] #[model(table = "p")] struct P { #[column(primary_key)] id: i64, kids: Many<P> }
+    /// let t = aludel::sql::Table::build("p").finish();
+    /// let info = ModelInfo::new::<P>("P", t, vec![])
+    ///     .with_relationships(vec![RelationshipInfo::new::<P, Many<P>>("kids", |p| &p.kids)]);
+    /// assert_eq!(info.relationships[0].name, "kids");
+    /// ```
+    pub fn with_relationships(mut self, relationships: Vec<RelationshipInfo>) -> Self {
+        self.relationships = relationships;
         self
     }
 

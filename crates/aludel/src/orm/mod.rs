@@ -8,6 +8,7 @@
 
 mod borrow;
 mod column;
+mod dependency;
 mod evaluator;
 mod flush;
 mod identity;
@@ -19,6 +20,7 @@ mod persistence;
 mod query;
 mod query_methods;
 mod query_property;
+mod relationship;
 mod retry;
 mod schema;
 mod scoping;
@@ -26,6 +28,7 @@ mod session;
 mod sessionmaker;
 mod task_scope;
 mod transaction;
+mod two_phase;
 mod unit_of_work;
 mod validation;
 mod versioning;
@@ -34,14 +37,26 @@ pub use aludel_macros::Model;
 pub use borrow::{ReadGuard, WriteGuard};
 pub use column::Column;
 pub use instance::{Instance, ObjectState};
+pub use loading::lazy::LazyLoads;
+pub use loading::options::{
+    Load, contains_eager, contains_eager_from, defaultload, immediateload, joinedload, lazyload,
+    noload, raiseload, raiseload_on_sql, selectinload, subqueryload,
+};
 pub use mapper::{
     Model, ModelInfo, SqlTyped, convert_column, convert_column_ref, no_such_column,
     parse_foreign_key, wrong_width,
 };
 pub use operand::{Operand, Textual};
-pub use query::{Query, QueryOptions, SynchronizeSession, UpdateKey};
+pub use query::{
+    Aliased, Bundle, ColumnDescription, Decoder, Entity, Exprs, Query, QueryOptions, Selection,
+    SynchronizeSession, Typed, UpdateKey, typed,
+};
 pub use query_methods::QueryMethods;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
+pub use relationship::{
+    Cascade, Direction, Loading, Many, One, RelationField, Relationship, RelationshipInfo, SlotRef,
+    with_parent,
+};
 pub use retry::Retry;
 pub use schema::{create_all, drop_all, metadata};
 pub use scoping::{ALREADY_PRESENT, Scope, ScopedSession};

@@ -183,6 +183,9 @@ query_methods! {
         fn count() -> Result<i64>;
         fn exists() -> Expr;
         fn exists_scalar() -> Result<bool>;
+        // yield_per.rs
+        fn for_each(f: impl FnMut(Instance<M>) -> Result<()>) -> Result<u64>;
+        fn for_each_partition(f: impl FnMut(Vec<Instance<M>>) -> Result<()>) -> Result<u64>;
         // from_statement.rs
         fn instances(result: crate::engine::ResultSet) -> Result<Vec<Instance<M>>>;
         fn merge_result<'a>(objects: impl IntoIterator<Item = &'a Instance<M>>, load: bool)

@@ -5,7 +5,8 @@ use crate::error::Result;
 use crate::orm::mapper::ModelInfo;
 use crate::sql::MetaData;
 
-/// The tables of `models` as a Core [`MetaData`], e.g. to set a naming convention before
+/// The tables of `models`, with the association tables of their many-to-many
+/// relationships, as a Core [`MetaData`], e.g. to set a naming convention before
 /// `create_all`.
 ///
 /// ```
@@ -21,6 +22,15 @@ pub fn metadata(models: &[&ModelInfo]) -> MetaData {
     let mut md = MetaData::new();
     for m in models {
         md.add_table(m.table.clone());
+    }
+    for secondary in models
+        .iter()
+        .flat_map(|m| &m.relationships)
+        .filter_map(|r| r.secondary.as_ref())
+    {
+        if md.table(secondary.name()).is_none() {
+            md.add_table(secondary.clone());
+        }
     }
     md
 }

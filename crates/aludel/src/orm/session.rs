@@ -15,10 +15,14 @@ use crate::orm::identity::{IdentityKey, IdentityMap};
 use crate::orm::instance::{AnyInstance, Instance, ObjectState, downcast};
 use crate::orm::mapper::Model;
 use crate::orm::query::Query;
+use crate::orm::relationship::cascade;
 use crate::orm::transaction::SavepointMark;
 use crate::sql::{Executable, Params, Value};
 
 static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What one `merge` call merged so far: the merged copy of each source object.
+pub(crate) type MergeMemo = std::collections::HashMap<*const (), Arc<dyn AnyInstance>>;
 
 /// How a session behaves; set through [`SessionMaker`](crate::orm::SessionMaker) or
 /// [`Session::with_config`].
@@ -33,12 +37,33 @@ pub struct SessionConfig {
     pub autoflush: bool,
     /// Expire every object after commit so it is reloaded on next access (default true).
     pub expire_on_commit: bool,
+    /// Commit in two phases (default false): the session's transaction is begun as a
+    /// two-phase transaction and `commit()` prepares it before committing it
+    /// (PostgreSQL's PREPARE TRANSACTION, MySQL's XA), so a crash between the phases
+    /// leaves it for [`Connection::recover_twophase`](crate::Connection::recover_twophase).
+    /// SQLAlchemy's `Session(twophase=True)`; SQLite has no two-phase commit.
+    ///
+    /// ```
+    /// # let Some(url) = std::env::var("ALUDEL_TEST_MYSQL").ok() else { return Ok(()) };
+    /// use aludel::orm::{Session, SessionConfig};
+    /// let engine = aludel::create_engine(&url)?;
+    /// let rec = engine.record_statements();
+    /// let s = Session::with_config(&engine, SessionConfig { twophase: true, ..SessionConfig::default() });
+    /// s.scalar::<i64>(&aludel::sql::text("SELECT 1"), ())?;
+    /// s.commit()?;
+    /// let sent = rec.statements();
+    /// assert!(sent.iter().any(|s| s.starts_with("XA PREPARE")), "{sent:?}");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub twophase: bool,
     /// Free-form information carried by the session (SQLAlchemy's `info`).
     pub info: Vec<(String, String)>,
     /// Criteria added to every `session.query::<M>()` this session builds: the
     /// session-wide part of SQLAlchemy's `sessionmaker(query_cls=...)`. Set it with
     /// [`SessionMaker::query_criteria`](crate::orm::SessionMaker::query_criteria).
     pub query_criteria: Option<QueryCriteria>,
+    /// What a lazy load does: run, warn, or raise (the N+1 guard; default: run).
+    pub lazy_loads: crate::orm::LazyLoads,
 }
 
 /// A function giving the criteria a session adds to every query of a model (or `None`).
@@ -50,8 +75,10 @@ impl std::fmt::Debug for SessionConfig {
         f.debug_struct("SessionConfig")
             .field("autoflush", &self.autoflush)
             .field("expire_on_commit", &self.expire_on_commit)
+            .field("twophase", &self.twophase)
             .field("info", &self.info)
             .field("query_criteria", &self.query_criteria.is_some())
+            .field("lazy_loads", &self.lazy_loads)
             .finish()
     }
 }
@@ -61,8 +88,10 @@ impl Default for SessionConfig {
         SessionConfig {
             autoflush: true,
             expire_on_commit: true,
+            twophase: false,
             info: Vec::new(),
             query_criteria: None,
+            lazy_loads: crate::orm::LazyLoads::Allow,
         }
     }
 }
@@ -116,6 +145,8 @@ pub(crate) struct SessionState {
     /// end of each transaction.
     pub(crate) owns_connection: bool,
     pub(crate) in_transaction: bool,
+    /// The open transaction's two-phase progress, in a two-phase session.
+    pub(crate) twophase: Option<crate::engine::TwoPhaseState>,
     pub(crate) identity: IdentityMap,
     /// Pending objects, in the order added.
     pub(crate) new: Vec<Arc<dyn AnyInstance>>,
@@ -135,6 +166,23 @@ pub(crate) struct SessionState {
     /// back to (the outer transaction goes on once that savepoint is rolled back).
     pub(crate) failed_savepoint: Option<String>,
     pub(crate) no_autoflush: u32,
+    /// Lazy loads run so far, by relationship (for [`LazyLoads::Warn`](crate::orm::LazyLoads)).
+    pub(crate) lazy_load_counts: std::collections::HashMap<String, u64>,
+    /// Set while a streaming query (`Query::for_each`) has the connection.
+    pub(crate) streaming: bool,
+}
+
+impl SessionState {
+    /// Refuses work that needs the connection while a streaming query holds it.
+    pub(crate) fn check_not_streaming(&self) -> Result<()> {
+        if self.streaming {
+            return Err(Error::invalid(
+                "the session's connection is streaming a query (Query::for_each); \
+                 finish or stop the stream before using the session",
+            ));
+        }
+        Ok(())
+    }
 }
 
 pub(crate) fn lock(m: &Mutex<SessionState>) -> MutexGuard<'_, SessionState> {
@@ -419,6 +467,7 @@ impl Session {
     /// ```
     pub fn rollback(&self) -> Result<()> {
         let mut st = lock(&self.inner.state);
+        st.check_not_streaming()?;
         self.inner.rollback_locked(&mut st)
     }
 
@@ -438,6 +487,7 @@ impl Session {
     /// ```
     pub fn close(&self) -> Result<()> {
         let mut st = lock(&self.inner.state);
+        st.check_not_streaming()?;
         let result = self.inner.rollback_locked(&mut st);
         for obj in st.identity.drain() {
             SessionInner::detach(&obj, ObjectState::Detached);
@@ -507,14 +557,59 @@ impl Session {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn merge<T: Model>(&self, instance: &Instance<T>) -> Result<Instance<T>> {
-        let values = instance.erased().values()?;
+        self.merge_with(instance, &mut MergeMemo::new())
+    }
+
+    /// [`merge`](Self::merge), remembering what was merged so the merge cascade stops at
+    /// objects it already merged (a parent and its children point at each other).
+    pub(crate) fn merge_with<T: Model>(
+        &self,
+        instance: &Instance<T>,
+        memo: &mut MergeMemo,
+    ) -> Result<Instance<T>> {
+        let source = instance.erased();
+        let key = Arc::as_ptr(&source) as *const ();
+        if let Some(done) = memo.get(&key).and_then(downcast::<T>) {
+            return Ok(done);
+        }
+        let values = source.values()?;
         let info = T::info();
         let pk = info.pk_of(&values);
-        if let Some(existing) = self.get::<T>(KeyValues(pk))? {
-            *existing.write()? = T::from_values(values)?;
-            return Ok(existing);
+        let merged = match self.get::<T>(KeyValues(pk))? {
+            Some(existing) => {
+                if !existing.ptr_eq(instance) {
+                    let mut g = existing.write()?;
+                    for (i, v) in values.into_iter().enumerate() {
+                        g.set_value(i, v)?;
+                    }
+                }
+                existing
+            }
+            None => self.add(Instance::new(T::from_values(values)?))?,
+        };
+        memo.insert(key, merged.erased());
+        // The merge cascade: loaded related objects are merged too, and the merged
+        // object's relationship holds the merged copies.
+        for (index, rel) in info.relationships.iter().enumerate() {
+            if !rel.cascade.merge || rel.viewonly || merged.ptr_eq(instance) {
+                continue;
+            }
+            let mut loaded = None;
+            source.with_slot(index, &mut |slot| {
+                loaded = slot.current();
+                Ok(())
+            })?;
+            let Some(items) = loaded else { continue };
+            let copies = items
+                .iter()
+                .map(|item| rel.ops.merge(self, item, memo))
+                .collect::<Result<Vec<_>>>()?;
+            merged.erased().with_slot(index, &mut |slot| {
+                slot.set_loaded(copies.clone());
+                Ok(())
+            })?;
         }
-        self.add(Instance::new(T::from_values(values)?))
+        Ok(merged)
     }
 
     /// Removes one object from the session (it becomes detached, or transient if pending).
@@ -529,26 +624,19 @@ impl Session {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn expunge<T: Model>(&self, instance: &Instance<T>) -> Result<()> {
-        let mut st = lock(&self.inner.state);
         let obj = instance.erased();
         self.inner.check_owned(&obj.state(), T::info().name)?;
-        let key = obj.state().key.clone();
-        if let Some(k) = key {
-            st.identity.remove(&k);
+        let related = cascade::reachable(&obj, |c| c.expunge)?;
+        let mut st = lock(&self.inner.state);
+        for o in std::iter::once(obj).chain(related) {
+            if o.state()
+                .session
+                .as_ref()
+                .is_some_and(|(id, _)| *id == self.inner.id)
+            {
+                SessionInner::expunge_locked(&mut st, &o);
+            }
         }
-        let st = &mut *st;
-        for list in [&mut st.new, &mut st.deleted, &mut st.modified] {
-            list.retain(|o| !Arc::ptr_eq(o, &obj));
-        }
-        let was_pending = obj.state().state == ObjectState::Pending;
-        SessionInner::detach(
-            &obj,
-            if was_pending {
-                ObjectState::Transient
-            } else {
-                ObjectState::Detached
-            },
-        );
         Ok(())
     }
 
@@ -588,11 +676,14 @@ impl Session {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn expire<T: Model>(&self, instance: &Instance<T>) -> Result<()> {
-        let mut st = lock(&self.inner.state);
         let obj = instance.erased();
         self.inner.check_owned(&obj.state(), T::info().name)?;
-        st.modified.retain(|o| !Arc::ptr_eq(o, &obj));
-        SessionInner::expire(&obj);
+        let related = cascade::reachable(&obj, |c| c.refresh_expire)?;
+        let mut st = lock(&self.inner.state);
+        for o in std::iter::once(obj).chain(related) {
+            st.modified.retain(|m| !Arc::ptr_eq(m, &o));
+            SessionInner::expire(&o);
+        }
         Ok(())
     }
 
@@ -634,7 +725,15 @@ impl Session {
                 T::info().name
             )));
         }
-        self.inner.refresh_object(&obj)
+        // The refresh-expire cascade: related objects loaded now are refreshed too.
+        let related = cascade::reachable(&obj, |c| c.refresh_expire)?;
+        self.inner.refresh_object(&obj)?;
+        for o in related {
+            if o.state().state == ObjectState::Persistent {
+                self.inner.refresh_object(&o)?;
+            }
+        }
+        Ok(())
     }
 
     /// Whether a persistent object has changes not yet flushed.
@@ -899,6 +998,7 @@ impl SessionInner {
     /// Locks the state, refusing work while a failed flush awaits `rollback()`.
     pub(crate) fn usable(&self) -> Result<MutexGuard<'_, SessionState>> {
         let st = lock(&self.state);
+        st.check_not_streaming()?;
         if let Some(cause) = &st.failed {
             return Err(Error::PendingRollback {
                 cause: cause.clone(),
@@ -916,8 +1016,22 @@ impl SessionInner {
         }
     }
 
-    /// Makes `obj` pending (transient) or persistent again (detached) in this session.
-    fn attach(&self, st: &mut SessionState, obj: Arc<dyn AnyInstance>) -> Result<()> {
+    /// Makes `obj` pending (transient) or persistent again (detached) in this session,
+    /// with the objects its relationships reach (save-update cascade).
+    pub(crate) fn attach(&self, st: &mut SessionState, obj: Arc<dyn AnyInstance>) -> Result<()> {
+        self.attach_one(st, obj.clone())?;
+        if !obj.info().relationships.is_empty() {
+            crate::orm::relationship::cascade::save_update(self, st, &[obj])?;
+        }
+        Ok(())
+    }
+
+    /// [`attach`](Self::attach) without the cascade.
+    pub(crate) fn attach_one(
+        &self,
+        st: &mut SessionState,
+        obj: Arc<dyn AnyInstance>,
+    ) -> Result<()> {
         let mut s = obj.state();
         let name = obj.info().name;
         self.check_owned(&s, name)?;
@@ -957,6 +1071,28 @@ impl SessionInner {
         Ok(())
     }
 
+    /// Takes `obj` out of the session (the state is locked by the caller): out of the
+    /// identity map and the pending lists; a pending object becomes transient, a
+    /// persistent one detached.
+    pub(crate) fn expunge_locked(st: &mut SessionState, obj: &Arc<dyn AnyInstance>) {
+        let key = obj.state().key.clone();
+        if let Some(k) = key {
+            st.identity.remove(&k);
+        }
+        for list in [&mut st.new, &mut st.deleted, &mut st.modified] {
+            list.retain(|o| !Arc::ptr_eq(o, obj));
+        }
+        let was_pending = obj.state().state == ObjectState::Pending;
+        SessionInner::detach(
+            obj,
+            if was_pending {
+                ObjectState::Transient
+            } else {
+                ObjectState::Detached
+            },
+        );
+    }
+
     pub(crate) fn detach(obj: &Arc<dyn AnyInstance>, to: ObjectState) {
         let mut s = obj.state();
         s.state = to;
@@ -969,11 +1105,15 @@ impl SessionInner {
     }
 
     pub(crate) fn expire(obj: &Arc<dyn AnyInstance>) {
-        let mut s = obj.state();
-        if s.state == ObjectState::Persistent {
+        {
+            let mut s = obj.state();
+            if s.state != ObjectState::Persistent {
+                return;
+            }
             s.expired = true;
             s.snapshot = None;
         }
+        obj.expire_relationships();
     }
 
     /// Records that a persistent object was written to (called by `Instance::write`).

@@ -8,6 +8,7 @@ use crate::engine::Connection;
 use crate::error::{Error, Result};
 use crate::orm::instance::{AnyInstance, ObjectState};
 use crate::orm::session::{Session, SessionInner, SessionState, lock};
+use crate::orm::two_phase;
 
 /// A savepoint's name and the lengths of `new`, `tx_inserted` and `tx_deleted` when it
 /// was opened, so rolling back to it can undo exactly what came after.
@@ -152,6 +153,7 @@ impl SessionInner {
 
     /// The session's connection, checked out and in a transaction (begun on first use).
     pub(crate) fn connection<'s>(&self, st: &'s mut SessionState) -> Result<&'s mut Connection> {
+        st.check_not_streaming()?;
         if st.conn.is_none() {
             let engine = self
                 .engine
@@ -166,7 +168,7 @@ impl SessionInner {
             .ok_or_else(|| Error::invalid("no connection"))?;
         if !st.in_transaction {
             if !conn.in_transaction() {
-                conn.begin_transaction()?;
+                st.twophase = two_phase::begin(conn, self.config.twophase)?;
             }
             st.in_transaction = true;
         }
@@ -176,10 +178,7 @@ impl SessionInner {
     pub(crate) fn commit_locked(&self, st: &mut SessionState) -> Result<()> {
         self.flush_locked(st)?;
         if st.in_transaction {
-            let committed = match st.conn.as_mut() {
-                Some(conn) => conn.commit(),
-                None => Ok(()),
-            };
+            let committed = two_phase::commit(st);
             if let Err(e) = committed {
                 self.fail(st, &e);
                 return Err(e);
@@ -205,9 +204,7 @@ impl SessionInner {
     pub(crate) fn rollback_locked(&self, st: &mut SessionState) -> Result<()> {
         let mut result = Ok(());
         if st.in_transaction {
-            if let Some(conn) = st.conn.as_mut() {
-                result = conn.rollback();
-            }
+            result = two_phase::rollback(st);
         }
         if result.is_err() || st.owns_connection {
             // A connection that cannot roll back is broken; the server discards its work.
@@ -295,10 +292,8 @@ impl SessionInner {
     /// the database transaction is rolled back now, and the session refuses work until
     /// `rollback()` restores its objects.
     pub(crate) fn fail(&self, st: &mut SessionState, error: &Error) {
-        if let Some(conn) = st.conn.as_mut() {
-            if conn.rollback().is_err() {
-                st.conn = None;
-            }
+        if two_phase::rollback(st).is_err() {
+            st.conn = None;
         }
         st.in_transaction = false;
         st.savepoints.clear();

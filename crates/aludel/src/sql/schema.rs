@@ -71,6 +71,9 @@ pub struct Column {
     pub default: Option<Value>,
     /// A server-side default, rendered as SQL in `DEFAULT ...`.
     pub server_default: Option<String>,
+    /// An SQL expression every UPDATE of the row sets the column to when it does not set
+    /// the column itself (SQLAlchemy's `onupdate=func.now()`), e.g. `CURRENT_TIMESTAMP`.
+    pub server_onupdate: Option<String>,
     /// A single-column UNIQUE constraint.
     pub unique: bool,
     /// A single-column index (`ix_<table>_<column>`).
@@ -95,6 +98,7 @@ impl Column {
             autoincrement: None,
             default: None,
             server_default: None,
+            server_onupdate: None,
             unique: false,
             index: false,
             foreign_key: None,
@@ -154,6 +158,24 @@ impl Column {
     /// ```
     pub fn server_default(mut self, sql: &str) -> Self {
         self.server_default = Some(sql.to_owned());
+        self
+    }
+
+    /// Sets the SQL expression every UPDATE writes into the column (when it does not set
+    /// the column itself).
+    ///
+    /// ```
+    /// use aludel::sql::{update, Column, Executable, SqlType, Table};
+    /// let t = Table::build("t")
+    ///     .column(Column::new("n", SqlType::Integer))
+    ///     .column(Column::new("at", SqlType::DateTime).server_onupdate("CURRENT_TIMESTAMP"))
+    ///     .finish();
+    /// let sql = update(&t).set("n", 1).compile(&aludel::dialects::Sqlite)?.sql;
+    /// assert_eq!(sql, "UPDATE t SET n = ?, at = CURRENT_TIMESTAMP");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn server_onupdate(mut self, sql: &str) -> Self {
+        self.server_onupdate = Some(sql.to_owned());
         self
     }
 

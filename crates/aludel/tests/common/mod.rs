@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod query_fixture;
+pub mod relationship_fixture;
 pub mod sql_text;
 pub mod streaming;
 
@@ -23,6 +24,8 @@ pub struct TestDb {
     url: String,
     backend: Backend,
     name: String,
+    /// The environment variable naming the server the test database lives on.
+    server_var: &'static str,
 }
 
 impl Deref for TestDb {
@@ -168,8 +171,18 @@ fn sqlite_files(path: &str) {
 }
 
 fn setup(backend: Backend, test: &str) -> Option<TestDb> {
+    setup_at(backend, None, test)
+}
+
+/// [`setup`] on the server at `var` instead of the backend's usual one.
+fn setup_at(backend: Backend, var: Option<&'static str>, test: &str) -> Option<TestDb> {
     let name = db_name(test);
-    let url = match server(backend) {
+    let server = server(backend).map(|s| Server {
+        var: var.unwrap_or(s.var),
+        ..s
+    });
+    let server_var = server.as_ref().map_or("", |s| s.var);
+    let url = match server {
         None => {
             let path =
                 std::env::temp_dir().join(format!("aludel-{}-{name}.db", std::process::id()));
@@ -204,6 +217,7 @@ fn setup(backend: Backend, test: &str) -> Option<TestDb> {
         url,
         backend,
         name,
+        server_var,
     })
 }
 
@@ -212,7 +226,7 @@ fn teardown(db: TestDb) {
     match server(db.backend) {
         None => sqlite_files(db.url.trim_start_matches("sqlite:///")),
         Some(server) => {
-            let _ = admin(server.var, server.drop, &db.name);
+            let _ = admin(db.server_var, server.drop, &db.name);
         }
     }
 }
@@ -224,6 +238,32 @@ pub fn run(backend: Backend, test: &str, body: impl FnOnce(&TestDb) -> aludel::R
     };
     let result = body(&db);
     teardown(db);
+    if let Err(e) = result {
+        panic!("{test} failed on {}: {e}", backend.name());
+    }
+}
+
+/// Runs `body` with one fresh database on each server named by `vars` (environment
+/// variables holding server URLs, such as the scale-out engines `scripts/engines.sh`
+/// starts); prints SKIPPED and passes when one is unset.
+pub fn run_on_servers(
+    backend: Backend,
+    vars: &[&'static str],
+    test: &str,
+    body: impl FnOnce(&[TestDb]) -> aludel::Result<()>,
+) {
+    let mut dbs = Vec::new();
+    for (i, var) in vars.iter().enumerate() {
+        match setup_at(backend, Some(var), &format!("{i}_{test}")) {
+            Some(db) => dbs.push(db),
+            None => {
+                dbs.into_iter().for_each(teardown);
+                return;
+            }
+        }
+    }
+    let result = body(&dbs);
+    dbs.into_iter().for_each(teardown);
     if let Err(e) = result {
         panic!("{test} failed on {}: {e}", backend.name());
     }

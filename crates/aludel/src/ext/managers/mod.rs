@@ -56,11 +56,56 @@
 //! ```
 
 mod init;
+mod meta_option;
 mod model_manager;
 mod registry;
 mod session_manager;
 
 pub use init::{Unchained, init_sqlalchemy_unchained};
+pub use meta_option::{ColumnMetaOption, MetaOptionValidator};
 pub use model_manager::ModelManager;
 pub use registry::ModelRegistry;
 pub use session_manager::SessionManager;
+
+/// sqlalchemy-unchained's Meta options that add columns, as an attribute placed above
+/// `#[derive(aludel::Model)]` (a derive cannot add fields):
+///
+/// - `pk` (default `"id"`): an autoincrementing `Option<i64>` primary key, added unless the
+///   struct marks a field `#[column(primary_key)]`; `pk = "key"` renames it, `pk = false`
+///   leaves it out.
+/// - `created_at`, `updated_at` (defaults on): `Option<DateTime<Utc>>` columns the database
+///   fills on INSERT (`DEFAULT CURRENT_TIMESTAMP`); every UPDATE also sets `updated_at`
+///   (the column's `server_onupdate`), and the object reloads it on next access. Each
+///   takes a new name, or `false`.
+/// - `repr` (default: the three columns above): the fields `Debug` shows, unless the struct
+///   derives `Debug` itself.
+/// - `columns(field = Option, ...)`: fields contributed by the application's own
+///   [`ColumnMetaOption`]s (unchained's `ModelMetaOptionsFactory` holds such options; here
+///   the model names the ones it uses).
+///
+/// The other Meta options are `#[model(...)]` options of the derive: `table` (default: the
+/// struct name in snake_case), `validation`, `unique_together`, `index_together`.
+///
+/// ```
+/// use aludel::orm::{Model, Session};
+///
+/// #[aludel::ext::managers::model(repr = ["id", "title"])]
+/// #[derive(aludel::Model)]
+/// struct BlogPost {
+///     #[column(max_len = 100)]
+///     title: String,
+/// }
+///
+/// assert_eq!(BlogPost::info().table.name(), "blog_post");
+/// assert_eq!(BlogPost::info().fields, ["id", "title", "created_at", "updated_at"]);
+/// let engine = aludel::create_engine("sqlite://:memory:")?;
+/// aludel::orm::create_all(&engine, &[BlogPost::info()])?;
+/// let s = Session::new(&engine);
+/// let post = s.add(BlogPost { id: None, title: "Hello".into(), created_at: None, updated_at: None })?;
+/// s.commit()?;
+/// let p = post.read()?;
+/// assert!(p.id.is_some() && p.created_at.is_some() && p.updated_at.is_some());
+/// assert_eq!(format!("{:?}", *p), format!("BlogPost {{ id: {:?}, title: \"Hello\" }}", p.id));
+/// # Ok::<(), aludel::Error>(())
+/// ```
+pub use aludel_macros::unchained_model as model;

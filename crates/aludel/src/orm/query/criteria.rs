@@ -3,8 +3,10 @@
 
 use std::sync::Arc;
 
+use crate::orm::instance::Instance;
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::query::{JoinPoint, Query};
+use crate::orm::relationship::{RelationField, Relationship, with_parent};
 use crate::sql::adapt::adapt;
 use crate::sql::{Expr, FromItem, Params, ToValue, Value, and_};
 
@@ -113,6 +115,41 @@ impl<M: Model> Query<M> {
             0 => self.clone(),
             1 => self.filter(criteria.into_iter().next().unwrap_or(Expr::Bool(true))),
             _ => self.filter(and_(criteria)),
+        }
+    }
+
+    /// Adds the criteria relating the queried model to `parent` along `rel` (SQLAlchemy's
+    /// `Query.with_parent`), built from the parent's current key values without SQL; see
+    /// [`orm::with_parent`](crate::orm::with_parent). `rel`'s target must be the queried
+    /// model (the compiler checks it).
+    ///
+    /// ```
+    /// use aludel::orm::{create_all, Many, Model, One, Session};
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship(back_populates = "user")] addresses: Many<Address> }
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: Option<i64>, #[relationship(back_populates = "addresses")] user: One<User> }
+    /// let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// create_all(&engine, &[User::info(), Address::info()])?;
+    /// let s = Session::new(&engine);
+    /// let ed = s.add(User { id: 1, addresses: Many::new() })?;
+    /// s.add(Address { id: 10, user_id: Some(1), user: One::new() })?;
+    /// s.add(Address { id: 20, user_id: None, user: One::new() })?;
+    /// let mine = s.query::<Address>().with_parent(&ed, User::addresses).all()?;
+    /// assert_eq!(mine.len(), 1);
+    /// assert_eq!(mine[0].read()?.id, 10);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn with_parent<P: Model, F: RelationField<Target = M>>(
+        &self,
+        parent: &Instance<P>,
+        rel: Relationship<P, F>,
+    ) -> Self {
+        match with_parent(parent, rel) {
+            Ok(criteria) => self.filter(criteria),
+            Err(e) => self.filter(Expr::Invalid(Arc::from(format!(
+                "with_parent: {}.{}: {e}",
+                P::info().name,
+                rel.info().name
+            )))),
         }
     }
 

@@ -10,7 +10,7 @@ use crate::sql::{Expr, FromValue, Select, func, literal_column, select};
 
 impl<M: Model> Query<M> {
     /// The session, once the query's recorded refusals (assertions) are checked.
-    fn runnable(&self) -> Result<&Session> {
+    pub(crate) fn runnable(&self) -> Result<&Session> {
         if let Some(err) = &self.ctx.error {
             return Err(err.clone());
         }
@@ -270,14 +270,19 @@ impl<M: Model> Query<M> {
     }
 }
 
-/// `objects` without repeats of one object, in first-seen order.
+/// `objects` without repeats of one object, in first-seen order. An object held by one
+/// handle only (every object a load just built) appears once, so only objects with more
+/// handles are looked up in a set; a plain load of new objects builds no set at all.
 fn unique<M: Model>(objects: Vec<Instance<M>>) -> Vec<Instance<M>> {
-    if objects.len() < 2 {
+    if objects.iter().all(|o| o.handle_count() == 1) {
         return objects;
     }
-    let mut seen = std::collections::HashSet::with_capacity(objects.len());
+    let mut seen = std::collections::HashSet::new();
     objects
         .into_iter()
-        .filter(|o| seen.insert(std::sync::Arc::as_ptr(&o.erased()).cast::<u8>() as usize))
+        .filter(|o| {
+            o.handle_count() == 1
+                || seen.insert(std::sync::Arc::as_ptr(&o.erased()).cast::<u8>() as usize)
+        })
         .collect()
 }

@@ -1,16 +1,17 @@
 //! [`Query<M>`]: the generative ORM query (SQLAlchemy's `Query`). Each method returns a new
 //! query; nothing runs until `all`, `first`, `one`, `one_or_none`, `scalar`, `get`,
-//! `count`, `exists_scalar`, `update` or `delete`.
+//! `count`, `exists_scalar`, `for_each`, `for_each_partition`, `update` or `delete`.
 //!
 //! The query is a Core [`Select`] (the single source of its SQL) plus the ORM context
 //! beside it: the join point `filter_by` uses, the entities in FROM (for joins inferred
 //! from foreign keys), the subquery a set operation wrapped the query in, late-bound
 //! parameters, execution options and the assertion state. One file per concern:
-//! `criteria` (filter, filter_by, where, params), `ordering` (order_by, limit, offset,
-//! slice), `shaping` (group_by, having, distinct, locking), `joins`, `set_ops`,
+//! `criteria` (filter, filter_by, where, params, with_parent), `ordering` (order_by, limit, offset,
+//! slice), `shaping` (group_by, having, distinct, locking), `joins`, `relationship_joins`, `set_ops`,
 //! `selectable` (subquery, cte, as_scalar, label, hints, correlate, with_labels),
-//! `options` (populate_existing, autoflush, execution options, assertions),
-//! `execution`, `from_statement` and `bulk` (update/delete).
+//! `loaders` (loader options), `options` (populate_existing, autoflush, execution options,
+//! assertions), `execution`, `yield_per` (streaming objects: `for_each`,
+//! `for_each_partition`), `from_statement` and `bulk` (update/delete).
 //!
 //! ```
 //! use aludel::orm::{Model, Session};
@@ -39,16 +40,23 @@ mod criteria;
 mod execution;
 mod from_statement;
 mod joins;
+mod loaders;
 mod options;
 mod ordering;
+mod relationship_joins;
 mod selectable;
+mod selection;
 mod set_ops;
 mod shaping;
+mod yield_per;
 
 use std::marker::PhantomData;
 
 pub use bulk::{SynchronizeSession, UpdateKey};
 pub use options::QueryOptions;
+pub use selection::{
+    Aliased, Bundle, ColumnDescription, Decoder, Entity, Exprs, Selection, Typed, typed,
+};
 
 use crate::error::{Error, Result};
 use crate::orm::mapper::{Model, ModelInfo};
@@ -94,6 +102,8 @@ pub(crate) struct QueryContext {
     pub(crate) from_statement: Option<from_statement::FromStatement>,
     /// `enable_assertions(false)` was called.
     pub(crate) no_assertions: bool,
+    /// The loader options (`options`).
+    pub(crate) loaders: crate::orm::loading::options::LoaderTree,
 }
 
 impl<M: Model> Clone for Query<M> {

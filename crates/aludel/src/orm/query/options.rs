@@ -35,9 +35,9 @@ impl QueryOptions {
         QueryOptions::default()
     }
 
-    /// A batch size for streaming results (SQLAlchemy's `yield_per`). Recorded only for
-    /// now: `all()` still reads every row before returning (a streaming iterator needs the
-    /// session's connection held between batches and a weak identity map).
+    /// The batch size of a streaming query (SQLAlchemy's `yield_per`):
+    /// [`Query::for_each`] and [`Query::for_each_partition`] read the rows in batches of
+    /// `n` objects, one batch in memory at a time. `all()` is not affected.
     ///
     /// ```
     /// assert_eq!(aludel::orm::QueryOptions::new().yield_per(50).get_yield_per(), Some(50));
@@ -192,7 +192,9 @@ impl<M: Model> Query<M> {
         self.execution_options(QueryOptions::new().autoflush(on))
     }
 
-    /// Records a `yield_per` batch size (see [`QueryOptions::yield_per`]).
+    /// Sets the batch size [`for_each`](Self::for_each) and
+    /// [`for_each_partition`](Self::for_each_partition) stream the objects in (see
+    /// [`QueryOptions::yield_per`]); zero is refused when the query runs.
     ///
     /// ```
     /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
@@ -260,6 +262,7 @@ impl<M: Model> Query<M> {
             autoflush: self.ctx.options.is_autoflush(),
             statement_timeout: self.ctx.options.statement_timeout,
             lock_timeout: self.ctx.options.lock_timeout,
+            loaders: self.ctx.loaders.clone(),
         }
     }
 }

@@ -1,6 +1,19 @@
 //! Loading: turning rows into objects through the identity map, and reloading expired
 //! objects. Rows are read in place (a [`RowView`] of the driver's current row): the key
 //! first, then, only for an object the session does not hold yet, the struct itself.
+//!
+//! Relationship loader strategies live beside this file, one per file: `lazy` (on first
+//! access), `selectin`, `joined`, `subquery` and `immediate`; `options` holds the typed
+//! loader options and the tree a query erases them into, and `eager` applies the chosen
+//! strategies once a statement's objects are loaded.
+
+mod eager;
+mod immediate;
+mod joined;
+pub(crate) mod lazy;
+pub(crate) mod options;
+mod selectin;
+mod subquery;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +21,8 @@ use std::time::Duration;
 use crate::engine::{ExecutionOptions, RowView};
 use crate::error::{Error, Result};
 use crate::orm::identity::{IdentityKey, IdentityMap};
-use crate::orm::instance::{AnyInstance, Instance, ObjectState, downcast};
+use crate::orm::instance::{AnyInstance, Instance, downcast};
+use crate::orm::loading::options::LoaderTree;
 use crate::orm::mapper::Model;
 use crate::orm::session::{Session, SessionInner};
 use crate::sql::{Compiled, Params, Select, Value};
@@ -28,6 +42,8 @@ pub(crate) struct LoadOptions {
     pub(crate) statement_timeout: Option<Duration>,
     /// The query's lock timeout, over the connection's and the engine's.
     pub(crate) lock_timeout: Option<Duration>,
+    /// The query's loader options (`Query::options`).
+    pub(crate) loaders: LoaderTree,
 }
 
 impl Default for LoadOptions {
@@ -38,20 +54,50 @@ impl Default for LoadOptions {
             autoflush: true,
             statement_timeout: None,
             lock_timeout: None,
+            loaders: LoaderTree::default(),
         }
     }
 }
 
 impl Session {
     /// Loads objects of `T` from the rows of `stmt` (columns in model order), through the
-    /// identity map, with the query's parameters and options.
+    /// identity map, with the query's parameters and options, then their relationships as
+    /// the loader options and relationship defaults say (joined ones in `stmt` itself).
     pub(crate) fn load<T: Model>(
         &self,
         stmt: &Select,
         opts: &LoadOptions,
     ) -> Result<Vec<Instance<T>>> {
-        let (compiled, values) = self.inner.prepare(stmt)?.into_bound(&opts.params)?;
-        self.load_compiled_with::<T>(&compiled, values, opts)
+        let related = !T::info().relationships.is_empty();
+        let plan = match related {
+            true => joined::JoinedPlan::new(T::info(), stmt, &opts.loaders)?,
+            false => None,
+        };
+        let objects = match plan {
+            Some(plan) => plan.load::<T>(self, opts)?,
+            None => {
+                let (compiled, values) = self.inner.prepare(stmt)?.into_bound(&opts.params)?;
+                self.load_compiled_with::<T>(&compiled, values, opts)?
+            }
+        };
+        if !related {
+            // Nothing more to load (and no per-object copies on the hot path).
+            return Ok(objects);
+        }
+        let erased: Vec<Arc<dyn AnyInstance>> = objects.iter().map(Instance::erased).collect();
+        eager::load_relationships(
+            self,
+            &eager::Level {
+                model: T::info(),
+                objects: &erased,
+                tree: &opts.loaders,
+                source: Some(stmt),
+                joined_done: true,
+                populate_existing: opts.populate_existing,
+                params: &opts.params,
+            },
+        )?;
+        Ok(objects)
     }
 
     /// Loads objects of `T` from an already compiled statement and its values, stepping
@@ -71,6 +117,34 @@ impl Session {
         values: Vec<Value>,
         opts: &LoadOptions,
     ) -> Result<Vec<Instance<T>>> {
+        let mut out = Vec::new();
+        self.for_each_row(compiled, values, opts, &mut |inner, identity, row| {
+            out.push(inner.instance_for_row::<T>(identity, row, opts.populate_existing)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// [`for_each_row`](Self::for_each_row) for a statement not yet compiled.
+    pub(crate) fn for_each_row_of(
+        &self,
+        stmt: &Select,
+        opts: &LoadOptions,
+        each: &mut dyn FnMut(&SessionInner, &mut IdentityMap, &dyn RowView) -> Result<()>,
+    ) -> Result<()> {
+        let (compiled, values) = self.inner.prepare(stmt)?.into_bound(&opts.params)?;
+        self.for_each_row(&compiled, values, opts, each)
+    }
+
+    /// Runs a compiled statement with the query's options (autoflush, timeouts) and hands
+    /// each row, read in place, to `each` with the identity map.
+    pub(crate) fn for_each_row(
+        &self,
+        compiled: &Compiled,
+        values: Vec<Value>,
+        opts: &LoadOptions,
+        each: &mut dyn FnMut(&SessionInner, &mut IdentityMap, &dyn RowView) -> Result<()>,
+    ) -> Result<()> {
         let mut guard = self.inner.usable()?;
         if opts.autoflush {
             self.inner.autoflush(&mut guard)?;
@@ -89,16 +163,11 @@ impl Session {
             ..saved
         });
         let read = || {
-            let mut out = Vec::new();
             let mut rows = conn.stream_compiled(compiled, values)?;
             while let Some(row) = rows.next_ref() {
-                out.push(self.inner.instance_for_row::<T>(
-                    identity,
-                    &row?,
-                    opts.populate_existing,
-                )?);
+                each(&self.inner, identity, &row?)?;
             }
-            Ok(out)
+            Ok(())
         };
         let result = read();
         conn.set_execution_options(saved);
@@ -119,35 +188,59 @@ impl SessionInner {
         row: &dyn RowView,
         populate_existing: bool,
     ) -> Result<Instance<T>> {
+        self.instance_at::<T>(identity, row, 0, populate_existing)?
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "a {} row came back with a NULL primary key",
+                    T::info().name
+                ))
+            })
+    }
+
+    /// [`instance_for_row`](Self::instance_for_row) for the model's columns starting at
+    /// `offset` (an entity among others in the row, as joined eager loading reads them);
+    /// `None` when the key columns are NULL (an outer join that matched no row).
+    pub(crate) fn instance_at<T: Model>(
+        &self,
+        identity: &mut IdentityMap,
+        row: &dyn RowView,
+        offset: usize,
+        populate_existing: bool,
+    ) -> Result<Option<Instance<T>>> {
         let info = T::info();
-        let key = IdentityKey::of_view(info.type_id, &info.primary_key, row)?.ok_or_else(|| {
-            Error::invalid(format!(
-                "a {} row came back with a NULL primary key",
-                info.name
-            ))
+        let key = if offset == 0 {
+            IdentityKey::of_view(info.type_id, &info.primary_key, row)?
+        } else {
+            let columns: Vec<usize> = info.primary_key.iter().map(|c| c + offset).collect();
+            IdentityKey::of_view(info.type_id, &columns, row)?
+        };
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        // A new object is handed out as built (no downcast of the map's erased handle).
+        let mut built = None;
+        let (obj, _) = identity.get_or_insert_with(key, |key| {
+            let object = T::from_row(row, offset)?;
+            let instance = Instance::loaded(object, key.clone(), (self.id, self.me.clone()));
+            let erased = instance.erased();
+            built = Some(instance);
+            Ok(erased)
         })?;
-        let (obj, existed) = identity.get_or_insert_with(key, |key| {
-            let instance = Instance::with_state(T::from_row(row, 0)?, ObjectState::Persistent);
-            let obj = instance.erased();
-            {
-                let mut s = obj.state();
-                s.key = Some(key.clone());
-                s.session = Some((self.id, self.me.clone()));
-            }
-            Ok(obj)
-        })?;
-        if existed {
-            let expired = obj.state().expired;
-            if expired || populate_existing {
-                obj.load_row(row)?;
-                let mut s = obj.state();
-                s.expired = false;
-                if populate_existing {
-                    s.snapshot = None;
-                }
+        if let Some(instance) = built {
+            return Ok(Some(instance));
+        }
+        // The map held it already.
+        let expired = obj.state().expired;
+        if expired || populate_existing {
+            obj.load_row(row, offset)?;
+            let mut s = obj.state();
+            s.expired = false;
+            if populate_existing {
+                s.snapshot = None;
             }
         }
         downcast(&obj)
+            .map(Some)
             .ok_or_else(|| Error::invalid("identity map holds another model under this key"))
     }
 
@@ -175,7 +268,7 @@ impl SessionInner {
         let found = self.run(&mut st, |conn| {
             let mut rows = conn.stream_compiled(&compiled, pk.clone())?;
             match rows.next_ref() {
-                Some(row) => obj.load_row(&row?).map(|()| true),
+                Some(row) => obj.load_row(&row?, 0).map(|()| true),
                 None => Ok(false),
             }
         })?;

@@ -1,0 +1,238 @@
+//! Joins along relationships (SQLAlchemy's `query.join(User.addresses)`): the ON clause
+//! comes from the relationship, a many-to-many joins through its association table, the
+//! join point moves to the target, and a target alias joins the same table twice.
+//!
+//! The methods take the typed [`Relationship`] handle the derive generates
+//! (`User::addresses`), so they are named `join_rel` / `outerjoin_rel` beside `join::<T>()`
+//! (which infers the ON from the foreign keys between two models): the `_rel` says the ON
+//! is the relationship's, whatever other foreign keys the tables have.
+
+use std::sync::Arc;
+
+use crate::orm::mapper::{Model, ModelInfo};
+use crate::orm::query::{JoinPoint, Query};
+use crate::orm::relationship::{RelationField, Relationship, join_steps};
+use crate::sql::{Expr, FromItem, JoinKind};
+
+/// Whether `item` is an alias of `info`'s table.
+fn aliases(item: &FromItem, info: &ModelInfo) -> bool {
+    matches!(item, FromItem::Alias(a) if matches!(&a.inner, FromItem::Table(t) if t.name() == info.table.name()))
+}
+
+impl<M: Model> Query<M> {
+    /// Where a join along a relationship of `owner` starts: the join point when that is an
+    /// alias of the owner's table (a chain through aliases, e.g. a self-referential tree
+    /// joined to its grandchildren), else the owner's table when the owner is an entity
+    /// in FROM, else the error message.
+    fn relationship_source(
+        &self,
+        owner: &'static ModelInfo,
+        what: &str,
+    ) -> Result<FromItem, String> {
+        if let Some(JoinPoint::Item(item)) = &self.ctx.join_point {
+            if aliases(item, owner) {
+                return Ok(item.clone());
+            }
+        }
+        if self.ctx.entities.iter().any(|e| e.type_id == owner.type_id) {
+            return Ok(FromItem::Table(owner.table.clone()));
+        }
+        let entities: Vec<&str> = self.ctx.entities.iter().map(|e| e.name).collect();
+        Err(format!(
+            "{what} starts at {}, which is not in the query's FROM (entities: {}); join to {} first or start from it with select_from()",
+            owner.name,
+            entities.join(", "),
+            owner.name
+        ))
+    }
+
+    /// The name of the next alias of association table `name` (`user_keywords_1`, `_2`,
+    /// ...), so a many-to-many joined twice uses its table twice.
+    fn next_secondary_alias(&self, name: &str) -> String {
+        let taken = self
+            .select
+            .joins
+            .iter()
+            .filter(|(_, item, _)| matches!(item, FromItem::Alias(a) if matches!(&a.inner, FromItem::Table(t) if t.name() == name)))
+            .count();
+        format!("{name}_{}", taken + 1)
+    }
+
+    fn add_relationship_join<P: Model, F: RelationField>(
+        &self,
+        kind: JoinKind,
+        rel: Relationship<P, F>,
+        alias: Option<&FromItem>,
+        method: &str,
+    ) -> Self {
+        if let Some(refused) = self.assert_no_limit(method) {
+            return refused;
+        }
+        let owner = P::info();
+        let target = <F::Target as Model>::info();
+        let what = format!("{method}: {}.{}", owner.name, rel.info().name);
+        let to = match alias {
+            Some(item) if aliases(item, target) => Ok(item.clone()),
+            Some(item) => Err(format!(
+                "{what} targets {}, so the alias joined to must be an alias of table {}, not {}",
+                target.name,
+                target.table.name(),
+                item.qualifier().unwrap_or("a join")
+            )),
+            None if self
+                .ctx
+                .entities
+                .iter()
+                .any(|e| e.type_id == target.type_id) =>
+            {
+                Err(format!(
+                    "{what} targets {}, whose table {} is already in FROM; join to an alias of it with {method}_to()",
+                    target.name,
+                    target.table.name()
+                ))
+            }
+            None => Ok(FromItem::Table(target.table.clone())),
+        };
+        let steps = to.and_then(|to| {
+            let from = self.relationship_source(owner, &what)?;
+            let secondary = rel
+                .info()
+                .secondary
+                .as_ref()
+                .map(|t| self.next_secondary_alias(t.name()))
+                .unwrap_or_default();
+            join_steps(owner, rel.info(), &from, &to, &secondary)
+                .map(|steps| (to, steps))
+                .map_err(|e| format!("{what}: {e}"))
+        });
+        let (to, steps) = match steps {
+            Ok(found) => found,
+            Err(message) => {
+                let invalid = Expr::Invalid(Arc::from(message));
+                let item = FromItem::Table(target.table.clone());
+                (item.clone(), vec![(item, invalid)])
+            }
+        };
+        let steps: Vec<(FromItem, Expr)> = steps
+            .into_iter()
+            .map(|(item, on)| (item, self.adapted(&on)))
+            .collect();
+        self.with_ctx(|s, ctx| {
+            for (item, on) in steps {
+                s.joins.push((kind, item, on));
+            }
+            ctx.join_point = Some(match to {
+                FromItem::Table(_) => {
+                    ctx.entities.push(target);
+                    JoinPoint::Model(target)
+                }
+                item => JoinPoint::Item(item),
+            });
+            ctx.joined = true;
+        })
+    }
+
+    /// `JOIN` the target of relationship `rel` (SQLAlchemy's `query.join(User.addresses)`),
+    /// ON the relationship's columns; a many-to-many joins its association table first
+    /// (aliased `<table>_1`, `_2`, ...). The join starts from the last join target when
+    /// that is an alias of the relationship's owner, else from the owner's table, which
+    /// must be in the query's FROM; afterwards `filter_by` applies to the target, and
+    /// further `join_rel` calls chain from it ([`reset_joinpoint`](Self::reset_joinpoint)
+    /// goes back to the owner's table).
+    ///
+    /// ```
+    /// use aludel::orm::{Many, One, Session};
+    /// use aludel::sql::Executable;
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship(back_populates = "user")] orders: Many<Order> }
+    /// # #[derive(aludel::Model)] #[model(table = "orders")] struct Order { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64, #[relationship(back_populates = "orders")] user: One<User>, #[relationship] items: Many<Item> }
+    /// # #[derive(aludel::Model)] #[model(table = "items")] struct Item { #[column(primary_key)] id: i64, #[column(foreign_key = "orders.id")] order_id: i64, name: String }
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let q = Session::new(&engine).query::<User>()
+    ///     .join_rel(User::orders)
+    ///     .join_rel(Order::items)
+    ///     .filter_by("name", "pen");
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT users.id FROM users JOIN orders ON users.id = orders.user_id \
+    ///      JOIN items ON orders.id = items.order_id WHERE items.name = ?"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn join_rel<P: Model, F: RelationField>(&self, rel: Relationship<P, F>) -> Self {
+        self.add_relationship_join(JoinKind::Inner, rel, None, "join_rel")
+    }
+
+    /// `LEFT OUTER JOIN` the target of relationship `rel`, as [`join_rel`](Self::join_rel)
+    /// (SQLAlchemy's `query.outerjoin(User.addresses)`).
+    ///
+    /// ```
+    /// use aludel::orm::{Many, One, Session};
+    /// use aludel::sql::Executable;
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship(back_populates = "user")] addresses: Many<Address> }
+    /// # #[derive(aludel::Model)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: Option<i64>, #[relationship(back_populates = "addresses")] user: One<User> }
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let q = Session::new(&engine).query::<Address>().outerjoin_rel(Address::user);
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::Postgres)?.sql,
+    ///     "SELECT addresses.id, addresses.user_id FROM addresses \
+    ///      LEFT OUTER JOIN users ON users.id = addresses.user_id"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn outerjoin_rel<P: Model, F: RelationField>(&self, rel: Relationship<P, F>) -> Self {
+        self.add_relationship_join(JoinKind::LeftOuter, rel, None, "outerjoin_rel")
+    }
+
+    /// `JOIN` relationship `rel` to `alias`, an alias of the target's table (SQLAlchemy's
+    /// `query.join(User.addresses.of_type(a1))` / `join(a1, User.addresses)`): the same
+    /// table twice, or a self-referential relationship. Afterwards `filter_by` names the
+    /// alias's columns; `alias` being of another table makes the query fail with an error.
+    ///
+    /// ```
+    /// use aludel::orm::{Many, Model, One, Session};
+    /// use aludel::sql::Executable;
+    /// # #[derive(aludel::Model)] #[model(table = "nodes")] struct Node { #[column(primary_key)] id: i64, #[column(foreign_key = "nodes.id")] parent_id: Option<i64>, name: String, #[relationship(back_populates = "parent")] children: Many<Node>, #[relationship(back_populates = "children", remote_side = "id")] parent: One<Node> }
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let child = Node::info().table.alias("child");
+    /// let q = Session::new(&engine).query::<Node>()
+    ///     .join_rel_to(Node::children, &child)
+    ///     .filter_by("name", "leaf");
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::MySql)?.sql,
+    ///     "SELECT nodes.id, nodes.parent_id, nodes.name FROM nodes \
+    ///      JOIN nodes AS child ON nodes.id = child.parent_id WHERE child.name = ?"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn join_rel_to<P: Model, F: RelationField>(
+        &self,
+        rel: Relationship<P, F>,
+        alias: &FromItem,
+    ) -> Self {
+        self.add_relationship_join(JoinKind::Inner, rel, Some(alias), "join_rel")
+    }
+
+    /// `LEFT OUTER JOIN` relationship `rel` to `alias`, as
+    /// [`join_rel_to`](Self::join_rel_to).
+    ///
+    /// ```
+    /// use aludel::orm::{Many, Model, One, Session};
+    /// use aludel::sql::Executable;
+    /// # #[derive(aludel::Model)] #[model(table = "nodes")] struct Node { #[column(primary_key)] id: i64, #[column(foreign_key = "nodes.id")] parent_id: Option<i64>, #[relationship(back_populates = "parent")] children: Many<Node>, #[relationship(back_populates = "children", remote_side = "id")] parent: One<Node> }
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let up = Node::info().table.alias("up");
+    /// let q = Session::new(&engine).query::<Node>().outerjoin_rel_to(Node::parent, &up);
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT nodes.id, nodes.parent_id FROM nodes LEFT OUTER JOIN nodes AS up ON up.id = nodes.parent_id"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn outerjoin_rel_to<P: Model, F: RelationField>(
+        &self,
+        rel: Relationship<P, F>,
+        alias: &FromItem,
+    ) -> Self {
+        self.add_relationship_join(JoinKind::LeftOuter, rel, Some(alias), "outerjoin_rel")
+    }
+}

@@ -1,0 +1,611 @@
+//! What a query selects and the Rust value each row becomes ([`Selection`]): one model
+//! (an [`Instance`]), a typed column (its Rust type), a typed expression, tuples of
+//! these, [`Bundle`]s, and untyped expressions read as keyed [`Row`]s (SQLAlchemy's
+//! KeyedTuple). Selections compose, so `(Entity<User>, User::name, count)` decodes each
+//! row into `(Instance<User>, String, i64)` straight from the driver's row, entities
+//! through the identity map.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::engine::{Row, RowView};
+use crate::error::{Error, Result};
+use crate::orm::column::Column;
+use crate::orm::identity::IdentityMap;
+use crate::orm::instance::Instance;
+use crate::orm::mapper::Model;
+use crate::orm::session::SessionInner;
+use crate::sql::{Expr, FromItem, FromValueRef};
+
+/// What decoding a row needs: the session and its identity map (entities are the
+/// session's objects), and the result's column names (keyed rows).
+pub struct Decoder<'a> {
+    pub(crate) session: &'a SessionInner,
+    pub(crate) identity: &'a mut IdentityMap,
+    pub(crate) populate_existing: bool,
+    pub(crate) keys: &'a [String],
+}
+
+/// One selected item's description (SQLAlchemy's `column_descriptions` entry).
+///
+/// ```
+/// use aludel::orm::{Entity, Selection};
+/// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, name: String }
+/// let d = (Entity::<User>::new(), User::name).descriptions();
+/// assert_eq!((d[0].name.as_str(), d[0].entity), ("User", Some("User")));
+/// assert_eq!((d[1].name.as_str(), d[1].type_name), ("name", "alloc::string::String"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnDescription {
+    /// The entity's name, the column's name, or the label.
+    pub name: String,
+    /// The Rust type a row gives for it.
+    pub type_name: &'static str,
+    /// The model it belongs to, if any.
+    pub entity: Option<&'static str>,
+    /// Whether it is a whole entity.
+    pub is_entity: bool,
+}
+
+/// Something a query can select, and how its part of a row becomes a Rust value.
+/// Implemented by [`Entity`], [`Aliased`], typed [`Column`](crate::orm::Column)s,
+/// [`Typed`] expressions, [`Bundle`]s, [`Exprs`] and tuples of selections (up to eight).
+///
+/// ```
+/// use aludel::orm::{Entity, Selection};
+/// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, name: String }
+/// let s = (Entity::<User>::new(), User::name);
+/// assert_eq!(s.width(), 3);
+/// assert!(!s.is_single_entity());
+/// assert!(Entity::<User>::new().is_single_entity());
+/// ```
+pub trait Selection: Clone + Send + Sync + 'static {
+    /// The Rust value one row gives.
+    type Output;
+
+    /// The SELECT's column expressions for this selection, in order.
+    fn columns(&self) -> Vec<Expr>;
+
+    /// How many columns it reads.
+    fn width(&self) -> usize;
+
+    /// Builds the value from the row's columns starting at `offset`.
+    fn decode(
+        &self,
+        cx: &mut Decoder<'_>,
+        row: &dyn RowView,
+        offset: usize,
+    ) -> Result<Self::Output>;
+
+    /// What is selected, item by item.
+    fn descriptions(&self) -> Vec<ColumnDescription>;
+
+    /// Whether the selection is one entity alone (rows are objects, not tuples).
+    fn is_single_entity(&self) -> bool {
+        false
+    }
+}
+
+/// A whole model, read as the session's [`Instance`] (the query's primary entity, or one
+/// added with `add_entity`).
+///
+/// ```
+/// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+/// use aludel::orm::{Entity, Selection};
+/// assert_eq!(Entity::<User>::new().columns().len(), 1);
+/// ```
+pub struct Entity<M>(PhantomData<fn() -> M>);
+
+impl<M: Model> Entity<M> {
+    /// The entity of model `M`.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+    /// let _e = aludel::orm::Entity::<User>::new();
+    /// ```
+    pub fn new() -> Self {
+        Entity(PhantomData)
+    }
+}
+
+impl<M: Model> Default for Entity<M> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<M> Clone for Entity<M> {
+    fn clone(&self) -> Self {
+        Entity(PhantomData)
+    }
+}
+
+impl<M> std::fmt::Debug for Entity<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Entity<{}>", std::any::type_name::<M>())
+    }
+}
+
+/// The model's columns, from `source` (an alias or subquery) or its own table.
+fn entity_columns(info: &crate::orm::ModelInfo, source: Option<&FromItem>) -> Vec<Expr> {
+    (0..info.columns().len())
+        .map(|i| match source {
+            Some(from) => from.c(&info.columns()[i].name),
+            None => info.column_expr(i),
+        })
+        .collect()
+}
+
+/// The session's object for `M`'s columns at `offset`; `None` when its key is NULL.
+fn decode_entity<M: Model>(
+    cx: &mut Decoder<'_>,
+    row: &dyn RowView,
+    offset: usize,
+) -> Result<Option<Instance<M>>> {
+    cx.session
+        .instance_at::<M>(cx.identity, row, offset, cx.populate_existing)
+}
+
+fn entity_description<M: Model>(name: &str) -> ColumnDescription {
+    ColumnDescription {
+        name: name.to_owned(),
+        type_name: std::any::type_name::<Instance<M>>(),
+        entity: Some(M::info().name),
+        is_entity: true,
+    }
+}
+
+impl<M: Model> Selection for Entity<M> {
+    type Output = Instance<M>;
+
+    fn columns(&self) -> Vec<Expr> {
+        entity_columns(M::info(), None)
+    }
+
+    fn width(&self) -> usize {
+        M::info().columns().len()
+    }
+
+    fn decode(
+        &self,
+        cx: &mut Decoder<'_>,
+        row: &dyn RowView,
+        offset: usize,
+    ) -> Result<Instance<M>> {
+        decode_entity::<M>(cx, row, offset)?.ok_or_else(|| {
+            Error::invalid(format!(
+                "a {} row came back with a NULL primary key (select it with Aliased or an outer join's Option form)",
+                M::info().name
+            ))
+        })
+    }
+
+    fn descriptions(&self) -> Vec<ColumnDescription> {
+        vec![entity_description::<M>(M::info().name)]
+    }
+
+    fn is_single_entity(&self) -> bool {
+        true
+    }
+}
+
+/// A model read from an alias or a subquery (SQLAlchemy's `aliased(Model, name)`), e.g.
+/// the same table joined twice. The row gives `None` when the alias matched nothing (an
+/// outer join).
+///
+/// ```
+/// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+/// use aludel::orm::{Aliased, Selection};
+/// let boss = Aliased::<User>::new("boss");
+/// assert_eq!(boss.c("id"), aludel::sql::Expr::from(boss.from_item().c("id")));
+/// assert_eq!(boss.descriptions()[0].name, "boss");
+/// ```
+pub struct Aliased<M> {
+    from: FromItem,
+    name: Arc<str>,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> Aliased<M> {
+    /// `M`'s table under another name.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+    /// let a = aludel::orm::Aliased::<User>::new("u2");
+    /// assert_eq!(a.name(), "u2");
+    /// ```
+    pub fn new(name: &str) -> Self {
+        Aliased {
+            from: M::info().table.alias(name),
+            name: Arc::from(name),
+            _model: PhantomData,
+        }
+    }
+
+    /// `M` read from a subquery (or any FROM item) holding its columns by name
+    /// (SQLAlchemy's `aliased(Model, subquery)`).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+    /// use aludel::sql::select;
+    /// let sub = select([aludel::sql::Expr::from(User::id)]).from(&<User as aludel::orm::Model>::info().table).subquery("recent");
+    /// let a = aludel::orm::Aliased::<User>::of(sub);
+    /// assert_eq!(a.name(), "recent");
+    /// ```
+    pub fn of(from: FromItem) -> Self {
+        let name: Arc<str> = match &from {
+            FromItem::Table(t) => Arc::from(t.name()),
+            FromItem::Alias(a) => a.name.clone(),
+            FromItem::Subquery(s) => s.name.clone(),
+            FromItem::Cte(c) => Arc::from(c.name()),
+            FromItem::Join(_) => Arc::from(M::info().name),
+        };
+        Aliased {
+            from,
+            name,
+            _model: PhantomData,
+        }
+    }
+
+    /// The alias's name.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+    /// assert_eq!(aludel::orm::Aliased::<User>::new("x").name(), "x");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The alias as a FROM item, to join to.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+    /// let a = aludel::orm::Aliased::<User>::new("x");
+    /// assert_eq!(a.from_item().c("id"), a.c("id"));
+    /// ```
+    pub fn from_item(&self) -> &FromItem {
+        &self.from
+    }
+
+    /// One of the alias's columns, by field or column name, for criteria.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+    /// let a = aludel::orm::Aliased::<User>::new("x");
+    /// assert_eq!(a.c("id"), a.from_item().c("id"));
+    /// ```
+    pub fn c(&self, name: &str) -> Expr {
+        let info = M::info();
+        let column = info
+            .column_index(name)
+            .map(|i| info.columns()[i].name.as_str())
+            .unwrap_or(name);
+        self.from.c(column)
+    }
+}
+
+impl<M> Clone for Aliased<M> {
+    fn clone(&self) -> Self {
+        Aliased {
+            from: self.from.clone(),
+            name: self.name.clone(),
+            _model: PhantomData,
+        }
+    }
+}
+
+impl<M: Model> Selection for Aliased<M> {
+    type Output = Option<Instance<M>>;
+
+    fn columns(&self) -> Vec<Expr> {
+        entity_columns(M::info(), Some(&self.from))
+    }
+
+    fn width(&self) -> usize {
+        M::info().columns().len()
+    }
+
+    fn decode(
+        &self,
+        cx: &mut Decoder<'_>,
+        row: &dyn RowView,
+        offset: usize,
+    ) -> Result<Option<Instance<M>>> {
+        decode_entity::<M>(cx, row, offset)
+    }
+
+    fn descriptions(&self) -> Vec<ColumnDescription> {
+        vec![entity_description::<M>(&self.name)]
+    }
+}
+
+fn one_value<T: FromValueRef>(row: &dyn RowView, offset: usize, what: &str) -> Result<T> {
+    T::from_value_ref(row.value(offset)?).map_err(|e| match e {
+        Error::Conversion { expected, found } => Error::Conversion {
+            expected,
+            found: format!("{found} (selected {what})"),
+        },
+        other => other,
+    })
+}
+
+impl<M: Model, T: FromValueRef + Send + Sync + 'static> Selection for Column<M, T> {
+    type Output = T;
+
+    fn columns(&self) -> Vec<Expr> {
+        vec![self.expr()]
+    }
+
+    fn width(&self) -> usize {
+        1
+    }
+
+    fn decode(&self, _cx: &mut Decoder<'_>, row: &dyn RowView, offset: usize) -> Result<T> {
+        one_value(row, offset, &format!("{}.{}", M::info().name, self.name()))
+    }
+
+    fn descriptions(&self) -> Vec<ColumnDescription> {
+        vec![ColumnDescription {
+            name: self.name().to_owned(),
+            type_name: std::any::type_name::<T>(),
+            entity: Some(M::info().name),
+            is_entity: false,
+        }]
+    }
+}
+
+/// An SQL expression read as Rust type `T` (`func::count(..)`, arithmetic, a subquery).
+///
+/// ```
+/// use aludel::orm::{typed, Selection};
+/// let n = typed::<i64>(aludel::sql::func::count_star(), "n");
+/// assert_eq!(n.descriptions()[0].name, "n");
+/// ```
+pub struct Typed<T> {
+    expr: Expr,
+    name: Arc<str>,
+    _type: PhantomData<fn() -> T>,
+}
+
+/// Reads `expr` as `T`, labelled `name` (its key in keyed rows and descriptions).
+///
+/// ```
+/// let t = aludel::orm::typed::<String>(aludel::sql::literal_column("'x'"), "x");
+/// assert_eq!(t.name(), "x");
+/// ```
+pub fn typed<T: FromValueRef>(expr: impl Into<Expr>, name: &str) -> Typed<T> {
+    Typed {
+        expr: expr.into(),
+        name: Arc::from(name),
+        _type: PhantomData,
+    }
+}
+
+impl<T> Typed<T> {
+    /// The label.
+    ///
+    /// ```
+    /// assert_eq!(aludel::orm::typed::<i64>(aludel::sql::literal_column("1"), "one").name(), "one");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl<T> Clone for Typed<T> {
+    fn clone(&self) -> Self {
+        Typed {
+            expr: self.expr.clone(),
+            name: self.name.clone(),
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<T: FromValueRef + Send + Sync + 'static> Selection for Typed<T> {
+    type Output = T;
+
+    fn columns(&self) -> Vec<Expr> {
+        vec![self.expr.clone().label(&self.name)]
+    }
+
+    fn width(&self) -> usize {
+        1
+    }
+
+    fn decode(&self, _cx: &mut Decoder<'_>, row: &dyn RowView, offset: usize) -> Result<T> {
+        one_value(row, offset, &self.name)
+    }
+
+    fn descriptions(&self) -> Vec<ColumnDescription> {
+        vec![ColumnDescription {
+            name: self.name.to_string(),
+            type_name: std::any::type_name::<T>(),
+            entity: None,
+            is_entity: false,
+        }]
+    }
+}
+
+/// Untyped expressions, each row read as a keyed [`Row`] (by position, by name, `keys()`,
+/// `as_map()`): SQLAlchemy's KeyedTuple, for selections whose types are only known at run
+/// time.
+///
+/// ```
+/// use aludel::orm::{Exprs, Selection};
+/// let e = Exprs::new([aludel::sql::literal_column("1").label("one")]);
+/// assert_eq!(e.width(), 1);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Exprs(Vec<Expr>);
+
+impl Exprs {
+    /// The expressions to select.
+    ///
+    /// ```
+    /// let _e = aludel::orm::Exprs::new([aludel::sql::literal_column("1")]);
+    /// ```
+    pub fn new<E: Into<Expr>>(exprs: impl IntoIterator<Item = E>) -> Self {
+        Exprs(exprs.into_iter().map(Into::into).collect())
+    }
+}
+
+impl Selection for Exprs {
+    type Output = Row;
+
+    fn columns(&self) -> Vec<Expr> {
+        self.0.clone()
+    }
+
+    fn width(&self) -> usize {
+        self.0.len()
+    }
+
+    fn decode(&self, cx: &mut Decoder<'_>, row: &dyn RowView, offset: usize) -> Result<Row> {
+        let n = self.0.len();
+        let values = (offset..offset + n)
+            .map(|i| row.value(i).map(|v| v.to_value()))
+            .collect::<Result<Vec<_>>>()?;
+        let keys: Vec<String> = (offset..offset + n)
+            .map(|i| {
+                cx.keys
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("column_{i}"))
+            })
+            .collect();
+        Ok(Row::new(keys.into(), values))
+    }
+
+    fn descriptions(&self) -> Vec<ColumnDescription> {
+        (0..self.0.len())
+            .map(|i| ColumnDescription {
+                name: format!("column_{i}"),
+                type_name: std::any::type_name::<crate::sql::Value>(),
+                entity: None,
+                is_entity: false,
+            })
+            .collect()
+    }
+}
+
+/// A named group of selections read as one value (SQLAlchemy's `Bundle`); bundles nest.
+///
+/// ```
+/// use aludel::orm::{Bundle, Selection};
+/// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, name: String }
+/// let b = Bundle::new("user", (User::id, User::name));
+/// assert_eq!(b.name(), "user");
+/// assert_eq!(b.c().len(), 2);
+/// assert_eq!(b.descriptions()[0].name, "user");
+/// ```
+#[derive(Clone)]
+pub struct Bundle<S> {
+    name: Arc<str>,
+    inner: S,
+}
+
+impl<S: Selection> Bundle<S> {
+    /// A bundle of `inner` named `name`.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+    /// let _b = aludel::orm::Bundle::new("b", User::id);
+    /// ```
+    pub fn new(name: &str, inner: S) -> Self {
+        Bundle {
+            name: Arc::from(name),
+            inner,
+        }
+    }
+
+    /// The bundle's name.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+    /// assert_eq!(aludel::orm::Bundle::new("b", User::id).name(), "b");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The bundle's column expressions (SQLAlchemy's `Bundle.c`), for criteria.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+    /// let b = aludel::orm::Bundle::new("b", User::id);
+    /// assert_eq!(b.c()[0], aludel::sql::Expr::from(User::id));
+    /// ```
+    pub fn c(&self) -> Vec<Expr> {
+        self.inner.columns()
+    }
+}
+
+impl<S: Selection> Selection for Bundle<S> {
+    type Output = S::Output;
+
+    fn columns(&self) -> Vec<Expr> {
+        self.inner.columns()
+    }
+
+    fn width(&self) -> usize {
+        self.inner.width()
+    }
+
+    fn decode(&self, cx: &mut Decoder<'_>, row: &dyn RowView, offset: usize) -> Result<S::Output> {
+        self.inner.decode(cx, row, offset)
+    }
+
+    fn descriptions(&self) -> Vec<ColumnDescription> {
+        vec![ColumnDescription {
+            name: self.name.to_string(),
+            type_name: std::any::type_name::<S::Output>(),
+            entity: None,
+            is_entity: false,
+        }]
+    }
+}
+
+macro_rules! tuple_selection {
+    ($($name:ident $index:tt),+) => {
+        impl<$($name: Selection),+> Selection for ($($name,)+) {
+            type Output = ($($name::Output,)+);
+
+            fn columns(&self) -> Vec<Expr> {
+                let mut out = Vec::new();
+                $(out.extend(self.$index.columns());)+
+                out
+            }
+
+            fn width(&self) -> usize {
+                0 $(+ self.$index.width())+
+            }
+
+            #[allow(unused_assignments)] // the last item's width is added to `at` and not read
+            fn decode(&self, cx: &mut Decoder<'_>, row: &dyn RowView, offset: usize) -> Result<Self::Output> {
+                let mut at = offset;
+                Ok(($({
+                    let value = self.$index.decode(cx, row, at)?;
+                    at += self.$index.width();
+                    value
+                },)+))
+            }
+
+            fn descriptions(&self) -> Vec<ColumnDescription> {
+                let mut out = Vec::new();
+                $(out.extend(self.$index.descriptions());)+
+                out
+            }
+        }
+    };
+}
+
+tuple_selection!(A 0);
+tuple_selection!(A 0, B 1);
+tuple_selection!(A 0, B 1, C 2);
+tuple_selection!(A 0, B 1, C 2, D 3);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_selection!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);

@@ -1,0 +1,431 @@
+//! Query joins along relationships (`join_rel`, `outerjoin_rel`, `join_rel_to`,
+//! `outerjoin_rel_to`) and `with_parent` (`Query::with_parent`, `orm::with_parent`): the
+//! SQL per dialect, the objects read back on every backend, and the errors.
+
+mod common;
+
+use aludel::Result;
+use aludel::orm::{Instance, Many, Model, One, Session, with_parent};
+use aludel::sql::{Executable, select};
+
+use common::relationship_fixture::{
+    Address, Item, Keyword, Node, Order, User, add_keywords, seed_users, setup,
+};
+use common::sql_text::{assert_sql, assert_sql_all};
+
+/// The ids of `objects`, in order.
+fn ids<T: Model>(objects: &[Instance<T>], id: fn(&T) -> i64) -> Result<Vec<i64>> {
+    objects.iter().map(|o| o.read().map(|g| id(&g))).collect()
+}
+
+/// A session on an in-memory SQLite database, for SQL-text tests (nothing runs).
+fn text_session() -> Result<Session> {
+    Ok(Session::new(&aludel::create_engine("sqlite://:memory:")?))
+}
+
+/// Users ada (1) and bob (2); keywords rust (1) and sql (2): ada has both, bob rust.
+/// Ada has order 10 with items pen, ink; bob order 20 with item pad.
+fn seed_keywords_and_orders(s: &Session) -> Result<()> {
+    add_keywords(s)?;
+    for (order, user, items) in [(10, 1, &["pen", "ink"][..]), (20, 2, &["pad"][..])] {
+        s.add(Order {
+            id: order,
+            user_id: user,
+            user: One::new(),
+            items: Many::new(),
+        })?;
+        for (k, name) in items.iter().enumerate() {
+            s.add(Item {
+                id: order * 10 + k as i64,
+                order_id: order,
+                name: (*name).into(),
+            })?;
+        }
+    }
+    s.commit()
+}
+
+#[test]
+fn join_rel_sql_per_dialect() -> Result<()> {
+    let s = text_session()?;
+    assert_sql_all(
+        s.query::<User>()
+            .join_rel(User::addresses)
+            .filter_by("email", "x")
+            .statement(),
+        "SELECT users.id, users.name FROM users JOIN addresses ON users.id = addresses.user_id WHERE addresses.email = ?",
+    );
+    assert_sql_all(
+        s.query::<Address>().join_rel(Address::user).statement(),
+        "SELECT addresses.id, addresses.user_id, addresses.email FROM addresses JOIN users ON users.id = addresses.user_id",
+    );
+    assert_sql_all(
+        s.query::<Address>()
+            .outerjoin_rel(Address::user)
+            .statement(),
+        "SELECT addresses.id, addresses.user_id, addresses.email FROM addresses LEFT OUTER JOIN users ON users.id = addresses.user_id",
+    );
+    assert_sql(
+        s.query::<User>()
+            .join_rel(User::keywords)
+            .filter_by("word", "rust")
+            .statement(),
+        "SELECT users.id, users.name FROM users JOIN user_keywords AS user_keywords_1 ON users.id = user_keywords_1.user_id JOIN keywords ON keywords.id = user_keywords_1.keyword_id WHERE keywords.word = ?",
+        "SELECT users.id, users.name FROM users JOIN user_keywords AS user_keywords_1 ON users.id = user_keywords_1.user_id JOIN keywords ON keywords.id = user_keywords_1.keyword_id WHERE keywords.word = $1",
+        "SELECT users.id, users.name FROM users JOIN user_keywords AS user_keywords_1 ON users.id = user_keywords_1.user_id JOIN keywords ON keywords.id = user_keywords_1.keyword_id WHERE keywords.word = ?",
+    );
+    assert_sql_all(
+        s.query::<User>().outerjoin_rel(User::keywords).statement(),
+        "SELECT users.id, users.name FROM users LEFT OUTER JOIN user_keywords AS user_keywords_1 ON users.id = user_keywords_1.user_id LEFT OUTER JOIN keywords ON keywords.id = user_keywords_1.keyword_id",
+    );
+    assert_sql_all(
+        s.query::<User>()
+            .join_rel(User::orders)
+            .join_rel(Order::items)
+            .filter_by("name", "pen")
+            .statement(),
+        "SELECT users.id, users.name FROM users JOIN orders ON users.id = orders.user_id JOIN items ON orders.id = items.order_id WHERE items.name = ?",
+    );
+    Ok(())
+}
+
+#[test]
+fn join_rel_to_aliases_sql_per_dialect() -> Result<()> {
+    let s = text_session()?;
+    let child = Node::info().table.alias("child");
+    assert_sql_all(
+        s.query::<Node>()
+            .join_rel_to(Node::children, &child)
+            .filter_by("name", "leaf")
+            .statement(),
+        "SELECT nodes.id, nodes.parent_id, nodes.name FROM nodes JOIN nodes AS child ON nodes.id = child.parent_id WHERE child.name = ?",
+    );
+    let up = Node::info().table.alias("up");
+    assert_sql_all(
+        s.query::<Node>()
+            .outerjoin_rel_to(Node::parent, &up)
+            .statement(),
+        "SELECT nodes.id, nodes.parent_id, nodes.name FROM nodes LEFT OUTER JOIN nodes AS up ON up.id = nodes.parent_id",
+    );
+    let (a1, a2) = (
+        Address::info().table.alias("a1"),
+        Address::info().table.alias("a2"),
+    );
+    assert_sql_all(
+        s.query::<User>()
+            .join_rel_to(User::addresses, &a1)
+            .join_rel_to(User::addresses, &a2)
+            .statement(),
+        "SELECT users.id, users.name FROM users JOIN addresses AS a1 ON users.id = a1.user_id JOIN addresses AS a2 ON users.id = a2.user_id",
+    );
+    // A chain goes on from the alias the last join went to; a many-to-many joined twice
+    // aliases its association table twice.
+    let (k1, k2) = (
+        Keyword::info().table.alias("k1"),
+        Keyword::info().table.alias("k2"),
+    );
+    assert_sql_all(
+        s.query::<User>()
+            .join_rel_to(User::keywords, &k1)
+            .join_rel_to(User::keywords, &k2)
+            .statement(),
+        "SELECT users.id, users.name FROM users JOIN user_keywords AS user_keywords_1 ON users.id = user_keywords_1.user_id JOIN keywords AS k1 ON k1.id = user_keywords_1.keyword_id JOIN user_keywords AS user_keywords_2 ON users.id = user_keywords_2.user_id JOIN keywords AS k2 ON k2.id = user_keywords_2.keyword_id",
+    );
+    // A self-referential chain: each join starts from the alias the last one went to;
+    // reset_joinpoint() starts again from the queried table.
+    let (c1, c2) = (
+        Node::info().table.alias("c1"),
+        Node::info().table.alias("c2"),
+    );
+    let grandchildren = s
+        .query::<Node>()
+        .join_rel_to(Node::children, &c1)
+        .join_rel_to(Node::children, &c2)
+        .filter_by("name", "g");
+    assert_sql_all(
+        grandchildren.statement(),
+        "SELECT nodes.id, nodes.parent_id, nodes.name FROM nodes JOIN nodes AS c1 ON nodes.id = c1.parent_id JOIN nodes AS c2 ON c1.id = c2.parent_id WHERE c2.name = ?",
+    );
+    let siblings = s
+        .query::<Node>()
+        .join_rel_to(Node::children, &c1)
+        .reset_joinpoint()
+        .join_rel_to(Node::children, &c2);
+    assert_sql_all(
+        siblings.statement(),
+        "SELECT nodes.id, nodes.parent_id, nodes.name FROM nodes JOIN nodes AS c1 ON nodes.id = c1.parent_id JOIN nodes AS c2 ON nodes.id = c2.parent_id",
+    );
+    let o = Order::info().table.alias("o");
+    assert_sql_all(
+        s.query::<User>()
+            .join_rel_to(User::orders, &o)
+            .join_rel(Order::items)
+            .statement(),
+        "SELECT users.id, users.name FROM users JOIN orders AS o ON users.id = o.user_id JOIN items ON o.id = items.order_id",
+    );
+    Ok(())
+}
+
+#[test]
+fn with_parent_sql_per_dialect() -> Result<()> {
+    let s = text_session()?;
+    let ada = s.add(User::new(5, "ada"))?;
+    assert_sql_all(
+        s.query::<Address>()
+            .with_parent(&ada, User::addresses)
+            .statement(),
+        "SELECT addresses.id, addresses.user_id, addresses.email FROM addresses WHERE addresses.user_id = ?",
+    );
+    assert_sql_all(
+        s.query::<Keyword>()
+            .with_parent(&ada, User::keywords)
+            .statement(),
+        "SELECT keywords.id, keywords.word FROM keywords, user_keywords WHERE keywords.id = user_keywords.keyword_id AND user_keywords.user_id = ?",
+    );
+    let mut owned = Address::new(1, "a@x");
+    owned.user_id = Some(5);
+    let owned = s.add(owned)?;
+    let q = s.query::<User>().with_parent(&owned, Address::user);
+    assert_sql_all(
+        q.statement(),
+        "SELECT users.id, users.name FROM users WHERE users.id = ?",
+    );
+    assert_eq!(
+        q.statement().compile(&aludel::dialects::Postgres)?.binds[0].value,
+        Some(aludel::sql::Value::Int(5))
+    );
+    // A NULL key relates to nothing.
+    let orphan = s.add(Address::new(2, "b@x"))?;
+    let q = s.query::<User>().with_parent(&orphan, Address::user);
+    assert_sql(
+        q.statement(),
+        "SELECT users.id, users.name FROM users WHERE 0",
+        "SELECT users.id, users.name FROM users WHERE false",
+        "SELECT users.id, users.name FROM users WHERE false",
+    );
+    // orm::with_parent in a Core select.
+    let core = select([Address::email.expr()]).where_(with_parent(&ada, User::addresses)?);
+    assert_sql_all(
+        &core,
+        "SELECT addresses.email FROM addresses WHERE addresses.user_id = ?",
+    );
+    Ok(())
+}
+
+/// The compile error of a query's statement.
+fn err<M: Model>(q: &aludel::orm::Query<M>) -> String {
+    match q.statement().compile(&aludel::dialects::Sqlite) {
+        Ok(c) => panic!("expected an error, got {}", c.sql),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn join_rel_errors_name_what_was_wrong() -> Result<()> {
+    let s = text_session()?;
+    let e = err(&s.query::<Keyword>().join_rel(User::addresses));
+    assert!(
+        e.contains("join_rel: User.addresses starts at User, which is not in the query's FROM (entities: Keyword)"),
+        "{e}"
+    );
+    let e = err(&s.query::<Node>().join_rel(Node::children));
+    assert!(e.contains("targets Node, whose table nodes is already in FROM; join to an alias of it with join_rel_to()"), "{e}");
+    let wrong = Keyword::info().table.alias("k");
+    let e = err(&s.query::<User>().join_rel_to(User::addresses, &wrong));
+    assert!(
+        e.contains("the alias joined to must be an alias of table addresses, not k"),
+        "{e}"
+    );
+    let e = err(&s.query::<User>().join_rel(Order::items));
+    assert!(e.contains("Order.items starts at Order"), "{e}");
+    Ok(())
+}
+
+backend_tests! {
+    fn join_rel_filters_on_the_target_and_reads_objects_back(db) {
+        let s = setup(db)?;
+        seed_users(db, 3, 2)?;
+        let rec = db.record_statements();
+        let users = s.query::<User>().join_rel(User::addresses).filter_by("email", "a202@x").all()?;
+        assert_eq!(ids(&users, |u| u.id)?, [2]);
+        assert_eq!(users[0].read()?.name, "user2");
+        let addresses = s
+            .query::<Address>()
+            .join_rel(Address::user)
+            .filter_by("name", "user3")
+            .order_by(Address::id)
+            .all()?;
+        assert_eq!(ids(&addresses, |a| a.id)?, [301, 302]);
+        // One statement each, and the objects are the session's.
+        assert_eq!(rec.statements().iter().filter(|q| q.starts_with("SELECT")).count(), 2);
+        assert!(s.get::<Address>(301)?.unwrap().ptr_eq(&addresses[0]));
+        Ok(())
+    }
+
+    fn outerjoin_rel_keeps_rows_without_a_match(db) {
+        let s = setup(db)?;
+        seed_users(db, 1, 1)?;
+        s.add(Address::new(900, "nobody@x"))?;
+        s.commit()?;
+        let inner = s.query::<Address>().join_rel(Address::user).order_by(Address::id).all()?;
+        assert_eq!(ids(&inner, |a| a.id)?, [101]);
+        let outer = s.query::<Address>().outerjoin_rel(Address::user).order_by(Address::id).all()?;
+        assert_eq!(ids(&outer, |a| a.id)?, [101, 900]);
+        let lonely = s
+            .query::<Address>()
+            .outerjoin_rel(Address::user)
+            .filter(User::id.expr().is_null())
+            .all()?;
+        assert_eq!(ids(&lonely, |a| a.id)?, [900]);
+        Ok(())
+    }
+
+    fn many_to_many_and_chains_join_through_every_table(db) {
+        let s = setup(db)?;
+        seed_keywords_and_orders(&s)?;
+        let s = Session::new(db);
+        let rust = s.query::<User>().join_rel(User::keywords).filter_by("word", "rust").order_by(User::id).all()?;
+        assert_eq!(ids(&rust, |u| u.id)?, [1, 2]);
+        let sql = s.query::<User>().join_rel(User::keywords).filter_by("word", "sql").all()?;
+        s.add(User::new(3, "cy"))?;
+        let without = s
+            .query::<User>()
+            .outerjoin_rel(User::keywords)
+            .filter(Keyword::id.expr().is_null())
+            .all()?;
+        assert_eq!(ids(&without, |u| u.id)?, [3]);
+        // One row per (user, keyword) pair: count() counts 3 rows, while all() returns
+        // each user once, as SQLAlchemy's Query does (2.1 prints len 2, count 3).
+        assert_eq!(s.query::<User>().join_rel(User::keywords).count()?, 3);
+        let joined = s.query::<User>().join_rel(User::keywords).order_by(User::id).all()?;
+        assert_eq!(ids(&joined, |u| u.id)?, [1, 2]);
+        assert_eq!(ids(&sql, |u| u.id)?, [1]);
+        let words = s.query::<Keyword>().join_rel(Keyword::users).filter_by("name", "bob").all()?;
+        assert_eq!(words.iter().map(|k| k.read().map(|k| k.word.clone())).collect::<Result<Vec<_>>>()?, ["rust"]);
+        let pad = s.query::<User>().join_rel(User::orders).join_rel(Order::items).filter_by("name", "pad").all()?;
+        assert_eq!(ids(&pad, |u| u.id)?, [2]);
+        let ink = s.query::<Item>().select_from::<User>().join_rel(User::orders).join_rel(Order::items).filter(User::name.eq("ada")).order_by(Item::id).all()?;
+        assert_eq!(ink.iter().map(|i| i.read().map(|i| i.name.clone())).collect::<Result<Vec<_>>>()?, ["pen", "ink"]);
+        Ok(())
+    }
+
+    fn join_rel_to_an_alias_joins_the_same_table_twice(db) {
+        let s = setup(db)?;
+        seed_keywords_and_orders(&s)?;
+        s.add(Node::new(1, "root"))?;
+        for (id, parent, name) in [(2, 1, "leaf"), (3, 1, "twig"), (4, 3, "bud")] {
+            let mut n = Node::new(id, name);
+            n.parent_id = Some(parent);
+            s.add(n)?;
+        }
+        s.commit()?;
+        let (c1, c2) = (Node::info().table.alias("c1"), Node::info().table.alias("c2"));
+        let grandparents = s
+            .query::<Node>()
+            .join_rel_to(Node::children, &c1)
+            .join_rel_to(Node::children, &c2)
+            .filter_by("name", "bud")
+            .all()?;
+        assert_eq!(ids(&grandparents, |n| n.id)?, [1]);
+        // Back to the queried table: nodes with a child "leaf" and a child "twig".
+        let both = s
+            .query::<Node>()
+            .join_rel_to(Node::children, &c1)
+            .filter_by("name", "leaf")
+            .reset_joinpoint()
+            .join_rel_to(Node::children, &c2)
+            .filter_by("name", "twig")
+            .all()?;
+        assert_eq!(ids(&both, |n| n.id)?, [1]);
+        let child = Node::info().table.alias("child");
+        let parents = s.query::<Node>().join_rel_to(Node::children, &child).filter_by("name", "leaf").all()?;
+        assert_eq!(ids(&parents, |n| n.id)?, [1]);
+        let up = Node::info().table.alias("up");
+        let under_root = s
+            .query::<Node>()
+            .join_rel_to(Node::parent, &up)
+            .filter_by("name", "root")
+            .order_by(Node::id)
+            .all()?;
+        assert_eq!(ids(&under_root, |n| n.id)?, [2, 3]);
+        let roots = s
+            .query::<Node>()
+            .outerjoin_rel_to(Node::parent, &up)
+            .filter(up.c("id").is_null())
+            .all()?;
+        assert_eq!(ids(&roots, |n| n.id)?, [1]);
+        // Users with both keywords: the association table joined twice.
+        let (k1, k2) = (Keyword::info().table.alias("k1"), Keyword::info().table.alias("k2"));
+        let both = s
+            .query::<User>()
+            .join_rel_to(User::keywords, &k1)
+            .join_rel_to(User::keywords, &k2)
+            .filter(k1.c("word").eq("rust"))
+            .filter(k2.c("word").eq("sql"))
+            .all()?;
+        assert_eq!(ids(&both, |u| u.id)?, [1]);
+        // A chain through an alias.
+        let o = Order::info().table.alias("o");
+        let pen = s.query::<User>().join_rel_to(User::orders, &o).join_rel(Order::items).filter_by("name", "pen").all()?;
+        assert_eq!(ids(&pen, |u| u.id)?, [1]);
+        Ok(())
+    }
+
+    fn with_parent_selects_the_related_objects_without_sql_to_build_it(db) {
+        setup(db)?;
+        seed_users(db, 2, 2)?;
+        let s2 = Session::new(db);
+        let user2 = s2.get::<User>(2)?.unwrap();
+        let rec = db.record_statements();
+        let q = s2.query::<Address>().with_parent(&user2, User::addresses).order_by(Address::id);
+        assert!(rec.statements().is_empty(), "building with_parent runs no SQL");
+        assert_eq!(ids(&q.all()?, |a| a.id)?, [201, 202]);
+        let address = s2.get::<Address>(101)?.unwrap();
+        let owner = s2.query::<User>().with_parent(&address, Address::user).one()?;
+        assert!(owner.ptr_eq(&s2.get::<User>(1)?.unwrap()));
+        // The parent's current key, not the database's: moving the address in memory
+        // moves the criteria.
+        address.write()?.user_id = Some(2);
+        let owner = s2.query::<User>().with_parent(&address, Address::user).one()?;
+        assert_eq!(owner.read()?.id, 2);
+        let orphan = s2.add(Address::new(999, "none@x"))?;
+        assert!(s2.query::<User>().with_parent(&orphan, Address::user).all()?.is_empty());
+        Ok(())
+    }
+
+    fn with_parent_through_an_association_table(db) {
+        let s = setup(db)?;
+        seed_keywords_and_orders(&s)?;
+        let s = Session::new(db);
+        let ada = s.get::<User>(1)?.unwrap();
+        let bob = s.get::<User>(2)?.unwrap();
+        let words = |u: &Instance<User>| -> Result<Vec<i64>> {
+            ids(&s.query::<Keyword>().with_parent(u, User::keywords).order_by(Keyword::id).all()?, |k| k.id)
+        };
+        assert_eq!(words(&ada)?, [1, 2]);
+        assert_eq!(words(&bob)?, [1]);
+        let rust = s.get::<Keyword>(1)?.unwrap();
+        let users = s.query::<User>().with_parent(&rust, Keyword::users).order_by(User::id).all()?;
+        assert_eq!(ids(&users, |u| u.id)?, [1, 2]);
+        // orm::with_parent in a Core select, run on the connection.
+        let stmt = select([Item::name.expr()])
+            .where_(with_parent(&s.get::<Order>(10)?.unwrap(), Order::items)?)
+            .order_by(Item::id);
+        let names: Vec<String> = db
+            .connect()?
+            .execute(&stmt, ())?
+            .fetchall()
+            .iter()
+            .map(|r| r.get(0))
+            .collect::<Result<_>>()?;
+        assert_eq!(names, ["pen", "ink"]);
+        Ok(())
+    }
+
+    fn a_join_rel_error_is_reported_when_the_query_runs(db) {
+        let s = setup(db)?;
+        let err = s.query::<Keyword>().join_rel(User::addresses).all().unwrap_err();
+        assert!(err.to_string().contains("User.addresses starts at User, which is not in the query's FROM"), "{err}");
+        Ok(())
+    }
+}
