@@ -1,9 +1,10 @@
-//! Limits far past the usual, measured by peak memory: 10,000,000 rows streamed through the
-//! Core with flat memory, and a session holding 1,000,000 new instances flushing with
-//! memory bounded by a small multiple of what the objects themselves take. Slow (minutes in a debug build), so
-//! they run only with `ALUDEL_LIMITS=1` (`scripts/limits.sh`); otherwise they say SKIPPED
-//! and pass. Memory is the process's resident set from /proc/self/status (each test runs
-//! in its own process under nextest).
+//! A limit far past the usual, measured by peak memory: a session holding 1,000,000 new
+//! instances flushes with memory bounded by a small multiple of what the objects themselves
+//! take. (10,000,000 streamed rows are `orm_yield_per.rs`' memory test at full size,
+//! `scripts/yield_per_rss.sh`.) Slow (a minute per backend in a debug build), so it runs
+//! only with `ALUDEL_LIMITS=1` (`scripts/limits.sh`); otherwise it says SKIPPED and passes.
+//! Memory is the process's resident set from /proc/self/status (each test runs in its own
+//! process under nextest).
 
 mod common;
 
@@ -12,7 +13,6 @@ use std::time::Instant;
 use aludel::orm::{Model, Session, create_all};
 use aludel::sql::text;
 
-use common::streaming::stream_numbered_rows;
 use common::{TestDb, rss_kib};
 
 #[derive(aludel::Model, Debug, Clone)]
@@ -40,25 +40,6 @@ fn wanted(db: &TestDb, test: &str) -> bool {
 const MIB: u64 = 1024;
 
 backend_tests! {
-    fn ten_million_rows_stream_through_the_core_in_flat_memory(db) {
-        if !wanted(db, "ten_million_rows_stream") {
-            return Ok(());
-        }
-        const ROWS: i64 = 10_000_000;
-        let s = stream_numbered_rows(db, ROWS)?;
-        let (end, peak) = rss_kib();
-        eprintln!(
-            "LIMIT stream {} on {}: {:.1} s ({:.0} rows/s), RSS start {} MiB, max sampled {} MiB, end {} MiB, peak (VmHWM) {} MiB, {} MiB of labels read",
-            s.rows, db.backend().name(), s.elapsed.as_secs_f64(), s.rows as f64 / s.elapsed.as_secs_f64(),
-            s.start_kib / MIB, s.max_kib / MIB, end / MIB, peak / MIB, s.label_bytes / (1 << 20)
-        );
-        assert_eq!(s.rows, ROWS);
-        assert_eq!(s.sum, ROWS * (ROWS + 1) / 2, "every row arrived once");
-        // A buffered result would hold > 1 GiB; streaming must stay within 64 MiB of the start.
-        assert!(s.max_kib.saturating_sub(s.start_kib) < 64 * MIB, "RSS grew from {} KiB to {} KiB", s.start_kib, s.max_kib);
-        Ok(())
-    }
-
     fn a_session_holding_a_million_new_instances_flushes_in_bounded_memory(db) {
         if !wanted(db, "a_session_holding_a_million_new_instances") {
             return Ok(());

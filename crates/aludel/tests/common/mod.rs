@@ -12,7 +12,6 @@ pub mod accounts;
 pub mod query_fixture;
 pub mod relationship_fixture;
 pub mod sql_text;
-pub mod streaming;
 
 use std::ops::Deref;
 
