@@ -7,6 +7,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ALUDEL_LIMITS=1
-. scripts/server-urls.sh
-cargo nextest run --all-features --test limits --test-threads 1 --no-capture "$@" 2>&1 |
-    grep -E 'LIMIT|PASS|FAIL|panicked|Summary'
+. scripts/slow-test.sh
+run_slow limits 'LIMIT' "$@"

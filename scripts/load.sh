@@ -9,6 +9,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export ALUDEL_LOAD_FULL=1
-. scripts/server-urls.sh
-cargo nextest run --all-features --test load_transfers --test-threads 1 --no-capture "$@" 2>&1 |
-    grep -E 'transactions/s|PASS|FAIL|panicked|Summary'
+. scripts/slow-test.sh
+run_slow load_transfers 'transactions/s' "$@"
