@@ -20,6 +20,9 @@ use crate::sql::Value;
 /// followed (for a versioned model) by its version as loaded.
 type Change = (Arc<dyn AnyInstance>, Vec<usize>, Vec<Value>, Vec<Value>);
 
+/// How many new objects' values a flush keeps between validating and inserting them.
+const RETAINED_VALUES: usize = 10_000;
+
 /// The column values of the new objects, read once per flush, by object.
 pub(crate) type NewValues = HashMap<*const (), Vec<Value>>;
 
@@ -37,14 +40,18 @@ impl SessionInner {
             st.modified.clear();
             return Ok(());
         }
-        // Each new object's values are read once: validated here, then inserted. Nothing
-        // invalid reaches the database; refused before any SQL, the session and its
-        // transaction stay as they were.
-        let mut new_values: NewValues = HashMap::with_capacity(st.new.len());
-        for obj in &st.new {
+        // Each new object's values are validated here, before any SQL: nothing invalid
+        // reaches the database, and a refused flush leaves the session and its transaction
+        // as they were. The values of the first RETAINED_VALUES objects are kept for their
+        // INSERTs (read once); beyond that they are read again batch by batch, so a flush of
+        // millions of new objects holds a bounded number of rows of values.
+        let mut new_values: NewValues = HashMap::with_capacity(st.new.len().min(RETAINED_VALUES));
+        for (i, obj) in st.new.iter().enumerate() {
             let values = obj.values()?;
             validate(obj.as_ref(), &values, &deps.filled(obj))?;
-            new_values.insert(Arc::as_ptr(obj) as *const (), values);
+            if i < RETAINED_VALUES {
+                new_values.insert(Arc::as_ptr(obj) as *const (), values);
+            }
         }
         for (obj, _, values, _) in &updates {
             validate(obj.as_ref(), values, &[])?;
