@@ -59,6 +59,10 @@ pub(crate) struct FieldDef {
     /// `meta_option = NameColumn`: the column is declared and checked by an application's
     /// `ext::managers::ColumnMetaOption`.
     pub meta_option: Option<Path>,
+    /// The field is a `Deferred<T>`: left out of the default SELECT.
+    pub deferred: bool,
+    /// `group = "name"`: the deferred columns that load together.
+    pub group: Option<String>,
 }
 
 /// `OrderItem` → `order_item`.
@@ -229,6 +233,8 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         sql_type: None,
         validators: Vec::new(),
         meta_option: None,
+        deferred: is_deferred(&field.ty),
+        group: None,
     };
     let mut fk_col: Option<LitStr> = None;
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("column")) {
@@ -277,11 +283,17 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                     }
                     _ => return Err(syn::Error::new(lit.span(), "foreign_key must be written \"table.column\", or name a model or table (\"Category\")")),
                 }
+            } else if p.is_ident("group") {
+                let lit = meta.value()?.parse::<LitStr>()?;
+                if !f.deferred {
+                    return Err(syn::Error::new(lit.span(), "group names the load group of a deferred column: the field's type must be Deferred<T>"));
+                }
+                f.group = Some(lit.value());
             } else if p.is_ident("fk_col") {
                 fk_col = Some(meta.value()?.parse::<LitStr>()?);
             } else {
                 return Err(meta.error(
-                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, server_onupdate, foreign_key, fk_col, on_delete, on_update, sql_type, validators or meta_option",
+                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, server_onupdate, foreign_key, fk_col, on_delete, on_update, sql_type, validators, meta_option or group",
                 ));
             }
             Ok(())
@@ -303,6 +315,12 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         }
         _ => {}
     }
+    if f.deferred && f.primary_key {
+        return Err(syn::Error::new(
+            f.ident.span(),
+            "a primary key column cannot be Deferred: every load needs it",
+        ));
+    }
     if (f.on_delete.is_some() || f.on_update.is_some()) && f.foreign_key.is_none() {
         return Err(syn::Error::new(
             f.ident.span(),
@@ -310,6 +328,18 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         ));
     }
     Ok(f)
+}
+
+/// Whether a field's type is `Deferred<T>` (a deferred column).
+fn is_deferred(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Deferred"),
+        _ => false,
+    }
 }
 
 /// `["a", "b"]`: the field names of a composite constraint (at least two).
@@ -448,6 +478,7 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
         }
     });
     let query = expand_query(def);
+    let (with_deferred, from_row_in) = expand_deferred(def, &unloaded);
     let versioned = def.version.as_ref().map(|lit| {
         let n = def
             .fields
@@ -476,6 +507,7 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
                         .validation(#validation)
                         .with_relationships(::std::vec![#(#relationships),*])
                         #versioned
+                        #with_deferred
                 })
             }
 
@@ -512,6 +544,8 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
                 }
                 ::std::result::Result::Ok(#ident { #(#row_fields,)* #(#unloaded,)* })
             }
+
+            #from_row_in
         }
 
         #[allow(non_upper_case_globals)]
@@ -522,6 +556,54 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
 
         #query
     })
+}
+
+/// For a model with `Deferred` fields: the `.with_deferred(...)` call of its info, and
+/// `Model::from_row_in`, which reads a row that may leave them out (their fields start
+/// unloaded). Both empty for a model without.
+fn expand_deferred(def: &ModelDef, unloaded: &[TokenStream]) -> (TokenStream, TokenStream) {
+    if !def.fields.iter().any(|f| f.deferred) {
+        return (TokenStream::new(), TokenStream::new());
+    }
+    let ident = &def.ident;
+    let name = ident.to_string();
+    let columns = def
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.deferred)
+        .map(|(n, f)| {
+            let i = &f.ident;
+            let group = match &f.group {
+                Some(g) => quote!(::std::option::Option::Some(#g)),
+                None => quote!(::std::option::Option::None),
+            };
+            quote!(::aludel::orm::DeferredColumn::new::<#ident, _>(#n, #group, |m| &m.#i))
+        });
+    let with_deferred = quote!(.with_deferred(::std::vec![#(#columns),*]));
+    let fields = def.fields.iter().enumerate().map(|(n, f)| {
+        let i = &f.ident;
+        let col = &f.column;
+        let missing = match f.deferred {
+            true => quote!(::aludel::orm::Deferred::unloaded()),
+            false => quote!(return ::std::result::Result::Err(::aludel::orm::column_not_in_row(#name, #col))),
+        };
+        quote! {
+            #i: match layout.position(#n) {
+                ::std::option::Option::Some(p) => ::aludel::orm::convert_column_ref(#name, #col, row.value(offset + p)?)?,
+                ::std::option::Option::None => #missing,
+            }
+        }
+    });
+    let from_row_in = quote! {
+        fn from_row_in(row: &dyn ::aludel::engine::RowView, offset: usize, layout: &::aludel::orm::ColumnLayout) -> ::aludel::Result<Self> {
+            if row.len() < offset + layout.width() {
+                return ::std::result::Result::Err(::aludel::orm::wrong_width(#name, layout.width(), row.len().saturating_sub(offset)));
+            }
+            ::std::result::Result::Ok(#ident { #(#fields,)* #(#unloaded,)* })
+        }
+    };
+    (with_deferred, from_row_in)
 }
 
 fn column_definition(f: &FieldDef) -> TokenStream {

@@ -11,6 +11,7 @@
 use std::marker::PhantomData;
 
 use crate::error::Result;
+use crate::orm::deferred::ColumnChoices;
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::relationship::{Loading, RelationField, Relationship, RelationshipInfo};
 use crate::sql::FromItem;
@@ -385,6 +386,8 @@ impl<P: Model, T: Model> Load<P, T> {
 pub(crate) struct LoaderTree {
     named: Vec<(usize, Branch)>,
     wildcard: Option<Loading>,
+    /// The column options for this level's model (the query's entity at the root).
+    pub(crate) columns: ColumnChoices,
 }
 
 /// What the options say about one relationship.
@@ -410,6 +413,7 @@ pub(crate) struct Choice {
 static EMPTY: LoaderTree = LoaderTree {
     named: Vec::new(),
     wildcard: None,
+    columns: ColumnChoices::new(),
 };
 
 impl LoaderTree {
@@ -440,12 +444,19 @@ impl LoaderTree {
     }
 
     /// The options for loading `rel`'s targets by themselves (a lazy or immediate load of
-    /// one owner): a mirroring many-to-one back to the owner whose default is eager loads
-    /// lazily instead, since the owner is in the identity map (SQLAlchemy does the same).
-    pub(crate) fn for_targets_of(rel: &RelationshipInfo, owner: &ModelInfo) -> Result<LoaderTree> {
-        let mut tree = LoaderTree::default();
+    /// one owner): `below`, the loading query's options under `rel` if any; and a
+    /// mirroring many-to-one back to the owner whose default is eager (and that `below`
+    /// does not name) loads lazily instead, since the owner is in the identity map
+    /// (SQLAlchemy does the same).
+    pub(crate) fn for_targets_of(
+        rel: &RelationshipInfo,
+        owner: &ModelInfo,
+        below: Option<&LoaderTree>,
+    ) -> Result<LoaderTree> {
+        let mut tree = below.cloned().unwrap_or_default();
         let target = (rel.target)();
-        if let Some(index) = rel.resolved(owner)?.reverse {
+        let reverse = rel.resolved(owner)?.reverse;
+        if let Some(index) = reverse.filter(|&i| tree.branch(i).is_none()) {
             let back = &target.relationships[index];
             let eager = !matches!(
                 back.loading,
@@ -480,6 +491,11 @@ impl LoaderTree {
                 explicit: false,
             },
         }
+    }
+
+    /// Whether no option is set at this level or below.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.named.is_empty() && self.wildcard.is_none() && self.columns == ColumnChoices::new()
     }
 
     /// The options below relationship `index` (empty when none).

@@ -107,7 +107,7 @@ pub(crate) fn fetch_grouped(
     let (owner, rel) = (batch.owner, batch.rel);
     let target = (rel.target)();
     let start = target.columns().len();
-    let plan = JoinedPlan::new(target, stmt, batch.deeper)?;
+    let plan = JoinedPlan::new(target, stmt, batch.deeper, None)?;
     let mut joined = plan.as_ref().map(|p| p.reader(false));
     let opts = LoadOptions {
         autoflush: false,
