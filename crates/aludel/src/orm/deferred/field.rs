@@ -279,8 +279,11 @@ pub struct DeferredColumn {
     pub column: usize,
     /// The group whose columns load together (`#[column(group = "...")]`).
     pub group: Option<&'static str>,
-    field: Box<dyn Fn(&dyn Any) -> Option<&dyn AnyDeferred> + Send + Sync>,
+    field: FieldAccess,
 }
+
+/// Reaches a deferred field in an object of the model (erased).
+type FieldAccess = Box<dyn Fn(&dyn Any) -> Option<&dyn AnyDeferred> + Send + Sync>;
 
 impl DeferredColumn {
     /// Describes column `column` of model `M`, reached with `field` (used by the derive).

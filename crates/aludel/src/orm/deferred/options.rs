@@ -68,7 +68,8 @@ impl<M: Model> ColumnOption<M> {
             choices.push((column.index(), true));
         }
         if let Some(open) = self.describe.strip_suffix(')') {
-            self.describe = format!("{open}, {}.{})", M::info().name, column.name());
+            let comma = if open.ends_with('(') { "" } else { ", " };
+            self.describe = format!("{open}{comma}{}.{})", M::info().name, column.name());
         }
         self
     }
@@ -159,10 +160,8 @@ pub fn undefer_group<M: Model>(group: &str) -> ColumnOption<M> {
 /// assert_eq!(load_only(Doc::body).describe(), "load_only(Doc.body)");
 /// ```
 pub fn load_only<M: Model, T>(column: Column<M, T>) -> ColumnOption<M> {
-    let info = M::info();
-    let choices = info.deferred.iter().map(|d| (d.column, false)).collect();
-    let describe = format!("load_only({}.{})", info.name, column.name());
-    ColumnOption::new(Ok(choices), describe).and(column)
+    let choices = M::info().deferred.iter().map(|d| (d.column, false)).collect();
+    ColumnOption::new(Ok(choices), "load_only()".to_owned()).and(column)
 }
 
 /// The erased column options of a query: per column, whether it loads (a later choice

@@ -7,7 +7,7 @@ use crate::orm::deferred::ColumnOption;
 use crate::orm::loading::options::{Load, LoaderTree};
 use crate::orm::mapper::Model;
 
-/// An option for [`Query::options`] on queries of `M`: a relationship loader path
+/// An option for [`Query::options`](crate::orm::Query::options) on queries of `M`: a relationship loader path
 /// ([`Load`], from [`selectinload`](crate::orm::selectinload), ...) or a column loading
 /// option ([`ColumnOption`], from [`undefer`](crate::orm::undefer), ...). Both convert
 /// into it with `From`.
@@ -18,9 +18,12 @@ use crate::orm::mapper::Model;
 /// let _option: LoaderOption<Doc> = undefer(Doc::body).into();
 /// ```
 pub struct LoaderOption<M> {
-    apply: Box<dyn FnOnce(&mut LoaderTree) -> Result<()>>,
+    apply: Apply,
     _model: std::marker::PhantomData<fn() -> M>,
 }
+
+/// Adds an option to a query's tree.
+type Apply = Box<dyn FnOnce(&mut LoaderTree) -> Result<()>>;
 
 impl<M> std::fmt::Debug for LoaderOption<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
