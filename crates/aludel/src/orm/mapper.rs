@@ -9,6 +9,7 @@ use crate::dialects::Dialect;
 use crate::engine::RowView;
 use crate::error::Result;
 use crate::orm::deferred::{ColumnLayout, DeferredColumn};
+use crate::orm::inheritance::Inheritance;
 use crate::orm::relationship::RelationshipInfo;
 use crate::orm::validation::{ColumnValidator, ValidationErrors, check_column};
 use crate::orm::versioning::VersionGenerator;
@@ -159,6 +160,8 @@ pub struct ModelInfo {
     pub deferred: Vec<DeferredColumn>,
     /// The layout of rows without the deferred columns; `None` when there are none.
     default_layout: Option<ColumnLayout>,
+    /// The model's place in a mapped hierarchy (`polymorphic` / `inherits`), if any.
+    pub inheritance: Option<Inheritance>,
     /// `SELECT <default columns> WHERE <pk> = ?`, compiled once per dialect.
     by_pk: Mutex<Vec<(&'static str, Arc<Compiled>)>>,
 }
@@ -193,6 +196,7 @@ impl ModelInfo {
             relationships: Vec::new(),
             deferred: Vec::new(),
             default_layout: None,
+            inheritance: None,
             name,
             type_id: TypeId::of::<M>(),
             table,
@@ -281,7 +285,8 @@ impl ModelInfo {
     }
 
     /// The layout of rows the model's default SELECT returns (its deferred columns left
-    /// out); `None` when it has no deferred column (rows hold every column).
+    /// out); `None` when rows hold every column (no deferred column, or a model in a
+    /// polymorphic hierarchy).
     ///
     /// ```
     /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
@@ -289,7 +294,12 @@ impl ModelInfo {
     /// assert!(T::info().default_layout().is_none());
     /// ```
     pub fn default_layout(&self) -> Option<&ColumnLayout> {
-        self.default_layout.as_ref()
+        // A polymorphic model's rows are read by column position across its hierarchy:
+        // its deferred columns load with the row.
+        match self.inheritance {
+            Some(_) => None,
+            None => self.default_layout.as_ref(),
+        }
     }
 
     /// Makes column `column` the model's version counter (the derive does this for
@@ -460,11 +470,13 @@ impl ModelInfo {
         &self,
         values: &[Value],
     ) -> Option<crate::orm::identity::IdentityKey> {
-        crate::orm::identity::IdentityKey::new(self.type_id, &self.pk_of(values))
+        crate::orm::identity::IdentityKey::new(self.identity_type(), &self.pk_of(values))
     }
 
     /// `SELECT <default columns> FROM <table> WHERE <pk columns> = ?`, compiled for `dialect`
     /// on first use and cached: primary key lookups (`get`, refresh) skip the compiler.
+    /// A model in a polymorphic hierarchy adds `AND <discriminator> = ?`: bind
+    /// [`by_pk_values`](Self::by_pk_values).
     pub(crate) fn select_by_pk(&self, dialect: &dyn Dialect) -> Result<Arc<Compiled>> {
         let mut cache = self.by_pk.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, c)) = cache.iter().find(|(d, _)| *d == dialect.name()) {
@@ -474,12 +486,13 @@ impl ModelInfo {
         let criteria = self
             .primary_key
             .iter()
-            .map(|&i| self.column_expr(i).eq(slot()));
+            .map(|&i| self.column_expr(i).eq(slot()))
+            .chain(self.discriminator_criterion()?);
         let layout = self.default_layout();
         let columns = (0..self.columns().len())
             .filter(|&i| layout.is_none_or(|l| l.has(i)))
             .map(|i| self.column_expr(i));
-        let stmt = select(columns).where_(and_(criteria));
+        let stmt = self.select_from(select(columns)).where_(and_(criteria));
         let compiled = Arc::new(stmt.compile(dialect)?);
         cache.push((dialect.name(), compiled.clone()));
         Ok(compiled)
@@ -489,7 +502,7 @@ impl ModelInfo {
     pub(crate) fn column_expr(&self, index: usize) -> Expr {
         Expr::Column(ColumnRef {
             name: Arc::from(self.columns()[index].name.as_str()),
-            source: Some(FromItem::Table(self.table.clone())),
+            source: Some(FromItem::Table(self.column_table(index).clone())),
         })
     }
 

@@ -13,6 +13,7 @@ mod dependency;
 mod evaluator;
 mod flush;
 mod identity;
+mod inheritance;
 mod instance;
 mod loading;
 mod mapper;
@@ -34,12 +35,13 @@ mod unit_of_work;
 mod validation;
 mod versioning;
 
-pub use aludel_macros::Model;
+pub use aludel_macros::{Model, Polymorphic};
 pub use borrow::{ReadGuard, WriteGuard};
 pub use column::Column;
 pub use deferred::{
     ColumnLayout, ColumnOption, Deferred, DeferredColumn, defer, load_only, undefer, undefer_group,
 };
+pub use inheritance::{Inheritance, InheritanceKind, Polymorphic, PolymorphicQuery, VariantLoader};
 pub use instance::{Instance, ObjectState};
 pub use loading::lazy::LazyLoads;
 pub use loading::loader_option::LoaderOption;

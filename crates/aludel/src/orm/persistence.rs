@@ -24,6 +24,7 @@ use std::sync::Arc;
 use crate::dialects::InsertManyStyle;
 use crate::engine::{Connection, rows_per_insert};
 use crate::error::{Error, Result};
+use crate::orm::inheritance::joined_writes;
 use crate::orm::instance::AnyInstance;
 use crate::orm::mapper::ModelInfo;
 use crate::orm::unit_of_work::Batch;
@@ -88,6 +89,9 @@ pub(crate) fn insert_batch(
     effects: &mut InsertEffects,
 ) -> Result<()> {
     let info = batch.info;
+    if let Some(parts) = info.joined_parts()? {
+        return joined_writes::insert(conn, batch, parts, new_values, cache, effects);
+    }
     let mut run: Vec<(&Arc<dyn AnyInstance>, Vec<Value>)> = Vec::new();
     let mut run_unset: Vec<usize> = Vec::new();
     for obj in &batch.objects {
@@ -101,6 +105,13 @@ pub(crate) fn insert_batch(
                 values[i] = default.clone();
                 assign(obj, i, default.clone(), &mut effects.assigned)?;
             }
+        }
+        // A row of a polymorphic hierarchy says which type it is.
+        if let Some((d, identity)) = info.discriminator()?
+            && values[d] != identity
+        {
+            values[d] = identity.clone();
+            assign(obj, d, identity, &mut effects.assigned)?;
         }
         // A versioned row starts at the generator's first value, whatever the field held.
         if let Some((v, generator)) = info.version {
@@ -268,6 +279,9 @@ pub(crate) fn update_rows(
     changes: Vec<(Vec<usize>, Vec<Value>)>,
     cache: &mut ShapeCache,
 ) -> Result<()> {
+    if let Some(parts) = info.joined_parts()? {
+        return joined_writes::update(conn, info, parts, changes, cache);
+    }
     // Shapes in order of first appearance, each with its rows in object order.
     let mut groups: Vec<(Vec<usize>, Vec<Vec<Value>>)> = Vec::new();
     for (changed, params) in changes {
@@ -340,6 +354,13 @@ pub(crate) fn delete_rows(
     keys: Vec<Vec<Value>>,
     cache: &mut ShapeCache,
 ) -> Result<()> {
+    if let Some(parts) = info.joined_parts()? {
+        // The subtype's row first: it references the base row.
+        for part in parts.iter().rev() {
+            delete_rows(conn, part.info, keys.clone(), cache)?;
+        }
+        return Ok(());
+    }
     if info.version.is_some() {
         return delete_versioned(conn, info, keys, cache);
     }

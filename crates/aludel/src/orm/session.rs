@@ -520,7 +520,7 @@ impl Session {
                 values.len()
             )));
         }
-        let Some(ikey) = IdentityKey::new(info.type_id, &values) else {
+        let Some(ikey) = IdentityKey::new(info.identity_type(), &values) else {
             return Ok(None);
         };
         {
@@ -532,13 +532,15 @@ impl Session {
                 }
                 if !s.expired {
                     drop(s);
-                    return Ok(downcast(&obj));
+                    return downcast(&obj)
+                        .map(Some)
+                        .ok_or_else(|| crate::orm::inheritance::other_type(obj.info(), info));
                 }
             }
         }
         let compiled = info.select_by_pk(self.inner.dialect()?)?;
         Ok(self
-            .load_compiled::<T>(&compiled, values)?
+            .load_compiled::<T>(&compiled, info.by_pk_values(values)?)?
             .into_iter()
             .next())
     }

@@ -160,7 +160,11 @@ pub fn undefer_group<M: Model>(group: &str) -> ColumnOption<M> {
 /// assert_eq!(load_only(Doc::body).describe(), "load_only(Doc.body)");
 /// ```
 pub fn load_only<M: Model, T>(column: Column<M, T>) -> ColumnOption<M> {
-    let choices = M::info().deferred.iter().map(|d| (d.column, false)).collect();
+    let choices = M::info()
+        .deferred
+        .iter()
+        .map(|d| (d.column, false))
+        .collect();
     ColumnOption::new(Ok(choices), "load_only()".to_owned()).and(column)
 }
 

@@ -8,14 +8,15 @@ use crate::orm::mapper::ModelInfo;
 use crate::sql::{Expr, Select};
 
 /// `stmt` without the deferred columns of `info` that `choices` leave out, and the layout
-/// of its rows; `None` when nothing is left out (no deferred column, every one undeferred,
-/// or a statement whose leading columns are not the model's own: it is run as built).
+/// of its rows; `None` when nothing is left out (no deferred column, a polymorphic model,
+/// every one undeferred, or a statement whose leading columns are not the model's own: it
+/// is run as built).
 pub(crate) fn plan(
     info: &ModelInfo,
     stmt: &Select,
     choices: &ColumnChoices,
 ) -> Option<(Select, ColumnLayout)> {
-    if info.deferred.is_empty() {
+    if info.default_layout().is_none() {
         return None;
     }
     let layout = choices.layout(info);

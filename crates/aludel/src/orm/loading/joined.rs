@@ -233,6 +233,7 @@ fn join_step(
 ) -> Result<Select> {
     let resolved = step.rel.resolved(owner)?;
     let target = (step.rel.target)();
+    crate::orm::inheritance::refuse_joined_eager(owner, step.rel.name, target)?;
     if let Some(from) = &step.contains {
         step.offset = stmt.columns.len();
         step.alias = from.clone();

@@ -86,7 +86,7 @@ pub(crate) fn load<C: Model>(
     };
     let target = (rel.target)();
     if resolved.targets_primary_key(target) {
-        if let Some(found) = in_identity_map::<C>(&session, target.type_id, &key) {
+        if let Some(found) = in_identity_map::<C>(&session, target.identity_type(), &key) {
             return Ok(vec![found]);
         }
     }

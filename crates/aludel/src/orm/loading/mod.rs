@@ -13,6 +13,7 @@ mod joined;
 pub(crate) mod lazy;
 pub(crate) mod loader_option;
 pub(crate) mod options;
+mod rows;
 mod selectin;
 mod subquery;
 
@@ -23,6 +24,7 @@ use crate::engine::{ExecutionOptions, RowView};
 use crate::error::{Error, Result};
 use crate::orm::deferred::{self, ColumnLayout};
 use crate::orm::identity::{IdentityKey, IdentityMap};
+use crate::orm::inheritance::other_type;
 use crate::orm::instance::{AnyInstance, Instance, downcast};
 use crate::orm::loading::options::LoaderTree;
 use crate::orm::mapper::Model;
@@ -247,13 +249,13 @@ impl SessionInner {
     ) -> Result<Option<Instance<T>>> {
         let info = T::info();
         let key = match (offset, layout) {
-            (0, None) => IdentityKey::of_view(info.type_id, &info.primary_key, row)?,
+            (0, None) => IdentityKey::of_view(info.identity_type(), &info.primary_key, row)?,
             (_, None) => {
                 let columns: Vec<usize> = info.primary_key.iter().map(|c| c + offset).collect();
-                IdentityKey::of_view(info.type_id, &columns, row)?
+                IdentityKey::of_view(info.identity_type(), &columns, row)?
             }
             (_, Some(l)) => IdentityKey::of_view(
-                info.type_id,
+                info.identity_type(),
                 &l.positions_of(&info.primary_key, offset),
                 row,
             )?,
@@ -264,6 +266,7 @@ impl SessionInner {
         // A new object is handed out as built (no downcast of the map's erased handle).
         let mut built = None;
         let (obj, _) = identity.get_or_insert_with(key, |key| {
+            info.check_row_type(row, offset)?;
             let object = match layout {
                 Some(l) => T::from_row_in(row, offset, l)?,
                 None => T::from_row(row, offset)?,
@@ -290,7 +293,7 @@ impl SessionInner {
         }
         downcast(&obj)
             .map(Some)
-            .ok_or_else(|| Error::invalid("identity map holds another model under this key"))
+            .ok_or_else(|| other_type(obj.info(), info))
     }
 
     /// Reloads `obj` by primary key (used by `refresh` and by reads of expired objects).
@@ -315,7 +318,7 @@ impl SessionInner {
         let compiled = info.select_by_pk(self.dialect()?)?;
         let mut st = self.usable()?;
         let found = self.run(&mut st, |conn| {
-            let mut rows = conn.stream_compiled(&compiled, pk.clone())?;
+            let mut rows = conn.stream_compiled(&compiled, info.by_pk_values(pk.clone())?)?;
             match rows.next_ref() {
                 Some(row) => obj.load_row(&row?, 0, info.default_layout()).map(|()| true),
                 None => Ok(false),

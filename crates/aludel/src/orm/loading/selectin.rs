@@ -43,7 +43,7 @@ pub(crate) fn load(batch: &Batch<'_>) -> Result<Vec<Arc<dyn AnyInstance>>> {
         let Some(key) = owner_key(resolved, &parent.values()?) else {
             continue;
         };
-        let Some(id) = IdentityKey::new(owner.type_id, &key) else {
+        let Some(id) = IdentityKey::new(owner.identity_type(), &key) else {
             continue;
         };
         if groups.contains_key(&id) {
@@ -89,7 +89,7 @@ pub(crate) fn held_target(
     target: &ModelInfo,
     key: &[Value],
 ) -> Option<Arc<dyn AnyInstance>> {
-    let id = IdentityKey::new(target.type_id, key)?;
+    let id = IdentityKey::new(target.identity_type(), key)?;
     let found = lock(&session.inner.state).identity.get(&id);
     found.filter(|f| !f.state().expired)
 }
@@ -128,7 +128,7 @@ pub(crate) fn fetch_grouped(
             let key = (start..start + width)
                 .map(|i| row.value(i).map(|v| v.to_value()))
                 .collect::<Result<Vec<_>>>()?;
-            if let Some(id) = IdentityKey::new(owner.type_id, &key) {
+            if let Some(id) = IdentityKey::new(owner.identity_type(), &key) {
                 // A target repeats on the rows of its joined objects, and on parent keys a
                 // limited subquery repeats.
                 let ptr = Arc::as_ptr(&obj).cast::<u8>() as usize;
@@ -149,7 +149,7 @@ pub(crate) fn assign(batch: &Batch<'_>, groups: &Groups) -> Result<Vec<Arc<dyn A
     let mut all = Vec::new();
     for parent in batch.parents {
         let group = owner_key(resolved, &parent.values()?)
-            .and_then(|key| IdentityKey::new(owner.type_id, &key))
+            .and_then(|key| IdentityKey::new(owner.identity_type(), &key))
             .and_then(|id| groups.get(&id))
             .cloned()
             .unwrap_or_default();
