@@ -864,6 +864,22 @@ mod tests {
     }
 
     #[test]
+    fn deferred_fields_and_groups_are_read_and_checked() {
+        let d = def("struct A { #[column(primary_key)] id: i64, #[column(group = \"g\")] body: Deferred<String>, title: String }").unwrap();
+        assert!(d.fields[1].deferred && !d.fields[2].deferred);
+        assert_eq!(d.fields[1].group.as_deref(), Some("g"));
+        let err = |src| def(src).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            err("struct A { #[column(primary_key)] id: i64, #[column(group = \"g\")] t: String }")
+                .contains("must be Deferred<T>")
+        );
+        assert!(
+            err("struct A { #[column(primary_key)] id: Deferred<i64> }")
+                .contains("cannot be Deferred")
+        );
+    }
+
+    #[test]
     fn version_options_are_checked() {
         let err = |src: String| def(&src).err().map(|e| e.to_string()).unwrap_or_default();
         let pk = "#[column(primary_key)] id: i64";

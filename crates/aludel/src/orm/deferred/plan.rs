@@ -16,9 +16,8 @@ pub(crate) fn plan(
     stmt: &Select,
     choices: &ColumnChoices,
 ) -> Option<(Select, ColumnLayout)> {
-    if info.default_layout().is_none() {
-        return None;
-    }
+    // Nothing is ever left out of a model without a default layout.
+    info.default_layout()?;
     let layout = choices.layout(info);
     if layout.is_full() || !leads_with_model(info, stmt) {
         return None;
