@@ -196,6 +196,17 @@ backend_tests! {
         assert_eq!(loaded(&a)?, (false, false, true));
         assert_eq!(a.read()?.title, "title2");
 
+        // A deferred column filters like any other, left out of the SELECT list all the same.
+        let s = Session::new(db);
+        let rec = db.record_statements();
+        let found = s.query::<Article>().filter(Article::body.eq("body3")).filter(Article::summary.like("summary%")).all()?;
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].read()?.id, 3);
+        assert_eq!(loaded(&found[0])?, (false, false, false));
+        let select = &sent(&rec, "SELECT")[0];
+        assert!(select.starts_with("SELECT articles.id, articles.author_id, articles.title FROM"), "{select}");
+        assert!(select.contains("articles.body = "), "{select}");
+
         // A later option wins: undefer, then defer.
         let s = Session::new(db);
         let q = s.query::<Article>().options(undefer(Article::body)).options(defer(Article::body));
