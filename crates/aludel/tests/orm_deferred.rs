@@ -9,8 +9,8 @@
 mod common;
 
 use aludel::orm::{
-    Deferred, Instance, LazyLoads, Many, Model, Session, SessionConfig, defer, load_only, undefer,
-    undefer_group,
+    Deferred, Instance, LazyLoads, Many, Model, Session, SessionConfig, defaultload, defer,
+    immediateload, load_only, selectinload, subqueryload, undefer, undefer_group,
 };
 use aludel::{Error, Result};
 
@@ -135,6 +135,38 @@ backend_tests! {
         assert_eq!(loaded(&articles[2])?, (false, true, true));
         assert_eq!(loaded(&articles[0])?, (false, false, false));
         assert_eq!(articles[0].read()?.body.get()?, "body1");
+        Ok(())
+    }
+
+    fn related_objects_defer_their_columns_unless_the_path_undefers_them(db) {
+        seed(db)?;
+        // selectin: the IN query leaves the body out; the path's undefer puts it back.
+        let s = Session::new(db);
+        let rec = db.record_statements();
+        let author = s.query::<Author>().options(selectinload(Author::articles)).one()?;
+        let articles = author.read()?.articles.loaded().unwrap();
+        assert_eq!(loaded(&articles[0])?, (false, false, false));
+        assert!(!sent(&rec, "SELECT")[1].contains("body"), "{:?}", sent(&rec, "SELECT"));
+        let s = Session::new(db);
+        let author = s.query::<Author>().options(selectinload(Author::articles).undefer(Article::body)).one()?;
+        let articles = author.read()?.articles.loaded().unwrap();
+        assert_eq!(loaded(&articles[2])?, (true, false, false));
+        assert_eq!(articles[2].read()?.body.loaded().as_deref(), Some("body3"));
+        // subquery and immediate take it too.
+        for option in [subqueryload(Author::articles).undefer(Article::rating), immediateload(Author::articles).undefer(Article::rating)] {
+            let s = Session::new(db);
+            let author = s.query::<Author>().options(option).one()?;
+            let articles = author.read()?.articles.loaded().unwrap();
+            assert_eq!(loaded(&articles[1])?, (false, false, true));
+        }
+        // A relationship left lazy carries it into its lazy load.
+        let s = Session::new(db);
+        let author = s.query::<Author>().options(defaultload(Author::articles).undefer(Article::body)).one()?;
+        let rec = db.record_statements();
+        let articles = author.read()?.articles.all()?;
+        assert_eq!(loaded(&articles[0])?, (true, false, false));
+        assert_eq!(articles[0].read()?.body.get()?, "body1");
+        assert_eq!(sent(&rec, "SELECT").len(), 1);
         Ok(())
     }
 

@@ -161,7 +161,7 @@ impl JoinedRows<'_> {
                 None => Some(parent.clone()),
                 Some(p) => objects[p].clone(),
             };
-            let object = step.rel.ops.row(inner, identity, row, step.offset)?;
+            let object = step.rel.ops.row(inner, identity, row, step.offset, None)?;
             if let Some(owner) = owner {
                 self.found[i].add(owner, step.index, object.clone(), self.populate_existing)?;
             }

@@ -239,7 +239,7 @@ impl SessionInner {
     /// [`instance_at`](Self::instance_at) for a row laid out as `layout` says (every
     /// column when `None`). An object the map holds already gets the deferred columns the
     /// row carries and it has not loaded.
-    fn instance_laid_out<T: Model>(
+    pub(crate) fn instance_laid_out<T: Model>(
         &self,
         identity: &mut IdentityMap,
         row: &dyn RowView,

@@ -11,7 +11,8 @@
 use std::marker::PhantomData;
 
 use crate::error::Result;
-use crate::orm::deferred::ColumnChoices;
+use crate::orm::column::Column;
+use crate::orm::deferred::{ColumnChoices, Deferred};
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::relationship::{Loading, RelationField, Relationship, RelationshipInfo};
 use crate::sql::FromItem;
@@ -46,6 +47,8 @@ pub struct Load<P: Model, T: Model = P> {
     steps: Vec<Step>,
     /// The wildcard strategy at the path's end (`'*'`).
     wildcard: Option<Loading>,
+    /// Column choices for the path's end model (`.undefer(...)`, `.defer(...)`).
+    columns: Vec<(usize, bool)>,
     _types: PhantomData<fn() -> (P, T)>,
 }
 
@@ -54,6 +57,7 @@ impl<P: Model, T: Model> Clone for Load<P, T> {
         Load {
             steps: self.steps.clone(),
             wildcard: self.wildcard,
+            columns: self.columns.clone(),
             _types: PhantomData,
         }
     }
@@ -77,6 +81,7 @@ impl<P: Model> Load<P, P> {
         Load {
             steps: Vec::new(),
             wildcard: None,
+            columns: Vec::new(),
             _types: PhantomData,
         }
     }
@@ -291,6 +296,7 @@ impl<P: Model, T: Model> Load<P, T> {
         Load {
             steps: self.steps,
             wildcard: None,
+            columns: Vec::new(),
             _types: PhantomData,
         }
     }
@@ -350,6 +356,38 @@ impl<P: Model, T: Model> Load<P, T> {
         next
     }
 
+    /// Loads a deferred column of the path's end model with the objects the path loads
+    /// (SQLAlchemy's `selectinload(A.bs).undefer(B.text)`). Applies where those objects
+    /// load lazily, immediately, with selectin or subquery; joined loading brings every
+    /// column anyway.
+    ///
+    /// ```
+    /// # use aludel::orm::{Deferred, Many, Model};
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship] posts: Many<Post> }
+    /// # #[derive(aludel::Model)] #[model(table = "posts")] struct Post { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64, body: Deferred<String> }
+    /// let opt = aludel::orm::selectinload(User::posts).undefer(Post::body);
+    /// assert_eq!(opt.describe(), "User.posts (Selectin) -> undefer(Post.body)");
+    /// ```
+    pub fn undefer<X>(mut self, column: Column<T, Deferred<X>>) -> Self {
+        self.columns.push((column.index(), true));
+        self
+    }
+
+    /// Leaves a deferred column of the path's end model out again (after an
+    /// [`undefer`](Load::undefer) of it).
+    ///
+    /// ```
+    /// # use aludel::orm::{Deferred, Many, Model};
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship] posts: Many<Post> }
+    /// # #[derive(aludel::Model)] #[model(table = "posts")] struct Post { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64, body: Deferred<String> }
+    /// let opt = aludel::orm::selectinload(User::posts).undefer(Post::body).defer(Post::body);
+    /// assert_eq!(opt.describe(), "User.posts (Selectin) -> undefer(Post.body) -> defer(Post.body)");
+    /// ```
+    pub fn defer<X>(mut self, column: Column<T, Deferred<X>>) -> Self {
+        self.columns.push((column.index(), false));
+        self
+    }
+
     /// The path as text: `User.orders (Selectin) -> Order.items (Joined)`.
     ///
     /// ```
@@ -372,6 +410,10 @@ impl<P: Model, T: Model> Load<P, T> {
         }
         if let Some(w) = self.wildcard {
             parts.push(format!("{}.* ({w:?})", model.name));
+        }
+        for (column, load) in &self.columns {
+            let how = if *load { "undefer" } else { "defer" };
+            parts.push(format!("{how}({}.{})", model.name, model.fields[*column]));
         }
         if parts.is_empty() {
             return model.name.to_owned();
@@ -441,6 +483,7 @@ impl LoaderTree {
         if option.wildcard.is_some() {
             level.wildcard = option.wildcard;
         }
+        level.columns.add(&option.columns);
     }
 
     /// The options for loading `rel`'s targets by themselves (a lazy or immediate load of
