@@ -322,6 +322,17 @@ backend_tests! {
         let err = a.read()?.body.get().unwrap_err();
         assert!(matches!(err, Error::DetachedInstance { .. }), "{err}");
         assert!(err.to_string().contains("Article.body"), "{err}");
+        // Merged back, its unloaded columns are not copied as NULL.
+        a.write()?.title = "merged".into();
+        let s = Session::new(db);
+        s.merge(&a)?;
+        s.commit()?;
+        let s = Session::new(db);
+        let back = s.query::<Article>().options(undefer(Article::body)).filter(Article::id.eq(1)).one()?;
+        assert_eq!(back.read()?.title, "merged");
+        assert_eq!(back.read()?.body.get()?, "body1");
+        assert_eq!(back.read()?.rating.get()?, 10);
+        assert_eq!(back.read()?.summary.get()?.as_deref(), Some("summary1"));
         Ok(())
     }
 
