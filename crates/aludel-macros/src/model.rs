@@ -69,6 +69,10 @@ pub(crate) struct FieldDef {
     /// `meta_option = NameColumn`: the column is declared and checked by an application's
     /// `ext::managers::ColumnMetaOption`.
     pub meta_option: Option<Path>,
+    /// The field is a `Deferred<T>`: left out of the default SELECT.
+    pub deferred: bool,
+    /// `group = "name"`: the deferred columns that load together.
+    pub group: Option<String>,
 }
 
 /// `OrderItem` → `order_item`.
@@ -300,6 +304,8 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         sql_type: None,
         validators: Vec::new(),
         meta_option: None,
+        deferred: is_deferred(&field.ty),
+        group: None,
     };
     let mut fk_col: Option<LitStr> = None;
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("column")) {
@@ -348,11 +354,17 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                     }
                     _ => return Err(syn::Error::new(lit.span(), "foreign_key must be written \"table.column\", or name a model or table (\"Category\")")),
                 }
+            } else if p.is_ident("group") {
+                let lit = meta.value()?.parse::<LitStr>()?;
+                if !f.deferred {
+                    return Err(syn::Error::new(lit.span(), "group names the load group of a deferred column: the field's type must be Deferred<T>"));
+                }
+                f.group = Some(lit.value());
             } else if p.is_ident("fk_col") {
                 fk_col = Some(meta.value()?.parse::<LitStr>()?);
             } else {
                 return Err(meta.error(
-                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, server_onupdate, foreign_key, fk_col, on_delete, on_update, sql_type, validators or meta_option",
+                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, server_onupdate, foreign_key, fk_col, on_delete, on_update, sql_type, validators, meta_option or group",
                 ));
             }
             Ok(())
@@ -374,6 +386,12 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         }
         _ => {}
     }
+    if f.deferred && f.primary_key {
+        return Err(syn::Error::new(
+            f.ident.span(),
+            "a primary key column cannot be Deferred: every load needs it",
+        ));
+    }
     if (f.on_delete.is_some() || f.on_update.is_some()) && f.foreign_key.is_none() {
         return Err(syn::Error::new(
             f.ident.span(),
@@ -381,6 +399,18 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         ));
     }
     Ok(f)
+}
+
+/// Whether a field's type is `Deferred<T>` (a deferred column).
+fn is_deferred(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Deferred"),
+        _ => false,
+    }
 }
 
 /// `["a", "b"]`: the field names of a composite constraint (at least two).
@@ -519,6 +549,7 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
         }
     });
     let query = expand_query(def);
+    let (with_deferred, from_row_in) = expand_deferred(def, &unloaded);
     let identity = def
         .polymorphic_identity
         .as_ref()
@@ -577,6 +608,7 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
                         .validation(#validation)
                         .with_relationships(::std::vec![#(#relationships),*])
                         #versioned
+                        #with_deferred
                         #inheritance
                 })
             }
@@ -614,6 +646,8 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
                 }
                 ::std::result::Result::Ok(#ident { #(#row_fields,)* #(#unloaded,)* })
             }
+
+            #from_row_in
         }
 
         #[allow(non_upper_case_globals)]
@@ -624,6 +658,54 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
 
         #query
     })
+}
+
+/// For a model with `Deferred` fields: the `.with_deferred(...)` call of its info, and
+/// `Model::from_row_in`, which reads a row that may leave them out (their fields start
+/// unloaded). Both empty for a model without.
+fn expand_deferred(def: &ModelDef, unloaded: &[TokenStream]) -> (TokenStream, TokenStream) {
+    if !def.fields.iter().any(|f| f.deferred) {
+        return (TokenStream::new(), TokenStream::new());
+    }
+    let ident = &def.ident;
+    let name = ident.to_string();
+    let columns = def
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.deferred)
+        .map(|(n, f)| {
+            let i = &f.ident;
+            let group = match &f.group {
+                Some(g) => quote!(::std::option::Option::Some(#g)),
+                None => quote!(::std::option::Option::None),
+            };
+            quote!(::aludel::orm::DeferredColumn::new::<#ident, _>(#n, #group, |m| &m.#i))
+        });
+    let with_deferred = quote!(.with_deferred(::std::vec![#(#columns),*]));
+    let fields = def.fields.iter().enumerate().map(|(n, f)| {
+        let i = &f.ident;
+        let col = &f.column;
+        let missing = match f.deferred {
+            true => quote!(::aludel::orm::Deferred::unloaded()),
+            false => quote!(return ::std::result::Result::Err(::aludel::orm::column_not_in_row(#name, #col))),
+        };
+        quote! {
+            #i: match layout.position(#n) {
+                ::std::option::Option::Some(p) => ::aludel::orm::convert_column_ref(#name, #col, row.value(offset + p)?)?,
+                ::std::option::Option::None => #missing,
+            }
+        }
+    });
+    let from_row_in = quote! {
+        fn from_row_in(row: &dyn ::aludel::engine::RowView, offset: usize, layout: &::aludel::orm::ColumnLayout) -> ::aludel::Result<Self> {
+            if row.len() < offset + layout.width() {
+                return ::std::result::Result::Err(::aludel::orm::wrong_width(#name, layout.width(), row.len().saturating_sub(offset)));
+            }
+            ::std::result::Result::Ok(#ident { #(#fields,)* #(#unloaded,)* })
+        }
+    };
+    (with_deferred, from_row_in)
 }
 
 fn column_definition(f: &FieldDef) -> TokenStream {
@@ -779,6 +861,22 @@ mod tests {
                 .contains("need foreign_key")
         );
         assert!(err("struct A { #[column(primary_key, foreign_key = \"b.id\", on_delete = \"explode\")] id: i64 }").contains("expected cascade"));
+    }
+
+    #[test]
+    fn deferred_fields_and_groups_are_read_and_checked() {
+        let d = def("struct A { #[column(primary_key)] id: i64, #[column(group = \"g\")] body: Deferred<String>, title: String }").unwrap();
+        assert!(d.fields[1].deferred && !d.fields[2].deferred);
+        assert_eq!(d.fields[1].group.as_deref(), Some("g"));
+        let err = |src| def(src).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            err("struct A { #[column(primary_key)] id: i64, #[column(group = \"g\")] t: String }")
+                .contains("must be Deferred<T>")
+        );
+        assert!(
+            err("struct A { #[column(primary_key)] id: Deferred<i64> }")
+                .contains("cannot be Deferred")
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::engine::Connection;
 use crate::error::{Error, Result};
+use crate::orm::deferred;
 use crate::orm::dependency::{self, Dependencies, LateUpdate};
 use crate::orm::instance::{AnyInstance, ObjectState};
 use crate::orm::persistence::{self, InsertEffects, ShapeCache};
@@ -48,13 +49,21 @@ impl SessionInner {
         let mut new_values: NewValues = HashMap::with_capacity(st.new.len().min(RETAINED_VALUES));
         for (i, obj) in st.new.iter().enumerate() {
             let values = obj.values()?;
+            if !obj.info().deferred.is_empty() {
+                deferred::check_insertable(obj)?;
+            }
             validate(obj.as_ref(), &values, &deps.filled(obj))?;
             if i < RETAINED_VALUES {
                 new_values.insert(Arc::as_ptr(obj) as *const (), values);
             }
         }
         for (obj, _, values, _) in &updates {
-            validate(obj.as_ref(), values, &[])?;
+            // Unloaded deferred columns are not written, so not checked.
+            let unloaded = match obj.info().deferred.is_empty() {
+                true => Vec::new(),
+                false => deferred::unloaded_columns(obj)?,
+            };
+            validate(obj.as_ref(), values, &unloaded)?;
         }
         let new = st.new.clone();
         let deleted = st.deleted.clone();
@@ -116,6 +125,7 @@ impl SessionInner {
         }
         for obj in std::mem::take(&mut st.modified) {
             obj.state().snapshot = None;
+            deferred::clear_changes(&obj)?;
         }
         for obj in std::mem::take(&mut st.deleted) {
             st.record_deleted(obj);
@@ -142,7 +152,8 @@ impl SessionState {
 }
 
 /// Checks an object against its model's validation, except the columns in `filled` (a
-/// relationship writes them during the flush).
+/// relationship writes them during the flush, or an unloaded deferred column the flush
+/// leaves alone).
 fn validate(obj: &dyn AnyInstance, values: &[Value], filled: &[usize]) -> Result<()> {
     let info = obj.info();
     let only: Option<Vec<usize>> =
@@ -172,17 +183,20 @@ fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
         if s.state != ObjectState::Persistent || s.delete_pending {
             continue;
         }
-        let changed: Vec<usize> = (0..values.len())
+        let mut changed: Vec<usize> = (0..values.len())
             .filter(|&i| values[i] != snapshot[i])
             .collect();
-        if changed.is_empty() {
-            continue;
-        }
         let pk = persistence::where_columns(obj.info())
             .into_iter()
             .map(|i| snapshot[i].clone())
             .collect();
         drop(s);
+        if !obj.info().deferred.is_empty() {
+            deferred::correct_changed(obj, &mut changed)?;
+        }
+        if changed.is_empty() {
+            continue;
+        }
         out.push((obj.clone(), changed, values, pk));
     }
     Ok(out)

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use crate::engine::RowView;
 use crate::error::{Error, Result};
 use crate::orm::borrow::{self, ReadGuard, WriteGuard};
+use crate::orm::deferred::{ColumnLayout, bind_deferred};
 use crate::orm::identity::IdentityKey;
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::relationship::{AnySlot, bind_all};
@@ -152,10 +153,12 @@ impl<T: Model> Instance<T> {
             state: Mutex::new(state),
             me: me.clone(),
         });
-        if !T::info().relationships.is_empty() {
+        let info = T::info();
+        if !info.relationships.is_empty() || !info.deferred.is_empty() {
             let owner: Weak<dyn AnyInstance> = cell.me.clone();
             let data = cell.data.read().unwrap_or_else(|p| p.into_inner());
             bind_all(&*data, &owner);
+            bind_deferred(&*data, &owner);
         }
         Instance { cell }
     }
@@ -306,9 +309,18 @@ pub(crate) trait AnyInstance: Send + Sync {
     /// Sets column values by index.
     fn set_values(&self, values: &[(usize, Value)]) -> Result<()>;
     /// Replaces the object with one built from a row read in place (refresh, expired
-    /// objects met again by a query), its columns starting at `offset`; its relationships
-    /// become unloaded.
-    fn load_row(&self, row: &dyn RowView, offset: usize) -> Result<()>;
+    /// objects met again by a query), its columns starting at `offset` and laid out as
+    /// `layout` says (every column when `None`); its relationships, and the deferred
+    /// columns the row leaves out, become unloaded.
+    fn load_row(
+        &self,
+        row: &dyn RowView,
+        offset: usize,
+        layout: Option<&ColumnLayout>,
+    ) -> Result<()>;
+    /// Runs `f` on the object (under a read lock); `false` when it is behind a write
+    /// guard (nothing ran).
+    fn with_object(&self, f: &mut dyn FnMut(&dyn Any) -> Result<()>) -> Result<bool>;
     /// Runs `f` on relationship `index`'s field (under a read lock of the object).
     fn with_slot(&self, index: usize, f: &mut dyn FnMut(&dyn AnySlot) -> Result<()>) -> Result<()>;
     /// Forgets every loaded relationship and its history (expiry).
@@ -349,8 +361,16 @@ impl<T: Model> AnyInstance for Cell<T> {
         Ok(())
     }
 
-    fn load_row(&self, row: &dyn RowView, offset: usize) -> Result<()> {
-        let fresh = T::from_row(row, offset)?;
+    fn load_row(
+        &self,
+        row: &dyn RowView,
+        offset: usize,
+        layout: Option<&ColumnLayout>,
+    ) -> Result<()> {
+        let fresh = match layout {
+            Some(layout) => T::from_row_in(row, offset, layout)?,
+            None => T::from_row(row, offset)?,
+        };
         let mut g = self.data.try_write().map_err(|_| {
             Error::invalid(format!(
                 "a {} instance is borrowed while the session reloads it",
@@ -360,7 +380,18 @@ impl<T: Model> AnyInstance for Cell<T> {
         *g = fresh;
         let owner: Weak<dyn AnyInstance> = self.me.clone();
         bind_all(&*g, &owner);
+        bind_deferred(&*g, &owner);
         Ok(())
+    }
+
+    fn with_object(&self, f: &mut dyn FnMut(&dyn Any) -> Result<()>) -> Result<bool> {
+        let g = match self.data.try_read() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(false),
+        };
+        f(&*g as &dyn Any)?;
+        Ok(true)
     }
 
     fn with_slot(&self, index: usize, f: &mut dyn FnMut(&dyn AnySlot) -> Result<()>) -> Result<()> {

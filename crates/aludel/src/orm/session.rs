@@ -577,17 +577,32 @@ impl Session {
         let values = source.values()?;
         let info = T::info();
         let pk = info.pk_of(&values);
+        // A deferred column the source never loaded has no value to copy (not NULL).
+        let unloaded = match info.deferred.is_empty() {
+            true => Vec::new(),
+            false => crate::orm::deferred::unloaded_columns(&source)?,
+        };
         let merged = match self.get::<T>(KeyValues(pk))? {
             Some(existing) => {
                 if !existing.ptr_eq(instance) {
                     let mut g = existing.write()?;
                     for (i, v) in values.into_iter().enumerate() {
-                        g.set_value(i, v)?;
+                        if !unloaded.contains(&i) {
+                            g.set_value(i, v)?;
+                        }
                     }
                 }
                 existing
             }
-            None => self.add(Instance::new(T::from_values(values)?))?,
+            None => {
+                if let Some(&column) = unloaded.first() {
+                    return Err(Error::invalid(format!(
+                        "cannot merge a {} the database does not hold: its deferred column {}.{} is not loaded, so its value is unknown",
+                        info.name, info.name, info.fields[column]
+                    )));
+                }
+                self.add(Instance::new(T::from_values(values)?))?
+            }
         };
         memo.insert(key, merged.erased());
         // The merge cascade: loaded related objects are merged too, and the merged

@@ -12,6 +12,7 @@ use std::sync::{Arc, MutexGuard};
 
 use crate::engine::RowView;
 use crate::error::{Error, Result};
+use crate::orm::deferred::ColumnLayout;
 use crate::orm::instance::{AnyInstance, StateData};
 use crate::orm::mapper::ModelInfo;
 use crate::orm::relationship::AnySlot;
@@ -161,11 +162,20 @@ impl AnyInstance for PartInstance {
         self.whole.set_values(&mapped)
     }
 
-    fn load_row(&self, _row: &dyn RowView, _offset: usize) -> Result<()> {
+    fn load_row(
+        &self,
+        _row: &dyn RowView,
+        _offset: usize,
+        _layout: Option<&ColumnLayout>,
+    ) -> Result<()> {
         Err(Error::invalid(format!(
             "a {} row is loaded whole, not one table at a time",
             self.part.info.name
         )))
+    }
+
+    fn with_object(&self, f: &mut dyn FnMut(&dyn Any) -> Result<()>) -> Result<bool> {
+        self.whole.with_object(f)
     }
 
     fn with_slot(&self, index: usize, f: &mut dyn FnMut(&dyn AnySlot) -> Result<()>) -> Result<()> {

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::error::Result;
+use crate::orm::deferred::{self, ColumnLayout};
 use crate::orm::identity::IdentityKey;
 use crate::orm::instance::AnyInstance;
 use crate::orm::loading::LoadOptions;
@@ -96,7 +97,8 @@ pub(crate) fn held_target(
 
 /// Runs `stmt` (the target's columns, then `width` columns of the owner's key) and adds
 /// each row's object to the group of its owner key; the targets' joined relationships
-/// (the options below the batch's, or their defaults) join into the same statement.
+/// (the options below the batch's, or their defaults) join into the same statement, and
+/// their deferred columns are left out unless those options load them.
 pub(crate) fn fetch_grouped(
     batch: &Batch<'_>,
     stmt: &Select,
@@ -106,8 +108,14 @@ pub(crate) fn fetch_grouped(
 ) -> Result<()> {
     let (owner, rel) = (batch.owner, batch.rel);
     let target = (rel.target)();
-    let start = target.columns().len();
-    let plan = JoinedPlan::new(target, stmt, batch.deeper)?;
+    // The target's deferred columns the options below do not load are left out.
+    let planned = deferred::plan(target, stmt, &batch.deeper.columns);
+    let (stmt, layout) = match &planned {
+        Some((planned, layout)) => (planned, Some(layout)),
+        None => (stmt, None),
+    };
+    let start = layout.map_or(target.columns().len(), ColumnLayout::width);
+    let plan = JoinedPlan::new(target, stmt, batch.deeper, layout)?;
     let mut joined = plan.as_ref().map(|p| p.reader(false));
     let opts = LoadOptions {
         autoflush: false,
@@ -119,7 +127,7 @@ pub(crate) fn fetch_grouped(
     batch
         .session
         .for_each_row_of(stmt, &opts, &mut |inner, identity, row| {
-            let Some(obj) = rel.ops.row(inner, identity, row, 0)? else {
+            let Some(obj) = rel.ops.row(inner, identity, row, 0, layout)? else {
                 return Ok(());
             };
             if let Some(joined) = joined.as_mut() {
