@@ -35,6 +35,8 @@ use crate::sql::{Compiled, Expr, Value, bindparam, delete, insert, tuple, update
 const MAX_PARAMS: usize = 30_000;
 /// The most keys one DELETE carries.
 const MAX_ROWS: usize = 2_000;
+/// The most rows of values one run of INSERTs holds before it is sent.
+const MAX_RUN_ROWS: usize = 10_000;
 
 /// A generated key written into an object, remembered so a failed flush can undo it.
 pub(crate) struct Assigned {
@@ -120,7 +122,9 @@ pub(crate) fn insert_batch(
             assign(obj, v, first, &mut effects.assigned)?;
         }
         let unset = info.unset_columns(&values);
-        if unset != run_unset && !run.is_empty() {
+        // A run is sent when its shape changes, and every MAX_RUN_ROWS rows, so a flush of
+        // millions of objects holds a bounded number of rows of values.
+        if !run.is_empty() && (unset != run_unset || run.len() >= MAX_RUN_ROWS) {
             insert_rows(
                 conn,
                 info,
