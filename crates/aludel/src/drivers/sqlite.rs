@@ -177,6 +177,54 @@ impl DriverConnection for SqliteDriver {
         Ok(Box::new(SqliteRows::new(conn, stmt, sql)))
     }
 
+    /// One prepared statement, bound and stepped once per parameter set: no statement-cache
+    /// lookup, result box or row source per run (the unit of work's UPDATEs and row-by-row
+    /// INSERTs). Statements that return rows or change the schema run one by one.
+    fn execute_each(
+        &mut self,
+        sql: &str,
+        rows: &[Vec<Value>],
+        pipelined: bool,
+    ) -> Result<Vec<ExecOutcome>> {
+        let _ = pipelined;
+        if ["CREATE", "ALTER", "DROP"]
+            .iter()
+            .any(|w| starts_with_word(sql, w))
+        {
+            return crate::engine::driver::execute_one_by_one(self, sql, rows);
+        }
+        let conn = &self.conn;
+        let mut stmt = conn
+            .prepare_cached(sql)
+            .map_err(|e| map_error(e, Some(sql)))?;
+        if stmt.column_count() != 0 {
+            drop(stmt);
+            return crate::engine::driver::execute_one_by_one(self, sql, rows);
+        }
+        if let Some(values) = rows.iter().find(|v| v.len() != stmt.parameter_count()) {
+            return Err(Error::compile(format!(
+                "the statement has {} placeholders but {} values were given: {sql}",
+                stmt.parameter_count(),
+                values.len()
+            )));
+        }
+        let is_insert = starts_with_word(sql, "INSERT") || starts_with_word(sql, "REPLACE");
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for values in rows {
+            self.arm_deadline();
+            for (i, value) in values.iter().enumerate() {
+                stmt.raw_bind_parameter(i + 1, Param(value))
+                    .map_err(|e| map_error(e, Some(sql)))?;
+            }
+            let changed = stmt.raw_execute().map_err(|e| map_error(e, Some(sql)))?;
+            outcomes.push(ExecOutcome {
+                rows_affected: changed as u64,
+                last_insert_id: is_insert.then(|| conn.last_insert_rowid()),
+            });
+        }
+        Ok(outcomes)
+    }
+
     fn execute_batch(&mut self, sql: &str) -> Result<()> {
         self.arm_deadline();
         self.conn

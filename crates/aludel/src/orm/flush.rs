@@ -3,12 +3,14 @@
 //! [`persistence`](super::persistence)), then updating object states, or, on failure,
 //! rolling back and restoring them.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::engine::Connection;
 use crate::error::{Error, Result};
 use crate::orm::dependency::{self, Dependencies, LateUpdate};
+use crate::orm::identity::IdentityKey;
 use crate::orm::instance::{AnyInstance, ObjectState};
 use crate::orm::persistence::{self, InsertEffects, ShapeCache};
 use crate::orm::session::{SessionInner, SessionState};
@@ -72,9 +74,9 @@ impl SessionInner {
             return Err(e);
         }
         for obj in std::mem::take(&mut st.new) {
-            let values = obj.values()?;
             let info = obj.info();
-            let key = info.identity_of(&values).ok_or_else(|| {
+            let pk = obj.values_of(&info.primary_key)?;
+            let key = IdentityKey::new(info.type_id, &pk).ok_or_else(|| {
                 Error::invalid(format!(
                     "a new {} was inserted without a primary key value",
                     info.name
@@ -317,7 +319,14 @@ fn insert_in_dependency_order(
 
 /// `updates` plus the foreign keys relationship syncs wrote after the INSERTs: merged into
 /// an object's own UPDATE when it has one, else a new UPDATE keyed by the row as it was.
-fn with_relationship_updates(updates: &[Change], late: Vec<LateUpdate>) -> Result<Vec<Change>> {
+/// Without such writes (the common case) the updates are used as they are, not copied.
+fn with_relationship_updates(
+    updates: &[Change],
+    late: Vec<LateUpdate>,
+) -> Result<Cow<'_, [Change]>> {
+    if late.is_empty() {
+        return Ok(Cow::Borrowed(updates));
+    }
     let mut out: Vec<Change> = updates.to_vec();
     for (obj, columns, before) in late {
         let now = obj.values()?;
@@ -339,5 +348,5 @@ fn with_relationship_updates(updates: &[Change], late: Vec<LateUpdate>) -> Resul
             }
         }
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
