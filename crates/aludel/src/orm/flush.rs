@@ -5,12 +5,13 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use crate::engine::Connection;
 use crate::error::{Error, Result};
 use crate::orm::dependency::{self, Dependencies, LateUpdate};
-use crate::orm::identity::IdentityKey;
+use crate::orm::identity::{IdentityKey, KeyHasher};
 use crate::orm::instance::{AnyInstance, ObjectState};
 use crate::orm::persistence::{self, InsertEffects, ShapeCache};
 use crate::orm::session::{SessionInner, SessionState};
@@ -95,8 +96,12 @@ impl SessionInner {
         for obj in effects.expire {
             Self::expire(&obj);
         }
-        for (obj, _, values, _) in &updates {
+        for (obj, changed, values, _) in &updates {
             let info = obj.info();
+            if !changed.iter().any(|c| info.primary_key.contains(c)) {
+                // The key is what it was: no entry of the identity map moves.
+                continue;
+            }
             let new_key = info.identity_of(values);
             let old_key = obj.state().key.clone();
             if new_key != old_key {
@@ -151,8 +156,9 @@ fn validate(obj: &dyn AnyInstance, values: &[Value], filled: &[usize]) -> Result
 
 /// The modified objects that really changed, with what changed.
 fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
-    let mut out: Vec<Change> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<Change> = Vec::with_capacity(modified.len());
+    let mut seen: HashSet<*const (), BuildHasherDefault<KeyHasher>> =
+        HashSet::with_capacity_and_hasher(modified.len(), Default::default());
     for obj in modified {
         if !seen.insert(Arc::as_ptr(obj) as *const ()) {
             continue;
@@ -174,7 +180,6 @@ fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
             continue;
         }
         let pk = persistence::where_columns(obj.info())
-            .into_iter()
             .map(|i| snapshot[i].clone())
             .collect();
         drop(s);
@@ -245,7 +250,6 @@ fn emit(
                     None => o.values()?,
                 };
                 Ok(persistence::where_columns(batch.info)
-                    .into_iter()
                     .map(|i| values[i].clone())
                     .collect())
             })
@@ -341,7 +345,6 @@ fn with_relationship_updates(
             }
             None => {
                 let loaded = persistence::where_columns(obj.info())
-                    .into_iter()
                     .map(|i| before[i].clone())
                     .collect();
                 out.push((obj, columns, now, loaded));

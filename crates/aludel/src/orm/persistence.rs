@@ -298,7 +298,7 @@ pub(crate) fn update_rows(
             None => groups.push((changed, vec![params])),
         }
     }
-    let checked = where_columns(info);
+    let checked: Vec<usize> = where_columns(info).collect();
     for (changed, rows) in groups {
         let compiled = cache
             .get((info.type_id, 2, changed.clone(), 1), || {
@@ -327,10 +327,11 @@ pub(crate) fn update_rows(
 
 /// The columns a flushed UPDATE or DELETE of one row matches: the primary key, then the
 /// version counter of a versioned model.
-pub(crate) fn where_columns(info: &ModelInfo) -> Vec<usize> {
-    let mut columns = info.primary_key.clone();
-    columns.extend(info.version.map(|(v, _)| v));
-    columns
+pub(crate) fn where_columns(info: &ModelInfo) -> impl Iterator<Item = usize> + '_ {
+    info.primary_key
+        .iter()
+        .copied()
+        .chain(info.version.map(|(v, _)| v))
 }
 
 /// DELETEs rows of a versioned model one statement shape `WHERE pk = ? AND version = ?`
