@@ -3,13 +3,16 @@
 //! [`persistence`](super::persistence)), then updating object states, or, on failure,
 //! rolling back and restoring them.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use crate::engine::Connection;
 use crate::error::{Error, Result};
 use crate::orm::deferred;
 use crate::orm::dependency::{self, Dependencies, LateUpdate};
+use crate::orm::identity::{IdentityKey, KeyHasher};
 use crate::orm::instance::{AnyInstance, ObjectState};
 use crate::orm::persistence::{self, InsertEffects, ShapeCache};
 use crate::orm::session::{SessionInner, SessionState};
@@ -88,9 +91,9 @@ impl SessionInner {
             return Err(e);
         }
         for obj in std::mem::take(&mut st.new) {
-            let values = obj.values()?;
             let info = obj.info();
-            let key = info.identity_of(&values).ok_or_else(|| {
+            let pk = obj.values_of(&info.primary_key)?;
+            let key = IdentityKey::new(info.type_id, &pk).ok_or_else(|| {
                 Error::invalid(format!(
                     "a new {} was inserted without a primary key value",
                     info.name
@@ -109,8 +112,12 @@ impl SessionInner {
         for obj in effects.expire {
             Self::expire(&obj);
         }
-        for (obj, _, values, _) in &updates {
+        for (obj, changed, values, _) in &updates {
             let info = obj.info();
+            if !changed.iter().any(|c| info.primary_key.contains(c)) {
+                // The key is what it was: no entry of the identity map moves.
+                continue;
+            }
             let new_key = info.identity_of(values);
             let old_key = obj.state().key.clone();
             if new_key != old_key {
@@ -167,8 +174,9 @@ fn validate(obj: &dyn AnyInstance, values: &[Value], filled: &[usize]) -> Result
 
 /// The modified objects that really changed, with what changed.
 fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
-    let mut out: Vec<Change> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<Change> = Vec::with_capacity(modified.len());
+    let mut seen: HashSet<*const (), BuildHasherDefault<KeyHasher>> =
+        HashSet::with_capacity_and_hasher(modified.len(), Default::default());
     for obj in modified {
         if !seen.insert(Arc::as_ptr(obj) as *const ()) {
             continue;
@@ -187,7 +195,6 @@ fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
             .filter(|&i| values[i] != snapshot[i])
             .collect();
         let pk = persistence::where_columns(obj.info())
-            .into_iter()
             .map(|i| snapshot[i].clone())
             .collect();
         drop(s);
@@ -264,7 +271,6 @@ fn emit(
                     None => o.values()?,
                 };
                 Ok(persistence::where_columns(batch.info)
-                    .into_iter()
                     .map(|i| values[i].clone())
                     .collect())
             })
@@ -338,7 +344,14 @@ fn insert_in_dependency_order(
 
 /// `updates` plus the foreign keys relationship syncs wrote after the INSERTs: merged into
 /// an object's own UPDATE when it has one, else a new UPDATE keyed by the row as it was.
-fn with_relationship_updates(updates: &[Change], late: Vec<LateUpdate>) -> Result<Vec<Change>> {
+/// Without such writes (the common case) the updates are used as they are, not copied.
+fn with_relationship_updates(
+    updates: &[Change],
+    late: Vec<LateUpdate>,
+) -> Result<Cow<'_, [Change]>> {
+    if late.is_empty() {
+        return Ok(Cow::Borrowed(updates));
+    }
     let mut out: Vec<Change> = updates.to_vec();
     for (obj, columns, before) in late {
         let now = obj.values()?;
@@ -353,12 +366,11 @@ fn with_relationship_updates(updates: &[Change], late: Vec<LateUpdate>) -> Resul
             }
             None => {
                 let loaded = persistence::where_columns(obj.info())
-                    .into_iter()
                     .map(|i| before[i].clone())
                     .collect();
                 out.push((obj, columns, now, loaded));
             }
         }
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }

@@ -308,6 +308,12 @@ pub(crate) trait AnyInstance: Send + Sync {
     fn values(&self) -> Result<Vec<Value>>;
     /// Sets column values by index.
     fn set_values(&self, values: &[(usize, Value)]) -> Result<()>;
+    /// Sets column `column` and returns the value it held (a flush writing a generated
+    /// key, which it undoes if the flush fails): one lock, no copy of the other columns.
+    fn replace_value(&self, column: usize, value: Value) -> Result<Value>;
+    /// The values of the columns `columns` (the primary key), without copying the rest;
+    /// an error if a write guard is alive, as for [`values`](Self::values).
+    fn values_of(&self, columns: &[usize]) -> Result<Vec<Value>>;
     /// Replaces the object with one built from a row read in place (refresh, expired
     /// objects met again by a query), its columns starting at `offset` and laid out as
     /// `layout` says (every column when `None`); its relationships, and the deferred
@@ -338,27 +344,27 @@ impl<T: Model> AnyInstance for Cell<T> {
     }
 
     fn values(&self) -> Result<Vec<Value>> {
-        match self.data.try_read() {
-            Ok(g) => Ok(g.values()),
-            Err(std::sync::TryLockError::Poisoned(p)) => Ok(p.into_inner().values()),
-            Err(std::sync::TryLockError::WouldBlock) => Err(Error::invalid(format!(
-                "a {} instance is being written (a write() guard is alive) while the session flushes; drop the guard first",
-                T::info().name
-            ))),
-        }
+        Ok(self.read_for_flush()?.values())
     }
 
     fn set_values(&self, values: &[(usize, Value)]) -> Result<()> {
-        let mut g = self.data.try_write().map_err(|_| {
-            Error::invalid(format!(
-                "a {} instance is borrowed while the session updates it",
-                T::info().name
-            ))
-        })?;
+        let mut g = self.write_for_flush()?;
         for (i, v) in values {
             g.set_value(*i, v.clone())?;
         }
         Ok(())
+    }
+
+    fn replace_value(&self, column: usize, value: Value) -> Result<Value> {
+        let mut g = self.write_for_flush()?;
+        let previous = g.value(column);
+        g.set_value(column, value)?;
+        Ok(previous)
+    }
+
+    fn values_of(&self, columns: &[usize]) -> Result<Vec<Value>> {
+        let g = self.read_for_flush()?;
+        Ok(columns.iter().map(|&i| g.value(i)).collect())
     }
 
     fn load_row(
@@ -431,6 +437,32 @@ impl<T: Model> AnyInstance for Cell<T> {
 
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
+    }
+}
+
+impl<T: Model> Cell<T> {
+    /// The object for the session to read, never waiting: an error naming the model if a
+    /// write guard is alive (a flush must not block).
+    fn read_for_flush(&self) -> Result<std::sync::RwLockReadGuard<'_, T>> {
+        match self.data.try_read() {
+            Ok(g) => Ok(g),
+            Err(std::sync::TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => Err(Error::invalid(format!(
+                "a {} instance is being written (a write() guard is alive) while the session flushes; drop the guard first",
+                T::info().name
+            ))),
+        }
+    }
+
+    /// The object for the session to write, never waiting: an error naming the model if
+    /// any guard is alive.
+    fn write_for_flush(&self) -> Result<std::sync::RwLockWriteGuard<'_, T>> {
+        self.data.try_write().map_err(|_| {
+            Error::invalid(format!(
+                "a {} instance is borrowed while the session updates it",
+                T::info().name
+            ))
+        })
     }
 }
 

@@ -205,6 +205,25 @@ fn insert_rows(
             pick(values)
         })
         .collect();
+    if per_statement == 1 && returned.is_empty() {
+        // Row by row with nothing to read back (SQLite): one prepared statement run once per
+        // row through the driver's execute path, each run's generated key from the driver.
+        let compiled = cache.get(key(1), || shape(1))?.clone();
+        if compiled.binds.len() != columns.len() {
+            return Err(unbatchable(info));
+        }
+        let outcomes = conn.execute_compiled_each(&compiled, &values)?;
+        if let Some(a) = auto {
+            for (obj, outcome) in objects.iter().zip(&outcomes) {
+                let key = outcome.last_insert_id.ok_or_else(|| missing_key(info))?;
+                assign(obj, a, Value::Int(key), &mut effects.assigned)?;
+            }
+        }
+        if expire_after {
+            effects.expire.extend(objects.into_iter().cloned());
+        }
+        return Ok(());
+    }
     let mut shape = |n: usize| cache.get(key(n), || shape(n)).cloned();
     let sent = conn.insert_batched(
         columns.len(),
@@ -241,12 +260,16 @@ fn insert_rows(
         },
     )?;
     if sent.is_none() {
-        return Err(Error::invalid(format!(
-            "the INSERT of {} rows does not bind one value per column",
-            info.name
-        )));
+        return Err(unbatchable(info));
     }
     Ok(())
+}
+
+fn unbatchable(info: &ModelInfo) -> Error {
+    Error::invalid(format!(
+        "the INSERT of {} rows does not bind one value per column",
+        info.name
+    ))
 }
 
 fn missing_key(info: &ModelInfo) -> Error {
@@ -262,8 +285,7 @@ pub(crate) fn assign(
     value: Value,
     assigned: &mut Vec<Assigned>,
 ) -> Result<()> {
-    let previous = obj.values()?.swap_remove(column);
-    obj.set_values(&[(column, value)])?;
+    let previous = obj.replace_value(column, value)?;
     assigned.push(Assigned {
         object: obj.clone(),
         column,
@@ -294,7 +316,7 @@ pub(crate) fn update_rows(
             None => groups.push((changed, vec![params])),
         }
     }
-    let checked = where_columns(info);
+    let checked: Vec<usize> = where_columns(info).collect();
     for (changed, rows) in groups {
         let compiled = cache
             .get((info.type_id, 2, changed.clone(), 1), || {
@@ -309,7 +331,11 @@ pub(crate) fn update_rows(
             })?
             .clone();
         let counts = conn.execute_compiled_each(&compiled, &rows)?;
-        if let Some((row, &n)) = rows.iter().zip(&counts).find(|(_, n)| **n != 1) {
+        if let Some((row, n)) = rows
+            .iter()
+            .zip(counts.iter().map(|o| o.rows_affected))
+            .find(|(_, n)| *n != 1)
+        {
             let where_params = &row[row.len().saturating_sub(checked.len())..];
             return Err(versioning::stale(info, "UPDATE", where_params, n));
         }
@@ -319,10 +345,11 @@ pub(crate) fn update_rows(
 
 /// The columns a flushed UPDATE or DELETE of one row matches: the primary key, then the
 /// version counter of a versioned model.
-pub(crate) fn where_columns(info: &ModelInfo) -> Vec<usize> {
-    let mut columns = info.primary_key.clone();
-    columns.extend(info.version.map(|(v, _)| v));
-    columns
+pub(crate) fn where_columns(info: &ModelInfo) -> impl Iterator<Item = usize> + '_ {
+    info.primary_key
+        .iter()
+        .copied()
+        .chain(info.version.map(|(v, _)| v))
 }
 
 /// DELETEs rows of a versioned model one statement shape `WHERE pk = ? AND version = ?`
@@ -344,7 +371,11 @@ fn delete_versioned(
         })?
         .clone();
     let counts = conn.execute_compiled_each(&compiled, &keys)?;
-    if let Some((row, &n)) = keys.iter().zip(&counts).find(|(_, n)| **n != 1) {
+    if let Some((row, n)) = keys
+        .iter()
+        .zip(counts.iter().map(|o| o.rows_affected))
+        .find(|(_, n)| *n != 1)
+    {
         return Err(versioning::stale(info, "DELETE", row, n));
     }
     Ok(())

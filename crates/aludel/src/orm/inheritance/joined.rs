@@ -162,6 +162,15 @@ impl AnyInstance for PartInstance {
         self.whole.set_values(&mapped)
     }
 
+    fn replace_value(&self, column: usize, value: Value) -> Result<Value> {
+        self.whole.replace_value(self.part.columns[column], value)
+    }
+
+    fn values_of(&self, columns: &[usize]) -> Result<Vec<Value>> {
+        let mapped: Vec<usize> = columns.iter().map(|&j| self.part.columns[j]).collect();
+        self.whole.values_of(&mapped)
+    }
+
     fn load_row(
         &self,
         _row: &dyn RowView,
