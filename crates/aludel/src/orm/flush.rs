@@ -93,7 +93,7 @@ impl SessionInner {
         for obj in std::mem::take(&mut st.new) {
             let info = obj.info();
             let pk = obj.values_of(&info.primary_key)?;
-            let key = IdentityKey::new(info.type_id, &pk).ok_or_else(|| {
+            let key = IdentityKey::new(info.identity_type(), &pk).ok_or_else(|| {
                 Error::invalid(format!(
                     "a new {} was inserted without a primary key value",
                     info.name
