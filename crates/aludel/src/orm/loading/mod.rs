@@ -20,10 +20,11 @@ use std::time::Duration;
 
 use crate::engine::{ExecutionOptions, RowView};
 use crate::error::{Error, Result};
+use crate::orm::binds::StatementBind;
 use crate::orm::identity::{IdentityKey, IdentityMap};
 use crate::orm::instance::{AnyInstance, Instance, downcast};
 use crate::orm::loading::options::LoaderTree;
-use crate::orm::mapper::Model;
+use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::session::{Session, SessionInner};
 use crate::sql::{Compiled, Params, Select, Value};
 
@@ -76,8 +77,12 @@ impl Session {
         let objects = match plan {
             Some(plan) => plan.load::<T>(self, opts)?,
             None => {
-                let (compiled, values) = self.inner.prepare(stmt)?.into_bound(&opts.params)?;
-                self.load_compiled_with::<T>(&compiled, values, opts)?
+                let (compiled, values) = self
+                    .inner
+                    .prepare_for(stmt, T::info())?
+                    .into_bound(&opts.params)?;
+                let bind = StatementBind::select(T::info(), stmt);
+                self.load_compiled_bound::<T>(&compiled, values, opts, bind)?
             }
         };
         if !related {
@@ -117,32 +122,52 @@ impl Session {
         values: Vec<Value>,
         opts: &LoadOptions,
     ) -> Result<Vec<Instance<T>>> {
+        self.load_compiled_bound(compiled, values, opts, StatementBind::read(T::info()))
+    }
+
+    /// [`load_compiled_with`](Self::load_compiled_with) for a statement that `bind`
+    /// routes (a locking read goes to the primary).
+    fn load_compiled_bound<T: Model>(
+        &self,
+        compiled: &Compiled,
+        values: Vec<Value>,
+        opts: &LoadOptions,
+        bind: StatementBind,
+    ) -> Result<Vec<Instance<T>>> {
         let mut out = Vec::new();
-        self.for_each_row(compiled, values, opts, &mut |inner, identity, row| {
+        self.for_each_row(compiled, values, opts, bind, &mut |inner, identity, row| {
             out.push(inner.instance_for_row::<T>(identity, row, opts.populate_existing)?);
             Ok(())
         })?;
         Ok(out)
     }
 
-    /// [`for_each_row`](Self::for_each_row) for a statement not yet compiled.
+    /// [`for_each_row`](Self::for_each_row) for a statement not yet compiled, loading
+    /// `model` (whose bind runs it).
     pub(crate) fn for_each_row_of(
         &self,
         stmt: &Select,
+        model: &'static ModelInfo,
         opts: &LoadOptions,
         each: &mut dyn FnMut(&SessionInner, &mut IdentityMap, &dyn RowView) -> Result<()>,
     ) -> Result<()> {
-        let (compiled, values) = self.inner.prepare(stmt)?.into_bound(&opts.params)?;
-        self.for_each_row(&compiled, values, opts, each)
+        let (compiled, values) = self
+            .inner
+            .prepare_for(stmt, model)?
+            .into_bound(&opts.params)?;
+        let bind = StatementBind::select(model, stmt);
+        self.for_each_row(&compiled, values, opts, bind, each)
     }
 
-    /// Runs a compiled statement with the query's options (autoflush, timeouts) and hands
-    /// each row, read in place, to `each` with the identity map.
+    /// Runs a compiled statement on `bind`'s connection with the query's options
+    /// (autoflush, timeouts) and hands each row, read in place, to `each` with the
+    /// identity map.
     pub(crate) fn for_each_row(
         &self,
         compiled: &Compiled,
         values: Vec<Value>,
         opts: &LoadOptions,
+        bind: StatementBind,
         each: &mut dyn FnMut(&SessionInner, &mut IdentityMap, &dyn RowView) -> Result<()>,
     ) -> Result<()> {
         let mut guard = self.inner.usable()?;
@@ -150,7 +175,7 @@ impl Session {
             self.inner.autoflush(&mut guard)?;
         }
         let st = &mut *guard;
-        self.inner.connection(st)?;
+        self.inner.connection_for(st, bind)?;
         let (Some(conn), identity) = (st.conn.as_mut(), &mut st.identity) else {
             return Err(Error::invalid("no connection"));
         };
@@ -263,15 +288,16 @@ impl SessionInner {
                 )));
             }
         };
-        let compiled = info.select_by_pk(self.dialect()?)?;
+        let compiled = info.select_by_pk(self.dialect_for(info)?)?;
         let mut st = self.usable()?;
-        let found = self.run(&mut st, |conn| {
+        let found = (|| {
+            let conn = self.connection_for(&mut st, StatementBind::read(info))?;
             let mut rows = conn.stream_compiled(&compiled, pk.clone())?;
             match rows.next_ref() {
                 Some(row) => obj.load_row(&row?, 0).map(|()| true),
                 None => Ok(false),
             }
-        })?;
+        })()?;
         if !found {
             return Err(Error::ObjectDeleted {
                 message: format!(

@@ -180,7 +180,8 @@ impl<M: Model> Query<M> {
             stmt = stmt.where_(c);
         }
         let _guard = self.autoflush_guard(session);
-        let mut rows = session.execute(&stmt, self.ctx.params.clone())?;
+        let bind = crate::orm::binds::StatementBind::write(M::info());
+        let mut rows = session.execute_bound(bind, &stmt, self.ctx.params.clone())?;
         Ok(rows
             .fetchall()
             .into_iter()
@@ -195,7 +196,8 @@ impl<M: Model> Query<M> {
         stmt: &dyn Executable,
     ) -> Result<crate::engine::ResultSet> {
         let _guard = session.no_autoflush();
-        session.execute(stmt, self.ctx.params.clone())
+        let bind = crate::orm::binds::StatementBind::write(M::info());
+        session.execute_bound(bind, stmt, self.ctx.params.clone())
     }
 
     /// `UPDATE <table> SET ... WHERE <the query's criteria>`, then the session's objects

@@ -32,7 +32,8 @@ impl<M: Model> Query<M> {
         }
         let session = self.runnable()?;
         let _guard = self.autoflush_guard(session);
-        session.execute(stmt, self.ctx.params.clone())
+        let bind = crate::orm::binds::StatementBind::select(M::info(), stmt);
+        session.execute_bound(bind, stmt, self.ctx.params.clone())
     }
 
     /// Every matching object (through the identity map), each once: as SQLAlchemy's
