@@ -79,7 +79,7 @@ fn sqlite_file(test: &str, backend: Backend) -> Result<Engine> {
 fn count(engine: &Engine, table: &str) -> Result<i64> {
     engine
         .connect()?
-        .scalar::<i64>(&text(&format!("SELECT count(*) FROM {table}")), ())
+        .scalar::<i64>(&text(format!("SELECT count(*) FROM {table}")), ())
 }
 
 backend_tests! {

@@ -57,10 +57,9 @@ pub(crate) fn commit(st: &mut SessionState) -> Result<()> {
     let mut first_error = None;
     for (i, (conn, tpc)) in parts.into_iter().enumerate() {
         let result = match tpc.take() {
-            Some(mut tpc) => tpc.commit(conn).map_err(|e| {
-                in_doubt.push(e.to_string());
-                e
-            }),
+            Some(mut tpc) => tpc
+                .commit(conn)
+                .inspect_err(|e| in_doubt.push(e.to_string())),
             None => conn.commit(),
         };
         if let Err(e) = result {

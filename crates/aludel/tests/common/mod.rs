@@ -10,6 +10,7 @@
 
 pub mod query_fixture;
 pub mod relationship_fixture;
+pub mod replica;
 pub mod sql_text;
 
 use std::ops::Deref;
