@@ -10,7 +10,7 @@ mod common;
 use aludel::engine::Backend;
 use aludel::orm::{Binds, Many, Model, One, Session, SessionConfig, create_all};
 use aludel::sql::text;
-use aludel::{Engine, Result};
+use aludel::{Engine, Result, StatementRecorder};
 
 use common::{TestDb, run_on_servers};
 
@@ -45,6 +45,13 @@ struct Book {
     title: String,
     #[relationship(back_populates = "books")]
     author: One<Author>,
+}
+
+fn account(id: i64, owner: &str) -> Account {
+    Account {
+        id,
+        owner: owner.into(),
+    }
 }
 
 fn author(id: i64, name: &str) -> Author {
@@ -93,7 +100,7 @@ backend_tests! {
         let on_library = library.record_statements();
 
         let s = Session::with_binds(binds.clone(), SessionConfig::default());
-        s.add(Account { id: 1, owner: "ada".into() })?;
+        s.add(account(1, "ada"))?;
         let tolkien = s.add(author(1, "tolkien"))?;
         let hobbit = s.add(book(1, "the hobbit"))?;
         let silmarillion = s.add(book(2, "the silmarillion"))?;
@@ -142,7 +149,7 @@ backend_tests! {
     fn an_unbound_model_is_an_error_naming_it(db) {
         create_all(db, &[Account::info()])?;
         let s = Session::with_binds(Binds::new().model::<Account>(&**db), SessionConfig::default());
-        s.add(Account { id: 1, owner: "ada".into() })?;
+        s.add(account(1, "ada"))?;
         s.commit()?;
         assert_eq!(s.query::<Account>().count()?, 1);
         let err = s.query::<Author>().all().unwrap_err();
@@ -187,70 +194,140 @@ fn a_two_phase_session_prepares_both_clusters_then_commits() {
         Backend::Postgres,
         &["ALUDEL_TEST_PG_2PC", "ALUDEL_TEST_PG_2PC_SECOND"],
         "binds_two_phase",
-        |dbs: &[TestDb]| {
+        |dbs| two_phase_across(dbs, "PREPARE TRANSACTION", "COMMIT PREPARED"),
+    );
+}
+
+/// Two databases of the MariaDB service, a model on each, one XA session.
+#[test]
+fn a_two_phase_session_prepares_both_mariadb_databases_then_commits() {
+    run_on_servers(
+        Backend::MySql,
+        &["ALUDEL_TEST_MYSQL", "ALUDEL_TEST_MYSQL"],
+        "binds_two_phase",
+        |dbs| two_phase_across(dbs, "XA PREPARE", "XA COMMIT"),
+    );
+}
+
+/// A two-phase session over `dbs[0]` (accounts) and `dbs[1]` (authors, books): both
+/// prepared (`prepare` statement) before either commits (`commit` statement); a
+/// rollback and a failed flush leave nothing on either and nothing prepared.
+fn two_phase_across(dbs: &[TestDb], prepare_sql: &str, commit_sql: &str) -> Result<()> {
+    let (first, second) = (&dbs[0], &dbs[1]);
+    create_all(first, &[Account::info()])?;
+    create_all(second, &[Author::info(), Book::info()])?;
+    let (rec1, rec2) = (first.record_statements(), second.record_statements());
+    let s = two_phase_session(first, second);
+    s.add(account(1, "ada"))?;
+    s.add(author(1, "tolkien"))?;
+    s.commit()?;
+    for (rec, table) in [(&rec1, "accounts"), (&rec2, "authors")] {
+        let sent = rec.statements();
+        let insert = sent
+            .iter()
+            .position(|q| q.contains(&format!("INSERT INTO {table}")));
+        let prepare = sent.iter().position(|q| q.starts_with(prepare_sql));
+        let commit = sent.iter().position(|q| q.starts_with(commit_sql));
+        assert!(
+            insert < prepare && prepare < commit && insert.is_some(),
+            "{sent:?}"
+        );
+    }
+    // Each engine prepared its transaction, then committed it.
+    assert_eq!(count(first, "accounts")?, 1);
+    assert_eq!(count(second, "authors")?, 1);
+    assert_none_left_prepared(first, &rec1)?;
+    assert_none_left_prepared(second, &rec2)?;
+
+    // A flush into both, rolled back: nothing on either, nothing prepared.
+    let s = two_phase_session(first, second);
+    s.add(account(2, "grace"))?;
+    s.add(author(2, "le guin"))?;
+    s.flush()?;
+    s.rollback()?;
+    assert_eq!(count(first, "accounts")?, 1);
+    assert_eq!(count(second, "authors")?, 1);
+    // A failure at one participant's flush rolls back the other as well.
+    s.add(account(3, "hopper"))?;
+    s.add(author(1, "a duplicate key"))?;
+    assert!(s.flush().is_err());
+    s.rollback()?;
+    assert_eq!(count(first, "accounts")?, 1);
+    assert_none_left_prepared(first, &rec1)?;
+    assert_none_left_prepared(second, &rec2)?;
+    Ok(())
+}
+
+/// A two-phase session with accounts on `first`, authors and books on `second`.
+fn two_phase_session(first: &Engine, second: &Engine) -> Session {
+    let binds = Binds::new()
+        .model::<Account>(first)
+        .model::<Author>(second)
+        .model::<Book>(second);
+    let config = SessionConfig {
+        twophase: true,
+        ..SessionConfig::default()
+    };
+    Session::with_binds(binds, config)
+}
+
+/// No transaction this test prepared on `db` (the xids quoted in the statements `rec`
+/// saw) is still prepared there; other tests' transactions on the server are ignored.
+fn assert_none_left_prepared(db: &Engine, rec: &StatementRecorder) -> Result<()> {
+    let ours: Vec<String> = rec
+        .statements()
+        .iter()
+        .filter(|q| q.contains("PREPARE"))
+        .filter_map(|q| q.split('\'').nth(1).map(str::to_owned))
+        .collect();
+    assert!(!ours.is_empty(), "{:?}", rec.statements());
+    let left = db.connect()?.recover_twophase()?;
+    assert!(
+        !left.iter().any(|x| ours.contains(x)),
+        "left prepared: {left:?}"
+    );
+    Ok(())
+}
+
+/// A participant that fails to prepare (a deferred unique constraint checked at PREPARE
+/// TRANSACTION) rolls back every participant, prepared or not: no rows, nothing prepared.
+#[test]
+fn a_failure_to_prepare_rolls_back_every_engine() {
+    run_on_servers(
+        Backend::Postgres,
+        &["ALUDEL_TEST_PG_2PC", "ALUDEL_TEST_PG_2PC_SECOND"],
+        "binds_prepare_fails",
+        |dbs| {
             let (first, second) = (&dbs[0], &dbs[1]);
             create_all(first, &[Account::info()])?;
-            create_all(second, &[Author::info(), Book::info()])?;
-            let binds = Binds::new()
-                .model::<Account>(&**first)
-                .model::<Author>(&**second)
-                .model::<Book>(&**second);
-            let config = SessionConfig {
-                twophase: true,
-                ..SessionConfig::default()
-            };
+            second.connect()?.execute_script(
+                "CREATE TABLE authors (id BIGINT PRIMARY KEY, name VARCHAR(40), \
+                 CONSTRAINT one_name UNIQUE (name) DEFERRABLE INITIALLY DEFERRED)",
+            )?;
             let (rec1, rec2) = (first.record_statements(), second.record_statements());
-            let s = Session::with_binds(binds.clone(), config.clone());
-            s.add(Account {
-                id: 1,
-                owner: "ada".into(),
-            })?;
-            s.add(author(1, "tolkien"))?;
-            s.commit()?;
-            for (rec, table) in [(&rec1, "accounts"), (&rec2, "authors")] {
-                let sent = rec.statements();
-                let insert = sent
-                    .iter()
-                    .position(|q| q.contains(&format!("INSERT INTO {table}")));
-                let prepare = sent
-                    .iter()
-                    .position(|q| q.starts_with("PREPARE TRANSACTION"));
-                let commit = sent.iter().position(|q| q.starts_with("COMMIT PREPARED"));
-                assert!(
-                    insert < prepare && prepare < commit && insert.is_some(),
-                    "{sent:?}"
-                );
-            }
-            // Phase one ran on both before phase two on either.
-            assert_eq!(count(first, "accounts")?, 1);
-            assert_eq!(count(second, "authors")?, 1);
+            let s = two_phase_session(first, second);
+            s.add(account(1, "ada"))?;
+            s.add(author(1, "twin"))?;
+            s.add(author(2, "twin"))?;
+            s.flush()?; // the constraint waits for the end of the transaction
+            let err = s.commit().unwrap_err();
+            assert!(err.to_string().contains("one_name"), "{err}");
+            s.rollback()?;
+            assert_eq!(count(first, "accounts")?, 0);
+            assert_eq!(count(second, "authors")?, 0);
             for db in [first, second] {
                 let left = db.connect()?.recover_twophase()?;
-                assert!(left.is_empty(), "prepared transactions left: {left:?}");
-            }
-
-            // A flush into both, rolled back: nothing on either, nothing prepared.
-            let s = Session::with_binds(binds, config);
-            s.add(Account {
-                id: 2,
-                owner: "grace".into(),
-            })?;
-            s.add(author(2, "le guin"))?;
-            s.flush()?;
-            s.rollback()?;
-            assert_eq!(count(first, "accounts")?, 1);
-            assert_eq!(count(second, "authors")?, 1);
-            // A failure at one participant's flush rolls back the other as well.
-            s.add(Account {
-                id: 3,
-                owner: "hopper".into(),
-            })?;
-            s.add(author(1, "a duplicate key"))?;
-            assert!(s.flush().is_err());
-            s.rollback()?;
-            assert_eq!(count(first, "accounts")?, 1);
-            for db in [first, second] {
-                assert!(db.connect()?.recover_twophase()?.is_empty());
+                let sent: Vec<String> = rec1
+                    .statements()
+                    .into_iter()
+                    .chain(rec2.statements())
+                    .collect();
+                assert!(
+                    !left
+                        .iter()
+                        .any(|x| sent.iter().any(|q| q.contains(x.as_str()))),
+                    "left prepared: {left:?}"
+                );
             }
             Ok(())
         },
