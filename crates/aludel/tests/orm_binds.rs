@@ -136,6 +136,23 @@ backend_tests! {
         assert!(on_db.count() > db_before);
         assert!(on_library.count() >= library_before + 2);
 
+        // A streamed query runs on its model's engine too, and gives the connection back.
+        let before = on_library.count();
+        let mut streamed = Vec::new();
+        let rows = s.query::<Book>().yield_per(1).for_each(|b| {
+            streamed.push(b.read()?.id);
+            Ok(())
+        })?;
+        assert_eq!((rows, streamed), (2, vec![1, 2]));
+        assert_eq!(on_library.count(), before + 1);
+        assert_eq!(s.query::<Account>().count()?, 1);
+
+        // A savepoint would hold on one engine only: refused, and the session goes on.
+        let Err(err) = s.begin_nested() else {
+            panic!("begin_nested() was accepted in a session with binds");
+        };
+        assert!(err.to_string().contains("begin_nested() in a session with binds"), "{err}");
+
         // A change to each, rolled back: neither engine keeps it.
         account.write()?.owner = "grace".into();
         books[0].write()?.title = "there and back again".into();

@@ -56,6 +56,8 @@ impl SessionInner {
         st: &'s mut SessionState,
         bind: StatementBind,
     ) -> Result<&'s mut Connection> {
+        // The streamed connection is out of `conn`: switching now would lose track of it.
+        st.check_not_streaming()?;
         if let Some((engine, replica)) = self.bound_engine(st, bind.model, bind.purpose)? {
             self.switch_to(st, engine, replica);
         }
@@ -86,9 +88,9 @@ impl SessionInner {
     }
 
     /// Makes the session's connection to the default bind the one in use (a session
-    /// without binds has only that one).
+    /// without binds has only that one); nothing while a stream holds the connection.
     pub(crate) fn switch_to_default(&self, st: &mut SessionState) {
-        if self.binds.is_some() {
+        if self.binds.is_some() && !st.streaming {
             if let Some(engine) = self.engine.clone() {
                 self.switch_to(st, engine, false);
             }

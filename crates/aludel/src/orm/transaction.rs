@@ -47,6 +47,13 @@ impl Session {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn begin_nested(&self) -> Result<NestedTransaction> {
+        if self.inner.binds.is_some() {
+            // A savepoint on one engine would not undo work on the others.
+            return Err(Error::invalid(
+                "begin_nested() in a session with binds is not supported yet: a SAVEPOINT \
+                 holds on one engine only; use a session per engine for nested transactions",
+            ));
+        }
         let mut st = self.inner.usable()?;
         self.inner.flush_locked(&mut st)?;
         st.savepoint_seq += 1;
