@@ -8,7 +8,7 @@
 mod common;
 
 use aludel::engine::Backend;
-use aludel::orm::{Binds, Many, Model, One, Session, SessionConfig, create_all};
+use aludel::orm::{Binds, Many, Model, One, Session, SessionConfig, SessionMaker, create_all};
 use aludel::sql::text;
 use aludel::{Engine, Result, StatementRecorder};
 
@@ -160,6 +160,22 @@ backend_tests! {
         s.rollback()?;
         assert_eq!(account.read()?.owner, "ada");
         assert_eq!(books[0].read()?.title, "the hobbit");
+        Ok(())
+    }
+
+    fn a_session_maker_makes_bound_sessions(db) {
+        let library = sqlite_file("session_maker", db.backend())?;
+        create_all(db, &[Account::info()])?;
+        create_all(&library, &[Author::info(), Book::info()])?;
+        let factory = SessionMaker::new(db).binds(Binds::new().model::<Author>(&library));
+        let s = factory.make()?;
+        s.add(account(1, "ada"))?;
+        s.add(author(1, "tolkien"))?;
+        s.commit()?;
+        assert_eq!((count(db, "accounts")?, count(&library, "authors")?), (1, 1));
+        let s = factory.make()?;
+        assert_eq!(s.query::<Author>().one()?.read()?.name, "tolkien");
+        assert_eq!(s.query::<Account>().one()?.read()?.owner, "ada");
         Ok(())
     }
 
