@@ -8,7 +8,9 @@
 mod common;
 
 use aludel::engine::Backend;
-use aludel::orm::{Binds, Many, Model, One, Session, SessionConfig, SessionMaker, create_all};
+use aludel::orm::{
+    Binds, Many, Model, One, Session, SessionConfig, SessionMaker, SynchronizeSession, create_all,
+};
 use aludel::sql::text;
 use aludel::{Engine, Result, StatementRecorder};
 
@@ -146,6 +148,14 @@ backend_tests! {
         assert_eq!((rows, streamed), (2, vec![1, 2]));
         assert_eq!(on_library.count(), before + 1);
         assert_eq!(s.query::<Account>().count()?, 1);
+
+        // A bulk UPDATE that fetches what it changed: on the model's engine, both steps.
+        let n = s
+            .query::<Book>()
+            .filter(Book::id.eq(2))
+            .update([(Book::title, "the silmarillion, revised")], SynchronizeSession::Fetch)?;
+        assert_eq!(n, 1);
+        assert_eq!(books[1].read()?.title, "the silmarillion, revised");
 
         // A savepoint would hold on one engine only: refused, and the session goes on.
         let Err(err) = s.begin_nested() else {

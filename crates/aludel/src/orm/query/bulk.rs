@@ -276,7 +276,7 @@ impl<M: Model> Query<M> {
                 }
                 Ok(n)
             }
-            SynchronizeSession::Fetch if session.inner.dialect()?.supports_returning() => {
+            SynchronizeSession::Fetch if session.inner.dialect_for(info)?.supports_returning() => {
                 let stmt = stmt.returning((0..info.columns().len()).map(|i| info.column_expr(i)));
                 let rows: Vec<Vec<Value>> = self
                     .run_bulk(session, &stmt)?
@@ -299,11 +299,13 @@ impl<M: Model> Query<M> {
                 let n = self.run_bulk(session, &stmt)?.rows_affected();
                 for obj in objects_with_keys(session, info, &keys)? {
                     let pk = info.pk_of(&obj.values()?);
-                    let compiled = info.select_by_pk(session.inner.dialect()?)?;
+                    let compiled = info.select_by_pk(session.inner.dialect_for(info)?)?;
                     let mut st = session.inner.usable()?;
+                    let bind = crate::orm::binds::StatementBind::write(info);
                     let mut rs = session
                         .inner
-                        .run(&mut st, |conn| conn.execute_compiled(&compiled, pk))?;
+                        .connection_for(&mut st, bind)?
+                        .execute_compiled(&compiled, pk)?;
                     drop(st);
                     if let Some(row) = rs.fetchone() {
                         let row = row.into_values();
@@ -356,7 +358,7 @@ impl<M: Model> Query<M> {
                 }
                 (self.run_bulk(session, &stmt)?.rows_affected(), matched)
             }
-            SynchronizeSession::Fetch if session.inner.dialect()?.supports_returning() => {
+            SynchronizeSession::Fetch if session.inner.dialect_for(info)?.supports_returning() => {
                 let stmt = stmt.returning(info.primary_key.iter().map(|&i| info.column_expr(i)));
                 let keys: Vec<Vec<Value>> = self
                     .run_bulk(session, &stmt)?
