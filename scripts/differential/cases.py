@@ -1,7 +1,7 @@
 """The SQLAlchemy side of the differential suite.
 
-Builds the fixture database (users and addresses, with the awkward data: NULLs, wildcards
-and quotes in text, equal sort keys) through SQLAlchemy 2.x's ORM, runs every case through
+Builds the fixture database (users, addresses, and keywords through an association table,
+with the awkward data: NULLs, wildcards and quotes in text, equal sort keys) through SQLAlchemy 2.x's ORM, runs every case through
 SQLAlchemy's Query, and writes each case's rows as JSON. The Rust side
 (crates/aludel/tests/differential.rs) runs the same cases through aludel on the same
 database file and compares. A case's rows are lists of plain values (int, float, str, None).
@@ -13,18 +13,31 @@ import json
 import sys
 
 from sqlalchemy import (
+    Column,
     ForeignKey,
+    Integer,
+    Table,
     String,
     and_,
     bindparam,
     create_engine,
+    event,
     func,
     not_,
     or_,
     select,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, aliased, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    aliased,
+    joinedload,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 
 
 class Base(DeclarativeBase):
@@ -37,6 +50,12 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(50))
     age: Mapped[int | None]
     nickname: Mapped[str | None] = mapped_column(String(50))
+    addresses: Mapped[list["Address"]] = relationship(
+        back_populates="user", order_by="Address.id"
+    )
+    keywords: Mapped[list["Keyword"]] = relationship(
+        secondary="user_keywords", back_populates="users", order_by="Keyword.id"
+    )
 
 
 class Address(Base):
@@ -44,6 +63,24 @@ class Address(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     email: Mapped[str] = mapped_column(String(100))
+    user: Mapped[User] = relationship(back_populates="addresses")
+
+
+user_keywords = Table(
+    "user_keywords",
+    Base.metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("keyword_id", Integer, ForeignKey("keywords.id"), primary_key=True),
+)
+
+
+class Keyword(Base):
+    __tablename__ = "keywords"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    word: Mapped[str] = mapped_column(String(30))
+    users: Mapped[list[User]] = relationship(
+        secondary=user_keywords, back_populates="keywords", order_by=User.id
+    )
 
 
 USERS = [
@@ -62,6 +99,9 @@ ADDRESSES = [
     (5, 4, "fred@fred.com"),
     (6, 5, "mary_100%@example.com"),
 ]
+KEYWORDS = [(1, "rust"), (2, "sql"), (3, "python")]
+# jack: rust, sql; ed: rust; mary: python, sql; the others none.
+USER_KEYWORDS = [(1, 1), (1, 2), (3, 1), (5, 2), (5, 3)]
 
 
 def users(rows):
@@ -70,6 +110,10 @@ def users(rows):
 
 def addresses(rows):
     return [[a.id, a.user_id, a.email] for a in rows]
+
+
+def keywords(rows):
+    return [[k.id, k.word] for k in rows]
 
 
 def cases(s):
@@ -148,6 +192,8 @@ def query_api_cases(s):
     has_address = a.filter(Address.user_id == User.id).exists()
     first3 = aliased(User, q.order_by(User.id).limit(3).subquery())
     upto3 = aliased(User, q.filter(User.id <= 3).subquery())
+    plus_one = s.query(User.id, User.name, (User.age + 1).label("age"), User.nickname)
+    older = aliased(User, plus_one.subquery(), adapt_on_names=True)
     return {
         "join_filter_by_join_point": users(q.join(Address).filter_by(email="ed@wood.com").all()),
         "join_rows_uniqued": users(q.join(Address).order_by(User.id).all()),
@@ -195,8 +241,115 @@ def query_api_cases(s):
         "select_entity_from_adapts": users(
             s.query(upto3).filter(upto3.age > 26).order_by(upto3.id).all()
         ),
+        # A subquery whose "age" is computed: adapt_on_names maps User.age to it by name.
+        "aliased_subquery_adapt_on_names": users(
+            s.query(older)
+            .filter(older.age > 30)
+            .order_by(older.id)
+            .all()
+        ),
         "bulk_update_evaluate": bulk_update_evaluate(s),
         "bulk_delete_fetch": bulk_delete_fetch(s),
+    }
+
+
+def typed_selection_cases(s):
+    """What is selected: columns, expressions and several entities in one row."""
+    q = s.query(User)
+    return {
+        "with_entities_columns": [
+            list(r) for r in q.with_entities(User.id, User.name).order_by(User.id).all()
+        ],
+        "add_columns_after_join": [
+            [u.id, email]
+            for u, email in q.join(Address).add_columns(Address.email).order_by(Address.id).all()
+        ],
+        "add_entity_with_join": [
+            [u.id, a.id]
+            for u, a in q.join(Address).add_entity(Address).order_by(Address.id).all()
+        ],
+        "group_by_count": [
+            list(r)
+            for r in q.join(Address)
+            .with_entities(User.name, func.count(Address.id))
+            .group_by(User.name)
+            .order_by(User.name)
+            .all()
+        ],
+    }
+
+
+def relationship_cases(s):
+    """Joins along relationships and with_parent."""
+    q = s.query(User)
+    ed, mary = s.get(User, 3), s.get(User, 5)
+    return {
+        "join_relationship_filter": users(
+            q.join(User.addresses).filter(Address.email.like("ed%")).order_by(User.id).all()
+        ),
+        "outerjoin_relationship_count": [[q.outerjoin(User.addresses).count()]],
+        "join_many_to_many": users(
+            q.join(User.keywords).filter(Keyword.word == "rust").order_by(User.id).all()
+        ),
+        "join_many_to_many_filter_by_target": keywords(
+            s.query(Keyword).join(Keyword.users).filter_by(name="mary").order_by(Keyword.id).all()
+        ),
+        "join_many_to_many_add_entity": [
+            [u.id, k.id]
+            for u, k in q.join(User.keywords)
+            .add_entity(Keyword)
+            .order_by(User.id, Keyword.id)
+            .all()
+        ],
+        "with_parent_one_to_many": addresses(
+            s.query(Address).with_parent(ed, User.addresses).order_by(Address.id).all()
+        ),
+        "with_parent_many_to_many": keywords(
+            s.query(Keyword).with_parent(mary, User.keywords).order_by(Keyword.id).all()
+        ),
+        "with_parent_many_to_one": users(
+            q.with_parent(s.get(Address, 5), Address.user).all()
+        ),
+    }
+
+
+def loader_cases(engine):
+    """The same objects and the same number of SELECTs per loader strategy, each in a fresh
+    session: rows are [owner id, what the relationship holds], then ["SELECTs", n]."""
+    seen = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    def run(load, read, option=None):
+        with Session(engine) as s:
+            seen.clear()
+            event.listen(engine, "before_cursor_execute", record)
+            q = s.query(load)
+            if option is not None:
+                q = q.options(option)
+            rows = [[o.id, read(o)] for o in q.order_by(load.id).all()]
+            event.remove(engine, "before_cursor_execute", record)
+            return rows + [["SELECTs", len(seen)]]
+
+    def ids(objects):
+        return ",".join(str(o.id) for o in objects)
+
+    return {
+        "lazyload_collection_statements": run(User, lambda u: ids(u.addresses)),
+        "selectinload_collection_statements": run(
+            User, lambda u: ids(u.addresses), selectinload(User.addresses)
+        ),
+        "joinedload_collection_statements": run(
+            User, lambda u: ids(u.addresses), joinedload(User.addresses)
+        ),
+        "selectinload_many_to_many_statements": run(
+            User, lambda u: ids(u.keywords), selectinload(User.keywords)
+        ),
+        "joinedload_many_to_one_statements": run(
+            Address, lambda a: a.user.name, joinedload(Address.user)
+        ),
     }
 
 
@@ -208,10 +361,18 @@ def main():
     with Session(engine) as s:
         s.add_all(User(id=i, name=n, age=a, nickname=k) for i, n, a, k in USERS)
         s.add_all(Address(id=i, user_id=u, email=e) for i, u, e in ADDRESSES)
+        s.add_all(Keyword(id=i, word=w) for i, w in KEYWORDS)
+        s.flush()
+        s.execute(
+            user_keywords.insert(), [{"user_id": u, "keyword_id": k} for u, k in USER_KEYWORDS]
+        )
         s.commit()
     with Session(engine) as s:
         results = cases(s)
         results.update(query_api_cases(s))
+        results.update(typed_selection_cases(s))
+        results.update(relationship_cases(s))
+    results.update(loader_cases(engine))
     with open(out, "w") as f:
         json.dump(results, f, indent=1, sort_keys=True)
     print(f"differential: SQLAlchemy ran {len(results)} cases")

@@ -1,4 +1,4 @@
-//! Procedural macros for aludel: `#[derive(Model)]`.
+//! Procedural macros for aludel: `#[derive(Model)]` and `#[derive(Polymorphic)]`.
 //!
 //! The derive is written as parse → expand: `model::parse` reads the struct and its
 //! attributes into a `model::ModelDef` (reporting mistakes at the offending field), and
@@ -7,6 +7,7 @@
 
 mod attr;
 mod model;
+mod polymorphic;
 mod relationship;
 mod unchained;
 
@@ -18,6 +19,17 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     match model::parse(&input) {
         Ok(def) => model::expand(&def).into(),
+        Err(err) => err.into_compile_error().into(),
+    }
+}
+
+/// An enum over the types of a mapped hierarchy, one `Instance<Model>` per variant. See
+/// `aludel::orm::Polymorphic`.
+#[proc_macro_derive(Polymorphic)]
+pub fn derive_polymorphic(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    match polymorphic::parse(&input) {
+        Ok(def) => polymorphic::expand(&def).into(),
         Err(err) => err.into_compile_error().into(),
     }
 }

@@ -24,6 +24,16 @@ pub(crate) struct ModelDef {
     /// `version_generator = path::to::fn`: computes the next version from the current one.
     pub version_generator: Option<Path>,
     pub fields: Vec<FieldDef>,
+    /// `polymorphic = "single" | "joined"` with `polymorphic_on = "field"` (default
+    /// `discriminator`): the base of a mapped hierarchy and its discriminator field.
+    pub polymorphic: Option<(LitStr, LitStr)>,
+    /// `inherits = Base`: the model this one is a subtype of.
+    pub inherits: Option<Path>,
+    /// `polymorphic_identity = "..."`: the discriminator value (default: the struct name).
+    pub polymorphic_identity: Option<LitStr>,
+    /// Whether `table = "..."` was given (a single-table subtype otherwise takes its
+    /// base's table).
+    pub table_given: bool,
     /// The relationship fields (`Many<T>` / `One<T>`), which are not columns.
     pub relationships: Vec<RelDef>,
 }
@@ -59,6 +69,10 @@ pub(crate) struct FieldDef {
     /// `meta_option = NameColumn`: the column is declared and checked by an application's
     /// `ext::managers::ColumnMetaOption`.
     pub meta_option: Option<Path>,
+    /// The field is a `Deferred<T>`: left out of the default SELECT.
+    pub deferred: bool,
+    /// `group = "name"`: the deferred columns that load together.
+    pub group: Option<String>,
 }
 
 /// `OrderItem` → `order_item`.
@@ -107,12 +121,31 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         version: None,
         version_generator: None,
         fields: Vec::new(),
+        polymorphic: None,
+        inherits: None,
+        polymorphic_identity: None,
+        table_given: false,
         relationships: Vec::new(),
     };
+    let mut polymorphic: Option<LitStr> = None;
+    let mut polymorphic_on: Option<LitStr> = None;
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("model")) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("table") {
                 def.table = meta.value()?.parse::<LitStr>()?.value();
+                def.table_given = true;
+            } else if meta.path.is_ident("polymorphic") {
+                let lit: LitStr = meta.value()?.parse()?;
+                if !matches!(lit.value().as_str(), "single" | "joined") {
+                    return Err(syn::Error::new(lit.span(), "polymorphic must be \"single\" or \"joined\""));
+                }
+                polymorphic = Some(lit);
+            } else if meta.path.is_ident("polymorphic_on") {
+                polymorphic_on = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("polymorphic_identity") {
+                def.polymorphic_identity = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("inherits") {
+                def.inherits = Some(meta.value()?.parse()?);
             } else if meta.path.is_ident("query") {
                 def.query = Some(QuerySource::Scoped(meta.value()?.parse()?));
             } else if meta.path.is_ident("base") {
@@ -131,7 +164,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
                 def.version_generator = Some(meta.value()?.parse()?);
             } else {
                 return Err(meta.error(
-                    "unknown model option; expected table, query, base, query_class, validation, unique_together, index_together, version or version_generator",
+                    "unknown model option; expected table, query, base, query_class, validation, unique_together, index_together, version, version_generator, polymorphic, polymorphic_on, polymorphic_identity or inherits",
                 ));
             }
             Ok(())
@@ -150,6 +183,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
             def.fields.push(parse_field(field)?);
         }
     }
+    def.polymorphic = check_polymorphic(&def, polymorphic, polymorphic_on)?;
     if let (None, Some(g)) = (&def.version, &def.version_generator) {
         return Err(syn::Error::new(
             g.span(),
@@ -185,6 +219,47 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<ModelDef> {
         ));
     }
     Ok(def)
+}
+
+/// Checks the inheritance options together: `polymorphic` names the storage, and
+/// `polymorphic_on` a field of the model (default `discriminator`), on a base (not with
+/// `inherits`); an identity needs one or the other.
+fn check_polymorphic(
+    def: &ModelDef,
+    polymorphic: Option<LitStr>,
+    polymorphic_on: Option<LitStr>,
+) -> syn::Result<Option<(LitStr, LitStr)>> {
+    let pair = match (polymorphic, polymorphic_on) {
+        (None, None) => None,
+        (Some(kind), Some(on)) => Some((kind, on)),
+        // sqlalchemy-unchained's default discriminator column.
+        (Some(kind), None) => {
+            let on = LitStr::new("discriminator", kind.span());
+            Some((kind, on))
+        }
+        (None, Some(on)) => {
+            return Err(syn::Error::new(
+                on.span(),
+                "polymorphic_on needs polymorphic = \"single\" or \"joined\"",
+            ));
+        }
+    };
+    if let (Some((kind, _)), Some(_)) = (&pair, &def.inherits) {
+        return Err(syn::Error::new(
+            kind.span(),
+            "a subtype (inherits = ...) takes polymorphic and polymorphic_on from its base",
+        ));
+    }
+    if let Some((_, on)) = &pair {
+        columns_of(def, std::slice::from_ref(on))?;
+    }
+    if let (Some(id), None, None) = (&def.polymorphic_identity, &pair, &def.inherits) {
+        return Err(syn::Error::new(
+            id.span(),
+            "polymorphic_identity needs polymorphic (on a base) or inherits (on a subtype)",
+        ));
+    }
+    Ok(pair)
 }
 
 /// `"cascade"` → `Cascade`, the `ReferentialAction` variant named by an attribute value.
@@ -229,6 +304,8 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         sql_type: None,
         validators: Vec::new(),
         meta_option: None,
+        deferred: is_deferred(&field.ty),
+        group: None,
     };
     let mut fk_col: Option<LitStr> = None;
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("column")) {
@@ -277,11 +354,17 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                     }
                     _ => return Err(syn::Error::new(lit.span(), "foreign_key must be written \"table.column\", or name a model or table (\"Category\")")),
                 }
+            } else if p.is_ident("group") {
+                let lit = meta.value()?.parse::<LitStr>()?;
+                if !f.deferred {
+                    return Err(syn::Error::new(lit.span(), "group names the load group of a deferred column: the field's type must be Deferred<T>"));
+                }
+                f.group = Some(lit.value());
             } else if p.is_ident("fk_col") {
                 fk_col = Some(meta.value()?.parse::<LitStr>()?);
             } else {
                 return Err(meta.error(
-                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, server_onupdate, foreign_key, fk_col, on_delete, on_update, sql_type, validators or meta_option",
+                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, server_onupdate, foreign_key, fk_col, on_delete, on_update, sql_type, validators, meta_option or group",
                 ));
             }
             Ok(())
@@ -303,6 +386,12 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         }
         _ => {}
     }
+    if f.deferred && f.primary_key {
+        return Err(syn::Error::new(
+            f.ident.span(),
+            "a primary key column cannot be Deferred: every load needs it",
+        ));
+    }
     if (f.on_delete.is_some() || f.on_update.is_some()) && f.foreign_key.is_none() {
         return Err(syn::Error::new(
             f.ident.span(),
@@ -310,6 +399,18 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         ));
     }
     Ok(f)
+}
+
+/// Whether a field's type is `Deferred<T>` (a deferred column).
+fn is_deferred(ty: &Type) -> bool {
+    match ty {
+        Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Deferred"),
+        _ => false,
+    }
 }
 
 /// `["a", "b"]`: the field names of a composite constraint (at least two).
@@ -448,6 +549,37 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
         }
     });
     let query = expand_query(def);
+    let (with_deferred, from_row_in) = expand_deferred(def, &unloaded);
+    let identity = def
+        .polymorphic_identity
+        .as_ref()
+        .map_or_else(|| name.clone(), LitStr::value);
+    let inheritance = match (&def.polymorphic, &def.inherits) {
+        (Some((kind, on)), _) => {
+            let kind = if kind.value() == "joined" {
+                quote!(Joined)
+            } else {
+                quote!(Single)
+            };
+            let on = &columns_of(def, std::slice::from_ref(on))?[0];
+            quote!(.inheritance(::aludel::orm::Inheritance::base(::aludel::orm::InheritanceKind::#kind, #on, #identity)))
+        }
+        (None, Some(parent)) => {
+            quote!(.inheritance(::aludel::orm::Inheritance::child::<#ident>(<#parent as ::aludel::orm::Model>::info, #identity)))
+        }
+        (None, None) => TokenStream::new(),
+    };
+    // A single-table subtype maps its base's table unless it names one.
+    let table_name = match &def.inherits {
+        Some(parent) if !def.table_given => quote!({
+            let parent = <#parent as ::aludel::orm::Model>::info();
+            match parent.inheritance.as_ref().map(|i| i.kind) {
+                ::std::option::Option::Some(::aludel::orm::InheritanceKind::Joined) => #table,
+                _ => parent.table.name(),
+            }
+        }),
+        _ => quote!(#table),
+    };
     let versioned = def.version.as_ref().map(|lit| {
         let n = def
             .fields
@@ -465,7 +597,7 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
             fn info() -> &'static ::aludel::orm::ModelInfo {
                 static INFO: ::std::sync::OnceLock<::aludel::orm::ModelInfo> = ::std::sync::OnceLock::new();
                 INFO.get_or_init(|| {
-                    let table = ::aludel::sql::Table::build(#table)
+                    let table = ::aludel::sql::Table::build(#table_name)
                         #(.column(#columns))*
                         #(#uniques)*
                         #(#indexes)*
@@ -476,6 +608,8 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
                         .validation(#validation)
                         .with_relationships(::std::vec![#(#relationships),*])
                         #versioned
+                        #with_deferred
+                        #inheritance
                 })
             }
 
@@ -512,6 +646,8 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
                 }
                 ::std::result::Result::Ok(#ident { #(#row_fields,)* #(#unloaded,)* })
             }
+
+            #from_row_in
         }
 
         #[allow(non_upper_case_globals)]
@@ -522,6 +658,54 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
 
         #query
     })
+}
+
+/// For a model with `Deferred` fields: the `.with_deferred(...)` call of its info, and
+/// `Model::from_row_in`, which reads a row that may leave them out (their fields start
+/// unloaded). Both empty for a model without.
+fn expand_deferred(def: &ModelDef, unloaded: &[TokenStream]) -> (TokenStream, TokenStream) {
+    if !def.fields.iter().any(|f| f.deferred) {
+        return (TokenStream::new(), TokenStream::new());
+    }
+    let ident = &def.ident;
+    let name = ident.to_string();
+    let columns = def
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.deferred)
+        .map(|(n, f)| {
+            let i = &f.ident;
+            let group = match &f.group {
+                Some(g) => quote!(::std::option::Option::Some(#g)),
+                None => quote!(::std::option::Option::None),
+            };
+            quote!(::aludel::orm::DeferredColumn::new::<#ident, _>(#n, #group, |m| &m.#i))
+        });
+    let with_deferred = quote!(.with_deferred(::std::vec![#(#columns),*]));
+    let fields = def.fields.iter().enumerate().map(|(n, f)| {
+        let i = &f.ident;
+        let col = &f.column;
+        let missing = match f.deferred {
+            true => quote!(::aludel::orm::Deferred::unloaded()),
+            false => quote!(return ::std::result::Result::Err(::aludel::orm::column_not_in_row(#name, #col))),
+        };
+        quote! {
+            #i: match layout.position(#n) {
+                ::std::option::Option::Some(p) => ::aludel::orm::convert_column_ref(#name, #col, row.value(offset + p)?)?,
+                ::std::option::Option::None => #missing,
+            }
+        }
+    });
+    let from_row_in = quote! {
+        fn from_row_in(row: &dyn ::aludel::engine::RowView, offset: usize, layout: &::aludel::orm::ColumnLayout) -> ::aludel::Result<Self> {
+            if row.len() < offset + layout.width() {
+                return ::std::result::Result::Err(::aludel::orm::wrong_width(#name, layout.width(), row.len().saturating_sub(offset)));
+            }
+            ::std::result::Result::Ok(#ident { #(#fields,)* #(#unloaded,)* })
+        }
+    };
+    (with_deferred, from_row_in)
 }
 
 fn column_definition(f: &FieldDef) -> TokenStream {
@@ -680,6 +864,22 @@ mod tests {
     }
 
     #[test]
+    fn deferred_fields_and_groups_are_read_and_checked() {
+        let d = def("struct A { #[column(primary_key)] id: i64, #[column(group = \"g\")] body: Deferred<String>, title: String }").unwrap();
+        assert!(d.fields[1].deferred && !d.fields[2].deferred);
+        assert_eq!(d.fields[1].group.as_deref(), Some("g"));
+        let err = |src| def(src).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            err("struct A { #[column(primary_key)] id: i64, #[column(group = \"g\")] t: String }")
+                .contains("must be Deferred<T>")
+        );
+        assert!(
+            err("struct A { #[column(primary_key)] id: Deferred<i64> }")
+                .contains("cannot be Deferred")
+        );
+    }
+
+    #[test]
     fn version_options_are_checked() {
         let err = |src: String| def(&src).err().map(|e| e.to_string()).unwrap_or_default();
         let pk = "#[column(primary_key)] id: i64";
@@ -760,6 +960,57 @@ mod tests {
         );
         let ok = def("#[model(index_together = [\"a\", \"b\"])] struct T { #[column(primary_key)] id: i64, a: i64, #[column(name = \"bee\")] b: i64 }").unwrap();
         assert!(expand(&ok).to_string().contains("ix_t_a_bee"));
+    }
+
+    #[test]
+    fn inheritance_options_are_checked() {
+        let err = |src: &str| def(src).err().map(|e| e.to_string()).unwrap_or_default();
+        let pk = "#[column(primary_key)] id: i64";
+        assert!(
+            err(&format!("#[model(polymorphic = \"concrete\", polymorphic_on = \"kind\")] struct A {{ {pk}, kind: String }}"))
+                .contains("\"single\" or \"joined\"")
+        );
+        assert!(
+            err(&format!(
+                "#[model(polymorphic = \"single\")] struct A {{ {pk}, kind: String }}"
+            ))
+            .contains("no field `discriminator`")
+        );
+        assert!(
+            err(&format!(
+                "#[model(polymorphic_on = \"kind\")] struct A {{ {pk}, kind: String }}"
+            ))
+            .contains("polymorphic_on needs polymorphic")
+        );
+        assert!(
+            err(&format!("#[model(inherits = B, polymorphic = \"single\", polymorphic_on = \"kind\")] struct A {{ {pk}, kind: String }}"))
+                .contains("takes polymorphic and polymorphic_on from its base")
+        );
+        assert!(
+            err(&format!(
+                "#[model(polymorphic_identity = \"a\")] struct A {{ {pk} }}"
+            ))
+            .contains("needs polymorphic")
+        );
+        let base = def(&format!(
+            "#[model(polymorphic = \"joined\")] struct A {{ {pk}, discriminator: String }}"
+        ))
+        .unwrap();
+        let code = expand(&base).to_string();
+        assert!(
+            code.contains("InheritanceKind :: Joined , \"discriminator\" , \"A\""),
+            "{code}"
+        );
+        let sub = def(&format!(
+            "#[model(inherits = A)] struct B {{ {pk}, discriminator: String }}"
+        ))
+        .unwrap();
+        let code = expand(&sub).to_string();
+        assert!(code.contains("Inheritance :: child :: < B >"), "{code}");
+        assert!(
+            code.contains("parent . table . name ()"),
+            "a single-table subtype takes its base's table: {code}"
+        );
     }
 
     #[test]

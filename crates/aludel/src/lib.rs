@@ -17,7 +17,7 @@ pub mod orm;
 pub mod prelude;
 pub mod sql;
 
-pub use aludel_macros::Model;
+pub use aludel_macros::{Model, Polymorphic};
 /// The date and time crate aludel's values use (`chrono`), re-exported for the columns the
 /// derive and the managers' `model` attribute declare.
 pub use chrono;
@@ -26,6 +26,11 @@ pub use chrono;
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
+
+/// docs/inheritance.md's example, compiled and run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/inheritance.md")]
+pub struct InheritanceDoctests;
 
 pub use engine::{
     Connection, Engine, EngineOptions, IsolationLevel, ResultSet, Row, RowStream, Savepoint,

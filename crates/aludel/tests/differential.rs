@@ -8,11 +8,17 @@
 //! the script whenever Python can install SQLAlchemy. Each case here has the name of its
 //! twin in `cases.py`; a case on one side only is a failure.
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use aludel::orm::{Instance, Model, Session, SynchronizeSession};
+use aludel::orm::{
+    Column, Instance, Load, Many, Model, One, Session, SynchronizeSession, joinedload,
+    selectinload, typed,
+};
 use aludel::sql::{Expr, Value, and_, bindparam, func, not_, or_, select, text};
-use aludel::{Result, params};
+use aludel::{Engine, Result, params};
+use common::relationship_fixture::USER_KEYWORDS;
 
 #[derive(aludel::Model, Debug, Clone)]
 #[model(table = "users")]
@@ -24,6 +30,10 @@ struct User {
     age: Option<i64>,
     #[column(max_len = 50)]
     nickname: Option<String>,
+    #[relationship(back_populates = "user", order_by = "id")]
+    addresses: Many<Address>,
+    #[relationship(back_populates = "users", secondary = USER_KEYWORDS, order_by = "id")]
+    keywords: Many<Keyword>,
 }
 
 #[derive(aludel::Model, Debug, Clone)]
@@ -35,6 +45,19 @@ struct Address {
     user_id: i64,
     #[column(max_len = 100)]
     email: String,
+    #[relationship(back_populates = "addresses")]
+    user: One<User>,
+}
+
+#[derive(aludel::Model, Debug, Clone)]
+#[model(table = "keywords")]
+struct Keyword {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 30)]
+    word: String,
+    #[relationship(back_populates = "keywords", secondary = USER_KEYWORDS, order_by = "id")]
+    users: Many<User>,
 }
 
 /// A case's rows as JSON values, the form both sides compare in.
@@ -391,6 +414,23 @@ fn query_api_cases(s: &Session, out: &mut BTreeMap<&'static str, Rows>) -> Resul
                 .all()?,
         )?,
     );
+    let plus_one = select([
+        User::id.expr(),
+        User::name.expr(),
+        (Expr::from(User::age) + 1).label("age"),
+        User::nickname.expr(),
+    ])
+    .from(&User::info().table)
+    .subquery("anon_1");
+    out.insert(
+        "aliased_subquery_adapt_on_names",
+        objects(
+            q().select_entity_from(&plus_one)
+                .filter(User::age.gt(30))
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
     let n = q().filter(User::age.gt(26)).update(
         [(User::age, Expr::from(User::age) - 1)],
         SynchronizeSession::Evaluate,
@@ -408,6 +448,207 @@ fn query_api_cases(s: &Session, out: &mut BTreeMap<&'static str, Rows>) -> Resul
     }
     s.rollback()?;
     out.insert("bulk_delete_fetch", rows);
+    Ok(())
+}
+
+/// What is selected: columns, expressions and several entities in one row (the twin of
+/// `typed_selection_cases`).
+fn typed_selection_cases(s: &Session, out: &mut BTreeMap<&'static str, Rows>) -> Result<()> {
+    let q = || s.query::<User>();
+    let pairs = |rows: Vec<(i64, i64)>| -> Rows {
+        rows.into_iter()
+            .map(|(a, b)| vec![a.into(), b.into()])
+            .collect()
+    };
+    out.insert(
+        "with_entities_columns",
+        q().with_entities((User::id, User::name))
+            .order_by(User::id)
+            .all()?
+            .into_iter()
+            .map(|(id, name)| vec![id.into(), name.into()])
+            .collect(),
+    );
+    let mut rows = Vec::new();
+    for (user, email) in q()
+        .join::<Address>()
+        .add_columns(Address::email)
+        .order_by(Address::id)
+        .all()?
+    {
+        rows.push(vec![user.read()?.id.into(), email.into()]);
+    }
+    out.insert("add_columns_after_join", rows);
+    let mut ids = Vec::new();
+    for (user, address) in q()
+        .join::<Address>()
+        .add_entity::<Address>()
+        .order_by(Address::id)
+        .all()?
+    {
+        ids.push((user.read()?.id, address.read()?.id));
+    }
+    out.insert("add_entity_with_join", pairs(ids));
+    out.insert(
+        "group_by_count",
+        q().join::<Address>()
+            .with_entities((User::name, typed::<i64>(func::count(Address::id), "n")))
+            .group_by([User::name.expr()])
+            .order_by(User::name)
+            .all()?
+            .into_iter()
+            .map(|(name, n)| vec![name.into(), n.into()])
+            .collect(),
+    );
+    Ok(())
+}
+
+/// Joins along relationships and `with_parent` (the twin of `relationship_cases`).
+fn relationship_cases(s: &Session, out: &mut BTreeMap<&'static str, Rows>) -> Result<()> {
+    let q = || s.query::<User>();
+    let user = |id: i64| s.get::<User>(id)?.ok_or(aludel::Error::NoResultFound);
+    out.insert(
+        "join_relationship_filter",
+        objects(
+            q().join_rel(User::addresses)
+                .filter(Address::email.like("ed%"))
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
+    out.insert(
+        "outerjoin_relationship_count",
+        scalar(q().outerjoin_rel(User::addresses).count()?),
+    );
+    out.insert(
+        "join_many_to_many",
+        objects(
+            q().join_rel(User::keywords)
+                .filter(Keyword::word.eq("rust"))
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
+    out.insert(
+        "join_many_to_many_filter_by_target",
+        objects(
+            s.query::<Keyword>()
+                .join_rel(Keyword::users)
+                .filter_by("name", "mary")
+                .order_by(Keyword::id)
+                .all()?,
+        )?,
+    );
+    let mut ids = Vec::new();
+    for (u, k) in q()
+        .join_rel(User::keywords)
+        .add_entity::<Keyword>()
+        .order_by(User::id)
+        .order_by(Keyword::id)
+        .all()?
+    {
+        ids.push(vec![u.read()?.id.into(), k.read()?.id.into()]);
+    }
+    out.insert("join_many_to_many_add_entity", ids);
+    out.insert(
+        "with_parent_one_to_many",
+        objects(
+            s.query::<Address>()
+                .with_parent(&user(3)?, User::addresses)
+                .order_by(Address::id)
+                .all()?,
+        )?,
+    );
+    out.insert(
+        "with_parent_many_to_many",
+        objects(
+            s.query::<Keyword>()
+                .with_parent(&user(5)?, User::keywords)
+                .order_by(Keyword::id)
+                .all()?,
+        )?,
+    );
+    let fred_address = s.get::<Address>(5)?.ok_or(aludel::Error::NoResultFound)?;
+    out.insert(
+        "with_parent_many_to_one",
+        objects(q().with_parent(&fred_address, Address::user).all()?)?,
+    );
+    Ok(())
+}
+
+/// Every `M` ordered by `order`, loaded with `option` (none: the relationships' lazy
+/// default) in a fresh session: `[owner id, what the relationship holds]` per object, then
+/// `["SELECTs", n]` with the SELECTs from the query to the last read.
+fn loaded<M: Model, T: Model>(
+    engine: &Engine,
+    option: Option<Load<M, T>>,
+    order: Column<M, i64>,
+    read: impl Fn(&M) -> Result<(i64, String)>,
+) -> Result<Rows> {
+    let s = Session::new(engine);
+    let recorder = engine.record_statements();
+    let query = s.query::<M>().order_by(order);
+    let query = match option {
+        Some(option) => query.options(option),
+        None => query,
+    };
+    let mut rows = Vec::new();
+    for object in query.all()? {
+        let (id, held) = read(&*object.read()?)?;
+        rows.push(vec![id.into(), held.into()]);
+    }
+    let selects = recorder
+        .statements()
+        .iter()
+        .filter(|sql| sql.trim_start().to_uppercase().starts_with("SELECT"))
+        .count();
+    rows.push(vec!["SELECTs".into(), selects.into()]);
+    Ok(rows)
+}
+
+/// Ids joined by commas, as `cases.py` prints a loaded collection.
+fn ids<M: Model>(objects: Vec<Instance<M>>, id: impl Fn(&M) -> i64) -> Result<String> {
+    let ids: Result<Vec<String>> = objects
+        .iter()
+        .map(|o| Ok(id(&*o.read()?).to_string()))
+        .collect();
+    Ok(ids?.join(","))
+}
+
+/// The same objects and SELECT counts per loader strategy (the twin of `loader_cases`).
+fn loader_cases(engine: &Engine, out: &mut BTreeMap<&'static str, Rows>) -> Result<()> {
+    let addresses = |u: &User| Ok((u.id, ids(u.addresses.all()?, |a: &Address| a.id)?));
+    let keywords = |u: &User| Ok((u.id, ids(u.keywords.all()?, |k: &Keyword| k.id)?));
+    let lazy: Option<Load<User, Address>> = None;
+    out.insert(
+        "lazyload_collection_statements",
+        loaded(engine, lazy, User::id, addresses)?,
+    );
+    let selectin = Some(selectinload(User::addresses));
+    out.insert(
+        "selectinload_collection_statements",
+        loaded(engine, selectin, User::id, addresses)?,
+    );
+    let joined = Some(joinedload(User::addresses));
+    out.insert(
+        "joinedload_collection_statements",
+        loaded(engine, joined, User::id, addresses)?,
+    );
+    let selectin = Some(selectinload(User::keywords));
+    out.insert(
+        "selectinload_many_to_many_statements",
+        loaded(engine, selectin, User::id, keywords)?,
+    );
+    let user_name = |a: &Address| {
+        let user = a.user.get()?.ok_or(aludel::Error::NoResultFound)?;
+        let name = user.read()?.name.clone();
+        Ok((a.id, name))
+    };
+    let joined = Some(joinedload(Address::user));
+    out.insert(
+        "joinedload_many_to_one_statements",
+        loaded(engine, joined, Address::id, user_name)?,
+    );
     Ok(())
 }
 
@@ -429,6 +670,9 @@ fn aludel_returns_what_sqlalchemy_returns() -> Result<()> {
     let session = Session::new(&engine);
     let mut got = cases(&session)?;
     query_api_cases(&session, &mut got)?;
+    typed_selection_cases(&session, &mut got)?;
+    relationship_cases(&session, &mut got)?;
+    loader_cases(&engine, &mut got)?;
     let mut problems = Vec::new();
     for (name, rows) in &expected {
         match got.get(name.as_str()) {

@@ -65,6 +65,16 @@ fn bad_urls_are_configuration_errors_naming_the_part() {
         ("oracle://h/d", "unknown database scheme 'oracle'"),
         ("postgresql://h:port/d", "invalid port 'port'"),
         ("postgresql://[::1/d", "unclosed '['"),
+        // Found by the url fuzz target: a host with a stray ':' or ']' outside brackets
+        // used to parse, and its rendering then did not.
+        (
+            "postgres://u@1]:5432x:/d",
+            "unexpected ':', '[' or ']' in the host '1]:5432x'",
+        ),
+        (
+            "postgres://h:1:2/d",
+            "unexpected ':', '[' or ']' in the host 'h:1'",
+        ),
         ("mysql://u:p@h/d?=x", "empty query option name"),
         ("mysql://u:p%zz@h/d", "password"),
     ];
@@ -85,6 +95,21 @@ fn bad_urls_are_configuration_errors_naming_the_part() {
         "{err}"
     );
     let _ = std::fs::remove_file("x.db");
+}
+
+#[test]
+fn a_bracketed_host_holding_an_encoded_bracket_renders_and_parses_back() {
+    // Found by the url fuzz target: `[a%5Db:1]` decodes to the host `a]b:1`, which was
+    // rendered as `[a]b:1]` and could not be read back.
+    let url = Url::parse("postgresql://[a%5Db:1]:5432/d").unwrap();
+    assert_eq!((url.host(), url.port()), (Some("a]b:1"), Some(5432)));
+    let again = Url::parse(&url.to_string()).unwrap();
+    assert_eq!((again.host(), again.port()), (url.host(), url.port()));
+    // A plain IPv6 address still renders as written.
+    assert_eq!(
+        Url::parse("postgresql://[::1]:5432/d").unwrap().to_string(),
+        "postgresql://[::1]:5432/d"
+    );
 }
 
 #[test]

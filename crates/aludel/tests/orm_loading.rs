@@ -404,9 +404,17 @@ backend_tests! {
         assert!(users[0].read()?.orders.loaded().is_none(), "orders keep their lazy default");
         let rec = db.record_statements();
         let orders = users[0].read()?.orders.all()?;
-        assert_eq!(selects(&rec).len(), 1);
-        // The lazy load of the orders did not carry the deeper option (see the docs).
+        // The lazy load of the orders carries the deeper option: the orders, then their
+        // items with one SELECT ... IN.
+        assert_eq!(selects(&rec).len(), 2, "{:?}", selects(&rec));
         assert_eq!(orders.len(), 2);
+        for o in &orders {
+            assert!(o.read()?.items.loaded().is_some(), "items came with the lazy load");
+        }
+        assert_eq!(selects(&rec).len(), 2);
+        // Another user's orders, loaded later, carry it too.
+        users[1].read()?.orders.all()?;
+        assert_eq!(selects(&rec).len(), 4, "{:?}", selects(&rec));
         Ok(())
     }
 

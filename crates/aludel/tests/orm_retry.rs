@@ -13,14 +13,7 @@ use aludel::sql::{Expr, literal_column, text, update};
 use aludel::{Error, Result};
 
 use common::TestDb;
-
-#[derive(aludel::Model, Debug, Clone)]
-#[model(table = "accounts")]
-struct Account {
-    #[column(primary_key, autoincrement = false)]
-    id: i64,
-    balance: i64,
-}
+use common::accounts::Account;
 
 fn total(db: &TestDb) -> Result<i64> {
     db.connect()?

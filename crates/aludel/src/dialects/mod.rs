@@ -221,6 +221,7 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// assert!(Sqlite.check_value(&nan).is_err());
     /// assert!(Sqlite.check_value(&Value::Float(f64::INFINITY)).is_ok());
     /// assert!(MySql.check_value(&Value::Float(f64::INFINITY)).is_err());
+    /// assert!(Postgres.check_value(&Value::Text("a\0b".into())).is_err());
     /// ```
     fn check_value(&self, value: &Value) -> std::result::Result<(), String> {
         let _ = value;

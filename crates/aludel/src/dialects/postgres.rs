@@ -2,6 +2,7 @@
 
 use super::sqlite::numeric;
 use super::{AutoincrementStyle, Dialect, LongInList, TwoPhaseStyle};
+use crate::sql::Value;
 use crate::sql::types::SqlType;
 
 /// The PostgreSQL dialect.
@@ -22,6 +23,18 @@ impl Dialect for Postgres {
 
     fn two_phase_style(&self) -> Option<TwoPhaseStyle> {
         Some(TwoPhaseStyle::PreparedTransaction)
+    }
+
+    fn check_value(&self, value: &Value) -> Result<(), String> {
+        match value {
+            // The server would answer only "invalid byte sequence for encoding UTF8: 0x00",
+            // naming neither the value nor its column.
+            Value::Text(s) if s.contains('\0') => {
+                Err("PostgreSQL text cannot hold the NUL character (U+0000)".into())
+            }
+            Value::Array(items) => items.iter().try_for_each(|v| self.check_value(v)),
+            _ => Ok(()),
+        }
     }
 
     fn placeholder(&self, index: usize, out: &mut String) {

@@ -224,7 +224,7 @@ impl DriverConnection for PostgresDriver {
         sql: &str,
         rows: &[Vec<Value>],
         pipelined: bool,
-    ) -> Result<Vec<u64>> {
+    ) -> Result<Vec<ExecOutcome>> {
         if !pipelined || rows.len() < 2 || !self.prepared_statements {
             return crate::engine::driver::execute_one_by_one(self, sql, rows);
         }
@@ -245,7 +245,10 @@ impl DriverConnection for PostgresDriver {
                 .client
                 .execute_pipelined(&stmt, chunk.iter().map(|v| v.iter()), begin)
                 .map_err(|e| map_error(e, Some(sql)))?;
-            counts.extend(done);
+            counts.extend(done.into_iter().map(|rows_affected| ExecOutcome {
+                rows_affected,
+                last_insert_id: None,
+            }));
         }
         Ok(counts)
     }

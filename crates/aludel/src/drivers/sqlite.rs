@@ -146,35 +146,56 @@ impl DriverConnection for SqliteDriver {
         let mut stmt = conn
             .prepare_cached(sql)
             .map_err(|e| map_error(e, Some(sql)))?;
-        if stmt.parameter_count() != params.len() {
-            return Err(Error::compile(format!(
-                "the statement has {} placeholders but {} values were given: {sql}",
-                stmt.parameter_count(),
-                params.len()
-            )));
-        }
-        for (i, value) in params.iter().enumerate() {
-            stmt.raw_bind_parameter(i + 1, Param(value))
-                .map_err(|e| map_error(e, Some(sql)))?;
-        }
+        bind(&mut stmt, sql, params)?;
         if stmt.column_count() == 0 {
             let changed = stmt.raw_execute().map_err(|e| map_error(e, Some(sql)))?;
-            if ["CREATE", "ALTER", "DROP"]
-                .iter()
-                .any(|w| starts_with_word(sql, w))
-            {
+            if changes_schema(sql) {
                 // Cached statements would keep their old column lists until first stepped.
                 drop(stmt);
                 conn.flush_prepared_statement_cache();
                 return Ok(NoRows::boxed(ExecOutcome::default()));
             }
-            let is_insert = starts_with_word(sql, "INSERT") || starts_with_word(sql, "REPLACE");
             return Ok(NoRows::boxed(ExecOutcome {
                 rows_affected: changed as u64,
-                last_insert_id: is_insert.then(|| conn.last_insert_rowid()),
+                last_insert_id: is_insert(sql).then(|| conn.last_insert_rowid()),
             }));
         }
         Ok(Box::new(SqliteRows::new(conn, stmt, sql)))
+    }
+
+    /// One prepared statement, bound and stepped once per parameter set: no statement-cache
+    /// lookup, result box or row source per run (the unit of work's UPDATEs and row-by-row
+    /// INSERTs). Statements that return rows or change the schema run one by one.
+    fn execute_each(
+        &mut self,
+        sql: &str,
+        rows: &[Vec<Value>],
+        pipelined: bool,
+    ) -> Result<Vec<ExecOutcome>> {
+        let _ = pipelined;
+        if changes_schema(sql) {
+            return crate::engine::driver::execute_one_by_one(self, sql, rows);
+        }
+        let conn = &self.conn;
+        let mut stmt = conn
+            .prepare_cached(sql)
+            .map_err(|e| map_error(e, Some(sql)))?;
+        if stmt.column_count() != 0 {
+            drop(stmt);
+            return crate::engine::driver::execute_one_by_one(self, sql, rows);
+        }
+        let inserts = is_insert(sql);
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for values in rows {
+            self.arm_deadline();
+            bind(&mut stmt, sql, values)?;
+            let changed = stmt.raw_execute().map_err(|e| map_error(e, Some(sql)))?;
+            outcomes.push(ExecOutcome {
+                rows_affected: changed as u64,
+                last_insert_id: inserts.then(|| conn.last_insert_rowid()),
+            });
+        }
+        Ok(outcomes)
     }
 
     fn execute_batch(&mut self, sql: &str) -> Result<()> {
@@ -253,6 +274,34 @@ impl DriverConnection for SqliteDriver {
 }
 
 /// Whether `sql` begins with the keyword `word` (case-insensitive).
+/// Binds `params` to `stmt`'s placeholders, refusing a count that does not match.
+fn bind(stmt: &mut CachedStatement<'_>, sql: &str, params: &[Value]) -> Result<()> {
+    if stmt.parameter_count() != params.len() {
+        return Err(Error::compile(format!(
+            "the statement has {} placeholders but {} values were given: {sql}",
+            stmt.parameter_count(),
+            params.len()
+        )));
+    }
+    for (i, value) in params.iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, Param(value))
+            .map_err(|e| map_error(e, Some(sql)))?;
+    }
+    Ok(())
+}
+
+/// Whether `sql` is DDL, after which cached statements must be re-prepared.
+fn changes_schema(sql: &str) -> bool {
+    ["CREATE", "ALTER", "DROP"]
+        .iter()
+        .any(|w| starts_with_word(sql, w))
+}
+
+/// Whether `sql` inserts rows, so its run has a last-insert rowid.
+fn is_insert(sql: &str) -> bool {
+    starts_with_word(sql, "INSERT") || starts_with_word(sql, "REPLACE")
+}
+
 fn starts_with_word(sql: &str, word: &str) -> bool {
     sql.trim_start()
         .get(..word.len())

@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use crate::dialects::{Dialect, check_bind_count};
 use crate::engine::Prepared;
-use crate::engine::driver::Timeouts;
 use crate::engine::driver::db_error;
+use crate::engine::driver::{ExecOutcome, Timeouts};
 use crate::engine::engine::EngineInner;
 use crate::engine::options::{ExecutionOptions, IsolationLevel};
 use crate::engine::pool::{DisconnectSignal, PooledConnection};
@@ -278,17 +278,22 @@ impl Connection {
         compiled: &Compiled,
         rows: &[Vec<Value>],
     ) -> Result<u64> {
-        Ok(self.execute_compiled_each(compiled, rows)?.iter().sum())
+        Ok(self
+            .execute_compiled_each(compiled, rows)?
+            .iter()
+            .map(|o| o.rows_affected)
+            .sum())
     }
 
     /// Runs a compiled statement once per value list through one prepared statement
-    /// (recorded once, as an executemany) and returns each run's rows affected, for
-    /// callers that check every row (the unit of work's UPDATEs).
+    /// (recorded once, as an executemany) and returns each run's outcome, for callers that
+    /// check every row (the unit of work's UPDATEs) or take each row's generated key (its
+    /// row-by-row INSERTs on SQLite).
     pub(crate) fn execute_compiled_each(
         &mut self,
         compiled: &Compiled,
         rows: &[Vec<Value>],
-    ) -> Result<Vec<u64>> {
+    ) -> Result<Vec<ExecOutcome>> {
         let widest = rows.iter().map(Vec::len).max().unwrap_or(0);
         check_bind_count(self.engine.dialect, &compiled.sql, widest)?;
         for values in rows {

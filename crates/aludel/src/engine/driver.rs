@@ -67,16 +67,17 @@ pub(crate) trait DriverConnection: Send {
         while rows.advance()? {}
         Ok(rows.outcome())
     }
-    /// Runs a statement once per parameter set and returns each run's rows affected,
-    /// stopping at the first error. With `pipelined` (the caller is inside a transaction,
-    /// where a failure aborts the rest anyway), a driver may write every run before reading
-    /// any answer; the default runs them one by one.
+    /// Runs a statement once per parameter set and returns each run's outcome (rows
+    /// affected; the generated key where the driver reports it without asking, as SQLite
+    /// does), stopping at the first error. With `pipelined` (the caller is inside a
+    /// transaction, where a failure aborts the rest anyway), a driver may write every run
+    /// before reading any answer; the default runs them one by one.
     fn execute_each(
         &mut self,
         sql: &str,
         rows: &[Vec<Value>],
         pipelined: bool,
-    ) -> Result<Vec<u64>> {
+    ) -> Result<Vec<ExecOutcome>> {
         let _ = pipelined;
         execute_one_by_one(self, sql, rows)
     }
@@ -128,9 +129,9 @@ pub(crate) fn execute_one_by_one<D: DriverConnection + ?Sized>(
     driver: &mut D,
     sql: &str,
     rows: &[Vec<Value>],
-) -> Result<Vec<u64>> {
+) -> Result<Vec<ExecOutcome>> {
     rows.iter()
-        .map(|values| driver.execute(sql, values).map(|o| o.rows_affected))
+        .map(|values| driver.execute(sql, values))
         .collect()
 }
 

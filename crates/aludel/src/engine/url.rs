@@ -297,10 +297,19 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>)> {
             },
         }
     } else {
-        match authority.rsplit_once(':') {
+        let (host, port) = match authority.rsplit_once(':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
+        };
+        // Only a bracketed IPv6 address may hold ':' or brackets; anything else would be
+        // read back differently once rendered.
+        if host.contains([':', '[', ']']) {
+            return Err(Error::config(format!(
+                "unexpected ':', '[' or ']' in the host '{}' of the URL (an IPv6 address goes in brackets: [::1]:5432)",
+                first_chars(host)
+            )));
         }
+        (host, port)
     };
     let port = match port {
         None | Some("") => None,
@@ -402,7 +411,9 @@ impl fmt::Display for Url {
             }
             if let Some(h) = &self.host {
                 if h.contains(':') {
-                    write!(f, "[{h}]")?;
+                    // Each piece between the colons encoded, so a decoded ']' stays inside.
+                    let pieces: Vec<String> = h.split(':').map(url_encode).collect();
+                    write!(f, "[{}]", pieces.join(":"))?;
                 } else {
                     f.write_str(&url_encode(h))?;
                 }

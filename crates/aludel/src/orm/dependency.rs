@@ -515,7 +515,7 @@ fn load_locked(
     let mut out = Vec::new();
     let mut rows = conn.stream_compiled(&compiled, values)?;
     while let Some(row) = rows.next_ref() {
-        if let Some(o) = rel.ops.row(session, identity, &row?, 0)? {
+        if let Some(o) = rel.ops.row(session, identity, &row?, 0, None)? {
             out.push(o);
         }
     }

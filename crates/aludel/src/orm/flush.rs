@@ -3,13 +3,17 @@
 //! [`persistence`](super::persistence)), then updating object states, or, on failure,
 //! rolling back and restoring them.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use crate::engine::{Connection, Engine};
 use crate::error::{Error, Result};
 use crate::orm::binds::{Purpose, StatementBind};
+use crate::orm::deferred;
 use crate::orm::dependency::{self, Dependencies, LateUpdate};
+use crate::orm::identity::{IdentityKey, KeyHasher};
 use crate::orm::instance::{AnyInstance, ObjectState};
 use crate::orm::mapper::ModelInfo;
 use crate::orm::persistence::{self, InsertEffects, ShapeCache};
@@ -21,6 +25,9 @@ use crate::sql::Value;
 /// An update to emit: the object, its changed columns, its values, and its key as loaded
 /// followed (for a versioned model) by its version as loaded.
 type Change = (Arc<dyn AnyInstance>, Vec<usize>, Vec<Value>, Vec<Value>);
+
+/// How many new objects' values a flush keeps between validating and inserting them.
+const RETAINED_VALUES: usize = 10_000;
 
 /// The column values of the new objects, read once per flush, by object.
 pub(crate) type NewValues = HashMap<*const (), Vec<Value>>;
@@ -39,17 +46,29 @@ impl SessionInner {
             st.modified.clear();
             return Ok(());
         }
-        // Each new object's values are read once: validated here, then inserted. Nothing
-        // invalid reaches the database; refused before any SQL, the session and its
-        // transaction stay as they were.
-        let mut new_values: NewValues = HashMap::with_capacity(st.new.len());
-        for obj in &st.new {
+        // Each new object's values are validated here, before any SQL: nothing invalid
+        // reaches the database, and a refused flush leaves the session and its transaction
+        // as they were. The values of the first RETAINED_VALUES objects are kept for their
+        // INSERTs (read once); beyond that they are read again batch by batch, so a flush of
+        // millions of new objects holds a bounded number of rows of values.
+        let mut new_values: NewValues = HashMap::with_capacity(st.new.len().min(RETAINED_VALUES));
+        for (i, obj) in st.new.iter().enumerate() {
             let values = obj.values()?;
+            if !obj.info().deferred.is_empty() {
+                deferred::check_insertable(obj)?;
+            }
             validate(obj.as_ref(), &values, &deps.filled(obj))?;
-            new_values.insert(Arc::as_ptr(obj) as *const (), values);
+            if i < RETAINED_VALUES {
+                new_values.insert(Arc::as_ptr(obj) as *const (), values);
+            }
         }
         for (obj, _, values, _) in &updates {
-            validate(obj.as_ref(), values, &[])?;
+            // Unloaded deferred columns are not written, so not checked.
+            let unloaded = match obj.info().deferred.is_empty() {
+                true => Vec::new(),
+                false => deferred::unloaded_columns(obj)?,
+            };
+            validate(obj.as_ref(), values, &unloaded)?;
         }
         let new = st.new.clone();
         let deleted = st.deleted.clone();
@@ -89,9 +108,9 @@ impl SessionInner {
             return Err(e);
         }
         for obj in std::mem::take(&mut st.new) {
-            let values = obj.values()?;
             let info = obj.info();
-            let key = info.identity_of(&values).ok_or_else(|| {
+            let pk = obj.values_of(&info.primary_key)?;
+            let key = IdentityKey::new(info.type_id, &pk).ok_or_else(|| {
                 Error::invalid(format!(
                     "a new {} was inserted without a primary key value",
                     info.name
@@ -110,8 +129,12 @@ impl SessionInner {
         for obj in effects.expire {
             Self::expire(&obj);
         }
-        for (obj, _, values, _) in &updates {
+        for (obj, changed, values, _) in &updates {
             let info = obj.info();
+            if !changed.iter().any(|c| info.primary_key.contains(c)) {
+                // The key is what it was: no entry of the identity map moves.
+                continue;
+            }
             let new_key = info.identity_of(values);
             let old_key = obj.state().key.clone();
             if new_key != old_key {
@@ -126,6 +149,7 @@ impl SessionInner {
         }
         for obj in std::mem::take(&mut st.modified) {
             obj.state().snapshot = None;
+            deferred::clear_changes(&obj)?;
         }
         for obj in std::mem::take(&mut st.deleted) {
             st.record_deleted(obj);
@@ -152,7 +176,8 @@ impl SessionState {
 }
 
 /// Checks an object against its model's validation, except the columns in `filled` (a
-/// relationship writes them during the flush).
+/// relationship writes them during the flush, or an unloaded deferred column the flush
+/// leaves alone).
 fn validate(obj: &dyn AnyInstance, values: &[Value], filled: &[usize]) -> Result<()> {
     let info = obj.info();
     let only: Option<Vec<usize>> =
@@ -166,8 +191,9 @@ fn validate(obj: &dyn AnyInstance, values: &[Value], filled: &[usize]) -> Result
 
 /// The modified objects that really changed, with what changed.
 fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
-    let mut out: Vec<Change> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<Change> = Vec::with_capacity(modified.len());
+    let mut seen: HashSet<*const (), BuildHasherDefault<KeyHasher>> =
+        HashSet::with_capacity_and_hasher(modified.len(), Default::default());
     for obj in modified {
         if !seen.insert(Arc::as_ptr(obj) as *const ()) {
             continue;
@@ -182,17 +208,19 @@ fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
         if s.state != ObjectState::Persistent || s.delete_pending {
             continue;
         }
-        let changed: Vec<usize> = (0..values.len())
+        let mut changed: Vec<usize> = (0..values.len())
             .filter(|&i| values[i] != snapshot[i])
             .collect();
-        if changed.is_empty() {
-            continue;
-        }
         let pk = persistence::where_columns(obj.info())
-            .into_iter()
             .map(|i| snapshot[i].clone())
             .collect();
         drop(s);
+        if !obj.info().deferred.is_empty() {
+            deferred::correct_changed(obj, &mut changed)?;
+        }
+        if changed.is_empty() {
+            continue;
+        }
         out.push((obj.clone(), changed, values, pk));
     }
     Ok(out)
@@ -367,7 +395,6 @@ fn emit(
                     None => o.values()?,
                 };
                 Ok(persistence::where_columns(batch.info)
-                    .into_iter()
                     .map(|i| values[i].clone())
                     .collect())
             })
@@ -441,7 +468,14 @@ fn insert_in_dependency_order(
 
 /// `updates` plus the foreign keys relationship syncs wrote after the INSERTs: merged into
 /// an object's own UPDATE when it has one, else a new UPDATE keyed by the row as it was.
-fn with_relationship_updates(updates: &[Change], late: Vec<LateUpdate>) -> Result<Vec<Change>> {
+/// Without such writes (the common case) the updates are used as they are, not copied.
+fn with_relationship_updates(
+    updates: &[Change],
+    late: Vec<LateUpdate>,
+) -> Result<Cow<'_, [Change]>> {
+    if late.is_empty() {
+        return Ok(Cow::Borrowed(updates));
+    }
     let mut out: Vec<Change> = updates.to_vec();
     for (obj, columns, before) in late {
         let now = obj.values()?;
@@ -456,12 +490,11 @@ fn with_relationship_updates(updates: &[Change], late: Vec<LateUpdate>) -> Resul
             }
             None => {
                 let loaded = persistence::where_columns(obj.info())
-                    .into_iter()
                     .map(|i| before[i].clone())
                     .collect();
                 out.push((obj, columns, now, loaded));
             }
         }
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }

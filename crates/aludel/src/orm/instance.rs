@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 use crate::engine::RowView;
 use crate::error::{Error, Result};
 use crate::orm::borrow::{self, ReadGuard, WriteGuard};
+use crate::orm::deferred::{ColumnLayout, bind_deferred};
 use crate::orm::identity::IdentityKey;
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::relationship::{AnySlot, bind_all};
@@ -152,10 +153,12 @@ impl<T: Model> Instance<T> {
             state: Mutex::new(state),
             me: me.clone(),
         });
-        if !T::info().relationships.is_empty() {
+        let info = T::info();
+        if !info.relationships.is_empty() || !info.deferred.is_empty() {
             let owner: Weak<dyn AnyInstance> = cell.me.clone();
             let data = cell.data.read().unwrap_or_else(|p| p.into_inner());
             bind_all(&*data, &owner);
+            bind_deferred(&*data, &owner);
         }
         Instance { cell }
     }
@@ -305,10 +308,25 @@ pub(crate) trait AnyInstance: Send + Sync {
     fn values(&self) -> Result<Vec<Value>>;
     /// Sets column values by index.
     fn set_values(&self, values: &[(usize, Value)]) -> Result<()>;
+    /// Sets column `column` and returns the value it held (a flush writing a generated
+    /// key, which it undoes if the flush fails): one lock, no copy of the other columns.
+    fn replace_value(&self, column: usize, value: Value) -> Result<Value>;
+    /// The values of the columns `columns` (the primary key), without copying the rest;
+    /// an error if a write guard is alive, as for [`values`](Self::values).
+    fn values_of(&self, columns: &[usize]) -> Result<Vec<Value>>;
     /// Replaces the object with one built from a row read in place (refresh, expired
-    /// objects met again by a query), its columns starting at `offset`; its relationships
-    /// become unloaded.
-    fn load_row(&self, row: &dyn RowView, offset: usize) -> Result<()>;
+    /// objects met again by a query), its columns starting at `offset` and laid out as
+    /// `layout` says (every column when `None`); its relationships, and the deferred
+    /// columns the row leaves out, become unloaded.
+    fn load_row(
+        &self,
+        row: &dyn RowView,
+        offset: usize,
+        layout: Option<&ColumnLayout>,
+    ) -> Result<()>;
+    /// Runs `f` on the object (under a read lock); `false` when it is behind a write
+    /// guard (nothing ran).
+    fn with_object(&self, f: &mut dyn FnMut(&dyn Any) -> Result<()>) -> Result<bool>;
     /// Runs `f` on relationship `index`'s field (under a read lock of the object).
     fn with_slot(&self, index: usize, f: &mut dyn FnMut(&dyn AnySlot) -> Result<()>) -> Result<()>;
     /// Forgets every loaded relationship and its history (expiry).
@@ -326,31 +344,39 @@ impl<T: Model> AnyInstance for Cell<T> {
     }
 
     fn values(&self) -> Result<Vec<Value>> {
-        match self.data.try_read() {
-            Ok(g) => Ok(g.values()),
-            Err(std::sync::TryLockError::Poisoned(p)) => Ok(p.into_inner().values()),
-            Err(std::sync::TryLockError::WouldBlock) => Err(Error::invalid(format!(
-                "a {} instance is being written (a write() guard is alive) while the session flushes; drop the guard first",
-                T::info().name
-            ))),
-        }
+        Ok(self.read_for_flush()?.values())
     }
 
     fn set_values(&self, values: &[(usize, Value)]) -> Result<()> {
-        let mut g = self.data.try_write().map_err(|_| {
-            Error::invalid(format!(
-                "a {} instance is borrowed while the session updates it",
-                T::info().name
-            ))
-        })?;
+        let mut g = self.write_for_flush()?;
         for (i, v) in values {
             g.set_value(*i, v.clone())?;
         }
         Ok(())
     }
 
-    fn load_row(&self, row: &dyn RowView, offset: usize) -> Result<()> {
-        let fresh = T::from_row(row, offset)?;
+    fn replace_value(&self, column: usize, value: Value) -> Result<Value> {
+        let mut g = self.write_for_flush()?;
+        let previous = g.value(column);
+        g.set_value(column, value)?;
+        Ok(previous)
+    }
+
+    fn values_of(&self, columns: &[usize]) -> Result<Vec<Value>> {
+        let g = self.read_for_flush()?;
+        Ok(columns.iter().map(|&i| g.value(i)).collect())
+    }
+
+    fn load_row(
+        &self,
+        row: &dyn RowView,
+        offset: usize,
+        layout: Option<&ColumnLayout>,
+    ) -> Result<()> {
+        let fresh = match layout {
+            Some(layout) => T::from_row_in(row, offset, layout)?,
+            None => T::from_row(row, offset)?,
+        };
         let mut g = self.data.try_write().map_err(|_| {
             Error::invalid(format!(
                 "a {} instance is borrowed while the session reloads it",
@@ -360,7 +386,18 @@ impl<T: Model> AnyInstance for Cell<T> {
         *g = fresh;
         let owner: Weak<dyn AnyInstance> = self.me.clone();
         bind_all(&*g, &owner);
+        bind_deferred(&*g, &owner);
         Ok(())
+    }
+
+    fn with_object(&self, f: &mut dyn FnMut(&dyn Any) -> Result<()>) -> Result<bool> {
+        let g = match self.data.try_read() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(false),
+        };
+        f(&*g as &dyn Any)?;
+        Ok(true)
     }
 
     fn with_slot(&self, index: usize, f: &mut dyn FnMut(&dyn AnySlot) -> Result<()>) -> Result<()> {
@@ -400,6 +437,32 @@ impl<T: Model> AnyInstance for Cell<T> {
 
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
+    }
+}
+
+impl<T: Model> Cell<T> {
+    /// The object for the session to read, never waiting: an error naming the model if a
+    /// write guard is alive (a flush must not block).
+    fn read_for_flush(&self) -> Result<std::sync::RwLockReadGuard<'_, T>> {
+        match self.data.try_read() {
+            Ok(g) => Ok(g),
+            Err(std::sync::TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => Err(Error::invalid(format!(
+                "a {} instance is being written (a write() guard is alive) while the session flushes; drop the guard first",
+                T::info().name
+            ))),
+        }
+    }
+
+    /// The object for the session to write, never waiting: an error naming the model if
+    /// any guard is alive.
+    fn write_for_flush(&self) -> Result<std::sync::RwLockWriteGuard<'_, T>> {
+        self.data.try_write().map_err(|_| {
+            Error::invalid(format!(
+                "a {} instance is borrowed while the session updates it",
+                T::info().name
+            ))
+        })
     }
 }
 

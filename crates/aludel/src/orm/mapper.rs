@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use crate::dialects::Dialect;
 use crate::engine::RowView;
 use crate::error::Result;
+use crate::orm::deferred::{ColumnLayout, DeferredColumn};
+use crate::orm::inheritance::Inheritance;
 use crate::orm::relationship::RelationshipInfo;
 use crate::orm::validation::{ColumnValidator, ValidationErrors, check_column};
 use crate::orm::versioning::VersionGenerator;
@@ -89,6 +91,33 @@ pub trait Model: Sized + Send + Sync + 'static {
         Self::from_values(values)
     }
 
+    /// Builds an instance from a row whose columns are laid out as `layout` says (the
+    /// model's deferred columns may be missing: their fields start unloaded).
+    /// `#[derive(Model)]` writes it for a model with `Deferred` fields; the default reads
+    /// a row holding every column.
+    ///
+    /// ```
+    /// use aludel::orm::{ColumnLayout, Deferred, Model};
+    /// # #[derive(aludel::Model, Debug)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64, body: Deferred<String> }
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let mut conn = engine.connect()?;
+    /// let mut rows = conn.stream(&aludel::sql::text("SELECT 7"), ())?;
+    /// let row = rows.next_ref().unwrap()?;
+    /// let t = T::from_row_in(&row, 0, &ColumnLayout::new(&[true, false]))?;
+    /// assert_eq!(t.id, 7);
+    /// assert!(!t.body.is_loaded());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    fn from_row_in(row: &dyn RowView, offset: usize, layout: &ColumnLayout) -> Result<Self> {
+        if !layout.is_full() {
+            return Err(crate::Error::invalid(format!(
+                "model {} has no deferred columns, so its rows hold every column",
+                Self::info().name
+            )));
+        }
+        Self::from_row(row, offset)
+    }
+
     /// The primary key values, in primary key order.
     fn primary_key_values(&self) -> Vec<Value> {
         Self::info()
@@ -126,7 +155,14 @@ pub struct ModelInfo {
     pub version: Option<(usize, VersionGenerator)>,
     /// The relationships declared on `Many<T>` / `One<T>` fields, in field order.
     pub relationships: Vec<RelationshipInfo>,
-    /// `SELECT <all columns> WHERE <pk> = ?`, compiled once per dialect.
+    /// The [`Deferred`](crate::orm::Deferred) columns, in column order (see
+    /// [`ModelInfo::with_deferred`]).
+    pub deferred: Vec<DeferredColumn>,
+    /// The layout of rows without the deferred columns; `None` when there are none.
+    default_layout: Option<ColumnLayout>,
+    /// The model's place in a mapped hierarchy (`polymorphic` / `inherits`), if any.
+    pub inheritance: Option<Inheritance>,
+    /// `SELECT <default columns> WHERE <pk> = ?`, compiled once per dialect.
     by_pk: Mutex<Vec<(&'static str, Arc<Compiled>)>>,
 }
 
@@ -158,6 +194,9 @@ impl ModelInfo {
             validators: Vec::new(),
             version: None,
             relationships: Vec::new(),
+            deferred: Vec::new(),
+            default_layout: None,
+            inheritance: None,
             name,
             type_id: TypeId::of::<M>(),
             table,
@@ -216,6 +255,51 @@ impl ModelInfo {
     pub fn with_relationships(mut self, relationships: Vec<RelationshipInfo>) -> Self {
         self.relationships = relationships;
         self
+    }
+
+    /// Records the model's deferred columns (the derive does this for its `Deferred<T>`
+    /// fields): the default SELECT leaves them out.
+    ///
+    /// ```
+    /// # use aludel::orm::{Deferred, DeferredColumn, Model, ModelInfo};
+    /// # use aludel::sql::{Column, SqlType, Table};
+    /// struct Doc { id: i64, body: Deferred<String> }
+    /// let t = Table::build("docs")
+    ///     .column(Column::new("id", SqlType::BigInteger).primary_key())
+    ///     .column(Column::new("body", SqlType::Text))
+    ///     .finish();
+    /// let info = ModelInfo::new::<Doc>("Doc", t, vec!["id", "body"])
+    ///     .with_deferred(vec![DeferredColumn::new::<Doc, String>(1, None, |d| &d.body)]);
+    /// assert_eq!(info.default_layout().map(|l| l.width()), Some(1));
+    /// ```
+    pub fn with_deferred(mut self, deferred: Vec<DeferredColumn>) -> Self {
+        let mut present = vec![true; self.columns().len()];
+        for d in &deferred {
+            if let Some(p) = present.get_mut(d.column) {
+                *p = false;
+            }
+        }
+        self.default_layout = (!deferred.is_empty()).then(|| ColumnLayout::new(&present));
+        self.deferred = deferred;
+        self
+    }
+
+    /// The layout of rows the model's default SELECT returns (its deferred columns left
+    /// out); `None` when rows hold every column (no deferred column, or a model in a
+    /// polymorphic hierarchy).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// use aludel::orm::Model;
+    /// assert!(T::info().default_layout().is_none());
+    /// ```
+    pub fn default_layout(&self) -> Option<&ColumnLayout> {
+        // A polymorphic model's rows are read by column position across its hierarchy:
+        // its deferred columns load with the row.
+        match self.inheritance {
+            Some(_) => None,
+            None => self.default_layout.as_ref(),
+        }
     }
 
     /// Makes column `column` the model's version counter (the derive does this for
@@ -386,11 +470,13 @@ impl ModelInfo {
         &self,
         values: &[Value],
     ) -> Option<crate::orm::identity::IdentityKey> {
-        crate::orm::identity::IdentityKey::new(self.type_id, &self.pk_of(values))
+        crate::orm::identity::IdentityKey::new(self.identity_type(), &self.pk_of(values))
     }
 
-    /// `SELECT <every column> FROM <table> WHERE <pk columns> = ?`, compiled for `dialect`
+    /// `SELECT <default columns> FROM <table> WHERE <pk columns> = ?`, compiled for `dialect`
     /// on first use and cached: primary key lookups (`get`, refresh) skip the compiler.
+    /// A model in a polymorphic hierarchy adds `AND <discriminator> = ?`: bind
+    /// [`by_pk_values`](Self::by_pk_values).
     pub(crate) fn select_by_pk(&self, dialect: &dyn Dialect) -> Result<Arc<Compiled>> {
         let mut cache = self.by_pk.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, c)) = cache.iter().find(|(d, _)| *d == dialect.name()) {
@@ -400,9 +486,13 @@ impl ModelInfo {
         let criteria = self
             .primary_key
             .iter()
-            .map(|&i| self.column_expr(i).eq(slot()));
-        let stmt =
-            select((0..self.columns().len()).map(|i| self.column_expr(i))).where_(and_(criteria));
+            .map(|&i| self.column_expr(i).eq(slot()))
+            .chain(self.discriminator_criterion()?);
+        let layout = self.default_layout();
+        let columns = (0..self.columns().len())
+            .filter(|&i| layout.is_none_or(|l| l.has(i)))
+            .map(|i| self.column_expr(i));
+        let stmt = self.select_from(select(columns)).where_(and_(criteria));
         let compiled = Arc::new(stmt.compile(dialect)?);
         cache.push((dialect.name(), compiled.clone()));
         Ok(compiled)
@@ -412,7 +502,7 @@ impl ModelInfo {
     pub(crate) fn column_expr(&self, index: usize) -> Expr {
         Expr::Column(ColumnRef {
             name: Arc::from(self.columns()[index].name.as_str()),
-            source: Some(FromItem::Table(self.table.clone())),
+            source: Some(FromItem::Table(self.column_table(index).clone())),
         })
     }
 
@@ -561,5 +651,18 @@ pub fn no_such_column(model: &str, index: usize) -> crate::Error {
 pub fn wrong_width(model: &str, expected: usize, got: usize) -> crate::Error {
     crate::Error::invalid(format!(
         "model {model} maps {expected} columns but the row has {got}"
+    ))
+}
+
+/// The error for a row layout that leaves out a column that is not deferred (used by the
+/// derive: only `Deferred` fields can start unloaded).
+///
+/// ```
+/// let e = aludel::orm::column_not_in_row("User", "name").to_string();
+/// assert!(e.contains("User.name"), "{e}");
+/// ```
+pub fn column_not_in_row(model: &str, column: &str) -> crate::Error {
+    crate::Error::invalid(format!(
+        "the row leaves out {model}.{column}, which is not a Deferred field and cannot start unloaded"
     ))
 }

@@ -10,10 +10,12 @@ mod binds;
 mod borrow;
 mod bound_connections;
 mod column;
+mod deferred;
 mod dependency;
 mod evaluator;
 mod flush;
 mod identity;
+mod inheritance;
 mod instance;
 mod loading;
 mod mapper;
@@ -36,19 +38,24 @@ mod unit_of_work;
 mod validation;
 mod versioning;
 
-pub use aludel_macros::Model;
+pub use aludel_macros::{Model, Polymorphic};
 pub use binds::{BindTarget, Binds};
 pub use borrow::{ReadGuard, WriteGuard};
 pub use column::Column;
+pub use deferred::{
+    ColumnLayout, ColumnOption, Deferred, DeferredColumn, defer, load_only, undefer, undefer_group,
+};
+pub use inheritance::{Inheritance, InheritanceKind, Polymorphic, PolymorphicQuery, VariantLoader};
 pub use instance::{Instance, ObjectState};
 pub use loading::lazy::LazyLoads;
+pub use loading::loader_option::LoaderOption;
 pub use loading::options::{
     Load, contains_eager, contains_eager_from, defaultload, immediateload, joinedload, lazyload,
     noload, raiseload, raiseload_on_sql, selectinload, subqueryload,
 };
 pub use mapper::{
-    Model, ModelInfo, SqlTyped, convert_column, convert_column_ref, no_such_column,
-    parse_foreign_key, wrong_width,
+    Model, ModelInfo, SqlTyped, column_not_in_row, convert_column, convert_column_ref,
+    no_such_column, parse_foreign_key, wrong_width,
 };
 pub use operand::{Operand, Textual};
 pub use query::{

@@ -3,6 +3,7 @@
 //! limits the pattern operators (`like`, `contains`, ...) to string columns.
 
 use crate::orm::column::Column;
+use crate::orm::deferred::Deferred;
 use crate::orm::mapper::Model;
 use crate::sql::{Expr, FromValue, ToValue};
 
@@ -84,6 +85,17 @@ impl Operand<Vec<u8>> for &[u8] {}
 
 impl Operand<Option<Vec<u8>>> for &[u8] {}
 
+// A deferred column compares like the column it defers.
+impl<T: ToValue + FromValue> Operand<Deferred<T>> for T {}
+
+impl<T: ToValue + FromValue> Operand<Deferred<Option<T>>> for T {}
+
+impl<T: ToValue + FromValue> Operand<Deferred<T>> for &T {}
+
+impl Operand<Deferred<String>> for &str {}
+
+impl Operand<Deferred<Option<String>>> for &str {}
+
 impl<T> Operand<T> for Expr {
     const TYPED: bool = false;
 }
@@ -114,3 +126,7 @@ pub trait Textual {}
 impl Textual for String {}
 
 impl Textual for Option<String> {}
+
+impl Textual for Deferred<String> {}
+
+impl Textual for Deferred<Option<String>> {}

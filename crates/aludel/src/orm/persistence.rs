@@ -24,6 +24,7 @@ use std::sync::Arc;
 use crate::dialects::InsertManyStyle;
 use crate::engine::{Connection, rows_per_insert};
 use crate::error::{Error, Result};
+use crate::orm::inheritance::joined_writes;
 use crate::orm::instance::AnyInstance;
 use crate::orm::mapper::ModelInfo;
 use crate::orm::unit_of_work::Batch;
@@ -34,6 +35,8 @@ use crate::sql::{Compiled, Expr, Value, bindparam, delete, insert, tuple, update
 const MAX_PARAMS: usize = 30_000;
 /// The most keys one DELETE carries.
 const MAX_ROWS: usize = 2_000;
+/// The most rows of values one run of INSERTs holds before it is sent.
+const MAX_RUN_ROWS: usize = 10_000;
 
 /// A generated key written into an object, remembered so a failed flush can undo it.
 pub(crate) struct Assigned {
@@ -88,6 +91,9 @@ pub(crate) fn insert_batch(
     effects: &mut InsertEffects,
 ) -> Result<()> {
     let info = batch.info;
+    if let Some(parts) = info.joined_parts()? {
+        return joined_writes::insert(conn, batch, parts, new_values, cache, effects);
+    }
     let mut run: Vec<(&Arc<dyn AnyInstance>, Vec<Value>)> = Vec::new();
     let mut run_unset: Vec<usize> = Vec::new();
     for obj in &batch.objects {
@@ -102,6 +108,13 @@ pub(crate) fn insert_batch(
                 assign(obj, i, default.clone(), &mut effects.assigned)?;
             }
         }
+        // A row of a polymorphic hierarchy says which type it is.
+        if let Some((d, identity)) = info.discriminator()?
+            && values[d] != identity
+        {
+            values[d] = identity.clone();
+            assign(obj, d, identity, &mut effects.assigned)?;
+        }
         // A versioned row starts at the generator's first value, whatever the field held.
         if let Some((v, generator)) = info.version {
             let first = versioning::bump(info, v, generator, &Value::Null)?;
@@ -109,7 +122,9 @@ pub(crate) fn insert_batch(
             assign(obj, v, first, &mut effects.assigned)?;
         }
         let unset = info.unset_columns(&values);
-        if unset != run_unset && !run.is_empty() {
+        // A run is sent when its shape changes, and every MAX_RUN_ROWS rows, so a flush of
+        // millions of objects holds a bounded number of rows of values.
+        if !run.is_empty() && (unset != run_unset || run.len() >= MAX_RUN_ROWS) {
             insert_rows(
                 conn,
                 info,
@@ -190,6 +205,25 @@ fn insert_rows(
             pick(values)
         })
         .collect();
+    if per_statement == 1 && returned.is_empty() {
+        // Row by row with nothing to read back (SQLite): one prepared statement run once per
+        // row through the driver's execute path, each run's generated key from the driver.
+        let compiled = cache.get(key(1), || shape(1))?.clone();
+        if compiled.binds.len() != columns.len() {
+            return Err(unbatchable(info));
+        }
+        let outcomes = conn.execute_compiled_each(&compiled, &values)?;
+        if let Some(a) = auto {
+            for (obj, outcome) in objects.iter().zip(&outcomes) {
+                let key = outcome.last_insert_id.ok_or_else(|| missing_key(info))?;
+                assign(obj, a, Value::Int(key), &mut effects.assigned)?;
+            }
+        }
+        if expire_after {
+            effects.expire.extend(objects.into_iter().cloned());
+        }
+        return Ok(());
+    }
     let mut shape = |n: usize| cache.get(key(n), || shape(n)).cloned();
     let sent = conn.insert_batched(
         columns.len(),
@@ -226,12 +260,16 @@ fn insert_rows(
         },
     )?;
     if sent.is_none() {
-        return Err(Error::invalid(format!(
-            "the INSERT of {} rows does not bind one value per column",
-            info.name
-        )));
+        return Err(unbatchable(info));
     }
     Ok(())
+}
+
+fn unbatchable(info: &ModelInfo) -> Error {
+    Error::invalid(format!(
+        "the INSERT of {} rows does not bind one value per column",
+        info.name
+    ))
 }
 
 fn missing_key(info: &ModelInfo) -> Error {
@@ -247,8 +285,7 @@ pub(crate) fn assign(
     value: Value,
     assigned: &mut Vec<Assigned>,
 ) -> Result<()> {
-    let previous = obj.values()?.swap_remove(column);
-    obj.set_values(&[(column, value)])?;
+    let previous = obj.replace_value(column, value)?;
     assigned.push(Assigned {
         object: obj.clone(),
         column,
@@ -268,6 +305,9 @@ pub(crate) fn update_rows(
     changes: Vec<(Vec<usize>, Vec<Value>)>,
     cache: &mut ShapeCache,
 ) -> Result<()> {
+    if let Some(parts) = info.joined_parts()? {
+        return joined_writes::update(conn, info, parts, changes, cache);
+    }
     // Shapes in order of first appearance, each with its rows in object order.
     let mut groups: Vec<(Vec<usize>, Vec<Vec<Value>>)> = Vec::new();
     for (changed, params) in changes {
@@ -276,7 +316,7 @@ pub(crate) fn update_rows(
             None => groups.push((changed, vec![params])),
         }
     }
-    let checked = where_columns(info);
+    let checked: Vec<usize> = where_columns(info).collect();
     for (changed, rows) in groups {
         let compiled = cache
             .get((info.type_id, 2, changed.clone(), 1), || {
@@ -291,7 +331,11 @@ pub(crate) fn update_rows(
             })?
             .clone();
         let counts = conn.execute_compiled_each(&compiled, &rows)?;
-        if let Some((row, &n)) = rows.iter().zip(&counts).find(|(_, n)| **n != 1) {
+        if let Some((row, n)) = rows
+            .iter()
+            .zip(counts.iter().map(|o| o.rows_affected))
+            .find(|(_, n)| *n != 1)
+        {
             let where_params = &row[row.len().saturating_sub(checked.len())..];
             return Err(versioning::stale(info, "UPDATE", where_params, n));
         }
@@ -301,10 +345,11 @@ pub(crate) fn update_rows(
 
 /// The columns a flushed UPDATE or DELETE of one row matches: the primary key, then the
 /// version counter of a versioned model.
-pub(crate) fn where_columns(info: &ModelInfo) -> Vec<usize> {
-    let mut columns = info.primary_key.clone();
-    columns.extend(info.version.map(|(v, _)| v));
-    columns
+pub(crate) fn where_columns(info: &ModelInfo) -> impl Iterator<Item = usize> + '_ {
+    info.primary_key
+        .iter()
+        .copied()
+        .chain(info.version.map(|(v, _)| v))
 }
 
 /// DELETEs rows of a versioned model one statement shape `WHERE pk = ? AND version = ?`
@@ -326,7 +371,11 @@ fn delete_versioned(
         })?
         .clone();
     let counts = conn.execute_compiled_each(&compiled, &keys)?;
-    if let Some((row, &n)) = keys.iter().zip(&counts).find(|(_, n)| **n != 1) {
+    if let Some((row, n)) = keys
+        .iter()
+        .zip(counts.iter().map(|o| o.rows_affected))
+        .find(|(_, n)| *n != 1)
+    {
         return Err(versioning::stale(info, "DELETE", row, n));
     }
     Ok(())
@@ -340,6 +389,13 @@ pub(crate) fn delete_rows(
     keys: Vec<Vec<Value>>,
     cache: &mut ShapeCache,
 ) -> Result<()> {
+    if let Some(parts) = info.joined_parts()? {
+        // The subtype's row first: it references the base row.
+        for part in parts.iter().rev() {
+            delete_rows(conn, part.info, keys.clone(), cache)?;
+        }
+        return Ok(());
+    }
     if info.version.is_some() {
         return delete_versioned(conn, info, keys, cache);
     }

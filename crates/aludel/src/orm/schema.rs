@@ -21,7 +21,13 @@ use crate::sql::MetaData;
 pub fn metadata(models: &[&ModelInfo]) -> MetaData {
     let mut md = MetaData::new();
     for m in models {
-        md.add_table(m.table.clone());
+        // The types of a single-table hierarchy share one table: it gets every type's
+        // columns.
+        let table = match md.table(m.table.name()) {
+            Some(existing) if m.inheritance.is_some() => existing.with_columns_of(&m.table),
+            _ => m.storage_table().clone(),
+        };
+        md.add_table(table);
     }
     for secondary in models
         .iter()

@@ -551,7 +551,7 @@ impl Session {
                 values.len()
             )));
         }
-        let Some(ikey) = IdentityKey::new(info.type_id, &values) else {
+        let Some(ikey) = IdentityKey::new(info.identity_type(), &values) else {
             return Ok(None);
         };
         {
@@ -563,13 +563,15 @@ impl Session {
                 }
                 if !s.expired {
                     drop(s);
-                    return Ok(downcast(&obj));
+                    return downcast(&obj)
+                        .map(Some)
+                        .ok_or_else(|| crate::orm::inheritance::other_type(obj.info(), info));
                 }
             }
         }
         let compiled = info.select_by_pk(self.inner.dialect_for(info)?)?;
         Ok(self
-            .load_compiled::<T>(&compiled, values)?
+            .load_compiled::<T>(&compiled, info.by_pk_values(values)?)?
             .into_iter()
             .next())
     }
@@ -606,17 +608,32 @@ impl Session {
         let values = source.values()?;
         let info = T::info();
         let pk = info.pk_of(&values);
+        // A deferred column the source never loaded has no value to copy (not NULL).
+        let unloaded = match info.deferred.is_empty() {
+            true => Vec::new(),
+            false => crate::orm::deferred::unloaded_columns(&source)?,
+        };
         let merged = match self.get::<T>(KeyValues(pk))? {
             Some(existing) => {
                 if !existing.ptr_eq(instance) {
                     let mut g = existing.write()?;
                     for (i, v) in values.into_iter().enumerate() {
-                        g.set_value(i, v)?;
+                        if !unloaded.contains(&i) {
+                            g.set_value(i, v)?;
+                        }
                     }
                 }
                 existing
             }
-            None => self.add(Instance::new(T::from_values(values)?))?,
+            None => {
+                if let Some(&column) = unloaded.first() {
+                    return Err(Error::invalid(format!(
+                        "cannot merge a {} the database does not hold: its deferred column {}.{} is not loaded, so its value is unknown",
+                        info.name, info.name, info.fields[column]
+                    )));
+                }
+                self.add(Instance::new(T::from_values(values)?))?
+            }
         };
         memo.insert(key, merged.erased());
         // The merge cascade: loaded related objects are merged too, and the merged

@@ -378,6 +378,37 @@ impl Table {
         &self.0
     }
 
+    /// This table with the columns, constraints and indexes of `other` it lacks appended
+    /// (the types of a single-table hierarchy each map some columns of one table).
+    ///
+    /// ```
+    /// use aludel::sql::{Column, SqlType, Table};
+    /// let a = Table::build("t").column(Column::new("id", SqlType::Integer).primary_key()).finish();
+    /// let b = Table::build("t").column(Column::new("id", SqlType::Integer).primary_key())
+    ///     .column(Column::new("extra", SqlType::Text)).finish();
+    /// let names: Vec<_> = a.with_columns_of(&b).def().columns.iter().map(|c| c.name.clone()).collect();
+    /// assert_eq!(names, ["id", "extra"]);
+    /// ```
+    pub fn with_columns_of(&self, other: &Table) -> Table {
+        let mut def = (*self.0).clone();
+        for c in &other.0.columns {
+            if def.columns.iter().all(|d| d.name != c.name) {
+                def.columns.push(c.clone());
+            }
+        }
+        for c in &other.0.constraints {
+            if !def.constraints.contains(c) {
+                def.constraints.push(c.clone());
+            }
+        }
+        for i in &other.0.indexes {
+            if !def.indexes.contains(i) {
+                def.indexes.push(i.clone());
+            }
+        }
+        Table(Arc::new(def))
+    }
+
     /// The column definition named `name`.
     ///
     /// ```

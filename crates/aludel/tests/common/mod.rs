@@ -8,6 +8,7 @@
 //! print `SKIPPED (... not set)` to stderr and pass.
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod query_fixture;
 pub mod relationship_fixture;
 pub mod replica;

@@ -78,10 +78,14 @@ pub(crate) fn load_relationships(session: &Session, level: &Level<'_>) -> Result
         };
         let loaded = match choice.strategy {
             Loading::Select | Loading::Noload | Loading::Raise | Loading::RaiseOnSql => {
-                if choice.explicit {
+                // Kept on each parent's field for its lazy load: an explicit strategy, and
+                // the options below it (`defaultload(..).selectinload(..)`).
+                let strategy = choice.explicit.then_some(choice.strategy);
+                let below = (!deeper.is_empty()).then(|| Arc::new(deeper.clone()));
+                if strategy.is_some() || below.is_some() {
                     for p in &parents {
                         p.with_slot(index, &mut |slot| {
-                            slot.set_strategy(choice.strategy);
+                            slot.set_lazy_plan(strategy, below.clone());
                             Ok(())
                         })?;
                     }

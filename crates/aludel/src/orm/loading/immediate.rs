@@ -37,7 +37,7 @@ pub(crate) fn load(batch: &Batch<'_>) -> Result<Vec<Arc<dyn AnyInstance>>> {
                     let (stmt, keys) = related_select(rel, resolved);
                     let stmt = stmt.where_(equals_key(&keys, &key));
                     let opts = LoadOptions {
-                        loaders: LoaderTree::for_targets_of(rel, owner)?,
+                        loaders: LoaderTree::for_targets_of(rel, owner, Some(batch.deeper))?,
                         ..LoadOptions::default()
                     };
                     rel.ops.load(session, &stmt, &opts)?

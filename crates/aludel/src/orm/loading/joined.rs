@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use crate::engine::RowView;
 use crate::error::Result;
+use crate::orm::deferred::ColumnLayout;
 use crate::orm::identity::IdentityMap;
 use crate::orm::instance::{AnyInstance, Instance};
 use crate::orm::loading::LoadOptions;
@@ -48,12 +49,14 @@ pub(crate) struct JoinedPlan {
 }
 
 impl JoinedPlan {
-    /// The plan for loading `model` from `stmt` with the joined relationships the options
-    /// (or defaults) in `tree` choose, or `None` when none is joined.
+    /// The plan for loading `model` from `stmt` (its columns laid out as `layout` says)
+    /// with the joined relationships the options (or defaults) in `tree` choose, or `None`
+    /// when none is joined.
     pub(crate) fn new(
         model: &'static ModelInfo,
         stmt: &Select,
         tree: &LoaderTree,
+        layout: Option<&ColumnLayout>,
     ) -> Result<Option<JoinedPlan>> {
         let mut steps = Vec::new();
         let mut chain = vec![model.type_id];
@@ -73,8 +76,11 @@ impl JoinedPlan {
         }
         let (mut out, source) = if wrap {
             let anon = stmt.clone().subquery("anon_1");
-            let mut outer =
-                select(model.columns().iter().map(|c| anon.c(&c.name))).from(anon.clone());
+            // The parent's columns the inner statement selects (its deferred ones may be
+            // left out).
+            let parent = model.columns().iter().enumerate();
+            let parent = parent.filter(|(i, _)| layout.is_none_or(|l| l.has(*i)));
+            let mut outer = select(parent.map(|(_, c)| anon.c(&c.name))).from(anon.clone());
             outer.order_by = stmt
                 .order_by
                 .iter()
@@ -94,17 +100,20 @@ impl JoinedPlan {
         Ok(Some(JoinedPlan { stmt: out, steps }))
     }
 
-    /// Runs the statement: the parents (each once, in first-seen order), with every
-    /// joined relationship stored as loaded (empty when the outer join matched nothing).
+    /// Runs the statement: the parents (each once, in first-seen order, their columns laid
+    /// out as `layout` says), with every joined relationship stored as loaded (empty when
+    /// the outer join matched nothing).
     pub(crate) fn load<T: Model>(
         &self,
         session: &Session,
         opts: &LoadOptions,
+        layout: Option<&ColumnLayout>,
     ) -> Result<Vec<Instance<T>>> {
         let mut parents = Vec::new();
         let mut rows = self.reader(opts.populate_existing);
         session.for_each_row_of(&self.stmt, T::info(), opts, &mut |inner, identity, row| {
-            let parent = inner.instance_for_row::<T>(identity, row, opts.populate_existing)?;
+            let parent =
+                inner.instance_in_row::<T>(identity, row, opts.populate_existing, layout)?;
             rows.read(inner, identity, row, parent.erased())?;
             parents.push(parent);
             Ok(())
@@ -152,7 +161,7 @@ impl JoinedRows<'_> {
                 None => Some(parent.clone()),
                 Some(p) => objects[p].clone(),
             };
-            let object = step.rel.ops.row(inner, identity, row, step.offset)?;
+            let object = step.rel.ops.row(inner, identity, row, step.offset, None)?;
             if let Some(owner) = owner {
                 self.found[i].add(owner, step.index, object.clone(), self.populate_existing)?;
             }
@@ -224,6 +233,7 @@ fn join_step(
 ) -> Result<Select> {
     let resolved = step.rel.resolved(owner)?;
     let target = (step.rel.target)();
+    crate::orm::inheritance::refuse_joined_eager(owner, step.rel.name, target)?;
     if let Some(from) = &step.contains {
         step.offset = stmt.columns.len();
         step.alias = from.clone();

@@ -38,11 +38,13 @@ pub enum LazyLoads {
 }
 
 /// Loads `owner.rel` with `strategy` (the relationship's default or the loading query's
-/// option): the related objects, in the relationship's order.
+/// option) and the loading query's options `below` it: the related objects, in the
+/// relationship's order.
 pub(crate) fn load<C: Model>(
     owner: &Arc<dyn AnyInstance>,
     rel: &'static RelationshipInfo,
     strategy: Loading,
+    below: Option<&LoaderTree>,
 ) -> Result<Vec<Instance<C>>> {
     let info = owner.info();
     let name = || format!("{}.{}", info.name, rel.name);
@@ -84,7 +86,7 @@ pub(crate) fn load<C: Model>(
     };
     let target = (rel.target)();
     if resolved.targets_primary_key(target) {
-        if let Some(found) = in_identity_map::<C>(&session, target.type_id, &key) {
+        if let Some(found) = in_identity_map::<C>(&session, target.identity_type(), &key) {
             return Ok(vec![found]);
         }
     }
@@ -100,7 +102,7 @@ pub(crate) fn load<C: Model>(
     let (stmt, keys) = related_select(rel, resolved);
     let stmt = stmt.where_(equals_key(&keys, &key));
     let opts = LoadOptions {
-        loaders: LoaderTree::for_targets_of(rel, info)?,
+        loaders: LoaderTree::for_targets_of(rel, info, below)?,
         ..LoadOptions::default()
     };
     Session { inner: session }.load::<C>(&stmt, &opts)
@@ -121,7 +123,7 @@ fn in_identity_map<C: Model>(
 }
 
 /// Applies the session's N+1 guard to a lazy load of `relationship` that needs SQL.
-fn guard(session: &SessionInner, relationship: &str) -> Result<()> {
+pub(crate) fn guard(session: &SessionInner, relationship: &str) -> Result<()> {
     match session.config.lazy_loads {
         LazyLoads::Allow => Ok(()),
         LazyLoads::Raise => Err(Error::LazyLoadRefused {

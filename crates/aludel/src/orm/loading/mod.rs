@@ -11,7 +11,9 @@ mod eager;
 mod immediate;
 mod joined;
 pub(crate) mod lazy;
+pub(crate) mod loader_option;
 pub(crate) mod options;
+mod rows;
 mod selectin;
 mod subquery;
 
@@ -21,7 +23,9 @@ use std::time::Duration;
 use crate::engine::{ExecutionOptions, RowView};
 use crate::error::{Error, Result};
 use crate::orm::binds::StatementBind;
+use crate::orm::deferred::{self, ColumnLayout};
 use crate::orm::identity::{IdentityKey, IdentityMap};
+use crate::orm::inheritance::other_type;
 use crate::orm::instance::{AnyInstance, Instance, downcast};
 use crate::orm::loading::options::LoaderTree;
 use crate::orm::mapper::{Model, ModelInfo};
@@ -69,20 +73,26 @@ impl Session {
         stmt: &Select,
         opts: &LoadOptions,
     ) -> Result<Vec<Instance<T>>> {
+        // Deferred columns the options do not load are left out of the statement.
+        let planned = deferred::plan(T::info(), stmt, &opts.loaders.columns);
+        let (stmt, layout) = match &planned {
+            Some((planned, layout)) => (planned, Some(layout)),
+            None => (stmt, None),
+        };
         let related = !T::info().relationships.is_empty();
         let plan = match related {
-            true => joined::JoinedPlan::new(T::info(), stmt, &opts.loaders)?,
+            true => joined::JoinedPlan::new(T::info(), stmt, &opts.loaders, layout)?,
             false => None,
         };
         let objects = match plan {
-            Some(plan) => plan.load::<T>(self, opts)?,
+            Some(plan) => plan.load::<T>(self, opts, layout)?,
             None => {
                 let (compiled, values) = self
                     .inner
                     .prepare_for(stmt, T::info())?
                     .into_bound(&opts.params)?;
                 let bind = StatementBind::select(T::info(), stmt);
-                self.load_compiled_bound::<T>(&compiled, values, opts, bind)?
+                self.load_compiled_bound::<T>(&compiled, values, opts, layout, bind)?
             }
         };
         if !related {
@@ -105,38 +115,44 @@ impl Session {
         Ok(objects)
     }
 
-    /// Loads objects of `T` from an already compiled statement and its values, stepping
-    /// through the rows (never buffering them all) and turning each into an object.
+    /// Loads objects of `T` from an already compiled statement of the model's default
+    /// columns (deferred ones left out) and its values, stepping through the rows (never
+    /// buffering them all) and turning each into an object.
     pub(crate) fn load_compiled<T: Model>(
         &self,
         compiled: &Compiled,
         values: Vec<Value>,
     ) -> Result<Vec<Instance<T>>> {
-        self.load_compiled_with::<T>(compiled, values, &LoadOptions::default())
+        let layout = T::info().default_layout();
+        self.load_compiled_laid_out::<T>(compiled, values, &LoadOptions::default(), layout)
     }
 
-    /// [`load_compiled`](Self::load_compiled) with options.
-    pub(crate) fn load_compiled_with<T: Model>(
+    /// [`load_compiled`](Self::load_compiled) with options, for rows laid out as `layout`
+    /// says (every column when `None`).
+    fn load_compiled_laid_out<T: Model>(
         &self,
         compiled: &Compiled,
         values: Vec<Value>,
         opts: &LoadOptions,
+        layout: Option<&ColumnLayout>,
     ) -> Result<Vec<Instance<T>>> {
-        self.load_compiled_bound(compiled, values, opts, StatementBind::read(T::info()))
+        let bind = StatementBind::read(T::info());
+        self.load_compiled_bound(compiled, values, opts, layout, bind)
     }
 
-    /// [`load_compiled_with`](Self::load_compiled_with) for a statement that `bind`
-    /// routes (a locking read goes to the primary).
+    /// [`load_compiled_laid_out`](Self::load_compiled_laid_out) for a statement that
+    /// `bind` routes (a locking read goes to the primary).
     fn load_compiled_bound<T: Model>(
         &self,
         compiled: &Compiled,
         values: Vec<Value>,
         opts: &LoadOptions,
+        layout: Option<&ColumnLayout>,
         bind: StatementBind,
     ) -> Result<Vec<Instance<T>>> {
         let mut out = Vec::new();
         self.for_each_row(compiled, values, opts, bind, &mut |inner, identity, row| {
-            out.push(inner.instance_for_row::<T>(identity, row, opts.populate_existing)?);
+            out.push(inner.instance_in_row::<T>(identity, row, opts.populate_existing, layout)?);
             Ok(())
         })?;
         Ok(out)
@@ -213,7 +229,19 @@ impl SessionInner {
         row: &dyn RowView,
         populate_existing: bool,
     ) -> Result<Instance<T>> {
-        self.instance_at::<T>(identity, row, 0, populate_existing)?
+        self.instance_in_row::<T>(identity, row, populate_existing, None)
+    }
+
+    /// [`instance_for_row`](Self::instance_for_row) for rows laid out as `layout` says
+    /// (every column when `None`).
+    pub(crate) fn instance_in_row<T: Model>(
+        &self,
+        identity: &mut IdentityMap,
+        row: &dyn RowView,
+        populate_existing: bool,
+        layout: Option<&ColumnLayout>,
+    ) -> Result<Instance<T>> {
+        self.instance_laid_out::<T>(identity, row, 0, populate_existing, layout)?
             .ok_or_else(|| {
                 Error::invalid(format!(
                     "a {} row came back with a NULL primary key",
@@ -232,12 +260,32 @@ impl SessionInner {
         offset: usize,
         populate_existing: bool,
     ) -> Result<Option<Instance<T>>> {
+        self.instance_laid_out::<T>(identity, row, offset, populate_existing, None)
+    }
+
+    /// [`instance_at`](Self::instance_at) for a row laid out as `layout` says (every
+    /// column when `None`). An object the map holds already gets the deferred columns the
+    /// row carries and it has not loaded.
+    pub(crate) fn instance_laid_out<T: Model>(
+        &self,
+        identity: &mut IdentityMap,
+        row: &dyn RowView,
+        offset: usize,
+        populate_existing: bool,
+        layout: Option<&ColumnLayout>,
+    ) -> Result<Option<Instance<T>>> {
         let info = T::info();
-        let key = if offset == 0 {
-            IdentityKey::of_view(info.type_id, &info.primary_key, row)?
-        } else {
-            let columns: Vec<usize> = info.primary_key.iter().map(|c| c + offset).collect();
-            IdentityKey::of_view(info.type_id, &columns, row)?
+        let key = match (offset, layout) {
+            (0, None) => IdentityKey::of_view(info.identity_type(), &info.primary_key, row)?,
+            (_, None) => {
+                let columns: Vec<usize> = info.primary_key.iter().map(|c| c + offset).collect();
+                IdentityKey::of_view(info.identity_type(), &columns, row)?
+            }
+            (_, Some(l)) => IdentityKey::of_view(
+                info.identity_type(),
+                &l.positions_of(&info.primary_key, offset),
+                row,
+            )?,
         };
         let Some(key) = key else {
             return Ok(None);
@@ -245,7 +293,11 @@ impl SessionInner {
         // A new object is handed out as built (no downcast of the map's erased handle).
         let mut built = None;
         let (obj, _) = identity.get_or_insert_with(key, |key| {
-            let object = T::from_row(row, offset)?;
+            info.check_row_type(row, offset)?;
+            let object = match layout {
+                Some(l) => T::from_row_in(row, offset, l)?,
+                None => T::from_row(row, offset)?,
+            };
             let instance = Instance::loaded(object, key.clone(), (self.id, self.me.clone()));
             let erased = instance.erased();
             built = Some(instance);
@@ -257,16 +309,18 @@ impl SessionInner {
         // The map held it already.
         let expired = obj.state().expired;
         if expired || populate_existing {
-            obj.load_row(row, offset)?;
+            obj.load_row(row, offset, layout)?;
             let mut s = obj.state();
             s.expired = false;
             if populate_existing {
                 s.snapshot = None;
             }
+        } else if !info.deferred.is_empty() {
+            fill_deferred(&obj, row, offset, layout)?;
         }
         downcast(&obj)
             .map(Some)
-            .ok_or_else(|| Error::invalid("identity map holds another model under this key"))
+            .ok_or_else(|| other_type(obj.info(), info))
     }
 
     /// Reloads `obj` by primary key (used by `refresh` and by reads of expired objects).
@@ -292,9 +346,9 @@ impl SessionInner {
         let mut st = self.usable()?;
         let found = (|| {
             let conn = self.connection_for(&mut st, StatementBind::read(info))?;
-            let mut rows = conn.stream_compiled(&compiled, pk.clone())?;
+            let mut rows = conn.stream_compiled(&compiled, info.by_pk_values(pk.clone())?)?;
             match rows.next_ref() {
-                Some(row) => obj.load_row(&row?, 0).map(|()| true),
+                Some(row) => obj.load_row(&row?, 0, info.default_layout()).map(|()| true),
                 None => Ok(false),
             }
         })()?;
@@ -311,4 +365,33 @@ impl SessionInner {
         s.snapshot = None;
         Ok(())
     }
+}
+
+/// Gives `obj` (met again by a query) the deferred columns the row carries that it has
+/// not loaded yet (SQLAlchemy fills unloaded attributes of objects already in the map).
+fn fill_deferred(
+    obj: &Arc<dyn AnyInstance>,
+    row: &dyn RowView,
+    offset: usize,
+    layout: Option<&ColumnLayout>,
+) -> Result<()> {
+    let found = obj
+        .info()
+        .deferred
+        .iter()
+        .filter_map(|d| {
+            let position = match layout {
+                Some(l) => l.position(d.column)?,
+                None => d.column,
+            };
+            Some(
+                row.value(offset + position)
+                    .map(|v| (d.column, v.to_value())),
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    deferred::fill(obj, &found)
 }

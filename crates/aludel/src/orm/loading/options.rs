@@ -11,6 +11,8 @@
 use std::marker::PhantomData;
 
 use crate::error::Result;
+use crate::orm::column::Column;
+use crate::orm::deferred::{ColumnChoices, Deferred};
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::relationship::{Loading, RelationField, Relationship, RelationshipInfo};
 use crate::sql::FromItem;
@@ -45,6 +47,8 @@ pub struct Load<P: Model, T: Model = P> {
     steps: Vec<Step>,
     /// The wildcard strategy at the path's end (`'*'`).
     wildcard: Option<Loading>,
+    /// Column choices for the path's end model (`.undefer(...)`, `.defer(...)`).
+    columns: Vec<(usize, bool)>,
     _types: PhantomData<fn() -> (P, T)>,
 }
 
@@ -53,6 +57,7 @@ impl<P: Model, T: Model> Clone for Load<P, T> {
         Load {
             steps: self.steps.clone(),
             wildcard: self.wildcard,
+            columns: self.columns.clone(),
             _types: PhantomData,
         }
     }
@@ -76,6 +81,7 @@ impl<P: Model> Load<P, P> {
         Load {
             steps: Vec::new(),
             wildcard: None,
+            columns: Vec::new(),
             _types: PhantomData,
         }
     }
@@ -290,6 +296,7 @@ impl<P: Model, T: Model> Load<P, T> {
         Load {
             steps: self.steps,
             wildcard: None,
+            columns: Vec::new(),
             _types: PhantomData,
         }
     }
@@ -349,6 +356,38 @@ impl<P: Model, T: Model> Load<P, T> {
         next
     }
 
+    /// Loads a deferred column of the path's end model with the objects the path loads
+    /// (SQLAlchemy's `selectinload(A.bs).undefer(B.text)`). Applies where those objects
+    /// load lazily, immediately, with selectin or subquery; joined loading brings every
+    /// column anyway.
+    ///
+    /// ```
+    /// # use aludel::orm::{Deferred, Many, Model};
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship] posts: Many<Post> }
+    /// # #[derive(aludel::Model)] #[model(table = "posts")] struct Post { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64, body: Deferred<String> }
+    /// let opt = aludel::orm::selectinload(User::posts).undefer(Post::body);
+    /// assert_eq!(opt.describe(), "User.posts (Selectin) -> undefer(Post.body)");
+    /// ```
+    pub fn undefer<X>(mut self, column: Column<T, Deferred<X>>) -> Self {
+        self.columns.push((column.index(), true));
+        self
+    }
+
+    /// Leaves a deferred column of the path's end model out again (after an
+    /// [`undefer`](Load::undefer) of it).
+    ///
+    /// ```
+    /// # use aludel::orm::{Deferred, Many, Model};
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship] posts: Many<Post> }
+    /// # #[derive(aludel::Model)] #[model(table = "posts")] struct Post { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64, body: Deferred<String> }
+    /// let opt = aludel::orm::selectinload(User::posts).undefer(Post::body).defer(Post::body);
+    /// assert_eq!(opt.describe(), "User.posts (Selectin) -> undefer(Post.body) -> defer(Post.body)");
+    /// ```
+    pub fn defer<X>(mut self, column: Column<T, Deferred<X>>) -> Self {
+        self.columns.push((column.index(), false));
+        self
+    }
+
     /// The path as text: `User.orders (Selectin) -> Order.items (Joined)`.
     ///
     /// ```
@@ -372,6 +411,10 @@ impl<P: Model, T: Model> Load<P, T> {
         if let Some(w) = self.wildcard {
             parts.push(format!("{}.* ({w:?})", model.name));
         }
+        for (column, load) in &self.columns {
+            let how = if *load { "undefer" } else { "defer" };
+            parts.push(format!("{how}({}.{})", model.name, model.fields[*column]));
+        }
         if parts.is_empty() {
             return model.name.to_owned();
         }
@@ -385,6 +428,8 @@ impl<P: Model, T: Model> Load<P, T> {
 pub(crate) struct LoaderTree {
     named: Vec<(usize, Branch)>,
     wildcard: Option<Loading>,
+    /// The column options for this level's model (the query's entity at the root).
+    pub(crate) columns: ColumnChoices,
 }
 
 /// What the options say about one relationship.
@@ -410,6 +455,7 @@ pub(crate) struct Choice {
 static EMPTY: LoaderTree = LoaderTree {
     named: Vec::new(),
     wildcard: None,
+    columns: ColumnChoices::new(),
 };
 
 impl LoaderTree {
@@ -437,15 +483,23 @@ impl LoaderTree {
         if option.wildcard.is_some() {
             level.wildcard = option.wildcard;
         }
+        level.columns.add(&option.columns);
     }
 
     /// The options for loading `rel`'s targets by themselves (a lazy or immediate load of
-    /// one owner): a mirroring many-to-one back to the owner whose default is eager loads
-    /// lazily instead, since the owner is in the identity map (SQLAlchemy does the same).
-    pub(crate) fn for_targets_of(rel: &RelationshipInfo, owner: &ModelInfo) -> Result<LoaderTree> {
-        let mut tree = LoaderTree::default();
+    /// one owner): `below`, the loading query's options under `rel` if any; and a
+    /// mirroring many-to-one back to the owner whose default is eager (and that `below`
+    /// does not name) loads lazily instead, since the owner is in the identity map
+    /// (SQLAlchemy does the same).
+    pub(crate) fn for_targets_of(
+        rel: &RelationshipInfo,
+        owner: &ModelInfo,
+        below: Option<&LoaderTree>,
+    ) -> Result<LoaderTree> {
+        let mut tree = below.cloned().unwrap_or_default();
         let target = (rel.target)();
-        if let Some(index) = rel.resolved(owner)?.reverse {
+        let reverse = rel.resolved(owner)?.reverse;
+        if let Some(index) = reverse.filter(|&i| tree.branch(i).is_none()) {
             let back = &target.relationships[index];
             let eager = !matches!(
                 back.loading,
@@ -480,6 +534,11 @@ impl LoaderTree {
                 explicit: false,
             },
         }
+    }
+
+    /// Whether no option is set at this level or below.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.named.is_empty() && self.wildcard.is_none() && self.columns == ColumnChoices::new()
     }
 
     /// The options below relationship `index` (empty when none).

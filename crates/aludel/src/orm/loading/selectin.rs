@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::error::Result;
+use crate::orm::deferred::{self, ColumnLayout};
 use crate::orm::identity::IdentityKey;
 use crate::orm::instance::AnyInstance;
 use crate::orm::loading::LoadOptions;
@@ -43,7 +44,7 @@ pub(crate) fn load(batch: &Batch<'_>) -> Result<Vec<Arc<dyn AnyInstance>>> {
         let Some(key) = owner_key(resolved, &parent.values()?) else {
             continue;
         };
-        let Some(id) = IdentityKey::new(owner.type_id, &key) else {
+        let Some(id) = IdentityKey::new(owner.identity_type(), &key) else {
             continue;
         };
         if groups.contains_key(&id) {
@@ -89,14 +90,15 @@ pub(crate) fn held_target(
     target: &ModelInfo,
     key: &[Value],
 ) -> Option<Arc<dyn AnyInstance>> {
-    let id = IdentityKey::new(target.type_id, key)?;
+    let id = IdentityKey::new(target.identity_type(), key)?;
     let found = lock(&session.inner.state).identity.get(&id);
     found.filter(|f| !f.state().expired)
 }
 
 /// Runs `stmt` (the target's columns, then `width` columns of the owner's key) and adds
 /// each row's object to the group of its owner key; the targets' joined relationships
-/// (the options below the batch's, or their defaults) join into the same statement.
+/// (the options below the batch's, or their defaults) join into the same statement, and
+/// their deferred columns are left out unless those options load them.
 pub(crate) fn fetch_grouped(
     batch: &Batch<'_>,
     stmt: &Select,
@@ -106,8 +108,14 @@ pub(crate) fn fetch_grouped(
 ) -> Result<()> {
     let (owner, rel) = (batch.owner, batch.rel);
     let target = (rel.target)();
-    let start = target.columns().len();
-    let plan = JoinedPlan::new(target, stmt, batch.deeper)?;
+    // The target's deferred columns the options below do not load are left out.
+    let planned = deferred::plan(target, stmt, &batch.deeper.columns);
+    let (stmt, layout) = match &planned {
+        Some((planned, layout)) => (planned, Some(layout)),
+        None => (stmt, None),
+    };
+    let start = layout.map_or(target.columns().len(), ColumnLayout::width);
+    let plan = JoinedPlan::new(target, stmt, batch.deeper, layout)?;
     let mut joined = plan.as_ref().map(|p| p.reader(false));
     let opts = LoadOptions {
         autoflush: false,
@@ -119,7 +127,7 @@ pub(crate) fn fetch_grouped(
     batch
         .session
         .for_each_row_of(stmt, target, &opts, &mut |inner, identity, row| {
-            let Some(obj) = rel.ops.row(inner, identity, row, 0)? else {
+            let Some(obj) = rel.ops.row(inner, identity, row, 0, layout)? else {
                 return Ok(());
             };
             if let Some(joined) = joined.as_mut() {
@@ -128,7 +136,7 @@ pub(crate) fn fetch_grouped(
             let key = (start..start + width)
                 .map(|i| row.value(i).map(|v| v.to_value()))
                 .collect::<Result<Vec<_>>>()?;
-            if let Some(id) = IdentityKey::new(owner.type_id, &key) {
+            if let Some(id) = IdentityKey::new(owner.identity_type(), &key) {
                 // A target repeats on the rows of its joined objects, and on parent keys a
                 // limited subquery repeats.
                 let ptr = Arc::as_ptr(&obj).cast::<u8>() as usize;
@@ -149,7 +157,7 @@ pub(crate) fn assign(batch: &Batch<'_>, groups: &Groups) -> Result<Vec<Arc<dyn A
     let mut all = Vec::new();
     for parent in batch.parents {
         let group = owner_key(resolved, &parent.values()?)
-            .and_then(|key| IdentityKey::new(owner.type_id, &key))
+            .and_then(|key| IdentityKey::new(owner.identity_type(), &key))
             .and_then(|id| groups.get(&id))
             .cloned()
             .unwrap_or_default();

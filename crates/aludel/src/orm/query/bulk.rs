@@ -119,7 +119,7 @@ fn objects_with_keys(
     let st = session.inner.usable()?;
     Ok(keys
         .iter()
-        .filter_map(|pk| IdentityKey::new(info.type_id, pk))
+        .filter_map(|pk| IdentityKey::new(info.identity_type(), pk))
         .filter_map(|k| st.identity.get(&k))
         .collect())
 }
@@ -137,6 +137,9 @@ impl<M: Model> Query<M> {
         let mut refused = Vec::new();
         if self.ctx.joined || self.ctx.wrapped_in.is_some() {
             refused.push("join(), outerjoin(), select_from() or a set operation");
+        }
+        if M::info().joined_parts()?.is_some() {
+            refused.push("a joined-table subtype (its rows span two tables)");
         }
         if s.limit.is_some() || s.offset.is_some() {
             refused.push("limit(), offset() or slice()");
@@ -298,7 +301,7 @@ impl<M: Model> Query<M> {
                 let keys = self.matched_keys(session)?;
                 let n = self.run_bulk(session, &stmt)?.rows_affected();
                 for obj in objects_with_keys(session, info, &keys)? {
-                    let pk = info.pk_of(&obj.values()?);
+                    let pk = info.by_pk_values(info.pk_of(&obj.values()?))?;
                     let compiled = info.select_by_pk(session.inner.dialect_for(info)?)?;
                     let mut st = session.inner.usable()?;
                     let bind = crate::orm::binds::StatementBind::write(info);

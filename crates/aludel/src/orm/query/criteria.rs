@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::orm::instance::Instance;
 use crate::orm::mapper::{Model, ModelInfo};
-use crate::orm::query::{JoinPoint, Query};
+use crate::orm::query::{JoinPoint, Query, Selection};
 use crate::orm::relationship::{RelationField, Relationship, with_parent};
 use crate::sql::adapt::adapt;
 use crate::sql::{Expr, FromItem, Params, ToValue, Value, and_};
@@ -22,7 +22,7 @@ pub(crate) fn column_equals(info: &ModelInfo, column: &str, value: Value) -> Exp
     }
 }
 
-impl<M: Model> Query<M> {
+impl<M: Model, S: Selection> Query<M, S> {
     /// Adds a WHERE criterion (AND-ed with the others). After a set operation the
     /// criterion is rewritten to the subquery's columns, as SQLAlchemy adapts it.
     ///

@@ -1,14 +1,16 @@
 //! Running the query: `all`, `first`, `one`, `one_or_none`, `scalar`, `get`, `count`,
 //! `exists` (the Core EXISTS of the query) and `exists_scalar`.
 
+use std::any::Any;
+
 use crate::error::{Error, Result};
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
-use crate::orm::query::Query;
+use crate::orm::query::{Query, Selection};
 use crate::orm::session::{NoAutoflush, PrimaryKey, Session};
 use crate::sql::{Expr, FromValue, Select, func, literal_column, select};
 
-impl<M: Model> Query<M> {
+impl<M: Model, S: Selection> Query<M, S> {
     /// The session, once the query's recorded refusals (assertions) are checked.
     pub(crate) fn runnable(&self) -> Result<&Session> {
         if let Some(err) = &self.ctx.error {
@@ -36,10 +38,12 @@ impl<M: Model> Query<M> {
         session.execute_bound(bind, stmt, self.ctx.params.clone())
     }
 
-    /// Every matching object (through the identity map), each once: as SQLAlchemy's
-    /// `Query` does for a single entity, rows that are the same object (a user joined to
-    /// three addresses) give it once, in first-seen order. [`count`](Self::count) still
-    /// counts rows.
+    /// Every row: for a query of one entity (the default), every matching object
+    /// (through the identity map), each once — as SQLAlchemy's `Query` does for a single
+    /// entity, rows that are the same object (a user joined to three addresses) give it
+    /// once, in first-seen order ([`count`](Self::count) still counts rows); for other
+    /// selections ([`with_entities`](Self::with_entities), [`add_columns`](Self::add_columns),
+    /// ...), one value per row, as the selection decodes it.
     ///
     /// ```
     /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
@@ -48,15 +52,30 @@ impl<M: Model> Query<M> {
     /// let s = aludel::orm::Session::new(&engine);
     /// s.add_all([T { id: 1 }, T { id: 2 }])?;
     /// assert_eq!(s.query::<T>().all()?.len(), 2);
+    /// assert_eq!(s.query::<T>().with_entities(T::id).order_by(T::id.desc()).all()?, [2, 1]);
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn all(&self) -> Result<Vec<Instance<M>>> {
+    pub fn all(&self) -> Result<Vec<S::Output>> {
+        if let Some(entity) = (self as &dyn Any).downcast_ref::<Query<M>>() {
+            let objects: Box<dyn Any> = Box::new(entity.all_objects()?);
+            return objects
+                .downcast::<Vec<S::Output>>()
+                .map(|rows| *rows)
+                .map_err(|_| Error::invalid("a single-entity query's rows are its objects"));
+        }
         let session = self.runnable()?;
-        let loaded = match &self.ctx.from_statement {
-            Some(fs) => self.load_from_statement(fs)?,
-            None => session.load::<M>(&self.select, &self.load_options())?,
-        };
-        Ok(unique(loaded))
+        if self.ctx.from_statement.is_some() {
+            return Err(Error::invalid(format!(
+                "Query<{}>: from_statement() loads whole objects; with_entities, add_columns and the like do not apply to it",
+                M::info().name
+            )));
+        }
+        session.load_rows(
+            &self.select,
+            M::info(),
+            &self.selection,
+            &self.load_options(),
+        )
     }
 
     /// The first matching object (with LIMIT 1), or `None`.
@@ -69,7 +88,7 @@ impl<M: Model> Query<M> {
     /// assert!(s.query::<T>().first()?.is_none());
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn first(&self) -> Result<Option<Instance<M>>> {
+    pub fn first(&self) -> Result<Option<S::Output>> {
         if self.ctx.from_statement.is_some() {
             return Ok(self.all()?.into_iter().next());
         }
@@ -86,7 +105,7 @@ impl<M: Model> Query<M> {
     /// assert!(matches!(s.query::<T>().one(), Err(aludel::Error::NoResultFound)));
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn one(&self) -> Result<Instance<M>> {
+    pub fn one(&self) -> Result<S::Output> {
         self.one_or_none()?.ok_or(Error::NoResultFound)
     }
 
@@ -101,7 +120,7 @@ impl<M: Model> Query<M> {
     /// assert!(matches!(s.query::<T>().one_or_none(), Err(aludel::Error::MultipleResultsFound)));
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn one_or_none(&self) -> Result<Option<Instance<M>>> {
+    pub fn one_or_none(&self) -> Result<Option<S::Output>> {
         let mut all = self.all()?;
         match all.len() {
             0 => Ok(None),
@@ -110,10 +129,10 @@ impl<M: Model> Query<M> {
         }
     }
 
-    /// The first element of the only row, or `None` without rows; `MultipleResultsFound`
-    /// with more. A single-entity query's row is the object, so this is
-    /// [`one_or_none`](Self::one_or_none); scalar values of column queries come with typed
-    /// selections.
+    /// The only row's value, or `None` without rows; `MultipleResultsFound` with more. A
+    /// single-entity query's row is the object and a one-column query's row is the value,
+    /// so this is [`one_or_none`](Self::one_or_none) (SQLAlchemy's `scalar` takes the first
+    /// element of a tuple row; select that element alone for the same result).
     ///
     /// ```
     /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
@@ -124,7 +143,7 @@ impl<M: Model> Query<M> {
     /// assert_eq!(s.query::<T>().scalar()?.unwrap().read()?.id, 3);
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn scalar(&self) -> Result<Option<Instance<M>>> {
+    pub fn scalar(&self) -> Result<Option<S::Output>> {
         self.one_or_none()
     }
 
@@ -156,6 +175,18 @@ impl<M: Model> Query<M> {
             }
             None => Ok(None),
         }
+    }
+}
+
+impl<M: Model> Query<M> {
+    /// The objects of a single-entity query, each once.
+    fn all_objects(&self) -> Result<Vec<Instance<M>>> {
+        let session = self.runnable()?;
+        let loaded = match &self.ctx.from_statement {
+            Some(fs) => self.load_from_statement(fs)?,
+            None => session.load::<M>(&self.select, &self.load_options())?,
+        };
+        Ok(unique(loaded))
     }
 
     /// The object with primary key `key` (identity map first, like [`Session::get`]);
@@ -197,7 +228,9 @@ impl<M: Model> Query<M> {
         }
         by_key.one_or_none()
     }
+}
 
+impl<M: Model, S: Selection> Query<M, S> {
     /// How many rows the query matches: `SELECT count(*) FROM (query) AS anon_1`.
     ///
     /// ```
@@ -251,7 +284,9 @@ impl<M: Model> Query<M> {
         let stmt = select([self.exists().label("anon_1")]);
         self.run_core(&stmt, "exists_scalar")?.scalar()
     }
+}
 
+impl<M: Model> Query<M> {
     /// The one object whose columns equal `pairs`, or `None` when no row or more than one
     /// matches (seed 003's `get_by`; never `MultipleResultsFound`).
     ///

@@ -7,7 +7,7 @@ use crate::engine::RowView;
 use crate::error::{Error, Result};
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
-use crate::orm::query::Query;
+use crate::orm::query::{Query, Selection};
 use crate::sql::{Executable, Select, Value, ValueRef};
 
 /// Owned values read as a row (rows of a buffered result, or an object's values), so they
@@ -109,24 +109,6 @@ impl<M: Model> Query<M> {
                 base,
             })
         })
-    }
-
-    /// The refusal for a `from_statement` query whose own select was changed afterwards,
-    /// or for `method`, which has no meaning there.
-    pub(crate) fn misuse_after_from_statement(&self, method: Option<&str>) -> Option<Error> {
-        let fs = self.ctx.from_statement.as_ref()?;
-        let message = match method {
-            Some(m) => format!(
-                "Query<{}>::{m}() is not available after from_statement(); run it on a Core statement",
-                M::info().name
-            ),
-            None if fs.base != self.select => format!(
-                "Query<{}>: filter, order_by, joins, limits and the like were added after from_statement(); they would not apply to its statement, so put them in the statement",
-                M::info().name
-            ),
-            None => return None,
-        };
-        Some(Error::InvalidRequest { message })
     }
 
     /// Runs the `from_statement` statement and loads its rows.
@@ -249,5 +231,25 @@ impl<M: Model> Query<M> {
             )?);
         }
         Ok(out)
+    }
+}
+
+impl<M: Model, S: Selection> Query<M, S> {
+    /// The refusal for a `from_statement` query whose own select was changed afterwards,
+    /// or for `method`, which has no meaning there.
+    pub(crate) fn misuse_after_from_statement(&self, method: Option<&str>) -> Option<Error> {
+        let fs = self.ctx.from_statement.as_ref()?;
+        let message = match method {
+            Some(m) => format!(
+                "Query<{}>::{m}() is not available after from_statement(); run it on a Core statement",
+                M::info().name
+            ),
+            None if fs.base != self.select => format!(
+                "Query<{}>: filter, order_by, joins, limits and the like were added after from_statement(); they would not apply to its statement, so put them in the statement",
+                M::info().name
+            ),
+            None => return None,
+        };
+        Some(Error::InvalidRequest { message })
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::orm::mapper::{Model, ModelInfo};
-use crate::orm::query::{JoinPoint, Query};
+use crate::orm::query::{JoinPoint, Query, Selection};
 use crate::sql::{Constraint, Expr, FromItem, JoinKind, Table, and_};
 
 /// Each foreign key of `child` that references `parent`, as (child columns, parent columns).
@@ -96,7 +96,7 @@ fn inferred_on(froms: &[&'static ModelInfo], target: &ModelInfo) -> Expr {
     Expr::Invalid(Arc::from(message))
 }
 
-impl<M: Model> Query<M> {
+impl<M: Model, S: Selection> Query<M, S> {
     fn add_join<T: Model>(&self, kind: JoinKind, on: Option<Expr>, method: &str) -> Self {
         if let Some(refused) = self.assert_no_limit(method) {
             return refused;

@@ -1,14 +1,18 @@
-//! `Query::options`: the loader options that choose how the query's relationships load.
+//! `Query::options`: the loader options that choose how the query's relationships load,
+//! and which of its entity's deferred columns load with its rows.
 
-use crate::orm::loading::options::Load;
+use crate::orm::loading::loader_option::LoaderOption;
 use crate::orm::mapper::Model;
 use crate::orm::query::Query;
 
 impl<M: Model> Query<M> {
     /// Adds a loader option (SQLAlchemy's `Query.options`): a path from `M` through its
-    /// relationships, each step with the strategy that loads it. Options add up; a later
-    /// one for the same relationship wins. Relationships no option names load as their
-    /// `#[relationship(lazy = ...)]` default says.
+    /// relationships, each step with the strategy that loads it, or a column loading
+    /// option for `M`'s deferred columns ([`undefer`](crate::orm::undefer),
+    /// [`defer`](crate::orm::defer), [`undefer_group`](crate::orm::undefer_group),
+    /// [`load_only`](crate::orm::load_only)). Options add up; a later one for the same
+    /// relationship or column wins. Relationships no option names load as their
+    /// `#[relationship(lazy = ...)]` default says; deferred columns stay deferred.
     ///
     /// ```
     /// use aludel::orm::{Many, Model, Session, selectinload};
@@ -33,7 +37,12 @@ impl<M: Model> Query<M> {
     /// assert_eq!(rec.statements().iter().filter(|s| s.starts_with("SELECT")).count(), 2);
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn options<T: Model>(&self, option: Load<M, T>) -> Self {
-        self.with_ctx(|_, ctx| ctx.loaders.add(&option))
+    pub fn options(&self, option: impl Into<LoaderOption<M>>) -> Self {
+        let option = option.into();
+        self.with_ctx(|_, ctx| {
+            if let Err(e) = option.apply(&mut ctx.loaders) {
+                ctx.error.get_or_insert(e);
+            }
+        })
     }
 }

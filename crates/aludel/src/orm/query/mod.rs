@@ -37,6 +37,7 @@
 
 mod bulk;
 mod criteria;
+mod entities;
 mod execution;
 mod from_statement;
 mod joins;
@@ -63,11 +64,15 @@ use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::session::Session;
 use crate::sql::{FromItem, Params, Select, select};
 
-/// A query for objects of model `M`.
-pub struct Query<M: Model> {
+/// A query whose primary entity is model `M` (what `filter_by` and joins start from)
+/// and which selects `S`: by default the entity itself, so rows are `Instance<M>`s;
+/// `with_entities`, `add_columns`, `add_entity` and `only_return_tuples` select other
+/// [`Selection`]s, whose rows are Rust values (tuples, columns' types, keyed rows).
+pub struct Query<M: Model, S: Selection = Entity<M>> {
     session: Result<Session, Error>,
     select: Select,
     ctx: QueryContext,
+    selection: S,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -106,18 +111,19 @@ pub(crate) struct QueryContext {
     pub(crate) loaders: crate::orm::loading::options::LoaderTree,
 }
 
-impl<M: Model> Clone for Query<M> {
+impl<M: Model, S: Selection> Clone for Query<M, S> {
     fn clone(&self) -> Self {
         Query {
             session: self.session.clone(),
             select: self.select.clone(),
             ctx: self.ctx.clone(),
+            selection: self.selection.clone(),
             _model: PhantomData,
         }
     }
 }
 
-impl<M: Model> std::fmt::Debug for Query<M> {
+impl<M: Model, S: Selection> std::fmt::Debug for Query<M, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Query<{}>({:?})", M::info().name, self.select)
     }
@@ -128,13 +134,23 @@ impl<M: Model> Query<M> {
     /// session used before configuration).
     pub(crate) fn new(session: Result<Session, Error>) -> Self {
         let info = M::info();
+        let mut select = info.select_from(select(Self::entity_columns(None)));
+        let mut error = None;
+        // A model in a polymorphic hierarchy gives only the rows that are exactly it.
+        match info.discriminator_criterion() {
+            Ok(Some(criterion)) => select = select.where_(criterion),
+            Ok(None) => {}
+            Err(e) => error = Some(e),
+        }
         Query {
             session,
-            select: select(Self::entity_columns(None)).from(&info.table),
+            select,
             ctx: QueryContext {
                 entities: vec![info],
+                error,
                 ..QueryContext::default()
             },
+            selection: Entity::new(),
             _model: PhantomData,
         }
     }
@@ -150,7 +166,9 @@ impl<M: Model> Query<M> {
             })
             .collect()
     }
+}
 
+impl<M: Model, S: Selection> Query<M, S> {
     /// A copy with the select changed by `f`.
     pub(crate) fn with(&self, f: impl FnOnce(Select) -> Select) -> Self {
         let mut q = self.clone();
@@ -233,7 +251,7 @@ impl<M: Model> Query<M> {
     /// assert_eq!(q.statement().compile(&aludel::dialects::Sqlite)?.sql, "SELECT t.id FROM t WHERE t.id > ?");
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn with_transformation(&self, f: impl FnOnce(Query<M>) -> Query<M>) -> Self {
+    pub fn with_transformation(&self, f: impl FnOnce(Self) -> Self) -> Self {
         f(self.clone())
     }
 }

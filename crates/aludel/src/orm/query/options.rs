@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::orm::loading::LoadOptions;
 use crate::orm::mapper::Model;
-use crate::orm::query::Query;
+use crate::orm::query::{Query, Selection};
 
 /// A query's execution options (SQLAlchemy's `Query.execution_options`); each is unset
 /// until given, and [`Query::execution_options`] merges the ones given over the query's.
@@ -156,7 +156,7 @@ impl QueryOptions {
     }
 }
 
-impl<M: Model> Query<M> {
+impl<M: Model, S: Selection> Query<M, S> {
     /// Loads rows into objects already in the session too, overwriting their attributes
     /// (and discarding their unflushed changes) with the database's values.
     ///

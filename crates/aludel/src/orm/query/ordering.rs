@@ -2,11 +2,11 @@
 //! `offset` (and their resets) and `slice`.
 
 use crate::orm::mapper::Model;
-use crate::orm::query::Query;
+use crate::orm::query::{Query, Selection};
 use crate::sql::OrderBy;
 use crate::sql::adapt::adapt_order_by;
 
-impl<M: Model> Query<M> {
+impl<M: Model, S: Selection> Query<M, S> {
     /// Adds an ORDER BY key (after the existing ones).
     ///
     /// ```

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use crate::orm::mapper::{Model, ModelInfo};
-use crate::orm::query::{JoinPoint, Query};
+use crate::orm::query::{JoinPoint, Query, Selection};
 use crate::orm::relationship::{RelationField, Relationship, join_steps};
 use crate::sql::{Expr, FromItem, JoinKind};
 
@@ -19,7 +19,7 @@ fn aliases(item: &FromItem, info: &ModelInfo) -> bool {
     matches!(item, FromItem::Alias(a) if matches!(&a.inner, FromItem::Table(t) if t.name() == info.table.name()))
 }
 
-impl<M: Model> Query<M> {
+impl<M: Model, S: Selection> Query<M, S> {
     /// Where a join along a relationship of `owner` starts: the join point when that is an
     /// alias of the owner's table (a chain through aliases, e.g. a self-referential tree
     /// joined to its grandchildren), else the owner's table when the owner is an entity

@@ -3,10 +3,10 @@
 //! change its SQL: `with_hint`, `with_statement_hint`, `correlate`, `with_labels`.
 
 use crate::orm::mapper::Model;
-use crate::orm::query::Query;
+use crate::orm::query::{Query, Selection};
 use crate::sql::{Cte, Expr, FromItem, LabelStyle, Table};
 
-impl<M: Model> Query<M> {
+impl<M: Model, S: Selection> Query<M, S> {
     /// The query as `(SELECT ...) AS name`, to select from or join in another statement.
     ///
     /// ```

@@ -18,12 +18,11 @@ use crate::orm::session::SessionInner;
 use crate::sql::{Expr, FromItem, FromValueRef};
 
 /// What decoding a row needs: the session and its identity map (entities are the
-/// session's objects), and the result's column names (keyed rows).
+/// session's objects). Made by the query that runs.
 pub struct Decoder<'a> {
     pub(crate) session: &'a SessionInner,
     pub(crate) identity: &'a mut IdentityMap,
     pub(crate) populate_existing: bool,
-    pub(crate) keys: &'a [String],
 }
 
 /// One selected item's description (SQLAlchemy's `column_descriptions` entry).
@@ -438,7 +437,10 @@ impl<T: FromValueRef + Send + Sync + 'static> Selection for Typed<T> {
 /// assert_eq!(e.width(), 1);
 /// ```
 #[derive(Clone, Debug)]
-pub struct Exprs(Vec<Expr>);
+pub struct Exprs {
+    exprs: Vec<Expr>,
+    keys: Arc<[String]>,
+}
 
 impl Exprs {
     /// The expressions to select.
@@ -447,7 +449,24 @@ impl Exprs {
     /// let _e = aludel::orm::Exprs::new([aludel::sql::literal_column("1")]);
     /// ```
     pub fn new<E: Into<Expr>>(exprs: impl IntoIterator<Item = E>) -> Self {
-        Exprs(exprs.into_iter().map(Into::into).collect())
+        let exprs: Vec<Expr> = exprs.into_iter().map(Into::into).collect();
+        let keys = exprs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| key_of(e, i))
+            .collect();
+        Exprs { exprs, keys }
+    }
+}
+
+/// A row key for a selected expression, as SQLAlchemy names them: the label, the
+/// column's name, the function's name, else `column_<n>`.
+fn key_of(expr: &Expr, index: usize) -> String {
+    match expr {
+        Expr::Label { name, .. } => name.to_string(),
+        Expr::Column(c) => c.name.to_string(),
+        Expr::Function(f) => f.name.to_string(),
+        _ => format!("column_{index}"),
     }
 }
 
@@ -455,33 +474,25 @@ impl Selection for Exprs {
     type Output = Row;
 
     fn columns(&self) -> Vec<Expr> {
-        self.0.clone()
+        self.exprs.clone()
     }
 
     fn width(&self) -> usize {
-        self.0.len()
+        self.exprs.len()
     }
 
-    fn decode(&self, cx: &mut Decoder<'_>, row: &dyn RowView, offset: usize) -> Result<Row> {
-        let n = self.0.len();
-        let values = (offset..offset + n)
+    fn decode(&self, _cx: &mut Decoder<'_>, row: &dyn RowView, offset: usize) -> Result<Row> {
+        let values = (offset..offset + self.exprs.len())
             .map(|i| row.value(i).map(|v| v.to_value()))
             .collect::<Result<Vec<_>>>()?;
-        let keys: Vec<String> = (offset..offset + n)
-            .map(|i| {
-                cx.keys
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| format!("column_{i}"))
-            })
-            .collect();
-        Ok(Row::new(keys.into(), values))
+        Ok(Row::new(self.keys.clone(), values))
     }
 
     fn descriptions(&self) -> Vec<ColumnDescription> {
-        (0..self.0.len())
-            .map(|i| ColumnDescription {
-                name: format!("column_{i}"),
+        self.keys
+            .iter()
+            .map(|key| ColumnDescription {
+                name: key.clone(),
                 type_name: std::any::type_name::<crate::sql::Value>(),
                 entity: None,
                 is_entity: false,

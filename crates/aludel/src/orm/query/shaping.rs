@@ -2,10 +2,10 @@
 //! row locking (`with_for_update`), prefixes and suffixes.
 
 use crate::orm::mapper::Model;
-use crate::orm::query::Query;
+use crate::orm::query::{Query, Selection};
 use crate::sql::{Expr, LockOptions};
 
-impl<M: Model> Query<M> {
+impl<M: Model, S: Selection> Query<M, S> {
     /// Adds GROUP BY expressions.
     ///
     /// ```

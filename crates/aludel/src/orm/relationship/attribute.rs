@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use crate::error::{Error, Result};
 use crate::orm::instance::{AnyInstance, Cell, Instance, downcast};
+use crate::orm::loading::options::LoaderTree;
 use crate::orm::mapper::Model;
 use crate::orm::relationship::info::{Loading, RelationshipInfo};
 use crate::orm::session::IntoInstance;
@@ -111,6 +112,9 @@ struct SlotState<C: Model> {
     owner: Option<(Weak<dyn AnyInstance>, usize)>,
     /// A strategy the loading query chose for this object (`raiseload`, `noload`, ...).
     strategy: Option<Loading>,
+    /// The loading query's options below this relationship
+    /// (`defaultload(User::orders).selectinload(Order::items)`), for its lazy load.
+    below: Option<Arc<LoaderTree>>,
 }
 
 /// The state shared by [`Many`] and [`One`].
@@ -128,6 +132,7 @@ impl<C: Model> Slot<C> {
                 removed: Vec::new(),
                 owner: None,
                 strategy: None,
+                below: None,
             }),
         }
     }
@@ -161,8 +166,11 @@ impl<C: Model> Slot<C> {
                 C::info().name
             )));
         };
-        let strategy = self.lock().strategy.unwrap_or(rel.loading);
-        let items = crate::orm::loading::lazy::load::<C>(&owner, rel, strategy)?;
+        let (strategy, below) = {
+            let st = self.lock();
+            (st.strategy.unwrap_or(rel.loading), st.below.clone())
+        };
+        let items = crate::orm::loading::lazy::load::<C>(&owner, rel, strategy, below.as_deref())?;
         self.fill(&owner, rel, items.clone())?;
         Ok(items)
     }
@@ -289,8 +297,9 @@ pub(crate) trait AnySlot: Send + Sync {
     fn clear_history(&self);
     /// Forgets the loaded value and the history (expiry).
     fn expire(&self);
-    /// Sets the strategy used when the field is read unloaded.
-    fn set_strategy(&self, strategy: Loading);
+    /// Sets what a lazy load of the field does: its strategy (`None`: the relationship's
+    /// default) and the loader options below it (`None`: the targets' defaults).
+    fn set_lazy_plan(&self, strategy: Option<Loading>, below: Option<Arc<LoaderTree>>);
     /// Turns mirrors of objects that now have an identity weak (after a flush), so a
     /// parent and child flushed together do not keep each other alive.
     fn settle(&self);
@@ -374,8 +383,14 @@ impl<C: Model> AnySlot for Slot<C> {
         st.set = false;
     }
 
-    fn set_strategy(&self, strategy: Loading) {
-        self.lock().strategy = Some(strategy);
+    fn set_lazy_plan(&self, strategy: Option<Loading>, below: Option<Arc<LoaderTree>>) {
+        let mut st = self.lock();
+        if strategy.is_some() {
+            st.strategy = strategy;
+        }
+        if below.is_some() {
+            st.below = below;
+        }
     }
 
     fn settle(&self) {

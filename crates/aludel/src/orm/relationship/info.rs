@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::engine::RowView;
 use crate::error::{Error, Result};
+use crate::orm::deferred::ColumnLayout;
 use crate::orm::identity::IdentityMap;
 use crate::orm::instance::{AnyInstance, downcast};
 use crate::orm::loading::LoadOptions;
@@ -161,14 +162,16 @@ pub(crate) trait TargetOps: Send + Sync {
         obj: &Arc<dyn AnyInstance>,
         memo: &mut MergeMemo,
     ) -> Result<Arc<dyn AnyInstance>>;
-    /// The session's object for the target columns of `row` starting at `offset`; `None`
-    /// when the row's key columns are NULL (an outer join that matched nothing).
+    /// The session's object for the target columns of `row` starting at `offset` and laid
+    /// out as `layout` says (every column when `None`); `None` when the row's key columns
+    /// are NULL (an outer join that matched nothing).
     fn row(
         &self,
         session: &SessionInner,
         identity: &mut IdentityMap,
         row: &dyn RowView,
         offset: usize,
+        layout: Option<&ColumnLayout>,
     ) -> Result<Option<Arc<dyn AnyInstance>>>;
 }
 
@@ -206,9 +209,10 @@ impl<C: Model> TargetOps for Ops<C> {
         identity: &mut IdentityMap,
         row: &dyn RowView,
         offset: usize,
+        layout: Option<&ColumnLayout>,
     ) -> Result<Option<Arc<dyn AnyInstance>>> {
         session
-            .instance_at::<C>(identity, row, offset, false)
+            .instance_laid_out::<C>(identity, row, offset, false, layout)
             .map(|o| o.map(|i| i.erased()))
     }
 }

@@ -14,7 +14,7 @@ use crate::sql::{ColumnRef, Expr, FromItem, Select, and_, select};
 pub(crate) fn related_select(rel: &RelationshipInfo, resolved: &Resolved) -> (Select, Vec<Expr>) {
     let target = (rel.target)();
     let columns = (0..target.columns().len()).map(|i| target.column_expr(i));
-    let mut stmt = select(columns).from(&target.table);
+    let mut stmt = target.select_from(select(columns));
     let keys = match (resolved.direction, &rel.secondary) {
         (Direction::ManyToMany, Some(secondary)) => {
             let assoc = |name: &str| {

@@ -199,20 +199,29 @@ impl Compiler<'_> {
             self.check_column(&stmt.table, column)?;
         }
         // Columns with an on-update SQL expression get it whenever the UPDATE does not set
-        // them itself (SQLAlchemy's `onupdate`).
-        let mut set = stmt.set.clone();
-        for column in &stmt.table.def().columns {
-            if let Some(sql) = &column.server_onupdate {
-                if !set.iter().any(|(name, _)| *name == column.name) {
-                    set.push((column.name.clone(), crate::sql::literal_column(sql)));
-                }
-            }
-        }
+        // them itself (SQLAlchemy's `onupdate`). They carry no bound values, so they are
+        // rendered apart from the statement's own assignments (whose values the
+        // compiled-shape cache traces back into the statement).
+        let on_update: Vec<(String, Expr)> = stmt
+            .table
+            .def()
+            .columns
+            .iter()
+            .filter(|c| !stmt.set.iter().any(|(name, _)| *name == c.name))
+            .filter_map(|c| {
+                let sql = c.server_onupdate.as_ref()?;
+                Some((c.name.clone(), crate::sql::literal_column(sql)))
+            })
+            .collect();
         self.push("UPDATE ");
         self.table_name(&stmt.table);
         self.push(" SET ");
         self.with_target(&stmt.table, |c| {
-            c.assignments(&stmt.table, &set)?;
+            c.assignments(&stmt.table, &stmt.set)?;
+            if !on_update.is_empty() {
+                c.push(", ");
+                c.assignments(&stmt.table, &on_update)?;
+            }
             c.conditions(" WHERE ", &stmt.where_)
         })?;
         self.returning(&stmt.returning)

@@ -1,0 +1,363 @@
+//! [`PolymorphicQuery`]: a query for a whole hierarchy whose rows come back as the
+//! [`Polymorphic`] enum's variants, each object the type its discriminator names.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::engine::RowView;
+use crate::error::{Error, Result};
+use crate::orm::inheritance::joined::join_condition;
+use crate::orm::inheritance::polymorphic::{Polymorphic, VariantLoader};
+use crate::orm::session::Session;
+use crate::sql::{Expr, FromItem, OrderBy, Params, Select, Table, Value, ValueRef, select};
+
+/// A query for every type of a hierarchy, giving values of the enum `P`; made by
+/// [`Session::query_polymorphic`]. It selects the columns of every variant in one
+/// statement: the one table of a single-table hierarchy, or the base table outer-joined
+/// to each subtype's table in a joined-table one (SQLAlchemy's `with_polymorphic("*")`).
+///
+/// ```
+/// # use aludel::orm::{Instance, Model, Session};
+/// # #[derive(aludel::Model)]
+/// # #[model(table = "employee", polymorphic = "single", polymorphic_on = "kind")]
+/// # struct Employee { #[column(primary_key)] id: i64, kind: String }
+/// # #[derive(aludel::Polymorphic)] enum AnyEmployee { Employee(Instance<Employee>) }
+/// let engine = aludel::create_engine("sqlite://:memory:")?;
+/// aludel::orm::create_all(&engine, &[Employee::info()])?;
+/// let s = Session::new(&engine);
+/// s.add(Employee { id: 1, kind: String::new() })?;
+/// let q: aludel::orm::PolymorphicQuery<AnyEmployee> = s.query_polymorphic();
+/// assert_eq!(q.filter(Employee::id.eq(1)).all()?.len(), 1);
+/// # Ok::<(), aludel::Error>(())
+/// ```
+pub struct PolymorphicQuery<P: Polymorphic> {
+    session: Session,
+    select: Select,
+    layout: Result<Arc<Layout>>,
+    _variants: PhantomData<fn() -> P>,
+}
+
+impl<P: Polymorphic> Clone for PolymorphicQuery<P> {
+    fn clone(&self) -> Self {
+        PolymorphicQuery {
+            session: self.session.clone(),
+            select: self.select.clone(),
+            layout: self.layout.clone(),
+            _variants: PhantomData,
+        }
+    }
+}
+
+/// Where each variant's columns are in the union of columns the query selects.
+#[derive(Debug)]
+struct Layout {
+    /// The enum's name, for errors.
+    name: &'static str,
+    /// The position of the discriminator column.
+    discriminator: usize,
+    /// Per variant: its discriminator value and the position of each of its columns.
+    variants: Vec<(String, Vec<usize>)>,
+}
+
+impl Layout {
+    /// The variant whose discriminator value `value` is; an unknown value is an error
+    /// naming it and the known ones.
+    fn variant_of(&self, value: ValueRef<'_>) -> Result<usize> {
+        if let ValueRef::Text(text) = value
+            && let Some(i) = self.variants.iter().position(|(id, _)| id == text)
+        {
+            return Ok(i);
+        }
+        let known: Vec<&str> = self.variants.iter().map(|(id, _)| id.as_str()).collect();
+        Err(Error::invalid(format!(
+            "a row's discriminator {:?} names no variant of {} (known: {})",
+            value.to_value(),
+            self.name,
+            known.join(", ")
+        )))
+    }
+}
+
+/// The columns, FROM and layout of a query for hierarchy `P`, or the configuration error
+/// that prevents it.
+fn plan<P: Polymorphic>() -> Result<(Select, Layout)> {
+    let name = std::any::type_name::<P>()
+        .rsplit("::")
+        .next()
+        .unwrap_or("?");
+    let variants = P::variants();
+    let Some(first) = variants.first() else {
+        return Err(Error::config(format!("{name} has no variants")));
+    };
+    let base = first.hierarchy_base();
+    let Some(inheritance) = &base.inheritance else {
+        return Err(Error::config(format!(
+            "{name}: {} is not polymorphic (declare polymorphic and polymorphic_on on it)",
+            base.name
+        )));
+    };
+    let mut columns: Vec<(String, String)> = Vec::new();
+    let mut exprs: Vec<Expr> = Vec::new();
+    let mut position = |table: &Table, column: &str| {
+        let key = (table.name().to_owned(), column.to_owned());
+        match columns.iter().position(|c| *c == key) {
+            Some(at) => at,
+            None => {
+                columns.push(key);
+                exprs.push(table.c(column));
+                columns.len() - 1
+            }
+        }
+    };
+    let discriminator = position(&base.table, &inheritance.polymorphic_on);
+    let mut joins = Vec::new();
+    let mut layout = Vec::with_capacity(variants.len());
+    for v in &variants {
+        if v.hierarchy_base().type_id != base.type_id {
+            return Err(Error::config(format!(
+                "{name}: variant {} is not in the hierarchy of {}",
+                v.name, base.name
+            )));
+        }
+        let (_, identity) = v.discriminator()?.ok_or_else(|| {
+            Error::config(format!("{name}: variant {} is not polymorphic", v.name))
+        })?;
+        let identity = match identity {
+            Value::Text(s) => s,
+            other => format!("{other:?}"),
+        };
+        if layout.iter().any(|(id, _)| *id == identity) {
+            return Err(Error::config(format!(
+                "{name}: two variants have the polymorphic identity '{identity}'"
+            )));
+        }
+        let positions = v
+            .columns()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| position(v.column_table(i), &c.name))
+            .collect();
+        if let Some(parts) = v.joined_parts()? {
+            joins.push((parts[1].info.table.clone(), join_condition(parts)));
+        }
+        layout.push((identity, positions));
+    }
+    // Joined tables: every subtype's table, outer-joined (a row has at most one).
+    let mut stmt = joins.into_iter().fold(
+        select(exprs).from(FromItem::Table(base.table.clone())),
+        |stmt, (table, on)| stmt.outer_join(table, on),
+    );
+    // An enum without the base is part of the hierarchy (SQLAlchemy's query for a
+    // subclass with its own subclasses): it keeps to its variants' rows. With the base it
+    // is the whole hierarchy, and a row of no variant is an error.
+    if !variants.iter().any(|v| v.type_id == base.type_id) {
+        let identities = layout
+            .iter()
+            .map(|(id, _)| Expr::Value(Value::Text(id.clone())));
+        stmt = stmt.where_(base.table.c(&inheritance.polymorphic_on).in_(identities));
+    }
+    Ok((
+        stmt,
+        Layout {
+            name,
+            discriminator,
+            variants: layout,
+        },
+    ))
+}
+
+impl Session {
+    /// A query for every type of the hierarchy `P` names (SQLAlchemy's query for a
+    /// polymorphic base): each row comes back as the variant its discriminator names,
+    /// through the identity map, so an object already loaded as its own type is the same
+    /// object.
+    ///
+    /// ```
+    /// use aludel::orm::{Instance, Model, Session};
+    ///
+    /// #[derive(aludel::Model)]
+    /// #[model(table = "employee", polymorphic = "single", polymorphic_on = "kind")]
+    /// struct Employee { #[column(primary_key)] id: i64, name: String, kind: String }
+    ///
+    /// #[derive(aludel::Model)]
+    /// #[model(inherits = Employee)]
+    /// struct Engineer { #[column(primary_key)] id: i64, name: String, kind: String, language: Option<String> }
+    ///
+    /// #[derive(aludel::Polymorphic)]
+    /// enum AnyEmployee { Employee(Instance<Employee>), Engineer(Instance<Engineer>) }
+    ///
+    /// let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// aludel::orm::create_all(&engine, &[Employee::info(), Engineer::info()])?;
+    /// let s = Session::new(&engine);
+    /// s.add(Employee { id: 1, name: "ada".into(), kind: String::new() })?;
+    /// let eng = s.add(Engineer { id: 2, name: "bob".into(), kind: String::new(), language: Some("rust".into()) })?;
+    /// let all = s.query_polymorphic::<AnyEmployee>().order_by(Employee::id.asc()).all()?;
+    /// match &all[..] {
+    ///     [AnyEmployee::Employee(a), AnyEmployee::Engineer(b)] => {
+    ///         assert_eq!(a.read()?.kind, "Employee");
+    ///         assert!(b.ptr_eq(&eng));
+    ///     }
+    ///     _ => panic!("each row as its own type"),
+    /// }
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn query_polymorphic<P: Polymorphic>(&self) -> PolymorphicQuery<P> {
+        let (select, layout) = match plan::<P>() {
+            Ok((select, layout)) => (select, Ok(Arc::new(layout))),
+            Err(e) => (Select::default(), Err(e)),
+        };
+        PolymorphicQuery {
+            session: self.clone(),
+            select,
+            layout,
+            _variants: PhantomData,
+        }
+    }
+}
+
+impl<P: Polymorphic> PolymorphicQuery<P> {
+    /// Adds a WHERE criterion (columns of any variant may be named).
+    ///
+    /// ```
+    /// # use aludel::orm::{Instance, Model, Session};
+    /// # #[derive(aludel::Model)]
+    /// # #[model(table = "employee", polymorphic = "single", polymorphic_on = "kind")]
+    /// # struct Employee { #[column(primary_key)] id: i64, kind: String }
+    /// # #[derive(aludel::Polymorphic)] enum AnyEmployee { Employee(Instance<Employee>) }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::sql::Executable;
+    /// let q = Session::new(&engine).query_polymorphic::<AnyEmployee>().filter(Employee::id.gt(1));
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT employee.kind, employee.id FROM employee WHERE employee.id > ?"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn filter(&self, criterion: Expr) -> Self {
+        self.with(|s| s.where_(criterion))
+    }
+
+    /// Adds an ORDER BY key.
+    ///
+    /// ```
+    /// # use aludel::orm::{Instance, Model, Session};
+    /// # #[derive(aludel::Model)]
+    /// # #[model(table = "employee", polymorphic = "single", polymorphic_on = "kind")]
+    /// # struct Employee { #[column(primary_key)] id: i64, kind: String }
+    /// # #[derive(aludel::Polymorphic)] enum AnyEmployee { Employee(Instance<Employee>) }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::sql::Executable;
+    /// let q = Session::new(&engine).query_polymorphic::<AnyEmployee>().order_by(Employee::id.desc());
+    /// assert!(q.statement().compile(&aludel::dialects::Sqlite)?.sql.ends_with("ORDER BY employee.id DESC"));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn order_by(&self, key: impl Into<OrderBy>) -> Self {
+        let key = key.into();
+        self.with(|s| s.order_by(key))
+    }
+
+    /// Limits the rows returned.
+    ///
+    /// ```
+    /// # use aludel::orm::{Instance, Model, Session};
+    /// # #[derive(aludel::Model)]
+    /// # #[model(table = "employee", polymorphic = "single", polymorphic_on = "kind")]
+    /// # struct Employee { #[column(primary_key)] id: i64, kind: String }
+    /// # #[derive(aludel::Polymorphic)] enum AnyEmployee { Employee(Instance<Employee>) }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::sql::Executable;
+    /// let q = Session::new(&engine).query_polymorphic::<AnyEmployee>().limit(2);
+    /// assert!(q.statement().compile(&aludel::dialects::Sqlite)?.sql.ends_with("LIMIT ?"));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn limit(&self, n: u64) -> Self {
+        self.with(|s| s.limit(n))
+    }
+
+    /// The Core statement the query runs.
+    ///
+    /// ```
+    /// # use aludel::orm::{Instance, Model, Session};
+    /// # #[derive(aludel::Model)]
+    /// # #[model(table = "employee", polymorphic = "single", polymorphic_on = "kind")]
+    /// # struct Employee { #[column(primary_key)] id: i64, kind: String }
+    /// # #[derive(aludel::Polymorphic)] enum AnyEmployee { Employee(Instance<Employee>) }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::sql::Executable;
+    /// let q = Session::new(&engine).query_polymorphic::<AnyEmployee>();
+    /// assert_eq!(q.statement().compile(&aludel::dialects::Sqlite)?.sql, "SELECT employee.kind, employee.id FROM employee");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn statement(&self) -> &Select {
+        &self.select
+    }
+
+    fn with(&self, f: impl FnOnce(Select) -> Select) -> Self {
+        let mut q = self.clone();
+        q.select = f(q.select);
+        q
+    }
+
+    /// Every matching row, each as its own type (one statement; autoflush first).
+    ///
+    /// An unknown discriminator value is an error naming it.
+    ///
+    /// ```
+    /// # use aludel::orm::{Instance, Model, Session};
+    /// # #[derive(aludel::Model)]
+    /// # #[model(table = "employee", polymorphic = "single", polymorphic_on = "kind")]
+    /// # struct Employee { #[column(primary_key)] id: i64, kind: String }
+    /// # #[derive(aludel::Polymorphic)] enum AnyEmployee { Employee(Instance<Employee>) }
+    /// let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// aludel::orm::create_all(&engine, &[Employee::info()])?;
+    /// let s = Session::new(&engine);
+    /// s.execute(&aludel::sql::text("INSERT INTO employee (id, kind) VALUES (1, 'Robot')"), ())?;
+    /// let err = s.query_polymorphic::<AnyEmployee>().all().err().map(|e| e.to_string()).unwrap_or_default();
+    /// assert!(err.contains("\"Robot\"") && err.contains("AnyEmployee"), "{err}");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn all(&self) -> Result<Vec<P>> {
+        let layout = self.layout.clone()?;
+        let inner = &self.session.inner;
+        let (compiled, values) = inner.prepare(&self.select)?.into_bound(&Params::new())?;
+        let mut guard = inner.usable()?;
+        inner.autoflush(&mut guard)?;
+        let st = &mut *guard;
+        inner.connection(st)?;
+        let (Some(conn), identity) = (st.conn.as_mut(), &mut st.identity) else {
+            return Err(Error::invalid("no connection"));
+        };
+        let mut out = Vec::new();
+        let mut rows = conn.stream_compiled(&compiled, values)?;
+        while let Some(row) = rows.next_ref() {
+            let row = row?;
+            let variant = layout.variant_of(row.value(layout.discriminator)?)?;
+            let mut loader = VariantLoader {
+                session: inner,
+                identity,
+                row: &row,
+                positions: &layout.variants[variant].1,
+                populate_existing: false,
+            };
+            out.push(P::load(variant, &mut loader)?);
+        }
+        Ok(out)
+    }
+
+    /// The first row (with LIMIT 1), or `None`.
+    ///
+    /// ```
+    /// # use aludel::orm::{Instance, Model, Session};
+    /// # #[derive(aludel::Model)]
+    /// # #[model(table = "employee", polymorphic = "single", polymorphic_on = "kind")]
+    /// # struct Employee { #[column(primary_key)] id: i64, kind: String }
+    /// # #[derive(aludel::Polymorphic)] enum AnyEmployee { Employee(Instance<Employee>) }
+    /// let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// aludel::orm::create_all(&engine, &[Employee::info()])?;
+    /// assert!(Session::new(&engine).query_polymorphic::<AnyEmployee>().first()?.is_none());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn first(&self) -> Result<Option<P>> {
+        Ok(self.limit(1).all()?.into_iter().next())
+    }
+}

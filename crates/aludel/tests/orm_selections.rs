@@ -1,0 +1,145 @@
+//! Typed selections on every backend: queries of columns, expressions, several entities,
+//! aliases, bundles and keyed rows (`with_entities`, `add_columns`, `add_entity`,
+//! `only_return_tuples`, `values`, `column_descriptions`), read back as Rust values with
+//! entities through the identity map; and their SQL per dialect.
+
+mod common;
+
+use aludel::Result;
+use aludel::orm::{Aliased, Bundle, Exprs, Session, typed};
+use aludel::sql::func;
+
+use common::relationship_fixture::{Address, Node, User, seed_users, setup};
+use common::sql_text::assert_sql_all;
+
+#[test]
+fn selections_compile_to_their_columns() -> Result<()> {
+    let engine = aludel::create_engine("sqlite://")?;
+    let s = Session::new(&engine);
+    assert_sql_all(
+        s.query::<User>()
+            .with_entities((User::id, User::name))
+            .statement(),
+        "SELECT users.id, users.name FROM users",
+    );
+    assert_sql_all(
+        s.query::<User>()
+            .join::<Address>()
+            .add_entity::<Address>()
+            .filter(Address::email.like("%@x"))
+            .statement(),
+        "SELECT users.id, users.name, addresses.id, addresses.user_id, addresses.email FROM users JOIN addresses ON users.id = addresses.user_id WHERE addresses.email LIKE ?",
+    );
+    assert_sql_all(
+        s.query::<User>()
+            .join::<Address>()
+            .with_entities((User::name, typed::<i64>(func::count(Address::id), "n")))
+            .group_by([aludel::sql::Expr::from(User::name)])
+            .statement(),
+        "SELECT users.name, count(addresses.id) AS n FROM users JOIN addresses ON users.id = addresses.user_id GROUP BY users.name",
+    );
+    let parent = Aliased::<Node>::new("parent");
+    assert_sql_all(
+        s.query::<Node>()
+            .outerjoin_item(
+                parent.from_item().clone(),
+                Node::parent_id.eq(parent.c("id")),
+            )
+            .add_aliased(&parent)
+            .statement(),
+        "SELECT nodes.id, nodes.parent_id, nodes.name, parent.id, parent.parent_id, parent.name FROM nodes LEFT OUTER JOIN nodes AS parent ON nodes.parent_id = parent.id",
+    );
+    Ok(())
+}
+
+backend_tests! {
+    fn columns_and_expressions_come_back_as_rust_values(db) {
+        let s = setup(db)?;
+        seed_users(db, 3, 2)?;
+        let names: Vec<(i64, String)> = s.query::<User>().with_entities((User::id, User::name)).order_by(User::id.desc()).all()?;
+        assert_eq!(names, [(3, "user3".into()), (2, "user2".into()), (1, "user1".into())]);
+        assert_eq!(s.query::<User>().filter(User::id.eq(2)).values(User::name)?, ["user2"]);
+        assert_eq!(s.query::<User>().with_entities(User::name).filter(User::id.eq(1)).scalar()?, Some("user1".into()));
+        let per_user: Vec<(String, i64)> = s
+            .query::<User>()
+            .join::<Address>()
+            .with_entities((User::name, typed::<i64>(func::count(Address::id), "n")))
+            .group_by([aludel::sql::Expr::from(User::name)])
+            .order_by(User::name)
+            .all()?;
+        assert_eq!(per_user, [("user1".into(), 2), ("user2".into(), 2), ("user3".into(), 2)]);
+        let err = s.query::<User>().with_entities(User::name).one().unwrap_err();
+        assert!(matches!(err, aludel::Error::MultipleResultsFound), "{err}");
+        Ok(())
+    }
+
+    fn several_entities_per_row_share_the_identity_map(db) {
+        let s = setup(db)?;
+        seed_users(db, 2, 3)?;
+        let one = s.get::<User>(1)?.unwrap();
+        let rows = s
+            .query::<User>()
+            .join::<Address>()
+            .add_entity::<Address>()
+            .order_by(Address::id)
+            .all()?;
+        // Tuples are not de-duplicated: one row per address, the user repeated.
+        assert_eq!(rows.len(), 6);
+        assert!(rows[0].0.ptr_eq(&one) && rows[2].0.ptr_eq(&one));
+        assert_eq!(rows[3].1.read()?.id, 201);
+        assert!(rows[3].0.ptr_eq(&rows[5].0));
+        let again = s.get::<Address>(101)?.unwrap();
+        assert!(rows[0].1.ptr_eq(&again));
+        let (user, email) = s.query::<User>().join::<Address>().add_columns(Address::email).filter(Address::id.eq(202)).one()?;
+        assert_eq!((user.read()?.id, email.as_str()), (2, "a202@x"));
+        let (only,) = s.query::<User>().filter(User::id.eq(1)).only_return_tuples().one()?;
+        assert!(only.ptr_eq(&one));
+        Ok(())
+    }
+
+    fn an_aliased_entity_reads_the_same_table_twice(db) {
+        let s = setup(db)?;
+        for (id, parent) in [(1, None), (2, Some(1)), (3, Some(2))] {
+            let mut n = Node::new(id, &format!("n{id}"));
+            n.parent_id = parent;
+            s.add(n)?;
+        }
+        s.commit()?;
+        let parent = Aliased::<Node>::new("parent");
+        let rows = s
+            .query::<Node>()
+            .outerjoin_item(parent.from_item().clone(), Node::parent_id.eq(parent.c("id")))
+            .add_aliased(&parent)
+            .order_by(Node::id)
+            .all()?;
+        assert_eq!(rows.len(), 3);
+        assert!(rows[0].1.is_none(), "the root has no parent");
+        assert!(rows[1].1.as_ref().unwrap().ptr_eq(&rows[0].0), "the parent is the session's object");
+        assert!(rows[2].1.as_ref().unwrap().ptr_eq(&rows[1].0));
+        Ok(())
+    }
+
+    fn bundles_and_keyed_rows(db) {
+        let s = setup(db)?;
+        seed_users(db, 2, 1)?;
+        let inner = Bundle::new("ids", (User::id, Address::id));
+        let rows: Vec<((i64, i64), String)> = s
+            .query::<User>()
+            .join::<Address>()
+            .with_entities((inner, Address::email))
+            .order_by(User::id)
+            .all()?;
+        assert_eq!(rows, [((1, 101), "a101@x".into()), ((2, 201), "a201@x".into())]);
+        let keyed = s
+            .query::<User>()
+            .with_entities(Exprs::new([User::name.into(), func::upper(User::name).label("shout")]))
+            .order_by(User::id)
+            .all()?;
+        assert_eq!(keyed[0].keys(), ["name", "shout"]);
+        assert_eq!(keyed[1].get::<String>("shout")?, "USER2");
+        assert_eq!(keyed[0].get::<String>(0)?, "user1");
+        let d = s.query::<User>().add_columns(Exprs::new([User::name])).column_descriptions();
+        assert_eq!(d.len(), 2);
+        Ok(())
+    }
+}
