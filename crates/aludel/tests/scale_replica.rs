@@ -7,51 +7,15 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use aludel::engine::Backend;
 use aludel::orm::{Model, Session, create_all};
 use aludel::sql::text;
-use aludel::{DatabaseErrorKind, Engine, Error, Result};
+use aludel::{DatabaseErrorKind, Error};
 
-use common::{TestDb, run_on_servers};
+use common::replica::{await_replay, user, with_primary_and_replica};
+use common::run_on_servers;
 
 use common::query_fixture::User;
-
-fn user(id: i64, name: &str) -> User {
-    User {
-        id,
-        name: name.into(),
-        age: None,
-    }
-}
-
-/// An engine on the replica, looking at the same schema as `primary`.
-fn replica_of(primary: &TestDb) -> Option<Result<Engine>> {
-    let Ok(base) = std::env::var("ALUDEL_TEST_PG_REPLICA") else {
-        eprintln!("SKIPPED (ALUDEL_TEST_PG_REPLICA not set; run scripts/engines.sh start)");
-        return None;
-    };
-    let url = format!("{base}?search_path={}", primary.name());
-    Some(aludel::create_engine(&url))
-}
-
-/// Waits (up to 20 s) until the replica has replayed `users` with `count` rows.
-fn await_replay(replica: &Engine, count: i64) -> Result<()> {
-    let started = Instant::now();
-    loop {
-        let seen = replica
-            .connect()?
-            .scalar::<i64>(&text("SELECT count(*) FROM users"), ());
-        match seen {
-            Ok(n) if n == count => return Ok(()),
-            _ if started.elapsed() > Duration::from_secs(20) => {
-                panic!("the replica did not replay {count} users within 20 s: {seen:?}")
-            }
-            _ => std::thread::sleep(Duration::from_millis(50)),
-        }
-    }
-}
 
 /// Asserts `err` is the read-only error with `code` and a message containing `says`.
 fn assert_read_only(err: &Error, code: &str, says: &str) {
@@ -71,61 +35,47 @@ fn assert_standby_refused(err: &Error) {
 #[test]
 fn writes_through_a_hot_standby_fail_as_read_only_and_reads_see_the_primary() {
     let name = "writes_through_a_hot_standby_fail_as_read_only";
-    run_on_servers(
-        Backend::Postgres,
-        &["ALUDEL_TEST_PG_PRIMARY"],
-        name,
-        |dbs| {
-            let primary = &dbs[0];
-            let Some(replica) = replica_of(primary) else {
-                return Ok(());
-            };
-            let replica = replica?;
-            create_all(primary, &[User::info()])?;
-            let on_primary = Session::new(primary);
-            on_primary.add(user(1, "ada"))?;
-            on_primary.commit()?;
-            await_replay(&replica, 1)?;
+    with_primary_and_replica(name, vec![user(1, "ada")], |primary, replica| {
+        let on_primary = Session::new(primary);
 
-            // A session on the replica reads the primary's row.
-            let reader = Session::new(&replica);
-            let ada = reader.query::<User>().one()?;
-            assert_eq!(ada.read()?.name, "ada");
+        // A session on the replica reads the primary's row.
+        let reader = Session::new(replica);
+        let ada = reader.query::<User>().one()?;
+        assert_eq!(ada.read()?.name, "ada");
 
-            // Its flush fails as read-only; the session asks for a rollback, then reads again.
-            reader.add(user(2, "grace"))?;
-            let err = reader.flush().unwrap_err();
-            assert_standby_refused(&err);
-            assert!(matches!(
-                reader.query::<User>().all(),
-                Err(Error::PendingRollback { .. })
-            ));
-            reader.rollback()?;
-            assert_eq!(reader.query::<User>().all()?.len(), 1);
+        // Its flush fails as read-only; the session asks for a rollback, then reads again.
+        reader.add(user(2, "grace"))?;
+        let err = reader.flush().unwrap_err();
+        assert_standby_refused(&err);
+        assert!(matches!(
+            reader.query::<User>().all(),
+            Err(Error::PendingRollback { .. })
+        ));
+        reader.rollback()?;
+        assert_eq!(reader.query::<User>().all()?.len(), 1);
 
-            // Core writes fail the same way, inside and outside a transaction.
-            let mut conn = replica.connect()?;
-            let err = conn
-                .execute(&text("UPDATE users SET name = 'x'"), ())
-                .unwrap_err();
-            assert_standby_refused(&err);
-            let mut tx = conn.begin()?;
-            let err = tx.execute(&text("DELETE FROM users"), ()).unwrap_err();
-            assert_standby_refused(&err);
-            tx.rollback()?;
+        // Core writes fail the same way, inside and outside a transaction.
+        let mut conn = replica.connect()?;
+        let err = conn
+            .execute(&text("UPDATE users SET name = 'x'"), ())
+            .unwrap_err();
+        assert_standby_refused(&err);
+        let mut tx = conn.begin()?;
+        let err = tx.execute(&text("DELETE FROM users"), ()).unwrap_err();
+        assert_standby_refused(&err);
+        tx.rollback()?;
 
-            // Nothing changed on the primary, which still takes writes.
-            let mut conn = primary.connect()?;
-            assert_eq!(
-                conn.scalar::<String>(&text("SELECT string_agg(name, ',') FROM users"), ())?,
-                "ada"
-            );
-            on_primary.add(user(2, "grace"))?;
-            on_primary.commit()?;
-            await_replay(&replica, 2)?;
-            Ok(())
-        },
-    );
+        // Nothing changed on the primary, which still takes writes.
+        let mut conn = primary.connect()?;
+        assert_eq!(
+            conn.scalar::<String>(&text("SELECT string_agg(name, ',') FROM users"), ())?,
+            "ada"
+        );
+        on_primary.add(user(2, "grace"))?;
+        on_primary.commit()?;
+        await_replay(replica, 2)?;
+        Ok(())
+    });
 }
 
 #[test]

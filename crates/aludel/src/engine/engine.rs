@@ -202,6 +202,11 @@ impl Engine {
         TwoPhaseTransaction::begin_owned(self.connect()?, xid)
     }
 
+    /// Whether both handles are the same engine (clones share one pool).
+    pub(crate) fn same(&self, other: &Engine) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// The engine's URL (its `Display` hides the password).
     ///
     /// ```

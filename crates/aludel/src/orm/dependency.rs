@@ -124,6 +124,21 @@ impl Dependencies {
         self.syncs.is_empty() && self.inserts.is_empty() && self.deletes.is_empty()
     }
 
+    /// The objects this relationship work writes or reads keys from (a flush across
+    /// binds needs them all on one engine).
+    pub(crate) fn objects(&self) -> impl Iterator<Item = &Arc<dyn AnyInstance>> {
+        let syncs = self
+            .syncs
+            .iter()
+            .flat_map(|s| std::iter::once(&s.dependent).chain(s.source.as_ref()));
+        let rows = self
+            .inserts
+            .iter()
+            .chain(&self.deletes)
+            .flat_map(|r| std::iter::once(&r.owner).chain(r.target.as_ref().map(|t| &t.0)));
+        syncs.chain(rows)
+    }
+
     /// The history of `obj.rel` (relationship `index`) as syncs and association rows.
     fn changes_of(
         &mut self,

@@ -8,12 +8,14 @@ use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
-use crate::engine::Connection;
+use crate::engine::{Connection, Engine};
 use crate::error::{Error, Result};
+use crate::orm::binds::{Purpose, StatementBind};
 use crate::orm::deferred;
 use crate::orm::dependency::{self, Dependencies, LateUpdate};
 use crate::orm::identity::{IdentityKey, KeyHasher};
 use crate::orm::instance::{AnyInstance, ObjectState};
+use crate::orm::mapper::ModelInfo;
 use crate::orm::persistence::{self, InsertEffects, ShapeCache};
 use crate::orm::session::{SessionInner, SessionState};
 use crate::orm::unit_of_work::{Batch, delete_order, insert_order};
@@ -71,17 +73,32 @@ impl SessionInner {
         let new = st.new.clone();
         let deleted = st.deleted.clone();
         let mut effects = InsertEffects::default();
-        let outcome = self.run(st, |conn| {
-            emit(
-                conn,
-                &new,
-                new_values,
-                &updates,
-                &deleted,
+        let outcome = match self.binds {
+            None => self.run(st, |conn| {
+                emit(
+                    conn,
+                    &new,
+                    new_values,
+                    &updates,
+                    &deleted,
+                    &mut deps,
+                    &mut effects,
+                )
+            }),
+            Some(_) => self.emit_by_bind(
+                st,
+                FlushWork {
+                    new: &new,
+                    new_values,
+                    updates: &updates,
+                    deleted: &deleted,
+                },
                 &mut deps,
                 &mut effects,
-            )
-        });
+            ),
+        };
+        // Read-your-writes: this unit of work's reads of routed binds go to the primary.
+        st.pinned_primary = true;
         if let Err(e) = outcome {
             for a in effects.assigned.into_iter().rev() {
                 // Best effort: the object is not borrowed (the flush just wrote it).
@@ -207,6 +224,113 @@ fn collect_updates(modified: &[Arc<dyn AnyInstance>]) -> Result<Vec<Change>> {
         out.push((obj.clone(), changed, values, pk));
     }
     Ok(out)
+}
+
+/// What one flush writes.
+struct FlushWork<'a> {
+    new: &'a [Arc<dyn AnyInstance>],
+    new_values: NewValues,
+    updates: &'a [Change],
+    deleted: &'a [Arc<dyn AnyInstance>],
+}
+
+/// The part of a flush that goes to one engine, with a model that resolves to it.
+struct EngineWork {
+    engine: Engine,
+    model: &'static ModelInfo,
+    new: Vec<Arc<dyn AnyInstance>>,
+    updates: Vec<Change>,
+    deleted: Vec<Arc<dyn AnyInstance>>,
+}
+
+impl SessionInner {
+    /// Emits a bound session's flush: each object's statements go to its model's engine
+    /// (the primary of a routed bind), one engine after the other. Objects tied by
+    /// relationships must share an engine (a foreign key cannot span databases); when
+    /// they do not, nothing is sent and the error says so.
+    fn emit_by_bind(
+        &self,
+        st: &mut SessionState,
+        work: FlushWork<'_>,
+        deps: &mut Dependencies,
+        effects: &mut InsertEffects,
+    ) -> Result<()> {
+        let mut groups: Vec<EngineWork> = Vec::new();
+        let mut group_of = |obj: &Arc<dyn AnyInstance>| -> Result<usize> {
+            let model = obj.info();
+            let Some((engine, _)) = self.bound_engine(st, model, Purpose::Write)? else {
+                return Err(Error::invalid("a bound flush in a session without binds"));
+            };
+            Ok(match groups.iter().position(|g| g.engine.same(&engine)) {
+                Some(i) => i,
+                None => {
+                    groups.push(EngineWork {
+                        engine,
+                        model,
+                        new: Vec::new(),
+                        updates: Vec::new(),
+                        deleted: Vec::new(),
+                    });
+                    groups.len() - 1
+                }
+            })
+        };
+        let new_in: Vec<usize> = work.new.iter().map(&mut group_of).collect::<Result<_>>()?;
+        let updates_in: Vec<usize> = work
+            .updates
+            .iter()
+            .map(|c| group_of(&c.0))
+            .collect::<Result<_>>()?;
+        let deleted_in: Vec<usize> = work
+            .deleted
+            .iter()
+            .map(&mut group_of)
+            .collect::<Result<_>>()?;
+        // The relationship work goes to the one engine of the objects it links.
+        let mut linked: Option<(usize, &str)> = None;
+        for obj in deps.objects() {
+            let g = group_of(obj)?;
+            match linked {
+                Some((d, first)) if d != g => {
+                    return Err(Error::invalid(format!(
+                        "cannot flush a relationship between objects bound to different \
+                         engines ({first} and {}): a foreign key cannot span databases",
+                        obj.info().name
+                    )));
+                }
+                _ => linked = Some((g, obj.info().name)),
+            }
+        }
+        let deps_group = linked.map(|(g, _)| g);
+        for (obj, &g) in work.new.iter().zip(&new_in) {
+            groups[g].new.push(obj.clone());
+        }
+        for (change, &g) in work.updates.iter().zip(&updates_in) {
+            groups[g].updates.push(change.clone());
+        }
+        for (obj, &g) in work.deleted.iter().zip(&deleted_in) {
+            groups[g].deleted.push(obj.clone());
+        }
+        let mut new_values = work.new_values;
+        let mut no_deps = Dependencies::default();
+        for (i, g) in groups.into_iter().enumerate() {
+            let deps: &mut Dependencies = match deps_group {
+                Some(d) if d != i => &mut no_deps,
+                _ => &mut *deps,
+            };
+            let values: NewValues = g
+                .new
+                .iter()
+                .filter_map(|o| {
+                    let key = Arc::as_ptr(o) as *const ();
+                    new_values.remove(&key).map(|v| (key, v))
+                })
+                .collect();
+            let conn = self.connection_for(st, StatementBind::write(g.model))?;
+            emit(conn, &g.new, values, &g.updates, &g.deleted, deps, effects)?;
+        }
+        Ok(())
+    }
 }
 
 /// Emits INSERTs (referenced tables first, each object after the objects its foreign

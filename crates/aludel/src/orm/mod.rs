@@ -6,7 +6,9 @@
 //! emitted by `persistence`; `query` builds Core selects and loads objects through the
 //! identity map; `scoping` and `query_property` give `Model::query()`.
 
+mod binds;
 mod borrow;
+mod bound_connections;
 mod column;
 mod deferred;
 mod dependency;
@@ -24,6 +26,7 @@ mod query_methods;
 mod query_property;
 mod relationship;
 mod retry;
+mod routing;
 mod schema;
 mod scoping;
 mod session;
@@ -36,6 +39,7 @@ mod validation;
 mod versioning;
 
 pub use aludel_macros::{Model, Polymorphic};
+pub use binds::{BindTarget, Binds};
 pub use borrow::{ReadGuard, WriteGuard};
 pub use column::Column;
 pub use deferred::{
@@ -65,6 +69,7 @@ pub use relationship::{
     with_parent,
 };
 pub use retry::Retry;
+pub use routing::{ReplicaChooser, Routing};
 pub use schema::{create_all, drop_all, metadata};
 pub use scoping::{ALREADY_PRESENT, Scope, ScopedSession};
 pub use session::{IntoInstance, NoAutoflush, PrimaryKey, QueryCriteria, Session, SessionConfig};

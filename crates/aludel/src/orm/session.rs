@@ -132,7 +132,11 @@ impl std::fmt::Debug for Session {
 
 pub(crate) struct SessionInner {
     pub(crate) id: u64,
+    /// The default bind's engine (the primary of a routed one), or the engine of a
+    /// session without binds.
     pub(crate) engine: Option<Engine>,
+    /// Per-model and per-table engines ([`Session::with_binds`]).
+    pub(crate) binds: Option<crate::orm::Binds>,
     pub(crate) config: SessionConfig,
     pub(crate) state: Mutex<SessionState>,
     pub(crate) me: Weak<SessionInner>,
@@ -147,6 +151,14 @@ pub(crate) struct SessionState {
     pub(crate) in_transaction: bool,
     /// The open transaction's two-phase progress, in a two-phase session.
     pub(crate) twophase: Option<crate::engine::TwoPhaseState>,
+    /// With binds: the engine `conn` belongs to, whether it is a replica, and the
+    /// session's connections to its other engines.
+    pub(crate) conn_engine: Option<Engine>,
+    pub(crate) conn_replica: bool,
+    pub(crate) parked: Vec<crate::orm::bound_connections::ParkedConnection>,
+    /// Reads go to the primary of routed binds until the transaction ends
+    /// ([`Session::use_primary`], or a flush that wrote).
+    pub(crate) pinned_primary: bool,
     pub(crate) identity: IdentityMap,
     /// Pending objects, in the order added.
     pub(crate) new: Vec<Arc<dyn AnyInstance>>,
@@ -284,9 +296,28 @@ impl Session {
     }
 
     fn build(engine: Option<Engine>, conn: Option<Connection>, config: SessionConfig) -> Session {
+        Session::build_with(engine, None, conn, config)
+    }
+
+    /// A session over `binds`, whose default bind's engine is `engine`.
+    pub(crate) fn build_bound(
+        engine: Option<Engine>,
+        binds: crate::orm::Binds,
+        config: SessionConfig,
+    ) -> Session {
+        Session::build_with(engine, Some(binds), None, config)
+    }
+
+    fn build_with(
+        engine: Option<Engine>,
+        binds: Option<crate::orm::Binds>,
+        conn: Option<Connection>,
+        config: SessionConfig,
+    ) -> Session {
         let inner = Arc::new_cyclic(|me| SessionInner {
             id: NEXT_SESSION_ID.fetch_add(1, Ordering::Relaxed),
             engine,
+            binds,
             config,
             state: Mutex::new(SessionState {
                 conn,
@@ -493,7 +524,7 @@ impl Session {
             SessionInner::detach(&obj, ObjectState::Detached);
         }
         if st.owns_connection {
-            st.conn = None;
+            st.release_connections();
         }
         result
     }
@@ -538,7 +569,7 @@ impl Session {
                 }
             }
         }
-        let compiled = info.select_by_pk(self.inner.dialect()?)?;
+        let compiled = info.select_by_pk(self.inner.dialect_for(info)?)?;
         Ok(self
             .load_compiled::<T>(&compiled, info.by_pk_values(values)?)?
             .into_iter()
@@ -787,7 +818,7 @@ impl Session {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn in_transaction(&self) -> bool {
-        lock(&self.inner.state).in_transaction
+        lock(&self.inner.state).any_transaction()
     }
 
     /// Whether any object is pending, marked for deletion or written to since the last

@@ -25,6 +25,8 @@ pub struct SessionMaker {
 #[derive(Clone)]
 struct MakerConfig {
     bind: Option<Engine>,
+    /// Per-model and per-table engines; `bind` is their default when they name none.
+    binds: Option<crate::orm::Binds>,
     config: SessionConfig,
 }
 
@@ -74,6 +76,7 @@ impl SessionMaker {
         SessionMaker {
             shared: Arc::new(RwLock::new(MakerConfig {
                 bind,
+                binds: None,
                 config: SessionConfig::default(),
             })),
         }
@@ -95,6 +98,28 @@ impl SessionMaker {
     pub fn bind(self, engine: &Engine) -> Self {
         let engine = engine.clone();
         self.update(|c| c.bind = Some(engine))
+    }
+
+    /// Makes sessions with per-model and per-table engines (SQLAlchemy's
+    /// `sessionmaker(binds=...)`; see [`Session::with_binds`]). The factory's engine, if
+    /// any, is their default bind unless `binds` names one.
+    ///
+    /// ```
+    /// #[derive(aludel::Model, Clone)] #[model(table = "audit")] struct Audit { #[column(primary_key)] id: i64 }
+    /// use aludel::orm::{Binds, Model, SessionMaker};
+    /// let app = aludel::create_engine("sqlite://:memory:")?;
+    /// let audit = aludel::create_engine("sqlite://:memory:")?;
+    /// aludel::orm::create_all(&audit, &[Audit::info()])?;
+    /// let f = SessionMaker::new(&app).binds(Binds::new().model::<Audit>(&audit));
+    /// let s = f.make()?;
+    /// s.add(Audit { id: 1 })?;
+    /// s.commit()?;
+    /// assert_eq!(s.scalar::<i64>(&aludel::sql::text("SELECT 1"), ())?, 1); // on `app`
+    /// assert_eq!(audit.connect()?.scalar::<i64>(&aludel::sql::text("SELECT count(*) FROM audit"), ())?, 1);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn binds(self, binds: crate::orm::Binds) -> Self {
+        self.update(|c| c.binds = Some(binds))
     }
 
     /// Sets autoflush for sessions made from now on.
@@ -198,6 +223,13 @@ impl SessionMaker {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         apply(&mut c, options);
+        if let Some(binds) = c.binds {
+            let binds = match (binds.default_target(), c.bind) {
+                (None, Some(engine)) => binds.bind(engine),
+                _ => binds,
+            };
+            return Ok(Session::with_binds(binds, c.config));
+        }
         let engine = c.bind.ok_or_else(|| {
             Error::invalid(
                 "this SessionMaker has no engine; bind one with SessionMaker::bind or configure",

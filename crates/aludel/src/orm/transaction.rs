@@ -47,6 +47,13 @@ impl Session {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn begin_nested(&self) -> Result<NestedTransaction> {
+        if self.inner.binds.is_some() {
+            // A savepoint on one engine would not undo work on the others.
+            return Err(Error::invalid(
+                "begin_nested() in a session with binds is not supported yet: a SAVEPOINT \
+                 holds on one engine only; use a session per engine for nested transactions",
+            ));
+        }
         let mut st = self.inner.usable()?;
         self.inner.flush_locked(&mut st)?;
         st.savepoint_seq += 1;
@@ -151,13 +158,31 @@ impl SessionInner {
         f(self.connection(st)?)
     }
 
-    /// The session's connection, checked out and in a transaction (begun on first use).
+    /// The session's connection to its default bind, checked out and in a transaction
+    /// (begun on first use).
     pub(crate) fn connection<'s>(&self, st: &'s mut SessionState) -> Result<&'s mut Connection> {
+        if self.binds.is_some() && self.engine.is_none() {
+            return Err(Error::invalid(
+                "the statement is unbound: it names no model and the session has no default \
+                 bind (Binds::bind)",
+            ));
+        }
+        self.switch_to_default(st);
+        self.active_connection(st)
+    }
+
+    /// The connection in use, checked out (from the engine it belongs to) and in a
+    /// transaction (begun on first use).
+    pub(crate) fn active_connection<'s>(
+        &self,
+        st: &'s mut SessionState,
+    ) -> Result<&'s mut Connection> {
         st.check_not_streaming()?;
         if st.conn.is_none() {
-            let engine = self
-                .engine
+            let engine = st
+                .conn_engine
                 .as_ref()
+                .or(self.engine.as_ref())
                 .ok_or_else(|| Error::invalid("the session's connection was closed"))?;
             st.conn = Some(engine.connect()?);
             st.owns_connection = true;
@@ -168,7 +193,8 @@ impl SessionInner {
             .ok_or_else(|| Error::invalid("no connection"))?;
         if !st.in_transaction {
             if !conn.in_transaction() {
-                st.twophase = two_phase::begin(conn, self.config.twophase)?;
+                let twophase = self.config.twophase && !st.conn_replica;
+                st.twophase = two_phase::begin(conn, twophase)?;
             }
             st.in_transaction = true;
         }
@@ -177,15 +203,14 @@ impl SessionInner {
 
     pub(crate) fn commit_locked(&self, st: &mut SessionState) -> Result<()> {
         self.flush_locked(st)?;
-        if st.in_transaction {
+        if st.any_transaction() {
             let committed = two_phase::commit(st);
             if let Err(e) = committed {
                 self.fail(st, &e);
                 return Err(e);
             }
         }
-        st.in_transaction = false;
-        st.savepoints.clear();
+        st.end_transactions();
         st.tx_inserted.clear();
         for obj in std::mem::take(&mut st.tx_deleted) {
             Self::detach(&obj, ObjectState::Detached);
@@ -196,22 +221,21 @@ impl SessionInner {
             }
         }
         if st.owns_connection {
-            st.conn = None;
+            st.release_connections();
         }
         Ok(())
     }
 
     pub(crate) fn rollback_locked(&self, st: &mut SessionState) -> Result<()> {
         let mut result = Ok(());
-        if st.in_transaction {
+        if st.any_transaction() {
             result = two_phase::rollback(st);
         }
         if result.is_err() || st.owns_connection {
             // A connection that cannot roll back is broken; the server discards its work.
-            st.conn = None;
+            st.release_connections();
         }
-        st.in_transaction = false;
-        st.savepoints.clear();
+        st.end_transactions();
         st.failed = None;
         st.failed_savepoint = None;
         for obj in std::mem::take(&mut st.new) {
@@ -293,10 +317,9 @@ impl SessionInner {
     /// `rollback()` restores its objects.
     pub(crate) fn fail(&self, st: &mut SessionState, error: &Error) {
         if two_phase::rollback(st).is_err() {
-            st.conn = None;
+            st.release_connections();
         }
-        st.in_transaction = false;
-        st.savepoints.clear();
+        st.end_transactions();
         st.failed = Some(error.to_string());
         st.failed_savepoint = None;
     }

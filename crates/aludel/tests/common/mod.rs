@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod query_fixture;
 pub mod relationship_fixture;
+pub mod replica;
 pub mod sql_text;
 
 use std::ops::Deref;

@@ -73,7 +73,7 @@ pub(crate) fn load_group(
         ..LoadOptions::default()
     };
     let mut found = None;
-    Session { inner: session }.for_each_row_of(&stmt, &opts, &mut |_, _, row| {
+    Session { inner: session }.for_each_row_of(&stmt, info, &opts, &mut |_, _, row| {
         let cells = (0..columns.len())
             .map(|i| row.value(i).map(|v| v.to_value()))
             .collect::<Result<Vec<Value>>>()?;

@@ -111,7 +111,7 @@ impl JoinedPlan {
     ) -> Result<Vec<Instance<T>>> {
         let mut parents = Vec::new();
         let mut rows = self.reader(opts.populate_existing);
-        session.for_each_row_of(&self.stmt, opts, &mut |inner, identity, row| {
+        session.for_each_row_of(&self.stmt, T::info(), opts, &mut |inner, identity, row| {
             let parent =
                 inner.instance_in_row::<T>(identity, row, opts.populate_existing, layout)?;
             rows.read(inner, identity, row, parent.erased())?;

@@ -22,12 +22,13 @@ use std::time::Duration;
 
 use crate::engine::{ExecutionOptions, RowView};
 use crate::error::{Error, Result};
+use crate::orm::binds::StatementBind;
 use crate::orm::deferred::{self, ColumnLayout};
 use crate::orm::identity::{IdentityKey, IdentityMap};
 use crate::orm::inheritance::other_type;
 use crate::orm::instance::{AnyInstance, Instance, downcast};
 use crate::orm::loading::options::LoaderTree;
-use crate::orm::mapper::Model;
+use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::session::{Session, SessionInner};
 use crate::sql::{Compiled, Params, Select, Value};
 
@@ -86,8 +87,12 @@ impl Session {
         let objects = match plan {
             Some(plan) => plan.load::<T>(self, opts, layout)?,
             None => {
-                let (compiled, values) = self.inner.prepare(stmt)?.into_bound(&opts.params)?;
-                self.load_compiled_laid_out::<T>(&compiled, values, opts, layout)?
+                let (compiled, values) = self
+                    .inner
+                    .prepare_for(stmt, T::info())?
+                    .into_bound(&opts.params)?;
+                let bind = StatementBind::select(T::info(), stmt);
+                self.load_compiled_bound::<T>(&compiled, values, opts, layout, bind)?
             }
         };
         if !related {
@@ -131,32 +136,54 @@ impl Session {
         opts: &LoadOptions,
         layout: Option<&ColumnLayout>,
     ) -> Result<Vec<Instance<T>>> {
+        let bind = StatementBind::read(T::info());
+        self.load_compiled_bound(compiled, values, opts, layout, bind)
+    }
+
+    /// [`load_compiled_laid_out`](Self::load_compiled_laid_out) for a statement that
+    /// `bind` routes (a locking read goes to the primary).
+    fn load_compiled_bound<T: Model>(
+        &self,
+        compiled: &Compiled,
+        values: Vec<Value>,
+        opts: &LoadOptions,
+        layout: Option<&ColumnLayout>,
+        bind: StatementBind,
+    ) -> Result<Vec<Instance<T>>> {
         let mut out = Vec::new();
-        self.for_each_row(compiled, values, opts, &mut |inner, identity, row| {
+        self.for_each_row(compiled, values, opts, bind, &mut |inner, identity, row| {
             out.push(inner.instance_in_row::<T>(identity, row, opts.populate_existing, layout)?);
             Ok(())
         })?;
         Ok(out)
     }
 
-    /// [`for_each_row`](Self::for_each_row) for a statement not yet compiled.
+    /// [`for_each_row`](Self::for_each_row) for a statement not yet compiled, loading
+    /// `model` (whose bind runs it).
     pub(crate) fn for_each_row_of(
         &self,
         stmt: &Select,
+        model: &'static ModelInfo,
         opts: &LoadOptions,
         each: &mut dyn FnMut(&SessionInner, &mut IdentityMap, &dyn RowView) -> Result<()>,
     ) -> Result<()> {
-        let (compiled, values) = self.inner.prepare(stmt)?.into_bound(&opts.params)?;
-        self.for_each_row(&compiled, values, opts, each)
+        let (compiled, values) = self
+            .inner
+            .prepare_for(stmt, model)?
+            .into_bound(&opts.params)?;
+        let bind = StatementBind::select(model, stmt);
+        self.for_each_row(&compiled, values, opts, bind, each)
     }
 
-    /// Runs a compiled statement with the query's options (autoflush, timeouts) and hands
-    /// each row, read in place, to `each` with the identity map.
+    /// Runs a compiled statement on `bind`'s connection with the query's options
+    /// (autoflush, timeouts) and hands each row, read in place, to `each` with the
+    /// identity map.
     pub(crate) fn for_each_row(
         &self,
         compiled: &Compiled,
         values: Vec<Value>,
         opts: &LoadOptions,
+        bind: StatementBind,
         each: &mut dyn FnMut(&SessionInner, &mut IdentityMap, &dyn RowView) -> Result<()>,
     ) -> Result<()> {
         let mut guard = self.inner.usable()?;
@@ -164,7 +191,7 @@ impl Session {
             self.inner.autoflush(&mut guard)?;
         }
         let st = &mut *guard;
-        self.inner.connection(st)?;
+        self.inner.connection_for(st, bind)?;
         let (Some(conn), identity) = (st.conn.as_mut(), &mut st.identity) else {
             return Err(Error::invalid("no connection"));
         };
@@ -315,15 +342,16 @@ impl SessionInner {
                 )));
             }
         };
-        let compiled = info.select_by_pk(self.dialect()?)?;
+        let compiled = info.select_by_pk(self.dialect_for(info)?)?;
         let mut st = self.usable()?;
-        let found = self.run(&mut st, |conn| {
+        let found = (|| {
+            let conn = self.connection_for(&mut st, StatementBind::read(info))?;
             let mut rows = conn.stream_compiled(&compiled, info.by_pk_values(pk.clone())?)?;
             match rows.next_ref() {
                 Some(row) => obj.load_row(&row?, 0, info.default_layout()).map(|()| true),
                 None => Ok(false),
             }
-        })?;
+        })()?;
         if !found {
             return Err(Error::ObjectDeleted {
                 message: format!(

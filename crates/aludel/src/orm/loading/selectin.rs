@@ -126,7 +126,7 @@ pub(crate) fn fetch_grouped(
     let mut seen = HashSet::new();
     batch
         .session
-        .for_each_row_of(stmt, &opts, &mut |inner, identity, row| {
+        .for_each_row_of(stmt, target, &opts, &mut |inner, identity, row| {
             let Some(obj) = rel.ops.row(inner, identity, row, 0, layout)? else {
                 return Ok(());
             };

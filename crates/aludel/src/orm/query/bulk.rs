@@ -183,7 +183,8 @@ impl<M: Model> Query<M> {
             stmt = stmt.where_(c);
         }
         let _guard = self.autoflush_guard(session);
-        let mut rows = session.execute(&stmt, self.ctx.params.clone())?;
+        let bind = crate::orm::binds::StatementBind::write(M::info());
+        let mut rows = session.execute_bound(bind, &stmt, self.ctx.params.clone())?;
         Ok(rows
             .fetchall()
             .into_iter()
@@ -198,7 +199,8 @@ impl<M: Model> Query<M> {
         stmt: &dyn Executable,
     ) -> Result<crate::engine::ResultSet> {
         let _guard = session.no_autoflush();
-        session.execute(stmt, self.ctx.params.clone())
+        let bind = crate::orm::binds::StatementBind::write(M::info());
+        session.execute_bound(bind, stmt, self.ctx.params.clone())
     }
 
     /// `UPDATE <table> SET ... WHERE <the query's criteria>`, then the session's objects
@@ -277,7 +279,7 @@ impl<M: Model> Query<M> {
                 }
                 Ok(n)
             }
-            SynchronizeSession::Fetch if session.inner.dialect()?.supports_returning() => {
+            SynchronizeSession::Fetch if session.inner.dialect_for(info)?.supports_returning() => {
                 let stmt = stmt.returning((0..info.columns().len()).map(|i| info.column_expr(i)));
                 let rows: Vec<Vec<Value>> = self
                     .run_bulk(session, &stmt)?
@@ -300,11 +302,13 @@ impl<M: Model> Query<M> {
                 let n = self.run_bulk(session, &stmt)?.rows_affected();
                 for obj in objects_with_keys(session, info, &keys)? {
                     let pk = info.by_pk_values(info.pk_of(&obj.values()?))?;
-                    let compiled = info.select_by_pk(session.inner.dialect()?)?;
+                    let compiled = info.select_by_pk(session.inner.dialect_for(info)?)?;
                     let mut st = session.inner.usable()?;
+                    let bind = crate::orm::binds::StatementBind::write(info);
                     let mut rs = session
                         .inner
-                        .run(&mut st, |conn| conn.execute_compiled(&compiled, pk))?;
+                        .connection_for(&mut st, bind)?
+                        .execute_compiled(&compiled, pk)?;
                     drop(st);
                     if let Some(row) = rs.fetchone() {
                         let row = row.into_values();
@@ -357,7 +361,7 @@ impl<M: Model> Query<M> {
                 }
                 (self.run_bulk(session, &stmt)?.rows_affected(), matched)
             }
-            SynchronizeSession::Fetch if session.inner.dialect()?.supports_returning() => {
+            SynchronizeSession::Fetch if session.inner.dialect_for(info)?.supports_returning() => {
                 let stmt = stmt.returning(info.primary_key.iter().map(|&i| info.column_expr(i)));
                 let keys: Vec<Vec<Value>> = self
                     .run_bulk(session, &stmt)?

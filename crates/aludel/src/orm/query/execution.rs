@@ -34,7 +34,8 @@ impl<M: Model, S: Selection> Query<M, S> {
         }
         let session = self.runnable()?;
         let _guard = self.autoflush_guard(session);
-        session.execute(stmt, self.ctx.params.clone())
+        let bind = crate::orm::binds::StatementBind::select(M::info(), stmt);
+        session.execute_bound(bind, stmt, self.ctx.params.clone())
     }
 
     /// Every row: for a query of one entity (the default), every matching object
@@ -69,7 +70,12 @@ impl<M: Model, S: Selection> Query<M, S> {
                 M::info().name
             )));
         }
-        session.load_rows(&self.select, &self.selection, &self.load_options())
+        session.load_rows(
+            &self.select,
+            M::info(),
+            &self.selection,
+            &self.load_options(),
+        )
     }
 
     /// The first matching object (with LIMIT 1), or `None`.

@@ -86,13 +86,16 @@ impl<M: Model> Query<M> {
         let session = self.runnable()?;
         let opts = self.load_options();
         let inner = &*session.inner;
-        let (compiled, values) = inner.prepare(&self.select)?.into_bound(&opts.params)?;
+        let (compiled, values) = inner
+            .prepare_for(&self.select, M::info())?
+            .into_bound(&opts.params)?;
         let mut lent = {
             let mut st = inner.usable()?;
             if opts.autoflush {
                 inner.autoflush(&mut st)?;
             }
-            LentConnection::take(inner, &mut st)?
+            let bind = crate::orm::binds::StatementBind::select(M::info(), &self.select);
+            LentConnection::take(inner, &mut st, bind)?
         };
         let saved = lent.saved;
         let conn = lent.connection()?;
@@ -149,9 +152,14 @@ struct LentConnection<'s> {
 }
 
 impl<'s> LentConnection<'s> {
-    /// Takes the session's connection, in its transaction (begun here if needed).
-    fn take(inner: &'s SessionInner, st: &mut SessionState) -> Result<LentConnection<'s>> {
-        let saved = inner.connection(st)?.execution_options();
+    /// Takes the session's connection for `bind`, in its transaction (begun here if
+    /// needed).
+    fn take(
+        inner: &'s SessionInner,
+        st: &mut SessionState,
+        bind: crate::orm::binds::StatementBind,
+    ) -> Result<LentConnection<'s>> {
+        let saved = inner.connection_for(st, bind)?.execution_options();
         let conn = st.conn.take();
         st.streaming = true;
         Ok(LentConnection { inner, conn, saved })
