@@ -392,6 +392,12 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
             "a primary key column cannot be Deferred: every load needs it",
         ));
     }
+    if f.deferred && f.foreign_key.is_some() {
+        return Err(syn::Error::new(
+            f.ident.span(),
+            "a foreign key column cannot be Deferred: relationships and the flush read it from every loaded object",
+        ));
+    }
     if (f.on_delete.is_some() || f.on_update.is_some()) && f.foreign_key.is_none() {
         return Err(syn::Error::new(
             f.ident.span(),
@@ -876,6 +882,10 @@ mod tests {
         assert!(
             err("struct A { #[column(primary_key)] id: Deferred<i64> }")
                 .contains("cannot be Deferred")
+        );
+        assert!(
+            err("struct A { #[column(primary_key)] id: i64, #[column(foreign_key = \"b.id\")] b_id: Deferred<i64> }")
+                .contains("a foreign key column cannot be Deferred")
         );
     }
 
