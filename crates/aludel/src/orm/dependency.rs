@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::orm::instance::{AnyInstance, ObjectState};
 use crate::orm::persistence::{self, Assigned};
 use crate::orm::relationship::{
-    Direction, RelationshipInfo, cascade, equals_key, owner_key, related_select,
+    Direction, RelationshipInfo, cascade, equals_key, loaded_related, owner_key, related_select,
 };
 use crate::orm::session::{SessionInner, SessionState};
 use crate::sql::{Expr, Table, Value, and_, delete, insert};
@@ -443,13 +443,7 @@ fn loaded(
     obj: &Arc<dyn AnyInstance>,
     rel: &RelationshipInfo,
 ) -> Result<Option<Vec<Arc<dyn AnyInstance>>>> {
-    let index = relationship_index(obj, rel)?;
-    let mut out = None;
-    obj.with_slot(index, &mut |slot| {
-        out = slot.current();
-        Ok(())
-    })?;
-    Ok(out)
+    loaded_related(obj, relationship_index(obj, rel)?)
 }
 
 fn relationship_index(obj: &Arc<dyn AnyInstance>, rel: &RelationshipInfo) -> Result<usize> {

@@ -642,12 +642,9 @@ impl Session {
             if !rel.cascade.merge || rel.viewonly || merged.ptr_eq(instance) {
                 continue;
             }
-            let mut loaded = None;
-            source.with_slot(index, &mut |slot| {
-                loaded = slot.current();
-                Ok(())
-            })?;
-            let Some(items) = loaded else { continue };
+            let Some(items) = crate::orm::relationship::loaded_related(&source, index)? else {
+                continue;
+            };
             let copies = items
                 .iter()
                 .map(|item| rel.ops.merge(self, item, memo))

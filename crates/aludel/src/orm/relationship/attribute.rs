@@ -780,3 +780,17 @@ pub(crate) fn bind_all<T: Model>(object: &T, owner: &Weak<dyn AnyInstance>) {
         }
     }
 }
+
+/// The loaded objects of relationship `index` of `obj` (alive ones), or `None` when it is
+/// not loaded: what cascades and the flush walk, without loading anything.
+pub(crate) fn loaded_related(
+    obj: &Arc<dyn AnyInstance>,
+    index: usize,
+) -> Result<Option<Vec<Arc<dyn AnyInstance>>>> {
+    let mut out = None;
+    obj.with_slot(index, &mut |slot| {
+        out = slot.current();
+        Ok(())
+    })?;
+    Ok(out)
+}

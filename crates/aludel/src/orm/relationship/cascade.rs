@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::orm::instance::{AnyInstance, ObjectState};
-use crate::orm::relationship::RelationshipInfo;
+use crate::orm::relationship::{RelationshipInfo, loaded_related};
 use crate::orm::session::{SessionInner, SessionState};
 
 /// The session `obj` belongs to, if any.
@@ -62,12 +62,7 @@ pub(crate) fn save_update(
             if !rel.cascade.save_update || rel.viewonly {
                 continue;
             }
-            let mut related = Vec::new();
-            obj.with_slot(index, &mut |slot| {
-                related = slot.current().unwrap_or_default();
-                Ok(())
-            })?;
-            for r in related {
+            for r in loaded_related(&obj, index)?.unwrap_or_default() {
                 if r.state().state == ObjectState::Transient {
                     session.attach_one(st, r.clone())?;
                 }
@@ -93,12 +88,7 @@ pub(crate) fn reachable(
             if !follows(&rel.cascade) {
                 continue;
             }
-            let mut related = Vec::new();
-            obj.with_slot(index, &mut |slot| {
-                related = slot.current().unwrap_or_default();
-                Ok(())
-            })?;
-            for r in related {
+            for r in loaded_related(&obj, index)?.unwrap_or_default() {
                 if seen.insert(Arc::as_ptr(&r) as *const ()) {
                     out.push(r.clone());
                     stack.push(r);

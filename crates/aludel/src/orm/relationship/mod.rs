@@ -13,7 +13,7 @@ mod info;
 mod join_condition;
 mod statement;
 
-pub(crate) use attribute::{AnySlot, bind_all};
+pub(crate) use attribute::{AnySlot, bind_all, loaded_related};
 pub use attribute::{Many, One, RelationField, SlotRef};
 pub use descriptor::Relationship;
 pub use info::{Cascade, Direction, Loading, RelationshipInfo};
