@@ -131,8 +131,3 @@ pub fn tree_rows<U, P, C>(tree: &Tree<U, P, C>) -> usize {
         .sum();
     std::hint::black_box(tree).len() + below
 }
-
-/// The `Skip` for a workload a contender cannot express yet.
-pub fn not_yet(what: &str) -> Failure {
-    Failure::Skip(format!("not yet implemented: {what}"))
-}
