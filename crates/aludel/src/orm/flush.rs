@@ -30,7 +30,7 @@ type Change = (Arc<dyn AnyInstance>, Vec<usize>, Vec<Value>, Vec<Value>);
 const RETAINED_VALUES: usize = 10_000;
 
 /// The column values of the new objects, read once per flush, by object.
-pub(crate) type NewValues = HashMap<*const (), Vec<Value>>;
+pub(crate) type NewValues = HashMap<*const (), Vec<Value>, BuildHasherDefault<KeyHasher>>;
 
 impl SessionInner {
     /// Flushes with the state locked.
@@ -51,7 +51,10 @@ impl SessionInner {
         // as they were. The values of the first RETAINED_VALUES objects are kept for their
         // INSERTs (read once); beyond that they are read again batch by batch, so a flush of
         // millions of new objects holds a bounded number of rows of values.
-        let mut new_values: NewValues = HashMap::with_capacity(st.new.len().min(RETAINED_VALUES));
+        let mut new_values: NewValues = HashMap::with_capacity_and_hasher(
+            st.new.len().min(RETAINED_VALUES),
+            Default::default(),
+        );
         for (i, obj) in st.new.iter().enumerate() {
             let values = obj.values()?;
             if !obj.info().deferred.is_empty() {
@@ -119,7 +122,7 @@ impl SessionInner {
             {
                 let mut s = obj.state();
                 s.state = ObjectState::Persistent;
-                s.key = Some(key.clone());
+                s.key = Some(key.pk.clone());
                 s.snapshot = None;
             }
             st.identity.insert(key, obj.clone());
@@ -136,7 +139,7 @@ impl SessionInner {
                 continue;
             }
             let new_key = info.identity_of(values);
-            let old_key = obj.state().key.clone();
+            let old_key = obj.identity_key();
             if new_key != old_key {
                 if let Some(k) = old_key {
                     st.identity.remove(&k);
@@ -144,7 +147,7 @@ impl SessionInner {
                 if let Some(k) = new_key.clone() {
                     st.identity.insert(k, obj.clone());
                 }
-                obj.state().key = new_key;
+                obj.state().key = new_key.map(|k| k.pk);
             }
         }
         for obj in std::mem::take(&mut st.modified) {
@@ -162,12 +165,12 @@ impl SessionState {
     /// Records `obj` as deleted in this transaction (by a flush or a bulk DELETE): out of
     /// the identity map, detached at commit, made persistent again by a rollback.
     pub(crate) fn record_deleted(&mut self, obj: Arc<dyn AnyInstance>) {
-        let key = {
+        let key = obj.identity_key();
+        {
             let mut s = obj.state();
             s.state = ObjectState::Deleted;
             s.delete_pending = false;
-            s.key.clone()
-        };
+        }
         if let Some(k) = key {
             self.identity.remove(&k);
         }
@@ -391,7 +394,7 @@ fn emit(
             .map(|o| {
                 let snapshot = o.state().snapshot.clone();
                 let values = match snapshot {
-                    Some(s) => s,
+                    Some(s) => s.into_vec(),
                     None => o.values()?,
                 };
                 Ok(persistence::where_columns(batch.info)

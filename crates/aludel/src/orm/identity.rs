@@ -199,80 +199,65 @@ type KeyBuildHasher = std::hash::BuildHasherDefault<KeyHasher>;
 /// ever loaded. Objects with work pending are held strongly elsewhere in the session (new,
 /// modified, deleted, and those inserted or deleted in the open transaction), so they stay
 /// until that work is flushed and the transaction ends. Entries whose object is gone are
-/// swept whenever the map doubles in size.
+/// swept whenever a model's map doubles in size.
+///
+/// One table per model (per inheritance hierarchy), so an entry stores no model type; a
+/// single integer key, the common case, is stored as the bare `i64` (a 24-byte entry
+/// instead of 64 bytes: at 500,000 loaded objects this is some 40 MB less).
+#[derive(Default)]
 pub(crate) struct IdentityMap {
-    map: HashMap<IdentityKey, Weak<dyn AnyInstance>, KeyBuildHasher>,
-    /// The map size at which dead entries are swept next.
+    /// The models seen in this session, found by a linear scan (a session maps few).
+    models: Vec<ModelMap>,
+}
+
+/// One model's objects: integer keys apart from every other kind.
+struct ModelMap {
+    model: TypeId,
+    ints: Table<i64>,
+    others: Table<KeyParts>,
+}
+
+/// Objects by one kind of key, swept of dead entries as it grows.
+struct Table<K> {
+    map: HashMap<K, Weak<dyn AnyInstance>, KeyBuildHasher>,
+    /// The size at which dead entries are swept next.
     sweep_at: usize,
 }
 
 /// The smallest map that is swept of dead entries.
 const SWEEP_MIN: usize = 1024;
 
-impl Default for IdentityMap {
+impl<K> Default for Table<K> {
     fn default() -> Self {
-        IdentityMap {
+        Table {
             map: HashMap::default(),
             sweep_at: SWEEP_MIN,
         }
     }
 }
 
-impl IdentityMap {
-    /// The live object under `key`.
-    pub(crate) fn get(&self, key: &IdentityKey) -> Option<Arc<dyn AnyInstance>> {
-        self.map.get(key)?.upgrade()
-    }
-
-    /// The live object under `key` and `true`, or the one `make` builds (stored under the
-    /// key) and `false`: one hash for a lookup-or-insert.
-    pub(crate) fn get_or_insert_with(
+impl<K: std::hash::Hash + Eq> Table<K> {
+    fn get_or_insert_with(
         &mut self,
-        key: IdentityKey,
-        make: impl FnOnce(&IdentityKey) -> crate::error::Result<Arc<dyn AnyInstance>>,
-    ) -> crate::error::Result<(Arc<dyn AnyInstance>, bool)> {
-        let made = match self.map.entry(key) {
-            Entry::Occupied(mut slot) => match slot.get().upgrade() {
+        part: K,
+        make: impl FnOnce() -> Result<Arc<dyn AnyInstance>>,
+    ) -> Result<(Arc<dyn AnyInstance>, bool)> {
+        let slot = match self.map.entry(part) {
+            Entry::Occupied(slot) => match slot.get().upgrade() {
                 Some(existing) => return Ok((existing, true)),
-                None => {
-                    let obj = make(slot.key())?;
-                    slot.insert(Arc::downgrade(&obj));
-                    obj
-                }
+                None => Entry::Occupied(slot),
             },
-            Entry::Vacant(slot) => {
-                let obj = make(slot.key())?;
-                slot.insert(Arc::downgrade(&obj));
-                obj
-            }
+            vacant => vacant,
         };
+        let obj = make()?;
+        slot.insert_entry(Arc::downgrade(&obj));
         self.sweep_if_grown();
-        Ok((made, false))
+        Ok((obj, false))
     }
 
-    pub(crate) fn insert(&mut self, key: IdentityKey, obj: Arc<dyn AnyInstance>) {
-        self.map.insert(key, Arc::downgrade(&obj));
+    fn insert(&mut self, part: K, obj: &Arc<dyn AnyInstance>) {
+        self.map.insert(part, Arc::downgrade(obj));
         self.sweep_if_grown();
-    }
-
-    pub(crate) fn remove(&mut self, key: &IdentityKey) -> Option<Arc<dyn AnyInstance>> {
-        self.map.remove(key)?.upgrade()
-    }
-
-    /// The live objects.
-    pub(crate) fn values(&self) -> impl Iterator<Item = Arc<dyn AnyInstance>> + '_ {
-        self.map.values().filter_map(Weak::upgrade)
-    }
-
-    /// Empties the map, returning the live objects.
-    pub(crate) fn drain(&mut self) -> Vec<Arc<dyn AnyInstance>> {
-        self.sweep_at = SWEEP_MIN;
-        self.map.drain().filter_map(|(_, v)| v.upgrade()).collect()
-    }
-
-    /// How many live objects the map holds.
-    pub(crate) fn len(&self) -> usize {
-        self.map.values().filter(|w| w.strong_count() > 0).count()
     }
 
     /// Drops the entries of objects that are gone, once the map has doubled since the
@@ -282,5 +267,110 @@ impl IdentityMap {
             self.map.retain(|_, w| w.strong_count() > 0);
             self.sweep_at = (self.map.len() * 2).max(SWEEP_MIN);
         }
+    }
+}
+
+impl ModelMap {
+    fn weak_values(&self) -> impl Iterator<Item = &Weak<dyn AnyInstance>> {
+        self.ints.map.values().chain(self.others.map.values())
+    }
+}
+
+/// The bare integer of a single integer key.
+fn int_key(pk: &KeyParts) -> Option<i64> {
+    match pk {
+        KeyParts::One(KeyPart::Int(n)) => Some(*n),
+        _ => None,
+    }
+}
+
+impl IdentityMap {
+    fn model(&self, model: TypeId) -> Option<&ModelMap> {
+        self.models.iter().find(|m| m.model == model)
+    }
+
+    fn model_mut(&mut self, model: TypeId) -> &mut ModelMap {
+        match self.models.iter().position(|m| m.model == model) {
+            Some(i) => &mut self.models[i],
+            None => {
+                self.models.push(ModelMap {
+                    model,
+                    ints: Table::default(),
+                    others: Table::default(),
+                });
+                self.models.last_mut().expect("just pushed")
+            }
+        }
+    }
+
+    /// The live object under `key`.
+    pub(crate) fn get(&self, key: &IdentityKey) -> Option<Arc<dyn AnyInstance>> {
+        let m = self.model(key.model)?;
+        match int_key(&key.pk) {
+            Some(n) => m.ints.map.get(&n),
+            None => m.others.map.get(&key.pk),
+        }?
+        .upgrade()
+    }
+
+    /// The live object under `key` and `true`, or the one `make` builds from the key
+    /// (stored under it) and `false`: one hash for a lookup-or-insert.
+    pub(crate) fn get_or_insert_with(
+        &mut self,
+        key: IdentityKey,
+        make: impl FnOnce(IdentityKey) -> Result<Arc<dyn AnyInstance>>,
+    ) -> Result<(Arc<dyn AnyInstance>, bool)> {
+        let m = self.model_mut(key.model);
+        match int_key(&key.pk) {
+            Some(n) => m.ints.get_or_insert_with(n, || make(key)),
+            None => {
+                let pk = key.pk.clone();
+                m.others.get_or_insert_with(pk, || make(key))
+            }
+        }
+    }
+
+    pub(crate) fn insert(&mut self, key: IdentityKey, obj: Arc<dyn AnyInstance>) {
+        let m = self.model_mut(key.model);
+        match int_key(&key.pk) {
+            Some(n) => m.ints.insert(n, &obj),
+            None => m.others.insert(key.pk, &obj),
+        }
+    }
+
+    pub(crate) fn remove(&mut self, key: &IdentityKey) -> Option<Arc<dyn AnyInstance>> {
+        let m = self.models.iter_mut().find(|m| m.model == key.model)?;
+        match int_key(&key.pk) {
+            Some(n) => m.ints.map.remove(&n),
+            None => m.others.map.remove(&key.pk),
+        }?
+        .upgrade()
+    }
+
+    /// The live objects.
+    pub(crate) fn values(&self) -> impl Iterator<Item = Arc<dyn AnyInstance>> + '_ {
+        self.models
+            .iter()
+            .flat_map(ModelMap::weak_values)
+            .filter_map(Weak::upgrade)
+    }
+
+    /// Empties the map, returning the live objects.
+    pub(crate) fn drain(&mut self) -> Vec<Arc<dyn AnyInstance>> {
+        let models = std::mem::take(&mut self.models);
+        models
+            .iter()
+            .flat_map(ModelMap::weak_values)
+            .filter_map(Weak::upgrade)
+            .collect()
+    }
+
+    /// How many live objects the map holds.
+    pub(crate) fn len(&self) -> usize {
+        self.models
+            .iter()
+            .flat_map(ModelMap::weak_values)
+            .filter(|w| w.strong_count() > 0)
+            .count()
     }
 }

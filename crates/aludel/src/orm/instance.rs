@@ -13,7 +13,7 @@ use crate::engine::RowView;
 use crate::error::{Error, Result};
 use crate::orm::borrow::{self, ReadGuard, WriteGuard};
 use crate::orm::deferred::{ColumnLayout, bind_deferred};
-use crate::orm::identity::IdentityKey;
+use crate::orm::identity::{IdentityKey, KeyParts};
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::relationship::{AnySlot, bind_all};
 use crate::orm::session::SessionInner;
@@ -38,15 +38,27 @@ pub enum ObjectState {
 pub(crate) struct StateData {
     pub(crate) state: ObjectState,
     /// Column values at the first write since the last flush or load.
-    pub(crate) snapshot: Option<Vec<Value>>,
+    pub(crate) snapshot: Option<Box<[Value]>>,
     /// Attributes must be reloaded before use.
     pub(crate) expired: bool,
-    /// Identity in the owning session's map, once persistent.
-    pub(crate) key: Option<IdentityKey>,
+    /// Primary key in the owning session's map, once persistent (the model is the
+    /// object's own: [`AnyInstance::identity_key`] gives the whole key).
+    pub(crate) key: Option<KeyParts>,
     /// Marked for deletion at the next flush.
     pub(crate) delete_pending: bool,
     /// The owning session.
     pub(crate) session: Option<(u64, Weak<SessionInner>)>,
+}
+
+impl StateData {
+    /// The identity of an object of `info` in this state, once persistent.
+    pub(crate) fn identity_key(&self, info: &ModelInfo) -> Option<IdentityKey> {
+        let pk = self.key.clone()?;
+        Some(IdentityKey {
+            model: info.identity_type(),
+            pk,
+        })
+    }
 }
 
 /// The object and its state behind an [`Instance`].
@@ -140,7 +152,7 @@ impl<T: Model> Instance<T> {
                 state: ObjectState::Persistent,
                 snapshot: None,
                 expired: false,
-                key: Some(key),
+                key: Some(key.pk),
                 delete_pending: false,
                 session: Some(session),
             },
@@ -250,7 +262,7 @@ impl<T: Model> Instance<T> {
         let guard = borrow::write(&self.cell.data, || self.describe())?;
         let mut st = lock(&self.cell.state);
         if st.snapshot.is_none() && matches!(st.state, ObjectState::Persistent) {
-            st.snapshot = Some(guard.values());
+            st.snapshot = Some(guard.values().into_boxed_slice());
             if let Some(session) = st.session.as_ref().and_then(|(_, s)| s.upgrade()) {
                 drop(st);
                 session.note_modified(self.erased());
@@ -277,7 +289,7 @@ impl<T: Model> Instance<T> {
     /// The model and, once persistent, the key: `"Employee (16621)"`, for error messages.
     fn describe(&self) -> String {
         match &lock(&self.cell.state).key {
-            Some(key) => format!("{} {}", T::info().name, key.pk),
+            Some(key) => format!("{} {}", T::info().name, key),
             None => format!("a new {}", T::info().name),
         }
     }
@@ -332,6 +344,11 @@ pub(crate) trait AnyInstance: Send + Sync {
     /// Forgets every loaded relationship and its history (expiry).
     fn expire_relationships(&self);
     fn as_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+
+    /// The object's identity in its session's map, once persistent.
+    fn identity_key(&self) -> Option<IdentityKey> {
+        self.state().identity_key(self.info())
+    }
 }
 
 impl<T: Model> AnyInstance for Cell<T> {

@@ -184,12 +184,14 @@ fn insert_rows(
         compile(&stmt, n == 1)
     };
     let key = |n: usize| (info.type_id, 1, unset.to_vec(), n);
-    let pick = |values: Vec<Value>| -> Vec<Value> {
-        let mut values: Vec<Option<Value>> = values.into_iter().map(Some).collect();
-        columns
-            .iter()
-            .map(|&i| values[i].take().unwrap_or(Value::Null))
-            .collect()
+    // The named columns' values, in place (`columns` is every column but `unset`, in order).
+    let pick = |mut values: Vec<Value>| -> Vec<Value> {
+        let mut i = 0;
+        values.retain(|_| {
+            i += 1;
+            !unset.contains(&(i - 1))
+        });
+        values
     };
     // With no column to name, each row is its own `DEFAULT VALUES` statement.
     let per_statement = if multi && !columns.is_empty() {

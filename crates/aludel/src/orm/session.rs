@@ -1089,8 +1089,7 @@ impl SessionInner {
             }
             ObjectState::Detached => {
                 let key = s
-                    .key
-                    .clone()
+                    .identity_key(obj.info())
                     .ok_or_else(|| Error::invalid(format!("detached {name} has no identity")))?;
                 if st
                     .identity
@@ -1120,7 +1119,7 @@ impl SessionInner {
     /// identity map and the pending lists; a pending object becomes transient, a
     /// persistent one detached.
     pub(crate) fn expunge_locked(st: &mut SessionState, obj: &Arc<dyn AnyInstance>) {
-        let key = obj.state().key.clone();
+        let key = obj.identity_key();
         if let Some(k) = key {
             st.identity.remove(&k);
         }

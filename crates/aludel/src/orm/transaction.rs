@@ -258,14 +258,14 @@ impl SessionInner {
         deleted: Vec<Arc<dyn AnyInstance>>,
     ) {
         for obj in inserted {
-            let key = obj.state().key.clone();
+            let key = obj.identity_key();
             if let Some(k) = key {
                 st.identity.remove(&k);
             }
             Self::detach(&obj, ObjectState::Transient);
         }
         for obj in deleted {
-            let key = obj.state().key.clone();
+            let key = obj.identity_key();
             {
                 let mut s = obj.state();
                 s.state = ObjectState::Persistent;

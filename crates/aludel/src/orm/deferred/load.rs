@@ -58,7 +58,7 @@ pub(crate) fn load_group(
     };
     // The key as loaded (a write guard's snapshot holds it when the object is borrowed).
     let values = match snapshot {
-        Some(s) => s,
+        Some(s) => s.into_vec(),
         None => owner.values()?,
     };
     let criteria = info

@@ -71,7 +71,7 @@ pub(crate) fn load<C: Model>(
         _ => {}
     }
     let Some(session) = session else {
-        let which = key.map(|k| format!(" {}", k.pk)).unwrap_or_default();
+        let which = key.map(|k| format!(" {k}")).unwrap_or_default();
         return Err(Error::DetachedInstance {
             message: format!(
                 "{}{which} is not in a session, so its relationship '{}' cannot be loaded; add it to a session (or load the relationship before closing the session)",

@@ -298,7 +298,7 @@ impl SessionInner {
                 Some(l) => T::from_row_in(row, offset, l)?,
                 None => T::from_row(row, offset)?,
             };
-            let instance = Instance::loaded(object, key.clone(), (self.id, self.me.clone()));
+            let instance = Instance::loaded(object, key, (self.id, self.me.clone()));
             let erased = instance.erased();
             built = Some(instance);
             Ok(erased)
