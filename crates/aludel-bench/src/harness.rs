@@ -44,11 +44,6 @@ pub fn report_measurement(
     Ok(())
 }
 
-/// Prints the child's "cannot run this" line.
-pub fn report_skip(reason: &str) {
-    println!("{SKIPPED} {reason}");
-}
-
 /// Accumulates the timed part of a child's work; setup (connecting, preparing fixtures)
 /// stays outside it.
 #[derive(Debug, Default)]

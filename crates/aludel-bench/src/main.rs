@@ -18,7 +18,7 @@ mod workloads;
 use std::collections::BTreeSet;
 use std::process::{Command, ExitCode};
 
-use contenders::{Contender, Failure, Job, sqlalchemy};
+use contenders::{Contender, Job, sqlalchemy};
 use harness::{Outcome, Samples, Summary};
 use workloads::{Backend, Fixture, Workload};
 
@@ -119,23 +119,14 @@ fn child(args: &[String]) -> ExitCode {
         eprintln!("bad --one arguments: {args:?}");
         return ExitCode::from(2);
     };
-    let mut skipped = None;
     let result = harness::report_measurement(job.workload.expected_rows(job.size), |watch| {
-        contender.run(&job, watch).map_err(|failure| match failure {
-            Failure::Skip(reason) => {
-                skipped = Some(reason);
-                String::new()
-            }
-            Failure::Error(message) => message,
-        })
+        contender
+            .run(&job, watch)
+            .map_err(|failure| failure.to_string())
     });
-    match (result, skipped) {
-        (Ok(()), _) => ExitCode::SUCCESS,
-        (Err(_), Some(reason)) => {
-            harness::report_skip(&reason);
-            ExitCode::SUCCESS
-        }
-        (Err(message), None) => {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
             eprintln!("{message}");
             ExitCode::FAILURE
         }

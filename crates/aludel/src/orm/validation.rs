@@ -231,18 +231,21 @@ pub(crate) fn check_column<'a>(
     value: &Value,
     validators: impl Iterator<Item = &'a Arc<dyn Validator>>,
 ) {
-    let before = errors.errors.get(field).map_or(0, Vec::len);
+    let mut declared_failed = false;
     for v in validators {
         if let Err(e) = v.check(value) {
             errors.add(field, v.get_message(&e, field));
+            declared_failed = true;
         }
     }
-    let declared_failed = errors.errors.get(field).map_or(0, Vec::len) > before;
-    if value == &Value::Null && !column.nullable && !filled_by_database && !declared_failed {
+    if matches!(value, Value::Null) && !column.nullable && !filled_by_database && !declared_failed {
         let required = Required::new();
         errors.add(field, required.get_message(&ValidationError::new(), field));
     }
-    if let (SqlType::String { length: Some(n) }, Value::Text(s)) = (&column.ty, value) {
+    // A text of at most `n` bytes has at most `n` characters: only longer ones are counted.
+    if let (SqlType::String { length: Some(n) }, Value::Text(s)) = (&column.ty, value)
+        && s.len() > *n as usize
+    {
         let chars = s.chars().count();
         if chars > *n as usize {
             errors.add(
