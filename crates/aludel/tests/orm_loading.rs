@@ -6,9 +6,9 @@
 mod common;
 
 use aludel::orm::{
-    Instance, Load, Many, Model, Session, contains_eager, contains_eager_from, defaultload,
-    immediateload, joinedload, lazyload, noload, raiseload, raiseload_on_sql, selectinload,
-    subqueryload,
+    Instance, Load, Many, Model, Session, baked_lazyload, contains_eager, contains_eager_from,
+    defaultload, immediateload, joinedload, lazyload, noload, raiseload, raiseload_on_sql,
+    selectinload, subqueryload,
 };
 use aludel::sql::{Params, insert};
 use aludel::{Error, Result};
@@ -480,6 +480,24 @@ backend_tests! {
         assert_eq!(selects(&rec).len(), 1);
         assert!(users[0].read()?.addresses.loaded().is_none());
         assert_eq!(users[0].read()?.addresses.all()?.len(), 3);
+        Ok(())
+    }
+
+    fn baked_lazyload_loads_on_first_access_like_lazyload(db) {
+        // SQLAlchemy 2.x treats the legacy baked_lazyload as lazyload: an eager default
+        // is overridden, and each collection loads with its own SELECT on access.
+        seed_shelves(db)?;
+        let s = Session::new(db);
+        let rec = db.record_statements();
+        let shelves = s.query::<Shelf>().options(baked_lazyload(Shelf::books)).order_by(Shelf::id.asc()).all()?;
+        assert_eq!(selects(&rec).len(), 1, "{:?}", selects(&rec));
+        assert!(shelves.iter().all(|shelf| shelf.read().unwrap().books.loaded().is_none()));
+        for (n, shelf) in shelves.iter().enumerate() {
+            let id = shelf.read()?.id;
+            let books = shelf.read()?.books.all()?;
+            assert_eq!(books.iter().map(|b| b.read().unwrap().id).collect::<Vec<_>>(), [id * 10 + 1, id * 10 + 2]);
+            assert_eq!(selects(&rec).len(), n + 2);
+        }
         Ok(())
     }
 

@@ -199,10 +199,14 @@ impl<M: Model> Query<M> {
         let session = self.session()?;
         let info = M::info();
         let keys: Vec<String> = rows.keys().to_vec();
-        let positions: Vec<usize> = info
-            .columns()
-            .iter()
-            .map(|c| {
+        // Deferred columns stay unloaded (the statement may leave them out) unless the
+        // query's options undefer them, as SQLAlchemy's `from_statement` does.
+        let layout = self.ctx.loaders.columns.narrowed(info);
+        let loaded = |i: &usize| layout.as_ref().is_none_or(|l| l.has(*i));
+        let positions: Vec<usize> = (0..info.columns().len())
+            .filter(loaded)
+            .map(|i| {
+                let c = &info.columns()[i];
                 keys.iter()
                     .position(|k| k.eq_ignore_ascii_case(&c.name))
                     .ok_or_else(|| Error::InvalidRequest {
@@ -224,10 +228,11 @@ impl<M: Model> Query<M> {
                 .iter()
                 .map(|&p| std::mem::replace(&mut values[p], Value::Null))
                 .collect();
-            out.push(session.inner.instance_for_row::<M>(
+            out.push(session.inner.instance_in_row::<M>(
                 &mut st.identity,
                 &OwnedRow::new(ordered),
                 populate,
+                layout.as_ref(),
             )?);
         }
         Ok(out)
