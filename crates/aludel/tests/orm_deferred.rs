@@ -440,6 +440,21 @@ backend_tests! {
         Ok(())
     }
 
+    fn merge_result_without_load_keeps_unloaded_columns_unloaded(db) {
+        seed(db)?;
+        let a = Session::new(db);
+        let cached = a.query::<Article>().options(undefer(Article::rating)).order_by(Article::id.asc()).all()?;
+        let b = Session::new(db);
+        let merged = b.query::<Article>().merge_result(&cached, false)?;
+        // What the source loaded is copied; what it did not stays unloaded (not NULL)
+        // and loads from the database on access.
+        assert_eq!(loaded(&merged[0])?, (false, false, true));
+        assert_eq!(merged[0].read()?.rating.loaded(), Some(10));
+        assert_eq!(merged[0].read()?.body.get()?, "body1");
+        assert!(!b.is_modified(&merged[0])?);
+        Ok(())
+    }
+
     fn undefer_group_and_load_only_along_a_path(db) {
         seed(db)?;
         let rec = db.record_statements();

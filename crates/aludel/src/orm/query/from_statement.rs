@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::engine::RowView;
 use crate::error::{Error, Result};
+use crate::orm::deferred::ColumnLayout;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
 use crate::orm::query::{Query, Selection};
@@ -182,15 +183,36 @@ impl<M: Model> Query<M> {
                         ),
                     });
                 }
-                o.erased().values()
+                // A deferred column the object never loaded has no value: it stays
+                // unloaded in the copy (not NULL).
+                let erased = o.erased();
+                let unloaded = match M::info().deferred.is_empty() {
+                    true => Vec::new(),
+                    false => crate::orm::deferred::unloaded_columns(&erased)?,
+                };
+                let mut values = erased.values()?;
+                let layout = (!unloaded.is_empty()).then(|| {
+                    let present: Vec<bool> =
+                        (0..values.len()).map(|i| !unloaded.contains(&i)).collect();
+                    let mut column = 0;
+                    values.retain(|_| {
+                        column += 1;
+                        present[column - 1]
+                    });
+                    ColumnLayout::new(&present)
+                });
+                Ok((values, layout))
             })
             .collect::<Result<Vec<_>>>()?;
         let mut st = session.inner.usable()?;
         rows.into_iter()
-            .map(|values| {
-                session
-                    .inner
-                    .instance_for_row::<M>(&mut st.identity, &OwnedRow::new(values), true)
+            .map(|(values, layout)| {
+                session.inner.instance_in_row::<M>(
+                    &mut st.identity,
+                    &OwnedRow::new(values),
+                    true,
+                    layout.as_ref(),
+                )
             })
             .collect()
     }
