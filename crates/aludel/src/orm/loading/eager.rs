@@ -31,6 +31,10 @@ pub(crate) struct Level<'a> {
     pub(crate) params: &'a Params,
 }
 
+/// What a loader loaded: the objects, each once, and the statement that loaded them all
+/// when one did (what a subquery load below re-runs).
+pub(crate) type Loaded = (Vec<Arc<dyn AnyInstance>>, Option<Select>);
+
 /// One relationship to load for a set of parents: what every strategy works on.
 pub(crate) struct Batch<'a> {
     pub(crate) session: &'a Session,

@@ -11,7 +11,7 @@ use crate::orm::deferred::{self, ColumnLayout};
 use crate::orm::identity::IdentityKey;
 use crate::orm::instance::AnyInstance;
 use crate::orm::loading::LoadOptions;
-use crate::orm::loading::eager::{Batch, distinct, store};
+use crate::orm::loading::eager::{Batch, Loaded, distinct, store};
 use crate::orm::loading::joined::{JoinedPlan, JoinedRows};
 use crate::orm::mapper::ModelInfo;
 use crate::orm::relationship::{owner_key, related_select};
@@ -27,7 +27,7 @@ pub(crate) type Groups = HashMap<IdentityKey, Vec<Arc<dyn AnyInstance>>>;
 /// Loads the batch's relationship with IN lists; returns the objects loaded, each once,
 /// and the statement that loaded them all when there is one (a single IN batch, none
 /// served from the identity map): the source of a subquery load below.
-pub(crate) fn load(batch: &Batch<'_>) -> Result<(Vec<Arc<dyn AnyInstance>>, Option<Select>)> {
+pub(crate) fn load(batch: &Batch<'_>) -> Result<Loaded> {
     let Batch {
         session,
         owner,

@@ -12,11 +12,8 @@
 //! identity map, no one statement loaded the parents, and their keys go in an IN list
 //! instead (the selectin form).
 
-use std::sync::Arc;
-
 use crate::error::Result;
-use crate::orm::instance::AnyInstance;
-use crate::orm::loading::eager::Batch;
+use crate::orm::loading::eager::{Batch, Loaded};
 use crate::orm::loading::selectin::{Groups, assign, fetch_grouped};
 use crate::orm::mapper::ModelInfo;
 use crate::orm::relationship::{RelationshipInfo, related_select};
@@ -25,11 +22,7 @@ use crate::sql::{FromItem, Params, Select, SelectStatement, and_};
 /// Loads the batch's relationship for parents that `source` (a SELECT from the owner's
 /// table, with its named parameters in `params`) loaded; returns the objects loaded,
 /// each once, and the statement that loaded them (the source of a subquery load below).
-pub(crate) fn load(
-    batch: &Batch<'_>,
-    source: &Select,
-    params: &Params,
-) -> Result<(Vec<Arc<dyn AnyInstance>>, Option<Select>)> {
+pub(crate) fn load(batch: &Batch<'_>, source: &Select, params: &Params) -> Result<Loaded> {
     if batch.parents.is_empty() {
         return Ok((Vec::new(), None));
     }
