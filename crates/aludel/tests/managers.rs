@@ -388,6 +388,14 @@ mod meta_columns {
                 _ => Ok(()),
             }
         }
+        /// Names are unique per table, through an index the option adds.
+        fn contribute_to_class(
+            table: aludel::sql::TableBuilder,
+            column: &str,
+        ) -> aludel::sql::TableBuilder {
+            let index = format!("ix_{}_{column}", table.name());
+            table.index(&index, &[column], true)
+        }
     }
 
     #[aludel::ext::managers::model(columns(name = NameColumn))]
@@ -479,6 +487,10 @@ backend_tests! {
         let name: String = conn.scalar(&text("SELECT name FROM label"), ())?;
         assert_eq!(name, "urgent");
         drop(conn);
+        // The option's contribute_to_class made the name unique.
+        s.add(Label { id: None, color: "blue".into(), name: "urgent".into(), created_at: None, updated_at: None })?;
+        assert!(matches!(s.commit().unwrap_err(), Error::Integrity(_)));
+        s.rollback()?;
         s.add(Label { id: None, color: "blue".into(), name: "  ".into(), created_at: None, updated_at: None })?;
         match s.flush() {
             Err(Error::Validation { model, errors }) => {
@@ -512,6 +524,76 @@ backend_tests! {
         assert_eq!(foobars.named("x")?.len(), 1);
         assert_eq!(labels.named("x")?[0].read()?.color, "red");
         assert!(labels.named("y")?.is_empty());
+        Ok(())
+    }
+}
+
+/// Abstract models (unchained's `Meta.abstract`): no table, no mapping — fields and Meta
+/// options that the models extending them inherit.
+mod abstract_models {
+    use super::meta_columns::NameColumn;
+
+    /// Every named thing: a unique name from the app's option, a description, no
+    /// `updated_at`, shown by id and name.
+    #[aludel::ext::managers::model(abstract, updated_at = false, columns(name = NameColumn), repr = ["id", "name"])]
+    pub struct Named {
+        #[column(max_len = 100)]
+        pub description: Option<String>,
+    }
+
+    #[aludel::ext::managers::model(extends = Named)]
+    #[derive(aludel::Model)]
+    pub struct Genre {
+        pub popular: bool,
+    }
+
+    /// Overrides an inherited option and names its table.
+    #[aludel::ext::managers::model(extends = Named, created_at = false)]
+    #[derive(aludel::Model)]
+    #[model(table = "studios")]
+    pub struct Studio {
+        #[column(max_len = 20)]
+        pub city: String,
+    }
+
+    /// An abstract model extending another: both sets of fields and options pass down.
+    #[aludel::ext::managers::model(abstract, extends = Named, pk = "key", repr = ["key", "code"])]
+    pub struct Coded {
+        #[column(max_len = 8)]
+        pub code: String,
+    }
+
+    #[aludel::ext::managers::model(extends = Coded)]
+    #[derive(aludel::Model)]
+    pub struct Region {}
+}
+
+backend_tests! {
+    fn abstract_models_pass_their_fields_and_options_to_concrete_models(db) {
+        use abstract_models::{Genre, Region, Studio};
+        assert_eq!(Genre::info().fields, ["id", "description", "popular", "name", "created_at"]);
+        assert_eq!(Studio::info().fields, ["id", "description", "city", "name"]);
+        assert_eq!(Region::info().fields, ["key", "description", "code", "name", "created_at"]);
+        assert_eq!((Genre::info().table.name(), Region::info().table.name()), ("genre", "region"));
+        create_all(db, &[Genre::info(), Studio::info(), Region::info()])?;
+        let sessions = SessionManager::with_session(Session::new(db));
+        let genres = ModelManager::<Genre>::new(sessions.clone());
+        let noir = genres.create(params! { "name" => "noir", "popular" => true }, true)?;
+        assert!(noir.read()?.created_at.is_some(), "the inherited created_at is filled by the database");
+        assert_eq!(format!("{:?}", *noir.read()?), format!("Genre {{ id: {:?}, name: \"noir\" }}", noir.read()?.id));
+        // The inherited option column keeps its check and its unique index.
+        let err = errors_of(genres.create(params! { "name" => " ", "popular" => false }, true).unwrap_err());
+        assert_eq!(err["name"], ["Name must not be blank."]);
+        assert!(matches!(genres.create(params! { "name" => "noir", "popular" => false }, true).unwrap_err(), Error::Integrity(_)));
+        sessions.session()?.rollback()?;
+        let regions = ModelManager::<Region>::new(sessions.clone());
+        let north = regions.create(params! { "name" => "north", "code" => "N", "description" => "cold" }, true)?;
+        assert_eq!(north.read()?.code, "N");
+        assert!(regions.get(north.read()?.key)?.expect("by key").ptr_eq(&north));
+        let studios = ModelManager::<Studio>::new(sessions);
+        studios.create(params! { "name" => "ghibli", "city" => "Tokyo" }, true)?;
+        let cities: String = db.connect()?.scalar(&text("SELECT city FROM studios"), ())?;
+        assert_eq!(cities, "Tokyo");
         Ok(())
     }
 }

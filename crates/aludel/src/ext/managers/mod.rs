@@ -55,12 +55,14 @@
 //! # Ok::<(), aludel::Error>(())
 //! ```
 
+mod base_model;
 mod init;
 mod meta_option;
 mod model_manager;
 mod registry;
 mod session_manager;
 
+pub use base_model::BaseModel;
 pub use init::{Unchained, init_sqlalchemy_unchained};
 pub use meta_option::{ColumnMetaOption, MetaOptionValidator};
 pub use model_manager::ModelManager;
