@@ -4,6 +4,9 @@
 //!
 //! - [`init_sqlalchemy_unchained`]: the engine, the scoped session the managers use, and
 //!   the constraint naming convention, in one call.
+//! - [`declarative_base`]: a [`ModelBase`] — name, bind, metadata and class registry of a
+//!   group of models; abstract models (`#[model(abstract)]`) give them shared fields.
+//! - [`BaseModel`]: build, `update` and `validate` from named values, on every model.
 //! - [`ModelRegistry`]: the application's models by name, their foreign keys checked
 //!   together by `finalize_mappings`.
 //! - [`SessionManager`]: where managers get their session (a scoped session set once with
@@ -56,6 +59,7 @@
 //! ```
 
 mod base_model;
+mod declarative_base;
 mod init;
 mod meta_option;
 mod model_manager;
@@ -63,6 +67,7 @@ mod registry;
 mod session_manager;
 
 pub use base_model::BaseModel;
+pub use declarative_base::{ModelBase, SharedRegistry, declarative_base};
 pub use init::{Unchained, init_sqlalchemy_unchained};
 pub use meta_option::{ColumnMetaOption, MetaOptionValidator};
 pub use model_manager::ModelManager;
