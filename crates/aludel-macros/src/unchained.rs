@@ -358,6 +358,43 @@ mod tests {
     }
 
     #[test]
+    fn abstract_models_become_macros_that_extending_models_call() {
+        let out = expand_str(
+            "abstract, created_at = false",
+            "pub struct Named { #[column(max_len = 9)] pub name: String }",
+        );
+        assert!(out.contains("macro_rules ! Named"), "{out}");
+        assert!(
+            out.contains("model (created_at = false , $") && !out.contains("(abstract"),
+            "the abstract's options pass down without `abstract`: {out}"
+        );
+        assert!(
+            !out.contains("struct Named"),
+            "no struct, no mapping: {out}"
+        );
+        let out = expand_str(
+            "extends = Named, pk = \"key\"",
+            "#[derive(aludel::Model)] struct Genre { popular: bool }",
+        );
+        assert!(
+            out.starts_with("Named ! { [pk = \"key\"] # [derive (aludel :: Model)] struct Genre"),
+            "{out}"
+        );
+        let out = expand_str(
+            "pk = false",
+            "#[__aludel_base { #[column(primary_key)] code: i64 }] struct Genre { popular: bool }",
+        );
+        assert!(
+            out.contains("code : i64 , popular : bool") && !out.contains("__aludel_base"),
+            "{out}"
+        );
+        assert!(
+            expand_str("abstract", "#[derive(aludel::Model)] struct A { n: i64 }")
+                .contains("an abstract model is not mapped")
+        );
+    }
+
+    #[test]
     fn mistakes_are_errors() {
         assert!(expand_str("pkey = \"x\"", "struct A { n: i64 }").contains("unknown Meta option"));
         assert!(expand_str("pk = true", "struct A { n: i64 }").contains("false to remove"));
