@@ -92,6 +92,18 @@ fn count(db: &TestDb) -> Result<i64> {
         .scalar(&text("SELECT count(*) FROM foobar"), ())
 }
 
+/// How many of the tables `names` exist in the test database.
+fn tables_present(db: &TestDb, names: &[&str]) -> Result<i64> {
+    let sql = db.pick(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ",
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ",
+        "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ",
+    );
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    db.connect()?
+        .scalar(&text(format!("{sql}({})", quoted.join(", "))), ())
+}
+
 fn errors_of(err: Error) -> std::collections::BTreeMap<String, Vec<String>> {
     match err {
         Error::Validation { errors, .. } => errors.errors,
@@ -643,17 +655,17 @@ backend_tests! {
         Foobar::validate(&params! { "stock" => 1 }, true)?;
         let err = errors_of(Foobar::validate(&params! { "stock" => 1 }, false).unwrap_err());
         assert_eq!(err.keys().collect::<Vec<_>>(), ["code", "name"]);
-        let mut foo = Foobar::build(&params! { "name" => "foo", "stock" => 1, "code" => "F" })?;
+        let mut item = Foobar::build(&params! { "name" => "foo", "stock" => 1, "code" => "F" })?;
         // A bad value the object already holds: partial validation does not look at it...
-        foo.optional = Some("far too long".into());
-        foo.update(&params! { "stock" => 2 }, true)?;
+        item.optional = Some("far too long".into());
+        item.update(&params! { "stock" => 2 }, true)?;
         // ...full validation does, and sets nothing.
-        let err = foo.update(&params! { "stock" => 3 }, false).unwrap_err();
+        let err = item.update(&params! { "stock" => 3 }, false).unwrap_err();
         assert_eq!(errors_of(err).keys().collect::<Vec<_>>(), ["optional"]);
-        assert_eq!(foo.stock, 2);
-        foo.update(&params! { "stock" => 3, "optional" => "ok" }, false)?;
+        assert_eq!(item.stock, 2);
+        item.update(&params! { "stock" => 3, "optional" => "ok" }, false)?;
         let sessions = SessionManager::with_session(Session::new(db));
-        sessions.save(foo, true)?;
+        sessions.save(item, true)?;
         let stock: i64 = db.connect()?.scalar(&text("SELECT stock FROM foobar WHERE optional = 'ok'"), ())?;
         assert_eq!(stock, 3);
         // Each failure names its model, column and validator.
@@ -683,19 +695,12 @@ backend_tests! {
         assert!(err.contains("no model named Comment is registered (registered: Category, Post)"), "{err}");
         // Until finalized, a lazy model is not part of the mapping: create_all skips it.
         create_all(db, &registry.models())?;
-        let tables_sql = db.pick(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('category', 'post')",
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('category', 'post')",
-            "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('category', 'post')",
-        );
-        let tables: i64 = db.connect()?.scalar(&text(tables_sql), ())?;
-        assert_eq!(tables, 1);
+        assert_eq!(tables_present(db, &["category", "post"])?, 1);
         let models = registry.finalize_mappings()?;
         assert_eq!(models.keys().copied().collect::<Vec<_>>(), ["Category", "Post"]);
         assert!(!registry.should_initialize("Post")?);
         create_all(db, &registry.models())?;
-        let tables: i64 = db.connect()?.scalar(&text(tables_sql), ())?;
-        assert_eq!(tables, 2);
+        assert_eq!(tables_present(db, &["category", "post"])?, 2);
         Ok(())
     }
 
@@ -720,13 +725,7 @@ backend_tests! {
         // Each base creates its own tables on its bind, with unchained's constraint names.
         catalog.create_all()?;
         blog.create_all()?;
-        let tables_sql = db.pick(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('category', 'post', 'audit')",
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('category', 'post', 'audit')",
-            "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('category', 'post', 'audit')",
-        );
-        let tables: i64 = db.connect()?.scalar(&text(tables_sql), ())?;
-        assert_eq!(tables, 3);
+        assert_eq!(tables_present(db, &["category", "post", "audit"])?, 3);
         let fk_sql = db.pick(
             "SELECT count(*) FROM sqlite_master WHERE name = 'post' AND sql LIKE '%fk_post_category_id_category%'",
             "SELECT count(*) FROM pg_constraint WHERE conname = 'fk_post_category_id_category'",
@@ -741,8 +740,7 @@ backend_tests! {
         assert_eq!(s.query::<Category>().count()?, 1);
         s.close()?; // the read's transaction would hold a lock DROP TABLE waits for
         blog.drop_all()?;
-        let tables: i64 = db.connect()?.scalar(&text(tables_sql), ())?;
-        assert_eq!(tables, 1, "only the catalog's table is left");
+        assert_eq!(tables_present(db, &["category", "post", "audit"])?, 1, "only the catalog's table is left");
         let unbound = declarative_base().with_name("Loose").create_all().unwrap_err().to_string();
         assert!(unbound.contains("model base Loose has no bind"), "{unbound}");
         Ok(())
