@@ -90,6 +90,30 @@ pub use session_manager::SessionManager;
 ///   [`ColumnMetaOption`]s (unchained's `ModelMetaOptionsFactory` holds such options; here
 ///   the model names the ones it uses).
 ///
+/// - `abstract`: unchained's `Meta.abstract` — on a struct without the derive, it maps
+///   nothing and becomes a macro of the same name holding its fields and options;
+///   `extends = Name` on a model gives it those fields (after the primary key) and options
+///   (which the model's own override). An abstract model may extend another.
+///
+/// ```
+/// use aludel::orm::Model;
+///
+/// /// Not a table: what every model of the app shares.
+/// #[aludel::ext::managers::model(abstract, updated_at = false)]
+/// struct Authored {
+///     #[column(max_len = 40)]
+///     author: String,
+/// }
+///
+/// #[aludel::ext::managers::model(extends = Authored)]
+/// #[derive(aludel::Model)]
+/// struct Quote {
+///     text: String,
+/// }
+///
+/// assert_eq!(Quote::info().fields, ["id", "author", "text", "created_at"]);
+/// ```
+///
 /// The other Meta options are `#[model(...)]` options of the derive: `table` (default: the
 /// struct name in snake_case), `validation`, `unique_together`, `index_together`.
 ///
