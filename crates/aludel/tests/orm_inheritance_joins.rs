@@ -1,0 +1,181 @@
+//! Joins into mapped hierarchies along relationships narrowed with `of_type`, on every
+//! backend: a single-table subtype (the discriminator joins the ON clause) and a
+//! joined-table subtype (the base table joined to the subtype's own table inside the
+//! join). The SQL is compared with SQLAlchemy 2.1's for the same mapping.
+
+mod common;
+
+use aludel::Result;
+use aludel::orm::{Many, Model, Session};
+use aludel::sql::Executable;
+
+use common::sql_text::assert_sql_all;
+
+#[derive(aludel::Model)]
+#[model(table = "oft_company")]
+struct Company {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 20)]
+    name: String,
+    #[relationship]
+    staff: Many<Staffer>,
+    #[relationship]
+    members: Many<Member>,
+}
+
+/// Single table: staffers and cooks in `oft_staff`.
+#[derive(aludel::Model)]
+#[model(table = "oft_staff", polymorphic = "single", polymorphic_on = "kind")]
+struct Staffer {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 20)]
+    kind: String,
+    #[column(foreign_key = "oft_company.id")]
+    company_id: Option<i64>,
+}
+
+#[derive(aludel::Model)]
+#[model(inherits = Staffer, polymorphic_identity = "cook")]
+struct Cook {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 20)]
+    kind: String,
+    company_id: Option<i64>,
+    #[column(max_len = 20)]
+    dish: Option<String>,
+}
+
+/// Joined table: members in `oft_member`, coders' own columns in `oft_coder`.
+#[derive(aludel::Model)]
+#[model(table = "oft_member", polymorphic = "joined", polymorphic_on = "kind")]
+struct Member {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 20)]
+    kind: String,
+    #[column(foreign_key = "oft_company.id")]
+    company_id: Option<i64>,
+}
+
+#[derive(aludel::Model)]
+#[model(table = "oft_coder", inherits = Member, polymorphic_identity = "coder")]
+struct Coder {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 20)]
+    kind: String,
+    company_id: Option<i64>,
+    #[column(max_len = 20)]
+    language: Option<String>,
+}
+
+fn sql(q: &impl Executable) -> String {
+    q.compile(&aludel::dialects::Sqlite)
+        .map(|c| c.sql)
+        .unwrap_or_else(|e| format!("ERROR: {e}"))
+}
+
+/// SQLAlchemy 2.1: `select(Company.id).join(Company.employees.of_type(Engineer))` on a
+/// joined-table hierarchy gives `JOIN (employee JOIN engineer ON employee.id =
+/// engineer.id) ON company.id = employee.company_id` (no discriminator criterion: the
+/// inner join keeps to engineers); on a single-table one `JOIN worker ON shop.id =
+/// worker.shop_id AND worker.kind IN (...)`.
+#[test]
+fn of_type_joins_the_subtype_as_sqlalchemy_does() -> Result<()> {
+    let engine = aludel::create_engine("sqlite://")?;
+    let s = Session::new(&engine);
+    let joined = s
+        .query::<Company>()
+        .with_entities((Company::id,))
+        .join_rel(Company::members.of_type::<Coder>())
+        .filter_by("language", "rust");
+    assert_sql_all(
+        joined.statement(),
+        "SELECT oft_company.id FROM oft_company JOIN (oft_member JOIN oft_coder ON oft_member.id = oft_coder.id) \
+         ON oft_company.id = oft_member.company_id WHERE oft_coder.language = ?",
+    );
+    let outer = s
+        .query::<Company>()
+        .with_entities((Company::id,))
+        .outerjoin_rel(Company::members.of_type::<Coder>());
+    assert_sql_all(
+        outer.statement(),
+        "SELECT oft_company.id FROM oft_company LEFT OUTER JOIN (oft_member JOIN oft_coder ON oft_member.id = oft_coder.id) \
+         ON oft_company.id = oft_member.company_id",
+    );
+    let single = s
+        .query::<Company>()
+        .with_entities((Company::id,))
+        .join_rel(Company::staff.of_type::<Cook>())
+        .filter_by("dish", "soup");
+    assert_sql_all(
+        single.statement(),
+        "SELECT oft_company.id FROM oft_company JOIN oft_staff ON oft_company.id = oft_staff.company_id \
+         AND oft_staff.kind IN (?) WHERE oft_staff.dish = ?",
+    );
+    // of_type of the declared target itself is the plain join.
+    let plain = s
+        .query::<Company>()
+        .with_entities((Company::id,))
+        .join_rel(Company::staff.of_type::<Staffer>());
+    assert_eq!(
+        sql(plain.statement()),
+        "SELECT oft_company.id FROM oft_company JOIN oft_staff ON oft_company.id = oft_staff.company_id"
+    );
+    Ok(())
+}
+
+#[test]
+fn of_type_outside_the_targets_hierarchy_is_an_error() -> Result<()> {
+    let engine = aludel::create_engine("sqlite://")?;
+    let q = Session::new(&engine)
+        .query::<Company>()
+        .join_rel(Company::staff.of_type::<Coder>());
+    let err = sql(q.statement());
+    assert!(
+        err.contains("Company.staff") && err.contains("Coder is not a subtype of Staffer"),
+        "{err}"
+    );
+    Ok(())
+}
+
+backend_tests! {
+    fn of_type_joins_keep_to_the_subtypes_rows(db) {
+        aludel::orm::create_all(db, &[Company::info(), Staffer::info(), Cook::info(), Member::info(), Coder::info()])?;
+        let s = Session::new(db);
+        for (id, name) in [(1, "diner"), (2, "bank")] {
+            s.add(Company { id, name: name.into(), staff: Many::new(), members: Many::new() })?;
+        }
+        s.flush()?;
+        // The diner has a cook and a coder; the bank only a plain staffer and a plain
+        // member, whose rows a join without of_type would match as well.
+        s.add(Cook { id: 10, kind: String::new(), company_id: Some(1), dish: Some("soup".into()) })?;
+        s.add(Staffer { id: 11, kind: String::new(), company_id: Some(2) })?;
+        s.add(Coder { id: 20, kind: String::new(), company_id: Some(1), language: Some("rust".into()) })?;
+        s.add(Member { id: 21, kind: String::new(), company_id: Some(2) })?;
+        s.commit()?;
+
+        let names = |q: aludel::orm::Query<Company>| -> Result<Vec<String>> {
+            q.order_by(Company::id.asc()).all()?.iter().map(|c| Ok(c.read()?.name.clone())).collect()
+        };
+        let q = s.query::<Company>();
+        assert_eq!(names(q.join_rel(Company::staff))?, ["diner", "bank"]);
+        assert_eq!(names(q.join_rel(Company::staff.of_type::<Cook>()))?, ["diner"]);
+        assert_eq!(names(q.join_rel(Company::staff.of_type::<Cook>()).filter_by("dish", "soup"))?, ["diner"]);
+        assert_eq!(names(q.join_rel(Company::staff.of_type::<Cook>()).filter_by("dish", "stew"))?, Vec::<String>::new());
+        assert_eq!(names(q.join_rel(Company::members))?, ["diner", "bank"]);
+        assert_eq!(names(q.join_rel(Company::members.of_type::<Coder>()))?, ["diner"]);
+        assert_eq!(names(q.join_rel(Company::members.of_type::<Coder>()).filter(Coder::language.eq("rust")))?, ["diner"]);
+        // An outer join keeps every company; the subtype's columns are NULL where there is none.
+        let rows = q
+            .with_entities((Company::name, Coder::language))
+            .outerjoin_rel(Company::members.of_type::<Coder>())
+            .order_by(Company::id.asc())
+            .all()?;
+        assert_eq!(rows, [("diner".to_string(), Some("rust".to_string())), ("bank".to_string(), None)]);
+        Ok(())
+    }
+}
