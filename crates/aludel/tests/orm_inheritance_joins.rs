@@ -1,12 +1,13 @@
-//! Joins into mapped hierarchies along relationships narrowed with `of_type`, on every
-//! backend: a single-table subtype (the discriminator joins the ON clause) and a
+//! Joins into mapped hierarchies, on every backend: along relationships narrowed with
+//! `of_type` — a single-table subtype (the discriminator joins the ON clause) and a
 //! joined-table subtype (the base table joined to the subtype's own table inside the
-//! join). The SQL is compared with SQLAlchemy 2.1's for the same mapping.
+//! join) — and `with_polymorphic` outer-joining only some subtypes' tables. The SQL is
+//! compared with SQLAlchemy 2.1's for the same mapping.
 
 mod common;
 
 use aludel::Result;
-use aludel::orm::{Many, Model, Session};
+use aludel::orm::{Instance, Many, Model, Session};
 use aludel::sql::Executable;
 
 use common::sql_text::assert_sql_all;
@@ -70,6 +71,24 @@ struct Coder {
     company_id: Option<i64>,
     #[column(max_len = 20)]
     language: Option<String>,
+}
+
+#[derive(aludel::Model)]
+#[model(table = "oft_lead", inherits = Member, polymorphic_identity = "lead")]
+struct Lead {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 20)]
+    kind: String,
+    company_id: Option<i64>,
+    budget: Option<i64>,
+}
+
+#[derive(aludel::Polymorphic)]
+enum AnyMember {
+    Member(Instance<Member>),
+    Coder(Instance<Coder>),
+    Lead(Instance<Lead>),
 }
 
 fn sql(q: &impl Executable) -> String {
@@ -176,6 +195,83 @@ backend_tests! {
             .order_by(Company::id.asc())
             .all()?;
         assert_eq!(rows, [("diner".to_string(), Some("rust".to_string())), ("bank".to_string(), None)]);
+        Ok(())
+    }
+}
+
+/// SQLAlchemy 2.1's `select(with_polymorphic(Employee, [Engineer]))` outer-joins only the
+/// engineer table; aludel's statement has the same FROM (its columns are listed once,
+/// discriminator first).
+#[test]
+fn with_polymorphic_joins_only_the_named_subtypes() -> Result<()> {
+    let engine = aludel::create_engine("sqlite://")?;
+    let s = Session::new(&engine);
+    let all = s.query_polymorphic::<AnyMember>();
+    assert_sql_all(
+        all.statement(),
+        "SELECT oft_member.kind, oft_member.id, oft_member.company_id, oft_coder.language, oft_lead.budget FROM oft_member \
+         LEFT OUTER JOIN oft_coder ON oft_member.id = oft_coder.id LEFT OUTER JOIN oft_lead ON oft_member.id = oft_lead.id",
+    );
+    // Criteria and ordering given before with_polymorphic are kept.
+    let coders = all
+        .filter(Member::id.gt(0))
+        .order_by(Member::id.asc())
+        .with_polymorphic(&[Coder::info()]);
+    assert_sql_all(
+        coders.statement(),
+        "SELECT oft_member.kind, oft_member.id, oft_member.company_id, oft_coder.language FROM oft_member \
+         LEFT OUTER JOIN oft_coder ON oft_member.id = oft_coder.id WHERE oft_member.id > ? ORDER BY oft_member.id ASC",
+    );
+    let none = all.with_polymorphic(&[]);
+    assert_sql_all(
+        none.statement(),
+        "SELECT oft_member.kind, oft_member.id, oft_member.company_id FROM oft_member",
+    );
+    Ok(())
+}
+
+backend_tests! {
+    fn with_polymorphic_loads_the_other_subtypes_by_key_afterwards(db) {
+        aludel::orm::create_all(db, &[Company::info(), Member::info(), Coder::info(), Lead::info()])?;
+        let s = Session::new(db);
+        s.add(Member { id: 1, kind: String::new(), company_id: None })?;
+        s.add(Coder { id: 2, kind: String::new(), company_id: None, language: Some("rust".into()) })?;
+        s.add(Lead { id: 3, kind: String::new(), company_id: None, budget: Some(30) })?;
+        s.add(Lead { id: 4, kind: String::new(), company_id: None, budget: Some(40) })?;
+        s.commit()?;
+
+        let fresh = Session::new(db);
+        let rec = db.record_statements();
+        let rows = fresh
+            .query_polymorphic::<AnyMember>()
+            .order_by(Member::id.asc())
+            .with_polymorphic(&[Coder::info()])
+            .all()?;
+        let selects: Vec<String> = rec.statements().into_iter().filter(|q| q.starts_with("SELECT")).collect();
+        // One statement for the rows, one for both leads' own columns (by key), not one per lead.
+        assert_eq!(selects.len(), 2, "{selects:?}");
+        assert!(!selects[0].contains("oft_lead") && selects[0].contains("LEFT OUTER JOIN oft_coder"), "{selects:?}");
+        assert!(selects[1].contains("JOIN oft_lead") && selects[1].contains(" IN ("), "{selects:?}");
+        match &rows[..] {
+            [AnyMember::Member(m), AnyMember::Coder(c), AnyMember::Lead(a), AnyMember::Lead(b)] => {
+                assert_eq!(m.read()?.id, 1);
+                assert_eq!(c.read()?.language.as_deref(), Some("rust"));
+                assert_eq!((a.read()?.id, a.read()?.budget), (3, Some(30)));
+                assert_eq!((b.read()?.id, b.read()?.budget), (4, Some(40)));
+            }
+            _ => panic!("each row as its own type, in order"),
+        }
+        assert_eq!(rec.statements().iter().filter(|q| q.starts_with("SELECT")).count(), 2, "no SQL on access");
+
+        // No lead among the rows: no second statement.
+        let rec = db.record_statements();
+        let rows = Session::new(db)
+            .query_polymorphic::<AnyMember>()
+            .filter(Member::id.lt(3))
+            .with_polymorphic(&[Coder::info()])
+            .all()?;
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rec.statements().iter().filter(|q| q.starts_with("SELECT")).count(), 1);
         Ok(())
     }
 }

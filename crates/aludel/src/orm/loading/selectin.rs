@@ -75,7 +75,7 @@ pub(crate) fn load(batch: &Batch<'_>) -> Result<Vec<Arc<dyn AnyInstance>>> {
 }
 
 /// `key IN (?, ?, ...)`, or `(k1, k2) IN ((?, ?), ...)` for a composite key.
-fn in_keys(keys: &[Expr], batch: &[Vec<Value>]) -> Expr {
+pub(crate) fn in_keys(keys: &[Expr], batch: &[Vec<Value>]) -> Expr {
     let value = |v: &Value| Expr::Value(v.clone());
     match keys {
         [one] => one.clone().in_(batch.iter().map(|k| value(&k[0]))),
