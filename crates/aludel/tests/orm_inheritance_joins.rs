@@ -71,6 +71,20 @@ struct Coder {
     company_id: Option<i64>,
     #[column(max_len = 20)]
     language: Option<String>,
+    /// A relationship declared on a joined-table subtype.
+    #[relationship]
+    gadgets: Many<Gadget>,
+}
+
+#[derive(aludel::Model)]
+#[model(table = "oft_gadget")]
+struct Gadget {
+    #[column(primary_key)]
+    id: i64,
+    #[column(foreign_key = "oft_coder.id")]
+    coder_id: Option<i64>,
+    #[column(max_len = 20)]
+    label: String,
 }
 
 #[derive(aludel::Model)]
@@ -173,7 +187,7 @@ backend_tests! {
         // member, whose rows a join without of_type would match as well.
         s.add(Cook { id: 10, kind: String::new(), company_id: Some(1), dish: Some("soup".into()) })?;
         s.add(Staffer { id: 11, kind: String::new(), company_id: Some(2) })?;
-        s.add(Coder { id: 20, kind: String::new(), company_id: Some(1), language: Some("rust".into()) })?;
+        s.add(Coder { id: 20, kind: String::new(), company_id: Some(1), language: Some("rust".into()), gadgets: Many::new() })?;
         s.add(Member { id: 21, kind: String::new(), company_id: Some(2) })?;
         s.commit()?;
 
@@ -235,7 +249,7 @@ backend_tests! {
         aludel::orm::create_all(db, &[Company::info(), Member::info(), Coder::info(), Lead::info()])?;
         let s = Session::new(db);
         s.add(Member { id: 1, kind: String::new(), company_id: None })?;
-        s.add(Coder { id: 2, kind: String::new(), company_id: None, language: Some("rust".into()) })?;
+        s.add(Coder { id: 2, kind: String::new(), company_id: None, language: Some("rust".into()), gadgets: Many::new() })?;
         s.add(Lead { id: 3, kind: String::new(), company_id: None, budget: Some(30) })?;
         s.add(Lead { id: 4, kind: String::new(), company_id: None, budget: Some(40) })?;
         s.commit()?;
@@ -272,6 +286,36 @@ backend_tests! {
             .all()?;
         assert_eq!(rows.len(), 2);
         assert_eq!(rec.statements().iter().filter(|q| q.starts_with("SELECT")).count(), 1);
+        Ok(())
+    }
+}
+
+backend_tests! {
+    fn joinedload_from_a_joined_subtype_reads_both_its_tables(db) {
+        aludel::orm::create_all(db, &[Company::info(), Member::info(), Coder::info(), Gadget::info()])?;
+        let s = Session::new(db);
+        s.add(Coder { id: 2, kind: String::new(), company_id: None, language: Some("rust".into()), gadgets: Many::new() })?;
+        s.flush()?;
+        for (id, label) in [(1, "pen"), (2, "pad")] {
+            s.add(Gadget { id, coder_id: Some(2), label: label.into() })?;
+        }
+        s.commit()?;
+        let fresh = Session::new(db);
+        let rec = db.record_statements();
+        let coders = fresh.query::<Coder>().options(aludel::orm::joinedload(Coder::gadgets)).all()?;
+        let selects: Vec<String> =
+            rec.statements().into_iter().filter(|q| q.starts_with("SELECT")).map(|q| q.replace("$1", "?")).collect();
+        assert_eq!(
+            selects,
+            ["SELECT oft_member.id, oft_member.kind, oft_member.company_id, oft_coder.language, oft_gadget_1.id, \
+              oft_gadget_1.coder_id, oft_gadget_1.label FROM oft_member JOIN oft_coder ON oft_member.id = oft_coder.id \
+              LEFT OUTER JOIN oft_gadget AS oft_gadget_1 ON oft_member.id = oft_gadget_1.coder_id WHERE oft_member.kind = ?"]
+        );
+        assert_eq!(coders.len(), 1, "the coder once, though two rows");
+        let labels: Vec<String> = coders[0].read()?.gadgets.all()?.iter().map(|g| Ok(g.read()?.label.clone())).collect::<Result<_>>()?;
+        assert_eq!(labels.len(), 2);
+        assert!(labels.contains(&"pen".to_string()) && labels.contains(&"pad".to_string()));
+        assert_eq!(rec.statements().iter().filter(|q| q.starts_with("SELECT")).count(), 1, "no SQL on access");
         Ok(())
     }
 }

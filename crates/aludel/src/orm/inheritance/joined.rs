@@ -199,25 +199,3 @@ impl AnyInstance for PartInstance {
         self.whole.clone().as_any()
     }
 }
-
-/// Refuses joined eager loading of `owner.relationship` when either side is a
-/// joined-table subtype: its row spans two tables, which one aliased join cannot read.
-pub(crate) fn refuse_joined_eager(
-    owner: &ModelInfo,
-    relationship: &str,
-    target: &ModelInfo,
-) -> Result<()> {
-    match [owner, target]
-        .into_iter()
-        .find(|m| m.joined_parts().ok().flatten().is_some())
-    {
-        Some(subtype) => Err(Error::InvalidRequest {
-            message: format!(
-                "joined eager loading of {}.{relationship} is not supported: {} is a \
-                 joined-table subtype (its rows span two tables); use selectinload",
-                owner.name, subtype.name
-            ),
-        }),
-        None => Ok(()),
-    }
-}

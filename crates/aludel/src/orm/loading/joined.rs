@@ -38,8 +38,69 @@ struct JoinStep {
     contains: Option<FromItem>,
     /// The first column of the target in the row.
     offset: usize,
-    /// The aliased target table.
-    alias: FromItem,
+    /// Where the target's columns are read: its aliased table (or tables).
+    alias: Source,
+}
+
+/// Where a model's columns are read in the statement.
+#[derive(Clone)]
+enum Source {
+    /// The model's own table(s), unaliased: the query's entity.
+    Entity,
+    /// One table, alias or subquery, by column name.
+    Item(FromItem),
+    /// A joined-table subtype's two tables, each aliased (SQLAlchemy's flat aliasing:
+    /// `(employee AS employee_1 JOIN engineer AS engineer_1 ON ...)`).
+    Parts { base: FromItem, own: FromItem },
+}
+
+impl Source {
+    /// Column `index` of `model`, read from this source.
+    fn column(&self, model: &ModelInfo, index: usize) -> Expr {
+        let name = &model.columns()[index].name;
+        match self {
+            Source::Entity => model.column_expr(index),
+            Source::Item(item) => item.c(name),
+            Source::Parts { base, own } => {
+                let in_base = model
+                    .joined_parts()
+                    .ok()
+                    .flatten()
+                    .is_some_and(|parts| parts[0].columns.contains(&index));
+                if in_base { base.c(name) } else { own.c(name) }
+            }
+        }
+    }
+}
+
+/// The aliased join target for `target` in step `n`: its table aliased `<table>_<n>`, or
+/// for a joined-table subtype both its tables aliased and joined to each other.
+fn aliased_target(target: &ModelInfo, n: usize) -> Result<(FromItem, Source)> {
+    Ok(match target.joined_parts()? {
+        Some(parts) => {
+            let alias = |t: &crate::sql::Table| t.alias(&format!("{}_{n}", t.name()));
+            let (base, own) = (alias(&parts[0].info.table), alias(&parts[1].info.table));
+            let on = and_(
+                parts[1]
+                    .info
+                    .primary_key
+                    .iter()
+                    .zip(&parts[0].info.primary_key)
+                    .map(|(&o, &b)| {
+                        base.c(&parts[0].info.columns()[b].name)
+                            .eq(own.c(&parts[1].info.columns()[o].name))
+                    }),
+            );
+            (
+                base.clone().join(own.clone(), on),
+                Source::Parts { base, own },
+            )
+        }
+        None => {
+            let alias = target.table.alias(&format!("{}_{n}", target.table.name()));
+            (alias.clone(), Source::Item(alias))
+        }
+    })
 }
 
 /// The statement a query runs with its joined relationships, and how to read its rows.
@@ -74,7 +135,7 @@ impl JoinedPlan {
                 model.name
             )));
         }
-        let (mut out, source) = if wrap {
+        let (mut out, source): (Select, Source) = if wrap {
             let anon = stmt.clone().subquery("anon_1");
             // The parent's columns the inner statement selects (its deferred ones may be
             // left out).
@@ -86,9 +147,9 @@ impl JoinedPlan {
                 .iter()
                 .map(|o| crate::sql::adapt::adapt_order_by(o, &table, &anon))
                 .collect();
-            (outer, anon)
+            (outer, Source::Item(anon))
         } else {
-            (stmt.clone(), table)
+            (stmt.clone(), Source::Entity)
         };
         for i in 0..steps.len() {
             let (owner, owner_source) = match steps[i].parent {
@@ -209,7 +270,7 @@ fn choose(
             innerjoin: choice.innerjoin,
             contains: choice.contains.clone(),
             offset: 0,
-            alias: FromItem::Table(target.table.clone()),
+            alias: Source::Entity,
         });
         let me = steps.len() - 1;
         chain.push(target.type_id);
@@ -227,21 +288,20 @@ fn choose(
 fn join_step(
     stmt: Select,
     owner: &'static ModelInfo,
-    owner_source: &FromItem,
+    owner_source: &Source,
     step: &mut JoinStep,
     n: usize,
 ) -> Result<Select> {
     let resolved = step.rel.resolved(owner)?;
     let target = (step.rel.target)();
-    crate::orm::inheritance::refuse_joined_eager(owner, step.rel.name, target)?;
     if let Some(from) = &step.contains {
         step.offset = stmt.columns.len();
-        step.alias = from.clone();
+        step.alias = Source::Item(from.clone());
         return Ok(stmt.columns(target.columns().iter().map(|c| from.c(&c.name))));
     }
-    let alias = target.table.alias(&format!("{}_{n}", target.table.name()));
-    let owner_col = |c: usize| owner_source.c(&owner.columns()[c].name);
-    let target_col = |c: usize| alias.c(&target.columns()[c].name);
+    let (item, alias) = aliased_target(target, n)?;
+    let owner_col = |c: usize| owner_source.column(owner, c);
+    let target_col = |c: usize| alias.column(target, c);
     let join = |stmt: Select, item: FromItem, on: Expr| {
         if step.innerjoin {
             stmt.join(item, on)
@@ -265,7 +325,7 @@ fn join_step(
                     .map(|(t, c)| target_col(*t).eq(assoc.c(c))),
             );
             let stmt = join(stmt, assoc, to_assoc);
-            join(stmt, alias.clone(), to_target)
+            join(stmt, item, to_target)
         }
         _ => {
             let on = and_(
@@ -274,7 +334,7 @@ fn join_step(
                     .iter()
                     .map(|(o, t)| owner_col(*o).eq(target_col(*t))),
             );
-            join(stmt, alias.clone(), on)
+            join(stmt, item, on)
         }
     };
     step.offset = stmt.columns.len();
