@@ -1,13 +1,14 @@
 //! Joins into mapped hierarchies, on every backend: along relationships narrowed with
 //! `of_type` — a single-table subtype (the discriminator joins the ON clause) and a
 //! joined-table subtype (the base table joined to the subtype's own table inside the
-//! join) — and `with_polymorphic` outer-joining only some subtypes' tables. The SQL is
+//! join) — `with_polymorphic` outer-joining only some subtypes' tables, joined eager
+//! loading from a joined-table subtype, and a joined-table subtype aliased flat. The SQL is
 //! compared with SQLAlchemy 2.1's for the same mapping.
 
 mod common;
 
 use aludel::Result;
-use aludel::orm::{Instance, Many, Model, Session};
+use aludel::orm::{Aliased, Instance, Many, Model, Session};
 use aludel::sql::Executable;
 
 use common::sql_text::assert_sql_all;
@@ -316,6 +317,41 @@ backend_tests! {
         assert_eq!(labels.len(), 2);
         assert!(labels.contains(&"pen".to_string()) && labels.contains(&"pad".to_string()));
         assert_eq!(rec.statements().iter().filter(|q| q.starts_with("SELECT")).count(), 1, "no SQL on access");
+        Ok(())
+    }
+}
+
+backend_tests! {
+    fn a_joined_subtype_is_aliased_table_by_table(db) {
+        // SQLAlchemy 2.1: `aliased(Engineer, flat=True, name="e")` joined to company gives
+        // `JOIN (employee AS e_employee JOIN engineer AS e_engineer ON e_employee.id =
+        // e_engineer.id) ON company.id = e_employee.company_id`.
+        aludel::orm::create_all(db, &[Company::info(), Member::info(), Coder::info(), Gadget::info()])?;
+        let s = Session::new(db);
+        s.add(Company { id: 1, name: "diner".into(), staff: Many::new(), members: Many::new() })?;
+        s.flush()?;
+        s.add(Coder { id: 20, kind: String::new(), company_id: Some(1), language: Some("rust".into()), gadgets: Many::new() })?;
+        s.add(Coder { id: 21, kind: String::new(), company_id: Some(1), language: Some("go".into()), gadgets: Many::new() })?;
+        s.commit()?;
+        let e = Aliased::<Coder>::new("e");
+        let q = s
+            .query::<Company>()
+            .join_item(e.from_item().clone(), Company::id.eq(e.c("company_id")))
+            .filter(e.c("language").eq("rust"))
+            .add_aliased(&e);
+        assert_sql_all(
+            q.statement(),
+            "SELECT oft_company.id, oft_company.name, e_oft_member.id, e_oft_member.kind, e_oft_member.company_id, \
+             e_oft_coder.language FROM oft_company JOIN (oft_member AS e_oft_member JOIN oft_coder AS e_oft_coder \
+             ON e_oft_member.id = e_oft_coder.id) ON oft_company.id = e_oft_member.company_id WHERE e_oft_coder.language = ?",
+        );
+        let rows = q.all()?;
+        assert_eq!(rows.len(), 1);
+        let (company, coder) = &rows[0];
+        assert_eq!(company.read()?.name, "diner");
+        let coder = coder.as_ref().expect("the join matched");
+        assert_eq!((coder.read()?.id, coder.read()?.language.as_deref()), (20, Some("rust")));
+        assert!(coder.ptr_eq(&s.get::<Coder>(20)?.expect("in the session")));
         Ok(())
     }
 }

@@ -125,13 +125,10 @@ impl<M> std::fmt::Debug for Entity<M> {
     }
 }
 
-/// The model's columns, from `source` (an alias or subquery) or its own table.
-fn entity_columns(info: &crate::orm::ModelInfo, source: Option<&FromItem>) -> Vec<Expr> {
+/// The model's columns, each from the table that holds it.
+fn entity_columns(info: &crate::orm::ModelInfo) -> Vec<Expr> {
     (0..info.columns().len())
-        .map(|i| match source {
-            Some(from) => from.c(&info.columns()[i].name),
-            None => info.column_expr(i),
-        })
+        .map(|i| info.column_expr(i))
         .collect()
 }
 
@@ -158,7 +155,7 @@ impl<M: Model> Selection for Entity<M> {
     type Output = Instance<M>;
 
     fn columns(&self) -> Vec<Expr> {
-        entity_columns(M::info(), None)
+        entity_columns(M::info())
     }
 
     fn width(&self) -> usize {
@@ -202,6 +199,9 @@ impl<M: Model> Selection for Entity<M> {
 pub struct Aliased<M> {
     from: FromItem,
     name: Arc<str>,
+    /// A joined-table subtype's two tables, each aliased (`from` joins them): its
+    /// columns are read from the alias of the table that holds them.
+    parts: Option<(FromItem, FromItem)>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -213,11 +213,74 @@ impl<M: Model> Aliased<M> {
     /// let a = aludel::orm::Aliased::<User>::new("u2");
     /// assert_eq!(a.name(), "u2");
     /// ```
+    ///
+    /// A joined-table subtype's row spans two tables, so it is aliased *flat*
+    /// (SQLAlchemy's `aliased(Engineer, name="e", flat=True)`): each table gets its own
+    /// alias, `<name>_<table>`, and the FROM item joins them —
+    /// `employee AS e_employee JOIN engineer AS e_engineer ON e_employee.id = e_engineer.id`.
+    ///
+    /// ```
+    /// # use aludel::orm::{Aliased, Selection};
+    /// # #[derive(aludel::Model)] #[model(table = "employee", polymorphic = "joined", polymorphic_on = "kind")]
+    /// # struct Employee { #[column(primary_key)] id: i64, kind: String }
+    /// # #[derive(aludel::Model)] #[model(table = "engineer", inherits = Employee)]
+    /// # struct Engineer { #[column(primary_key)] id: i64, kind: String, language: String }
+    /// use aludel::sql::{Executable, select};
+    /// let e = Aliased::<Engineer>::new("e");
+    /// let q = select(e.columns()).from(e.from_item().clone()).where_(e.c("language").eq("rust"));
+    /// assert_eq!(
+    ///     q.compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT e_employee.id, e_employee.kind, e_engineer.language FROM employee AS e_employee \
+    ///      JOIN engineer AS e_engineer ON e_employee.id = e_engineer.id WHERE e_engineer.language = ?"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
     pub fn new(name: &str) -> Self {
+        let info = M::info();
+        let parts = match info.joined_parts() {
+            Ok(Some(parts)) => {
+                let alias = |t: &crate::sql::Table| t.alias(&format!("{name}_{}", t.name()));
+                let (base, own) = (alias(&parts[0].info.table), alias(&parts[1].info.table));
+                let on = crate::sql::and_(
+                    parts[0]
+                        .info
+                        .primary_key
+                        .iter()
+                        .zip(&parts[1].info.primary_key)
+                        .map(|(&b, &o)| {
+                            base.c(&parts[0].info.columns()[b].name)
+                                .eq(own.c(&parts[1].info.columns()[o].name))
+                        }),
+                );
+                Some((base.clone().join(own.clone(), on), (base, own)))
+            }
+            _ => None,
+        };
+        let (from, parts) = match parts {
+            Some((from, parts)) => (from, Some(parts)),
+            None => (info.table.alias(name), None),
+        };
         Aliased {
-            from: M::info().table.alias(name),
+            from,
             name: Arc::from(name),
+            parts,
             _model: PhantomData,
+        }
+    }
+
+    /// Where column `index` of `M` is read: the alias, or for a flat-aliased joined-table
+    /// subtype the alias of the table holding it.
+    fn column_source(&self, index: usize) -> &FromItem {
+        match &self.parts {
+            Some((base, own)) => {
+                let in_base = M::info()
+                    .joined_parts()
+                    .ok()
+                    .flatten()
+                    .is_some_and(|parts| parts[0].columns.contains(&index));
+                if in_base { base } else { own }
+            }
+            None => &self.from,
         }
     }
 
@@ -242,6 +305,7 @@ impl<M: Model> Aliased<M> {
         Aliased {
             from,
             name,
+            parts: None,
             _model: PhantomData,
         }
     }
@@ -276,11 +340,10 @@ impl<M: Model> Aliased<M> {
     /// ```
     pub fn c(&self, name: &str) -> Expr {
         let info = M::info();
-        let column = info
-            .column_index(name)
-            .map(|i| info.columns()[i].name.as_str())
-            .unwrap_or(name);
-        self.from.c(column)
+        match info.column_index(name) {
+            Some(i) => self.column_source(i).c(&info.columns()[i].name),
+            None => self.from.c(name),
+        }
     }
 }
 
@@ -289,6 +352,7 @@ impl<M> Clone for Aliased<M> {
         Aliased {
             from: self.from.clone(),
             name: self.name.clone(),
+            parts: self.parts.clone(),
             _model: PhantomData,
         }
     }
@@ -298,7 +362,10 @@ impl<M: Model> Selection for Aliased<M> {
     type Output = Option<Instance<M>>;
 
     fn columns(&self) -> Vec<Expr> {
-        entity_columns(M::info(), Some(&self.from))
+        let info = M::info();
+        (0..info.columns().len())
+            .map(|i| self.column_source(i).c(&info.columns()[i].name))
+            .collect()
     }
 
     fn width(&self) -> usize {
