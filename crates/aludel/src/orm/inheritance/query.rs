@@ -74,7 +74,10 @@ enum Columns {
     /// A joined-table subtype left out of the outer joins (`with_polymorphic` with a
     /// subset): the row holds its primary key (at these positions), and `select` — its
     /// whole row, base table joined to its own — loads it by key after the query.
-    Later { key: Vec<usize>, select: Select },
+    Later {
+        key: Vec<usize>,
+        select: Box<Select>,
+    },
 }
 
 impl Layout {
@@ -159,7 +162,9 @@ fn plan<P: Polymorphic>(included: Option<&[TypeId]>) -> Result<(Select, Layout)>
                     .iter()
                     .map(|&i| position(v.column_table(i), &v.columns()[i].name))
                     .collect(),
-                select: v.select_from(select((0..v.columns().len()).map(|i| v.column_expr(i)))),
+                select: Box::new(
+                    v.select_from(select((0..v.columns().len()).map(|i| v.column_expr(i)))),
+                ),
             },
             _ => {
                 if let Some(parts) = parts {
@@ -459,7 +464,7 @@ impl<P: Polymorphic> PolymorphicQuery<P> {
             let positions: Vec<usize> = (0..model.columns().len()).collect();
             for chunk in wanted.chunks(BATCH) {
                 let keys: Vec<Vec<Value>> = chunk.iter().map(|(_, k, _)| k.clone()).collect();
-                let stmt = select.clone().where_(in_keys(&key_exprs, &keys));
+                let stmt = (**select).clone().where_(in_keys(&key_exprs, &keys));
                 let (compiled, values) = inner.prepare(&stmt)?.into_bound(&Params::new())?;
                 let mut rows = conn.stream_compiled(&compiled, values)?;
                 while let Some(row) = rows.next_ref() {

@@ -17,6 +17,7 @@ use crate::engine::RowView;
 use crate::error::Result;
 use crate::orm::deferred::ColumnLayout;
 use crate::orm::identity::IdentityMap;
+use crate::orm::inheritance::joined::FlatAlias;
 use crate::orm::instance::{AnyInstance, Instance};
 use crate::orm::loading::LoadOptions;
 use crate::orm::loading::eager::store;
@@ -51,7 +52,7 @@ enum Source {
     Item(FromItem),
     /// A joined-table subtype's two tables, each aliased (SQLAlchemy's flat aliasing:
     /// `(employee AS employee_1 JOIN engineer AS engineer_1 ON ...)`).
-    Parts { base: FromItem, own: FromItem },
+    Flat(FlatAlias),
 }
 
 impl Source {
@@ -61,14 +62,7 @@ impl Source {
         match self {
             Source::Entity => model.column_expr(index),
             Source::Item(item) => item.c(name),
-            Source::Parts { base, own } => {
-                let in_base = model
-                    .joined_parts()
-                    .ok()
-                    .flatten()
-                    .is_some_and(|parts| parts[0].columns.contains(&index));
-                if in_base { base.c(name) } else { own.c(name) }
-            }
+            Source::Flat(flat) => flat.column(model, index),
         }
     }
 }
@@ -78,23 +72,8 @@ impl Source {
 fn aliased_target(target: &ModelInfo, n: usize) -> Result<(FromItem, Source)> {
     Ok(match target.joined_parts()? {
         Some(parts) => {
-            let alias = |t: &crate::sql::Table| t.alias(&format!("{}_{n}", t.name()));
-            let (base, own) = (alias(&parts[0].info.table), alias(&parts[1].info.table));
-            let on = and_(
-                parts[1]
-                    .info
-                    .primary_key
-                    .iter()
-                    .zip(&parts[0].info.primary_key)
-                    .map(|(&o, &b)| {
-                        base.c(&parts[0].info.columns()[b].name)
-                            .eq(own.c(&parts[1].info.columns()[o].name))
-                    }),
-            );
-            (
-                base.clone().join(own.clone(), on),
-                Source::Parts { base, own },
-            )
+            let flat = FlatAlias::new(parts, |t| format!("{}_{n}", t.name()));
+            (flat.join.clone(), Source::Flat(flat))
         }
         None => {
             let alias = target.table.alias(&format!("{}_{n}", target.table.name()));

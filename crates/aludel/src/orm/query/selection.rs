@@ -12,6 +12,7 @@ use crate::engine::{Row, RowView};
 use crate::error::{Error, Result};
 use crate::orm::column::Column;
 use crate::orm::identity::IdentityMap;
+use crate::orm::inheritance::joined::FlatAlias;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
 use crate::orm::session::SessionInner;
@@ -201,7 +202,7 @@ pub struct Aliased<M> {
     name: Arc<str>,
     /// A joined-table subtype's two tables, each aliased (`from` joins them): its
     /// columns are read from the alias of the table that holds them.
-    parts: Option<(FromItem, FromItem)>,
+    flat: Option<FlatAlias>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -237,50 +238,27 @@ impl<M: Model> Aliased<M> {
     /// ```
     pub fn new(name: &str) -> Self {
         let info = M::info();
-        let parts = match info.joined_parts() {
-            Ok(Some(parts)) => {
-                let alias = |t: &crate::sql::Table| t.alias(&format!("{name}_{}", t.name()));
-                let (base, own) = (alias(&parts[0].info.table), alias(&parts[1].info.table));
-                let on = crate::sql::and_(
-                    parts[0]
-                        .info
-                        .primary_key
-                        .iter()
-                        .zip(&parts[1].info.primary_key)
-                        .map(|(&b, &o)| {
-                            base.c(&parts[0].info.columns()[b].name)
-                                .eq(own.c(&parts[1].info.columns()[o].name))
-                        }),
-                );
-                Some((base.clone().join(own.clone(), on), (base, own)))
-            }
+        let flat = match info.joined_parts() {
+            Ok(Some(parts)) => Some(FlatAlias::new(parts, |t| format!("{name}_{}", t.name()))),
             _ => None,
         };
-        let (from, parts) = match parts {
-            Some((from, parts)) => (from, Some(parts)),
-            None => (info.table.alias(name), None),
-        };
         Aliased {
-            from,
+            from: flat
+                .as_ref()
+                .map_or_else(|| info.table.alias(name), |f| f.join.clone()),
             name: Arc::from(name),
-            parts,
+            flat,
             _model: PhantomData,
         }
     }
 
-    /// Where column `index` of `M` is read: the alias, or for a flat-aliased joined-table
-    /// subtype the alias of the table holding it.
-    fn column_source(&self, index: usize) -> &FromItem {
-        match &self.parts {
-            Some((base, own)) => {
-                let in_base = M::info()
-                    .joined_parts()
-                    .ok()
-                    .flatten()
-                    .is_some_and(|parts| parts[0].columns.contains(&index));
-                if in_base { base } else { own }
-            }
-            None => &self.from,
+    /// Column `index` of `M`, read from the alias, or for a flat-aliased joined-table
+    /// subtype from the alias of the table holding it.
+    fn column(&self, index: usize) -> Expr {
+        let info = M::info();
+        match &self.flat {
+            Some(flat) => flat.column(info, index),
+            None => self.from.c(&info.columns()[index].name),
         }
     }
 
@@ -305,7 +283,7 @@ impl<M: Model> Aliased<M> {
         Aliased {
             from,
             name,
-            parts: None,
+            flat: None,
             _model: PhantomData,
         }
     }
@@ -341,7 +319,7 @@ impl<M: Model> Aliased<M> {
     pub fn c(&self, name: &str) -> Expr {
         let info = M::info();
         match info.column_index(name) {
-            Some(i) => self.column_source(i).c(&info.columns()[i].name),
+            Some(i) => self.column(i),
             None => self.from.c(name),
         }
     }
@@ -352,7 +330,7 @@ impl<M> Clone for Aliased<M> {
         Aliased {
             from: self.from.clone(),
             name: self.name.clone(),
-            parts: self.parts.clone(),
+            flat: self.flat.clone(),
             _model: PhantomData,
         }
     }
@@ -363,9 +341,7 @@ impl<M: Model> Selection for Aliased<M> {
 
     fn columns(&self) -> Vec<Expr> {
         let info = M::info();
-        (0..info.columns().len())
-            .map(|i| self.column_source(i).c(&info.columns()[i].name))
-            .collect()
+        (0..info.columns().len()).map(|i| self.column(i)).collect()
     }
 
     fn width(&self) -> usize {
