@@ -304,7 +304,8 @@ fn join_step(
                     .map(|(t, c)| target_col(*t).eq(assoc.c(c))),
             );
             let stmt = join(stmt, assoc, to_assoc);
-            join(stmt, item, to_target)
+            let on = step.rel.narrowed(to_target, &item);
+            join(stmt, item, on)
         }
         _ => {
             let on = and_(
@@ -313,6 +314,7 @@ fn join_step(
                     .iter()
                     .map(|(o, t)| owner_col(*o).eq(target_col(*t))),
             );
+            let on = step.rel.narrowed(on, &item);
             join(stmt, item, on)
         }
     };

@@ -50,7 +50,7 @@ pub(crate) fn load(batch: &Batch<'_>) -> Result<Vec<Arc<dyn AnyInstance>>> {
         if groups.contains_key(&id) {
             continue;
         }
-        let held = if resolved.targets_primary_key(target) {
+        let held = if resolved.targets_primary_key(target) && rel.primaryjoin.is_none() {
             held_target(session, target, &key)
         } else {
             None
