@@ -63,6 +63,8 @@ pub(crate) struct FieldDef {
     pub foreign_key: Option<(String, String)>,
     pub on_delete: Option<Ident>,
     pub on_update: Option<Ident>,
+    /// `use_alter`: the foreign key is added by ALTER TABLE after the tables exist.
+    pub use_alter: bool,
     pub sql_type: Option<Expr>,
     /// `validators = [Required::new(), ...]`: values implementing `orm::Validator`.
     pub validators: Vec<Expr>,
@@ -301,6 +303,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
         foreign_key: None,
         on_delete: None,
         on_update: None,
+        use_alter: false,
         sql_type: None,
         validators: Vec::new(),
         meta_option: None,
@@ -338,6 +341,8 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
             } else if p.is_ident("validators") {
                 let list: syn::ExprArray = meta.value()?.parse()?;
                 f.validators = list.elems.into_iter().collect();
+            } else if p.is_ident("use_alter") {
+                f.use_alter = true;
             } else if p.is_ident("on_delete") {
                 f.on_delete = Some(referential_action(&meta.value()?.parse::<LitStr>()?)?);
             } else if p.is_ident("on_update") {
@@ -364,7 +369,7 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
                 fk_col = Some(meta.value()?.parse::<LitStr>()?);
             } else {
                 return Err(meta.error(
-                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, server_onupdate, foreign_key, fk_col, on_delete, on_update, sql_type, validators, meta_option or group",
+                    "unknown column option; expected primary_key, autoincrement, nullable, name, max_len, unique, index, default, server_default, server_onupdate, foreign_key, fk_col, on_delete, on_update, use_alter, sql_type, validators, meta_option or group",
                 ));
             }
             Ok(())
@@ -398,10 +403,10 @@ fn parse_field(field: &syn::Field) -> syn::Result<FieldDef> {
             "a foreign key column cannot be Deferred: relationships and the flush read it from every loaded object",
         ));
     }
-    if (f.on_delete.is_some() || f.on_update.is_some()) && f.foreign_key.is_none() {
+    if (f.on_delete.is_some() || f.on_update.is_some() || f.use_alter) && f.foreign_key.is_none() {
         return Err(syn::Error::new(
             f.ident.span(),
-            "on_delete and on_update need foreign_key = \"table.column\"",
+            "on_delete, on_update and use_alter need foreign_key = \"table.column\"",
         ));
     }
     Ok(f)
@@ -767,6 +772,9 @@ fn column_definition(f: &FieldDef) -> TokenStream {
         }
         if let Some(action) = &f.on_update {
             fk = quote!(#fk.on_update(::aludel::sql::ReferentialAction::#action));
+        }
+        if f.use_alter {
+            fk = quote!(#fk.use_alter());
         }
         out = quote!(#out.references(#fk));
     }

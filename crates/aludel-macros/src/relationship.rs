@@ -24,6 +24,9 @@ pub(crate) struct RelDef {
     pub passive_deletes: bool,
     pub post_update: bool,
     pub join_depth: Option<usize>,
+    /// `primaryjoin = path`: a function of the target's FROM item giving the criterion
+    /// added to the foreign-key join.
+    pub primaryjoin: Option<syn::Path>,
 }
 
 /// Whether `field` declares a relationship: `#[relationship]`, or a `Many<..>` / `One<..>`
@@ -137,6 +140,7 @@ pub(crate) fn parse(field: &syn::Field) -> syn::Result<RelDef> {
         passive_deletes: false,
         post_update: false,
         join_depth: None,
+        primaryjoin: None,
     };
     for attr in field
         .attrs
@@ -172,13 +176,15 @@ pub(crate) fn parse(field: &syn::Field) -> syn::Result<RelDef> {
                 r.post_update = true;
             } else if p.is_ident("join_depth") {
                 r.join_depth = Some(meta.value()?.parse::<syn::LitInt>()?.base10_parse()?);
-            } else if p.is_ident("primaryjoin") || p.is_ident("secondaryjoin") {
+            } else if p.is_ident("primaryjoin") {
+                r.primaryjoin = Some(meta.value()?.parse()?);
+            } else if p.is_ident("secondaryjoin") {
                 return Err(meta.error(
-                    "primaryjoin/secondaryjoin are not supported: name the join columns with foreign_keys (and remote_side for a self-referential relationship)",
+                    "secondaryjoin is not supported: a many-to-many joins through its association table's foreign keys",
                 ));
             } else {
                 return Err(meta.error(
-                    "unknown relationship option; expected back_populates, order_by, cascade, lazy, secondary, foreign_keys, remote_side, viewonly, innerjoin, passive_deletes, post_update or join_depth",
+                    "unknown relationship option; expected back_populates, order_by, cascade, lazy, secondary, foreign_keys, remote_side, viewonly, innerjoin, passive_deletes, post_update, join_depth or primaryjoin",
                 ));
             }
             Ok(())
@@ -234,6 +240,9 @@ pub(crate) fn info(owner: &Ident, r: &RelDef) -> TokenStream {
     }
     if let Some(d) = r.join_depth {
         out = quote!(#out.join_depth(#d));
+    }
+    if let Some(f) = &r.primaryjoin {
+        out = quote!(#out.primaryjoin(#f));
     }
     out
 }

@@ -90,6 +90,31 @@ fn person() -> Person {
     }
 }
 
+/// Two tables that reference each other: a department's manager is one of its staff.
+/// `use_alter` lets `create_all` add `depts.manager_id`'s key after both tables exist,
+/// and `post_update` writes it after both rows are inserted.
+#[derive(aludel::Model)]
+#[model(table = "depts")]
+struct Dept {
+    #[column(primary_key)]
+    id: i64,
+    #[column(foreign_key = "staff.id", use_alter)]
+    manager_id: Option<i64>,
+    #[relationship(foreign_keys = "manager_id", post_update)]
+    manager: One<Staff>,
+}
+
+#[derive(aludel::Model)]
+#[model(table = "staff")]
+struct Staff {
+    #[column(primary_key)]
+    id: i64,
+    #[column(foreign_key = "depts.id")]
+    dept_id: Option<i64>,
+    #[relationship(foreign_keys = "dept_id")]
+    dept: One<Dept>,
+}
+
 /// The association object: an association row with a column of its own.
 #[derive(aludel::Model)]
 #[model(table = "memberships")]
@@ -217,6 +242,30 @@ backend_tests! {
         let (b, w) = (boss.read()?.id, worker.read()?.id);
         assert_eq!(ids(db, &format!("SELECT favorite_id FROM people WHERE id = {b}"))?, [w]);
         assert_eq!(ids(db, &format!("SELECT boss_id FROM people WHERE id = {w}"))?, [b]);
+        Ok(())
+    }
+
+    fn tables_referencing_each_other_are_created_flushed_and_dropped(db) {
+        let models = [Staff::info(), Dept::info()];
+        create_all(db, &models)?;
+        create_all(db, &models)?; // the keys of existing tables are not added again
+        let s = Session::new(db);
+        let dept = s.add(Dept { id: 0, manager_id: None, manager: One::new() })?;
+        let boss = s.add(Staff { id: 0, dept_id: None, dept: One::new() })?;
+        boss.read()?.dept.set(Some(&dept))?;
+        dept.read()?.manager.set(Some(&boss))?;
+        s.commit()?;
+        let (d, b) = (dept.read()?.id, boss.read()?.id);
+        assert_eq!(ids(db, &format!("SELECT manager_id FROM depts WHERE id = {d}"))?, [b]);
+        assert_eq!(ids(db, &format!("SELECT dept_id FROM staff WHERE id = {b}"))?, [d]);
+        // The key added by ALTER TABLE is enforced like the inline one.
+        let mut conn = db.connect()?;
+        let err = conn.execute(&aludel::sql::text("UPDATE depts SET manager_id = 999"), ()).unwrap_err();
+        assert!(matches!(err, aludel::Error::Integrity(_)), "{err}");
+        conn.execute(&aludel::sql::text("UPDATE depts SET manager_id = NULL"), ())?;
+        drop(conn);
+        s.close()?; // its transaction (reading ids after commit) would hold the tables
+        aludel::orm::drop_all(db, &models)?;
         Ok(())
     }
 

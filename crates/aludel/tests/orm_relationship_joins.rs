@@ -429,3 +429,121 @@ backend_tests! {
         Ok(())
     }
 }
+
+/// `primaryjoin`: a relationship narrowed by a criterion on its target (SQLAlchemy's
+/// `primaryjoin="and_(Person.id == Mail.person_id, Mail.email.like('%@work.com'))"`,
+/// viewonly).
+fn at_work(mail: &aludel::sql::FromItem) -> aludel::sql::Expr {
+    mail.c("email").like("%@work.com")
+}
+
+#[derive(aludel::Model)]
+#[model(table = "pj_person")]
+struct Person {
+    #[column(primary_key)]
+    id: i64,
+    #[relationship]
+    mails: Many<Mail>,
+    #[relationship(viewonly, primaryjoin = at_work)]
+    work_mails: Many<Mail>,
+}
+
+#[derive(aludel::Model)]
+#[model(table = "pj_mail")]
+struct Mail {
+    #[column(primary_key)]
+    id: i64,
+    #[column(foreign_key = "pj_person.id")]
+    person_id: i64,
+    #[column(max_len = 40)]
+    email: String,
+}
+
+/// A primaryjoin without viewonly: the flush could not keep the criterion true.
+#[derive(aludel::Model)]
+#[model(table = "pj_writer")]
+struct Writer {
+    #[column(primary_key)]
+    id: i64,
+    #[relationship(primaryjoin = at_work)]
+    notes: Many<Note>,
+}
+
+#[derive(aludel::Model)]
+#[model(table = "pj_note")]
+struct Note {
+    #[column(primary_key)]
+    id: i64,
+    #[column(foreign_key = "pj_writer.id")]
+    writer_id: i64,
+}
+
+/// The SQL of SQLAlchemy 2.1 for the same mapping: join, joinedload and with_parent add
+/// `AND pj_mail.email LIKE ?` to the foreign-key equality.
+#[test]
+fn primaryjoin_sql_matches_sqlalchemy() -> Result<()> {
+    let s = text_session()?;
+    assert_sql_all(
+        s.query::<Person>().join_rel(Person::work_mails).statement(),
+        "SELECT pj_person.id FROM pj_person JOIN pj_mail ON pj_person.id = pj_mail.person_id AND pj_mail.email LIKE ?",
+    );
+    let p = s.add(Person {
+        id: 7,
+        mails: Many::new(),
+        work_mails: Many::new(),
+    })?;
+    assert_sql_all(
+        &select([Mail::id.expr()]).where_(with_parent(&p, Person::work_mails)?),
+        "SELECT pj_mail.id FROM pj_mail WHERE pj_mail.person_id = ? AND pj_mail.email LIKE ?",
+    );
+    let err = s
+        .query::<Writer>()
+        .join_rel(Writer::notes)
+        .statement()
+        .compile(&aludel::dialects::Sqlite)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Writer.notes") && err.contains("declare it viewonly"),
+        "{err}"
+    );
+    Ok(())
+}
+
+backend_tests! {
+    fn primaryjoin_narrows_every_load_and_join(db) {
+        aludel::orm::create_all(db, &[Person::info(), Mail::info()])?;
+        let s = Session::new(db);
+        s.add(Person { id: 1, mails: Many::new(), work_mails: Many::new() })?;
+        s.add(Person { id: 2, mails: Many::new(), work_mails: Many::new() })?;
+        s.flush()?;
+        for (id, person_id, email) in [(1, 1, "a@work.com"), (2, 1, "a@home.net"), (3, 2, "b@home.net")] {
+            s.add(Mail { id, person_id, email: email.into() })?;
+        }
+        s.commit()?;
+        let emails = |mails: Vec<Instance<Mail>>| -> Result<Vec<String>> {
+            let mut out: Vec<String> = mails.iter().map(|m| Ok(m.read()?.email.clone())).collect::<Result<_>>()?;
+            out.sort();
+            Ok(out)
+        };
+        // lazy
+        let lazy = Session::new(db);
+        let p1 = lazy.get::<Person>(1)?.unwrap();
+        assert_eq!(emails(p1.read()?.work_mails.all()?)?, ["a@work.com"]);
+        assert_eq!(emails(p1.read()?.mails.all()?)?, ["a@home.net", "a@work.com"]);
+        // selectin and joined: two statements and one
+        for (option, statements) in [(aludel::orm::selectinload(Person::work_mails), 2), (aludel::orm::joinedload(Person::work_mails), 1)] {
+            let eager = Session::new(db);
+            let rec = db.record_statements();
+            let people = eager.query::<Person>().options(option).order_by(Person::id.asc()).all()?;
+            assert_eq!(emails(people[0].read()?.work_mails.all()?)?, ["a@work.com"]);
+            assert_eq!(emails(people[1].read()?.work_mails.all()?)?, Vec::<String>::new());
+            let selects = rec.statements().iter().filter(|q| q.starts_with("SELECT")).count();
+            assert_eq!(selects, statements, "{:?}", rec.statements());
+        }
+        // join_rel: only the person with a work address
+        let people = s.query::<Person>().join_rel(Person::work_mails).all()?;
+        assert_eq!(ids(&people, |p| p.id)?, [1]);
+        Ok(())
+    }
+}

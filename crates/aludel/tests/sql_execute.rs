@@ -369,3 +369,45 @@ backend_tests! {
         md.drop_all(db)
     }
 }
+
+backend_tests! {
+    fn create_all_and_drop_all_handle_a_foreign_key_cycle(db) {
+        // Two tables referencing each other: on PostgreSQL and MariaDB the keys are added
+        // by ALTER TABLE after both tables exist and dropped before the tables; SQLite
+        // keeps them in CREATE TABLE.
+        let mut md = MetaData::new();
+        md.add(
+            Table::build("team")
+                .column(Column::new("id", SqlType::Integer).primary_key().autoincrement(false))
+                .column(Column::new("captain_id", SqlType::Integer).references(ForeignKey::to("player", "id"))),
+        );
+        md.add(
+            Table::build("player")
+                .column(Column::new("id", SqlType::Integer).primary_key().autoincrement(false))
+                .column(Column::new("team_id", SqlType::Integer).references(ForeignKey::to("team", "id"))),
+        );
+        md.create_all(db)?;
+        md.create_all(db)?; // checkfirst: the existing tables' keys are not added twice
+        let (team, player) = (md.table("team").unwrap().clone(), md.table("player").unwrap().clone());
+        let mut conn = db.connect()?;
+        conn.execute(&insert(&team).value("id", 1), ())?;
+        conn.execute(&insert(&player).value("id", 10).value("team_id", 1), ())?;
+        conn.execute(&update(&team).set("captain_id", 10).where_(team.c("id").eq(1)), ())?;
+        // Both keys are enforced.
+        let err = conn.execute(&insert(&player).value("id", 11).value("team_id", 99), ()).unwrap_err();
+        assert!(matches!(err, Error::Integrity(_)), "player.team_id: {err}");
+        let err = conn.execute(&update(&team).set("captain_id", 99), ()).unwrap_err();
+        assert!(matches!(err, Error::Integrity(_)), "team.captain_id: {err}");
+        if db.backend() == Backend::Sqlite {
+            // SQLite's DROP TABLE deletes the rows first, which the other table's key
+            // forbids while they reference each other.
+            conn.execute(&update(&team).set("captain_id", Value::Null), ())?;
+        }
+        drop(conn);
+        md.drop_all(db)?;
+        md.drop_all(db)?; // checkfirst: nothing left to drop is no error
+        let err = db.connect()?.execute(&select([team.c("id")]), ()).unwrap_err();
+        assert!(matches!(err, Error::Programming(_)), "{err}");
+        Ok(())
+    }
+}

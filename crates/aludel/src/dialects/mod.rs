@@ -202,6 +202,40 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         true
     }
 
+    /// Whether `ALTER TABLE` can add and drop a constraint (SQLite cannot), which
+    /// `create_all` uses for foreign keys that close a cycle between tables.
+    ///
+    /// ```
+    /// use aludel::dialects::{Dialect, Postgres, Sqlite};
+    /// assert!(Postgres.supports_alter() && !Sqlite.supports_alter());
+    /// ```
+    fn supports_alter(&self) -> bool {
+        true
+    }
+
+    /// The word after `ALTER TABLE t DROP` that drops a foreign key constraint by name
+    /// (`CONSTRAINT`; MySQL's is `FOREIGN KEY`).
+    ///
+    /// ```
+    /// use aludel::dialects::{Dialect, MySql, Postgres};
+    /// assert_eq!((Postgres.drop_foreign_key_keyword(), MySql.drop_foreign_key_keyword()), ("CONSTRAINT", "FOREIGN KEY"));
+    /// ```
+    fn drop_foreign_key_keyword(&self) -> &'static str {
+        "CONSTRAINT"
+    }
+
+    /// A query listing the names of the tables of the connection's current schema
+    /// (`create_all` asks it before adding keys by ALTER TABLE, to leave existing
+    /// tables alone).
+    ///
+    /// ```
+    /// use aludel::dialects::{Dialect, Sqlite};
+    /// assert!(Sqlite.table_names_sql().contains("sqlite_master"));
+    /// ```
+    fn table_names_sql(&self) -> &'static str {
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    }
+
     /// How the ORM inserts many rows of one table.
     fn insert_many_style(&self) -> InsertManyStyle {
         InsertManyStyle::MultiValues

@@ -189,6 +189,14 @@ impl Dialect for MySql {
         ))
     }
 
+    fn drop_foreign_key_keyword(&self) -> &'static str {
+        "FOREIGN KEY"
+    }
+
+    fn table_names_sql(&self) -> &'static str {
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
+    }
+
     fn supports_create_index_if_not_exists(&self) -> bool {
         // MariaDB has it; MySQL 8 does not, so `create_all` on MySQL 8 fails for tables
         // with indexes. MariaDB is the server tested here.

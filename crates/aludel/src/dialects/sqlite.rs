@@ -19,6 +19,14 @@ impl Dialect for Sqlite {
         "sqlite"
     }
 
+    fn supports_alter(&self) -> bool {
+        false
+    }
+
+    fn table_names_sql(&self) -> &'static str {
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+    }
+
     fn boolean_literal(&self, value: bool) -> &'static str {
         if value { "1" } else { "0" }
     }

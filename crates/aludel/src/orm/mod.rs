@@ -65,8 +65,8 @@ pub use query::{
 pub use query_methods::QueryMethods;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use relationship::{
-    Cascade, Direction, Loading, Many, One, RelationField, Relationship, RelationshipInfo, SlotRef,
-    with_parent,
+    Cascade, Direction, Loading, Many, OfType, One, RelationField, Relationship, RelationshipInfo,
+    RelationshipPath, SlotRef, with_parent,
 };
 pub use retry::Retry;
 pub use routing::{ReplicaChooser, Routing};

@@ -29,6 +29,9 @@ pub struct CreateTable {
     pub(crate) table: Table,
     pub(crate) if_not_exists: bool,
     pub(crate) naming: Option<NamingConvention>,
+    /// The local columns of the keys left to an [`AddForeignKey`] (on a database that
+    /// can add constraints; SQLite keeps them inline).
+    pub(crate) altered_keys: Vec<Vec<String>>,
 }
 
 impl CreateTable {
@@ -43,6 +46,7 @@ impl CreateTable {
             table: table.clone(),
             if_not_exists: false,
             naming: None,
+            altered_keys: Vec::new(),
         }
     }
 
@@ -156,6 +160,88 @@ pub enum DdlStatement {
     CreateIndex(CreateIndex),
     /// DROP TABLE.
     DropTable(DropTable),
+    /// ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY, after every table exists.
+    AddForeignKey(AddForeignKey),
+    /// ALTER TABLE ... DROP CONSTRAINT, before any table is dropped.
+    DropForeignKey(DropForeignKey),
+}
+
+impl DdlStatement {
+    /// Whether the statement alters a table's constraints, which SQLite cannot do:
+    /// `create_all` / `drop_all` skip these there (the keys are inline in CREATE TABLE).
+    ///
+    /// ```
+    /// use aludel::sql::{Column, MetaData, SqlType, Table};
+    /// let mut md = MetaData::new();
+    /// md.add(Table::build("t").column(Column::new("id", SqlType::Integer)));
+    /// assert!(md.create_statements(false)?.iter().all(|s| !s.alters_constraint()));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn alters_constraint(&self) -> bool {
+        matches!(
+            self,
+            DdlStatement::AddForeignKey(_) | DdlStatement::DropForeignKey(_)
+        )
+    }
+}
+
+/// `ALTER TABLE table ADD CONSTRAINT name FOREIGN KEY (...) REFERENCES ...`: a foreign
+/// key `create_all` adds once every table exists (one marked
+/// [`use_alter`](crate::sql::ForeignKey::use_alter) or closing a cycle). The constraint
+/// is named — by its own name, the naming convention's `fk` template, or
+/// `fk_<table>_<column>_<referred table>` — so that `drop_all` can drop it by name.
+///
+/// ```
+/// use aludel::sql::{Column, DdlStatement, Executable, ForeignKey, MetaData, SqlType, Table};
+/// let mut md = MetaData::new();
+/// md.add(Table::build("a").column(Column::new("id", SqlType::Integer).primary_key())
+///     .column(Column::new("b_id", SqlType::Integer).references(ForeignKey::to("b", "id"))));
+/// md.add(Table::build("b").column(Column::new("id", SqlType::Integer).primary_key())
+///     .column(Column::new("a_id", SqlType::Integer).references(ForeignKey::to("a", "id"))));
+/// let add: Vec<String> = md.create_statements(false)?.iter()
+///     .filter(|s| matches!(s, DdlStatement::AddForeignKey(_)))
+///     .map(|s| s.compile(&aludel::dialects::MySql).map(|c| c.sql)).collect::<aludel::Result<_>>()?;
+/// assert_eq!(add, [
+///     "ALTER TABLE a ADD CONSTRAINT fk_a_b_id_b FOREIGN KEY (b_id) REFERENCES b (id)",
+///     "ALTER TABLE b ADD CONSTRAINT fk_b_a_id_a FOREIGN KEY (a_id) REFERENCES a (id)",
+/// ]);
+/// # Ok::<(), aludel::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddForeignKey {
+    pub(crate) table: Table,
+    /// The key's local columns (which key of the table it is).
+    pub(crate) columns: Vec<String>,
+    pub(crate) naming: Option<NamingConvention>,
+}
+
+/// `ALTER TABLE [IF EXISTS] table DROP CONSTRAINT [IF EXISTS] name` (MySQL: `DROP
+/// FOREIGN KEY`): `drop_all` removes each key [`AddForeignKey`] added before dropping
+/// the tables, so tables referencing each other can be dropped.
+///
+/// ```
+/// use aludel::sql::{Column, Executable, ForeignKey, MetaData, SqlType, Table};
+/// let mut md = MetaData::new();
+/// md.add(Table::build("a").column(Column::new("id", SqlType::Integer).primary_key())
+///     .column(Column::new("b_id", SqlType::Integer).references(ForeignKey::to("b", "id").use_alter())));
+/// md.add(Table::build("b").column(Column::new("id", SqlType::Integer).primary_key())
+///     .column(Column::new("a_id", SqlType::Integer).references(ForeignKey::to("a", "id"))));
+/// let sql: Vec<String> = md.drop_statements(true)?.iter()
+///     .map(|s| s.compile(&aludel::dialects::Postgres).map(|c| c.sql)).collect::<aludel::Result<_>>()?;
+/// assert_eq!(sql, [
+///     "ALTER TABLE IF EXISTS a DROP CONSTRAINT IF EXISTS fk_a_b_id_b",
+///     "DROP TABLE IF EXISTS b",
+///     "DROP TABLE IF EXISTS a",
+/// ]);
+/// # Ok::<(), aludel::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct DropForeignKey {
+    pub(crate) table: Table,
+    /// The key's local columns (which key of the table it is).
+    pub(crate) columns: Vec<String>,
+    pub(crate) naming: Option<NamingConvention>,
+    pub(crate) if_exists: bool,
 }
 
 impl MetaData {
@@ -172,17 +258,28 @@ impl MetaData {
     /// ```
     pub fn create_statements(&self, checkfirst: bool) -> Result<Vec<DdlStatement>> {
         let mut out = Vec::new();
-        for table in self.sorted_tables()? {
+        let mut altered = Vec::new();
+        let naming = self.naming_convention().cloned();
+        for (table, keys) in self.ddl_order(true)? {
             let mut create = CreateTable::new(&table);
             create.if_not_exists = checkfirst;
-            create.naming = self.naming_convention().cloned();
+            create.naming = naming.clone();
+            create.altered_keys = keys.clone();
             out.push(DdlStatement::CreateTable(create));
             for index in &table.def().indexes {
                 let mut ci = CreateIndex::new(&table, index);
                 ci.if_not_exists = checkfirst;
                 out.push(DdlStatement::CreateIndex(ci));
             }
+            altered.extend(keys.into_iter().map(|columns| {
+                DdlStatement::AddForeignKey(AddForeignKey {
+                    table: table.clone(),
+                    columns,
+                    naming: naming.clone(),
+                })
+            }));
         }
+        out.extend(altered);
         Ok(out)
     }
 
@@ -199,15 +296,24 @@ impl MetaData {
     /// assert_eq!(sql, ["DROP TABLE IF EXISTS child", "DROP TABLE IF EXISTS parent"]);
     /// ```
     pub fn drop_statements(&self, checkfirst: bool) -> Result<Vec<DdlStatement>> {
-        let mut tables = self.sorted_tables()?;
-        tables.reverse();
-        Ok(tables
-            .iter()
-            .map(|t| {
-                let mut d = DropTable::new(t);
-                d.if_exists = checkfirst;
-                DdlStatement::DropTable(d)
+        let mut order = self.ddl_order(true)?;
+        order.reverse();
+        let naming = self.naming_convention().cloned();
+        let keys = order.iter().flat_map(|(table, keys)| {
+            keys.iter().map(|columns| {
+                DdlStatement::DropForeignKey(DropForeignKey {
+                    table: table.clone(),
+                    columns: columns.clone(),
+                    naming: naming.clone(),
+                    if_exists: checkfirst,
+                })
             })
-            .collect())
+        });
+        let tables = order.iter().map(|(table, _)| {
+            let mut d = DropTable::new(table);
+            d.if_exists = checkfirst;
+            DdlStatement::DropTable(d)
+        });
+        Ok(keys.chain(tables).collect())
     }
 }

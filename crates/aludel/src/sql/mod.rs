@@ -25,6 +25,7 @@ pub(crate) mod adapt;
 mod compiled;
 pub(crate) mod compiler;
 mod ddl;
+pub(crate) mod ddl_order;
 mod dml;
 mod elements;
 pub mod func;
@@ -39,7 +40,7 @@ mod value;
 mod value_ref;
 
 pub use compiled::{BindSlot, Compiled, Executable, Params, StatementRef};
-pub use ddl::{CreateIndex, CreateTable, DdlStatement, DropTable};
+pub use ddl::{AddForeignKey, CreateIndex, CreateTable, DdlStatement, DropForeignKey, DropTable};
 pub use dml::{Delete, Insert, OnConflict, Update, delete, insert, update};
 pub use elements::{
     BinaryOp, BoolOp, ColumnRef, Direction, Expr, FunctionCall, InTarget, NullsOrder, OrderBy,

@@ -16,7 +16,7 @@ use crate::orm::deferred::ColumnLayout;
 use crate::orm::instance::{AnyInstance, StateData};
 use crate::orm::mapper::ModelInfo;
 use crate::orm::relationship::AnySlot;
-use crate::sql::{Column, Expr, ForeignKey, Table, Value, and_};
+use crate::sql::{Column, Expr, ForeignKey, FromItem, Table, Value, and_};
 
 /// One table of a joined-table subtype's row.
 #[derive(Debug)]
@@ -200,24 +200,50 @@ impl AnyInstance for PartInstance {
     }
 }
 
-/// Refuses joined eager loading of `owner.relationship` when either side is a
-/// joined-table subtype: its row spans two tables, which one aliased join cannot read.
-pub(crate) fn refuse_joined_eager(
-    owner: &ModelInfo,
-    relationship: &str,
-    target: &ModelInfo,
-) -> Result<()> {
-    match [owner, target]
-        .into_iter()
-        .find(|m| m.joined_parts().ok().flatten().is_some())
-    {
-        Some(subtype) => Err(Error::InvalidRequest {
-            message: format!(
-                "joined eager loading of {}.{relationship} is not supported: {} is a \
-                 joined-table subtype (its rows span two tables); use selectinload",
-                owner.name, subtype.name
-            ),
-        }),
-        None => Ok(()),
+/// A joined-table subtype's two tables, each under its own alias, joined to each other
+/// (SQLAlchemy's flat aliasing: `employee AS e_employee JOIN engineer AS e_engineer ON
+/// e_employee.id = e_engineer.id`).
+#[derive(Debug, Clone)]
+pub(crate) struct FlatAlias {
+    /// The two aliases joined: what goes in FROM or a JOIN.
+    pub(crate) join: FromItem,
+    base: FromItem,
+    own: FromItem,
+    /// The subtype's columns held by the base table.
+    base_columns: Vec<usize>,
+}
+
+impl FlatAlias {
+    /// `parts` (a subtype's tables) with each table aliased `name(table)`.
+    pub(crate) fn new(parts: &[TablePart], name: impl Fn(&Table) -> String) -> Self {
+        let (base_info, own_info) = (parts[0].info, parts[1].info);
+        let base = base_info.table.alias(&name(&base_info.table));
+        let own = own_info.table.alias(&name(&own_info.table));
+        let on = and_(
+            own_info
+                .primary_key
+                .iter()
+                .zip(&base_info.primary_key)
+                .map(|(&o, &b)| {
+                    base.c(&base_info.columns()[b].name)
+                        .eq(own.c(&own_info.columns()[o].name))
+                }),
+        );
+        FlatAlias {
+            join: base.clone().join(own.clone(), on),
+            base,
+            own,
+            base_columns: parts[0].columns.clone(),
+        }
+    }
+
+    /// Column `index` of subtype `model`, read from the alias of the table holding it.
+    pub(crate) fn column(&self, model: &ModelInfo, index: usize) -> Expr {
+        let source = if self.base_columns.contains(&index) {
+            &self.base
+        } else {
+            &self.own
+        };
+        source.c(&model.columns()[index].name)
     }
 }

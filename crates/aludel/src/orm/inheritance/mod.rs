@@ -15,6 +15,5 @@ mod query;
 
 pub(crate) use info::other_type;
 pub use info::{Inheritance, InheritanceKind};
-pub(crate) use joined::refuse_joined_eager;
 pub use polymorphic::{Polymorphic, VariantLoader};
 pub use query::PolymorphicQuery;

@@ -1,6 +1,7 @@
 //! [`PolymorphicQuery`]: a query for a whole hierarchy whose rows come back as the
 //! [`Polymorphic`] enum's variants, each object the type its discriminator names.
 
+use std::any::TypeId;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -8,6 +9,8 @@ use crate::engine::RowView;
 use crate::error::{Error, Result};
 use crate::orm::inheritance::joined::join_condition;
 use crate::orm::inheritance::polymorphic::{Polymorphic, VariantLoader};
+use crate::orm::loading::selectin::{BATCH, in_keys};
+use crate::orm::mapper::ModelInfo;
 use crate::orm::session::Session;
 use crate::sql::{Expr, FromItem, OrderBy, Params, Select, Table, Value, ValueRef, select};
 
@@ -34,6 +37,9 @@ pub struct PolymorphicQuery<P: Polymorphic> {
     session: Session,
     select: Select,
     layout: Result<Arc<Layout>>,
+    /// The criteria, ordering and limit added so far, replayed when
+    /// [`with_polymorphic`](Self::with_polymorphic) plans the statement again.
+    shaping: Vec<Arc<dyn Fn(Select) -> Select + Send + Sync>>,
     _variants: PhantomData<fn() -> P>,
 }
 
@@ -43,6 +49,7 @@ impl<P: Polymorphic> Clone for PolymorphicQuery<P> {
             session: self.session.clone(),
             select: self.select.clone(),
             layout: self.layout.clone(),
+            shaping: self.shaping.clone(),
             _variants: PhantomData,
         }
     }
@@ -55,8 +62,22 @@ struct Layout {
     name: &'static str,
     /// The position of the discriminator column.
     discriminator: usize,
-    /// Per variant: its discriminator value and the position of each of its columns.
-    variants: Vec<(String, Vec<usize>)>,
+    /// Per variant: its discriminator value and where its columns are.
+    variants: Vec<(String, Columns)>,
+}
+
+/// Where a variant's columns come from.
+#[derive(Debug)]
+enum Columns {
+    /// All in the row: the position of each of its columns.
+    InRow(Vec<usize>),
+    /// A joined-table subtype left out of the outer joins (`with_polymorphic` with a
+    /// subset): the row holds its primary key (at these positions), and `select` — its
+    /// whole row, base table joined to its own — loads it by key after the query.
+    Later {
+        key: Vec<usize>,
+        select: Box<Select>,
+    },
 }
 
 impl Layout {
@@ -80,7 +101,9 @@ impl Layout {
 
 /// The columns, FROM and layout of a query for hierarchy `P`, or the configuration error
 /// that prevents it.
-fn plan<P: Polymorphic>() -> Result<(Select, Layout)> {
+/// `included` (`with_polymorphic`) names the joined-table subtypes whose tables are
+/// outer-joined; `None` joins every one.
+fn plan<P: Polymorphic>(included: Option<&[TypeId]>) -> Result<(Select, Layout)> {
     let name = std::any::type_name::<P>()
         .rsplit("::")
         .next()
@@ -131,16 +154,32 @@ fn plan<P: Polymorphic>() -> Result<(Select, Layout)> {
                 "{name}: two variants have the polymorphic identity '{identity}'"
             )));
         }
-        let positions = v
-            .columns()
-            .iter()
-            .enumerate()
-            .map(|(i, c)| position(v.column_table(i), &c.name))
-            .collect();
-        if let Some(parts) = v.joined_parts()? {
-            joins.push((parts[1].info.table.clone(), join_condition(parts)));
-        }
-        layout.push((identity, positions));
+        let parts = v.joined_parts()?;
+        let columns = match (parts, included) {
+            (Some(_), Some(included)) if !included.contains(&v.type_id) => Columns::Later {
+                key: v
+                    .primary_key
+                    .iter()
+                    .map(|&i| position(v.column_table(i), &v.columns()[i].name))
+                    .collect(),
+                select: Box::new(
+                    v.select_from(select((0..v.columns().len()).map(|i| v.column_expr(i)))),
+                ),
+            },
+            _ => {
+                if let Some(parts) = parts {
+                    joins.push((parts[1].info.table.clone(), join_condition(parts)));
+                }
+                Columns::InRow(
+                    v.columns()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| position(v.column_table(i), &c.name))
+                        .collect(),
+                )
+            }
+        };
+        layout.push((identity, columns));
     }
     // Joined tables: every subtype's table, outer-joined (a row has at most one).
     let mut stmt = joins.into_iter().fold(
@@ -202,16 +241,19 @@ impl Session {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn query_polymorphic<P: Polymorphic>(&self) -> PolymorphicQuery<P> {
-        let (select, layout) = match plan::<P>() {
-            Ok((select, layout)) => (select, Ok(Arc::new(layout))),
-            Err(e) => (Select::default(), Err(e)),
-        };
-        PolymorphicQuery {
+        let mut q = PolymorphicQuery {
             session: self.clone(),
-            select,
-            layout,
+            select: Select::default(),
+            layout: Ok(Arc::new(Layout {
+                name: "",
+                discriminator: 0,
+                variants: Vec::new(),
+            })),
+            shaping: Vec::new(),
             _variants: PhantomData,
-        }
+        };
+        q.plan(None);
+        q
     }
 }
 
@@ -234,7 +276,7 @@ impl<P: Polymorphic> PolymorphicQuery<P> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn filter(&self, criterion: Expr) -> Self {
-        self.with(|s| s.where_(criterion))
+        self.with(move |s| s.where_(criterion.clone()))
     }
 
     /// Adds an ORDER BY key.
@@ -253,7 +295,7 @@ impl<P: Polymorphic> PolymorphicQuery<P> {
     /// ```
     pub fn order_by(&self, key: impl Into<OrderBy>) -> Self {
         let key = key.into();
-        self.with(|s| s.order_by(key))
+        self.with(move |s| s.order_by(key.clone()))
     }
 
     /// Limits the rows returned.
@@ -271,7 +313,7 @@ impl<P: Polymorphic> PolymorphicQuery<P> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn limit(&self, n: u64) -> Self {
-        self.with(|s| s.limit(n))
+        self.with(move |s| s.limit(n))
     }
 
     /// The Core statement the query runs.
@@ -292,9 +334,60 @@ impl<P: Polymorphic> PolymorphicQuery<P> {
         &self.select
     }
 
-    fn with(&self, f: impl FnOnce(Select) -> Select) -> Self {
+    /// Outer-joins only the tables of the joined-table subtypes in `subtypes` (SQLAlchemy's
+    /// `with_polymorphic([Engineer])`, where `query_polymorphic` alone is
+    /// `with_polymorphic("*")`). A row of another joined-table subtype comes from the
+    /// statement with its base columns only; its own columns are loaded right after, by
+    /// primary key (`IN` batches of at most 500 keys), one statement per such subtype
+    /// present — not per row. SQLAlchemy loads them when an attribute is first touched;
+    /// a Rust struct is built whole, so aludel loads them before returning. Single-table
+    /// subtypes read one table either way and are unaffected.
+    ///
+    /// ```
+    /// # use aludel::orm::{Instance, Model, Session};
+    /// # #[derive(aludel::Model)] #[model(table = "employee", polymorphic = "joined", polymorphic_on = "kind")]
+    /// # struct Employee { #[column(primary_key)] id: i64, kind: String }
+    /// # #[derive(aludel::Model)] #[model(table = "engineer", inherits = Employee)]
+    /// # struct Engineer { #[column(primary_key)] id: i64, kind: String, language: String }
+    /// # #[derive(aludel::Model)] #[model(table = "manager", inherits = Employee)]
+    /// # struct Manager { #[column(primary_key)] id: i64, kind: String, budget: i64 }
+    /// # #[derive(aludel::Polymorphic)] enum AnyEmployee { Employee(Instance<Employee>), Engineer(Instance<Engineer>), Manager(Instance<Manager>) }
+    /// use aludel::sql::Executable;
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let q = Session::new(&engine).query_polymorphic::<AnyEmployee>().with_polymorphic(&[Engineer::info()]);
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT employee.kind, employee.id, engineer.language FROM employee \
+    ///      LEFT OUTER JOIN engineer ON employee.id = engineer.id"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn with_polymorphic(&self, subtypes: &[&ModelInfo]) -> Self {
+        let mut q = self.clone();
+        let included: Vec<TypeId> = subtypes.iter().map(|m| m.type_id).collect();
+        q.plan(Some(&included));
+        q
+    }
+
+    /// Plans the statement and layout for the joined subtypes `included`, then replays the
+    /// criteria, ordering and limit added so far.
+    fn plan(&mut self, included: Option<&[TypeId]>) {
+        match plan::<P>(included) {
+            Ok((select, layout)) => {
+                self.select = self.shaping.iter().fold(select, |s, f| f(s));
+                self.layout = Ok(Arc::new(layout));
+            }
+            Err(e) => {
+                self.select = Select::default();
+                self.layout = Err(e);
+            }
+        }
+    }
+
+    fn with(&self, f: impl Fn(Select) -> Select + Send + Sync + 'static) -> Self {
         let mut q = self.clone();
         q.select = f(q.select);
+        q.shaping.push(Arc::new(f));
         q
     }
 
@@ -328,20 +421,83 @@ impl<P: Polymorphic> PolymorphicQuery<P> {
             return Err(Error::invalid("no connection"));
         };
         let mut out = Vec::new();
+        // Rows of subtypes loaded afterwards: (variant, primary key, index in `out`).
+        let mut later: Vec<(usize, Vec<Value>, usize)> = Vec::new();
         let mut rows = conn.stream_compiled(&compiled, values)?;
         while let Some(row) = rows.next_ref() {
             let row = row?;
             let variant = layout.variant_of(row.value(layout.discriminator)?)?;
-            let mut loader = VariantLoader {
-                session: inner,
-                identity,
-                row: &row,
-                positions: &layout.variants[variant].1,
-                populate_existing: false,
-            };
-            out.push(P::load(variant, &mut loader)?);
+            match &layout.variants[variant].1 {
+                Columns::InRow(positions) => {
+                    let mut loader = VariantLoader {
+                        session: inner,
+                        identity,
+                        row: &row,
+                        positions,
+                        populate_existing: false,
+                    };
+                    out.push(Some(P::load(variant, &mut loader)?));
+                }
+                Columns::Later { key, .. } => {
+                    let key = key
+                        .iter()
+                        .map(|&at| row.value(at).map(|v| v.to_value()))
+                        .collect::<Result<_>>()?;
+                    later.push((variant, key, out.len()));
+                    out.push(None);
+                }
+            }
         }
-        Ok(out)
+        drop(rows);
+        for (variant, (_, columns)) in layout.variants.iter().enumerate() {
+            let Columns::Later { select, .. } = columns else {
+                continue;
+            };
+            let model = P::variants()[variant];
+            let wanted: Vec<&(usize, Vec<Value>, usize)> =
+                later.iter().filter(|(v, _, _)| *v == variant).collect();
+            let key_exprs: Vec<Expr> = model
+                .primary_key
+                .iter()
+                .map(|&i| model.column_expr(i))
+                .collect();
+            let positions: Vec<usize> = (0..model.columns().len()).collect();
+            for chunk in wanted.chunks(BATCH) {
+                let keys: Vec<Vec<Value>> = chunk.iter().map(|(_, k, _)| k.clone()).collect();
+                let stmt = (**select).clone().where_(in_keys(&key_exprs, &keys));
+                let (compiled, values) = inner.prepare(&stmt)?.into_bound(&Params::new())?;
+                let mut rows = conn.stream_compiled(&compiled, values)?;
+                while let Some(row) = rows.next_ref() {
+                    let row = row?;
+                    let key: Vec<Value> = model
+                        .primary_key
+                        .iter()
+                        .map(|&i| row.value(i).map(|v| v.to_value()))
+                        .collect::<Result<_>>()?;
+                    let mut loader = VariantLoader {
+                        session: inner,
+                        identity,
+                        row: &row,
+                        positions: &positions,
+                        populate_existing: false,
+                    };
+                    let loaded = P::load(variant, &mut loader)?;
+                    if let Some((_, _, at)) = chunk.iter().find(|(_, k, _)| *k == key) {
+                        out[*at] = Some(loaded);
+                    }
+                }
+            }
+        }
+        out.into_iter()
+            .map(|found| {
+                found.ok_or_else(|| {
+                    Error::invalid(format!(
+                        "a {} row vanished between the query and the load of its subtype's columns",
+                        layout.name
+                    ))
+                })
+            })
+            .collect()
     }
 
     /// The first row (with LIMIT 1), or `None`.

@@ -18,6 +18,7 @@ use crate::engine::RowView;
 use crate::error::Result;
 use crate::orm::deferred::ColumnLayout;
 use crate::orm::identity::IdentityMap;
+use crate::orm::inheritance::joined::FlatAlias;
 use crate::orm::instance::{AnyInstance, Instance};
 use crate::orm::loading::LoadOptions;
 use crate::orm::loading::eager::store;
@@ -39,11 +40,50 @@ struct JoinStep {
     contains: Option<FromItem>,
     /// The first column of the target in the row.
     offset: usize,
-    /// The aliased target table.
-    alias: FromItem,
+    /// Where the target's columns are read: its aliased table (or tables).
+    alias: Source,
     /// The target's columns the row holds when its deferred ones are left out (`None`:
     /// every column, as for `contains_eager`, which reads the query's own join).
     layout: Option<ColumnLayout>,
+}
+
+/// Where a model's columns are read in the statement.
+#[derive(Clone)]
+enum Source {
+    /// The model's own table(s), unaliased: the query's entity.
+    Entity,
+    /// One table, alias or subquery, by column name.
+    Item(FromItem),
+    /// A joined-table subtype's two tables, each aliased (SQLAlchemy's flat aliasing:
+    /// `(employee AS employee_1 JOIN engineer AS engineer_1 ON ...)`).
+    Flat(FlatAlias),
+}
+
+impl Source {
+    /// Column `index` of `model`, read from this source.
+    fn column(&self, model: &ModelInfo, index: usize) -> Expr {
+        let name = &model.columns()[index].name;
+        match self {
+            Source::Entity => model.column_expr(index),
+            Source::Item(item) => item.c(name),
+            Source::Flat(flat) => flat.column(model, index),
+        }
+    }
+}
+
+/// The aliased join target for `target` in step `n`: its table aliased `<table>_<n>`, or
+/// for a joined-table subtype both its tables aliased and joined to each other.
+fn aliased_target(target: &ModelInfo, n: usize) -> Result<(FromItem, Source)> {
+    Ok(match target.joined_parts()? {
+        Some(parts) => {
+            let flat = FlatAlias::new(parts, |t| format!("{}_{n}", t.name()));
+            (flat.join.clone(), Source::Flat(flat))
+        }
+        None => {
+            let alias = target.table.alias(&format!("{}_{n}", target.table.name()));
+            (alias.clone(), Source::Item(alias))
+        }
+    })
 }
 
 /// The statement a query runs with its joined relationships, and how to read its rows.
@@ -78,7 +118,7 @@ impl JoinedPlan {
                 model.name
             )));
         }
-        let (mut out, source) = if wrap {
+        let (mut out, source): (Select, Source) = if wrap {
             let anon = stmt.clone().subquery("anon_1");
             // The parent's columns the inner statement selects (its deferred ones may be
             // left out).
@@ -90,9 +130,9 @@ impl JoinedPlan {
                 .iter()
                 .map(|o| crate::sql::adapt::adapt_order_by(o, &table, &anon))
                 .collect();
-            (outer, anon)
+            (outer, Source::Item(anon))
         } else {
-            (stmt.clone(), table)
+            (stmt.clone(), Source::Entity)
         };
         for i in 0..steps.len() {
             let (owner, owner_source) = match steps[i].parent {
@@ -222,7 +262,7 @@ fn choose(
             innerjoin: choice.innerjoin,
             contains: choice.contains.clone(),
             offset: 0,
-            alias: FromItem::Table(target.table.clone()),
+            alias: Source::Entity,
             layout,
         });
         let me = steps.len() - 1;
@@ -241,21 +281,20 @@ fn choose(
 fn join_step(
     stmt: Select,
     owner: &'static ModelInfo,
-    owner_source: &FromItem,
+    owner_source: &Source,
     step: &mut JoinStep,
     n: usize,
 ) -> Result<Select> {
     let resolved = step.rel.resolved(owner)?;
     let target = (step.rel.target)();
-    crate::orm::inheritance::refuse_joined_eager(owner, step.rel.name, target)?;
     if let Some(from) = &step.contains {
         step.offset = stmt.columns.len();
-        step.alias = from.clone();
+        step.alias = Source::Item(from.clone());
         return Ok(stmt.columns(target.columns().iter().map(|c| from.c(&c.name))));
     }
-    let alias = target.table.alias(&format!("{}_{n}", target.table.name()));
-    let owner_col = |c: usize| owner_source.c(&owner.columns()[c].name);
-    let target_col = |c: usize| alias.c(&target.columns()[c].name);
+    let (item, alias) = aliased_target(target, n)?;
+    let owner_col = |c: usize| owner_source.column(owner, c);
+    let target_col = |c: usize| alias.column(target, c);
     let join = |stmt: Select, item: FromItem, on: Expr| {
         if step.innerjoin {
             stmt.join(item, on)
@@ -279,7 +318,8 @@ fn join_step(
                     .map(|(t, c)| target_col(*t).eq(assoc.c(c))),
             );
             let stmt = join(stmt, assoc, to_assoc);
-            join(stmt, alias.clone(), to_target)
+            let on = step.rel.narrowed(to_target, &item);
+            join(stmt, item, on)
         }
         _ => {
             let on = and_(
@@ -288,7 +328,8 @@ fn join_step(
                     .iter()
                     .map(|(o, t)| owner_col(*o).eq(target_col(*t))),
             );
-            join(stmt, alias.clone(), on)
+            let on = step.rel.narrowed(on, &item);
+            join(stmt, item, on)
         }
     };
     step.offset = stmt.columns.len();

@@ -85,7 +85,9 @@ pub(crate) fn load<C: Model>(
         return Ok(Vec::new());
     };
     let target = (rel.target)();
-    if resolved.targets_primary_key(target) {
+    // A primaryjoin criterion is checked by the database, so the identity map cannot
+    // answer for it.
+    if resolved.targets_primary_key(target) && rel.primaryjoin.is_none() {
         if let Some(found) = in_identity_map::<C>(&session, target.identity_type(), &key) {
             return Ok(vec![found]);
         }

@@ -14,7 +14,7 @@ pub(crate) mod lazy;
 pub(crate) mod loader_option;
 pub(crate) mod options;
 mod rows;
-mod selectin;
+pub(crate) mod selectin;
 mod subquery;
 
 use std::sync::Arc;

@@ -53,7 +53,7 @@ pub(crate) fn load(batch: &Batch<'_>) -> Result<Loaded> {
         if groups.contains_key(&id) {
             continue;
         }
-        let held = if resolved.targets_primary_key(target) {
+        let held = if resolved.targets_primary_key(target) && rel.primaryjoin.is_none() {
             held_target(session, target, &key)
         } else {
             None
@@ -85,7 +85,7 @@ pub(crate) fn load(batch: &Batch<'_>) -> Result<Loaded> {
 }
 
 /// `key IN (?, ?, ...)`, or `(k1, k2) IN ((?, ?), ...)` for a composite key.
-fn in_keys(keys: &[Expr], batch: &[Vec<Value>]) -> Expr {
+pub(crate) fn in_keys(keys: &[Expr], batch: &[Vec<Value>]) -> Expr {
     let value = |v: &Value| Expr::Value(v.clone());
     match keys {
         [one] => one.clone().in_(batch.iter().map(|k| value(&k[0]))),

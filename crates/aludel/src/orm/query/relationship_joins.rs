@@ -9,14 +9,60 @@
 
 use std::sync::Arc;
 
+use crate::error::{Error, Result};
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::query::{JoinPoint, Query, Selection};
-use crate::orm::relationship::{RelationField, Relationship, join_steps};
-use crate::sql::{Expr, FromItem, JoinKind};
+use crate::orm::relationship::{RelationField, Relationship, RelationshipPath, join_steps};
+use crate::sql::{Expr, FromItem, Join, JoinKind};
 
 /// Whether `item` is an alias of `info`'s table.
 fn aliases(item: &FromItem, info: &ModelInfo) -> bool {
     matches!(item, FromItem::Alias(a) if matches!(&a.inner, FromItem::Table(t) if t.name() == info.table.name()))
+}
+
+/// The join `steps` to the declared target `declared` narrowed to its subtype `subtype`
+/// (`of_type`): for a joined-table subtype the last step joins `(base JOIN own ON keys)`
+/// instead of the base table; for a single-table one its ON clause also requires the
+/// subtype's discriminator value, as SQLAlchemy writes it (`kind IN (...)`).
+fn narrow_to_subtype(
+    mut steps: Vec<(FromItem, Expr)>,
+    declared: &'static ModelInfo,
+    subtype: &'static ModelInfo,
+) -> Result<Vec<(FromItem, Expr)>> {
+    if subtype.type_id != declared.type_id
+        && !std::iter::successors(Some(subtype), |m| {
+            m.inheritance.as_ref().and_then(|i| i.parent).map(|p| p())
+        })
+        .any(|m| m.type_id == declared.type_id)
+    {
+        return Err(Error::invalid(format!(
+            "of_type({}): {} is not a subtype of {}, the relationship's target",
+            subtype.name, subtype.name, declared.name
+        )));
+    }
+    let Some((item, on)) = steps.pop() else {
+        return Ok(steps);
+    };
+    let last = match subtype.joined_parts()? {
+        Some(parts) => (
+            FromItem::Join(std::sync::Arc::new(Join {
+                left: item,
+                right: FromItem::Table(parts[1].info.table.clone()),
+                on: crate::orm::inheritance::joined::join_condition(parts),
+                kind: JoinKind::Inner,
+            })),
+            on,
+        ),
+        None => match subtype.discriminator()? {
+            Some((index, identity)) if subtype.type_id != declared.type_id => {
+                let kind = item.c(&subtype.columns()[index].name);
+                (item, on.and(kind.in_([Expr::Value(identity)])))
+            }
+            _ => (item, on),
+        },
+    };
+    steps.push(last);
+    Ok(steps)
 }
 
 impl<M: Model, S: Selection> Query<M, S> {
@@ -58,20 +104,24 @@ impl<M: Model, S: Selection> Query<M, S> {
         format!("{name}_{}", taken + 1)
     }
 
-    fn add_relationship_join<P: Model, F: RelationField>(
+    fn add_relationship_join<R: RelationshipPath>(
         &self,
         kind: JoinKind,
-        rel: Relationship<P, F>,
+        rel: R,
         alias: Option<&FromItem>,
         method: &str,
     ) -> Self {
         if let Some(refused) = self.assert_no_limit(method) {
             return refused;
         }
-        let owner = P::info();
-        let target = <F::Target as Model>::info();
-        let what = format!("{method}: {}.{}", owner.name, rel.info().name);
+        let (owner, info) = (rel.owner(), rel.relationship());
+        let declared = (info.target)();
+        let target = rel.subtype().unwrap_or(declared);
+        let what = format!("{method}: {}.{}", owner.name, info.name);
         let to = match alias {
+            Some(_) if rel.subtype().is_some() => Err(format!(
+                "{what}: of_type cannot be combined with an alias yet; join the subtype's own table with join_rel"
+            )),
             Some(item) if aliases(item, target) => Ok(item.clone()),
             Some(item) => Err(format!(
                 "{what} targets {}, so the alias joined to must be an alias of table {}, not {}",
@@ -91,19 +141,26 @@ impl<M: Model, S: Selection> Query<M, S> {
                     target.table.name()
                 ))
             }
-            None => Ok(FromItem::Table(target.table.clone())),
+            // The relationship's columns are read from the declared target's table (for
+            // a joined-table subtype, the base table).
+            None => Ok(FromItem::Table(declared.table.clone())),
         };
         let steps = to.and_then(|to| {
             let from = self.relationship_source(owner, &what)?;
-            let secondary = rel
-                .info()
+            let secondary = info
                 .secondary
                 .as_ref()
                 .map(|t| self.next_secondary_alias(t.name()))
                 .unwrap_or_default();
-            join_steps(owner, rel.info(), &from, &to, &secondary)
-                .map(|steps| (to, steps))
-                .map_err(|e| format!("{what}: {e}"))
+            let steps = join_steps(owner, info, &from, &to, &secondary)
+                .map_err(|e| format!("{what}: {e}"))?;
+            match rel.subtype() {
+                Some(subtype) => {
+                    narrow_to_subtype(steps, declared, subtype).map_err(|e| format!("{what}: {e}"))
+                }
+                None => Ok(steps),
+            }
+            .map(|steps| (to, steps))
         });
         let (to, steps) = match steps {
             Ok(found) => found,
@@ -158,7 +215,7 @@ impl<M: Model, S: Selection> Query<M, S> {
     /// );
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn join_rel<P: Model, F: RelationField>(&self, rel: Relationship<P, F>) -> Self {
+    pub fn join_rel(&self, rel: impl RelationshipPath) -> Self {
         self.add_relationship_join(JoinKind::Inner, rel, None, "join_rel")
     }
 
@@ -179,7 +236,7 @@ impl<M: Model, S: Selection> Query<M, S> {
     /// );
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn outerjoin_rel<P: Model, F: RelationField>(&self, rel: Relationship<P, F>) -> Self {
+    pub fn outerjoin_rel(&self, rel: impl RelationshipPath) -> Self {
         self.add_relationship_join(JoinKind::LeftOuter, rel, None, "outerjoin_rel")
     }
 

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::orm::column::Column;
 use crate::orm::deferred::ColumnLayout;
 use crate::orm::identity::IdentityMap;
+use crate::orm::inheritance::joined::FlatAlias;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
 use crate::orm::session::SessionInner;
@@ -126,16 +127,14 @@ impl<M> std::fmt::Debug for Entity<M> {
     }
 }
 
-/// The model's columns, from `source` (an alias or subquery) or its own table; its
-/// deferred columns are left out (they load on first access, as for the query's entity).
-fn entity_columns(info: &crate::orm::ModelInfo, source: Option<&FromItem>) -> Vec<Expr> {
+/// The model's columns, each read by `column` (from its own table, an alias or a
+/// subquery); its deferred columns are left out (they load on first access, as for the
+/// query's entity).
+fn entity_columns(info: &crate::orm::ModelInfo, column: impl Fn(usize) -> Expr) -> Vec<Expr> {
     let layout = info.default_layout();
     (0..info.columns().len())
         .filter(|&i| layout.is_none_or(|l| l.has(i)))
-        .map(|i| match source {
-            Some(from) => from.c(&info.columns()[i].name),
-            None => info.column_expr(i),
-        })
+        .map(column)
         .collect()
 }
 
@@ -173,7 +172,8 @@ impl<M: Model> Selection for Entity<M> {
     type Output = Instance<M>;
 
     fn columns(&self) -> Vec<Expr> {
-        entity_columns(M::info(), None)
+        let info = M::info();
+        entity_columns(info, |i| info.column_expr(i))
     }
 
     fn width(&self) -> usize {
@@ -217,6 +217,9 @@ impl<M: Model> Selection for Entity<M> {
 pub struct Aliased<M> {
     from: FromItem,
     name: Arc<str>,
+    /// A joined-table subtype's two tables, each aliased (`from` joins them): its
+    /// columns are read from the alias of the table that holds them.
+    flat: Option<FlatAlias>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -228,11 +231,51 @@ impl<M: Model> Aliased<M> {
     /// let a = aludel::orm::Aliased::<User>::new("u2");
     /// assert_eq!(a.name(), "u2");
     /// ```
+    ///
+    /// A joined-table subtype's row spans two tables, so it is aliased *flat*
+    /// (SQLAlchemy's `aliased(Engineer, name="e", flat=True)`): each table gets its own
+    /// alias, `<name>_<table>`, and the FROM item joins them —
+    /// `employee AS e_employee JOIN engineer AS e_engineer ON e_employee.id = e_engineer.id`.
+    ///
+    /// ```
+    /// # use aludel::orm::{Aliased, Selection};
+    /// # #[derive(aludel::Model)] #[model(table = "employee", polymorphic = "joined", polymorphic_on = "kind")]
+    /// # struct Employee { #[column(primary_key)] id: i64, kind: String }
+    /// # #[derive(aludel::Model)] #[model(table = "engineer", inherits = Employee)]
+    /// # struct Engineer { #[column(primary_key)] id: i64, kind: String, language: String }
+    /// use aludel::sql::{Executable, select};
+    /// let e = Aliased::<Engineer>::new("e");
+    /// let q = select(e.columns()).from(e.from_item().clone()).where_(e.c("language").eq("rust"));
+    /// assert_eq!(
+    ///     q.compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT e_employee.id, e_employee.kind, e_engineer.language FROM employee AS e_employee \
+    ///      JOIN engineer AS e_engineer ON e_employee.id = e_engineer.id WHERE e_engineer.language = ?"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
     pub fn new(name: &str) -> Self {
+        let info = M::info();
+        let flat = match info.joined_parts() {
+            Ok(Some(parts)) => Some(FlatAlias::new(parts, |t| format!("{name}_{}", t.name()))),
+            _ => None,
+        };
         Aliased {
-            from: M::info().table.alias(name),
+            from: flat
+                .as_ref()
+                .map_or_else(|| info.table.alias(name), |f| f.join.clone()),
             name: Arc::from(name),
+            flat,
             _model: PhantomData,
+        }
+    }
+
+    /// Column `index` of `M`, read from the alias, or for a flat-aliased joined-table
+    /// subtype from the alias of the table holding it.
+    fn column(&self, index: usize) -> Expr {
+        let info = M::info();
+        match &self.flat {
+            Some(flat) => flat.column(info, index),
+            None => self.from.c(&info.columns()[index].name),
         }
     }
 
@@ -257,6 +300,7 @@ impl<M: Model> Aliased<M> {
         Aliased {
             from,
             name,
+            flat: None,
             _model: PhantomData,
         }
     }
@@ -291,11 +335,10 @@ impl<M: Model> Aliased<M> {
     /// ```
     pub fn c(&self, name: &str) -> Expr {
         let info = M::info();
-        let column = info
-            .column_index(name)
-            .map(|i| info.columns()[i].name.as_str())
-            .unwrap_or(name);
-        self.from.c(column)
+        match info.column_index(name) {
+            Some(i) => self.column(i),
+            None => self.from.c(name),
+        }
     }
 }
 
@@ -304,6 +347,7 @@ impl<M> Clone for Aliased<M> {
         Aliased {
             from: self.from.clone(),
             name: self.name.clone(),
+            flat: self.flat.clone(),
             _model: PhantomData,
         }
     }
@@ -313,7 +357,7 @@ impl<M: Model> Selection for Aliased<M> {
     type Output = Option<Instance<M>>;
 
     fn columns(&self) -> Vec<Expr> {
-        entity_columns(M::info(), Some(&self.from))
+        entity_columns(M::info(), |i| self.column(i))
     }
 
     fn width(&self) -> usize {

@@ -47,6 +47,11 @@ impl Resolved {
 pub(crate) fn resolve(owner: &ModelInfo, rel: &RelationshipInfo) -> Result<Resolved, String> {
     let target = (rel.target)();
     let what = format!("relationship {}.{}", owner.name, rel.name);
+    if rel.primaryjoin.is_some() && !rel.viewonly {
+        return Err(format!(
+            "{what} has a primaryjoin criterion, which the flush cannot keep true: declare it viewonly"
+        ));
+    }
     let reverse = match rel.back_populates {
         None => None,
         Some(name) => {

@@ -14,7 +14,7 @@ use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::relationship::attribute::{AnySlot, RelationField};
 use crate::orm::relationship::configure::{Resolved, resolve};
 use crate::orm::session::{MergeMemo, Session, SessionInner};
-use crate::sql::{Select, Table};
+use crate::sql::{Expr, FromItem, Select, Table};
 
 /// Which operations on an object travel along a relationship to the related objects
 /// (SQLAlchemy's `cascade`). The default is `save-update, merge`; `all` is every one
@@ -289,6 +289,10 @@ pub struct RelationshipInfo {
     pub post_update: bool,
     /// How deep a self-referential joined load goes.
     pub join_depth: Option<usize>,
+    /// A criterion on the target (given its table or alias) that every join and load of
+    /// the relationship adds to the foreign-key equality: see
+    /// [`primaryjoin`](RelationshipInfo::primaryjoin).
+    pub primaryjoin: Option<fn(&FromItem) -> Expr>,
     pub(crate) slot: SlotAccess,
     pub(crate) ops: &'static dyn TargetOps,
     resolved: OnceLock<std::result::Result<Resolved, String>>,
@@ -334,6 +338,7 @@ impl RelationshipInfo {
             passive_deletes: false,
             post_update: false,
             join_depth: None,
+            primaryjoin: None,
             slot: Box::new(move |owner: &dyn Any| {
                 owner.downcast_ref::<P>().map(|p| access(p).slot().0)
             }),
@@ -451,6 +456,49 @@ impl RelationshipInfo {
     pub fn join_depth(mut self, depth: usize) -> Self {
         self.join_depth = Some(depth);
         self
+    }
+
+    /// Narrows the relationship with a criterion on its target (SQLAlchemy's `primaryjoin
+    /// = and_(<the foreign-key equality>, <criterion>)`, e.g. the addresses of a user that
+    /// are at one domain): `#[relationship(viewonly, primaryjoin = path::to::fn)]` names a
+    /// `fn(&FromItem) -> Expr` that builds the criterion over the target's table or alias.
+    /// Lazy, selectin, subquery and joined loads, `join_rel` and `with_parent` all add it;
+    /// the foreign keys still say how the two sides match. Such a relationship must be
+    /// `viewonly` (the flush could not keep the criterion true), else configuring it is an
+    /// error naming it.
+    ///
+    /// ```
+    /// use aludel::orm::{Many, Model, Session};
+    /// use aludel::sql::{Executable, Expr, FromItem};
+    /// fn at_example(address: &FromItem) -> Expr { address.c("email").like("%@example.com") }
+    /// # #[derive(aludel::Model)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64, email: String }
+    /// #[derive(aludel::Model)]
+    /// #[model(table = "users")]
+    /// struct User {
+    ///     #[column(primary_key)]
+    ///     id: i64,
+    ///     #[relationship(viewonly, primaryjoin = at_example)]
+    ///     work_addresses: Many<Address>,
+    /// }
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let q = Session::new(&engine).query::<User>().join_rel(User::work_addresses);
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT users.id FROM users JOIN addresses ON users.id = addresses.user_id AND addresses.email LIKE ?"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn primaryjoin(mut self, criterion: fn(&FromItem) -> Expr) -> Self {
+        self.primaryjoin = Some(criterion);
+        self
+    }
+
+    /// `on` with the [`primaryjoin`](Self::primaryjoin) criterion over `target` added.
+    pub(crate) fn narrowed(&self, on: Expr, target: &FromItem) -> Expr {
+        match self.primaryjoin {
+            Some(criterion) => on.and(criterion(target)),
+            None => on,
+        }
     }
 
     /// Which way the relationship points, or the configuration error that says why that

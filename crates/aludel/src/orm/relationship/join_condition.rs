@@ -64,11 +64,14 @@ pub(crate) fn join_steps(
                     .iter()
                     .map(|(t, c)| column(target, to, *t).eq(assoc.c(c))),
             );
-            Ok(vec![(assoc, to_assoc), (to.clone(), to_target)])
+            Ok(vec![
+                (assoc, to_assoc),
+                (to.clone(), rel.narrowed(to_target, to)),
+            ])
         }
         _ => Ok(vec![(
             to.clone(),
-            direct_on(resolved, (owner, from), (target, to)),
+            rel.narrowed(direct_on(resolved, (owner, from), (target, to)), to),
         )]),
     }
 }
@@ -129,5 +132,5 @@ pub fn with_parent<P: Model, F: RelationField>(
             .map(|(&(_, t), v)| column(target, &table, t).eq(v))
             .collect(),
     };
-    Ok(and_(criteria))
+    Ok(info.narrowed(and_(criteria), &table))
 }

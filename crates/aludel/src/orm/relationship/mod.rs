@@ -11,6 +11,7 @@ pub(crate) mod configure;
 mod descriptor;
 mod info;
 mod join_condition;
+mod of_type;
 mod statement;
 
 pub(crate) use attribute::{AnySlot, bind_all, loaded_related};
@@ -19,4 +20,5 @@ pub use descriptor::Relationship;
 pub use info::{Cascade, Direction, Loading, RelationshipInfo};
 pub(crate) use join_condition::join_steps;
 pub use join_condition::with_parent;
+pub use of_type::{OfType, RelationshipPath};
 pub(crate) use statement::{equals_key, owner_key, related_select};

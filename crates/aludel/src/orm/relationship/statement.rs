@@ -42,6 +42,9 @@ pub(crate) fn related_select(rel: &RelationshipInfo, resolved: &Resolved) -> (Se
             .map(|(_, t)| target.column_expr(*t))
             .collect(),
     };
+    if let Some(criterion) = rel.primaryjoin {
+        stmt = stmt.where_(criterion(&FromItem::Table(target.table.clone())));
+    }
     for (column, desc) in &resolved.order_by {
         let e = target.column_expr(*column);
         stmt = stmt.order_by(if *desc { e.desc() } else { e.asc() });

@@ -5,8 +5,11 @@ use crate::dialects::{AutoincrementStyle, Dialect};
 use crate::error::Result;
 use crate::sql::NamingConvention;
 use crate::sql::compiled::{Compiled, Executable};
-use crate::sql::ddl::{CreateIndex, CreateTable, DdlStatement, DropTable};
-use crate::sql::schema::{Column, Constraint, ReferentialAction, TableDef};
+use crate::sql::ddl::{
+    AddForeignKey, CreateIndex, CreateTable, DdlStatement, DropForeignKey, DropTable,
+};
+use crate::sql::ddl_order::{ForeignKeyRef, foreign_keys};
+use crate::sql::schema::{Column, Constraint, ReferentialAction, Table, TableDef};
 
 impl Compiler<'_> {
     fn create_table(&mut self, stmt: &CreateTable) -> Result<()> {
@@ -37,6 +40,14 @@ impl Compiler<'_> {
         }
         let naming = stmt.naming.as_ref();
         let table_name = table.name();
+        // Keys added later by ALTER TABLE stay out, where the database can add them.
+        let altered = |columns: &[&str]| {
+            self.dialect.supports_alter()
+                && stmt
+                    .altered_keys
+                    .iter()
+                    .any(|k| k.iter().eq(columns.iter()))
+        };
         // A name from the convention, when it has a template for this kind of constraint.
         let named = |template: Option<&String>, column_0: &str, referred: &str, name: &str| {
             template.map(|t| NamingConvention::render(t, table_name, column_0, referred, name))
@@ -59,7 +70,9 @@ impl Compiler<'_> {
             self.push(")");
         }
         for column in &def.columns {
-            if let Some(fk) = &column.foreign_key {
+            if let Some(fk) = &column.foreign_key
+                && !altered(&[column.name.as_str()])
+            {
                 sep(self);
                 let name = named(
                     naming.and_then(|n| n.fk.as_ref()),
@@ -78,6 +91,12 @@ impl Compiler<'_> {
             }
         }
         for constraint in &def.constraints {
+            if let Constraint::ForeignKey { columns, .. } = constraint {
+                let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+                if altered(&cols) {
+                    continue;
+                }
+            }
             sep(self);
             match constraint {
                 Constraint::Unique { name, columns } => {
@@ -211,6 +230,43 @@ impl Compiler<'_> {
         Ok(())
     }
 
+    fn add_foreign_key(&mut self, stmt: &AddForeignKey) -> Result<()> {
+        if !self.dialect.supports_alter() {
+            return Err(self.dialect.unsupported("ALTER TABLE ... ADD CONSTRAINT"));
+        }
+        let fk = altered_key(&stmt.table, &stmt.columns)?;
+        self.push("ALTER TABLE ");
+        self.table_name(&stmt.table);
+        self.push(" ADD ");
+        let name = altered_key_name(&stmt.table, &fk, stmt.naming.as_ref());
+        self.foreign_key(
+            Some(&name),
+            &fk.columns,
+            fk.ref_table,
+            &fk.ref_columns,
+            fk.on_delete,
+            fk.on_update,
+        );
+        Ok(())
+    }
+
+    fn drop_foreign_key(&mut self, stmt: &DropForeignKey) -> Result<()> {
+        if !self.dialect.supports_alter() {
+            return Err(self.dialect.unsupported("ALTER TABLE ... DROP CONSTRAINT"));
+        }
+        let fk = altered_key(&stmt.table, &stmt.columns)?;
+        let if_exists = if stmt.if_exists { "IF EXISTS " } else { "" };
+        self.push("ALTER TABLE ");
+        self.push(if_exists);
+        self.table_name(&stmt.table);
+        self.push(" DROP ");
+        self.push(self.dialect.drop_foreign_key_keyword());
+        self.push(" ");
+        self.push(if_exists);
+        self.ident(&altered_key_name(&stmt.table, &fk, stmt.naming.as_ref()));
+        Ok(())
+    }
+
     fn drop_table(&mut self, stmt: &DropTable) {
         self.push(if stmt.if_exists {
             "DROP TABLE IF EXISTS "
@@ -219,6 +275,36 @@ impl Compiler<'_> {
         });
         self.table_name(&stmt.table);
     }
+}
+
+/// The foreign key of `table` on exactly `columns`.
+fn altered_key<'t>(table: &'t Table, columns: &[String]) -> Result<ForeignKeyRef<'t>> {
+    foreign_keys(table)
+        .into_iter()
+        .find(|fk| fk.columns.iter().eq(columns.iter()))
+        .ok_or_else(|| {
+            crate::error::Error::compile(format!(
+                "table {} has no foreign key on ({})",
+                table.name(),
+                columns.join(", ")
+            ))
+        })
+}
+
+/// The name a key added by ALTER TABLE goes by: its own, the convention's, else
+/// `fk_<table>_<column_0>_<referred_table>` (it must have one to be dropped).
+fn altered_key_name(
+    table: &Table,
+    fk: &ForeignKeyRef<'_>,
+    naming: Option<&NamingConvention>,
+) -> String {
+    if let Some(name) = fk.name {
+        return name.to_owned();
+    }
+    let template = naming
+        .and_then(|n| n.fk.as_deref())
+        .unwrap_or("fk_{table}_{column_0}_{referred_table}");
+    NamingConvention::render(template, table.name(), fk.columns[0], fk.ref_table, "")
 }
 
 /// Whether `column` is part of a key or an index of the table: primary key, unique,
@@ -257,12 +343,26 @@ impl Executable for DropTable {
     }
 }
 
+impl Executable for AddForeignKey {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        Compiler::render(dialect, |c| c.add_foreign_key(self))
+    }
+}
+
+impl Executable for DropForeignKey {
+    fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
+        Compiler::render(dialect, |c| c.drop_foreign_key(self))
+    }
+}
+
 impl Executable for DdlStatement {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled> {
         match self {
             DdlStatement::CreateTable(s) => s.compile(dialect),
             DdlStatement::CreateIndex(s) => s.compile(dialect),
             DdlStatement::DropTable(s) => s.compile(dialect),
+            DdlStatement::AddForeignKey(s) => s.compile(dialect),
+            DdlStatement::DropForeignKey(s) => s.compile(dialect),
         }
     }
 }
