@@ -73,6 +73,22 @@ backend_tests! {
         Ok(())
     }
 
+    fn scalar_of_a_tuple_row_is_its_first_element(db) {
+        let s = setup(db)?;
+        seed_users(db, 2, 0)?;
+        let one = s.query::<User>().filter(User::id.eq(1));
+        assert_eq!(one.with_entities((User::name, User::id)).scalar()?, Some("user1".to_string()));
+        let first = one.add_columns(User::name).scalar()?.expect("user 1");
+        assert!(first.ptr_eq(&s.get::<User>(1)?.expect("user 1")));
+        assert_eq!(one.with_entities(Exprs::new([User::id.expr(), User::name.expr()])).scalar()?, Some(aludel::sql::Value::Int(1)));
+        // A bundle is one element: the whole bundle.
+        assert_eq!(one.with_entities(Bundle::new("b", (User::id, User::name))).scalar()?, Some((1, "user1".to_string())));
+        assert_eq!(s.query::<User>().filter(User::id.eq(9)).with_entities((User::name, User::id)).scalar()?, None);
+        let err = s.query::<User>().with_entities((User::name, User::id)).scalar().unwrap_err();
+        assert!(matches!(err, aludel::Error::MultipleResultsFound), "{err}");
+        Ok(())
+    }
+
     fn several_entities_per_row_share_the_identity_map(db) {
         let s = setup(db)?;
         seed_users(db, 2, 3)?;

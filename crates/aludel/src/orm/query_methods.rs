@@ -10,8 +10,9 @@
 use crate::error::Result;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
-use crate::orm::query::{Query, QueryOptions, SynchronizeSession, UpdateKey};
+use crate::orm::query::{JoinArgs, Query, QueryOptions, SynchronizeSession, UpdateKey};
 use crate::orm::query_property::QueryClass;
+use crate::orm::relationship::{RelationField, Relationship};
 use crate::orm::session::{PrimaryKey, Session};
 use crate::sql::{
     Cte, Executable, Expr, FromItem, FromValue, LockOptions, OrderBy, Params, Select, Table,
@@ -146,6 +147,12 @@ query_methods! {
         fn full_outerjoin_on<T: Model>(on: Expr);
         fn select_from<T: Model>();
         fn reset_joinpoint();
+        // relationship_joins.rs, aliased_joins.rs
+        fn join_rel<P: Model, F: RelationField>(rel: Relationship<P, F>);
+        fn outerjoin_rel<P: Model, F: RelationField>(rel: Relationship<P, F>);
+        fn join_rel_to<P: Model, F: RelationField>(rel: Relationship<P, F>, alias: &FromItem);
+        fn outerjoin_rel_to<P: Model, F: RelationField>(rel: Relationship<P, F>, alias: &FromItem);
+        fn join_rel_with<P: Model, F: RelationField>(rel: Relationship<P, F>, args: JoinArgs);
         // set_ops.rs
         fn union(other: &Query<M>);
         fn union_all(other: &Query<M>);

@@ -38,7 +38,7 @@ impl<M: Model, S: Selection> Query<M, S> {
         if let Some(refused) = self.assert_no_limit("filter") {
             return refused;
         }
-        let criterion = self.adapted(&criterion);
+        let criterion = self.criterion_adapted(&criterion);
         self.with(|s| s.where_(criterion))
     }
 
@@ -212,6 +212,16 @@ impl<M: Model, S: Selection> Query<M, S> {
         match &self.ctx.wrapped_in {
             Some(to) => adapt(expr, &FromItem::from(&M::info().table), to),
             None => expr.clone(),
+        }
+    }
+
+    /// `expr` as [`adapted`](Self::adapted), then with the columns of the last `aliased`
+    /// join's table read from its anonymous alias (SQLAlchemy 1.x's filter adaptation).
+    pub(crate) fn criterion_adapted(&self, expr: &Expr) -> Expr {
+        let expr = self.adapted(expr);
+        match &self.ctx.filter_alias {
+            Some(alias @ FromItem::Alias(a)) => adapt(&expr, &a.inner, alias),
+            _ => expr,
         }
     }
 }

@@ -111,6 +111,7 @@ impl<M: Model, S: Selection> Query<M, S> {
             ctx.entities.push(target);
             ctx.join_point = Some(JoinPoint::Model(target));
             ctx.joined = true;
+            ctx.filter_alias = None;
         })
     }
 
@@ -162,6 +163,7 @@ impl<M: Model, S: Selection> Query<M, S> {
             s.joins.push((kind, target.clone(), on));
             ctx.join_point = Some(JoinPoint::Item(target));
             ctx.joined = true;
+            ctx.filter_alias = None;
         })
     }
 
@@ -278,12 +280,14 @@ impl<M: Model, S: Selection> Query<M, S> {
             ctx.entities = vec![from];
             ctx.join_point = Some(JoinPoint::Model(from));
             ctx.joined = true;
+            ctx.filter_alias = None;
         })
     }
 
-    /// Makes `filter_by` apply to the queried model again after joins (SQLAlchemy's legacy
-    /// `reset_joinpoint()`; in 2.x, `filter_by` always uses the last join target, so use
-    /// `filter` with the model's columns instead).
+    /// Makes `filter_by` apply to the queried model again after joins, and stops adapting
+    /// criteria to the alias of a [`join_rel_with`](Self::join_rel_with)`(rel,
+    /// JoinArgs::aliased())` (SQLAlchemy's legacy `reset_joinpoint()`; in 2.x, `filter_by`
+    /// always uses the last join target, so use `filter` with the model's columns instead).
     ///
     /// ```
     /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, name: String }
@@ -295,6 +299,9 @@ impl<M: Model, S: Selection> Query<M, S> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn reset_joinpoint(&self) -> Self {
-        self.with_ctx(|_, ctx| ctx.join_point = None)
+        self.with_ctx(|_, ctx| {
+            ctx.join_point = None;
+            ctx.filter_alias = None;
+        })
     }
 }

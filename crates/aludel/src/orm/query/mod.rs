@@ -6,7 +6,8 @@
 //! beside it: the join point `filter_by` uses, the entities in FROM (for joins inferred
 //! from foreign keys), the subquery a set operation wrapped the query in, late-bound
 //! parameters, execution options and the assertion state. One file per concern:
-//! `criteria` (filter, filter_by, where, params, with_parent), `ordering` (order_by, limit, offset,
+//! `criteria` (filter, filter_by, where, params, with_parent), `aliased_joins` (the
+//! legacy `join(..., aliased=True, from_joinpoint=True)`), `ordering` (order_by, limit, offset,
 //! slice), `shaping` (group_by, having, distinct, locking), `joins`, `relationship_joins`, `set_ops`,
 //! `selectable` (subquery, cte, as_scalar, label, hints, correlate, with_labels),
 //! `loaders` (loader options), `options` (populate_existing, autoflush, execution options,
@@ -35,6 +36,7 @@
 //! # Ok::<(), aludel::Error>(())
 //! ```
 
+mod aliased_joins;
 mod bulk;
 mod criteria;
 mod entities;
@@ -53,6 +55,7 @@ mod yield_per;
 
 use std::marker::PhantomData;
 
+pub use aliased_joins::JoinArgs;
 pub use bulk::{SynchronizeSession, UpdateKey};
 pub use options::QueryOptions;
 pub use selection::{
@@ -107,6 +110,10 @@ pub(crate) struct QueryContext {
     pub(crate) from_statement: Option<from_statement::FromStatement>,
     /// `enable_assertions(false)` was called.
     pub(crate) no_assertions: bool,
+    /// The anonymous alias the last `aliased` join went to: later `filter`, `order_by`,
+    /// `group_by` and `having` read its table's columns from it, until `reset_joinpoint`
+    /// or a join that is not from the join point.
+    pub(crate) filter_alias: Option<FromItem>,
     /// The loader options (`options`).
     pub(crate) loaders: crate::orm::loading::options::LoaderTree,
 }

@@ -62,6 +62,14 @@ pub trait Selection: Clone + Send + Sync + 'static {
     /// The Rust value one row gives.
     type Output;
 
+    /// What [`Query::scalar`](crate::orm::Query::scalar) gives: the row's first element
+    /// (SQLAlchemy's `scalar()` takes the first element of a tuple row); the row itself
+    /// when it is not a tuple.
+    type Scalar;
+
+    /// The first element of a row (the row itself when it is not a tuple).
+    fn first(output: Self::Output) -> Self::Scalar;
+
     /// The SELECT's column expressions for this selection, in order.
     fn columns(&self) -> Vec<Expr>;
 
@@ -156,6 +164,11 @@ fn entity_description<M: Model>(name: &str) -> ColumnDescription {
 
 impl<M: Model> Selection for Entity<M> {
     type Output = Instance<M>;
+    type Scalar = Instance<M>;
+
+    fn first(output: Self::Output) -> Self::Scalar {
+        output
+    }
 
     fn columns(&self) -> Vec<Expr> {
         entity_columns(M::info(), None)
@@ -296,6 +309,11 @@ impl<M> Clone for Aliased<M> {
 
 impl<M: Model> Selection for Aliased<M> {
     type Output = Option<Instance<M>>;
+    type Scalar = Option<Instance<M>>;
+
+    fn first(output: Self::Output) -> Self::Scalar {
+        output
+    }
 
     fn columns(&self) -> Vec<Expr> {
         entity_columns(M::info(), Some(&self.from))
@@ -331,6 +349,11 @@ fn one_value<T: FromValueRef>(row: &dyn RowView, offset: usize, what: &str) -> R
 
 impl<M: Model, T: FromValueRef + Send + Sync + 'static> Selection for Column<M, T> {
     type Output = T;
+    type Scalar = T;
+
+    fn first(output: Self::Output) -> Self::Scalar {
+        output
+    }
 
     fn columns(&self) -> Vec<Expr> {
         vec![self.expr()]
@@ -404,6 +427,11 @@ impl<T> Clone for Typed<T> {
 
 impl<T: FromValueRef + Send + Sync + 'static> Selection for Typed<T> {
     type Output = T;
+    type Scalar = T;
+
+    fn first(output: Self::Output) -> Self::Scalar {
+        output
+    }
 
     fn columns(&self) -> Vec<Expr> {
         vec![self.expr.clone().label(&self.name)]
@@ -472,6 +500,15 @@ fn key_of(expr: &Expr, index: usize) -> String {
 
 impl Selection for Exprs {
     type Output = Row;
+    type Scalar = crate::sql::Value;
+
+    fn first(output: Row) -> crate::sql::Value {
+        output
+            .into_values()
+            .into_iter()
+            .next()
+            .unwrap_or(crate::sql::Value::Null)
+    }
 
     fn columns(&self) -> Vec<Expr> {
         self.exprs.clone()
@@ -555,6 +592,11 @@ impl<S: Selection> Bundle<S> {
 
 impl<S: Selection> Selection for Bundle<S> {
     type Output = S::Output;
+    type Scalar = S::Output;
+
+    fn first(output: Self::Output) -> Self::Scalar {
+        output
+    }
 
     fn columns(&self) -> Vec<Expr> {
         self.inner.columns()
@@ -582,6 +624,11 @@ macro_rules! tuple_selection {
     ($($name:ident $index:tt),+) => {
         impl<$($name: Selection),+> Selection for ($($name,)+) {
             type Output = ($($name::Output,)+);
+            type Scalar = A::Output;
+
+            fn first(output: Self::Output) -> A::Output {
+                output.0
+            }
 
             fn columns(&self) -> Vec<Expr> {
                 let mut out = Vec::new();
