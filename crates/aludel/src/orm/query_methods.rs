@@ -146,6 +146,7 @@ query_methods! {
         fn outerjoin_item(target: impl Into<FromItem>, on: Expr);
         fn full_outerjoin_on<T: Model>(on: Expr);
         fn select_from<T: Model>();
+        fn select_from_item(from: impl Into<FromItem>);
         fn reset_joinpoint();
         // relationship_joins.rs, aliased_joins.rs
         fn join_rel<P: Model, F: RelationField>(rel: Relationship<P, F>);

@@ -4,7 +4,7 @@
 
 use crate::orm::mapper::Model;
 use crate::orm::query::{Query, Selection};
-use crate::sql::{Cte, Expr, FromItem, LabelStyle, Table};
+use crate::sql::{Cte, Expr, FromItem, LabelStyle, SelectStatement, Table};
 
 impl<M: Model, S: Selection> Query<M, S> {
     /// The query as `(SELECT ...) AS name`, to select from or join in another statement.
@@ -148,5 +148,23 @@ impl<M: Model, S: Selection> Query<M, S> {
     /// ```
     pub fn with_labels(&self) -> Self {
         self.with(|s| s.set_label_style(LabelStyle::TablenameColumn))
+    }
+}
+
+/// A query as a Core statement, e.g. the recursive member of a CTE
+/// (`cte.union_all(&query)`, SQLAlchemy's `included_parts.union_all(session.query(...))`).
+///
+/// ```
+/// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+/// # let engine = aludel::create_engine("sqlite://")?;
+/// use aludel::sql::{Executable, SelectStatement};
+/// let q = aludel::orm::Session::new(&engine).query::<T>().filter(T::id.eq(1));
+/// let stmt = SelectStatement::from(&q);
+/// assert_eq!(stmt.compile(&aludel::dialects::Sqlite)?.sql, "SELECT t.id FROM t WHERE t.id = ?");
+/// # Ok::<(), aludel::Error>(())
+/// ```
+impl<M: Model, S: Selection> From<&Query<M, S>> for SelectStatement {
+    fn from(query: &Query<M, S>) -> Self {
+        SelectStatement::from(query.select.clone())
     }
 }

@@ -295,6 +295,24 @@ impl<M: Model> Aliased<M> {
             .unwrap_or(name);
         self.from.c(column)
     }
+
+    /// One of the alias's columns as a typed selection (SQLAlchemy's `parts_alias.quantity`):
+    /// selected as `alias.column AS column` and read as the column's Rust type.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "part")] struct Part { #[column(primary_key)] part: String, quantity: i64 }
+    /// use aludel::orm::{Aliased, Selection};
+    /// use aludel::sql::Executable;
+    /// let p = Aliased::<Part>::new("p");
+    /// let q = p.column(Part::quantity);
+    /// assert_eq!(q.name(), "quantity");
+    /// assert_eq!(q.columns()[0].compile(&aludel::dialects::Sqlite)?.sql, "p.quantity AS quantity");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn column<T: FromValueRef>(&self, column: Column<M, T>) -> Typed<T> {
+        let name = &M::info().columns()[column.index()].name;
+        typed(self.from.c(name), name)
+    }
 }
 
 impl<M> Clone for Aliased<M> {
