@@ -174,6 +174,7 @@ query_methods! {
         fn yield_per(n: usize);
         fn execution_options(options: QueryOptions);
         fn enable_assertions(on: bool);
+        fn enable_eagerloads(on: bool);
         // from_statement.rs, mod.rs
         fn from_statement(statement: impl Executable + Send + Sync + 'static);
         fn with_session(session: &Session);

@@ -110,6 +110,8 @@ pub(crate) struct QueryContext {
     pub(crate) from_statement: Option<from_statement::FromStatement>,
     /// `enable_assertions(false)` was called.
     pub(crate) no_assertions: bool,
+    /// `enable_eagerloads(false)` was called.
+    pub(crate) no_eagerloads: bool,
     /// The anonymous alias the last `aliased` join went to: later `filter`, `order_by`,
     /// `group_by` and `having` read its table's columns from it, until `reset_joinpoint`
     /// or a join that is not from the join point.
