@@ -6,7 +6,9 @@
 mod common;
 
 use aludel::engine::Backend;
-use aludel::orm::{Instance, Model, ObjectState, Session, SynchronizeSession, create_all};
+use aludel::orm::{
+    Instance, Model, ObjectState, Session, SynchronizeSession, UpdateArgs, create_all,
+};
 use aludel::sql::{Expr, LockOptions, bindparam, func, text};
 use aludel::{Error, Result};
 
@@ -249,6 +251,42 @@ backend_tests! {
         s.commit()?;
         assert_eq!((db_age(db, 7)?, db_age(db, 8)?, db_age(db, 9)?, db_age(db, 10)?), (Some(1), Some(70), Some(80), None));
         assert_eq!(jack.read()?.age, Some(1), "commit expired it; the reload sees the database");
+        Ok(())
+    }
+
+    fn bulk_update_args_prefix_and_mysql_limit(db) {
+        let s = setup(db)?;
+        let rec = db.record_statements();
+        let users: Vec<Instance<User>> = s.query::<User>().order_by(User::id).all()?;
+        // A prefix each database takes (PostgreSQL has none for UPDATE).
+        let prefix = db.pick("OR IGNORE", "", "LOW_PRIORITY");
+        let mut args = UpdateArgs::new().mysql_limit(1);
+        if !prefix.is_empty() {
+            args = args.prefix_with(prefix);
+        }
+        let n = s.query::<User>().filter(User::age.ge(40)).update_with([(User::age, Expr::from(User::age) + 1)], SynchronizeSession::Fetch, &args)?;
+        let update = rec.statements().into_iter().find(|st| st.starts_with("UPDATE")).expect("an UPDATE ran");
+        let want = db.pick(
+            "UPDATE OR IGNORE users SET age = users.age + ? WHERE users.age >= ? RETURNING users.id, users.name, users.age",
+            "UPDATE users SET age = users.age + $1 WHERE users.age >= $2 RETURNING users.id, users.name, users.age",
+            "UPDATE LOW_PRIORITY users SET age = users.age + ? WHERE users.age >= ? LIMIT 1",
+        );
+        assert_eq!(update, want);
+        let ages: Vec<Option<i32>> = users.iter().map(|u| Ok(u.read()?.age)).collect::<Result<_>>()?;
+        if db.backend() == Backend::MySql {
+            // One row of the two changed; the objects match the database either way.
+            assert_eq!(n, 1);
+            assert_eq!(ages.iter().filter(|a| matches!(a, Some(41) | Some(51))).count(), 1, "{ages:?}");
+            let err = s.query::<User>().update_with([(User::age, 1)], SynchronizeSession::Evaluate, &args).unwrap_err();
+            assert!(err.to_string().contains("mysql_limit with SynchronizeSession::Evaluate"), "{err}");
+        } else {
+            assert_eq!(n, 2);
+            assert_eq!(ages, [Some(30), Some(41), Some(51), None]);
+        }
+        for u in &users {
+            let id = u.read()?.id;
+            assert_eq!(u.read()?.age.map(i64::from), db_age_in(&s, id)?);
+        }
         Ok(())
     }
 

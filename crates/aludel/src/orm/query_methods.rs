@@ -10,7 +10,7 @@
 use crate::error::Result;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
-use crate::orm::query::{JoinArgs, Query, QueryOptions, SynchronizeSession, UpdateKey};
+use crate::orm::query::{JoinArgs, Query, QueryOptions, SynchronizeSession, UpdateArgs, UpdateKey};
 use crate::orm::query_property::QueryClass;
 use crate::orm::relationship::{RelationField, Relationship};
 use crate::orm::session::{PrimaryKey, Session};
@@ -203,6 +203,11 @@ query_methods! {
         fn update<K: UpdateKey<M>, V: Into<Expr>>(
             values: impl IntoIterator<Item = (K, V)>,
             sync: SynchronizeSession
+        ) -> Result<u64>;
+        fn update_with<K: UpdateKey<M>, V: Into<Expr>>(
+            values: impl IntoIterator<Item = (K, V)>,
+            sync: SynchronizeSession,
+            args: &UpdateArgs
         ) -> Result<u64>;
         fn delete(sync: SynchronizeSession) -> Result<u64>;
         // criteria.rs, selectable.rs, options.rs, mod.rs

@@ -56,7 +56,7 @@ mod yield_per;
 use std::marker::PhantomData;
 
 pub use aliased_joins::JoinArgs;
-pub use bulk::{SynchronizeSession, UpdateKey};
+pub use bulk::{SynchronizeSession, UpdateArgs, UpdateKey};
 pub use options::QueryOptions;
 pub use selection::{
     Aliased, Bundle, ColumnDescription, Decoder, Entity, Exprs, Selection, Typed, typed,
