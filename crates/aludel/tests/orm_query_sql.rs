@@ -347,6 +347,19 @@ fn the_query_as_a_subquery_cte_scalar_and_with_hints_or_labels() {
         USERS,
         &format!("{USERS} USE INDEX (ix_name)"),
     );
+    // A hint on a join target, for one dialect.
+    let joined = q::<User>().join::<Address>().with_hint_on(
+        &Address::info().table,
+        "USE INDEX (ix_user)",
+        "mysql",
+    );
+    let join = "JOIN addresses ON users.id = addresses.user_id";
+    assert_sql(
+        &joined,
+        &format!("{USERS} {join}"),
+        &format!("{USERS} {join}"),
+        &format!("{USERS} JOIN addresses USE INDEX (ix_user) ON users.id = addresses.user_id"),
+    );
     assert_sql_all(
         &q::<User>().with_labels(),
         "SELECT users.id AS users_id, users.name AS users_name, users.age AS users_age FROM users",

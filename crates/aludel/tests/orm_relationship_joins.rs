@@ -5,7 +5,7 @@
 mod common;
 
 use aludel::Result;
-use aludel::orm::{Instance, JoinArgs, Many, Model, One, Session, with_parent};
+use aludel::orm::{Aliased, Instance, JoinArgs, Many, Model, One, Session, with_parent};
 use aludel::sql::{Executable, select};
 
 use common::relationship_fixture::{
@@ -246,6 +246,24 @@ fn with_parent_sql_per_dialect() -> Result<()> {
         q.statement().compile(&aludel::dialects::Postgres)?.binds[0].value,
         Some(aludel::sql::Value::Int(5))
     );
+    // from_entity: the criteria on an alias of the target.
+    let a2 = Aliased::<Address>::new("a2");
+    assert_sql_all(
+        s.query::<Address>()
+            .join_item(a2.from_item(), a2.c("id").ne(Address::id))
+            .with_parent_from(&ada, User::addresses, &a2)
+            .statement(),
+        "SELECT addresses.id, addresses.user_id, addresses.email FROM addresses JOIN addresses AS a2 ON a2.id != addresses.id WHERE a2.user_id = ?",
+    );
+    let k2 = Aliased::<Keyword>::new("k2");
+    assert_sql_all(
+        s.query::<Keyword>()
+            .select_from_item(k2.from_item())
+            .with_entities(k2.column(Keyword::word))
+            .with_parent_from(&ada, User::keywords, &k2)
+            .statement(),
+        "SELECT k2.word AS word FROM keywords AS k2, user_keywords WHERE k2.id = user_keywords.keyword_id AND user_keywords.user_id = ?",
+    );
     // A NULL key relates to nothing.
     let orphan = s.add(Address::new(2, "b@x"))?;
     let q = s.query::<User>().with_parent(&orphan, Address::user);
@@ -461,6 +479,25 @@ backend_tests! {
             .reset_joinpoint()
             .order_by(Node::id);
         assert_eq!(ids(&childless.all()?, |n| n.id)?, [3, 6]);
+        Ok(())
+    }
+
+    fn with_parent_from_relates_an_alias_of_the_target(db) {
+        let s = setup(db)?;
+        seed_users(db, 2, 2)?;
+        let ada = s.get::<User>(1)?.expect("user 1");
+        // Pairs of addresses: any address beside one of ada's (a2).
+        let a2 = Aliased::<Address>::new("a2");
+        let pairs: Vec<(i64, i64)> = s
+            .query::<Address>()
+            .join_item(a2.from_item(), a2.c("id").ne(Address::id))
+            .with_parent_from(&ada, User::addresses, &a2)
+            .with_entities((Address::id, a2.column(Address::id)))
+            .filter(Address::user_id.eq(2))
+            .order_by(Address::id)
+            .order_by(a2.c("id"))
+            .all()?;
+        assert_eq!(pairs, [(201, 101), (201, 102), (202, 101), (202, 102)]);
         Ok(())
     }
 

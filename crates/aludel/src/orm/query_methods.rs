@@ -165,6 +165,7 @@ query_methods! {
         fn select_entity_from(from: &FromItem);
         // selectable.rs
         fn with_hint(text: &str, dialect: &str);
+        fn with_hint_on(target: impl Into<FromItem>, text: &str, dialect: &str);
         fn with_statement_hint(text: &str, dialect: &str);
         fn correlate<'a>(tables: impl IntoIterator<Item = &'a Table>);
         fn with_labels();

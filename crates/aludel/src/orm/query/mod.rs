@@ -38,6 +38,7 @@
 
 mod aliased_joins;
 mod bulk;
+mod bundle;
 mod criteria;
 mod entities;
 mod execution;
@@ -57,10 +58,9 @@ use std::marker::PhantomData;
 
 pub use aliased_joins::JoinArgs;
 pub use bulk::{SynchronizeSession, UpdateArgs, UpdateKey};
+pub use bundle::{Bundle, MappedBundle};
 pub use options::QueryOptions;
-pub use selection::{
-    Aliased, Bundle, ColumnDescription, Decoder, Entity, Exprs, Selection, Typed, typed,
-};
+pub use selection::{Aliased, ColumnDescription, Decoder, Entity, Exprs, Selection, Typed, typed};
 
 use crate::error::{Error, Result};
 use crate::orm::mapper::{Model, ModelInfo};

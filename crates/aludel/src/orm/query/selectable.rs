@@ -99,6 +99,28 @@ impl<M: Model, S: Selection> Query<M, S> {
         self.with(|s| s.with_hint(table, text, dialect))
     }
 
+    /// A hint after another table or alias of the query (a join target) for one dialect
+    /// (SQLAlchemy's `with_hint(selectable, text, dialect_name)`).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+    /// # #[derive(aludel::Model)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::orm::Model;
+    /// use aludel::sql::Executable;
+    /// let q = aludel::orm::Session::new(&engine).query::<User>().join::<Address>()
+    ///     .with_hint_on(&Address::info().table, "USE INDEX (ix_user)", "mysql");
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::MySql)?.sql,
+    ///     "SELECT users.id FROM users JOIN addresses USE INDEX (ix_user) ON users.id = addresses.user_id"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn with_hint_on(&self, target: impl Into<FromItem>, text: &str, dialect: &str) -> Self {
+        let target = target.into();
+        self.with(|s| s.with_hint(target, text, dialect))
+    }
+
     /// A statement-level hint for one dialect (`"*"` for all).
     ///
     /// ```
