@@ -254,6 +254,29 @@ backend_tests! {
         Ok(())
     }
 
+    fn a_reduced_subquery_exports_each_value_once(db) {
+        let s = setup(db)?;
+        s.add(Address { id: 8, user_id: 8, email: "ed@eight.com".into() })?;
+        // users.id = addresses.id: the subquery keeps one `id`, so the outer query can
+        // name it (two columns named id would be ambiguous on PostgreSQL and MariaDB).
+        let sq = s
+            .query::<User>()
+            .filter(User::id.eq(Address::id))
+            .with_entities((User::id, User::name, Address::id, Address::email))
+            .reduced_subquery("r");
+        let rows: Vec<(i64, String, String)> = s
+            .query::<User>()
+            .select_from_item(&sq)
+            .with_entities((
+                aludel::orm::typed::<i64>(sq.c("id"), "id"),
+                aludel::orm::typed::<String>(sq.c("name"), "name"),
+                aludel::orm::typed::<String>(sq.c("email"), "email"),
+            ))
+            .all()?;
+        assert_eq!(rows, [(8, "ed".to_string(), "ed@eight.com".to_string())]);
+        Ok(())
+    }
+
     fn bulk_update_args_prefix_and_mysql_limit(db) {
         let s = setup(db)?;
         let rec = db.record_statements();

@@ -214,6 +214,7 @@ query_methods! {
         // criteria.rs, selectable.rs, options.rs, mod.rs
         fn whereclause() -> Option<Expr>;
         fn subquery(name: &str) -> FromItem;
+        fn reduced_subquery(name: &str) -> FromItem;
         fn cte(name: &str) -> Cte;
         fn cte_recursive(name: &str) -> Cte;
         fn as_scalar() -> Expr;

@@ -25,6 +25,30 @@ impl<M: Model, S: Selection> Query<M, S> {
         self.select.clone().subquery(name)
     }
 
+    /// [`subquery`](Self::subquery) exporting each value once (SQLAlchemy's
+    /// `subquery(name, reduce_columns=True)`): a selected column that must equal another
+    /// selected column of its name (its foreign key references it, or a criterion or ON
+    /// clause equates them) is left out; see [`Select::reduce_columns`](crate::sql::Select::reduce_columns).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, name: String }
+    /// # #[derive(aludel::Model)] #[model(table = "details")] struct Detail { #[column(primary_key, foreign_key = "users.id")] id: i64, bio: String }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::sql::{select, Executable};
+    /// let sq = aludel::orm::Session::new(&engine).query::<User>()
+    ///     .join::<Detail>()
+    ///     .with_entities((User::id, User::name, Detail::id, Detail::bio))
+    ///     .reduced_subquery("u");
+    /// assert_eq!(
+    ///     select([sq.c("id")]).from(&sq).compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT u.id FROM (SELECT users.id, users.name, details.bio FROM users JOIN details ON users.id = details.id) AS u"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn reduced_subquery(&self, name: &str) -> FromItem {
+        self.select.clone().reduce_columns().subquery(name)
+    }
+
     /// The query as a common table expression `WITH name AS (...)`.
     ///
     /// ```
