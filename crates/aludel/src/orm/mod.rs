@@ -59,8 +59,9 @@ pub use mapper::{
 };
 pub use operand::{Operand, Textual};
 pub use query::{
-    Aliased, Bundle, ColumnDescription, Decoder, Entity, Exprs, JoinArgs, MappedBundle, Query,
-    QueryOptions, Selection, SynchronizeSession, Typed, UpdateArgs, UpdateKey, typed,
+    Aliased, Bundle, ColumnDescription, Decoder, Entity, Exprs, JoinArgs, MappedBundle, Objects,
+    Query, QueryOptions, QueryStream, Selection, SynchronizeSession, Typed, UpdateArgs, UpdateKey,
+    typed,
 };
 pub use query_methods::QueryMethods;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};

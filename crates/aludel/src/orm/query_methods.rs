@@ -10,7 +10,9 @@
 use crate::error::Result;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
-use crate::orm::query::{JoinArgs, Query, QueryOptions, SynchronizeSession, UpdateArgs, UpdateKey};
+use crate::orm::query::{
+    JoinArgs, Query, QueryOptions, QueryStream, SynchronizeSession, UpdateArgs, UpdateKey,
+};
 use crate::orm::query_property::QueryClass;
 use crate::orm::relationship::{RelationField, Relationship};
 use crate::orm::session::{PrimaryKey, Session};
@@ -196,6 +198,7 @@ query_methods! {
         // yield_per.rs
         fn for_each(f: impl FnMut(Instance<M>) -> Result<()>) -> Result<u64>;
         fn for_each_partition(f: impl FnMut(Vec<Instance<M>>) -> Result<()>) -> Result<u64>;
+        fn stream() -> Result<QueryStream<M>>;
         // from_statement.rs
         fn instances(result: crate::engine::ResultSet) -> Result<Vec<Instance<M>>>;
         fn merge_result<'a>(objects: impl IntoIterator<Item = &'a Instance<M>>, load: bool)

@@ -61,6 +61,7 @@ pub use bulk::{SynchronizeSession, UpdateArgs, UpdateKey};
 pub use bundle::{Bundle, MappedBundle};
 pub use options::QueryOptions;
 pub use selection::{Aliased, ColumnDescription, Decoder, Entity, Exprs, Selection, Typed, typed};
+pub use yield_per::{Objects, QueryStream};
 
 use crate::error::{Error, Result};
 use crate::orm::mapper::{Model, ModelInfo};
