@@ -22,6 +22,7 @@ mod mapper;
 mod operand;
 mod persistence;
 mod query;
+mod query_cls;
 mod query_methods;
 mod query_property;
 mod relationship;
@@ -63,6 +64,7 @@ pub use query::{
     Query, QueryOptions, QueryStream, Selection, SynchronizeSession, Typed, UpdateArgs, UpdateKey,
     typed,
 };
+pub use query_cls::{ClassedSession, ClassedSessionMaker, PlainQueries, QueryClasses};
 pub use query_methods::QueryMethods;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use relationship::{
