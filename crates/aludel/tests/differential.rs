@@ -14,10 +14,11 @@ use std::collections::BTreeMap;
 
 use aludel::orm::{
     Aliased, Bundle, Column, Instance, JoinArgs, Load, Many, Model, One, Session,
-    SynchronizeSession, UpdateArgs, joinedload, selectinload, typed,
+    SynchronizeSession, joinedload, selectinload, typed,
 };
 use aludel::sql::{Expr, Value, and_, bindparam, func, not_, or_, select, text};
 use aludel::{Engine, Result, params};
+use common::parts_fixture;
 use common::relationship_fixture::USER_KEYWORDS;
 
 #[derive(aludel::Model, Debug, Clone)]
@@ -58,17 +59,6 @@ struct Keyword {
     word: String,
     #[relationship(back_populates = "keywords", secondary = USER_KEYWORDS, order_by = "id")]
     users: Many<User>,
-}
-
-/// The seed's recursive parts example (`Query.cte`).
-#[derive(aludel::Model, Debug, Clone)]
-#[model(table = "part")]
-struct Part {
-    #[column(primary_key, max_len = 30)]
-    part: String,
-    #[column(primary_key, max_len = 30)]
-    sub_part: String,
-    quantity: i64,
 }
 
 /// A case's rows as JSON values, the form both sides compare in.
@@ -710,7 +700,7 @@ fn legacy_join_and_shaping_cases(
     let n = q().filter(User::id.eq(2)).update_with(
         [(User::age, 26)],
         SynchronizeSession::Fetch,
-        &UpdateArgs::new().prefix_with("OR IGNORE"),
+        |u| u.prefix_with("OR IGNORE"),
     )?;
     let age = s
         .get::<User>(2)?
@@ -719,33 +709,9 @@ fn legacy_join_and_shaping_cases(
         .age;
     out.insert("update_args_prefix", vec![vec![n.into(), age.into()]]);
     s.rollback()?;
-    let included = s
-        .query::<Part>()
-        .with_entities((Part::sub_part, Part::part, Part::quantity))
-        .filter(Part::part.eq("our part"))
-        .cte_recursive("included_parts");
-    let incl_alias = included.alias("pr");
-    let parts_alias = Aliased::<Part>::new("p");
-    let included = included.union_all(
-        &s.query::<Part>()
-            .select_from_item(parts_alias.from_item())
-            .with_entities((
-                parts_alias.column(Part::sub_part),
-                parts_alias.column(Part::part),
-                parts_alias.column(Part::quantity),
-            ))
-            .filter(parts_alias.c("part").eq(incl_alias.c("sub_part"))),
-    );
     out.insert(
         "recursive_parts_cte",
-        s.query::<Part>()
-            .select_from_item(&included)
-            .with_entities((
-                typed::<String>(included.c("sub_part"), "sub_part"),
-                typed::<i64>(func::sum(included.c("quantity")), "total_quantity"),
-            ))
-            .group_by([included.c("sub_part")])
-            .order_by(included.c("sub_part"))
+        parts_fixture::totals(s)
             .all()?
             .into_iter()
             .map(|(part, n)| vec![part.into(), n.into()])

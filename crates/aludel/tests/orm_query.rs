@@ -6,9 +6,7 @@
 mod common;
 
 use aludel::engine::Backend;
-use aludel::orm::{
-    Instance, Model, ObjectState, Session, SynchronizeSession, UpdateArgs, create_all,
-};
+use aludel::orm::{Instance, Model, ObjectState, Session, SynchronizeSession, create_all};
 use aludel::sql::{Expr, LockOptions, bindparam, func, text};
 use aludel::{Error, Result};
 
@@ -283,11 +281,11 @@ backend_tests! {
         let users: Vec<Instance<User>> = s.query::<User>().order_by(User::id).all()?;
         // A prefix each database takes (PostgreSQL has none for UPDATE).
         let prefix = db.pick("OR IGNORE", "", "LOW_PRIORITY");
-        let mut args = UpdateArgs::new().mysql_limit(1);
-        if !prefix.is_empty() {
-            args = args.prefix_with(prefix);
-        }
-        let n = s.query::<User>().filter(User::age.ge(40)).update_with([(User::age, Expr::from(User::age) + 1)], SynchronizeSession::Fetch, &args)?;
+        let args = |u: aludel::sql::Update| match prefix {
+            "" => u.mysql_limit(1),
+            p => u.prefix_with(p).mysql_limit(1),
+        };
+        let n = s.query::<User>().filter(User::age.ge(40)).update_with([(User::age, Expr::from(User::age) + 1)], SynchronizeSession::Fetch, args)?;
         let update = rec.statements().into_iter().find(|st| st.starts_with("UPDATE")).expect("an UPDATE ran");
         let want = db.pick(
             "UPDATE OR IGNORE users SET age = users.age + ? WHERE users.age >= ? RETURNING users.id, users.name, users.age",
@@ -300,7 +298,7 @@ backend_tests! {
             // One row of the two changed; the objects match the database either way.
             assert_eq!(n, 1);
             assert_eq!(ages.iter().filter(|a| matches!(a, Some(41) | Some(51))).count(), 1, "{ages:?}");
-            let err = s.query::<User>().update_with([(User::age, 1)], SynchronizeSession::Evaluate, &args).unwrap_err();
+            let err = s.query::<User>().update_with([(User::age, 1)], SynchronizeSession::Evaluate, args).unwrap_err();
             assert!(err.to_string().contains("mysql_limit with SynchronizeSession::Evaluate"), "{err}");
         } else {
             assert_eq!(n, 2);

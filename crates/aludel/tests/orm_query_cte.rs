@@ -6,54 +6,10 @@
 mod common;
 
 use aludel::Result;
-use aludel::orm::{Aliased, Model, Query, Session, create_all, typed};
-use aludel::sql::{Cte, func};
+use aludel::orm::{Model, Session, create_all};
 
+use common::parts_fixture::{Part, totals};
 use common::sql_text::assert_sql;
-
-#[derive(aludel::Model, Debug, Clone, PartialEq)]
-#[model(table = "part")]
-struct Part {
-    #[column(primary_key, max_len = 30)]
-    part: String,
-    #[column(primary_key, max_len = 30)]
-    sub_part: String,
-    quantity: i32,
-}
-
-/// `included_parts`: "our part"'s sub-parts, then theirs, recursively.
-fn included_parts(s: &Session) -> Cte {
-    let included = s
-        .query::<Part>()
-        .with_entities((Part::sub_part, Part::part, Part::quantity))
-        .filter(Part::part.eq("our part"))
-        .cte_recursive("included_parts");
-    let incl_alias = included.alias("pr");
-    let parts_alias = Aliased::<Part>::new("p");
-    included.union_all(
-        &s.query::<Part>()
-            .select_from_item(parts_alias.from_item())
-            .with_entities((
-                parts_alias.column(Part::sub_part),
-                parts_alias.column(Part::part),
-                parts_alias.column(Part::quantity),
-            ))
-            .filter(parts_alias.c("part").eq(incl_alias.c("sub_part"))),
-    )
-}
-
-/// The total quantity of each sub-part, by name.
-fn totals(s: &Session) -> Query<Part, (aludel::orm::Typed<String>, aludel::orm::Typed<i64>)> {
-    let included = included_parts(s);
-    s.query::<Part>()
-        .select_from_item(&included)
-        .with_entities((
-            typed::<String>(included.c("sub_part"), "sub_part"),
-            typed::<i64>(func::sum(included.c("quantity")), "total_quantity"),
-        ))
-        .group_by([included.c("sub_part")])
-        .order_by(included.c("sub_part"))
-}
 
 #[test]
 fn the_recursive_parts_cte_sql_per_dialect() -> Result<()> {

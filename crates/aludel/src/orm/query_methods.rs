@@ -11,14 +11,14 @@ use crate::error::Result;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
 use crate::orm::query::{
-    JoinArgs, Query, QueryOptions, QueryStream, SynchronizeSession, UpdateArgs, UpdateKey,
+    JoinArgs, Query, QueryOptions, QueryStream, SynchronizeSession, UpdateKey,
 };
 use crate::orm::query_property::QueryClass;
 use crate::orm::relationship::{RelationField, Relationship};
 use crate::orm::session::{PrimaryKey, Session};
 use crate::sql::{
     Cte, Executable, Expr, FromItem, FromValue, LockOptions, OrderBy, Params, Select, Table,
-    ToValue,
+    ToValue, Update,
 };
 
 /// Writes the [`QueryMethods`] trait: `generative` signatures return the query class,
@@ -211,7 +211,7 @@ query_methods! {
         fn update_with<K: UpdateKey<M>, V: Into<Expr>>(
             values: impl IntoIterator<Item = (K, V)>,
             sync: SynchronizeSession,
-            args: &UpdateArgs
+            args: impl FnOnce(Update) -> Update
         ) -> Result<u64>;
         fn delete(sync: SynchronizeSession) -> Result<u64>;
         // criteria.rs, selectable.rs, options.rs, mod.rs

@@ -12,7 +12,7 @@ use crate::orm::instance::AnyInstance;
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::query::Query;
 use crate::orm::session::Session;
-use crate::sql::{Executable, Expr, Value, and_, delete, select, update};
+use crate::sql::{Executable, Expr, Update, Value, and_, delete, select, update};
 
 /// How a bulk [`update`](Query::update) or [`delete`](Query::delete) brings the objects
 /// already in the session in line with the database (SQLAlchemy's `synchronize_session`).
@@ -30,71 +30,6 @@ pub enum SynchronizeSession {
     Fetch,
     /// Leave the session's objects as they are (they may be stale afterwards).
     False,
-}
-
-/// Options of the UPDATE statement a bulk [`update_with`](Query::update_with) emits
-/// (SQLAlchemy's `update_args`): text after `UPDATE` and MySQL's `LIMIT`.
-///
-/// ```
-/// let args = aludel::orm::UpdateArgs::new().prefix_with("LOW_PRIORITY").mysql_limit(10);
-/// assert_eq!(args.prefixes(), ["LOW_PRIORITY"]);
-/// assert_eq!(args.limit(), Some(10));
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UpdateArgs {
-    prefixes: Vec<String>,
-    mysql_limit: Option<u64>,
-}
-
-impl UpdateArgs {
-    /// No options: a plain UPDATE.
-    ///
-    /// ```
-    /// assert!(aludel::orm::UpdateArgs::new().prefixes().is_empty());
-    /// ```
-    pub fn new() -> Self {
-        UpdateArgs::default()
-    }
-
-    /// Text after `UPDATE` (SQLAlchemy's `update_args={"prefixes": [...]}`), e.g. MySQL's
-    /// `IGNORE` or SQLite's `OR IGNORE`, written as given.
-    ///
-    /// ```
-    /// assert_eq!(aludel::orm::UpdateArgs::new().prefix_with("IGNORE").prefixes(), ["IGNORE"]);
-    /// ```
-    pub fn prefix_with(mut self, text: &str) -> Self {
-        self.prefixes.push(text.to_owned());
-        self
-    }
-
-    /// `LIMIT n` on MySQL/MariaDB (SQLAlchemy's `update_args={"mysql_limit": n}`); other
-    /// databases have no UPDATE ... LIMIT and update every matched row.
-    ///
-    /// ```
-    /// assert_eq!(aludel::orm::UpdateArgs::new().mysql_limit(1).limit(), Some(1));
-    /// ```
-    pub fn mysql_limit(mut self, n: u64) -> Self {
-        self.mysql_limit = Some(n);
-        self
-    }
-
-    /// The prefixes, in order.
-    ///
-    /// ```
-    /// assert!(aludel::orm::UpdateArgs::default().prefixes().is_empty());
-    /// ```
-    pub fn prefixes(&self) -> &[String] {
-        &self.prefixes
-    }
-
-    /// The MySQL LIMIT, if set.
-    ///
-    /// ```
-    /// assert_eq!(aludel::orm::UpdateArgs::default().limit(), None);
-    /// ```
-    pub fn limit(&self) -> Option<u64> {
-        self.mysql_limit
-    }
 }
 
 /// A column a bulk [`update`](Query::update) sets: a typed [`Column`] of the model, or its
@@ -298,24 +233,25 @@ impl<M: Model> Query<M> {
         values: impl IntoIterator<Item = (K, V)>,
         sync: SynchronizeSession,
     ) -> Result<u64> {
-        self.update_with(values, sync, &UpdateArgs::new())
+        self.update_with(values, sync, |stmt| stmt)
     }
 
-    /// [`update`](Self::update) with options of the UPDATE statement (SQLAlchemy's
-    /// `update_args`): prefixes after `UPDATE`, MySQL's `LIMIT`. A LIMIT with
-    /// [`SynchronizeSession::Evaluate`] is refused on MySQL (the evaluator cannot know which
-    /// rows the LIMIT left out): use `Fetch` or `False`.
+    /// [`update`](Self::update) with the UPDATE statement passed through `args` before it
+    /// runs (SQLAlchemy's `update_args`, handed to the underlying `update()`): e.g.
+    /// [`Update::prefix_with`] (text after `UPDATE`) and [`Update::mysql_limit`]. A LIMIT
+    /// with [`SynchronizeSession::Evaluate`] is refused on MySQL (the evaluator cannot know
+    /// which rows the LIMIT left out): use `Fetch` or `False`.
     ///
     /// ```
     /// # #[derive(aludel::Model, Clone)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, age: i64 }
     /// # let engine = aludel::create_engine("sqlite://:memory:")?;
     /// # aludel::orm::create_all(&engine, &[<User as aludel::orm::Model>::info()])?;
-    /// use aludel::orm::{SynchronizeSession, UpdateArgs};
+    /// use aludel::orm::SynchronizeSession;
     /// let s = aludel::orm::Session::new(&engine);
     /// let rec = engine.record_statements();
     /// let a = s.add(User { id: 1, age: 30 })?;
-    /// let args = UpdateArgs::new().prefix_with("OR IGNORE").mysql_limit(1);
-    /// assert_eq!(s.query::<User>().update_with([(User::age, 31)], SynchronizeSession::Fetch, &args)?, 1);
+    /// let args = |u: aludel::sql::Update| u.prefix_with("OR IGNORE").mysql_limit(1);
+    /// assert_eq!(s.query::<User>().update_with([(User::age, 31)], SynchronizeSession::Fetch, args)?, 1);
     /// assert_eq!(a.read()?.age, 31);
     /// assert!(rec.statements().iter().any(|s| s.starts_with("UPDATE OR IGNORE users SET age = ?")));
     /// # Ok::<(), aludel::Error>(())
@@ -324,7 +260,7 @@ impl<M: Model> Query<M> {
         &self,
         values: impl IntoIterator<Item = (K, V)>,
         sync: SynchronizeSession,
-        args: &UpdateArgs,
+        args: impl FnOnce(Update) -> Update,
     ) -> Result<u64> {
         let info = M::info();
         let values: Vec<(usize, Expr)> = values
@@ -337,8 +273,17 @@ impl<M: Model> Query<M> {
             });
         }
         let session = self.bulk_session("update")?;
+        let criteria = self.criteria();
+        let mut stmt = update(&info.table);
+        for (i, v) in &values {
+            stmt = stmt.set(&info.columns()[*i].name, v.clone());
+        }
+        if !criteria.is_empty() {
+            stmt = stmt.where_(and_(criteria.clone()));
+        }
+        let stmt = args(stmt);
         let limited =
-            args.mysql_limit.is_some() && session.inner.dialect_for(info)?.name() == "mysql";
+            stmt.mysql_limit.is_some() && session.inner.dialect_for(info)?.name() == "mysql";
         if limited && sync == SynchronizeSession::Evaluate {
             return Err(Error::InvalidRequest {
                 message: format!(
@@ -346,20 +291,6 @@ impl<M: Model> Query<M> {
                     info.name
                 ),
             });
-        }
-        let criteria = self.criteria();
-        let mut stmt = update(&info.table);
-        for p in &args.prefixes {
-            stmt = stmt.prefix_with(p);
-        }
-        if let Some(n) = args.mysql_limit {
-            stmt = stmt.mysql_limit(n);
-        }
-        for (i, v) in &values {
-            stmt = stmt.set(&info.columns()[*i].name, v.clone());
-        }
-        if !criteria.is_empty() {
-            stmt = stmt.where_(and_(criteria.clone()));
         }
         let updated: Vec<usize> = values.iter().map(|(i, _)| *i).collect();
         match sync {

@@ -57,7 +57,7 @@ mod yield_per;
 use std::marker::PhantomData;
 
 pub use aliased_joins::JoinArgs;
-pub use bulk::{SynchronizeSession, UpdateArgs, UpdateKey};
+pub use bulk::{SynchronizeSession, UpdateKey};
 pub use bundle::{Bundle, MappedBundle};
 pub use options::QueryOptions;
 pub use selection::{Aliased, ColumnDescription, Decoder, Entity, Exprs, Selection, Typed, typed};

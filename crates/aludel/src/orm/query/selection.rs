@@ -1,6 +1,6 @@
 //! What a query selects and the Rust value each row becomes ([`Selection`]): one model
 //! (an [`Instance`]), a typed column (its Rust type), a typed expression, tuples of
-//! these, [`Bundle`]s, and untyped expressions read as keyed [`Row`]s (SQLAlchemy's
+//! these, [`Bundle`](crate::orm::Bundle)s, and untyped expressions read as keyed [`Row`]s (SQLAlchemy's
 //! KeyedTuple). Selections compose, so `(Entity<User>, User::name, count)` decodes each
 //! row into `(Instance<User>, String, i64)` straight from the driver's row, entities
 //! through the identity map.
@@ -48,7 +48,7 @@ pub struct ColumnDescription {
 
 /// Something a query can select, and how its part of a row becomes a Rust value.
 /// Implemented by [`Entity`], [`Aliased`], typed [`Column`](crate::orm::Column)s,
-/// [`Typed`] expressions, [`Bundle`]s, [`Exprs`] and tuples of selections (up to eight).
+/// [`Typed`] expressions, [`Bundle`](crate::orm::Bundle)s, [`Exprs`] and tuples of selections (up to eight).
 ///
 /// ```
 /// use aludel::orm::{Entity, Selection};
