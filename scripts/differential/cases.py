@@ -39,6 +39,7 @@ from sqlalchemy.orm import (
     relationship,
     Bundle,
     selectinload,
+    subqueryload,
 )
 
 
@@ -458,6 +459,12 @@ def loader_cases(engine):
         ),
         "enable_eagerloads_false_statements": run(
             User, lambda u: ids(u.addresses), selectinload(User.addresses), eager=False
+        ),
+        # A subquery load below another re-runs the statement above it: 3 SELECTs.
+        "subqueryload_nested_statements": run(
+            User,
+            lambda u: ";".join(f"{k.id}:{ids(k.users)}" for k in u.keywords),
+            subqueryload(User.keywords).subqueryload(Keyword.users),
         ),
     }
 

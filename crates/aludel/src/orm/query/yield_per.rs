@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use crate::engine::{Connection, ExecutionOptions, RowStream};
 use crate::error::{Error, Result};
+use crate::orm::deferred::ColumnLayout;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
 use crate::orm::query::Query;
@@ -134,8 +135,14 @@ impl<M: Model> Query<M> {
         let session = self.runnable()?;
         let opts = self.load_options();
         let inner = &*session.inner;
+        // Deferred columns the options do not load are left out, as `all()` does.
+        let planned = crate::orm::deferred::plan(M::info(), &self.select, &opts.loaders.columns);
+        let (stmt, layout) = match planned {
+            Some((planned, layout)) => (planned, Some(layout)),
+            None => (self.select.clone(), None),
+        };
         let (compiled, values) = inner
-            .prepare_for(&self.select, M::info())?
+            .prepare_for(&stmt, M::info())?
             .into_bound(&opts.params)?;
         let mut lent = {
             let mut st = inner.usable()?;
@@ -159,6 +166,7 @@ impl<M: Model> Query<M> {
             values,
             batch_size,
             populate_existing: opts.populate_existing,
+            layout,
             _model: PhantomData,
         })
     }
@@ -230,6 +238,8 @@ pub struct QueryStream<M: Model> {
     values: Vec<Value>,
     batch_size: usize,
     populate_existing: bool,
+    /// Which columns the rows hold when deferred columns are left out.
+    layout: Option<ColumnLayout>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -263,6 +273,7 @@ impl<M: Model> QueryStream<M> {
             buffer: VecDeque::new(),
             batch_size: self.batch_size,
             populate_existing: self.populate_existing,
+            layout: self.layout.as_ref(),
             done: false,
             _model: PhantomData,
         })
@@ -277,6 +288,7 @@ pub struct Objects<'a, M: Model> {
     buffer: VecDeque<Instance<M>>,
     batch_size: usize,
     populate_existing: bool,
+    layout: Option<&'a ColumnLayout>,
     done: bool,
     _model: PhantomData<fn() -> M>,
 }
@@ -302,9 +314,12 @@ impl<M: Model> Objects<'_, M> {
                     break;
                 }
             };
-            let obj =
-                self.inner
-                    .instance_for_row::<M>(&mut st.identity, &row, self.populate_existing);
+            let obj = self.inner.instance_in_row::<M>(
+                &mut st.identity,
+                &row,
+                self.populate_existing,
+                self.layout,
+            );
             match obj {
                 Ok(obj) => batch.push(obj),
                 Err(e) => {
