@@ -27,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    update,
 )
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -36,6 +37,7 @@ from sqlalchemy.orm import (
     joinedload,
     mapped_column,
     relationship,
+    Bundle,
     selectinload,
     subqueryload,
 )
@@ -84,6 +86,15 @@ class Keyword(Base):
     )
 
 
+class Part(Base):
+    """The seed's recursive parts example (Query.cte)."""
+
+    __tablename__ = "part"
+    part: Mapped[str] = mapped_column(String(30), primary_key=True)
+    sub_part: Mapped[str] = mapped_column(String(30), primary_key=True)
+    quantity: Mapped[int]
+
+
 USERS = [
     (1, "jack", 30, "jj"),
     (2, "wendy", 25, None),
@@ -103,6 +114,15 @@ ADDRESSES = [
 KEYWORDS = [(1, "rust"), (2, "sql"), (3, "python")]
 # jack: rust, sql; ed: rust; mary: python, sql; the others none.
 USER_KEYWORDS = [(1, 1), (1, 2), (3, 1), (5, 2), (5, 3)]
+PARTS = [
+    ("our part", "engine", 1),
+    ("our part", "wheel", 4),
+    ("engine", "piston", 6),
+    ("engine", "bolt", 10),
+    ("wheel", "bolt", 5),
+    ("piston", "ring", 3),
+    ("other", "nut", 7),
+]
 
 
 def users(rows):
@@ -314,6 +334,91 @@ def relationship_cases(s):
     }
 
 
+def legacy_join_and_shaping_cases(s):
+    """The rest of the Query API: legacy aliased joins (compared with their 2.x form),
+    select_from an alias, from_self(*entities), with_parent(from_entity=),
+    subquery(reduce_columns=True), Bundle.label, scalar() of a tuple row, update_args and
+    the recursive parts CTE."""
+    q = s.query(User)
+    # join(User.addresses, aliased=True).filter(Address.email...) in 2.x form.
+    a1 = aliased(Address)
+    aliased_join = q.join(User.addresses.of_type(a1)).filter(a1.email.like("ed%"))
+    # ... then join(Address.user, aliased=True, from_joinpoint=True), then reset_joinpoint().
+    a2, u2 = aliased(Address), aliased(User)
+    from_joinpoint = (
+        q.join(User.addresses.of_type(a2))
+        .filter(a2.email.like("%.com"))
+        .join(a2.user.of_type(u2))
+        .filter(u2.age >= 30)
+        .filter(User.name != "fred")
+        .order_by(User.id)
+    )
+    k1 = aliased(Keyword)
+    aliased_m2m = q.join(User.keywords.of_type(k1)).filter(k1.word == "sql").order_by(User.id)
+    ua = aliased(User, name="ua")
+    a3 = aliased(Address)
+    ed = s.get(User, 3)
+    pairs = (
+        s.query(Address.id, a3.id)
+        .join(a3, a3.id != Address.id)
+        .with_parent(ed, User.addresses, from_entity=a3)
+        .filter(Address.user_id == 1)
+        .order_by(Address.id, a3.id)
+    )
+    reduced = (
+        s.query(User.id, User.name, Address.id, Address.email)
+        .filter(User.id == Address.id)
+        .subquery(reduce_columns=True)
+    )
+    labelled = Bundle("b", User.id, User.name).label("card")
+    first3 = aliased(User, q.order_by(User.id).limit(3).subquery())
+    # update_args={"prefixes": [...]} (1.x) is update().prefix_with() in 2.x.
+    n = s.execute(
+        update(User).where(User.id == 2).values(age=26).prefix_with("OR IGNORE")
+    ).rowcount
+    updated = [[n, s.get(User, 2).age]]
+    s.rollback()
+    included = (
+        s.query(Part.sub_part, Part.part, Part.quantity)
+        .filter(Part.part == "our part")
+        .cte(name="included_parts", recursive=True)
+    )
+    incl_alias = aliased(included, name="pr")
+    parts_alias = aliased(Part, name="p")
+    included = included.union_all(
+        s.query(parts_alias.sub_part, parts_alias.part, parts_alias.quantity).filter(
+            parts_alias.part == incl_alias.c.sub_part
+        )
+    )
+    totals = (
+        s.query(included.c.sub_part, func.sum(included.c.quantity).label("total_quantity"))
+        .group_by(included.c.sub_part)
+        .order_by(included.c.sub_part)
+    )
+    return {
+        "aliased_join_filter_adapts": users(aliased_join.order_by(User.id).all()),
+        "aliased_join_from_joinpoint": users(from_joinpoint.all()),
+        "aliased_join_many_to_many": users(aliased_m2m.all()),
+        "select_from_alias": [
+            list(r) for r in s.query(ua.name).select_from(ua).filter(ua.age == 25).order_by(ua.id)
+        ],
+        # from_self(User.name) is removed in 2.x: aliased(User, subquery) is its form.
+        "from_self_entities": [
+            list(r) for r in s.query(first3.name).order_by(first3.name).all()
+        ],
+        "with_parent_from_entity": [list(r) for r in pairs.all()],
+        "reduced_subquery": [
+            list(r)
+            for r in s.query(reduced.c.id, reduced.c.name, reduced.c.email).order_by(reduced.c.id)
+        ],
+        "bundle_label": [[list(r[0])] for r in s.query(labelled).order_by(User.id).limit(2)]
+        + [[d["name"] for d in s.query(labelled).column_descriptions]],
+        "scalar_of_tuple_row": [[s.query(User.name, User.id).filter(User.id == 3).scalar()]],
+        "update_args_prefix": updated,
+        "recursive_parts_cte": [list(r) for r in totals.all()],
+    }
+
+
 def loader_cases(engine):
     """The same objects and the same number of SELECTs per loader strategy, each in a fresh
     session: rows are [owner id, what the relationship holds], then ["SELECTs", n]."""
@@ -323,13 +428,14 @@ def loader_cases(engine):
         if statement.lstrip().upper().startswith("SELECT"):
             seen.append(statement)
 
-    def run(load, read, option=None):
+    def run(load, read, option=None, eager=True):
         with Session(engine) as s:
             seen.clear()
             event.listen(engine, "before_cursor_execute", record)
             q = s.query(load)
             if option is not None:
                 q = q.options(option)
+            q = q.enable_eagerloads(eager)
             rows = [[o.id, read(o)] for o in q.order_by(load.id).all()]
             event.remove(engine, "before_cursor_execute", record)
             return rows + [["SELECTs", len(seen)]]
@@ -351,6 +457,9 @@ def loader_cases(engine):
         "joinedload_many_to_one_statements": run(
             Address, lambda a: a.user.name, joinedload(Address.user)
         ),
+        "enable_eagerloads_false_statements": run(
+            User, lambda u: ids(u.addresses), selectinload(User.addresses), eager=False
+        ),
         # A subquery load below another re-runs the statement above it: 3 SELECTs.
         "subqueryload_nested_statements": run(
             User,
@@ -369,6 +478,7 @@ def main():
         s.add_all(User(id=i, name=n, age=a, nickname=k) for i, n, a, k in USERS)
         s.add_all(Address(id=i, user_id=u, email=e) for i, u, e in ADDRESSES)
         s.add_all(Keyword(id=i, word=w) for i, w in KEYWORDS)
+        s.add_all(Part(part=p, sub_part=sp, quantity=n) for p, sp, n in PARTS)
         s.flush()
         s.execute(
             user_keywords.insert(), [{"user_id": u, "keyword_id": k} for u, k in USER_KEYWORDS]
@@ -379,6 +489,7 @@ def main():
         results.update(query_api_cases(s))
         results.update(typed_selection_cases(s))
         results.update(relationship_cases(s))
+        results.update(legacy_join_and_shaping_cases(s))
     results.update(loader_cases(engine))
     with open(out, "w") as f:
         json.dump(results, f, indent=1, sort_keys=True)

@@ -801,7 +801,7 @@ fn expand_query(def: &ModelDef) -> TokenStream {
         impl ::aludel::orm::QueryProperty for #ident {
             type Query = #query_ty;
 
-            fn scoped_session() -> &'static ::aludel::orm::ScopedSession {
+            fn scoped_session() -> &'static ::aludel::orm::ScopedSession<impl ::aludel::orm::QueryClasses> {
                 #session
             }
         }

@@ -10,8 +10,8 @@
 
 pub use crate::engine::{Connection, Engine, create_engine};
 pub use crate::orm::{
-    DeclarativeBase, Instance, Model, Query, QueryClass, QueryMethods, QueryProperty, Scope,
-    ScopedSession, Session, SessionMaker,
+    DeclarativeBase, Instance, Model, Query, QueryClass, QueryClasses, QueryMethods, QueryProperty,
+    Scope, ScopedSession, Session, SessionMaker,
 };
 pub use crate::params;
 pub use crate::sql::{Executable, and_, func, not_, or_, select, text};

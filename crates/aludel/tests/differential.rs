@@ -13,11 +13,12 @@ mod common;
 use std::collections::BTreeMap;
 
 use aludel::orm::{
-    Column, Instance, Load, Many, Model, One, Session, SynchronizeSession, joinedload,
-    selectinload, subqueryload, typed,
+    Aliased, Bundle, Column, Instance, JoinArgs, Load, Many, Model, One, Session,
+    SynchronizeSession, joinedload, selectinload, subqueryload, typed,
 };
 use aludel::sql::{Expr, Value, and_, bindparam, func, not_, or_, select, text};
 use aludel::{Engine, Result, params};
+use common::parts_fixture;
 use common::relationship_fixture::USER_KEYWORDS;
 
 #[derive(aludel::Model, Debug, Clone)]
@@ -576,18 +577,162 @@ fn relationship_cases(s: &Session, out: &mut BTreeMap<&'static str, Rows>) -> Re
     Ok(())
 }
 
+/// The rest of the Query API (the twin of `legacy_join_and_shaping_cases`): the legacy
+/// aliased joins SQLAlchemy 2.x runs in their `of_type` form, select_from an alias,
+/// from_self(*entities), with_parent(from_entity=), reduce_columns, Bundle.label, scalar()
+/// of a tuple row, update_args and the recursive parts CTE.
+fn legacy_join_and_shaping_cases(
+    s: &Session,
+    out: &mut BTreeMap<&'static str, Rows>,
+) -> Result<()> {
+    let q = || s.query::<User>();
+    let values = |row: Vec<Value>| row.iter().map(json).collect::<Vec<_>>();
+    out.insert(
+        "aliased_join_filter_adapts",
+        objects(
+            q().join_rel_with(User::addresses, JoinArgs::aliased())
+                .filter(Address::email.like("ed%"))
+                .reset_joinpoint()
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
+    out.insert(
+        "aliased_join_from_joinpoint",
+        objects(
+            q().join_rel_with(User::addresses, JoinArgs::aliased())
+                .filter(Address::email.like("%.com"))
+                .join_rel_with(Address::user, JoinArgs::aliased().from_joinpoint())
+                .filter(User::age.ge(30))
+                .reset_joinpoint()
+                .filter(User::name.ne("fred"))
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
+    out.insert(
+        "aliased_join_many_to_many",
+        objects(
+            q().join_rel_with(User::keywords, JoinArgs::aliased())
+                .filter(Keyword::word.eq("sql"))
+                .reset_joinpoint()
+                .order_by(User::id)
+                .all()?,
+        )?,
+    );
+    let ua = Aliased::<User>::new("ua");
+    out.insert(
+        "select_from_alias",
+        q().select_from_item(ua.from_item())
+            .with_entities(ua.column(User::name))
+            .filter(ua.c("age").eq(25))
+            .order_by(ua.c("id"))
+            .all()?
+            .into_iter()
+            .map(|name| vec![name.into()])
+            .collect(),
+    );
+    out.insert(
+        "from_self_entities",
+        q().order_by(User::id)
+            .limit(3)
+            .from_self_with(User::name)
+            .order_by(User::name)
+            .all()?
+            .into_iter()
+            .map(|name| vec![name.into()])
+            .collect(),
+    );
+    let ed = s.get::<User>(3)?.ok_or(aludel::Error::NoResultFound)?;
+    let a3 = Aliased::<Address>::new("a3");
+    out.insert(
+        "with_parent_from_entity",
+        s.query::<Address>()
+            .join_item(a3.from_item(), a3.c("id").ne(Address::id))
+            .with_parent_from(&ed, User::addresses, &a3)
+            .with_entities((Address::id, a3.column(Address::id)))
+            .filter(Address::user_id.eq(1))
+            .order_by(Address::id)
+            .order_by(a3.c("id"))
+            .all()?
+            .into_iter()
+            .map(|(a, b)| vec![a.into(), b.into()])
+            .collect(),
+    );
+    let reduced = q()
+        .filter(User::id.eq(Address::id))
+        .with_entities((User::id, User::name, Address::id, Address::email))
+        .reduced_subquery("anon_1");
+    out.insert(
+        "reduced_subquery",
+        q().select_from_item(&reduced)
+            .with_entities(aludel::orm::Exprs::new([
+                reduced.c("id"),
+                reduced.c("name"),
+                reduced.c("email"),
+            ]))
+            .order_by(reduced.c("id"))
+            .all()?
+            .into_iter()
+            .map(|row| values(row.into_values()))
+            .collect(),
+    );
+    let labelled = Bundle::new("b", (User::id, User::name)).label("card");
+    let bundled = q().with_entities(labelled).order_by(User::id).limit(2);
+    let mut rows: Rows = bundled
+        .all()?
+        .into_iter()
+        .map(|(id, name)| vec![serde_json::json!([id, name])])
+        .collect();
+    rows.push(
+        bundled
+            .column_descriptions()
+            .into_iter()
+            .map(|d| d.name.into())
+            .collect(),
+    );
+    out.insert("bundle_label", rows);
+    let first = q()
+        .with_entities((User::name, User::id))
+        .filter(User::id.eq(3))
+        .scalar()?;
+    out.insert("scalar_of_tuple_row", vec![vec![first.into()]]);
+    let n = q().filter(User::id.eq(2)).update_with(
+        [(User::age, 26)],
+        SynchronizeSession::Fetch,
+        |u| u.prefix_with("OR IGNORE"),
+    )?;
+    let age = s
+        .get::<User>(2)?
+        .ok_or(aludel::Error::NoResultFound)?
+        .read()?
+        .age;
+    out.insert("update_args_prefix", vec![vec![n.into(), age.into()]]);
+    s.rollback()?;
+    out.insert(
+        "recursive_parts_cte",
+        parts_fixture::totals(s)
+            .all()?
+            .into_iter()
+            .map(|(part, n)| vec![part.into(), n.into()])
+            .collect(),
+    );
+    Ok(())
+}
+
 /// Every `M` ordered by `order`, loaded with `option` (none: the relationships' lazy
-/// default) in a fresh session: `[owner id, what the relationship holds]` per object, then
+/// default; eager loading off unless `eager`) in a fresh session: `[owner id, what the relationship holds]` per object, then
 /// `["SELECTs", n]` with the SELECTs from the query to the last read.
 fn loaded<M: Model, T: Model>(
     engine: &Engine,
     option: Option<Load<M, T>>,
+    eager: bool,
     order: Column<M, i64>,
     read: impl Fn(&M) -> Result<(i64, String)>,
 ) -> Result<Rows> {
     let s = Session::new(engine);
     let recorder = engine.record_statements();
-    let query = s.query::<M>().order_by(order);
+    let query = s.query::<M>().order_by(order).enable_eagerloads(eager);
     let query = match option {
         Some(option) => query.options(option),
         None => query,
@@ -622,22 +767,22 @@ fn loader_cases(engine: &Engine, out: &mut BTreeMap<&'static str, Rows>) -> Resu
     let lazy: Option<Load<User, Address>> = None;
     out.insert(
         "lazyload_collection_statements",
-        loaded(engine, lazy, User::id, addresses)?,
+        loaded(engine, lazy, true, User::id, addresses)?,
     );
     let selectin = Some(selectinload(User::addresses));
     out.insert(
         "selectinload_collection_statements",
-        loaded(engine, selectin, User::id, addresses)?,
+        loaded(engine, selectin, true, User::id, addresses)?,
     );
     let joined = Some(joinedload(User::addresses));
     out.insert(
         "joinedload_collection_statements",
-        loaded(engine, joined, User::id, addresses)?,
+        loaded(engine, joined, true, User::id, addresses)?,
     );
     let selectin = Some(selectinload(User::keywords));
     out.insert(
         "selectinload_many_to_many_statements",
-        loaded(engine, selectin, User::id, keywords)?,
+        loaded(engine, selectin, true, User::id, keywords)?,
     );
     let user_name = |a: &Address| {
         let user = a.user.get()?.ok_or(aludel::Error::NoResultFound)?;
@@ -647,7 +792,12 @@ fn loader_cases(engine: &Engine, out: &mut BTreeMap<&'static str, Rows>) -> Resu
     let joined = Some(joinedload(Address::user));
     out.insert(
         "joinedload_many_to_one_statements",
-        loaded(engine, joined, Address::id, user_name)?,
+        loaded(engine, joined, true, Address::id, user_name)?,
+    );
+    let selectin = Some(selectinload(User::addresses));
+    out.insert(
+        "enable_eagerloads_false_statements",
+        loaded(engine, selectin, false, User::id, addresses)?,
     );
     let keyword_users = |u: &User| {
         let each = u.keywords.all()?.into_iter().map(|k| {
@@ -663,7 +813,7 @@ fn loader_cases(engine: &Engine, out: &mut BTreeMap<&'static str, Rows>) -> Resu
     let nested = Some(subqueryload(User::keywords).subqueryload(Keyword::users));
     out.insert(
         "subqueryload_nested_statements",
-        loaded(engine, nested, User::id, keyword_users)?,
+        loaded(engine, nested, true, User::id, keyword_users)?,
     );
     Ok(())
 }
@@ -688,6 +838,7 @@ fn aludel_returns_what_sqlalchemy_returns() -> Result<()> {
     query_api_cases(&session, &mut got)?;
     typed_selection_cases(&session, &mut got)?;
     relationship_cases(&session, &mut got)?;
+    legacy_join_and_shaping_cases(&session, &mut got)?;
     loader_cases(&engine, &mut got)?;
     let mut problems = Vec::new();
     for (name, rows) in &expected {

@@ -528,6 +528,37 @@ backend_tests! {
         Ok(())
     }
 
+    fn enable_eagerloads_false_skips_options_and_eager_defaults(db) {
+        seed_shelves(db)?;
+        let s = Session::new(db);
+        let rec = db.record_statements();
+        // Book.shelf is joined by default and Shelf.books selectin by default: with eager
+        // loading off, one plain SELECT, and both load lazily on first read.
+        let books = s.query::<Book>().enable_eagerloads(false).order_by(Book::id.asc()).all()?;
+        let sql = selects(&rec);
+        assert_eq!(sql, [sql_for(db,
+            "SELECT books.id, books.shelf_id FROM books ORDER BY books.id ASC",
+            "SELECT books.id, books.shelf_id FROM books ORDER BY books.id ASC")]);
+        assert!(books[0].read()?.shelf.loaded().is_none());
+        let shelf = books[0].read()?.shelf.get()?.expect("shelf 1");
+        // The lazy load is a query of its own, with the shelf's default (selectin books).
+        assert_eq!(selects(&rec).len(), 3, "the shelf's lazy load and its books");
+        assert_eq!(loaded_ids(shelf.read()?.books.loaded(), |b| b.id), [11, 12]);
+        // Options are skipped too, but a lazy-side option still applies.
+        rec.clear();
+        let shelves = s.query::<Shelf>().options(selectinload(Shelf::books)).enable_eagerloads(false).all()?;
+        assert_eq!(selects(&rec).len(), 1);
+        assert_eq!(shelves[0].read()?.books.all()?.len(), 2);
+        let books = s.query::<Book>().options(raiseload(Book::shelf)).enable_eagerloads(false).filter(Book::id.eq(21)).all()?;
+        assert!(matches!(books[0].read()?.shelf.get(), Err(Error::LazyLoadRefused { .. })));
+        // Turned back on, the defaults run again.
+        rec.clear();
+        let s = Session::new(db);
+        s.query::<Book>().enable_eagerloads(false).enable_eagerloads(true).all()?;
+        assert_eq!(selects(&rec).len(), 2, "joined shelf, then the shelves' selectin books");
+        Ok(())
+    }
+
     fn an_option_overrides_the_relationship_default(db) {
         seed_shelves(db)?;
         let s = Session::new(db);

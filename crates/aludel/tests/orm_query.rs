@@ -252,6 +252,65 @@ backend_tests! {
         Ok(())
     }
 
+    fn a_reduced_subquery_exports_each_value_once(db) {
+        let s = setup(db)?;
+        s.add(Address { id: 8, user_id: 8, email: "ed@eight.com".into() })?;
+        // users.id = addresses.id: the subquery keeps one `id`, so the outer query can
+        // name it (two columns named id would be ambiguous on PostgreSQL and MariaDB).
+        let sq = s
+            .query::<User>()
+            .filter(User::id.eq(Address::id))
+            .with_entities((User::id, User::name, Address::id, Address::email))
+            .reduced_subquery("r");
+        let rows: Vec<(i64, String, String)> = s
+            .query::<User>()
+            .select_from_item(&sq)
+            .with_entities((
+                aludel::orm::typed::<i64>(sq.c("id"), "id"),
+                aludel::orm::typed::<String>(sq.c("name"), "name"),
+                aludel::orm::typed::<String>(sq.c("email"), "email"),
+            ))
+            .all()?;
+        assert_eq!(rows, [(8, "ed".to_string(), "ed@eight.com".to_string())]);
+        Ok(())
+    }
+
+    fn bulk_update_args_prefix_and_mysql_limit(db) {
+        let s = setup(db)?;
+        let rec = db.record_statements();
+        let users: Vec<Instance<User>> = s.query::<User>().order_by(User::id).all()?;
+        // A prefix each database takes (PostgreSQL has none for UPDATE).
+        let prefix = db.pick("OR IGNORE", "", "LOW_PRIORITY");
+        let args = |u: aludel::sql::Update| match prefix {
+            "" => u.mysql_limit(1),
+            p => u.prefix_with(p).mysql_limit(1),
+        };
+        let n = s.query::<User>().filter(User::age.ge(40)).update_with([(User::age, Expr::from(User::age) + 1)], SynchronizeSession::Fetch, args)?;
+        let update = rec.statements().into_iter().find(|st| st.starts_with("UPDATE")).expect("an UPDATE ran");
+        let want = db.pick(
+            "UPDATE OR IGNORE users SET age = users.age + ? WHERE users.age >= ? RETURNING users.id, users.name, users.age",
+            "UPDATE users SET age = users.age + $1 WHERE users.age >= $2 RETURNING users.id, users.name, users.age",
+            "UPDATE LOW_PRIORITY users SET age = users.age + ? WHERE users.age >= ? LIMIT 1",
+        );
+        assert_eq!(update, want);
+        let ages: Vec<Option<i32>> = users.iter().map(|u| Ok(u.read()?.age)).collect::<Result<_>>()?;
+        if db.backend() == Backend::MySql {
+            // One row of the two changed; the objects match the database either way.
+            assert_eq!(n, 1);
+            assert_eq!(ages.iter().filter(|a| matches!(a, Some(41) | Some(51))).count(), 1, "{ages:?}");
+            let err = s.query::<User>().update_with([(User::age, 1)], SynchronizeSession::Evaluate, args).unwrap_err();
+            assert!(err.to_string().contains("mysql_limit with SynchronizeSession::Evaluate"), "{err}");
+        } else {
+            assert_eq!(n, 2);
+            assert_eq!(ages, [Some(30), Some(41), Some(51), None]);
+        }
+        for u in &users {
+            let id = u.read()?.id;
+            assert_eq!(u.read()?.age.map(i64::from), db_age_in(&s, id)?);
+        }
+        Ok(())
+    }
+
     fn bulk_delete_synchronizes_each_way(db) {
         let s = setup(db)?;
         let users: Vec<Instance<User>> = s.query::<User>().order_by(User::id).all()?;

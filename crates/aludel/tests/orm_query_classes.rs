@@ -8,8 +8,8 @@ mod common;
 use std::sync::{Mutex, MutexGuard};
 
 use aludel::orm::{
-    DeclarativeBase, Instance, Model, Query, QueryClass, QueryMethods, Scope, ScopedSession,
-    SessionMaker, create_all,
+    ClassedSession, DeclarativeBase, Instance, Model, Query, QueryClass, QueryClasses,
+    QueryMethods, Scope, ScopedSession, SessionMaker, create_all,
 };
 use aludel::sql::{Executable, LockOptions};
 use aludel::{Result, params};
@@ -18,6 +18,8 @@ use aludel::{Result, params};
 /// `STATIC_LOCK` so the backends' variants do not reconfigure it under each other.
 static DB: ScopedSession = ScopedSession::unconfigured();
 static STATIC_LOCK: Mutex<()> = Mutex::new(());
+/// A scoped session whose `query::<M>()` is `Base`'s class (`scoped_session_factory(query_cls=BaseQuery)`).
+static CLASSED: ScopedSession<Base> = ScopedSession::with_query_cls();
 
 fn lock_static() -> MutexGuard<'static, ()> {
     STATIC_LOCK.lock().unwrap_or_else(|p| p.into_inner())
@@ -100,7 +102,7 @@ struct Base;
 
 impl DeclarativeBase for Base {
     type Query<M: Model> = BaseQuery<M>;
-    fn scoped_session() -> &'static ScopedSession {
+    fn scoped_session() -> &'static ScopedSession<impl QueryClasses> {
         &DB
     }
 }
@@ -284,5 +286,27 @@ backend_tests! {
         assert_eq!(by_base.one()?.read()?.name, "orm");
         assert_eq!(Base::query::<Tag>().get(3)?.expect("3").read()?.name, "orm");
         DB.remove()
+    }
+
+    fn query_cls_on_the_scoped_session_and_the_sessionmaker(db) {
+        let _guard = lock_static();
+        create_all(db, &[Tag::info()])?;
+        // scoped_session_factory(query_cls=BaseQuery): DB.query::<M>() is the class.
+        CLASSED.configure(SessionMaker::new(db), Scope::thread());
+        CLASSED.add(Tag { id: 1, name: "rust".into(), kind: "lang".into() })?;
+        CLASSED.add(Tag { id: 2, name: "sql".into(), kind: "lang".into() })?;
+        CLASSED.commit()?;
+        let q: BaseQuery<Tag> = CLASSED.query::<Tag>().filter(Tag::kind.eq("lang"));
+        assert_eq!(q.get_by(params! { "name" => "rust" })?.expect("rust").read()?.id, 1);
+        assert!(q.get_by(params! { "kind" => "lang" })?.is_none(), "two match");
+        // The plain session of the scope is the same session.
+        assert!(CLASSED.get()?.query::<Tag>().get(1)?.expect("1").ptr_eq(&q.get(1)?.expect("1")));
+        CLASSED.remove()?;
+        // sessionmaker(query_cls=BaseQuery): session.query::<M>() is the class.
+        let session: ClassedSession<Base> = SessionMaker::new(db).query_cls::<Base>().make()?;
+        let q: BaseQuery<Tag> = session.query::<Tag>().order_by(Tag::id.desc());
+        assert_eq!(q.first()?.expect("a tag").read()?.name, "sql");
+        assert_eq!(q.get_by(params! { "name" => "rust" })?.expect("rust").read()?.id, 1);
+        session.close()
     }
 }

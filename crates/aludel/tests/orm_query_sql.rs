@@ -347,6 +347,30 @@ fn the_query_as_a_subquery_cte_scalar_and_with_hints_or_labels() {
         USERS,
         &format!("{USERS} USE INDEX (ix_name)"),
     );
+    // reduce_columns: the right side of `users.id = addresses.id` goes; user_id stays
+    // (another name).
+    let sq = q::<User>()
+        .filter(User::id.eq(Address::id))
+        .with_entities((User::id, User::name, Address::id, Address::user_id))
+        .reduced_subquery("r");
+    let outer = aludel::sql::select([sq.c("id")]).from(&sq);
+    assert_eq!(
+        outer.compile(&Postgres).unwrap().sql,
+        "SELECT r.id FROM (SELECT users.id, users.name, addresses.user_id FROM users, addresses WHERE users.id = addresses.id) AS r"
+    );
+    // A hint on a join target, for one dialect.
+    let joined = q::<User>().join::<Address>().with_hint_on(
+        &Address::info().table,
+        "USE INDEX (ix_user)",
+        "mysql",
+    );
+    let join = "JOIN addresses ON users.id = addresses.user_id";
+    assert_sql(
+        &joined,
+        &format!("{USERS} {join}"),
+        &format!("{USERS} {join}"),
+        &format!("{USERS} JOIN addresses USE INDEX (ix_user) ON users.id = addresses.user_id"),
+    );
     assert_sql_all(
         &q::<User>().with_labels(),
         "SELECT users.id AS users_id, users.name AS users_name, users.age AS users_age FROM users",

@@ -5,7 +5,7 @@
 mod common;
 
 use aludel::Result;
-use aludel::orm::{Instance, Many, Model, One, Session, with_parent};
+use aludel::orm::{Aliased, Instance, JoinArgs, Many, Model, One, Session, with_parent};
 use aludel::sql::{Executable, select};
 
 use common::relationship_fixture::{
@@ -166,6 +166,58 @@ fn join_rel_to_aliases_sql_per_dialect() -> Result<()> {
     Ok(())
 }
 
+/// The seed's anonymous aliasing: `join(children, aliased=True)`, filters adapted to the
+/// join point, `from_joinpoint` for the next level, `reset_joinpoint` back to the base.
+#[test]
+fn aliased_joins_sql_per_dialect() -> Result<()> {
+    let s = text_session()?;
+    let q = s
+        .query::<Node>()
+        .join_rel_with(Node::children, JoinArgs::aliased())
+        .filter(Node::name.eq("child 1"))
+        .join_rel_with(Node::children, JoinArgs::aliased().from_joinpoint())
+        .filter(Node::name.eq("grandchild 1"))
+        .order_by(Node::id)
+        .reset_joinpoint()
+        .filter(Node::name.eq("parent 1"));
+    assert_sql(
+        q.statement(),
+        "SELECT nodes.id, nodes.parent_id, nodes.name FROM nodes JOIN nodes AS nodes_1 ON nodes.id = nodes_1.parent_id JOIN nodes AS nodes_2 ON nodes_1.id = nodes_2.parent_id WHERE nodes_1.name = ? AND nodes_2.name = ? AND nodes.name = ? ORDER BY nodes_2.id",
+        "SELECT nodes.id, nodes.parent_id, nodes.name FROM nodes JOIN nodes AS nodes_1 ON nodes.id = nodes_1.parent_id JOIN nodes AS nodes_2 ON nodes_1.id = nodes_2.parent_id WHERE nodes_1.name = $1 AND nodes_2.name = $2 AND nodes.name = $3 ORDER BY nodes_2.id",
+        "SELECT nodes.id, nodes.parent_id, nodes.name FROM nodes JOIN nodes AS nodes_1 ON nodes.id = nodes_1.parent_id JOIN nodes AS nodes_2 ON nodes_1.id = nodes_2.parent_id WHERE nodes_1.name = ? AND nodes_2.name = ? AND nodes.name = ? ORDER BY nodes_2.id",
+    );
+    // Without from_joinpoint each aliased join starts again from the base table;
+    // filter_by names the join point's columns.
+    assert_sql_all(
+        s.query::<Node>()
+            .join_rel_with(Node::children, JoinArgs::aliased())
+            .join_rel_with(Node::children, JoinArgs::aliased().outer())
+            .filter_by("name", "x")
+            .statement(),
+        "SELECT nodes.id, nodes.parent_id, nodes.name FROM nodes JOIN nodes AS nodes_1 ON nodes.id = nodes_1.parent_id LEFT OUTER JOIN nodes AS nodes_2 ON nodes.id = nodes_2.parent_id WHERE nodes_2.name = ?",
+    );
+    // Aliasing a many-to-many target: the association table and the target both get an
+    // anonymous name; criteria on keywords read the alias.
+    assert_sql_all(
+        s.query::<User>()
+            .join_rel_with(User::keywords, JoinArgs::aliased())
+            .filter(Keyword::word.eq("rust"))
+            .statement(),
+        "SELECT users.id, users.name FROM users JOIN user_keywords AS user_keywords_1 ON users.id = user_keywords_1.user_id JOIN keywords AS keywords_1 ON keywords_1.id = user_keywords_1.keyword_id WHERE keywords_1.word = ?",
+    );
+    // A plain join_rel afterwards chains from the alias and ends the adaptation: the
+    // criterion names its own target.
+    assert_sql_all(
+        s.query::<User>()
+            .join_rel_with(User::orders, JoinArgs::aliased())
+            .join_rel(Order::items)
+            .filter(Item::name.eq("pen"))
+            .statement(),
+        "SELECT users.id, users.name FROM users JOIN orders AS orders_1 ON users.id = orders_1.user_id JOIN items ON orders_1.id = items.order_id WHERE items.name = ?",
+    );
+    Ok(())
+}
+
 #[test]
 fn with_parent_sql_per_dialect() -> Result<()> {
     let s = text_session()?;
@@ -193,6 +245,24 @@ fn with_parent_sql_per_dialect() -> Result<()> {
     assert_eq!(
         q.statement().compile(&aludel::dialects::Postgres)?.binds[0].value,
         Some(aludel::sql::Value::Int(5))
+    );
+    // from_entity: the criteria on an alias of the target.
+    let a2 = Aliased::<Address>::new("a2");
+    assert_sql_all(
+        s.query::<Address>()
+            .join_item(a2.from_item(), a2.c("id").ne(Address::id))
+            .with_parent_from(&ada, User::addresses, &a2)
+            .statement(),
+        "SELECT addresses.id, addresses.user_id, addresses.email FROM addresses JOIN addresses AS a2 ON a2.id != addresses.id WHERE a2.user_id = ?",
+    );
+    let k2 = Aliased::<Keyword>::new("k2");
+    assert_sql_all(
+        s.query::<Keyword>()
+            .select_from_item(k2.from_item())
+            .with_entities(k2.column(Keyword::word))
+            .with_parent_from(&ada, User::keywords, &k2)
+            .statement(),
+        "SELECT k2.word AS word FROM keywords AS k2, user_keywords WHERE k2.id = user_keywords.keyword_id AND user_keywords.user_id = ?",
     );
     // A NULL key relates to nothing.
     let orphan = s.add(Address::new(2, "b@x"))?;
@@ -368,6 +438,66 @@ backend_tests! {
         let o = Order::info().table.alias("o");
         let pen = s.query::<User>().join_rel_to(User::orders, &o).join_rel(Order::items).filter_by("name", "pen").all()?;
         assert_eq!(ids(&pen, |u| u.id)?, [1]);
+        Ok(())
+    }
+
+    fn aliased_joins_filter_each_level_of_a_tree(db) {
+        let s = setup(db)?;
+        // The seed's tree: parent 1 > child 1 > grandchild 1, and a decoy
+        // parent 2 > child 2 > grandchild 1.
+        for (id, parent, name) in [
+            (1, None, "parent 1"), (2, Some(1), "child 1"), (3, Some(2), "grandchild 1"),
+            (4, None, "parent 2"), (5, Some(4), "child 2"), (6, Some(5), "grandchild 1"),
+        ] {
+            let mut n = Node::new(id, name);
+            n.parent_id = parent;
+            s.add(n)?;
+        }
+        s.commit()?;
+        let level_by_level = s
+            .query::<Node>()
+            .join_rel_with(Node::children, JoinArgs::aliased())
+            .filter(Node::name.eq("child 1"))
+            .join_rel_with(Node::children, JoinArgs::aliased().from_joinpoint())
+            .filter(Node::name.eq("grandchild 1"));
+        assert_eq!(ids(&level_by_level.all()?, |n| n.id)?, [1]);
+        let grandparents = s
+            .query::<Node>()
+            .join_rel_with(Node::children, JoinArgs::aliased())
+            .join_rel_with(Node::children, JoinArgs::aliased().from_joinpoint())
+            .filter_by("name", "grandchild 1")
+            .order_by(Node::id.desc());
+        // ORDER BY the grandchild's id (the alias), so parent 2 comes first.
+        assert_eq!(ids(&grandparents.all()?, |n| n.id)?, [4, 1]);
+        let only_parent_1 = level_by_level.reset_joinpoint().filter(Node::name.eq("parent 2"));
+        assert!(only_parent_1.all()?.is_empty());
+        // Outer: every node, those without children included, filtered on the alias.
+        let childless = s
+            .query::<Node>()
+            .join_rel_with(Node::children, JoinArgs::aliased().outer())
+            .filter(Node::id.is_null())
+            .reset_joinpoint()
+            .order_by(Node::id);
+        assert_eq!(ids(&childless.all()?, |n| n.id)?, [3, 6]);
+        Ok(())
+    }
+
+    fn with_parent_from_relates_an_alias_of_the_target(db) {
+        let s = setup(db)?;
+        seed_users(db, 2, 2)?;
+        let ada = s.get::<User>(1)?.expect("user 1");
+        // Pairs of addresses: any address beside one of ada's (a2).
+        let a2 = Aliased::<Address>::new("a2");
+        let pairs: Vec<(i64, i64)> = s
+            .query::<Address>()
+            .join_item(a2.from_item(), a2.c("id").ne(Address::id))
+            .with_parent_from(&ada, User::addresses, &a2)
+            .with_entities((Address::id, a2.column(Address::id)))
+            .filter(Address::user_id.eq(2))
+            .order_by(Address::id)
+            .order_by(a2.c("id"))
+            .all()?;
+        assert_eq!(pairs, [(201, 101), (201, 102), (202, 101), (202, 102)]);
         Ok(())
     }
 

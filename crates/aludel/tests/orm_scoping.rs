@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 
 use aludel::orm::{
-    ALREADY_PRESENT, DeclarativeBase, Model, Query, QueryClass, QueryMethods, Scope, ScopedSession,
-    SessionMaker, SessionOptions, create_all, task_scope,
+    ALREADY_PRESENT, DeclarativeBase, Model, Query, QueryClass, QueryClasses, QueryMethods, Scope,
+    ScopedSession, SessionMaker, SessionOptions, create_all, task_scope,
 };
 use aludel::sql::{Executable, text};
 use aludel::{Result, params};
@@ -79,7 +79,7 @@ struct Base;
 
 impl DeclarativeBase for Base {
     type Query<M: Model> = Query<M>;
-    fn scoped_session() -> &'static ScopedSession {
+    fn scoped_session() -> &'static ScopedSession<impl QueryClasses> {
         &DB
     }
 }

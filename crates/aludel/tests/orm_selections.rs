@@ -73,6 +73,55 @@ backend_tests! {
         Ok(())
     }
 
+    fn bundles_relabel_and_map_rows_and_from_self_selects_from_the_subquery(db) {
+        let s = setup(db)?;
+        seed_users(db, 3, 2)?;
+        #[derive(Debug, PartialEq)]
+        struct Card {
+            id: i64,
+            name: String,
+        }
+        let card = Bundle::new("card", (User::id, User::name)).map(|(id, name)| Card { id, name });
+        let owner = Bundle::new("b", User::name).label("owner");
+        assert_eq!(owner.name(), "owner");
+        let q = s.query::<User>().with_entities((card, owner)).order_by(User::id).limit(2);
+        let descriptions: Vec<String> = q.column_descriptions().into_iter().map(|d| d.name).collect();
+        assert_eq!(descriptions, ["card", "owner"]);
+        assert_eq!(q.all()?, [
+            (Card { id: 1, name: "user1".into() }, "user1".to_string()),
+            (Card { id: 2, name: "user2".into() }, "user2".to_string()),
+        ]);
+        // from_self(*entities): the names of the first two users, read from the subquery.
+        let names = s.query::<User>().order_by(User::id).limit(2).from_self_with(User::name).order_by(User::name.desc());
+        assert_eq!(names.all()?, ["user2", "user1"]);
+        let per_name: Vec<(i64, i64)> = s
+            .query::<User>()
+            .join::<Address>()
+            .filter(User::id.le(2))
+            .from_self_with((User::id, typed::<i64>(func::count_star(), "n")))
+            .group_by([User::id])
+            .order_by(User::id)
+            .all()?;
+        assert_eq!(per_name, [(1, 2), (2, 2)]);
+        Ok(())
+    }
+
+    fn scalar_of_a_tuple_row_is_its_first_element(db) {
+        let s = setup(db)?;
+        seed_users(db, 2, 0)?;
+        let one = s.query::<User>().filter(User::id.eq(1));
+        assert_eq!(one.with_entities((User::name, User::id)).scalar()?, Some("user1".to_string()));
+        let first = one.add_columns(User::name).scalar()?.expect("user 1");
+        assert!(first.ptr_eq(&s.get::<User>(1)?.expect("user 1")));
+        assert_eq!(one.with_entities(Exprs::new([User::id.expr(), User::name.expr()])).scalar()?, Some(aludel::sql::Value::Int(1)));
+        // A bundle is one element: the whole bundle.
+        assert_eq!(one.with_entities(Bundle::new("b", (User::id, User::name))).scalar()?, Some((1, "user1".to_string())));
+        assert_eq!(s.query::<User>().filter(User::id.eq(9)).with_entities((User::name, User::id)).scalar()?, None);
+        let err = s.query::<User>().with_entities((User::name, User::id)).scalar().unwrap_err();
+        assert!(matches!(err, aludel::Error::MultipleResultsFound), "{err}");
+        Ok(())
+    }
+
     fn several_entities_per_row_share_the_identity_map(db) {
         let s = setup(db)?;
         seed_users(db, 2, 3)?;

@@ -120,6 +120,53 @@ backend_tests! {
         Ok(())
     }
 
+    fn stream_iterates_objects_and_holds_the_connection_while_open(db) {
+        let s = items(db, 10)?;
+        let three = s.get::<Item>(3)?.expect("row 3");
+        let recorder = db.record_statements();
+        let mut stream = s.query::<Item>().order_by(Item::id).yield_per(4).stream()?;
+        let mut ids = Vec::new();
+        for obj in stream.iter()? {
+            let obj = obj?;
+            if id_of(&obj) == 3 {
+                assert!(obj.ptr_eq(&three), "the object the session held is the same instance");
+            }
+            ids.push(id_of(&obj));
+        }
+        assert_eq!(ids, (1..=10).collect::<Vec<_>>());
+        // While the stream is open the session's connection is lent to it.
+        let err = s.query::<Item>().count().expect_err("the connection is lent");
+        assert!(err.to_string().contains("streaming a query"), "{err}");
+        // Iterator adapters work, and an early stop leaves the rest unread.
+        let firsts: Vec<i64> = stream.iter()?.take(2).map(|o| o.map(|o| id_of(&o))).collect::<Result<_>>()?;
+        assert_eq!(firsts, [1, 2]);
+        drop(stream);
+        let selects = recorder.statements().into_iter().filter(|q| q.starts_with("SELECT")).count();
+        assert_eq!(selects, 2, "one SELECT per iter()");
+        // Dropped: the session has its connection and transaction back.
+        assert_eq!(s.query::<Item>().count()?, 10);
+        s.commit()?;
+        Ok(())
+    }
+
+    fn a_failing_row_ends_the_iterator_with_its_error(db) {
+        if db.backend() == Backend::MySql {
+            return Ok(()); // MariaDB's plain SELECTs cannot fail mid-result (see numbers_view)
+        }
+        numbers_view(db, 20, Some(7))?;
+        let s = Session::new(db);
+        let mut stream = s.query::<Number>().order_by(Number::id).yield_per(2).stream()?;
+        let results: Vec<Result<Instance<Number>>> = stream.iter()?.collect();
+        let last = results.last().expect("some rows").as_ref().expect_err("row 7 fails");
+        assert!(last.database_error().is_some(), "a database error: {last:?}");
+        assert!(results[..results.len() - 1].iter().all(|r| r.is_ok()));
+        assert!(results.len() <= 7, "nothing after the error: {}", results.len());
+        drop(stream);
+        s.rollback()?;
+        assert_eq!(s.query::<Number>().filter(Number::id.lt(5)).count()?, 4);
+        Ok(())
+    }
+
     fn for_each_sees_autoflushed_objects_and_refreshes_expired_ones(db) {
         let s = items(db, 5)?;
         let two = s.get::<Item>(2)?.expect("row 2");
@@ -281,20 +328,24 @@ backend_tests! {
         let core = (started.elapsed(), start, max);
         assert_eq!(n, rows);
         assert_eq!(sum as u64, rows * (rows + 1) / 2);
-        // ORM: Query::yield_per(1000).for_each, objects through the identity map.
+        // ORM: Query::yield_per(1000).stream(), an Iterator of objects through the identity
+        // map (for_each runs on the same stream).
         let s = Session::new(db);
         let (start, _) = rss_kib();
         let (mut max, mut n, mut sum) = (start, 0_u64, 0_i64);
         let started = std::time::Instant::now();
-        let streamed = s.query::<Number>().yield_per(1000).for_each(|obj| {
-            let row = obj.read()?;
-            sum += row.id;
+        let mut stream = s.query::<Number>().yield_per(1000).stream()?;
+        let mut streamed = 0_u64;
+        for obj in stream.iter()? {
+            let row = obj?.read()?.id;
+            sum += row;
             n += 1;
+            streamed += 1;
             if n % sample_every == 0 {
                 max = max.max(rss_kib().0);
             }
-            Ok(())
-        })?;
+        }
+        drop(stream);
         let orm = (started.elapsed(), start, max);
         let (_, peak) = rss_kib();
         eprintln!(

@@ -22,6 +22,7 @@ mod mapper;
 mod operand;
 mod persistence;
 mod query;
+mod query_cls;
 mod query_methods;
 mod query_property;
 mod relationship;
@@ -59,9 +60,10 @@ pub use mapper::{
 };
 pub use operand::{Operand, Textual};
 pub use query::{
-    Aliased, Bundle, ColumnDescription, Decoder, Entity, Exprs, Query, QueryOptions, Selection,
-    SynchronizeSession, Typed, UpdateKey, typed,
+    Aliased, Bundle, ColumnDescription, Decoder, Entity, Exprs, JoinArgs, MappedBundle, Objects,
+    Query, QueryOptions, QueryStream, Selection, SynchronizeSession, Typed, UpdateKey, typed,
 };
+pub use query_cls::{ClassedSession, ClassedSessionMaker, PlainQueries, QueryClasses};
 pub use query_methods::QueryMethods;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use relationship::{

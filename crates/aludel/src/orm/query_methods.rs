@@ -10,12 +10,15 @@
 use crate::error::Result;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
-use crate::orm::query::{Query, QueryOptions, SynchronizeSession, UpdateKey};
+use crate::orm::query::{
+    JoinArgs, Query, QueryOptions, QueryStream, SynchronizeSession, UpdateKey,
+};
 use crate::orm::query_property::QueryClass;
+use crate::orm::relationship::{RelationField, Relationship, RelationshipPath};
 use crate::orm::session::{PrimaryKey, Session};
 use crate::sql::{
     Cte, Executable, Expr, FromItem, FromValue, LockOptions, OrderBy, Params, Select, Table,
-    ToValue,
+    ToValue, Update,
 };
 
 /// Writes the [`QueryMethods`] trait: `generative` signatures return the query class,
@@ -145,7 +148,14 @@ query_methods! {
         fn outerjoin_item(target: impl Into<FromItem>, on: Expr);
         fn full_outerjoin_on<T: Model>(on: Expr);
         fn select_from<T: Model>();
+        fn select_from_item(from: impl Into<FromItem>);
         fn reset_joinpoint();
+        // relationship_joins.rs, aliased_joins.rs
+        fn join_rel<R: RelationshipPath>(rel: R);
+        fn outerjoin_rel<R: RelationshipPath>(rel: R);
+        fn join_rel_to<P: Model, F: RelationField>(rel: Relationship<P, F>, alias: &FromItem);
+        fn outerjoin_rel_to<P: Model, F: RelationField>(rel: Relationship<P, F>, alias: &FromItem);
+        fn join_rel_with<P: Model, F: RelationField>(rel: Relationship<P, F>, args: JoinArgs);
         // set_ops.rs
         fn union(other: &Query<M>);
         fn union_all(other: &Query<M>);
@@ -157,6 +167,7 @@ query_methods! {
         fn select_entity_from(from: &FromItem);
         // selectable.rs
         fn with_hint(text: &str, dialect: &str);
+        fn with_hint_on(target: impl Into<FromItem>, text: &str, dialect: &str);
         fn with_statement_hint(text: &str, dialect: &str);
         fn correlate<'a>(tables: impl IntoIterator<Item = &'a Table>);
         fn with_labels();
@@ -166,6 +177,7 @@ query_methods! {
         fn yield_per(n: usize);
         fn execution_options(options: QueryOptions);
         fn enable_assertions(on: bool);
+        fn enable_eagerloads(on: bool);
         // from_statement.rs, mod.rs
         fn from_statement(statement: impl Executable + Send + Sync + 'static);
         fn with_session(session: &Session);
@@ -186,6 +198,7 @@ query_methods! {
         // yield_per.rs
         fn for_each(f: impl FnMut(Instance<M>) -> Result<()>) -> Result<u64>;
         fn for_each_partition(f: impl FnMut(Vec<Instance<M>>) -> Result<()>) -> Result<u64>;
+        fn stream() -> Result<QueryStream<M>>;
         // from_statement.rs
         fn instances(result: crate::engine::ResultSet) -> Result<Vec<Instance<M>>>;
         fn merge_result<'a>(objects: impl IntoIterator<Item = &'a Instance<M>>, load: bool)
@@ -195,10 +208,16 @@ query_methods! {
             values: impl IntoIterator<Item = (K, V)>,
             sync: SynchronizeSession
         ) -> Result<u64>;
+        fn update_with<K: UpdateKey<M>, V: Into<Expr>>(
+            values: impl IntoIterator<Item = (K, V)>,
+            sync: SynchronizeSession,
+            args: impl FnOnce(Update) -> Update
+        ) -> Result<u64>;
         fn delete(sync: SynchronizeSession) -> Result<u64>;
         // criteria.rs, selectable.rs, options.rs, mod.rs
         fn whereclause() -> Option<Expr>;
         fn subquery(name: &str) -> FromItem;
+        fn reduced_subquery(name: &str) -> FromItem;
         fn cte(name: &str) -> Cte;
         fn cte_recursive(name: &str) -> Cte;
         fn as_scalar() -> Expr;

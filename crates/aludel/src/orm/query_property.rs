@@ -51,6 +51,7 @@
 
 use crate::orm::mapper::Model;
 use crate::orm::query::Query;
+use crate::orm::query_cls::QueryClasses;
 use crate::orm::scoping::ScopedSession;
 
 /// A query class (SQLAlchemy's Query subclass): a type wrapping a [`Query`] that adds
@@ -125,8 +126,8 @@ pub trait QueryProperty: Model {
     /// The query class `query()` returns.
     type Query: QueryClass<Self>;
 
-    /// The scoped session behind `query()`.
-    fn scoped_session() -> &'static ScopedSession;
+    /// The scoped session behind `query()` (of any query class family).
+    fn scoped_session() -> &'static ScopedSession<impl QueryClasses>;
 
     /// A query through the current scoped session, wrapped in the query class. If the
     /// scoped session is not configured, the query fails with that error when it runs.
@@ -140,13 +141,13 @@ pub trait QueryProperty: Model {
 /// class for every model that says `#[model(base = ThisType)]`.
 ///
 /// ```
-/// use aludel::orm::{DeclarativeBase, Model, Query, ScopedSession};
+/// use aludel::orm::{DeclarativeBase, Model, Query, QueryClasses, ScopedSession};
 ///
 /// static DB: ScopedSession = ScopedSession::unconfigured();
 /// struct Base;
 /// impl DeclarativeBase for Base {
 ///     type Query<M: Model> = Query<M>;
-///     fn scoped_session() -> &'static ScopedSession {
+///     fn scoped_session() -> &'static ScopedSession<impl QueryClasses> {
 ///         &DB
 ///     }
 /// }
@@ -169,8 +170,11 @@ pub trait DeclarativeBase {
     /// The query class of every model of this base.
     type Query<M: Model>: QueryClass<M>;
 
-    /// The scoped session of every model of this base.
-    fn scoped_session() -> &'static ScopedSession;
+    /// The scoped session of every model of this base. Declare it
+    /// `ScopedSession<ThisBase>` (made with
+    /// [`ScopedSession::with_query_cls`]) for `DB.query::<M>()` to return this base's query
+    /// class too, or a plain `ScopedSession`.
+    fn scoped_session() -> &'static ScopedSession<impl QueryClasses>;
 
     /// A query for any model `M` through this base's scoped session, wrapped in this base's
     /// query class (`session.query(M)` of a session made with `sessionmaker(query_cls=..)`).
@@ -199,7 +203,7 @@ pub trait DeclarativeBase {
     /// struct Base;
     /// impl DeclarativeBase for Base {
     ///     type Query<M: Model> = BaseQuery<M>;
-    ///     fn scoped_session() -> &'static ScopedSession {
+    ///     fn scoped_session() -> &'static ScopedSession<impl QueryClasses> {
     ///         &DB
     ///     }
     /// }

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -12,6 +13,8 @@ use crate::error::{Error, Result};
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
 use crate::orm::query::Query;
+use crate::orm::query_cls::{PlainQueries, QueryClasses};
+use crate::orm::query_property::QueryClass;
 use crate::orm::session::{IntoInstance, PrimaryKey, Session};
 use crate::orm::sessionmaker::{SessionMaker, SessionOptions};
 use crate::sql::{Executable, FromValue, Params};
@@ -119,8 +122,35 @@ struct Registry {
 /// assert!(!DB.get()?.ptr_eq(&session));
 /// # Ok::<(), aludel::Error>(())
 /// ```
-pub struct ScopedSession {
+///
+/// The type parameter is the family of query classes `query::<M>()` returns (seed 003's
+/// `scoped_session_factory(query_cls=...)`): [`PlainQueries`] (plain [`Query<M>`]) unless
+/// the static names another, made with [`with_query_cls`](ScopedSession::with_query_cls):
+///
+/// ```
+/// use aludel::orm::{DeclarativeBase, Model, Query, QueryClass, QueryClasses, Scope, ScopedSession, SessionMaker};
+/// # #[derive(aludel::Model, Clone)] #[model(table = "tags")] struct Tag { #[column(primary_key)] id: i64 }
+/// struct BaseQuery<M: Model>(Query<M>);
+/// impl<M: Model> QueryClass<M> for BaseQuery<M> {
+///     fn from_query(query: Query<M>) -> Self { BaseQuery(query) }
+///     fn as_query(&self) -> &Query<M> { &self.0 }
+///     fn with_query(&self, query: Query<M>) -> Self { BaseQuery(query) }
+/// }
+/// struct Base;
+/// impl DeclarativeBase for Base {
+///     type Query<M: Model> = BaseQuery<M>;
+///     fn scoped_session() -> &'static ScopedSession<impl QueryClasses> { &DB }
+/// }
+/// static DB: ScopedSession<Base> = ScopedSession::with_query_cls();
+///
+/// let engine = aludel::create_engine("sqlite://")?;
+/// DB.configure(SessionMaker::new(&engine), Scope::thread());
+/// let q: BaseQuery<Tag> = DB.query::<Tag>();
+/// # Ok::<(), aludel::Error>(())
+/// ```
+pub struct ScopedSession<C: QueryClasses = PlainQueries> {
     registry: RwLock<Option<Arc<Registry>>>,
+    _classes: PhantomData<fn() -> C>,
 }
 
 impl Default for ScopedSession {
@@ -137,9 +167,7 @@ impl ScopedSession {
     /// assert!(DB.get().is_err());
     /// ```
     pub const fn unconfigured() -> Self {
-        ScopedSession {
-            registry: RwLock::new(None),
-        }
+        ScopedSession::with_query_cls()
     }
 
     /// A scoped session over `maker` with `scope`.
@@ -154,6 +182,24 @@ impl ScopedSession {
         let s = ScopedSession::unconfigured();
         s.configure(maker, scope);
         s
+    }
+}
+
+impl<C: QueryClasses> ScopedSession<C> {
+    /// A scoped session to be configured later whose `query::<M>()` returns family `C`'s
+    /// query class (`scoped_session_factory(query_cls=...)`); `C` comes from the static's
+    /// type.
+    ///
+    /// ```
+    /// use aludel::orm::{PlainQueries, ScopedSession};
+    /// static DB: ScopedSession<PlainQueries> = ScopedSession::with_query_cls();
+    /// assert!(!DB.is_configured());
+    /// ```
+    pub const fn with_query_cls() -> Self {
+        ScopedSession {
+            registry: RwLock::new(None),
+            _classes: PhantomData,
+        }
     }
 
     /// Sets (or replaces) the factory and scope. Sessions of an earlier configuration are
@@ -269,18 +315,19 @@ impl ScopedSession {
         }
     }
 
-    /// A query for `M` through the current session (`session.query(M)`; never a model's
-    /// query class).
+    /// A query for `M` through the current session (`session.query(M)`), in the scoped
+    /// session's query class family (a plain [`Query<M>`] unless the static names one;
+    /// never a model's own query class).
     ///
     /// ```
     /// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
     /// # let engine = aludel::create_engine("sqlite://")?;
     /// let db = aludel::orm::ScopedSession::new(aludel::orm::SessionMaker::new(&engine), aludel::orm::Scope::thread());
-    /// let q = db.query::<T>();
+    /// let q: aludel::orm::Query<T> = db.query::<T>();
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn query<M: Model>(&self) -> Query<M> {
-        Query::new(self.get())
+    pub fn query<M: Model>(&self) -> C::Query<M> {
+        C::Query::<M>::from_query(Query::new(self.get()))
     }
 
     /// Proxy for [`Session::add`].

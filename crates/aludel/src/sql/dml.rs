@@ -48,6 +48,8 @@ pub fn update(table: &Table) -> Update {
         set: Vec::new(),
         where_: Vec::new(),
         returning: Vec::new(),
+        prefixes: Vec::new(),
+        mysql_limit: None,
     }
 }
 
@@ -228,9 +230,41 @@ pub struct Update {
     pub(crate) set: Vec<(String, Expr)>,
     pub(crate) where_: Vec<Expr>,
     pub(crate) returning: Vec<Expr>,
+    pub(crate) prefixes: Vec<String>,
+    pub(crate) mysql_limit: Option<u64>,
 }
 
 impl Update {
+    /// Text after `UPDATE` (SQLAlchemy's `prefix_with`), e.g. MySQL's `LOW_PRIORITY` or
+    /// `IGNORE`, SQLite's `OR IGNORE`; written as given, on every dialect.
+    ///
+    /// ```
+    /// use aludel::sql::{update, Column, Executable, SqlType, Table};
+    /// let t = Table::build("t").column(Column::new("a", SqlType::Integer)).finish();
+    /// let s = update(&t).set("a", 1).prefix_with("OR IGNORE");
+    /// assert_eq!(s.compile(&aludel::dialects::Sqlite).unwrap().sql, "UPDATE OR IGNORE t SET a = ?");
+    /// ```
+    pub fn prefix_with(mut self, text: &str) -> Self {
+        self.prefixes.push(text.to_owned());
+        self
+    }
+
+    /// `LIMIT n` at the end of the UPDATE on MySQL/MariaDB (SQLAlchemy's `mysql_limit`);
+    /// other dialects have no UPDATE ... LIMIT and leave it out, as SQLAlchemy does with
+    /// another dialect's options.
+    ///
+    /// ```
+    /// use aludel::sql::{update, Column, Executable, SqlType, Table};
+    /// let t = Table::build("t").column(Column::new("a", SqlType::Integer)).finish();
+    /// let s = update(&t).set("a", 1).mysql_limit(1);
+    /// assert_eq!(s.compile(&aludel::dialects::MySql).unwrap().sql, "UPDATE t SET a = ? LIMIT 1");
+    /// assert_eq!(s.compile(&aludel::dialects::Postgres).unwrap().sql, "UPDATE t SET a = $1");
+    /// ```
+    pub fn mysql_limit(mut self, n: u64) -> Self {
+        self.mysql_limit = Some(n);
+        self
+    }
+
     /// `SET column = value` (a value or any expression).
     ///
     /// ```

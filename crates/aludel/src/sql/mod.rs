@@ -30,6 +30,7 @@ mod dml;
 mod elements;
 pub mod func;
 mod naming;
+mod reduce;
 mod schema;
 mod select;
 mod selectable;

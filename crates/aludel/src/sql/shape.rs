@@ -673,6 +673,17 @@ impl<'a> Walker<'a, '_> {
         self.assignments(&u.set);
         self.exprs(&u.where_);
         self.returning(&u.returning);
+        self.len(u.prefixes.len());
+        for p in &u.prefixes {
+            self.str(p);
+        }
+        match u.mysql_limit {
+            Some(n) => {
+                self.tag(1);
+                self.str(&n.to_string());
+            }
+            None => self.tag(0),
+        }
     }
 
     fn delete(&mut self, d: &'a Delete) {

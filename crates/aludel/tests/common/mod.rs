@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod accounts;
+pub mod parts_fixture;
 pub mod query_fixture;
 pub mod relationship_fixture;
 pub mod replica;

@@ -29,6 +29,8 @@ pub(crate) struct Level<'a> {
     pub(crate) populate_existing: bool,
     /// The named parameter values of `source`.
     pub(crate) params: &'a Params,
+    /// Eager strategies run (else their relationships are left to load lazily).
+    pub(crate) eagerloads: bool,
 }
 
 /// What a loader loaded: the objects, each once, and the statement that loaded them all
@@ -96,6 +98,8 @@ pub(crate) fn load_relationships(session: &Session, level: &Level<'_>) -> Result
                 }
                 continue;
             }
+            // Eager loading is off for this query: left unloaded, to load lazily.
+            _ if !level.eagerloads => continue,
             // The statement joined it; an option still loads it for parents the join did
             // not reach (a many-to-one served by the identity map), a default leaves
             // those lazy (a self-referential join past its depth).
@@ -131,6 +135,7 @@ pub(crate) fn load_relationships(session: &Session, level: &Level<'_>) -> Result
                 joined_done,
                 populate_existing: level.populate_existing,
                 params: level.params,
+                eagerloads: level.eagerloads,
             },
         )?;
     }

@@ -49,6 +49,9 @@ pub(crate) struct LoadOptions {
     pub(crate) lock_timeout: Option<Duration>,
     /// The query's loader options (`Query::options`).
     pub(crate) loaders: LoaderTree,
+    /// Eager loaders (joined, selectin, subquery, immediate; by option or by the
+    /// relationship's default) run; `Query::enable_eagerloads(false)` turns them off.
+    pub(crate) eagerloads: bool,
 }
 
 impl Default for LoadOptions {
@@ -60,6 +63,7 @@ impl Default for LoadOptions {
             statement_timeout: None,
             lock_timeout: None,
             loaders: LoaderTree::default(),
+            eagerloads: true,
         }
     }
 }
@@ -80,7 +84,7 @@ impl Session {
             None => (stmt, None),
         };
         let related = !T::info().relationships.is_empty();
-        let plan = match related {
+        let plan = match related && opts.eagerloads {
             true => joined::JoinedPlan::new(T::info(), stmt, &opts.loaders, layout)?,
             false => None,
         };
@@ -110,6 +114,7 @@ impl Session {
                 joined_done: true,
                 populate_existing: opts.populate_existing,
                 params: &opts.params,
+                eagerloads: opts.eagerloads,
             },
         )?;
         Ok(objects)

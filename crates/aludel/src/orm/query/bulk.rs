@@ -12,7 +12,7 @@ use crate::orm::instance::AnyInstance;
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::query::Query;
 use crate::orm::session::Session;
-use crate::sql::{Executable, Expr, Value, and_, delete, select, update};
+use crate::sql::{Executable, Expr, Update, Value, and_, delete, select, update};
 
 /// How a bulk [`update`](Query::update) or [`delete`](Query::delete) brings the objects
 /// already in the session in line with the database (SQLAlchemy's `synchronize_session`).
@@ -233,6 +233,35 @@ impl<M: Model> Query<M> {
         values: impl IntoIterator<Item = (K, V)>,
         sync: SynchronizeSession,
     ) -> Result<u64> {
+        self.update_with(values, sync, |stmt| stmt)
+    }
+
+    /// [`update`](Self::update) with the UPDATE statement passed through `args` before it
+    /// runs (SQLAlchemy's `update_args`, handed to the underlying `update()`): e.g.
+    /// [`Update::prefix_with`] (text after `UPDATE`) and [`Update::mysql_limit`]. A LIMIT
+    /// with [`SynchronizeSession::Evaluate`] is refused on MySQL (the evaluator cannot know
+    /// which rows the LIMIT left out): use `Fetch` or `False`.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, age: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<User as aludel::orm::Model>::info()])?;
+    /// use aludel::orm::SynchronizeSession;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// let rec = engine.record_statements();
+    /// let a = s.add(User { id: 1, age: 30 })?;
+    /// let args = |u: aludel::sql::Update| u.prefix_with("OR IGNORE").mysql_limit(1);
+    /// assert_eq!(s.query::<User>().update_with([(User::age, 31)], SynchronizeSession::Fetch, args)?, 1);
+    /// assert_eq!(a.read()?.age, 31);
+    /// assert!(rec.statements().iter().any(|s| s.starts_with("UPDATE OR IGNORE users SET age = ?")));
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn update_with<K: UpdateKey<M>, V: Into<Expr>>(
+        &self,
+        values: impl IntoIterator<Item = (K, V)>,
+        sync: SynchronizeSession,
+        args: impl FnOnce(Update) -> Update,
+    ) -> Result<u64> {
         let info = M::info();
         let values: Vec<(usize, Expr)> = values
             .into_iter()
@@ -251,6 +280,17 @@ impl<M: Model> Query<M> {
         }
         if !criteria.is_empty() {
             stmt = stmt.where_(and_(criteria.clone()));
+        }
+        let stmt = args(stmt);
+        let limited =
+            stmt.mysql_limit.is_some() && session.inner.dialect_for(info)?.name() == "mysql";
+        if limited && sync == SynchronizeSession::Evaluate {
+            return Err(Error::InvalidRequest {
+                message: format!(
+                    "Query<{}>::update_with(): mysql_limit with SynchronizeSession::Evaluate cannot know which matched objects the LIMIT left out; use Fetch or False",
+                    info.name
+                ),
+            });
         }
         let updated: Vec<usize> = values.iter().map(|(i, _)| *i).collect();
         match sync {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::orm::instance::Instance;
 use crate::orm::mapper::{Model, ModelInfo};
-use crate::orm::query::{JoinPoint, Query, Selection};
+use crate::orm::query::{Aliased, JoinPoint, Query, Selection};
 use crate::orm::relationship::{RelationField, Relationship, with_parent};
 use crate::sql::adapt::adapt;
 use crate::sql::{Expr, FromItem, Params, ToValue, Value, and_};
@@ -20,6 +20,21 @@ pub(crate) fn column_equals(info: &ModelInfo, column: &str, value: Value) -> Exp
             info.no_such_name(column)
         ))),
     }
+}
+
+/// The criteria relating `rel`'s target table to `parent`, or an invalid expression
+/// naming the relationship when they cannot be built.
+fn parent_criteria<P: Model, F: RelationField>(
+    parent: &Instance<P>,
+    rel: Relationship<P, F>,
+) -> Expr {
+    with_parent(parent, rel).unwrap_or_else(|e| {
+        Expr::Invalid(Arc::from(format!(
+            "with_parent: {}.{}: {e}",
+            P::info().name,
+            rel.info().name
+        )))
+    })
 }
 
 impl<M: Model, S: Selection> Query<M, S> {
@@ -38,7 +53,7 @@ impl<M: Model, S: Selection> Query<M, S> {
         if let Some(refused) = self.assert_no_limit("filter") {
             return refused;
         }
-        let criterion = self.adapted(&criterion);
+        let criterion = self.criterion_adapted(&criterion);
         self.with(|s| s.where_(criterion))
     }
 
@@ -143,14 +158,41 @@ impl<M: Model, S: Selection> Query<M, S> {
         parent: &Instance<P>,
         rel: Relationship<P, F>,
     ) -> Self {
-        match with_parent(parent, rel) {
-            Ok(criteria) => self.filter(criteria),
-            Err(e) => self.filter(Expr::Invalid(Arc::from(format!(
-                "with_parent: {}.{}: {e}",
-                P::info().name,
-                rel.info().name
-            )))),
-        }
+        self.filter(parent_criteria(parent, rel))
+    }
+
+    /// [`with_parent`](Self::with_parent) with the criteria on `from_entity`, an alias of
+    /// the relationship's target, instead of the target's table (SQLAlchemy's
+    /// `with_parent(instance, property, from_entity=alias)`): the same table twice, one
+    /// side related to `parent`.
+    ///
+    /// ```
+    /// use aludel::orm::{Aliased, Many, Model, One, Session};
+    /// use aludel::sql::Executable;
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship(back_populates = "user")] addresses: Many<Address> }
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: Option<i64>, #[relationship(back_populates = "addresses")] user: One<User> }
+    /// let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// let s = Session::new(&engine);
+    /// let ed = s.add(User { id: 7, addresses: Many::new() })?;
+    /// let a2 = Aliased::<Address>::new("a2");
+    /// let q = s.query::<Address>()
+    ///     .join_item(a2.from_item(), a2.c("id").ne(Address::id))
+    ///     .with_parent_from(&ed, User::addresses, &a2);
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT addresses.id, addresses.user_id FROM addresses JOIN addresses AS a2 ON a2.id != addresses.id WHERE a2.user_id = ?"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn with_parent_from<P: Model, F: RelationField>(
+        &self,
+        parent: &Instance<P>,
+        rel: Relationship<P, F>,
+        from_entity: &Aliased<F::Target>,
+    ) -> Self {
+        let target = FromItem::Table(<F::Target as Model>::info().table.clone());
+        let criteria = parent_criteria(parent, rel);
+        self.filter(adapt(&criteria, &target, from_entity.from_item()))
     }
 
     /// The query's WHERE criteria AND-ed into one expression, or `None` (SQLAlchemy's
@@ -212,6 +254,16 @@ impl<M: Model, S: Selection> Query<M, S> {
         match &self.ctx.wrapped_in {
             Some(to) => adapt(expr, &FromItem::from(&M::info().table), to),
             None => expr.clone(),
+        }
+    }
+
+    /// `expr` as [`adapted`](Self::adapted), then with the columns of the last `aliased`
+    /// join's table read from its anonymous alias (SQLAlchemy 1.x's filter adaptation).
+    pub(crate) fn criterion_adapted(&self, expr: &Expr) -> Expr {
+        let expr = self.adapted(expr);
+        match &self.ctx.filter_alias {
+            Some(alias @ FromItem::Alias(a)) => adapt(&expr, &a.inner, alias),
+            _ => expr,
         }
     }
 }

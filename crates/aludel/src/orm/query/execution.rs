@@ -129,10 +129,11 @@ impl<M: Model, S: Selection> Query<M, S> {
         }
     }
 
-    /// The only row's value, or `None` without rows; `MultipleResultsFound` with more. A
-    /// single-entity query's row is the object and a one-column query's row is the value,
-    /// so this is [`one_or_none`](Self::one_or_none) (SQLAlchemy's `scalar` takes the first
-    /// element of a tuple row; select that element alone for the same result).
+    /// The first element of the only row, or `None` without rows; `MultipleResultsFound`
+    /// with more (SQLAlchemy's `scalar`). A single-entity query's row is the object and a
+    /// one-column query's row is the value; a tuple row gives its first element (`(name,
+    /// id)` gives the name), a keyed [`Exprs`](crate::orm::Exprs) row its first value, and
+    /// a [`Bundle`](crate::orm::Bundle) the whole bundle, as in SQLAlchemy.
     ///
     /// ```
     /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
@@ -141,10 +142,11 @@ impl<M: Model, S: Selection> Query<M, S> {
     /// let s = aludel::orm::Session::new(&engine);
     /// s.add(T { id: 3 })?;
     /// assert_eq!(s.query::<T>().scalar()?.unwrap().read()?.id, 3);
+    /// assert_eq!(s.query::<T>().with_entities((T::id, T::id)).scalar()?, Some(3));
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn scalar(&self) -> Result<Option<S::Output>> {
-        self.one_or_none()
+    pub fn scalar(&self) -> Result<Option<S::Scalar>> {
+        Ok(self.one_or_none()?.map(S::first))
     }
 
     /// The value of `column` in the query's first row, or `None` without rows (SQLAlchemy's

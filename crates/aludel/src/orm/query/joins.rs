@@ -111,6 +111,7 @@ impl<M: Model, S: Selection> Query<M, S> {
             ctx.entities.push(target);
             ctx.join_point = Some(JoinPoint::Model(target));
             ctx.joined = true;
+            ctx.filter_alias = None;
         })
     }
 
@@ -162,6 +163,7 @@ impl<M: Model, S: Selection> Query<M, S> {
             s.joins.push((kind, target.clone(), on));
             ctx.join_point = Some(JoinPoint::Item(target));
             ctx.joined = true;
+            ctx.filter_alias = None;
         })
     }
 
@@ -278,12 +280,48 @@ impl<M: Model, S: Selection> Query<M, S> {
             ctx.entities = vec![from];
             ctx.join_point = Some(JoinPoint::Model(from));
             ctx.joined = true;
+            ctx.filter_alias = None;
         })
     }
 
-    /// Makes `filter_by` apply to the queried model again after joins (SQLAlchemy's legacy
-    /// `reset_joinpoint()`; in 2.x, `filter_by` always uses the last join target, so use
-    /// `filter` with the model's columns instead).
+    /// Makes a table alias, subquery or CTE the FROM clause the query starts from
+    /// (SQLAlchemy's `select_from(alias)`): select its columns with `with_entities`
+    /// (e.g. [`Aliased::column`](crate::orm::Aliased::column)); `filter_by` names its
+    /// columns, and `join_rel` starts from it when it aliases the relationship's owner.
+    /// The queried model's columns are not rewritten to it (that is
+    /// [`select_entity_from`](Self::select_entity_from)).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "part")] struct Part { #[column(primary_key)] part: String, quantity: i64 }
+    /// use aludel::orm::Aliased;
+    /// use aludel::sql::Executable;
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let p = Aliased::<Part>::new("p");
+    /// let q = aludel::orm::Session::new(&engine).query::<Part>()
+    ///     .select_from_item(p.from_item())
+    ///     .with_entities(p.column(Part::quantity))
+    ///     .filter_by("part", "bolt");
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT p.quantity AS quantity FROM part AS p WHERE p.part = ?"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn select_from_item(&self, from: impl Into<FromItem>) -> Self {
+        let from = from.into();
+        self.with_ctx(|s, ctx| {
+            s.from = vec![from.clone()];
+            ctx.entities.clear();
+            ctx.join_point = Some(JoinPoint::Item(from));
+            ctx.joined = true;
+            ctx.filter_alias = None;
+        })
+    }
+
+    /// Makes `filter_by` apply to the queried model again after joins, and stops adapting
+    /// criteria to the alias of a [`join_rel_with`](Self::join_rel_with)`(rel,
+    /// JoinArgs::aliased())` (SQLAlchemy's legacy `reset_joinpoint()`; in 2.x, `filter_by`
+    /// always uses the last join target, so use `filter` with the model's columns instead).
     ///
     /// ```
     /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, name: String }
@@ -295,6 +333,9 @@ impl<M: Model, S: Selection> Query<M, S> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn reset_joinpoint(&self) -> Self {
-        self.with_ctx(|_, ctx| ctx.join_point = None)
+        self.with_ctx(|_, ctx| {
+            ctx.join_point = None;
+            ctx.filter_alias = None;
+        })
     }
 }

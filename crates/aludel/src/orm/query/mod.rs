@@ -6,7 +6,8 @@
 //! beside it: the join point `filter_by` uses, the entities in FROM (for joins inferred
 //! from foreign keys), the subquery a set operation wrapped the query in, late-bound
 //! parameters, execution options and the assertion state. One file per concern:
-//! `criteria` (filter, filter_by, where, params, with_parent), `ordering` (order_by, limit, offset,
+//! `criteria` (filter, filter_by, where, params, with_parent), `aliased_joins` (the
+//! legacy `join(..., aliased=True, from_joinpoint=True)`), `ordering` (order_by, limit, offset,
 //! slice), `shaping` (group_by, having, distinct, locking), `joins`, `relationship_joins`, `set_ops`,
 //! `selectable` (subquery, cte, as_scalar, label, hints, correlate, with_labels),
 //! `loaders` (loader options), `options` (populate_existing, autoflush, execution options,
@@ -35,7 +36,9 @@
 //! # Ok::<(), aludel::Error>(())
 //! ```
 
+mod aliased_joins;
 mod bulk;
+mod bundle;
 mod criteria;
 mod entities;
 mod execution;
@@ -53,11 +56,12 @@ mod yield_per;
 
 use std::marker::PhantomData;
 
+pub use aliased_joins::JoinArgs;
 pub use bulk::{SynchronizeSession, UpdateKey};
+pub use bundle::{Bundle, MappedBundle};
 pub use options::QueryOptions;
-pub use selection::{
-    Aliased, Bundle, ColumnDescription, Decoder, Entity, Exprs, Selection, Typed, typed,
-};
+pub use selection::{Aliased, ColumnDescription, Decoder, Entity, Exprs, Selection, Typed, typed};
+pub use yield_per::{Objects, QueryStream};
 
 use crate::error::{Error, Result};
 use crate::orm::mapper::{Model, ModelInfo};
@@ -107,6 +111,12 @@ pub(crate) struct QueryContext {
     pub(crate) from_statement: Option<from_statement::FromStatement>,
     /// `enable_assertions(false)` was called.
     pub(crate) no_assertions: bool,
+    /// `enable_eagerloads(false)` was called.
+    pub(crate) no_eagerloads: bool,
+    /// The anonymous alias the last `aliased` join went to: later `filter`, `order_by`,
+    /// `group_by` and `having` read its table's columns from it, until `reset_joinpoint`
+    /// or a join that is not from the join point.
+    pub(crate) filter_alias: Option<FromItem>,
     /// The loader options (`options`).
     pub(crate) loaders: crate::orm::loading::options::LoaderTree,
 }

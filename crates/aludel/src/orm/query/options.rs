@@ -254,6 +254,35 @@ impl<M: Model, S: Selection> Query<M, S> {
         self.with_ctx(|_, ctx| ctx.no_assertions = !on)
     }
 
+    /// With `false`, the query loads no relationship eagerly (SQLAlchemy's
+    /// `enable_eagerloads`): `joinedload`/`selectinload`/`subqueryload`/`immediateload`
+    /// options and `#[relationship(lazy = "joined")]`-style defaults are skipped (no
+    /// LEFT OUTER JOIN in the statement, no second SELECT), and those relationships load
+    /// lazily when first read. Lazy-side options (`raiseload`, `noload`) still apply. Use
+    /// it for a query that only feeds a subquery or a count.
+    ///
+    /// ```
+    /// use aludel::orm::{Many, Model, Session, joinedload, selectinload};
+    /// use aludel::sql::Executable;
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship] addresses: Many<Address> }
+    /// # #[derive(aludel::Model)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64 }
+    /// let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// aludel::orm::create_all(&engine, &[User::info(), Address::info()])?;
+    /// let s = Session::new(&engine);
+    /// s.add(User { id: 1, addresses: Many::new() })?;
+    /// s.commit()?;
+    /// let s = Session::new(&engine);
+    /// let rec = engine.record_statements();
+    /// let users = s.query::<User>().options(selectinload(User::addresses)).enable_eagerloads(false).all()?;
+    /// let selects = rec.statements().iter().filter(|s| s.starts_with("SELECT")).count();
+    /// assert_eq!(selects, 1); // no second SELECT for the addresses
+    /// assert!(users[0].read()?.addresses.loaded().is_none());
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn enable_eagerloads(&self, on: bool) -> Self {
+        self.with_ctx(|_, ctx| ctx.no_eagerloads = !on)
+    }
+
     /// How the rows of this query are loaded.
     pub(crate) fn load_options(&self) -> LoadOptions {
         LoadOptions {
@@ -263,6 +292,7 @@ impl<M: Model, S: Selection> Query<M, S> {
             statement_timeout: self.ctx.options.statement_timeout,
             lock_timeout: self.ctx.options.lock_timeout,
             loaders: self.ctx.loaders.clone(),
+            eagerloads: !self.ctx.no_eagerloads,
         }
     }
 }

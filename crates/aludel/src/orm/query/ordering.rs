@@ -3,8 +3,8 @@
 
 use crate::orm::mapper::Model;
 use crate::orm::query::{Query, Selection};
-use crate::sql::OrderBy;
 use crate::sql::adapt::adapt_order_by;
+use crate::sql::{FromItem, OrderBy};
 
 impl<M: Model, S: Selection> Query<M, S> {
     /// Adds an ORDER BY key (after the existing ones).
@@ -42,9 +42,13 @@ impl<M: Model, S: Selection> Query<M, S> {
             .into_iter()
             .map(|k| {
                 let k = k.into();
-                match &self.ctx.wrapped_in {
+                let k = match &self.ctx.wrapped_in {
                     Some(to) => adapt_order_by(&k, &(&M::info().table).into(), to),
                     None => k,
+                };
+                match &self.ctx.filter_alias {
+                    Some(alias @ FromItem::Alias(a)) => adapt_order_by(&k, &a.inner, alias),
+                    _ => k,
                 }
             })
             .collect();

@@ -67,16 +67,17 @@ fn narrow_to_subtype(
 
 impl<M: Model, S: Selection> Query<M, S> {
     /// Where a join along a relationship of `owner` starts: the join point when that is an
-    /// alias of the owner's table (a chain through aliases, e.g. a self-referential tree
-    /// joined to its grandchildren), else the owner's table when the owner is an entity
+    /// alias of the owner's table and `from_joinpoint` (a chain through aliases, e.g. a
+    /// self-referential tree joined to its grandchildren), else the owner's table when the owner is an entity
     /// in FROM, else the error message.
     fn relationship_source(
         &self,
         owner: &'static ModelInfo,
+        from_joinpoint: bool,
         what: &str,
     ) -> Result<FromItem, String> {
         if let Some(JoinPoint::Item(item)) = &self.ctx.join_point {
-            if aliases(item, owner) {
+            if from_joinpoint && aliases(item, owner) {
                 return Ok(item.clone());
             }
         }
@@ -92,23 +93,31 @@ impl<M: Model, S: Selection> Query<M, S> {
         ))
     }
 
-    /// The name of the next alias of association table `name` (`user_keywords_1`, `_2`,
-    /// ...), so a many-to-many joined twice uses its table twice.
-    fn next_secondary_alias(&self, name: &str) -> String {
-        let taken = self
+    /// The first of `name_1`, `name_2`, ... not yet naming a FROM item of the query: the
+    /// anonymous alias of table `name` (an association table, or an `aliased` join target),
+    /// so a table joined twice gets two names, as SQLAlchemy's anonymous aliases do.
+    pub(crate) fn next_anon_alias(&self, name: &str) -> String {
+        let taken: Vec<&str> = self
             .select
-            .joins
+            .from
             .iter()
-            .filter(|(_, item, _)| matches!(item, FromItem::Alias(a) if matches!(&a.inner, FromItem::Table(t) if t.name() == name)))
-            .count();
-        format!("{name}_{}", taken + 1)
+            .chain(self.select.joins.iter().map(|(_, item, _)| item))
+            .filter_map(FromItem::qualifier)
+            .collect();
+        (1..)
+            .map(|n| format!("{name}_{n}"))
+            .find(|candidate| !taken.contains(&candidate.as_str()))
+            .unwrap_or_default()
     }
 
-    fn add_relationship_join<R: RelationshipPath>(
+    /// Joins along `rel` (to `alias` when given, else to the target's table), from the join
+    /// point when `from_joinpoint` and it aliases the owner, else from the owner's table.
+    pub(crate) fn add_relationship_join<R: RelationshipPath>(
         &self,
         kind: JoinKind,
         rel: R,
         alias: Option<&FromItem>,
+        from_joinpoint: bool,
         method: &str,
     ) -> Self {
         if let Some(refused) = self.assert_no_limit(method) {
@@ -146,11 +155,11 @@ impl<M: Model, S: Selection> Query<M, S> {
             None => Ok(FromItem::Table(declared.table.clone())),
         };
         let steps = to.and_then(|to| {
-            let from = self.relationship_source(owner, &what)?;
+            let from = self.relationship_source(owner, from_joinpoint, &what)?;
             let secondary = info
                 .secondary
                 .as_ref()
-                .map(|t| self.next_secondary_alias(t.name()))
+                .map(|t| self.next_anon_alias(t.name()))
                 .unwrap_or_default();
             let steps = join_steps(owner, info, &from, &to, &secondary)
                 .map_err(|e| format!("{what}: {e}"))?;
@@ -186,6 +195,7 @@ impl<M: Model, S: Selection> Query<M, S> {
                 item => JoinPoint::Item(item),
             });
             ctx.joined = true;
+            ctx.filter_alias = None;
         })
     }
 
@@ -215,8 +225,8 @@ impl<M: Model, S: Selection> Query<M, S> {
     /// );
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn join_rel(&self, rel: impl RelationshipPath) -> Self {
-        self.add_relationship_join(JoinKind::Inner, rel, None, "join_rel")
+    pub fn join_rel<R: RelationshipPath>(&self, rel: R) -> Self {
+        self.add_relationship_join(JoinKind::Inner, rel, None, true, "join_rel")
     }
 
     /// `LEFT OUTER JOIN` the target of relationship `rel`, as [`join_rel`](Self::join_rel)
@@ -236,8 +246,8 @@ impl<M: Model, S: Selection> Query<M, S> {
     /// );
     /// # Ok::<(), aludel::Error>(())
     /// ```
-    pub fn outerjoin_rel(&self, rel: impl RelationshipPath) -> Self {
-        self.add_relationship_join(JoinKind::LeftOuter, rel, None, "outerjoin_rel")
+    pub fn outerjoin_rel<R: RelationshipPath>(&self, rel: R) -> Self {
+        self.add_relationship_join(JoinKind::LeftOuter, rel, None, true, "outerjoin_rel")
     }
 
     /// `JOIN` relationship `rel` to `alias`, an alias of the target's table (SQLAlchemy's
@@ -266,7 +276,7 @@ impl<M: Model, S: Selection> Query<M, S> {
         rel: Relationship<P, F>,
         alias: &FromItem,
     ) -> Self {
-        self.add_relationship_join(JoinKind::Inner, rel, Some(alias), "join_rel")
+        self.add_relationship_join(JoinKind::Inner, rel, Some(alias), true, "join_rel")
     }
 
     /// `LEFT OUTER JOIN` relationship `rel` to `alias`, as
@@ -290,6 +300,6 @@ impl<M: Model, S: Selection> Query<M, S> {
         rel: Relationship<P, F>,
         alias: &FromItem,
     ) -> Self {
-        self.add_relationship_join(JoinKind::LeftOuter, rel, Some(alias), "outerjoin_rel")
+        self.add_relationship_join(JoinKind::LeftOuter, rel, Some(alias), true, "outerjoin_rel")
     }
 }

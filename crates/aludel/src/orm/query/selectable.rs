@@ -4,7 +4,7 @@
 
 use crate::orm::mapper::Model;
 use crate::orm::query::{Query, Selection};
-use crate::sql::{Cte, Expr, FromItem, LabelStyle, Table};
+use crate::sql::{Cte, Expr, FromItem, LabelStyle, SelectStatement, Table};
 
 impl<M: Model, S: Selection> Query<M, S> {
     /// The query as `(SELECT ...) AS name`, to select from or join in another statement.
@@ -23,6 +23,30 @@ impl<M: Model, S: Selection> Query<M, S> {
     /// ```
     pub fn subquery(&self, name: &str) -> FromItem {
         self.select.clone().subquery(name)
+    }
+
+    /// [`subquery`](Self::subquery) exporting each value once (SQLAlchemy's
+    /// `subquery(name, reduce_columns=True)`): a selected column that must equal another
+    /// selected column of its name (its foreign key references it, or a criterion or ON
+    /// clause equates them) is left out; see [`Select::reduce_columns`](crate::sql::Select::reduce_columns).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, name: String }
+    /// # #[derive(aludel::Model)] #[model(table = "details")] struct Detail { #[column(primary_key, foreign_key = "users.id")] id: i64, bio: String }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::sql::{select, Executable};
+    /// let sq = aludel::orm::Session::new(&engine).query::<User>()
+    ///     .join::<Detail>()
+    ///     .with_entities((User::id, User::name, Detail::id, Detail::bio))
+    ///     .reduced_subquery("u");
+    /// assert_eq!(
+    ///     select([sq.c("id")]).from(&sq).compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT u.id FROM (SELECT users.id, users.name, details.bio FROM users JOIN details ON users.id = details.id) AS u"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn reduced_subquery(&self, name: &str) -> FromItem {
+        self.select.clone().reduce_columns().subquery(name)
     }
 
     /// The query as a common table expression `WITH name AS (...)`.
@@ -99,6 +123,28 @@ impl<M: Model, S: Selection> Query<M, S> {
         self.with(|s| s.with_hint(table, text, dialect))
     }
 
+    /// A hint after another table or alias of the query (a join target) for one dialect
+    /// (SQLAlchemy's `with_hint(selectable, text, dialect_name)`).
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
+    /// # #[derive(aludel::Model)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::orm::Model;
+    /// use aludel::sql::Executable;
+    /// let q = aludel::orm::Session::new(&engine).query::<User>().join::<Address>()
+    ///     .with_hint_on(&Address::info().table, "USE INDEX (ix_user)", "mysql");
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::MySql)?.sql,
+    ///     "SELECT users.id FROM users JOIN addresses USE INDEX (ix_user) ON users.id = addresses.user_id"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn with_hint_on(&self, target: impl Into<FromItem>, text: &str, dialect: &str) -> Self {
+        let target = target.into();
+        self.with(|s| s.with_hint(target, text, dialect))
+    }
+
     /// A statement-level hint for one dialect (`"*"` for all).
     ///
     /// ```
@@ -148,5 +194,23 @@ impl<M: Model, S: Selection> Query<M, S> {
     /// ```
     pub fn with_labels(&self) -> Self {
         self.with(|s| s.set_label_style(LabelStyle::TablenameColumn))
+    }
+}
+
+/// A query as a Core statement, e.g. the recursive member of a CTE
+/// (`cte.union_all(&query)`, SQLAlchemy's `included_parts.union_all(session.query(...))`).
+///
+/// ```
+/// # #[derive(aludel::Model)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+/// # let engine = aludel::create_engine("sqlite://")?;
+/// use aludel::sql::{Executable, SelectStatement};
+/// let q = aludel::orm::Session::new(&engine).query::<T>().filter(T::id.eq(1));
+/// let stmt = SelectStatement::from(&q);
+/// assert_eq!(stmt.compile(&aludel::dialects::Sqlite)?.sql, "SELECT t.id FROM t WHERE t.id = ?");
+/// # Ok::<(), aludel::Error>(())
+/// ```
+impl<M: Model, S: Selection> From<&Query<M, S>> for SelectStatement {
+    fn from(query: &Query<M, S>) -> Self {
+        SelectStatement::from(query.select.clone())
     }
 }

@@ -1,6 +1,6 @@
 //! What a query selects and the Rust value each row becomes ([`Selection`]): one model
 //! (an [`Instance`]), a typed column (its Rust type), a typed expression, tuples of
-//! these, [`Bundle`]s, and untyped expressions read as keyed [`Row`]s (SQLAlchemy's
+//! these, [`Bundle`](crate::orm::Bundle)s, and untyped expressions read as keyed [`Row`]s (SQLAlchemy's
 //! KeyedTuple). Selections compose, so `(Entity<User>, User::name, count)` decodes each
 //! row into `(Instance<User>, String, i64)` straight from the driver's row, entities
 //! through the identity map.
@@ -50,7 +50,7 @@ pub struct ColumnDescription {
 
 /// Something a query can select, and how its part of a row becomes a Rust value.
 /// Implemented by [`Entity`], [`Aliased`], typed [`Column`](crate::orm::Column)s,
-/// [`Typed`] expressions, [`Bundle`]s, [`Exprs`] and tuples of selections (up to eight).
+/// [`Typed`] expressions, [`Bundle`](crate::orm::Bundle)s, [`Exprs`] and tuples of selections (up to eight).
 ///
 /// ```
 /// use aludel::orm::{Entity, Selection};
@@ -63,6 +63,14 @@ pub struct ColumnDescription {
 pub trait Selection: Clone + Send + Sync + 'static {
     /// The Rust value one row gives.
     type Output;
+
+    /// What [`Query::scalar`](crate::orm::Query::scalar) gives: the row's first element
+    /// (SQLAlchemy's `scalar()` takes the first element of a tuple row); the row itself
+    /// when it is not a tuple.
+    type Scalar;
+
+    /// The first element of a row (the row itself when it is not a tuple).
+    fn first(output: Self::Output) -> Self::Scalar;
 
     /// The SELECT's column expressions for this selection, in order.
     fn columns(&self) -> Vec<Expr>;
@@ -170,6 +178,11 @@ fn entity_description<M: Model>(name: &str) -> ColumnDescription {
 
 impl<M: Model> Selection for Entity<M> {
     type Output = Instance<M>;
+    type Scalar = Instance<M>;
+
+    fn first(output: Self::Output) -> Self::Scalar {
+        output
+    }
 
     fn columns(&self) -> Vec<Expr> {
         let info = M::info();
@@ -271,7 +284,7 @@ impl<M: Model> Aliased<M> {
 
     /// Column `index` of `M`, read from the alias, or for a flat-aliased joined-table
     /// subtype from the alias of the table holding it.
-    fn column(&self, index: usize) -> Expr {
+    fn column_at(&self, index: usize) -> Expr {
         let info = M::info();
         match &self.flat {
             Some(flat) => flat.column(info, index),
@@ -336,9 +349,27 @@ impl<M: Model> Aliased<M> {
     pub fn c(&self, name: &str) -> Expr {
         let info = M::info();
         match info.column_index(name) {
-            Some(i) => self.column(i),
+            Some(i) => self.column_at(i),
             None => self.from.c(name),
         }
+    }
+
+    /// One of the alias's columns as a typed selection (SQLAlchemy's `parts_alias.quantity`):
+    /// selected as `alias.column AS column` and read as the column's Rust type.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "part")] struct Part { #[column(primary_key)] part: String, quantity: i64 }
+    /// use aludel::orm::{Aliased, Selection};
+    /// use aludel::sql::Executable;
+    /// let p = Aliased::<Part>::new("p");
+    /// let q = p.column(Part::quantity);
+    /// assert_eq!(q.name(), "quantity");
+    /// assert_eq!(q.columns()[0].compile(&aludel::dialects::Sqlite)?.sql, "p.quantity AS quantity");
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn column<T: FromValueRef>(&self, column: Column<M, T>) -> Typed<T> {
+        let name = &M::info().columns()[column.index()].name;
+        typed(self.from.c(name), name)
     }
 }
 
@@ -355,9 +386,14 @@ impl<M> Clone for Aliased<M> {
 
 impl<M: Model> Selection for Aliased<M> {
     type Output = Option<Instance<M>>;
+    type Scalar = Option<Instance<M>>;
+
+    fn first(output: Self::Output) -> Self::Scalar {
+        output
+    }
 
     fn columns(&self) -> Vec<Expr> {
-        entity_columns(M::info(), |i| self.column(i))
+        entity_columns(M::info(), |i| self.column_at(i))
     }
 
     fn width(&self) -> usize {
@@ -390,6 +426,11 @@ fn one_value<T: FromValueRef>(row: &dyn RowView, offset: usize, what: &str) -> R
 
 impl<M: Model, T: FromValueRef + Send + Sync + 'static> Selection for Column<M, T> {
     type Output = T;
+    type Scalar = T;
+
+    fn first(output: Self::Output) -> Self::Scalar {
+        output
+    }
 
     fn columns(&self) -> Vec<Expr> {
         vec![self.expr()]
@@ -463,6 +504,11 @@ impl<T> Clone for Typed<T> {
 
 impl<T: FromValueRef + Send + Sync + 'static> Selection for Typed<T> {
     type Output = T;
+    type Scalar = T;
+
+    fn first(output: Self::Output) -> Self::Scalar {
+        output
+    }
 
     fn columns(&self) -> Vec<Expr> {
         vec![self.expr.clone().label(&self.name)]
@@ -531,6 +577,15 @@ fn key_of(expr: &Expr, index: usize) -> String {
 
 impl Selection for Exprs {
     type Output = Row;
+    type Scalar = crate::sql::Value;
+
+    fn first(output: Row) -> crate::sql::Value {
+        output
+            .into_values()
+            .into_iter()
+            .next()
+            .unwrap_or(crate::sql::Value::Null)
+    }
 
     fn columns(&self) -> Vec<Expr> {
         self.exprs.clone()
@@ -560,87 +615,15 @@ impl Selection for Exprs {
     }
 }
 
-/// A named group of selections read as one value (SQLAlchemy's `Bundle`); bundles nest.
-///
-/// ```
-/// use aludel::orm::{Bundle, Selection};
-/// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, name: String }
-/// let b = Bundle::new("user", (User::id, User::name));
-/// assert_eq!(b.name(), "user");
-/// assert_eq!(b.c().len(), 2);
-/// assert_eq!(b.descriptions()[0].name, "user");
-/// ```
-#[derive(Clone)]
-pub struct Bundle<S> {
-    name: Arc<str>,
-    inner: S,
-}
-
-impl<S: Selection> Bundle<S> {
-    /// A bundle of `inner` named `name`.
-    ///
-    /// ```
-    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
-    /// let _b = aludel::orm::Bundle::new("b", User::id);
-    /// ```
-    pub fn new(name: &str, inner: S) -> Self {
-        Bundle {
-            name: Arc::from(name),
-            inner,
-        }
-    }
-
-    /// The bundle's name.
-    ///
-    /// ```
-    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
-    /// assert_eq!(aludel::orm::Bundle::new("b", User::id).name(), "b");
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The bundle's column expressions (SQLAlchemy's `Bundle.c`), for criteria.
-    ///
-    /// ```
-    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
-    /// let b = aludel::orm::Bundle::new("b", User::id);
-    /// assert_eq!(b.c()[0], aludel::sql::Expr::from(User::id));
-    /// ```
-    pub fn c(&self) -> Vec<Expr> {
-        self.inner.columns()
-    }
-}
-
-impl<S: Selection> Selection for Bundle<S> {
-    type Output = S::Output;
-
-    fn columns(&self) -> Vec<Expr> {
-        self.inner.columns()
-    }
-
-    fn width(&self) -> usize {
-        self.inner.width()
-    }
-
-    fn decode(&self, cx: &mut Decoder<'_>, row: &dyn RowView, offset: usize) -> Result<S::Output> {
-        self.inner.decode(cx, row, offset)
-    }
-
-    fn descriptions(&self) -> Vec<ColumnDescription> {
-        vec![ColumnDescription {
-            name: self.name.to_string(),
-            type_name: std::any::type_name::<S::Output>(),
-            entity: None,
-            is_entity: false,
-        }]
-    }
-}
-
 macro_rules! tuple_selection {
     ($($name:ident $index:tt),+) => {
         impl<$($name: Selection),+> Selection for ($($name,)+) {
             type Output = ($($name::Output,)+);
+            type Scalar = A::Output;
+
+            fn first(output: Self::Output) -> A::Output {
+                output.0
+            }
 
             fn columns(&self) -> Vec<Expr> {
                 let mut out = Vec::new();

@@ -6,7 +6,7 @@
 //! `from_self` and `select_entity_from` use the same wrapping and adaptation for one query.
 
 use crate::orm::mapper::Model;
-use crate::orm::query::Query;
+use crate::orm::query::{Query, Selection};
 use crate::sql::adapt::{adapt, adapt_order_by};
 use crate::sql::{FromItem, SelectStatement, SetOp, select};
 
@@ -171,6 +171,30 @@ impl<M: Model> Query<M> {
         q.ctx.joined = true;
         q.ctx.join_point = None;
         q
+    }
+
+    /// [`from_self`](Self::from_self) selecting `selection` from the subquery instead of
+    /// the entity (SQLAlchemy's `from_self(*entities)`): columns of `M` are read from the
+    /// subquery's columns, so `from_self_with(User::name)` gives the names of the inner
+    /// query's rows, after its LIMIT.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, name: String }
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::sql::{func, Executable};
+    /// use aludel::orm::typed;
+    /// let q = aludel::orm::Session::new(&engine).query::<User>().order_by(User::id).limit(3)
+    ///     .from_self_with((User::name, typed::<i64>(func::count_star(), "n")))
+    ///     .group_by([User::name]);
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT anon_1.name, count(*) AS n FROM (SELECT users.id, users.name FROM users ORDER BY users.id LIMIT ?) AS anon_1 \
+    ///      GROUP BY anon_1.name"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn from_self_with<T: Selection>(&self, selection: T) -> Query<M, T> {
+        self.from_self().with_entities(selection)
     }
 
     /// Selects the entity from `from` (a subquery or alias exporting the model's column

@@ -25,7 +25,10 @@ impl<M: Model, S: Selection> Query<M, S> {
         if let Some(refused) = self.assert_no_limit("group_by") {
             return refused;
         }
-        let exprs: Vec<Expr> = exprs.into_iter().map(|e| self.adapted(&e.into())).collect();
+        let exprs: Vec<Expr> = exprs
+            .into_iter()
+            .map(|e| self.criterion_adapted(&e.into()))
+            .collect();
         self.with(|s| s.group_by(exprs))
     }
 
@@ -40,7 +43,7 @@ impl<M: Model, S: Selection> Query<M, S> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn having(&self, criterion: Expr) -> Self {
-        let criterion = self.adapted(&criterion);
+        let criterion = self.criterion_adapted(&criterion);
         self.with(|s| s.having(criterion))
     }
 

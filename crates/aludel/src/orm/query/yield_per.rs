@@ -1,6 +1,11 @@
-//! Streaming a query's objects (SQLAlchemy's `Query.yield_per`): [`Query::for_each`] and
-//! [`Query::for_each_partition`] hand out the objects batch by batch while the rows arrive,
-//! so memory stays flat however many rows the query matches.
+//! Streaming a query's objects (SQLAlchemy's `Query.yield_per`): [`Query::stream`] gives an
+//! [`Iterator`] over them ([`QueryStream::iter`]), [`Query::for_each`] and
+//! [`Query::for_each_partition`] hand them to a callback; all read the rows batch by batch
+//! while they arrive, so memory stays flat however many rows the query matches.
+//!
+//! The iterator is split in two because the row stream borrows the connection it reads
+//! from: [`QueryStream`] owns the lent connection, and [`Objects`] (from `iter(&mut
+//! stream)`) borrows it, as rusqlite's `Statement` and `Rows` do.
 //!
 //! For the length of the stream the session lends its connection (inside its transaction)
 //! to the row stream: the connection leaves the session's state, which is marked as
@@ -11,12 +16,18 @@
 //! connection meanwhile (a query, `flush`, `commit`, `rollback`, `get`, reading an expired
 //! object) fails with an error saying so, rather than waiting for itself.
 
-use crate::engine::{Connection, ExecutionOptions};
+use std::collections::VecDeque;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::engine::{Connection, ExecutionOptions, RowStream};
 use crate::error::{Error, Result};
+use crate::orm::deferred::ColumnLayout;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
 use crate::orm::query::Query;
-use crate::orm::session::{SessionInner, SessionState, lock};
+use crate::orm::session::{Session, SessionInner, SessionState, lock};
+use crate::sql::{Compiled, Value};
 
 /// The batch size when the query has no `yield_per` (SQLAlchemy's `yield_per` examples
 /// use 1000 as well; the Core stream's partitions default to it too).
@@ -76,6 +87,44 @@ impl<M: Model> Query<M> {
         &self,
         mut f: impl FnMut(Vec<Instance<M>>) -> Result<()>,
     ) -> Result<u64> {
+        let mut stream = self.stream()?;
+        let mut objects = stream.iter()?;
+        let mut streamed = 0_u64;
+        loop {
+            let batch = objects.next_batch()?;
+            if batch.is_empty() {
+                return Ok(streamed);
+            }
+            streamed += batch.len() as u64;
+            f(batch)?;
+        }
+    }
+
+    /// Opens a stream of the query's objects (SQLAlchemy's iteration over a
+    /// `yield_per` query): the session lends it its connection until the stream is dropped,
+    /// and [`QueryStream::iter`] runs the statement and gives an [`Iterator`] of
+    /// `Result<Instance<M>>`, read from the rows in batches of the query's
+    /// [`yield_per`](Self::yield_per) (1000 when unset), so memory stays flat. The same
+    /// rules as [`for_each`](Self::for_each) apply while the stream is open: objects can be
+    /// read and written, session operations that need the connection return an error.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add_all((1..=5).map(|id| T { id }))?;
+    /// let mut stream = s.query::<T>().order_by(T::id).yield_per(2).stream()?;
+    /// let mut ids = Vec::new();
+    /// for t in stream.iter()? {
+    ///     ids.push(t?.read()?.id);
+    /// }
+    /// assert_eq!(ids, [1, 2, 3, 4, 5]);
+    /// drop(stream); // the session has its connection back
+    /// assert_eq!(s.query::<T>().count()?, 5);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn stream(&self) -> Result<QueryStream<M>> {
         let batch_size = self.batch_size()?;
         if self.ctx.from_statement.is_some() {
             return Err(Error::invalid(format!(
@@ -88,12 +137,12 @@ impl<M: Model> Query<M> {
         let inner = &*session.inner;
         // Deferred columns the options do not load are left out, as `all()` does.
         let planned = crate::orm::deferred::plan(M::info(), &self.select, &opts.loaders.columns);
-        let (stmt, layout) = match &planned {
+        let (stmt, layout) = match planned {
             Some((planned, layout)) => (planned, Some(layout)),
-            None => (&self.select, None),
+            None => (self.select.clone(), None),
         };
         let (compiled, values) = inner
-            .prepare_for(stmt, M::info())?
+            .prepare_for(&stmt, M::info())?
             .into_bound(&opts.params)?;
         let mut lent = {
             let mut st = inner.usable()?;
@@ -101,38 +150,25 @@ impl<M: Model> Query<M> {
                 inner.autoflush(&mut st)?;
             }
             let bind = crate::orm::binds::StatementBind::select(M::info(), &self.select);
-            LentConnection::take(inner, &mut st, bind)?
+            LentConnection::take(session, &mut st, bind)?
         };
         let saved = lent.saved;
-        let conn = lent.connection()?;
-        // The query's timeouts hold for its statement only (the guard restores `saved`).
-        conn.set_execution_options(ExecutionOptions {
+        // The query's timeouts hold for its statement only (the lent connection restores
+        // `saved` when the stream is dropped).
+        lent.connection()?.set_execution_options(ExecutionOptions {
             statement_timeout: opts.statement_timeout.or(saved.statement_timeout),
             lock_timeout: opts.lock_timeout.or(saved.lock_timeout),
             ..saved
         });
-        let mut rows = conn.stream_compiled(&compiled, values)?;
-        let mut streamed = 0_u64;
-        loop {
-            let mut batch = Vec::with_capacity(batch_size.min(DEFAULT_BATCH));
-            {
-                let mut st = lock(&inner.state);
-                while batch.len() < batch_size {
-                    let Some(row) = rows.next_ref() else { break };
-                    batch.push(inner.instance_in_row::<M>(
-                        &mut st.identity,
-                        &row?,
-                        opts.populate_existing,
-                        layout,
-                    )?);
-                }
-            }
-            if batch.is_empty() {
-                return Ok(streamed);
-            }
-            streamed += batch.len() as u64;
-            f(batch)?;
-        }
+        Ok(QueryStream {
+            lent,
+            compiled,
+            values,
+            batch_size,
+            populate_existing: opts.populate_existing,
+            layout,
+            _model: PhantomData,
+        })
     }
 
     /// The query's `yield_per`, or the default; zero is refused.
@@ -151,25 +187,29 @@ impl<M: Model> Query<M> {
 /// The session's connection, lent to a stream: taken out of the session's state (which is
 /// marked as streaming) and put back, with its execution options restored, when dropped,
 /// also when the stream stops early, fails or the callback panics.
-struct LentConnection<'s> {
-    inner: &'s SessionInner,
+struct LentConnection {
+    session: Session,
     conn: Option<Connection>,
     /// The connection's execution options before the query set its timeouts.
     saved: ExecutionOptions,
 }
 
-impl<'s> LentConnection<'s> {
-    /// Takes the session's connection for `bind`, in its transaction (begun here if
+impl LentConnection {
+    /// Takes `session`'s connection for `bind`, in its transaction (begun here if
     /// needed).
     fn take(
-        inner: &'s SessionInner,
+        session: &Session,
         st: &mut SessionState,
         bind: crate::orm::binds::StatementBind,
-    ) -> Result<LentConnection<'s>> {
-        let saved = inner.connection_for(st, bind)?.execution_options();
+    ) -> Result<LentConnection> {
+        let saved = session.inner.connection_for(st, bind)?.execution_options();
         let conn = st.conn.take();
         st.streaming = true;
-        Ok(LentConnection { inner, conn, saved })
+        Ok(LentConnection {
+            session: session.clone(),
+            conn,
+            saved,
+        })
     }
 
     fn connection(&mut self) -> Result<&mut Connection> {
@@ -179,13 +219,129 @@ impl<'s> LentConnection<'s> {
     }
 }
 
-impl Drop for LentConnection<'_> {
+impl Drop for LentConnection {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.as_mut() {
             conn.set_execution_options(self.saved);
         }
-        let mut st = lock(&self.inner.state);
+        let mut st = lock(&self.session.inner.state);
         st.conn = self.conn.take();
         st.streaming = false;
+    }
+}
+
+/// An open stream of a query's objects ([`Query::stream`]): it holds the session's
+/// connection, lent for the stream, until dropped.
+pub struct QueryStream<M: Model> {
+    lent: LentConnection,
+    compiled: Arc<Compiled>,
+    values: Vec<Value>,
+    batch_size: usize,
+    populate_existing: bool,
+    /// Which columns the rows hold when deferred columns are left out.
+    layout: Option<ColumnLayout>,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> QueryStream<M> {
+    /// Runs the query's statement and returns its objects as an [`Iterator`] of
+    /// `Result<Instance<M>>`, read in batches; an error ends the iteration. Calling it again
+    /// runs the statement again.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// let s = aludel::orm::Session::new(&engine);
+    /// s.add_all((1..=3).map(|id| T { id }))?;
+    /// let mut stream = s.query::<T>().stream()?;
+    /// assert_eq!(stream.iter()?.count(), 3);
+    /// assert_eq!(stream.iter()?.filter_map(|t| t.ok()).count(), 3);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn iter(&mut self) -> Result<Objects<'_, M>> {
+        let session = &self.lent.session;
+        let conn = self
+            .lent
+            .conn
+            .as_mut()
+            .ok_or_else(|| Error::invalid("the session's connection was closed"))?;
+        let rows = conn.stream_compiled(&self.compiled, self.values.clone())?;
+        Ok(Objects {
+            inner: &session.inner,
+            rows,
+            buffer: VecDeque::new(),
+            batch_size: self.batch_size,
+            populate_existing: self.populate_existing,
+            layout: self.layout.as_ref(),
+            done: false,
+            _model: PhantomData,
+        })
+    }
+}
+
+/// The objects of a [`QueryStream`], one `Result` per row, made batch by batch through the
+/// session's identity map (an object the session holds is that same instance).
+pub struct Objects<'a, M: Model> {
+    inner: &'a SessionInner,
+    rows: RowStream<'a>,
+    buffer: VecDeque<Instance<M>>,
+    batch_size: usize,
+    populate_existing: bool,
+    layout: Option<&'a ColumnLayout>,
+    done: bool,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> Objects<'_, M> {
+    /// The next batch of up to `batch_size` objects, read under one lock of the session's
+    /// state; empty at the end.
+    fn next_batch(&mut self) -> Result<Vec<Instance<M>>> {
+        let mut batch = Vec::with_capacity(self.batch_size.min(DEFAULT_BATCH));
+        if self.done {
+            return Ok(batch);
+        }
+        let mut st = lock(&self.inner.state);
+        while batch.len() < self.batch_size {
+            let row = match self.rows.next_ref() {
+                Some(Ok(row)) => row,
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                None => {
+                    self.done = true;
+                    break;
+                }
+            };
+            let obj = self.inner.instance_in_row::<M>(
+                &mut st.identity,
+                &row,
+                self.populate_existing,
+                self.layout,
+            );
+            match obj {
+                Ok(obj) => batch.push(obj),
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(batch)
+    }
+}
+
+impl<M: Model> Iterator for Objects<'_, M> {
+    type Item = Result<Instance<M>>;
+
+    fn next(&mut self) -> Option<Result<Instance<M>>> {
+        if self.buffer.is_empty() {
+            match self.next_batch() {
+                Ok(batch) => self.buffer = batch.into(),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        self.buffer.pop_front().map(Ok)
     }
 }

@@ -214,6 +214,10 @@ impl Compiler<'_> {
             })
             .collect();
         self.push("UPDATE ");
+        for p in &stmt.prefixes {
+            self.push(p);
+            self.push(" ");
+        }
         self.table_name(&stmt.table);
         self.push(" SET ");
         self.with_target(&stmt.table, |c| {
@@ -224,6 +228,9 @@ impl Compiler<'_> {
             }
             c.conditions(" WHERE ", &stmt.where_)
         })?;
+        if let Some(n) = stmt.mysql_limit.filter(|_| self.dialect.name() == "mysql") {
+            self.push(&format!(" LIMIT {n}"));
+        }
         self.returning(&stmt.returning)
     }
 
