@@ -259,6 +259,16 @@ impl DriverConnection for PostgresDriver {
             // The transaction never reached the server: nothing to end.
             return Ok(());
         }
+        if sql == "ROLLBACK" {
+            // Its answer is read with the next command's, in that command's round trip:
+            // the server ends the transaction (and frees its locks and snapshot) now, and
+            // nobody waits for it. A failure fails that next command and closes the
+            // connection, as a failed rollback does.
+            return self
+                .client
+                .rollback_unanswered()
+                .map_err(|e| map_error(e, Some(sql)));
+        }
         self.trips.add(1);
         self.client
             .batch_execute(sql, begin)
