@@ -184,6 +184,26 @@ backend_tests! {
         Ok(())
     }
 
+    fn a_flush_of_changed_objects_costs_a_round_trip_per_row_at_most(db) {
+        // The unit of work's UPDATEs of one shape go to the driver as one executemany,
+        // prepared once: PostgreSQL pipelines them (one round trip), MySQL's client sends
+        // one at a time (one per row, as the raw driver's `exec_batch`). Then the COMMIT.
+        let engine = one_connection(db)?;
+        let s = Session::new(&engine);
+        s.add_all((1..=50).map(|id| Item { id, name: format!("n{id}") }))?;
+        s.commit()?;
+        let s = Session::new(&engine);
+        let items = s.query::<Item>().all()?;
+        for item in &items {
+            item.write()?.name.push('!');
+        }
+        let before = engine.round_trips();
+        s.commit()?;
+        let expected: u64 = db.pick("0", "3", "52").parse().expect("n");
+        assert_eq!(engine.round_trips() - before, expected, "prepare, UPDATEs, COMMIT");
+        Ok(())
+    }
+
     fn a_failing_first_statement_leaves_a_transaction_that_still_ends_cleanly(db) {
         // The first statement carries the BEGIN (PostgreSQL pipelines them); when it fails,
         // at the server or before it reached the server, the transaction still rolls back
