@@ -443,6 +443,7 @@ enum Cell {
     Float4,
     Float8,
     Numeric,
+    /// UTF-8 text: `text`, `varchar`, `char`, `name`, an enum label, a `citext` value.
     Text,
     Bytes,
     Date,
@@ -451,8 +452,6 @@ enum Cell {
     Timestamptz,
     Uuid,
     Json,
-    /// An enum label or a `citext` value: UTF-8 text under another type.
-    Label,
     Unsupported,
 }
 
@@ -475,7 +474,7 @@ impl Cell {
             Type::TIMESTAMPTZ => Cell::Timestamptz,
             Type::UUID => Cell::Uuid,
             Type::JSON | Type::JSONB => Cell::Json,
-            _ if matches!(ty.kind(), Kind::Enum(_)) || ty.name() == "citext" => Cell::Label,
+            _ if matches!(ty.kind(), Kind::Enum(_)) || ty.name() == "citext" => Cell::Text,
             _ => Cell::Unsupported,
         }
     }
@@ -526,7 +525,9 @@ fn decode(row: &postgres::Row, i: usize, cell: Cell) -> Result<ValueRef<'_>> {
         Cell::Float4 => get!(f32, |f| ValueRef::Float(f.into())),
         Cell::Float8 => get!(f64, ValueRef::Float),
         Cell::Numeric => get!(Decimal, ValueRef::Decimal),
-        Cell::Text => get!(&str, ValueRef::Text),
+        // Not `&str`'s own FromSql, which compares the type's name with ltree's on
+        // every cell.
+        Cell::Text => get!(RawText<'_>, |t| ValueRef::Text(t.0)),
         Cell::Bytes => get!(&[u8], ValueRef::Bytes),
         Cell::Date => get!(NaiveDate, ValueRef::Date),
         Cell::Time => get!(NaiveTime, ValueRef::Time),
@@ -534,7 +535,6 @@ fn decode(row: &postgres::Row, i: usize, cell: Cell) -> Result<ValueRef<'_>> {
         Cell::Timestamptz => get!(DateTime<Utc>, ValueRef::DateTimeUtc),
         Cell::Uuid => get!(Uuid, ValueRef::Uuid),
         Cell::Json => get!(RawJson<'_>, |j| ValueRef::Json(j.0)),
-        Cell::Label => get!(RawText<'_>, |l| ValueRef::Text(l.0)),
         Cell::Unsupported => Err(Error::Unsupported {
             construct: format!(
                 "reading column '{}' of PostgreSQL type {} (cast it to a supported type, e.g. ::text)",
@@ -546,7 +546,7 @@ fn decode(row: &postgres::Row, i: usize, cell: Cell) -> Result<ValueRef<'_>> {
     }
 }
 
-/// The text of an enum label or a `citext` value (both are sent as UTF-8 text), borrowed.
+/// A text cell's UTF-8, borrowed (also what an enum label or a `citext` value is sent as).
 struct RawText<'a>(&'a str);
 
 impl<'a> postgres::types::FromSql<'a> for RawText<'a> {
