@@ -81,6 +81,34 @@ backend_tests! {
         Ok(())
     }
 
+    fn every_text_type_reads_as_text_with_nulls_as_null(db) {
+        // Each column's decoder is chosen once per statement from its type; every text
+        // type (and, on PostgreSQL, an enum label) must come back as the same text.
+        let mut conn = db.connect()?;
+        if db.backend() == Backend::Postgres {
+            conn.execute_script("CREATE TYPE mood AS ENUM ('calm', 'ok')")?;
+        }
+        conn.execute_script(db.pick(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR(10), c CHAR(4), x TEXT, m TEXT)",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR(10), c CHAR(4), x TEXT, m mood)",
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR(10), c CHAR(4), x TEXT, m ENUM('calm', 'ok'))",
+        ))?;
+        conn.execute(
+            &text("INSERT INTO t VALUES (1, 'é v', 'cc', 'ünï', 'calm'), (2, NULL, NULL, NULL, NULL)"),
+            (),
+        )?;
+        let rows = conn.execute(&text("SELECT v, c, x, m FROM t ORDER BY id"), ())?.fetchall();
+        let texts: Vec<Option<String>> = (0..4).map(|i| rows[0].get(i)).collect::<Result<_>>()?;
+        let padded = db.pick("cc", "cc  ", "cc");
+        assert_eq!(
+            texts,
+            [Some("é v"), Some(padded), Some("ünï"), Some("calm")].map(|t| t.map(str::to_owned))
+        );
+        let nulls: Vec<Option<String>> = (0..4).map(|i| rows[1].get(i)).collect::<Result<_>>()?;
+        assert_eq!(nulls, vec![None; 4]);
+        Ok(())
+    }
+
     fn last_insert_id_reports_the_generated_key(db) {
         let mut conn = db.connect()?;
         let ddl = db.pick(

@@ -36,13 +36,16 @@ fn count_items(engine: &Engine) -> Result<i64> {
         .scalar(&text("SELECT count(*) FROM items"), ())
 }
 
-/// Round trips one `Session::get` in a fresh, closed session costs: the SELECT and the
-/// ROLLBACK that ends its transaction (PostgreSQL's BEGIN travels with the SELECT; MySQL
-/// runs with autocommit off, so its SELECT begins the transaction). SQLite has no server.
+/// Round trips one `Session::get` in a fresh, closed session costs. PostgreSQL: one, the
+/// SELECT with its BEGIN ahead of it; the ROLLBACK at `close()` is written without waiting
+/// and its answer read with the next SELECT's. MySQL: the SELECT (autocommit is off, so it
+/// begins the transaction) and the ROLLBACK, whose answer its client must wait for. SQLite
+/// has no server.
 fn trips_per_get(db: &TestDb) -> u64 {
     match db.backend() {
         Backend::Sqlite => 0,
-        Backend::Postgres | Backend::MySql => 2,
+        Backend::Postgres => 1,
+        Backend::MySql => 2,
     }
 }
 
@@ -148,6 +151,56 @@ backend_tests! {
         s.add(Item { id: 5, name: "e".into() })?;
         s.commit()?;
         assert_eq!(count_items(&engine)?, 1);
+        Ok(())
+    }
+
+    fn a_rollback_frees_the_rows_it_locked_before_anyone_reads_its_answer(db) {
+        // PostgreSQL writes ROLLBACK without waiting for its answer: the server must still
+        // end the transaction at once, so another connection can write the row it locked
+        // while this connection sits unused, and this one works afterwards.
+        let engine = one_connection(db)?;
+        engine.connect()?.execute(&text("INSERT INTO items (id, name) VALUES (1, 'a')"), ())?;
+        let mut conn = engine.connect()?;
+        conn.begin_transaction()?;
+        conn.execute(&text("UPDATE items SET name = 'locked' WHERE id = 1"), ())?;
+        let before = engine.round_trips();
+        conn.rollback()?;
+        let rollback_trips = engine.round_trips() - before;
+        assert_eq!(rollback_trips, db.pick("0", "0", "1").parse::<u64>().expect("n"));
+        let other = db.builder().build()?;
+        let mut writer = other.connect()?;
+        // Without the ROLLBACK at the server this UPDATE would wait for the row lock and
+        // fail after a second instead.
+        writer.execute_script(db.pick(
+            "PRAGMA busy_timeout = 1000",
+            "SET lock_timeout = '1s'",
+            "SET SESSION innodb_lock_wait_timeout = 1",
+        ))?;
+        let updated = writer.execute(&text("UPDATE items SET name = 'other' WHERE id = 1"), ())?;
+        assert_eq!(updated.rows_affected(), 1);
+        drop(writer);
+        let name: String = conn.scalar(&text("SELECT name FROM items WHERE id = 1"), ())?;
+        assert_eq!(name, "other", "the rolled-back UPDATE left nothing behind");
+        Ok(())
+    }
+
+    fn a_flush_of_changed_objects_costs_a_round_trip_per_row_at_most(db) {
+        // The unit of work's UPDATEs of one shape go to the driver as one executemany,
+        // prepared once: PostgreSQL pipelines them (one round trip), MySQL's client sends
+        // one at a time (one per row, as the raw driver's `exec_batch`). Then the COMMIT.
+        let engine = one_connection(db)?;
+        let s = Session::new(&engine);
+        s.add_all((1..=50).map(|id| Item { id, name: format!("n{id}") }))?;
+        s.commit()?;
+        let s = Session::new(&engine);
+        let items = s.query::<Item>().all()?;
+        for item in &items {
+            item.write()?.name.push('!');
+        }
+        let before = engine.round_trips();
+        s.commit()?;
+        let expected: u64 = db.pick("0", "3", "52").parse().expect("n");
+        assert_eq!(engine.round_trips() - before, expected, "prepare, UPDATEs, COMMIT");
         Ok(())
     }
 

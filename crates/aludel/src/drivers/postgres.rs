@@ -42,11 +42,31 @@ pub(crate) struct PostgresDriver {
     client: PgClient,
     /// A transaction began: BEGIN goes out with the next command, in the same round trip.
     begin_pending: bool,
-    statements: HashMap<String, Statement>,
+    statements: HashMap<String, Prepared>,
     cache_size: usize,
     /// `false`: no named statement is ever prepared (every statement runs unnamed).
     prepared_statements: bool,
     trips: RoundTrips,
+}
+
+/// A prepared statement with what every execution of it needs: its result's column names
+/// and how each column's cells are read, worked out once.
+#[derive(Clone)]
+struct Prepared {
+    statement: Statement,
+    columns: Arc<[String]>,
+    cells: Arc<[Cell]>,
+}
+
+impl Prepared {
+    fn new(statement: Statement) -> Prepared {
+        let columns = statement.columns();
+        Prepared {
+            columns: columns.iter().map(|c| c.name().to_owned()).collect(),
+            cells: columns.iter().map(|c| Cell::of(c.type_())).collect(),
+            statement,
+        }
+    }
 }
 
 impl PostgresDriver {
@@ -112,15 +132,16 @@ impl PostgresDriver {
     }
 
     /// The prepared statement for `sql`, from the cache or prepared now.
-    fn statement(&mut self, sql: &str) -> Result<Statement> {
+    fn statement(&mut self, sql: &str) -> Result<Prepared> {
         if let Some(stmt) = self.statements.get(sql) {
             return Ok(stmt.clone());
         }
         self.trips.add(1);
-        let stmt = self
-            .client
-            .prepare(sql)
-            .map_err(|e| map_error(e, Some(sql)))?;
+        let stmt = Prepared::new(
+            self.client
+                .prepare(sql)
+                .map_err(|e| map_error(e, Some(sql)))?,
+        );
         if self.statements.len() >= self.cache_size {
             // Bounded: drop an arbitrary entry (its server-side statement is closed when
             // the last clone is dropped).
@@ -149,6 +170,10 @@ impl PostgresDriver {
             || Arc::from(Vec::new()),
             |row| row.columns().iter().map(|c| c.name().to_owned()).collect(),
         );
+        let cells: Arc<[Cell]> = first.as_ref().map_or_else(
+            || Arc::from(Vec::new()),
+            |row| row.columns().iter().map(|c| Cell::of(c.type_())).collect(),
+        );
         let done = first.is_none();
         if let Some(row) = first {
             rows.unread(row);
@@ -162,6 +187,7 @@ impl PostgresDriver {
             rows,
             current: None,
             columns,
+            cells,
             sql: sql.to_owned(),
             affected,
             done,
@@ -177,7 +203,11 @@ impl DriverConnection for PostgresDriver {
         if !self.prepared_statements {
             return Ok(Box::new(self.query_unnamed(sql, params)?));
         }
-        let stmt = self.statement(sql)?;
+        let Prepared {
+            statement: stmt,
+            columns,
+            cells,
+        } = self.statement(sql)?;
         if stmt.params().len() != params.len() {
             return Err(Error::compile(format!(
                 "the statement has {} placeholders but {} values were given: {sql}",
@@ -185,7 +215,6 @@ impl DriverConnection for PostgresDriver {
                 params.len()
             )));
         }
-        let columns: Arc<[String]> = stmt.columns().iter().map(|c| c.name().to_owned()).collect();
         self.trips.add(1);
         let begin = std::mem::take(&mut self.begin_pending);
         let rows = match self.client.query_raw(&stmt, params.iter(), begin) {
@@ -213,6 +242,7 @@ impl DriverConnection for PostgresDriver {
             rows,
             current: None,
             columns,
+            cells,
             sql: sql.to_owned(),
             affected: 0,
             done: false,
@@ -228,7 +258,7 @@ impl DriverConnection for PostgresDriver {
         if !pipelined || rows.len() < 2 || !self.prepared_statements {
             return crate::engine::driver::execute_one_by_one(self, sql, rows);
         }
-        let stmt = self.statement(sql)?;
+        let stmt = self.statement(sql)?.statement;
         if let Some(values) = rows.iter().find(|v| v.len() != stmt.params().len()) {
             return Err(Error::compile(format!(
                 "the statement has {} placeholders but {} values were given: {sql}",
@@ -258,6 +288,16 @@ impl DriverConnection for PostgresDriver {
         if begin && (sql == "COMMIT" || sql == "ROLLBACK") {
             // The transaction never reached the server: nothing to end.
             return Ok(());
+        }
+        if sql == "ROLLBACK" {
+            // Its answer is read with the next command's, in that command's round trip:
+            // the server ends the transaction (and frees its locks and snapshot) now, and
+            // nobody waits for it. A failure fails that next command and closes the
+            // connection, as a failed rollback does.
+            return self
+                .client
+                .rollback_unanswered()
+                .map_err(|e| map_error(e, Some(sql)));
         }
         self.trips.add(1);
         self.client
@@ -329,6 +369,8 @@ struct PgRows<'a> {
     /// The row `advance` read last, whose cells the `RowView` lends.
     current: Option<postgres::Row>,
     columns: Arc<[String]>,
+    /// How each column's cells are read.
+    cells: Arc<[Cell]>,
     sql: String,
     affected: u64,
     done: bool,
@@ -382,50 +424,118 @@ impl RowView for PgRows<'_> {
     }
 
     fn value(&self, index: usize) -> Result<ValueRef<'_>> {
-        match &self.current {
-            Some(row) if index < row.len() => decode(row, index),
+        match (&self.current, self.cells.get(index)) {
+            (Some(row), Some(&cell)) if index < row.len() => decode(row, index, cell),
             _ => Err(no_such_cell(index, &self.columns)),
         }
     }
 }
 
-/// Decodes column `i` by its PostgreSQL type: text, bytes and JSON borrowed from the row.
-fn decode(row: &postgres::Row, i: usize) -> Result<ValueRef<'_>> {
+/// How the cells of a column are read, chosen once per statement from the column's
+/// PostgreSQL type (not once per cell).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cell {
+    Bool,
+    Int2,
+    Int4,
+    Int8,
+    Oid,
+    Float4,
+    Float8,
+    Numeric,
+    /// UTF-8 text: `text`, `varchar`, `char`, `name`, an enum label, a `citext` value.
+    Text,
+    Bytes,
+    Date,
+    Time,
+    Timestamp,
+    Timestamptz,
+    Uuid,
+    Json,
+    Unsupported,
+}
+
+impl Cell {
+    fn of(ty: &Type) -> Cell {
+        match *ty {
+            Type::BOOL => Cell::Bool,
+            Type::INT2 => Cell::Int2,
+            Type::INT4 => Cell::Int4,
+            Type::INT8 => Cell::Int8,
+            Type::OID => Cell::Oid,
+            Type::FLOAT4 => Cell::Float4,
+            Type::FLOAT8 => Cell::Float8,
+            Type::NUMERIC => Cell::Numeric,
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => Cell::Text,
+            Type::BYTEA => Cell::Bytes,
+            Type::DATE => Cell::Date,
+            Type::TIME => Cell::Time,
+            Type::TIMESTAMP => Cell::Timestamp,
+            Type::TIMESTAMPTZ => Cell::Timestamptz,
+            Type::UUID => Cell::Uuid,
+            Type::JSON | Type::JSONB => Cell::Json,
+            _ if matches!(ty.kind(), Kind::Enum(_)) || ty.name() == "citext" => Cell::Text,
+            _ => Cell::Unsupported,
+        }
+    }
+}
+
+/// A cell's bytes as they came off the wire (`None` for NULL), for any column type.
+struct RawCell<'a>(Option<&'a [u8]>);
+
+impl<'a> postgres::types::FromSql<'a> for RawCell<'a> {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        Ok(RawCell(Some(raw)))
+    }
+    fn from_sql_null(_: &Type) -> Result<Self, BoxError> {
+        Ok(RawCell(None))
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// Decodes column `i` of `row` as `cell` says: text, bytes and JSON borrowed from the row.
+fn decode(row: &postgres::Row, i: usize, cell: Cell) -> Result<ValueRef<'_>> {
+    use postgres::types::FromSql;
     let column = &row.columns()[i];
     let ty = column.type_();
+    let failed = |expected: &'static str, e: BoxError| Error::Conversion {
+        expected,
+        found: format!("PostgreSQL {ty} in column '{}' ({e})", column.name()),
+    };
+    let raw = match row.try_get::<_, RawCell<'_>>(i) {
+        Ok(RawCell(Some(raw))) => raw,
+        Ok(RawCell(None)) => return Ok(ValueRef::Null),
+        Err(e) => return Err(failed("a cell", e.into())),
+    };
     macro_rules! get {
         ($t:ty, $wrap:expr) => {
-            row.try_get::<_, Option<$t>>(i)
-                .map(|v| v.map($wrap).unwrap_or(ValueRef::Null))
-                .map_err(|e| Error::Conversion {
-                    expected: stringify!($t),
-                    found: format!("PostgreSQL {ty} in column '{}' ({e})", column.name()),
-                })
+            <$t>::from_sql(ty, raw)
+                .map($wrap)
+                .map_err(|e| failed(stringify!($t), e))
         };
     }
-    match *ty {
-        Type::BOOL => get!(bool, ValueRef::Bool),
-        Type::INT2 => get!(i16, |n| ValueRef::Int(n.into())),
-        Type::INT4 => get!(i32, |n| ValueRef::Int(n.into())),
-        Type::INT8 => get!(i64, ValueRef::Int),
-        Type::OID => get!(u32, |n| ValueRef::Int(n.into())),
-        Type::FLOAT4 => get!(f32, |f| ValueRef::Float(f.into())),
-        Type::FLOAT8 => get!(f64, ValueRef::Float),
-        Type::NUMERIC => get!(Decimal, ValueRef::Decimal),
-        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
-            get!(&str, ValueRef::Text)
-        }
-        Type::BYTEA => get!(&[u8], ValueRef::Bytes),
-        Type::DATE => get!(NaiveDate, ValueRef::Date),
-        Type::TIME => get!(NaiveTime, ValueRef::Time),
-        Type::TIMESTAMP => get!(NaiveDateTime, ValueRef::DateTime),
-        Type::TIMESTAMPTZ => get!(DateTime<Utc>, ValueRef::DateTimeUtc),
-        Type::UUID => get!(Uuid, ValueRef::Uuid),
-        Type::JSON | Type::JSONB => get!(RawJson<'_>, |j| ValueRef::Json(j.0)),
-        _ if matches!(ty.kind(), Kind::Enum(_)) || ty.name() == "citext" => {
-            get!(RawText<'_>, |l| ValueRef::Text(l.0))
-        }
-        _ => Err(Error::Unsupported {
+    match cell {
+        Cell::Bool => get!(bool, ValueRef::Bool),
+        Cell::Int2 => get!(i16, |n| ValueRef::Int(n.into())),
+        Cell::Int4 => get!(i32, |n| ValueRef::Int(n.into())),
+        Cell::Int8 => get!(i64, ValueRef::Int),
+        Cell::Oid => get!(u32, |n| ValueRef::Int(n.into())),
+        Cell::Float4 => get!(f32, |f| ValueRef::Float(f.into())),
+        Cell::Float8 => get!(f64, ValueRef::Float),
+        Cell::Numeric => get!(Decimal, ValueRef::Decimal),
+        // Not `&str`'s own FromSql, which compares the type's name with ltree's on
+        // every cell.
+        Cell::Text => get!(RawText<'_>, |t| ValueRef::Text(t.0)),
+        Cell::Bytes => get!(&[u8], ValueRef::Bytes),
+        Cell::Date => get!(NaiveDate, ValueRef::Date),
+        Cell::Time => get!(NaiveTime, ValueRef::Time),
+        Cell::Timestamp => get!(NaiveDateTime, ValueRef::DateTime),
+        Cell::Timestamptz => get!(DateTime<Utc>, ValueRef::DateTimeUtc),
+        Cell::Uuid => get!(Uuid, ValueRef::Uuid),
+        Cell::Json => get!(RawJson<'_>, |j| ValueRef::Json(j.0)),
+        Cell::Unsupported => Err(Error::Unsupported {
             construct: format!(
                 "reading column '{}' of PostgreSQL type {} (cast it to a supported type, e.g. ::text)",
                 column.name(),
@@ -436,7 +546,7 @@ fn decode(row: &postgres::Row, i: usize) -> Result<ValueRef<'_>> {
     }
 }
 
-/// The text of an enum label or a `citext` value (both are sent as UTF-8 text), borrowed.
+/// A text cell's UTF-8, borrowed (also what an enum label or a `citext` value is sent as).
 struct RawText<'a>(&'a str);
 
 impl<'a> postgres::types::FromSql<'a> for RawText<'a> {

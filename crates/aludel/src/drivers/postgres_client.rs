@@ -5,10 +5,14 @@
 //!
 //! The `postgres` crate's `Client` hides the `tokio_postgres::Client` it wraps and waits for
 //! every answer before sending the next request, so it cannot do this.
+//!
+//! The same lets a `ROLLBACK` go out without waiting ([`PgClient::rollback_unanswered`]):
+//! its answer is read with the next request's, in that request's round trip.
 
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
@@ -18,12 +22,20 @@ use tokio_postgres::tls::NoTlsStream;
 use tokio_postgres::types::{BorrowToSql, Type};
 use tokio_postgres::{AsyncMessage, Config, Error, NoTls, Row, RowStream, Socket, Statement};
 
+/// A request already written whose answer is still to be read.
+type Unanswered = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+
 /// The runtime and the connection task; every wait drives the connection too.
 struct Io {
     runtime: Runtime,
     connection: tokio_postgres::Connection<Socket, NoTlsStream>,
     /// The connection task ended (the server closed the socket, or Terminate was sent).
     done: bool,
+    /// A `ROLLBACK` written without waiting; every wait reads its answer first (answers
+    /// come back in request order).
+    unanswered: Option<Unanswered>,
+    /// That `ROLLBACK` failed: the connection's state is unknown, so it counts as closed.
+    rollback_failed: bool,
 }
 
 impl Io {
@@ -38,6 +50,8 @@ impl Io {
             runtime,
             connection,
             done,
+            unanswered,
+            rollback_failed,
         } = self;
         runtime.block_on(poll_fn(|cx| {
             while !*done {
@@ -49,6 +63,15 @@ impl Io {
                     Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
                     Poll::Ready(None) => *done = true,
                     Poll::Pending => break,
+                }
+            }
+            if let Some(rollback) = unanswered {
+                if let Poll::Ready(answer) = rollback.as_mut().poll(cx) {
+                    *unanswered = None;
+                    if let Err(e) = answer {
+                        *rollback_failed = true;
+                        return Poll::Ready(Err(e));
+                    }
                 }
             }
             poll(cx, *done)
@@ -64,7 +87,8 @@ impl Io {
 /// A synchronous client over one PostgreSQL connection.
 pub(crate) struct PgClient {
     /// `None` only while dropping (the client goes first, so the connection terminates).
-    client: Option<tokio_postgres::Client>,
+    /// Shared only with an unanswered request's future, which needs it until its answer.
+    client: Option<Arc<tokio_postgres::Client>>,
     io: Io,
 }
 
@@ -74,17 +98,19 @@ impl PgClient {
     pub(crate) fn connect(runtime: Runtime, config: &Config) -> Result<PgClient, Error> {
         let (client, connection) = runtime.block_on(config.connect(NoTls))?;
         Ok(PgClient {
-            client: Some(client),
+            client: Some(Arc::new(client)),
             io: Io {
                 runtime,
                 connection,
                 done: false,
+                unanswered: None,
+                rollback_failed: false,
             },
         })
     }
 
     fn parts(&mut self) -> (&tokio_postgres::Client, &mut Io) {
-        let client = self.client.as_ref().expect("the client lives until drop");
+        let client = self.client.as_deref().expect("the client lives until drop");
         (client, &mut self.io)
     }
 
@@ -92,6 +118,32 @@ impl PgClient {
     pub(crate) fn prepare(&mut self, sql: &str) -> Result<Statement, Error> {
         let (client, io) = self.parts();
         io.wait(client.prepare(sql))
+    }
+
+    /// Writes a `ROLLBACK` and returns without waiting for its answer, which the next
+    /// request's wait reads (in the same round trip as that request's). Its failure fails
+    /// that request and leaves the client [closed](Self::is_closed).
+    pub(crate) fn rollback_unanswered(&mut self) -> Result<(), Error> {
+        let client = Arc::clone(self.client.as_ref().expect("the client lives until drop"));
+        let mut rollback: Unanswered =
+            Box::pin(async move { client.batch_execute("ROLLBACK").await });
+        // The first poll queues the request; the connection writes it on the next pass.
+        let mut queued = false;
+        self.io.block_on(|cx, _| match rollback.as_mut().poll(cx) {
+            Poll::Ready(answer) => Poll::Ready(answer),
+            Poll::Pending if queued => Poll::Ready(Ok(())),
+            Poll::Pending => {
+                queued = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        })?;
+        if self.io.done {
+            // The socket closed under it: wait for the answer, which is that error.
+            return self.io.wait(rollback);
+        }
+        self.io.unanswered = Some(rollback);
+        Ok(())
     }
 
     /// Runs SQL through the simple query protocol (several statements allowed); with
@@ -215,15 +267,17 @@ impl PgClient {
             .collect()
     }
 
-    /// Whether the connection is closed.
+    /// Whether the connection is closed (or a `ROLLBACK` written without waiting failed).
     pub(crate) fn is_closed(&self) -> bool {
-        self.client.as_ref().is_none_or(|c| c.is_closed())
+        self.io.rollback_failed || self.client.as_ref().is_none_or(|c| c.is_closed())
     }
 }
 
 impl Drop for PgClient {
     fn drop(&mut self) {
-        // Without its client, the connection task sends Terminate and ends.
+        // Without its client (and the unanswered request's share of it), the connection
+        // task sends Terminate and ends.
+        self.io.unanswered = None;
         drop(self.client.take());
         let _ = self.io.block_on(|_, done| {
             if done {

@@ -4,6 +4,9 @@
 //! [`Engine::round_trips`](crate::engine::Engine::round_trips) to prove how many trips an
 //! operation costs, without timing anything.
 //!
+//! PostgreSQL's `ROLLBACK` counts none: it is written without waiting, and its answer is
+//! read with the next command's, in that command's round trip.
+//!
 //! SQLite runs in-process and counts nothing. Opening a connection (the handshake, and
 //! MySQL's init commands) is not counted; a PostgreSQL prepare that makes the client look
 //! up an unknown type (an enum) may cost more trips than the one counted.
