@@ -229,6 +229,10 @@ fn with_parent_sql_per_dialect() -> Result<()> {
         "SELECT addresses.id, addresses.user_id, addresses.email FROM addresses WHERE addresses.user_id = ?",
     );
     assert_sql_all(
+        s.query::<Address>().with_parent_inferred(&ada).statement(),
+        "SELECT addresses.id, addresses.user_id, addresses.email FROM addresses WHERE addresses.user_id = ?",
+    );
+    assert_sql_all(
         s.query::<Keyword>()
             .with_parent(&ada, User::keywords)
             .statement(),
@@ -520,6 +524,29 @@ backend_tests! {
         assert_eq!(owner.read()?.id, 2);
         let orphan = s2.add(Address::new(999, "none@x"))?;
         assert!(s2.query::<User>().with_parent(&orphan, Address::user).all()?.is_empty());
+        Ok(())
+    }
+
+    fn with_parent_inferred_finds_the_one_relationship_to_the_queried_model(db) {
+        setup(db)?;
+        seed_users(db, 2, 2)?;
+        let s = Session::new(db);
+        let user2 = s.get::<User>(2)?.unwrap();
+        let q = s.query::<Address>().with_parent_inferred(&user2).order_by(Address::id);
+        assert_eq!(ids(&q.all()?, |a| a.id)?, [201, 202]);
+        let address = s.get::<Address>(101)?.unwrap();
+        let owner = s.query::<User>().with_parent_inferred(&address).one()?;
+        assert_eq!(owner.read()?.id, 1);
+        // Node has two relationships to Node (parent and children): the caller must choose.
+        let node = s.add(Node::new(1, "root"))?;
+        let err = s.query::<Node>().with_parent_inferred(&node).all().unwrap_err().to_string();
+        assert!(err.contains("Node has several relationships to Node (children, parent)"), "{err}");
+        // User has no relationship to Item.
+        let err = s.query::<Item>().with_parent_inferred(&user2).all().unwrap_err().to_string();
+        assert!(
+            err.contains("User has no relationship to Item; name one of its relationships: addresses, keywords, orders"),
+            "{err}"
+        );
         Ok(())
     }
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::query::{Aliased, JoinPoint, Query, Selection};
-use crate::orm::relationship::{RelationField, Relationship, with_parent};
+use crate::orm::relationship::{
+    RelationField, Relationship, only_relationship_to, related_to, with_parent,
+};
 use crate::sql::adapt::adapt;
 use crate::sql::{Expr, FromItem, Params, ToValue, Value, and_};
 
@@ -159,6 +161,34 @@ impl<M: Model, S: Selection> Query<M, S> {
         rel: Relationship<P, F>,
     ) -> Self {
         self.filter(parent_criteria(parent, rel))
+    }
+
+    /// [`with_parent`](Self::with_parent) along the one relationship of `P` whose target
+    /// is the queried model, found from the models (SQLAlchemy's `with_parent(instance)`
+    /// without `property`). When `P` has no such relationship, or several (say a
+    /// self-referential `parent` and `children`), running the query is an error naming
+    /// the candidates: name the relationship with `with_parent` then.
+    ///
+    /// ```
+    /// use aludel::orm::{create_all, Many, Model, One, Session};
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship(back_populates = "user")] addresses: Many<Address> }
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: Option<i64>, #[relationship(back_populates = "addresses")] user: One<User> }
+    /// let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// create_all(&engine, &[User::info(), Address::info()])?;
+    /// let s = Session::new(&engine);
+    /// let ed = s.add(User { id: 1, addresses: Many::new() })?;
+    /// s.add(Address { id: 10, user_id: Some(1), user: One::new() })?;
+    /// s.add(Address { id: 20, user_id: None, user: One::new() })?;
+    /// let mine = s.query::<Address>().with_parent_inferred(&ed).all()?;
+    /// assert_eq!(mine.len(), 1);
+    /// assert_eq!(mine[0].read()?.id, 10);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn with_parent_inferred<P: Model>(&self, parent: &Instance<P>) -> Self {
+        let criteria = only_relationship_to(P::info(), M::info())
+            .and_then(|rel| related_to(parent, rel))
+            .unwrap_or_else(|e| Expr::Invalid(Arc::from(format!("with_parent: {e}"))));
+        self.filter(criteria)
     }
 
     /// [`with_parent`](Self::with_parent) with the criteria on `from_entity`, an alias of

@@ -3,7 +3,7 @@
 //! and the criteria relating its targets to one parent object ([`with_parent`]).
 //! Both write each equality `referenced column = referencing column`, as SQLAlchemy does.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::orm::instance::Instance;
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::relationship::attribute::RelationField;
@@ -101,8 +101,12 @@ pub fn with_parent<P: Model, F: RelationField>(
     parent: &Instance<P>,
     rel: Relationship<P, F>,
 ) -> Result<Expr> {
+    related_to(parent, rel.info())
+}
+
+/// [`with_parent`] along a relationship given by its description.
+pub(crate) fn related_to<P: Model>(parent: &Instance<P>, info: &RelationshipInfo) -> Result<Expr> {
     let owner = P::info();
-    let info = rel.info();
     let resolved = info.resolved(owner)?;
     let values = parent.read()?.values();
     let Some(key) = owner_key(resolved, &values) else {
@@ -133,4 +137,47 @@ pub fn with_parent<P: Model, F: RelationField>(
             .collect(),
     };
     Ok(info.narrowed(and_(criteria), &table))
+}
+
+/// The one relationship of `owner` whose target is `target`, for `with_parent` without a
+/// named relationship (SQLAlchemy's `with_parent(instance)` with `property=None`). None or
+/// several is an error naming both models and, for several, the candidates.
+pub(crate) fn only_relationship_to<'a>(
+    owner: &'a ModelInfo,
+    target: &ModelInfo,
+) -> Result<&'a RelationshipInfo> {
+    let candidates: Vec<&RelationshipInfo> = owner
+        .relationships
+        .iter()
+        .filter(|r| std::ptr::eq((r.target)(), target))
+        .collect();
+    match candidates.as_slice() {
+        [only] => Ok(only),
+        [] => Err(Error::InvalidRequest {
+            message: format!(
+                "{} has no relationship to {}; name one of its relationships: {}",
+                owner.name,
+                target.name,
+                names(owner.relationships.iter())
+            ),
+        }),
+        several => Err(Error::InvalidRequest {
+            message: format!(
+                "{} has several relationships to {} ({}); name the one to use",
+                owner.name,
+                target.name,
+                names(several.iter().copied())
+            ),
+        }),
+    }
+}
+
+/// `a, b, c` from the relationships' names, or `(none)`.
+fn names<'a>(rels: impl Iterator<Item = &'a RelationshipInfo>) -> String {
+    let names: Vec<&str> = rels.map(|r| r.name).collect();
+    if names.is_empty() {
+        "(none)".into()
+    } else {
+        names.join(", ")
+    }
 }

@@ -18,7 +18,7 @@ pub(crate) use attribute::{AnySlot, bind_all, loaded_related};
 pub use attribute::{Many, One, RelationField, SlotRef};
 pub use descriptor::Relationship;
 pub use info::{Cascade, Direction, Loading, RelationshipInfo};
-pub(crate) use join_condition::join_steps;
 pub use join_condition::with_parent;
+pub(crate) use join_condition::{join_steps, only_relationship_to, related_to};
 pub use of_type::{OfType, RelationshipPath};
 pub(crate) use statement::{equals_key, owner_key, related_select};
