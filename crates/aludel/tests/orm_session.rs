@@ -299,6 +299,32 @@ backend_tests! {
         Ok(())
     }
 
+    fn get_of_an_expired_object_whose_row_is_gone_raises_object_deleted(db) {
+        let s = setup(db)?;
+        let ada = s.add(user("ada"))?;
+        let bob = s.add(user("bob"))?;
+        s.commit()?;
+        let (ada_id, bob_id) = (ada.read()?.id, bob.read()?.id);
+        s.commit()?; // expires both again (reading the ids reloaded them)
+        db.connect()?.execute(&text("DELETE FROM users WHERE name = 'ada'"), ())?;
+        let err = s.get::<User>(ada_id).map(|_| ()).unwrap_err();
+        assert!(matches!(err, Error::ObjectDeleted { .. }), "{err}");
+        assert!(err.to_string().contains("no longer exists"), "{err}");
+        // The object left the session: a second get finds no row and says None.
+        assert_eq!(ada.state(), ObjectState::Detached);
+        assert!(s.get::<User>(ada_id)?.is_none());
+        // Query::get goes the same way; a row still there is reloaded onto the same object.
+        s.expire_all();
+        let again = s.query::<User>().get(bob_id)?.unwrap();
+        assert!(again.ptr_eq(&bob));
+        assert_eq!(again.read()?.name, "bob");
+        db.connect()?.execute(&text("DELETE FROM users"), ())?;
+        s.commit()?; // a new transaction sees the DELETE on every backend
+        let err = s.query::<User>().get(bob_id).map(|_| ()).unwrap_err();
+        assert!(matches!(err, Error::ObjectDeleted { .. }), "{err}");
+        Ok(())
+    }
+
     fn merge_expunge_and_reattach(db) {
         let s = setup(db)?;
         let ada = s.add(user("ada"))?;

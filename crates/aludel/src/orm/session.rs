@@ -530,7 +530,9 @@ impl Session {
     }
 
     /// The object of model `T` with primary key `key`: from the identity map without SQL
-    /// when present and not expired, else loaded by a SELECT. `None` if no such row.
+    /// when present and not expired, else loaded by a SELECT. `None` if no such row. An
+    /// expired object in the session is reloaded, which checks that its row still exists:
+    /// if not, the object leaves the session and the error is [`Error::ObjectDeleted`].
     ///
     /// ```
     /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
@@ -554,26 +556,39 @@ impl Session {
         let Some(ikey) = IdentityKey::new(info.identity_type(), &values) else {
             return Ok(None);
         };
-        {
-            let st = self.inner.usable()?;
-            if let Some(obj) = st.identity.get(&ikey) {
+        let present = self.inner.usable()?.identity.get(&ikey);
+        if let Some(obj) = present {
+            let (delete_pending, expired) = {
                 let s = obj.state();
-                if s.delete_pending {
-                    return Ok(None);
-                }
-                if !s.expired {
-                    drop(s);
-                    return downcast(&obj)
-                        .map(Some)
-                        .ok_or_else(|| crate::orm::inheritance::other_type(obj.info(), info));
-                }
+                (s.delete_pending, s.expired)
+            };
+            if delete_pending {
+                return Ok(None);
             }
+            if expired {
+                self.reload_expired(&ikey, &obj)?;
+            }
+            return downcast(&obj)
+                .map(Some)
+                .ok_or_else(|| crate::orm::inheritance::other_type(obj.info(), info));
         }
         let compiled = info.select_by_pk(self.inner.dialect_for(info)?)?;
         Ok(self
             .load_compiled::<T>(&compiled, info.by_pk_values(values)?)?
             .into_iter()
             .next())
+    }
+
+    /// Reloads the expired object `obj` found under `key` for `get`, which makes sure its row
+    /// is still there: when it is gone the object leaves the session and the error is
+    /// [`Error::ObjectDeleted`] (seed 001's `get()`).
+    fn reload_expired(&self, key: &IdentityKey, obj: &Arc<dyn AnyInstance>) -> Result<()> {
+        let result = self.inner.refresh_object(obj);
+        if let Err(Error::ObjectDeleted { .. }) = result {
+            self.inner.usable()?.identity.remove(key);
+            SessionInner::detach(obj, ObjectState::Detached);
+        }
+        result
     }
 
     /// Copies the state of `instance` onto the session's object with the same primary key
