@@ -5,8 +5,8 @@
 mod common;
 
 use aludel::Result;
-use aludel::orm::{Aliased, Instance, JoinArgs, Many, Model, One, Session, with_parent};
-use aludel::sql::{Executable, select};
+use aludel::orm::{self, Aliased, Instance, JoinArgs, Many, Model, One, Session, with_parent};
+use aludel::sql::{Executable, FromItem, select};
 
 use common::relationship_fixture::{
     Address, Item, Keyword, Node, Order, User, add_keywords, seed_users, setup,
@@ -214,6 +214,43 @@ fn aliased_joins_sql_per_dialect() -> Result<()> {
             .filter(Item::name.eq("pen"))
             .statement(),
         "SELECT users.id, users.name FROM users JOIN orders AS orders_1 ON users.id = orders_1.user_id JOIN items ON orders_1.id = items.order_id WHERE items.name = ?",
+    );
+    Ok(())
+}
+
+/// `orm::join` / `orm::outerjoin` compared with SQLAlchemy 2.1's `orm.join(User, Address,
+/// User.addresses)` and friends (the same strings, printed by SQLAlchemy).
+#[test]
+fn orm_join_sql_per_dialect() -> Result<()> {
+    let users = FromItem::from(&User::info().table);
+    let addresses = &Address::info().table;
+    let select_from = |j: FromItem| select([User::id.expr()]).from(j);
+    assert_sql_all(
+        &select_from(orm::join(&users, addresses, User::addresses)?),
+        "SELECT users.id FROM users JOIN addresses ON users.id = addresses.user_id",
+    );
+    assert_sql_all(
+        &select_from(orm::join(addresses, &users, Address::user)?),
+        "SELECT users.id FROM addresses JOIN users ON users.id = addresses.user_id",
+    );
+    assert_sql_all(
+        &select_from(orm::join(&users, &Keyword::info().table, User::keywords)?),
+        "SELECT users.id FROM users JOIN user_keywords AS user_keywords_1 ON users.id = user_keywords_1.user_id JOIN keywords ON keywords.id = user_keywords_1.keyword_id",
+    );
+    // A chain: the second join starts from the owner's table inside the first.
+    let chain = orm::join(
+        orm::join(&users, addresses, User::addresses)?,
+        &Keyword::info().table,
+        User::keywords,
+    )?;
+    assert_sql_all(
+        &select_from(chain),
+        "SELECT users.id FROM users JOIN addresses ON users.id = addresses.user_id JOIN user_keywords AS user_keywords_1 ON users.id = user_keywords_1.user_id JOIN keywords ON keywords.id = user_keywords_1.keyword_id",
+    );
+    let u2 = Aliased::<User>::new("u2");
+    assert_sql_all(
+        &select([u2.c("id")]).from(orm::outerjoin(u2.from_item(), addresses, User::addresses)?),
+        "SELECT u2.id FROM users AS u2 LEFT OUTER JOIN addresses ON u2.id = addresses.user_id",
     );
     Ok(())
 }
@@ -547,6 +584,56 @@ backend_tests! {
             err.contains("User has no relationship to Item; name one of its relationships: addresses, keywords, orders"),
             "{err}"
         );
+        Ok(())
+    }
+
+    fn orm_join_selects_along_a_relationship_in_core(db) {
+        setup(db)?;
+        seed_users(db, 2, 2)?;
+        let s = Session::new(db);
+        s.add(User::new(3, "nobody"))?;
+        s.commit()?;
+        let users = FromItem::from(&User::info().table);
+        let addresses = &Address::info().table;
+        let pairs = |j: FromItem| -> Result<Vec<(i64, Option<i64>)>> {
+            let stmt = select([User::id.expr(), Address::id.expr()])
+                .from(j)
+                .order_by(User::id)
+                .order_by(Address::id);
+            db.connect()?
+                .execute(&stmt, ())?
+                .fetchall()
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                .collect()
+        };
+        let inner = [(1, Some(101)), (1, Some(102)), (2, Some(201)), (2, Some(202))];
+        assert_eq!(pairs(orm::join(&users, addresses, User::addresses)?)?, inner);
+        // The outer join keeps user 3, who has no address.
+        let mut outer = inner.to_vec();
+        outer.push((3, None));
+        assert_eq!(pairs(orm::outerjoin(&users, addresses, User::addresses)?)?, outer);
+        // Along the many-to-one, from the other side: the same pairs.
+        assert_eq!(pairs(orm::join(addresses, &users, Address::user)?)?, inner);
+        Ok(())
+    }
+
+    fn orm_join_through_an_association_table(db) {
+        let s = setup(db)?;
+        seed_keywords_and_orders(&s)?;
+        let users = FromItem::from(&User::info().table);
+        let stmt = select([User::id.expr(), Keyword::id.expr()])
+            .from(orm::join(&users, &Keyword::info().table, User::keywords)?)
+            .order_by(User::id)
+            .order_by(Keyword::id);
+        let pairs: Vec<(i64, i64)> = db
+            .connect()?
+            .execute(&stmt, ())?
+            .fetchall()
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect::<Result<_>>()?;
+        assert_eq!(pairs, [(1, 1), (1, 2), (2, 1)]);
         Ok(())
     }
 

@@ -3,7 +3,8 @@
 //! owner's `ModelInfo`, configured against the foreign keys on first use
 //! (`configure`), loaded by the strategies in `orm/loading/`, cascaded (`cascade`) and
 //! written by the flush (`orm/dependency.rs`), joined along and related to one parent
-//! (`join_condition`: `Query::join_rel`, `with_parent`). See `docs/relationships.md`.
+//! (`join_condition`: `Query::join_rel`, `with_parent`; `orm_join`: Core FROM items
+//! joined along one). See `docs/relationships.md`.
 
 mod attribute;
 pub(crate) mod cascade;
@@ -12,6 +13,7 @@ mod descriptor;
 mod info;
 mod join_condition;
 mod of_type;
+mod orm_join;
 mod statement;
 
 pub(crate) use attribute::{AnySlot, bind_all, loaded_related};
@@ -21,4 +23,5 @@ pub use info::{Cascade, Direction, Loading, RelationshipInfo};
 pub use join_condition::with_parent;
 pub(crate) use join_condition::{join_steps, only_relationship_to, related_to};
 pub use of_type::{OfType, RelationshipPath};
+pub use orm_join::{join, outerjoin};
 pub(crate) use statement::{equals_key, owner_key, related_select};
