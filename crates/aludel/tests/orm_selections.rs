@@ -6,8 +6,8 @@
 mod common;
 
 use aludel::Result;
-use aludel::orm::{Aliased, Bundle, Exprs, Session, typed};
-use aludel::sql::func;
+use aludel::orm::{Aliased, Bundle, Exprs, Model, Session, typed};
+use aludel::sql::{func, select};
 
 use common::relationship_fixture::{Address, Node, User, seed_users, setup};
 use common::sql_text::assert_sql_all;
@@ -48,6 +48,40 @@ fn selections_compile_to_their_columns() -> Result<()> {
             .add_aliased(&parent)
             .statement(),
         "SELECT nodes.id, nodes.parent_id, nodes.name, parent.id, parent.parent_id, parent.name FROM nodes LEFT OUTER JOIN nodes AS parent ON nodes.parent_id = parent.id",
+    );
+    Ok(())
+}
+
+/// Users with id above 1, as the subquery `sq` holding the User columns.
+fn later_users() -> Aliased<User> {
+    let sub = select([User::id.expr(), User::name.expr()])
+        .from(&User::info().table)
+        .where_(User::id.gt(1))
+        .subquery("sq");
+    Aliased::<User>::of(sub)
+}
+
+/// `aliased(User, subquery)` selected and joined to: the SQL SQLAlchemy 2.1 prints for
+/// `select(ua)` and `select(ua).join(Address, ua.id == Address.user_id)` (its inner
+/// `users.id AS id` labels are left out here; the columns keep their names).
+#[test]
+fn an_aliased_subquery_compiles_as_a_selection_and_join_target() -> Result<()> {
+    let engine = aludel::create_engine("sqlite://")?;
+    let s = Session::new(&engine);
+    let ua = later_users();
+    assert_sql_all(
+        s.query::<User>()
+            .select_from_item(ua.from_item())
+            .with_entities(ua.clone())
+            .statement(),
+        "SELECT sq.id, sq.name FROM (SELECT users.id, users.name FROM users WHERE users.id > ?) AS sq",
+    );
+    assert_sql_all(
+        s.query::<Address>()
+            .join_item(ua.from_item(), ua.c("id").eq(Address::user_id))
+            .add_aliased(&ua)
+            .statement(),
+        "SELECT addresses.id, addresses.user_id, addresses.email, sq.id, sq.name FROM addresses JOIN (SELECT users.id, users.name FROM users WHERE users.id > ?) AS sq ON sq.id = addresses.user_id",
     );
     Ok(())
 }
@@ -165,6 +199,44 @@ backend_tests! {
         assert!(rows[0].1.is_none(), "the root has no parent");
         assert!(rows[1].1.as_ref().unwrap().ptr_eq(&rows[0].0), "the parent is the session's object");
         assert!(rows[2].1.as_ref().unwrap().ptr_eq(&rows[1].0));
+        Ok(())
+    }
+
+    fn an_aliased_subquery_is_read_as_the_model_and_joined_to(db) {
+        let s = setup(db)?;
+        seed_users(db, 3, 1)?;
+        let ua = later_users();
+        // Selected: the model's objects from the subquery's rows, through the identity map.
+        let users = s
+            .query::<User>()
+            .select_from_item(ua.from_item())
+            .with_entities(ua.clone())
+            .order_by(ua.c("id"))
+            .all()?;
+        let ids: Vec<i64> = users.iter().map(|u| Ok(u.as_ref().unwrap().read()?.id)).collect::<Result<_>>()?;
+        assert_eq!(ids, [2, 3]);
+        assert!(users[0].as_ref().unwrap().ptr_eq(&s.get::<User>(2)?.unwrap()));
+        // Joined to: addresses of the later users only, each with its user.
+        let rows = s
+            .query::<Address>()
+            .join_item(ua.from_item(), ua.c("id").eq(Address::user_id))
+            .add_aliased(&ua)
+            .order_by(Address::id)
+            .all()?;
+        let pairs: Vec<(i64, i64)> = rows
+            .iter()
+            .map(|(a, u)| Ok((a.read()?.id, u.as_ref().unwrap().read()?.id)))
+            .collect::<Result<_>>()?;
+        assert_eq!(pairs, [(201, 2), (301, 3)]);
+        assert!(rows[1].1.as_ref().unwrap().ptr_eq(&s.get::<User>(3)?.unwrap()));
+        // Criteria on the alias's columns.
+        let named = s
+            .query::<User>()
+            .select_from_item(ua.from_item())
+            .with_entities(ua.clone())
+            .filter(ua.c("name").eq("user3"))
+            .one()?;
+        assert_eq!(named.unwrap().read()?.id, 3);
         Ok(())
     }
 
