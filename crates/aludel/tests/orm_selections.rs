@@ -86,6 +86,37 @@ fn an_aliased_subquery_compiles_as_a_selection_and_join_target() -> Result<()> {
     Ok(())
 }
 
+/// `inspect(aliased(User, subquery))`: SQLAlchemy 2.1 gives the name `sq`, the mapper
+/// `User`, the subquery as selectable, `[User]` as with_polymorphic_mappers and no
+/// polymorphic_on; the same here.
+#[test]
+fn an_alias_is_inspected_into_its_parts() -> Result<()> {
+    let ua = later_users();
+    let insp = ua.inspect();
+    assert_eq!(insp.name, "sq");
+    assert!(std::ptr::eq(insp.mapper, User::info()));
+    assert!(std::ptr::eq(insp.entity, &ua));
+    assert_eq!(insp.selectable, ua.from_item());
+    assert!(matches!(
+        insp.selectable,
+        aludel::sql::FromItem::Subquery(_)
+    ));
+    let mappers: Vec<&str> = insp
+        .with_polymorphic_mappers
+        .iter()
+        .map(|m| m.name)
+        .collect();
+    assert_eq!(mappers, ["User"]);
+    assert!(insp.polymorphic_on.is_none());
+    let parent = Aliased::<Node>::new("parent");
+    assert_eq!(parent.inspect().name, "parent");
+    assert_sql_all(
+        &aludel::sql::select([parent.inspect().entity.c("id")]).from(parent.inspect().selectable),
+        "SELECT parent.id FROM nodes AS parent",
+    );
+    Ok(())
+}
+
 backend_tests! {
     fn columns_and_expressions_come_back_as_rust_values(db) {
         let s = setup(db)?;

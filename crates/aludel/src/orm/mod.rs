@@ -60,8 +60,9 @@ pub use mapper::{
 };
 pub use operand::{Operand, Textual};
 pub use query::{
-    Aliased, Bundle, ColumnDescription, Decoder, Entity, Exprs, JoinArgs, MappedBundle, Objects,
-    Query, QueryOptions, QueryStream, Selection, SynchronizeSession, Typed, UpdateKey, typed,
+    Aliased, AliasedInsp, Bundle, ColumnDescription, Decoder, Entity, Exprs, JoinArgs,
+    MappedBundle, Objects, Query, QueryOptions, QueryStream, Selection, SynchronizeSession, Typed,
+    UpdateKey, typed,
 };
 pub use query_cls::{ClassedSession, ClassedSessionMaker, PlainQueries, QueryClasses};
 pub use query_methods::QueryMethods;

@@ -36,6 +36,7 @@
 //! # Ok::<(), aludel::Error>(())
 //! ```
 
+mod aliased_insp;
 mod aliased_joins;
 mod bulk;
 mod bundle;
@@ -56,6 +57,7 @@ mod yield_per;
 
 use std::marker::PhantomData;
 
+pub use aliased_insp::AliasedInsp;
 pub use aliased_joins::JoinArgs;
 pub use bulk::{SynchronizeSession, UpdateKey};
 pub use bundle::{Bundle, MappedBundle};
