@@ -81,6 +81,34 @@ backend_tests! {
         Ok(())
     }
 
+    fn an_unbound_query_runs_once_bound_with_with_session(db) {
+        let s = setup(db)?;
+        // Built without a session (SQLAlchemy's Query(User) with no session=).
+        let q = aludel::orm::Query::<User>::unbound()
+            .join::<Address>()
+            .filter(Address::email.like("ed@%"))
+            .order_by(User::id);
+        for err in [
+            q.all().map(|_| ()).unwrap_err(),
+            q.count().map(|_| ()).unwrap_err(),
+            q.get(8).map(|_| ()).unwrap_err(),
+        ] {
+            assert!(matches!(err, Error::InvalidRequest { .. }), "{err}");
+            assert!(err.to_string().contains("query of User is not bound to a session"), "{err}");
+        }
+        let ed = s.get::<User>(8)?.expect("ed");
+        let found = q.with_session(&s).all()?;
+        assert_eq!(found.len(), 1, "ed's three addresses give one user");
+        assert!(found[0].ptr_eq(&ed), "the bound session's object");
+        assert_eq!(q.with_session(&s).count()?, 3);
+        // Bound to another session, it reads that session's objects.
+        let other = Session::new(db);
+        let theirs = q.with_session(&other).one()?;
+        assert!(!theirs.ptr_eq(&ed));
+        assert!(theirs.ptr_eq(&other.get::<User>(8)?.expect("ed")));
+        Ok(())
+    }
+
     fn ordering_slicing_and_resets_pick_the_right_rows(db) {
         let s = setup(db)?;
         let q = s.query::<User>().order_by_keys([User::age.desc(), User::id.asc()]);

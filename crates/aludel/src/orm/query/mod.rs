@@ -142,6 +142,32 @@ impl<M: Model, S: Selection> std::fmt::Debug for Query<M, S> {
 }
 
 impl<M: Model> Query<M> {
+    /// A query of `M` bound to no session (SQLAlchemy's `Query(User)` without
+    /// `session=`): it is built and compiled like any other, and runs once bound with
+    /// [`with_session`](Self::with_session). Running it unbound is an
+    /// [`Error::InvalidRequest`] saying so.
+    ///
+    /// ```
+    /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
+    /// # let engine = aludel::create_engine("sqlite://:memory:")?;
+    /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
+    /// use aludel::orm::{Query, Session};
+    /// let q = Query::<T>::unbound().filter(T::id.gt(1));
+    /// assert!(q.all().unwrap_err().to_string().contains("not bound to a session"));
+    /// let s = Session::new(&engine);
+    /// s.add_all([T { id: 1 }, T { id: 2 }])?;
+    /// assert_eq!(q.with_session(&s).one()?.read()?.id, 2);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn unbound() -> Self {
+        Self::new(Err(Error::InvalidRequest {
+            message: format!(
+                "this query of {} is not bound to a session: bind it with with_session(&session)",
+                M::info().name
+            ),
+        }))
+    }
+
     /// A query through `session` (or an error to report when it runs, e.g. a scoped
     /// session used before configuration).
     pub(crate) fn new(session: Result<Session, Error>) -> Self {
