@@ -153,7 +153,7 @@ impl<M: Model> Query<M> {
     /// # aludel::orm::create_all(&engine, &[<T as aludel::orm::Model>::info()])?;
     /// use aludel::orm::{Query, Session};
     /// let q = Query::<T>::unbound().filter(T::id.gt(1));
-    /// assert!(q.all().unwrap_err().to_string().contains("not bound to a session"));
+    /// assert!(q.all().map(|_| ()).unwrap_err().to_string().contains("not bound to a session"));
     /// let s = Session::new(&engine);
     /// s.add_all([T { id: 1 }, T { id: 2 }])?;
     /// assert_eq!(q.with_session(&s).one()?.read()?.id, 2);
