@@ -331,6 +331,10 @@ def relationship_cases(s):
         "with_parent_many_to_one": users(
             q.with_parent(s.get(Address, 5), Address.user).all()
         ),
+        "with_parent_inferred_one_to_many": addresses(
+            s.query(Address).with_parent(ed).order_by(Address.id).all()
+        ),
+        "with_parent_inferred_many_to_one": users(q.with_parent(s.get(Address, 5)).all()),
     }
 
 

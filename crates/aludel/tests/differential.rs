@@ -574,6 +574,19 @@ fn relationship_cases(s: &Session, out: &mut BTreeMap<&'static str, Rows>) -> Re
         "with_parent_many_to_one",
         objects(q().with_parent(&fred_address, Address::user).all()?)?,
     );
+    out.insert(
+        "with_parent_inferred_one_to_many",
+        objects(
+            s.query::<Address>()
+                .with_parent_inferred(&user(3)?)
+                .order_by(Address::id)
+                .all()?,
+        )?,
+    );
+    out.insert(
+        "with_parent_inferred_many_to_one",
+        objects(q().with_parent_inferred(&fred_address).all()?)?,
+    );
     Ok(())
 }
 
