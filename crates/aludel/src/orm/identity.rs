@@ -54,12 +54,16 @@ impl KeyPart {
     }
 }
 
-/// The identity of a persistent object: its model and primary key. A single-column key
-/// (the common case) needs no allocation beyond the part itself.
+/// The identity of a persistent object: its model, primary key and, in a sharded
+/// session, its shard (SQLAlchemy's identity token: one key on two shards is two
+/// objects). A single-column key (the common case) needs no allocation beyond the part
+/// itself.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct IdentityKey {
     pub(crate) model: TypeId,
     pub(crate) pk: KeyParts,
+    /// The shard's number plus one (`orm/sharding.rs`); 0 outside a sharded session.
+    pub(crate) shard: u16,
 }
 
 /// The parts of a primary key.
@@ -127,7 +131,17 @@ impl IdentityKey {
             }
             KeyParts::Many(parts.into_boxed_slice())
         };
-        Ok(Some(IdentityKey { model, pk }))
+        Ok(Some(IdentityKey {
+            model,
+            pk,
+            shard: 0,
+        }))
+    }
+
+    /// The same key on `shard` (0: no shard).
+    pub(crate) fn on_shard(mut self, shard: u16) -> IdentityKey {
+        self.shard = shard;
+        self
     }
 
     fn from_parts<'v>(
@@ -143,7 +157,11 @@ impl IdentityKey {
                     .collect::<Option<Box<[_]>>>()?,
             )
         };
-        Some(IdentityKey { model, pk })
+        Some(IdentityKey {
+            model,
+            pk,
+            shard: 0,
+        })
     }
 }
 
@@ -202,6 +220,10 @@ type KeyBuildHasher = std::hash::BuildHasherDefault<KeyHasher>;
 /// swept whenever the map doubles in size.
 pub(crate) struct IdentityMap {
     map: HashMap<IdentityKey, Weak<dyn AnyInstance>, KeyBuildHasher>,
+    /// In a sharded session, the shard statements run on now (its number plus one; 0
+    /// for none): rows loaded meanwhile are keyed on it, and the session's connection
+    /// for a model's statement is that shard's (`orm/sharding.rs`).
+    pub(crate) shard: u16,
     /// The map size at which dead entries are swept next.
     sweep_at: usize,
 }
@@ -213,6 +235,7 @@ impl Default for IdentityMap {
     fn default() -> Self {
         IdentityMap {
             map: HashMap::default(),
+            shard: 0,
             sweep_at: SWEEP_MIN,
         }
     }

@@ -43,6 +43,9 @@ pub(crate) struct StateData {
     pub(crate) expired: bool,
     /// Identity in the owning session's map, once persistent.
     pub(crate) key: Option<IdentityKey>,
+    /// In a sharded session, the object's shard (number plus one; 0 until chosen):
+    /// chosen at its first flush, or the shard it was loaded from.
+    pub(crate) shard: u16,
     /// Marked for deletion at the next flush.
     pub(crate) delete_pending: bool,
     /// The owning session.
@@ -125,6 +128,7 @@ impl<T: Model> Instance<T> {
                 snapshot: None,
                 expired: false,
                 key: None,
+                shard: 0,
                 delete_pending: false,
                 session: None,
             },
@@ -140,6 +144,7 @@ impl<T: Model> Instance<T> {
                 state: ObjectState::Persistent,
                 snapshot: None,
                 expired: false,
+                shard: key.shard,
                 key: Some(key),
                 delete_pending: false,
                 session: Some(session),

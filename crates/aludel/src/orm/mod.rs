@@ -11,7 +11,7 @@ mod borrow;
 mod bound_connections;
 mod column;
 mod deferred;
-mod dependency;
+pub(crate) mod dependency;
 mod evaluator;
 mod flush;
 mod identity;
@@ -31,6 +31,7 @@ mod schema;
 mod scoping;
 mod session;
 mod sessionmaker;
+mod sharding;
 mod task_scope;
 mod transaction;
 mod two_phase;
@@ -74,6 +75,9 @@ pub use schema::{create_all, drop_all, metadata};
 pub use scoping::{ALREADY_PRESENT, Scope, ScopedSession};
 pub use session::{IntoInstance, NoAutoflush, PrimaryKey, QueryCriteria, Session, SessionConfig};
 pub use sessionmaker::{SessionMaker, SessionOptions};
+pub use sharding::{
+    ExecuteChooser, IdentityChooser, ShardChooser, ShardObject, ShardQuery, Sharding,
+};
 pub use task_scope::{TaskScoped, task_scope};
 pub use validation::{ColumnValidator, Required, ValidationError, ValidationErrors, Validator};
 pub use versioning::{VersionGenerator, next_version};

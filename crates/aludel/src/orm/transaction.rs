@@ -161,13 +161,7 @@ impl SessionInner {
     /// The session's connection to its default bind, checked out and in a transaction
     /// (begun on first use).
     pub(crate) fn connection<'s>(&self, st: &'s mut SessionState) -> Result<&'s mut Connection> {
-        if self.binds.is_some() && self.engine.is_none() {
-            return Err(Error::invalid(
-                "the statement is unbound: it names no model and the session has no default \
-                 bind (Binds::bind)",
-            ));
-        }
-        self.switch_to_default(st);
+        self.switch_to_default(st)?;
         self.active_connection(st)
     }
 

@@ -79,6 +79,24 @@ pub(crate) fn load<C: Model>(
             ),
         });
     };
+    // The related objects are on the owner's shard (in a sharded session).
+    let shard = key.as_ref().map_or(0, |k| k.shard);
+    let session_inner = session.clone();
+    session_inner.on_shard(shard, || {
+        load_related(owner, rel, strategy, below, session, &name())
+    })
+}
+
+/// [`load`] for a persistent owner in `session`, once the refusals are checked.
+fn load_related<C: Model>(
+    owner: &Arc<dyn AnyInstance>,
+    rel: &'static RelationshipInfo,
+    strategy: Loading,
+    below: Option<&LoaderTree>,
+    session: Arc<SessionInner>,
+    name: &str,
+) -> Result<Vec<Instance<C>>> {
+    let info = owner.info();
     let resolved = rel.resolved(info)?;
     let values = owner.values()?;
     let Some(key) = owner_key(resolved, &values) else {
@@ -93,12 +111,11 @@ pub(crate) fn load<C: Model>(
     if strategy == Loading::RaiseOnSql {
         return Err(Error::LazyLoadRefused {
             message: format!(
-                "{} is not loaded, its loader strategy is raise_on_sql, and loading it needs SQL",
-                name()
+                "{name} is not loaded, its loader strategy is raise_on_sql, and loading it needs SQL"
             ),
         });
     }
-    guard(&session, &name())?;
+    guard(&session, name)?;
     let (stmt, keys) = related_select(rel, resolved);
     let stmt = stmt.where_(equals_key(&keys, &key));
     let opts = LoadOptions {
@@ -114,8 +131,10 @@ fn in_identity_map<C: Model>(
     model: std::any::TypeId,
     key: &[crate::sql::Value],
 ) -> Option<Instance<C>> {
-    let key = IdentityKey::new(model, key)?;
-    let found = lock(&session.state).identity.get(&key)?;
+    let st = lock(&session.state);
+    let key = IdentityKey::new(model, key)?.on_shard(st.identity.shard);
+    let found = st.identity.get(&key)?;
+    drop(st);
     if found.state().expired {
         return None;
     }

@@ -90,8 +90,10 @@ pub(crate) fn held_target(
     target: &ModelInfo,
     key: &[Value],
 ) -> Option<Arc<dyn AnyInstance>> {
-    let id = IdentityKey::new(target.identity_type(), key)?;
-    let found = lock(&session.inner.state).identity.get(&id);
+    let st = lock(&session.inner.state);
+    let id = IdentityKey::new(target.identity_type(), key)?.on_shard(st.identity.shard);
+    let found = st.identity.get(&id);
+    drop(st);
     found.filter(|f| !f.state().expired)
 }
 

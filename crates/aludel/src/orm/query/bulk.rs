@@ -120,7 +120,7 @@ fn objects_with_keys(
     Ok(keys
         .iter()
         .filter_map(|pk| IdentityKey::new(info.identity_type(), pk))
-        .filter_map(|k| st.identity.get(&k))
+        .filter_map(|k| st.identity.get(&k.on_shard(st.identity.shard)))
         .collect())
 }
 
