@@ -10,7 +10,10 @@
 mod common;
 
 use aludel::engine::Backend;
-use aludel::orm::{Many, Model, One, Session, SessionConfig, Sharding, create_all, selectinload};
+use aludel::orm::{
+    Many, Model, One, Session, SessionConfig, Sharding, SynchronizeSession, create_all,
+    selectinload,
+};
 use aludel::sql::{Value, text};
 use aludel::{Engine, Result, StatementRecorder};
 
@@ -406,6 +409,49 @@ sharding_tests! {
         assert_eq!(celsius(&cities[0])?, [18, 21]);
         assert!(celsius(&cities[1])?.is_empty());
         assert_eq!((selects(&on_europe).len(), selects(&on_asia).len()), (2, 2));
+        Ok(())
+    }
+
+    fn bulk_statements_and_streams_run_on_each_shard(shards, _backend) {
+        let (europe, asia) = (&shards[0], &shards[1]);
+        let s = session(shards)?;
+        for (id, continent, name) in [(1, "europe", "paris"), (2, "europe", "rome"), (1, "asia", "tokyo")] {
+            s.add(city(id, continent, name, Some(1000)))?;
+        }
+        s.commit()?;
+        let cities = s.query::<City>().order_by(City::name).all()?;
+        // A bulk UPDATE on both shards, each synchronizing its own objects only.
+        let n = s
+            .query::<City>()
+            .filter(City::id.eq(1))
+            .update([(City::population, 5)], SynchronizeSession::Evaluate)?;
+        assert_eq!(n, 2);
+        let populations: Vec<Option<i64>> =
+            cities.iter().map(|c| Ok(c.read()?.population)).collect::<Result<_>>()?;
+        assert_eq!(populations, [Some(5), Some(1000), Some(5)]);
+        // A bulk DELETE routed to asia by the chooser: only tokyo goes.
+        let n = s
+            .query::<City>()
+            .filter(City::continent.eq("asia"))
+            .delete(SynchronizeSession::Fetch)?;
+        assert_eq!(n, 1);
+        assert_eq!(cities[2].state(), aludel::orm::ObjectState::Deleted);
+        assert_eq!(cities[0].state(), aludel::orm::ObjectState::Persistent);
+        s.commit()?;
+        assert_eq!((count(europe, "shard_cities")?, count(asia, "shard_cities")?), (2, 0));
+
+        // A stream runs shard after shard; ordered or limited, it is refused.
+        s.add(city(7, "asia", "osaka", None))?;
+        s.commit()?;
+        let mut streamed = Vec::new();
+        let rows = s.query::<City>().yield_per(1).for_each(|c| {
+            streamed.push(c.read()?.name.clone());
+            Ok(())
+        })?;
+        streamed.sort();
+        assert_eq!((rows, streamed), (3, vec!["osaka".to_owned(), "paris".to_owned(), "rome".to_owned()]));
+        let err = s.query::<City>().order_by(City::name).for_each(|_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("not merged"), "{err}");
         Ok(())
     }
 }

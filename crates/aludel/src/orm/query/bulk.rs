@@ -81,10 +81,15 @@ impl<M: Model> UpdateKey<M> for String {
 /// from the database anyway).
 fn loaded_objects(session: &Session, info: &ModelInfo) -> Result<Vec<Arc<dyn AnyInstance>>> {
     let st = session.inner.usable()?;
+    // In a sharded session, the objects of the shard the statement runs on.
+    let shard = st.identity.shard;
     Ok(st
         .identity
         .values()
-        .filter(|o| o.info().type_id == info.type_id && !o.state().expired)
+        .filter(|o| {
+            let s = o.state();
+            o.info().type_id == info.type_id && !s.expired && s.shard == shard
+        })
         .collect())
 }
 
@@ -244,9 +249,27 @@ impl<M: Model> Query<M> {
             });
         }
         let session = self.bulk_session("update")?;
+        // On each of the query's shards (the one place outside a sharded session).
+        let mut n = 0;
+        for shard in self.shards(session, &self.select)? {
+            n += session
+                .inner
+                .on_shard(shard, || self.update_here(session, &values, sync))?;
+        }
+        Ok(n)
+    }
+
+    /// [`update`](Self::update) where the session's statements go now.
+    fn update_here(
+        &self,
+        session: &Session,
+        values: &[(usize, Expr)],
+        sync: SynchronizeSession,
+    ) -> Result<u64> {
+        let info = M::info();
         let criteria = self.criteria();
         let mut stmt = update(&info.table);
-        for (i, v) in &values {
+        for (i, v) in values {
             stmt = stmt.set(&info.columns()[*i].name, v.clone());
         }
         if !criteria.is_empty() {
@@ -259,7 +282,7 @@ impl<M: Model> Query<M> {
                 let ev = Evaluator::new(info, &self.ctx.params);
                 let nulls = vec![Value::Null; info.columns().len()];
                 ev.matches(&criteria, &nulls)?;
-                for (_, v) in &values {
+                for (_, v) in values {
                     ev.eval(v, &nulls)?;
                 }
                 let mut changes = Vec::new();
@@ -341,8 +364,19 @@ impl<M: Model> Query<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn delete(&self, sync: SynchronizeSession) -> Result<u64> {
-        let info = M::info();
         let session = self.bulk_session("delete")?;
+        let mut n = 0;
+        for shard in self.shards(session, &self.select)? {
+            n += session
+                .inner
+                .on_shard(shard, || self.delete_here(session, sync))?;
+        }
+        Ok(n)
+    }
+
+    /// [`delete`](Self::delete) where the session's statements go now.
+    fn delete_here(&self, session: &Session, sync: SynchronizeSession) -> Result<u64> {
+        let info = M::info();
         let criteria = self.criteria();
         let mut stmt = delete(&info.table);
         if !criteria.is_empty() {

@@ -84,6 +84,35 @@ impl<M: Model> Query<M> {
             )));
         }
         let session = self.runnable()?;
+        let shards = self.shards(session, &self.select)?;
+        let shaped = !self.select.order_by.is_empty()
+            || self.select.limit.is_some()
+            || self.select.offset.is_some();
+        if shards.len() > 1 && shaped {
+            return Err(Error::invalid(format!(
+                "Query<{}>: a stream from several shards is not merged by ORDER BY, LIMIT or \
+                 OFFSET; stream \
+                 one shard at a time (Query::set_shard) or load the merged result with all()",
+                M::info().name
+            )));
+        }
+        // Shard after shard (the one place outside a sharded session).
+        let mut streamed = 0;
+        for shard in shards {
+            streamed += session
+                .inner
+                .on_shard(shard, || self.stream_here(session, batch_size, &mut f))?;
+        }
+        Ok(streamed)
+    }
+
+    /// Streams the query's rows where the session's statements go now.
+    fn stream_here(
+        &self,
+        session: &crate::orm::Session,
+        batch_size: usize,
+        f: &mut dyn FnMut(Vec<Instance<M>>) -> Result<()>,
+    ) -> Result<u64> {
         let opts = self.load_options();
         let inner = &*session.inner;
         let (compiled, values) = inner
