@@ -25,6 +25,23 @@ impl SessionState {
     pub(crate) fn any_transaction(&self) -> bool {
         self.in_transaction || self.parked.iter().any(|p| p.in_transaction)
     }
+
+    /// Runs `f` on each of the session's connections that is in a transaction: the one
+    /// in use, then the parked ones.
+    pub(crate) fn each_transaction(
+        &mut self,
+        f: &mut dyn FnMut(&mut Connection) -> Result<()>,
+    ) -> Result<()> {
+        if self.in_transaction {
+            if let Some(conn) = self.conn.as_mut() {
+                f(conn)?;
+            }
+        }
+        for p in self.parked.iter_mut().filter(|p| p.in_transaction) {
+            f(&mut p.conn)?;
+        }
+        Ok(())
+    }
 }
 
 impl SessionInner {

@@ -81,7 +81,7 @@ impl Session {
         };
         let related = !T::info().relationships.is_empty();
         let plan = match related {
-            true => joined::JoinedPlan::new(T::info(), stmt, &opts.loaders, layout)?,
+            true => joined::JoinedPlan::new(&self.inner, T::info(), stmt, &opts.loaders, layout)?,
             false => None,
         };
         let objects = match plan {

@@ -117,7 +117,7 @@ pub(crate) fn fetch_grouped(
         None => (stmt, None),
     };
     let start = layout.map_or(target.columns().len(), ColumnLayout::width);
-    let plan = JoinedPlan::new(target, stmt, batch.deeper, layout)?;
+    let plan = JoinedPlan::new(&batch.session.inner, target, stmt, batch.deeper, layout)?;
     let mut joined = plan.as_ref().map(|p| p.reader(false));
     let opts = LoadOptions {
         autoflush: false,
