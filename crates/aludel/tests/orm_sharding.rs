@@ -344,7 +344,15 @@ sharding_tests! {
         let err = s.query::<City>().set_shard("mars").all().unwrap_err();
         assert!(err.to_string().contains("no shard named \"mars\""), "{err}");
         assert!(s.pin_shard("mars").is_err());
-        let _ = on_asia;
+        // What is added while pinned stays on that shard, flushed after the pin ends.
+        s.pin_shard("europe")?;
+        let kyoto = s.add(city(31, "asia", "kyoto", None))?;
+        s.unpin_shard();
+        on_asia.clear();
+        s.commit()?;
+        assert_eq!(s.shard_of(&kyoto).as_deref(), Some("europe"));
+        assert_eq!((count(europe, "shard_cities")?, count(asia, "shard_cities")?), (2, 1));
+        assert!(on_asia.statements().iter().all(|q| !q.starts_with("INSERT")));
         Ok(())
     }
 

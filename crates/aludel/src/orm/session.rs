@@ -1129,6 +1129,8 @@ impl SessionInner {
             ObjectState::Transient => {
                 s.state = ObjectState::Pending;
                 s.session = Some((self.id, self.me.clone()));
+                // A sharded session pinned to a shard puts what is added there.
+                s.shard = st.pinned_shard;
                 drop(s);
                 st.new.push(obj);
             }

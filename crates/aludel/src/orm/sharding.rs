@@ -209,7 +209,9 @@ impl ShardObject<'_> {
     /// The object's model.
     ///
     /// ```
-    /// let chooser = |o: &aludel::orm::ShardObject<'_>| Ok(o.model().name.to_owned());
+    /// let chooser = |o: &aludel::orm::ShardObject<'_>| -> aludel::Result<String> {
+    ///     Ok(o.model().name.to_owned())
+    /// };
     /// # let _ = chooser;
     /// ```
     pub fn model(&self) -> &'static ModelInfo {
@@ -220,9 +222,11 @@ impl ShardObject<'_> {
     ///
     /// ```
     /// use aludel::sql::Value;
-    /// let chooser = |o: &aludel::orm::ShardObject<'_>| match o.value("region")? {
-    ///     Value::Int(n) if *n < 100 => Ok("low".to_owned()),
-    ///     _ => Ok("high".to_owned()),
+    /// let chooser = |o: &aludel::orm::ShardObject<'_>| -> aludel::Result<String> {
+    ///     match o.value("region")? {
+    ///         Value::Int(n) if *n < 100 => Ok("low".to_owned()),
+    ///         _ => Ok("high".to_owned()),
+    ///     }
     /// };
     /// # let _ = chooser;
     /// ```
@@ -238,7 +242,9 @@ impl ShardObject<'_> {
     /// when it holds something else (NULL included).
     ///
     /// ```
-    /// let chooser = |o: &aludel::orm::ShardObject<'_>| Ok(o.text("continent")?.to_owned());
+    /// let chooser = |o: &aludel::orm::ShardObject<'_>| -> aludel::Result<String> {
+    ///     Ok(o.text("continent")?.to_owned())
+    /// };
     /// # let _ = chooser;
     /// ```
     pub fn text(&self, name: &str) -> Result<&str> {
@@ -306,7 +312,8 @@ impl ShardQuery<'_> {
     /// });
     /// let s = Session::sharded(sharding, Default::default())?;
     /// s.query::<City>().filter(City::continent.in_(["europe", "asia"])).all()?;
-    /// assert_eq!(*seen.lock().unwrap(), [aludel::sql::Value::from("europe"), "asia".into()]);
+    /// use aludel::sql::Value;
+    /// assert_eq!(*seen.lock().unwrap(), [Value::Text("europe".into()), Value::Text("asia".into())]);
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn equals(&self, name: &str) -> Vec<Value> {
@@ -402,8 +409,9 @@ impl Session {
     }
 
     /// Pins the session to shard `name`: until [`unpin_shard`](Self::unpin_shard),
-    /// queries and `get` go to that shard only, new objects are put there without asking
-    /// the shard chooser, and statements of no model (`Session::execute`) run there.
+    /// queries and `get` go to that shard only, objects added meanwhile are put there
+    /// without asking the shard chooser, and statements of no model (`Session::execute`)
+    /// run there.
     ///
     /// ```
     /// let a = aludel::create_engine("sqlite://:memory:")?;
@@ -438,15 +446,16 @@ impl Session {
     }
 
     /// The shard `instance` is on (SQLAlchemy's `inspect(obj).identity_token`): the
-    /// shard it was loaded from or flushed to; `None` before its first flush or outside
-    /// a sharded session.
+    /// shard it was loaded from, flushed to, or added to while the session was pinned;
+    /// `None` while not chosen yet (a new object before its first flush) or outside a
+    /// sharded session.
     ///
     /// ```
     /// # #[derive(aludel::Model, Clone)] #[model(table = "t")] struct T { #[column(primary_key)] id: i64 }
     /// let a = aludel::create_engine("sqlite://:memory:")?;
     /// aludel::orm::create_all(&a, &[<T as aludel::orm::Model>::info()])?;
-    /// let s = aludel::orm::Session::sharded(aludel::orm::Sharding::new().shard("a", &a), Default::default())?;
-    /// s.pin_shard("a")?;
+    /// let sharding = aludel::orm::Sharding::new().shard("a", &a).shard_chooser(|_| Ok("a".into()));
+    /// let s = aludel::orm::Session::sharded(sharding, Default::default())?;
     /// let t = s.add(T { id: 1 })?;
     /// assert_eq!(s.shard_of(&t), None);
     /// s.flush()?;
