@@ -37,6 +37,7 @@ from sqlalchemy.orm import (
     mapped_column,
     relationship,
     selectinload,
+    subqueryload,
 )
 
 
@@ -349,6 +350,12 @@ def loader_cases(engine):
         ),
         "joinedload_many_to_one_statements": run(
             Address, lambda a: a.user.name, joinedload(Address.user)
+        ),
+        # A subquery load below another re-runs the statement above it: 3 SELECTs.
+        "subqueryload_nested_statements": run(
+            User,
+            lambda u: ";".join(f"{k.id}:{ids(k.users)}" for k in u.keywords),
+            subqueryload(User.keywords).subqueryload(Keyword.users),
         ),
     }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The differential suite: SQLAlchemy 2.x and aludel run the same queries on the same SQLite
-# database and must return the same rows. Creates a virtualenv with SQLAlchemy from PyPI
-# (under target/, reused), builds the fixture and SQLAlchemy's results with cases.py, then
-# runs crates/aludel/tests/differential.rs against them. Exit 0 and a SKIPPED line when
+# database and must return the same rows, and flush the same changes with the same writes
+# in dependency order. Creates a virtualenv with SQLAlchemy from PyPI (under target/,
+# reused), builds the fixture and SQLAlchemy's results with cases.py and the flush results
+# with flush_cases.py, then runs crates/aludel/tests/differential.rs and
+# differential_flush.rs against them. Exit 0 and a SKIPPED line when
 # Python or PyPI is not available (never a silent pass); with CI=true that is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,10 +28,12 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import sqlalchemy' 2>
 fi
 echo "differential: SQLAlchemy $("$venv/bin/python" -c 'import sqlalchemy; print(sqlalchemy.__version__)')"
 "$venv/bin/python" scripts/differential/cases.py "$work/fixture.db" "$work/results.json"
+"$venv/bin/python" scripts/differential/flush_cases.py "$work/flush.json"
 
 export ALUDEL_DIFF_DB="$work/fixture.db" ALUDEL_DIFF_RESULTS="$work/results.json"
+export ALUDEL_DIFF_FLUSH_RESULTS="$work/flush.json"
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --all-features --test differential
+    cargo nextest run --all-features --test differential --test differential_flush
 else
-    cargo test --all-features --test differential
+    cargo test --all-features --test differential --test differential_flush
 fi

@@ -554,6 +554,12 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
             pub const #i: ::aludel::orm::Column<#ident, #ty> = ::aludel::orm::Column::new(#n, #col);
         }
     });
+    // Each application Meta option's hook, once its column is declared.
+    let contributions = def.fields.iter().filter_map(|f| {
+        let option = f.meta_option.as_ref()?;
+        let col = &f.column;
+        Some(quote!(<#option as ::aludel::ext::managers::ColumnMetaOption>::contribute_to_class(table, #col)))
+    });
     let query = expand_query(def);
     let (with_deferred, from_row_in) = expand_deferred(def, &unloaded);
     let identity = def
@@ -611,8 +617,9 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
                     let table = ::aludel::sql::Table::build(#table_name)
                         #(.column(#columns))*
                         #(#uniques)*
-                        #(#indexes)*
-                        .finish();
+                        #(#indexes)*;
+                    #(let table = #contributions;)*
+                    let table = table.finish();
                     ::aludel::orm::ModelInfo::new::<#ident>(#name, table, ::std::vec![#(#field_names),*])
                         .optional_fields(::std::vec![#(#optional),*])
                         .with_validators(::std::vec![#(#validators),*])

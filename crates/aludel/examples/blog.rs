@@ -1,15 +1,15 @@
-//! A small blog on the managers layer (seed 003, sqlalchemy-unchained): `init`, models with
-//! validators and a foreign key by model name, a registry, managers with a custom query
-//! method, validation errors reported all at once, and `get_or_create` from two threads.
+//! A small blog on the managers layer (seed 003, sqlalchemy-unchained): `init` and its model
+//! base, an abstract model the others extend (Meta options and shared fields), validators
+//! and a foreign key by model name, managers with a custom query method, `BaseModel`'s
+//! `update`/`validate`, validation errors reported all at once (with the validator that
+//! failed), and `get_or_create` from two threads.
 //!
 //! `cargo run --example blog` (SQLite in a temporary file; `DATABASE_URL` and
 //! `--features postgres` / `mysql` for a server).
 
 use std::ops::Deref;
 
-use aludel::ext::managers::{
-    ModelManager, ModelRegistry, SessionManager, init_sqlalchemy_unchained,
-};
+use aludel::ext::managers::{BaseModel, ModelManager, SessionManager, init_sqlalchemy_unchained};
 use aludel::orm::{Instance, Required, Scope, ScopedSession, ValidationError, Validator};
 use aludel::sql::Value;
 use aludel::{Error, Result, params};
@@ -29,25 +29,29 @@ impl Validator for NotShouting {
     }
 }
 
-#[derive(aludel::Model, Debug, Clone)]
+/// What every blog model has (unchained's abstract base model): an `id` key,
+/// `created_at`/`updated_at` set by the database, and who changed it last. Not a table.
+#[aludel::ext::managers::model(abstract, repr = ["id", "changed_by"])]
+struct Tracked {
+    #[column(max_len = 40)]
+    changed_by: Option<String>,
+}
+
+#[aludel::ext::managers::model(extends = Tracked)]
+#[derive(aludel::Model, Clone)]
 struct Category {
-    #[column(primary_key)]
-    id: i64,
     #[column(max_len = 30, unique, validators = [Required::new()])]
     name: String,
 }
 
-#[derive(aludel::Model, Debug, Clone)]
+#[aludel::ext::managers::model(extends = Tracked, repr = ["id", "title", "created_at"])]
+#[derive(aludel::Model, Clone)]
 struct Post {
-    #[column(primary_key)]
-    id: i64,
     #[column(foreign_key = "Category")]
     category_id: i64,
     #[column(max_len = 80, validators = [Required::new(), NotShouting])]
     title: String,
     body: Option<String>,
-    #[column(server_default = "CURRENT_TIMESTAMP")]
-    created_at: Option<chrono::NaiveDateTime>,
 }
 
 /// The posts' manager: the base operations plus the app's own queries.
@@ -62,7 +66,7 @@ impl Deref for PostManager {
 
 impl PostManager {
     fn in_category(&self, category: &Instance<Category>) -> Result<Vec<Instance<Post>>> {
-        let id = category.read()?.id;
+        let id = category.read()?.id.unwrap_or_default();
         self.filter(Post::category_id.eq(id))?
             .order_by(Post::id)
             .all()
@@ -75,14 +79,17 @@ fn main() -> Result<()> {
     let scratch = std::env::temp_dir().join(format!("aludel-blog-{}.db", std::process::id()));
     let url = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite:///{}", scratch.display()));
-    let app = init_sqlalchemy_unchained(&url, &DB, Scope::thread(), None)?;
-    let mut registry = ModelRegistry::new();
-    registry.register::<Post>()?.register::<Category>()?;
-    registry.finalize_mappings()?;
-    aludel::orm::drop_all(&app.engine, registry.models())?;
-    app.create_all(registry.models())?;
+    let mut app = init_sqlalchemy_unchained(&url, &DB, Scope::thread(), None)?;
+    // The model base init made, bound to the engine: register the models, check their
+    // foreign keys, create their tables.
+    app.model = app.model.with_name("Blog");
+    app.model.register::<Post>()?.register::<Category>()?;
+    app.model.finalize_mappings()?;
+    app.model.drop_all()?;
+    app.model.create_all()?;
     println!(
-        "blog on {} (constraints named pk_/fk_/uq_)",
+        "{:?} on {} (constraints named pk_/fk_/uq_)",
+        app.model,
         app.engine.dialect().name()
     );
 
@@ -97,7 +104,7 @@ fn main() -> Result<()> {
                     let mine = ModelManager::<Category>::new(SessionManager::new());
                     let (news, _created) =
                         mine.get_or_create(params! { "name" => "news" }, params! {}, true)?;
-                    let id = news.read()?.id;
+                    let id = news.read()?.id.unwrap_or_default();
                     DB.remove()?;
                     Ok(id)
                 })
@@ -122,6 +129,23 @@ fn main() -> Result<()> {
     )?;
     posts.update(&hello, params! { "body" => "The first post." }, true)?;
     println!("created {:?}", *hello.read()?);
+
+    // BaseModel on plain values: build, check every column on update, then save.
+    let mut draft = Post::build(&params! { "category_id" => ids[0], "title" => "Draft" })?;
+    draft.update(
+        &params! { "title" => "Second post", "changed_by" => "ada" },
+        false,
+    )?;
+    posts.save(draft, true)?;
+    if let Err(Error::Validation { errors, .. }) =
+        Post::validate(&params! { "title" => "LOUD TITLE" }, true)
+    {
+        let failure = &errors.failures[0];
+        println!(
+            "{:?} refused by {:?}: {:?}",
+            failure.column, failure.validator, failure.msg
+        );
+    }
 
     match posts.create(
         params! { "category_id" => ids[0], "title" => "HELLO AGAIN", "body" => "x" },

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use aludel::orm::{
     Column, Instance, Load, Many, Model, One, Session, SynchronizeSession, joinedload,
-    selectinload, typed,
+    selectinload, subqueryload, typed,
 };
 use aludel::sql::{Expr, Value, and_, bindparam, func, not_, or_, select, text};
 use aludel::{Engine, Result, params};
@@ -648,6 +648,22 @@ fn loader_cases(engine: &Engine, out: &mut BTreeMap<&'static str, Rows>) -> Resu
     out.insert(
         "joinedload_many_to_one_statements",
         loaded(engine, joined, Address::id, user_name)?,
+    );
+    let keyword_users = |u: &User| {
+        let each = u.keywords.all()?.into_iter().map(|k| {
+            let k = k.read()?;
+            Ok(format!(
+                "{}:{}",
+                k.id,
+                ids(k.users.all()?, |u: &User| u.id)?
+            ))
+        });
+        Ok((u.id, each.collect::<Result<Vec<_>>>()?.join(";")))
+    };
+    let nested = Some(subqueryload(User::keywords).subqueryload(Keyword::users));
+    out.insert(
+        "subqueryload_nested_statements",
+        loaded(engine, nested, User::id, keyword_users)?,
     );
     Ok(())
 }

@@ -92,6 +92,18 @@ fn count(db: &TestDb) -> Result<i64> {
         .scalar(&text("SELECT count(*) FROM foobar"), ())
 }
 
+/// How many of the tables `names` exist in the test database.
+fn tables_present(db: &TestDb, names: &[&str]) -> Result<i64> {
+    let sql = db.pick(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ",
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ",
+        "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ",
+    );
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    db.connect()?
+        .scalar(&text(format!("{sql}({})", quoted.join(", "))), ())
+}
+
 fn errors_of(err: Error) -> std::collections::BTreeMap<String, Vec<String>> {
     match err {
         Error::Validation { errors, .. } => errors.errors,
@@ -148,7 +160,7 @@ backend_tests! {
         let dup = registry.register::<Post>().unwrap_err().to_string();
         assert!(dup.contains("Post (table post) is already registered"), "{dup}");
         // Registered in any order, created referenced tables first; the FK is enforced.
-        create_all(db, registry.models())?;
+        create_all(db, &registry.models())?;
         let s = Session::new(db);
         s.add(Category { id: 0, name: "news".into() })?;
         s.commit()?;
@@ -186,8 +198,13 @@ backend_tests! {
 
     fn init_connects_registers_the_session_and_names_constraints(db) {
         static DB: ScopedSession = ScopedSession::unconfigured();
-        let app = init_sqlalchemy_unchained(db.url(), &DB, Scope::thread(), None)?;
-        app.create_all(&[Category::info(), Item::info()])?;
+        let mut app = init_sqlalchemy_unchained(db.url(), &DB, Scope::thread(), None)?;
+        // The model base comes bound to the engine; unchained's **kwargs for
+        // declarative_base are its builder methods.
+        app.model = app.model.with_name("Shop");
+        app.model.register::<Category>()?.register::<Item>()?;
+        assert_eq!(format!("{:?}", app.model), "Shop [Category, Item]");
+        app.model.create_all()?;
         // The constraints carry the convention's names in the database itself.
         let names_sql = db.pick(
             "SELECT group_concat(sql, ' ') FROM sqlite_master WHERE type = 'table' AND name IN ('category', 'item')",
@@ -388,6 +405,14 @@ mod meta_columns {
                 _ => Ok(()),
             }
         }
+        /// Names are unique per table, through an index the option adds.
+        fn contribute_to_class(
+            table: aludel::sql::TableBuilder,
+            column: &str,
+        ) -> aludel::sql::TableBuilder {
+            let index = format!("ix_{}_{column}", table.name());
+            table.index(&index, &[column], true)
+        }
     }
 
     #[aludel::ext::managers::model(columns(name = NameColumn))]
@@ -479,6 +504,10 @@ backend_tests! {
         let name: String = conn.scalar(&text("SELECT name FROM label"), ())?;
         assert_eq!(name, "urgent");
         drop(conn);
+        // The option's contribute_to_class made the name unique.
+        s.add(Label { id: None, color: "blue".into(), name: "urgent".into(), created_at: None, updated_at: None })?;
+        assert!(matches!(s.commit().unwrap_err(), Error::Integrity(_)));
+        s.rollback()?;
         s.add(Label { id: None, color: "blue".into(), name: "  ".into(), created_at: None, updated_at: None })?;
         match s.flush() {
             Err(Error::Validation { model, errors }) => {
@@ -512,6 +541,239 @@ backend_tests! {
         assert_eq!(foobars.named("x")?.len(), 1);
         assert_eq!(labels.named("x")?[0].read()?.color, "red");
         assert!(labels.named("y")?.is_empty());
+        Ok(())
+    }
+}
+
+/// Abstract models (unchained's `Meta.abstract`): no table, no mapping — fields and Meta
+/// options that the models extending them inherit.
+mod abstract_models {
+    use super::meta_columns::NameColumn;
+
+    /// Every named thing: a unique name from the app's option, a description, no
+    /// `updated_at`, shown by id and name.
+    #[aludel::ext::managers::model(abstract, updated_at = false, columns(name = NameColumn), repr = ["id", "name"])]
+    pub struct Named {
+        #[column(max_len = 100)]
+        pub description: Option<String>,
+    }
+
+    #[aludel::ext::managers::model(extends = Named)]
+    #[derive(aludel::Model)]
+    pub struct Genre {
+        pub popular: bool,
+    }
+
+    /// Overrides an inherited option and names its table.
+    #[aludel::ext::managers::model(extends = Named, created_at = false)]
+    #[derive(aludel::Model)]
+    #[model(table = "studios")]
+    pub struct Studio {
+        #[column(max_len = 20)]
+        pub city: String,
+    }
+
+    /// An abstract model extending another: both sets of fields and options pass down.
+    #[aludel::ext::managers::model(abstract, extends = Named, pk = "key", repr = ["key", "code"])]
+    pub struct Coded {
+        #[column(max_len = 8)]
+        pub code: String,
+    }
+
+    #[aludel::ext::managers::model(extends = Coded)]
+    #[derive(aludel::Model)]
+    pub struct Region {}
+}
+
+backend_tests! {
+    fn abstract_models_pass_their_fields_and_options_to_concrete_models(db) {
+        use abstract_models::{Genre, Region, Studio};
+        assert_eq!(Genre::info().fields, ["id", "description", "popular", "name", "created_at"]);
+        assert_eq!(Studio::info().fields, ["id", "description", "city", "name"]);
+        assert_eq!(Region::info().fields, ["key", "description", "code", "name", "created_at"]);
+        assert_eq!((Genre::info().table.name(), Region::info().table.name()), ("genre", "region"));
+        create_all(db, &[Genre::info(), Studio::info(), Region::info()])?;
+        let sessions = SessionManager::with_session(Session::new(db));
+        let genres = ModelManager::<Genre>::new(sessions.clone());
+        let noir = genres.create(params! { "name" => "noir", "popular" => true }, true)?;
+        assert!(noir.read()?.created_at.is_some(), "the inherited created_at is filled by the database");
+        assert_eq!(format!("{:?}", *noir.read()?), format!("Genre {{ id: {:?}, name: \"noir\" }}", noir.read()?.id));
+        // The inherited option column keeps its check and its unique index.
+        let err = errors_of(genres.create(params! { "name" => " ", "popular" => false }, true).unwrap_err());
+        assert_eq!(err["name"], ["Name must not be blank."]);
+        assert!(matches!(genres.create(params! { "name" => "noir", "popular" => false }, true).unwrap_err(), Error::Integrity(_)));
+        sessions.session()?.rollback()?;
+        let regions = ModelManager::<Region>::new(sessions.clone());
+        let north = regions.create(params! { "name" => "north", "code" => "N", "description" => "cold" }, true)?;
+        assert_eq!(north.read()?.code, "N");
+        assert!(regions.get(north.read()?.key)?.expect("by key").ptr_eq(&north));
+        let studios = ModelManager::<Studio>::new(sessions);
+        studios.create(params! { "name" => "ghibli", "city" => "Tokyo" }, true)?;
+        let cities: String = db.connect()?.scalar(&text("SELECT city FROM studios"), ())?;
+        assert_eq!(cities, "Tokyo");
+        Ok(())
+    }
+}
+
+/// The seed's `foreign_key(primary_key=True)`: a one-to-one extension row keyed by its
+/// parent's key (not autoincremented: the key comes from the parent).
+#[derive(aludel::Model, Debug, Clone)]
+#[model(table = "category_profile")]
+struct CategoryProfile {
+    #[column(primary_key, foreign_key = "Category")]
+    category_id: i64,
+    #[column(max_len = 40)]
+    blurb: String,
+}
+
+backend_tests! {
+    fn a_foreign_key_can_be_the_primary_key(db) {
+        assert_eq!(CategoryProfile::info().autoincrement, None);
+        create_all(db, &[Category::info(), CategoryProfile::info()])?;
+        let sessions = SessionManager::with_session(Session::new(db));
+        let categories = ModelManager::<Category>::new(sessions.clone());
+        let profiles = ModelManager::<CategoryProfile>::new(sessions.clone());
+        let books = categories.create(params! { "name" => "books" }, true)?;
+        let id = books.read()?.id;
+        let profile = profiles.create(params! { "category_id" => id, "blurb" => "paper" }, true)?;
+        assert!(profiles.get(id)?.expect("keyed by the category").ptr_eq(&profile));
+        // One profile per category, and only for a category that exists.
+        assert!(matches!(profiles.create(params! { "category_id" => id, "blurb" => "again" }, true).unwrap_err(), Error::Integrity(_)));
+        sessions.session()?.rollback()?;
+        assert!(matches!(profiles.create(params! { "category_id" => id + 100, "blurb" => "orphan" }, true).unwrap_err(), Error::Integrity(_)));
+        sessions.session()?.rollback()?;
+        // A missing key is required: the database does not fill it.
+        let err = errors_of(profiles.create(params! { "blurb" => "none" }, true).unwrap_err());
+        assert_eq!(err["category_id"], ["Category id is required."]);
+        Ok(())
+    }
+
+    fn base_model_update_and_validate_check_one_or_every_column(db) {
+        use aludel::ext::managers::BaseModel;
+        create_all(db, &[Foobar::info()])?;
+        // validate(partial): only the named columns, or every column.
+        Foobar::validate(&params! { "stock" => 1 }, true)?;
+        let err = errors_of(Foobar::validate(&params! { "stock" => 1 }, false).unwrap_err());
+        assert_eq!(err.keys().collect::<Vec<_>>(), ["code", "name"]);
+        let mut item = Foobar::build(&params! { "name" => "foo", "stock" => 1, "code" => "F" })?;
+        // A bad value the object already holds: partial validation does not look at it...
+        item.optional = Some("far too long".into());
+        item.update(&params! { "stock" => 2 }, true)?;
+        // ...full validation does, and sets nothing.
+        let err = item.update(&params! { "stock" => 3 }, false).unwrap_err();
+        assert_eq!(errors_of(err).keys().collect::<Vec<_>>(), ["optional"]);
+        assert_eq!(item.stock, 2);
+        item.update(&params! { "stock" => 3, "optional" => "ok" }, false)?;
+        let sessions = SessionManager::with_session(Session::new(db));
+        sessions.save(item, true)?;
+        let stock: i64 = db.connect()?.scalar(&text("SELECT stock FROM foobar WHERE optional = 'ok'"), ())?;
+        assert_eq!(stock, 3);
+        // Each failure names its model, column and validator.
+        let err = Foobar::build(&params! { "name" => "", "stock" => -1 }).unwrap_err();
+        let Error::Validation { errors, .. } = err else { panic!("expected a validation error") };
+        let by_column: Vec<(&str, &str, &str)> = errors
+            .failures
+            .iter()
+            .map(|f| (f.column.as_deref().unwrap(), f.validator.unwrap().rsplit("::").next().unwrap(), f.msg.as_deref().unwrap()))
+            .collect();
+        assert_eq!(by_column, [
+            ("name", "NameRequired", "Name is required."),
+            ("stock", "NotNegative", "-1 is negative."),
+            ("code", "Required", "A code is required."),
+        ]);
+        assert!(errors.failures.iter().all(|f| f.model.as_deref() == Some("Foobar")));
+        Ok(())
+    }
+
+    fn lazily_registered_models_wait_for_finalize_mappings(db) {
+        let mut registry = ModelRegistry::new();
+        registry.register::<Category>()?.register_lazy::<Post>()?;
+        assert!(!registry.should_initialize("Category")?);
+        assert!(registry.should_initialize("Post")?);
+        assert!(registry.should_initialize("post")?, "by table name too");
+        let err = registry.should_initialize("Comment").unwrap_err().to_string();
+        assert!(err.contains("no model named Comment is registered (registered: Category, Post)"), "{err}");
+        // Until finalized, a lazy model is not part of the mapping: create_all skips it.
+        create_all(db, &registry.models())?;
+        assert_eq!(tables_present(db, &["category", "post"])?, 1);
+        let models = registry.finalize_mappings()?;
+        assert_eq!(models.keys().copied().collect::<Vec<_>>(), ["Category", "Post"]);
+        assert!(!registry.should_initialize("Post")?);
+        create_all(db, &registry.models())?;
+        assert_eq!(tables_present(db, &["category", "post"])?, 2);
+        Ok(())
+    }
+
+    fn a_model_base_binds_names_and_shares_its_registry(db) {
+        use aludel::ext::managers::declarative_base;
+        use aludel::sql::{Column, MetaData, SqlType, Table};
+        let mut catalog = declarative_base().with_name("Catalog").with_bind(db);
+        // A second base, sharing the first one's class registry, with its own metadata
+        // holding a table of its own.
+        let mut audit = MetaData::new();
+        audit.add(Table::build("audit").column(Column::new("id", SqlType::Integer).primary_key()));
+        let mut blog = declarative_base().with_name("Blog").with_bind(db).with_metadata(audit).with_class_registry(catalog.class_registry());
+        blog.register::<Post>()?;
+        catalog.register::<Category>()?;
+        assert_eq!(format!("{catalog:?} / {blog:?}"), "Catalog [Category] / Blog [Post]");
+        // One registry: Post's foreign key by model name resolves across the bases, and a
+        // name taken in one base is taken in the other.
+        let models = blog.finalize_mappings()?;
+        assert_eq!(models.keys().copied().collect::<Vec<_>>(), ["Category", "Post"]);
+        let dup = catalog.register::<Post>().unwrap_err().to_string();
+        assert!(dup.contains("Post (table post) is already registered"), "{dup}");
+        // Each base creates its own tables on its bind, with unchained's constraint names.
+        catalog.create_all()?;
+        blog.create_all()?;
+        assert_eq!(tables_present(db, &["category", "post", "audit"])?, 3);
+        let fk_sql = db.pick(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'post' AND sql LIKE '%fk_post_category_id_category%'",
+            "SELECT count(*) FROM pg_constraint WHERE conname = 'fk_post_category_id_category'",
+            "SELECT count(*) FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'fk_post_category_id_category'",
+        );
+        let named: i64 = db.connect()?.scalar(&text(fk_sql), ())?;
+        assert_eq!(named, 1);
+        // The bind also makes the base's sessions.
+        let s = blog.session_maker()?.make()?;
+        s.add(Category { id: 0, name: "news".into() })?;
+        s.commit()?;
+        assert_eq!(s.query::<Category>().count()?, 1);
+        s.close()?; // the read's transaction would hold a lock DROP TABLE waits for
+        blog.drop_all()?;
+        assert_eq!(tables_present(db, &["category", "post", "audit"])?, 1, "only the catalog's table is left");
+        let unbound = declarative_base().with_name("Loose").create_all().unwrap_err().to_string();
+        assert!(unbound.contains("model base Loose has no bind"), "{unbound}");
+        Ok(())
+    }
+
+    fn scoped_session_factory_passes_sessionmaker_options(db) {
+        use aludel::orm::LazyLoads;
+        static DB: ScopedSession = ScopedSession::unconfigured();
+        create_all(db, &[Foobar::info()])?;
+        // PostgreSQL here runs with max_prepared_transactions = 0 and SQLite has no
+        // two-phase commit: twophase is exercised on MySQL.
+        let twophase = db.backend() == Backend::MySql;
+        let factory = SessionMaker::new(db)
+            .autoflush(false)
+            .expire_on_commit(false)
+            .twophase(twophase)
+            .lazy_loads(LazyLoads::Raise)
+            .info("app", "shop");
+        DB.configure(factory, Scope::thread());
+        let config = DB.get()?.config().clone();
+        assert!(!config.autoflush && !config.expire_on_commit && config.twophase == twophase);
+        assert_eq!(config.lazy_loads, LazyLoads::Raise);
+        assert_eq!(config.info, [("app".to_string(), "shop".to_string())]);
+        // autoflush off: a query does not see the pending object.
+        DB.add(Foobar { id: 0, name: "a".into(), optional: None, stock: 1, code: Some("A".into()) })?;
+        assert_eq!(DB.get()?.query::<Foobar>().count()?, 0);
+        let recorder = db.record_statements();
+        DB.commit()?;
+        if twophase {
+            assert!(recorder.statements().iter().any(|s| s.starts_with("XA PREPARE")), "{:?}", recorder.statements());
+        }
+        assert_eq!(count(db)?, 1);
+        DB.remove()?;
         Ok(())
     }
 }

@@ -9,9 +9,10 @@
 mod common;
 
 use aludel::orm::{
-    Deferred, Instance, LazyLoads, Many, Model, Session, SessionConfig, defaultload, defer,
-    immediateload, load_only, selectinload, subqueryload, undefer, undefer_group,
+    Deferred, Entity, Instance, LazyLoads, Many, Model, Session, SessionConfig, defaultload, defer,
+    immediateload, joinedload, load_only, selectinload, subqueryload, undefer, undefer_group,
 };
+use aludel::sql::text;
 use aludel::{Error, Result};
 
 use common::TestDb;
@@ -353,6 +354,159 @@ backend_tests! {
         s.add(copy)?;
         let err = s.flush().unwrap_err();
         assert!(err.to_string().contains("Article.body"), "{err}");
+        Ok(())
+    }
+
+    fn joined_eager_loading_leaves_the_targets_deferred_columns_out(db) {
+        seed(db)?;
+        let s = Session::new(db);
+        let rec = db.record_statements();
+        let author = s.query::<Author>().options(joinedload(Author::articles)).one()?;
+        assert_eq!(
+            sent(&rec, "SELECT"),
+            [db.pick(
+                "SELECT authors.id, articles_1.id, articles_1.author_id, articles_1.title FROM authors LEFT OUTER JOIN articles AS articles_1 ON authors.id = articles_1.author_id ORDER BY articles_1.id ASC",
+                "SELECT authors.id, articles_1.id, articles_1.author_id, articles_1.title FROM authors LEFT OUTER JOIN articles AS articles_1 ON authors.id = articles_1.author_id ORDER BY articles_1.id ASC",
+                "SELECT authors.id, articles_1.id, articles_1.author_id, articles_1.title FROM authors LEFT OUTER JOIN articles AS articles_1 ON authors.id = articles_1.author_id ORDER BY articles_1.id ASC",
+            )]
+        );
+        let articles = author.read()?.articles.loaded().unwrap();
+        assert_eq!(articles.iter().map(|a| a.read().unwrap().title.clone()).collect::<Vec<_>>(), ["title1", "title2", "title3"]);
+        assert_eq!(loaded(&articles[0])?, (false, false, false));
+        assert_eq!(articles[0].read()?.body.get()?, "body1");
+        assert_eq!(sent(&rec, "SELECT").len(), 2, "the body on access");
+        // The path's options put columns back into the one SELECT.
+        let s = Session::new(db);
+        rec.clear();
+        let author = s.query::<Author>().options(joinedload(Author::articles).undefer_group("media")).one()?;
+        let articles = author.read()?.articles.loaded().unwrap();
+        assert_eq!(loaded(&articles[2])?, (false, true, true));
+        assert_eq!(articles[2].read()?.rating.get()?, 30);
+        assert_eq!(articles[2].read()?.summary.get()?.as_deref(), Some("summary3"));
+        assert_eq!(sent(&rec, "SELECT").len(), 1);
+        assert!(sent(&rec, "SELECT")[0].contains("articles_1.summary, articles_1.rating FROM"), "{:?}", sent(&rec, "SELECT"));
+        Ok(())
+    }
+
+    fn yield_per_selections_and_from_statement_leave_deferred_columns_out(db) {
+        seed(db)?;
+        // yield_per streams the query's own narrowed SELECT, options included.
+        let s = Session::new(db);
+        let rec = db.record_statements();
+        let mut seen = Vec::new();
+        s.query::<Article>().order_by(Article::id.asc()).yield_per(2).for_each_partition(|batch| {
+            for a in &batch {
+                seen.push(loaded(a)?);
+            }
+            Ok(())
+        })?;
+        assert_eq!(seen, [(false, false, false); 3]);
+        assert!(!sent(&rec, "SELECT")[0].contains("body"), "{:?}", sent(&rec, "SELECT"));
+        let s = Session::new(db);
+        let mut seen = Vec::new();
+        s.query::<Article>().options(undefer(Article::body)).yield_per(2).for_each_partition(|batch| {
+            for a in &batch {
+                seen.push((loaded(a)?, a.read()?.body.loaded()));
+            }
+            Ok(())
+        })?;
+        assert_eq!(seen[1], ((true, false, false), Some("body2".to_owned())));
+        // An entity among other selections: its deferred columns are left out too, and
+        // the columns after it are read at the right place.
+        let s = Session::new(db);
+        rec.clear();
+        let rows = s.query::<Author>().with_entities((Entity::<Article>::new(), Article::title, Entity::<Author>::new())).order_by(Article::id.asc()).all()?;
+        assert_eq!(rows.len(), 3);
+        let (article, title, author) = &rows[1];
+        assert_eq!((title.as_str(), article.read()?.id, author.read()?.id), ("title2", 2, 1));
+        assert_eq!(loaded(article)?, (false, false, false));
+        assert!(!sent(&rec, "SELECT")[0].contains("body"), "{:?}", sent(&rec, "SELECT"));
+        assert_eq!(article.read()?.body.get()?, "body2");
+        let s = Session::new(db);
+        let rows = s.query::<Author>().add_entity::<Article>().order_by(Article::id.asc()).all()?;
+        assert_eq!(loaded(&rows[0].1)?, (false, false, false));
+        assert_eq!(rows[2].1.read()?.title, "title3");
+        // from_statement: deferred columns stay unloaded even when the statement has them
+        // (SQLAlchemy 2.1 does the same), and need not be in it.
+        let s = Session::new(db);
+        let all = s.query::<Article>().from_statement(text("SELECT * FROM articles ORDER BY id")).all()?;
+        assert_eq!(loaded(&all[0])?, (false, false, false));
+        let s = Session::new(db);
+        let some = s.query::<Article>().from_statement(text("SELECT id, title, author_id FROM articles WHERE id = 3")).all()?;
+        assert_eq!((some[0].read()?.title.as_str(), some[0].read()?.rating.get()?), ("title3", 30));
+        let s = Session::new(db);
+        let undeferred = s.query::<Article>().options(undefer(Article::body)).from_statement(text("SELECT id, title, author_id, body FROM articles WHERE id = 1")).all()?;
+        assert_eq!(undeferred[0].read()?.body.loaded().as_deref(), Some("body1"));
+        Ok(())
+    }
+
+    fn merge_result_without_load_keeps_unloaded_columns_unloaded(db) {
+        seed(db)?;
+        let a = Session::new(db);
+        let cached = a.query::<Article>().options(undefer(Article::rating)).order_by(Article::id.asc()).all()?;
+        let b = Session::new(db);
+        let merged = b.query::<Article>().merge_result(&cached, false)?;
+        // What the source loaded is copied; what it did not stays unloaded (not NULL)
+        // and loads from the database on access.
+        assert_eq!(loaded(&merged[0])?, (false, false, true));
+        assert_eq!(merged[0].read()?.rating.loaded(), Some(10));
+        assert_eq!(merged[0].read()?.body.get()?, "body1");
+        assert!(!b.is_modified(&merged[0])?);
+        Ok(())
+    }
+
+    fn undefer_group_and_load_only_along_a_path(db) {
+        seed(db)?;
+        let rec = db.record_statements();
+        let s = Session::new(db);
+        let author = s.query::<Author>().options(selectinload(Author::articles).undefer_group("media")).one()?;
+        let articles = author.read()?.articles.loaded().unwrap();
+        assert_eq!(loaded(&articles[0])?, (false, true, true));
+        assert_eq!(articles[0].read()?.summary.loaded(), Some(Some("summary1".to_owned())));
+        let s = Session::new(db);
+        let author = s.query::<Author>().options(subqueryload(Author::articles).load_only(Article::body)).one()?;
+        let articles = author.read()?.articles.loaded().unwrap();
+        assert_eq!(loaded(&articles[1])?, (true, false, false));
+        let s = Session::new(db);
+        rec.clear();
+        let option = joinedload(Author::articles).options(load_only(Article::body).and(Article::rating));
+        let author = s.query::<Author>().options(option).one()?;
+        let articles = author.read()?.articles.loaded().unwrap();
+        assert_eq!(loaded(&articles[2])?, (true, false, true));
+        assert_eq!(articles[2].read()?.rating.loaded(), Some(30));
+        assert_eq!(sent(&rec, "SELECT").len(), 1);
+        // An unknown group along a path is an error naming it when the query runs.
+        let s = Session::new(db);
+        let err = s.query::<Author>().options(selectinload(Author::articles).undefer_group("nope")).all().unwrap_err();
+        assert!(err.to_string().contains("no deferred group 'nope'"), "{err}");
+        Ok(())
+    }
+
+    fn defer_with_raiseload_refuses_the_load(db) {
+        seed(db)?;
+        let s = Session::new(db);
+        let a = s.query::<Article>().options(defer(Article::body).raiseload()).filter(Article::id.eq(1)).one()?;
+        let rec = db.record_statements();
+        let err = a.read()?.body.get().unwrap_err();
+        assert!(matches!(err, Error::LazyLoadRefused { .. }), "{err}");
+        assert!(err.to_string().contains("Article.body"), "{err}");
+        assert!(sent(&rec, "SELECT").is_empty(), "no SQL: {:?}", rec.statements());
+        // The other deferred columns still load on access.
+        assert_eq!(a.read()?.rating.get()?, 10);
+        // load_only(...).raiseload(): every column it leaves out raises.
+        let s = Session::new(db);
+        let a = s.query::<Article>().options(load_only(Article::title).raiseload()).filter(Article::id.eq(2)).one()?;
+        assert!(matches!(a.read()?.summary.get(), Err(Error::LazyLoadRefused { .. })));
+        assert!(matches!(a.read()?.rating.get(), Err(Error::LazyLoadRefused { .. })));
+        // A later query that loads the column fills it: then it reads.
+        let again = s.query::<Article>().options(undefer(Article::rating)).filter(Article::id.eq(2)).one()?;
+        assert!(again.ptr_eq(&a));
+        assert_eq!(a.read()?.rating.get()?, 20);
+        // Along a path.
+        let s = Session::new(db);
+        let author = s.query::<Author>().options(selectinload(Author::articles).options(defer(Article::body).raiseload())).one()?;
+        let articles = author.read()?.articles.loaded().unwrap();
+        assert!(matches!(articles[0].read()?.body.get(), Err(Error::LazyLoadRefused { .. })));
         Ok(())
     }
 }

@@ -6,9 +6,9 @@
 mod common;
 
 use aludel::orm::{
-    Instance, Load, Many, Model, Session, contains_eager, contains_eager_from, defaultload,
-    immediateload, joinedload, lazyload, noload, raiseload, raiseload_on_sql, selectinload,
-    subqueryload,
+    Instance, Load, Many, Model, Session, baked_lazyload, contains_eager, contains_eager_from,
+    defaultload, immediateload, joinedload, lazyload, noload, raiseload, raiseload_on_sql,
+    selectinload, subqueryload,
 };
 use aludel::sql::{Params, insert};
 use aludel::{Error, Result};
@@ -483,6 +483,24 @@ backend_tests! {
         Ok(())
     }
 
+    fn baked_lazyload_loads_on_first_access_like_lazyload(db) {
+        // SQLAlchemy 2.x treats the legacy baked_lazyload as lazyload: an eager default
+        // is overridden, and each collection loads with its own SELECT on access.
+        seed_shelves(db)?;
+        let s = Session::new(db);
+        let rec = db.record_statements();
+        let shelves = s.query::<Shelf>().options(baked_lazyload(Shelf::books)).order_by(Shelf::id.asc()).all()?;
+        assert_eq!(selects(&rec).len(), 1, "{:?}", selects(&rec));
+        assert!(shelves.iter().all(|shelf| shelf.read().unwrap().books.loaded().is_none()));
+        for (n, shelf) in shelves.iter().enumerate() {
+            let id = shelf.read()?.id;
+            let books = shelf.read()?.books.all()?;
+            assert_eq!(books.iter().map(|b| b.read().unwrap().id).collect::<Vec<_>>(), [id * 10 + 1, id * 10 + 2]);
+            assert_eq!(selects(&rec).len(), n + 2);
+        }
+        Ok(())
+    }
+
     fn relationship_defaults_apply_when_no_option_names_them(db) {
         seed_shelves(db)?;
         let s = Session::new(db);
@@ -539,6 +557,61 @@ backend_tests! {
         let users = s.query::<User>().options(subqueryload(User::orders).joinedload(Order::items)).order_by(User::id.asc()).all()?;
         assert_orders_loaded(&users)?;
         assert_eq!(selects(&rec).len(), 2, "{:?}", selects(&rec));
+        Ok(())
+    }
+
+    fn subqueryload_below_subquery_and_selectin_reruns_their_statement(db) {
+        // As SQLAlchemy does, the subquery load one level down selects from the statement
+        // that loaded its parents, not from a list of their keys: three statements.
+        let s = setup(db)?;
+        seed_orders(db)?;
+        let rec = db.record_statements();
+        let option = subqueryload(User::orders).subqueryload(Order::items);
+        let users = s.query::<User>().options(option).filter(User::name.ne("nobody")).order_by(User::id.asc()).all()?;
+        assert_orders_loaded(&users)?;
+        let sql = selects(&rec);
+        assert_eq!(sql.len(), 3, "{sql:?}");
+        assert_eq!(sql[2], sql_for(db,
+            "SELECT items.id, items.order_id, items.name, anon_2.id FROM items JOIN (SELECT DISTINCT orders.id FROM orders JOIN (SELECT DISTINCT users.id FROM users WHERE users.name != ?) AS anon_1 ON orders.user_id = anon_1.id) AS anon_2 ON items.order_id = anon_2.id ORDER BY items.id ASC",
+            "SELECT items.id, items.order_id, items.name, anon_2.id FROM items JOIN (SELECT DISTINCT orders.id FROM orders JOIN (SELECT DISTINCT users.id FROM users WHERE users.name != $1) AS anon_1 ON orders.user_id = anon_1.id) AS anon_2 ON items.order_id = anon_2.id ORDER BY items.id ASC",
+        ));
+        let s = Session::new(db);
+        rec.clear();
+        let users = s.query::<User>().options(selectinload(User::orders).subqueryload(Order::items)).order_by(User::id.asc()).all()?;
+        assert_orders_loaded(&users)?;
+        let sql = selects(&rec);
+        assert_eq!(sql.len(), 3, "{sql:?}");
+        assert_eq!(sql[2], sql_for(db,
+            "SELECT items.id, items.order_id, items.name, anon_1.id FROM items JOIN (SELECT DISTINCT orders.id FROM orders WHERE orders.user_id IN (?, ?)) AS anon_1 ON items.order_id = anon_1.id ORDER BY items.id ASC",
+            "SELECT items.id, items.order_id, items.name, anon_1.id FROM items JOIN (SELECT DISTINCT orders.id FROM orders WHERE orders.user_id IN ($1, $2)) AS anon_1 ON items.order_id = anon_1.id ORDER BY items.id ASC",
+        ));
+        // Below an immediate load, each parent's own load is the statement re-run.
+        let s = Session::new(db);
+        rec.clear();
+        let users = s.query::<User>().options(immediateload(User::orders).subqueryload(Order::items)).order_by(User::id.asc()).all()?;
+        assert_orders_loaded(&users)?;
+        let sql = selects(&rec);
+        assert_eq!(sql.len(), 5, "{sql:?}");
+        assert!(sql[4].contains("JOIN (SELECT DISTINCT orders.id FROM orders WHERE orders.user_id = "), "{sql:?}");
+        // Below a joined load the parents came with the query's rows: the query joined to
+        // them again is the statement re-run.
+        let s = Session::new(db);
+        rec.clear();
+        let users = s.query::<User>().options(joinedload(User::orders).subqueryload(Order::items)).order_by(User::id.asc()).all()?;
+        assert_orders_loaded(&users)?;
+        let sql = selects(&rec);
+        assert_eq!(sql.len(), 2, "{sql:?}");
+        assert!(sql[1].contains("FROM items JOIN (SELECT DISTINCT orders.id FROM orders JOIN (SELECT DISTINCT users.id FROM users) AS anon_1 ON orders.user_id = anon_1.id) AS anon_2"), "{sql:?}");
+        // Parents served from the identity map: no statement loaded them, an IN list does.
+        let s = Session::new(db);
+        let held = s.query::<User>().all()?;
+        assert_eq!(held.len(), 2);
+        rec.clear();
+        let orders = s.query::<Order>().options(selectinload(Order::user).subqueryload(User::addresses)).all()?;
+        assert_eq!(orders.len(), 4);
+        let sql = selects(&rec);
+        assert_eq!(sql.len(), 2, "{sql:?}");
+        assert!(sql[1].contains("WHERE addresses.user_id IN ("), "{sql:?}");
         Ok(())
     }
 

@@ -315,4 +315,24 @@ backend_tests! {
         assert!(again.is_expired());
         Ok(())
     }
+
+    fn merge_sets_the_collection_as_a_change_that_the_flush_writes(db) {
+        // As in SQLAlchemy (flush_merge_cascade in the differential suite): a merged
+        // collection's new members get the owner's key, and one no longer held is an
+        // orphan (User.addresses has delete-orphan).
+        let s = setup(db)?;
+        seed_users(db, 1, 2)?;
+        let copy = aludel::orm::Instance::new(User::new(1, "renamed"));
+        copy.read()?.addresses.push(Address::new(101, "changed@x"))?;
+        copy.read()?.addresses.push(Address::new(900, "new@x"))?;
+        let merged = s.merge(&copy)?;
+        let held = merged.read()?.addresses.loaded().expect("set by the merge");
+        assert_eq!(held.iter().map(|a| a.read().unwrap().id).collect::<Vec<_>>(), [101, 900]);
+        s.commit()?;
+        assert_eq!(pairs(db, "SELECT id, user_id FROM addresses ORDER BY id")?, [(101, Some(1)), (900, Some(1))]);
+        let s = aludel::orm::Session::new(db);
+        assert_eq!(s.get::<Address>(101)?.unwrap().read()?.email, "changed@x");
+        assert_eq!(s.get::<User>(1)?.unwrap().read()?.name, "renamed");
+        Ok(())
+    }
 }

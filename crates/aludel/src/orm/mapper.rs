@@ -412,7 +412,7 @@ impl ModelInfo {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(errors)
+            Err(errors.for_model(self.name))
         }
     }
 

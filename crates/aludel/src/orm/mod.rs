@@ -51,8 +51,8 @@ pub use instance::{Instance, ObjectState};
 pub use loading::lazy::LazyLoads;
 pub use loading::loader_option::LoaderOption;
 pub use loading::options::{
-    Load, contains_eager, contains_eager_from, defaultload, immediateload, joinedload, lazyload,
-    noload, raiseload, raiseload_on_sql, selectinload, subqueryload,
+    Load, baked_lazyload, contains_eager, contains_eager_from, defaultload, immediateload,
+    joinedload, lazyload, noload, raiseload, raiseload_on_sql, selectinload, subqueryload,
 };
 pub use mapper::{
     Model, ModelInfo, SqlTyped, column_not_in_row, convert_column, convert_column_ref,

@@ -682,7 +682,8 @@ impl Session {
         };
         memo.insert(key, merged.erased());
         // The merge cascade: loaded related objects are merged too, and the merged
-        // object's relationship holds the merged copies.
+        // object's relationship is set to the merged copies as a change (the flush writes
+        // their foreign keys or association rows).
         for (index, rel) in info.relationships.iter().enumerate() {
             if !rel.cascade.merge || rel.viewonly || merged.ptr_eq(instance) {
                 continue;
@@ -694,10 +695,9 @@ impl Session {
                 .iter()
                 .map(|item| rel.ops.merge(self, item, memo))
                 .collect::<Result<Vec<_>>>()?;
-            merged.erased().with_slot(index, &mut |slot| {
-                slot.set_loaded(copies.clone());
-                Ok(())
-            })?;
+            merged
+                .erased()
+                .with_slot(index, &mut |slot| slot.replace(copies.clone()))?;
         }
         Ok(merged)
     }

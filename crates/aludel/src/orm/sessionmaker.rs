@@ -145,6 +145,33 @@ impl SessionMaker {
         self.update(|c| c.config.expire_on_commit = on)
     }
 
+    /// Sets two-phase commit for sessions made from now on (SQLAlchemy's
+    /// `sessionmaker(twophase=True)`; see [`SessionConfig::twophase`](crate::orm::SessionConfig::twophase)).
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// let f = aludel::orm::SessionMaker::new(&engine).twophase(true);
+    /// assert!(f.make()?.config().twophase);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn twophase(self, on: bool) -> Self {
+        self.update(|c| c.config.twophase = on)
+    }
+
+    /// Sets what a lazy load does in sessions made from now on: run, warn or raise
+    /// (SQLAlchemy's `raiseload` as a session-wide policy).
+    ///
+    /// ```
+    /// # let engine = aludel::create_engine("sqlite://")?;
+    /// use aludel::orm::{LazyLoads, SessionMaker};
+    /// let f = SessionMaker::new(&engine).lazy_loads(LazyLoads::Raise);
+    /// assert_eq!(f.make()?.config().lazy_loads, LazyLoads::Raise);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn lazy_loads(self, policy: crate::orm::LazyLoads) -> Self {
+        self.update(|c| c.config.lazy_loads = policy)
+    }
+
     /// Adds an `info` entry carried by every session.
     ///
     /// ```

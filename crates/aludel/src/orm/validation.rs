@@ -52,6 +52,17 @@ pub trait Validator: Send + Sync + 'static {
         let _ = column;
         error.msg.clone().unwrap_or_else(|| self.msg())
     }
+
+    /// The validator's name, recorded in [`ValidationError::validator`] when it refuses a
+    /// value. By default the type's path (`my_app::NameRequired`).
+    ///
+    /// ```
+    /// use aludel::orm::{Required, Validator};
+    /// assert_eq!(Required::new().name(), "aludel::orm::validation::Required");
+    /// ```
+    fn name(&self) -> &'static str {
+        std::any::type_name::<Self>()
+    }
 }
 
 impl fmt::Debug for dyn Validator {
@@ -60,17 +71,50 @@ impl fmt::Debug for dyn Validator {
     }
 }
 
-/// One column's validation failure (unchained's `ValidationError`); a validator returns it
-/// from [`Validator::check`].
+/// One column's validation failure (unchained's `ValidationError`). A validator returns it
+/// from [`Validator::check`] with at most its own message; the model's validation then
+/// records it in [`ValidationErrors::failures`] with the message resolved
+/// ([`Validator::get_message`]) and the model, column and validator filled in.
 ///
 /// ```
-/// let e = aludel::orm::ValidationError::with_msg("too short");
-/// assert_eq!(e.msg.as_deref(), Some("too short"));
+/// use aludel::orm::{Model, Validator, ValidationError};
+/// use aludel::sql::Value;
+///
+/// struct Positive;
+/// impl Validator for Positive {
+///     fn msg(&self) -> String { "must be positive".into() }
+///     fn check(&self, v: &Value) -> Result<(), ValidationError> {
+///         if matches!(v, Value::Int(n) if *n > 0) { Ok(()) } else { Err(ValidationError::new()) }
+///     }
+/// }
+///
+/// #[derive(aludel::Model)]
+/// #[model(table = "stock")]
+/// struct Stock {
+///     #[column(primary_key)]
+///     id: i64,
+///     #[column(validators = [Positive])]
+///     count: i32,
+/// }
+///
+/// let errors = Stock::info().validate(&[Value::Int(1), Value::Int(0)], None).unwrap_err();
+/// let failure = &errors.failures[0];
+/// assert_eq!(failure.msg.as_deref(), Some("must be positive"));
+/// assert_eq!((failure.model.as_deref(), failure.column.as_deref()), (Some("Stock"), Some("count")));
+/// assert!(failure.validator.unwrap().ends_with("Positive"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ValidationError {
-    /// A message that replaces the validator's own, if set.
+    /// A message that replaces the validator's own, if set; in a recorded failure, the
+    /// message reported.
     pub msg: Option<String>,
+    /// The model's name (set when the failure is recorded).
+    pub model: Option<String>,
+    /// The field that failed (set when the failure is recorded).
+    pub column: Option<String>,
+    /// The [`name`](Validator::name) of the validator that refused the value; `None` for
+    /// the column type's own check (a `VARCHAR(n)` length).
+    pub validator: Option<&'static str>,
 }
 
 impl ValidationError {
@@ -91,27 +135,33 @@ impl ValidationError {
     pub fn with_msg(msg: impl Into<String>) -> Self {
         ValidationError {
             msg: Some(msg.into()),
+            ..Self::default()
         }
     }
 }
 
 /// A model's validation failures: field name → messages, in field-name order (unchained's
-/// `ValidationErrors.errors`). Carried by [`Error::Validation`](crate::Error::Validation).
+/// `ValidationErrors.errors`), and each failure with its validator. Carried by
+/// [`Error::Validation`](crate::Error::Validation).
 ///
 /// ```
 /// let mut errors = aludel::orm::ValidationErrors::default();
 /// errors.add("title", "Title is required.");
 /// assert_eq!(errors.errors["title"], ["Title is required."]);
+/// assert_eq!(errors.failures[0].column.as_deref(), Some("title"));
 /// assert_eq!(errors.to_string(), "title: Title is required.");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ValidationErrors {
     /// Messages per field name.
     pub errors: BTreeMap<String, Vec<String>>,
+    /// Every failure in the order found, with its column, validator and message
+    /// (unchained's `ValidationError.validator` and `.column`).
+    pub failures: Vec<ValidationError>,
 }
 
 impl ValidationErrors {
-    /// Records a message for `field`.
+    /// Records a message for `field` (a failure of no particular validator).
     ///
     /// ```
     /// let mut e = aludel::orm::ValidationErrors::default();
@@ -119,10 +169,28 @@ impl ValidationErrors {
     /// assert!(!e.is_empty());
     /// ```
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.record(field.into(), message.into(), None);
+    }
+
+    fn record(&mut self, field: String, message: String, validator: Option<&'static str>) {
         self.errors
-            .entry(field.into())
+            .entry(field.clone())
             .or_default()
-            .push(message.into());
+            .push(message.clone());
+        self.failures.push(ValidationError {
+            msg: Some(message),
+            model: None,
+            column: Some(field),
+            validator,
+        });
+    }
+
+    /// Names the model in every failure.
+    pub(crate) fn for_model(mut self, model: &str) -> Self {
+        for failure in &mut self.failures {
+            failure.model = Some(model.to_owned());
+        }
+        self
     }
 
     /// Whether nothing failed.
@@ -234,13 +302,14 @@ pub(crate) fn check_column<'a>(
     let before = errors.errors.get(field).map_or(0, Vec::len);
     for v in validators {
         if let Err(e) = v.check(value) {
-            errors.add(field, v.get_message(&e, field));
+            errors.record(field.to_owned(), v.get_message(&e, field), Some(v.name()));
         }
     }
     let declared_failed = errors.errors.get(field).map_or(0, Vec::len) > before;
     if value == &Value::Null && !column.nullable && !filled_by_database && !declared_failed {
         let required = Required::new();
-        errors.add(field, required.get_message(&ValidationError::new(), field));
+        let message = required.get_message(&ValidationError::new(), field);
+        errors.record(field.to_owned(), message, Some(required.name()));
     }
     if let (SqlType::String { length: Some(n) }, Value::Text(s)) = (&column.ty, value) {
         let chars = s.chars().count();

@@ -487,6 +487,15 @@ impl Table {
 }
 
 impl TableBuilder {
+    /// The name of the table being built.
+    ///
+    /// ```
+    /// assert_eq!(aludel::sql::Table::build("t").name(), "t");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
     /// Adds a column.
     ///
     /// ```

@@ -3,19 +3,23 @@
 
 use crate::engine::{Backend, Engine, IsolationLevel};
 use crate::error::Result;
-use crate::ext::managers::SessionManager;
+use crate::ext::managers::{ModelBase, SessionManager, declarative_base};
 use crate::orm::{ModelInfo, Scope, ScopedSession, SessionMaker};
 use crate::sql::{MetaData, NamingConvention};
 
 /// What [`init_sqlalchemy_unchained`] sets up: the engine, the scoped session (also the
-/// managers' session source) and the naming convention its DDL uses. sqlalchemy-unchained
-/// returns `(engine, Session, Model, relationship)`; in Rust the model base is
-/// `#[derive(aludel::Model)]` itself, and relationships are not built yet.
+/// managers' session source), the model base bound to the engine, and the naming
+/// convention its DDL uses — unchained's `(engine, Session, Model, relationship)`; a
+/// relationship is the `#[relationship(...)]` attribute of a model's field.
 pub struct Unchained {
     /// The engine.
     pub engine: Engine,
     /// The scoped session, registered with [`SessionManager::set_session_factory`].
     pub session: &'static ScopedSession,
+    /// The model base ([`declarative_base`](crate::ext::managers::declarative_base)),
+    /// bound to the engine. unchained's `**kwargs` for `declarative_base` are its
+    /// builder methods: `app.model = app.model.with_name("Blog")`.
+    pub model: ModelBase,
     /// The constraint naming convention ([`NamingConvention::unchained`]).
     pub naming: NamingConvention,
 }
@@ -102,6 +106,7 @@ pub fn init_sqlalchemy_unchained(
     session.configure(SessionMaker::new(&engine), scope);
     SessionManager::set_session_factory(session);
     Ok(Unchained {
+        model: declarative_base().with_bind(&engine),
         engine,
         session,
         naming: NamingConvention::unchained(),

@@ -5,7 +5,7 @@
 use std::marker::PhantomData;
 
 use crate::orm::{ValidationError, Validator};
-use crate::sql::{Column, Value};
+use crate::sql::{Column, TableBuilder, Value};
 
 /// A Meta option that adds a column. The `model` attribute adds a field of type
 /// [`Value`](Self::Value) under the name the model gives it, declared by
@@ -57,6 +57,44 @@ pub trait ColumnMetaOption: Send + Sync + 'static {
     fn check_value(value: &Value) -> Result<(), String> {
         let _ = value;
         Ok(())
+    }
+
+    /// Runs as the model's table is built, after every column is declared, with the name
+    /// of the column this option added (unchained's `contribute_to_class`): it may add
+    /// what the column needs beyond itself — an index, a unique or check constraint. By
+    /// default it adds nothing.
+    ///
+    /// ```
+    /// use aludel::ext::managers::ColumnMetaOption;
+    /// use aludel::orm::Model;
+    /// use aludel::sql::{Column, SqlType, TableBuilder};
+    ///
+    /// /// A slug column, unique through an index named after the table.
+    /// struct Slug;
+    ///
+    /// impl ColumnMetaOption for Slug {
+    ///     type Value = String;
+    ///     fn column(name: &str) -> Column {
+    ///         Column::new(name, SqlType::String { length: Some(40) }).nullable(false)
+    ///     }
+    ///     fn contribute_to_class(table: TableBuilder, column: &str) -> TableBuilder {
+    ///         let index = format!("ix_{}_{column}", table.name());
+    ///         table.index(&index, &[column], true)
+    ///     }
+    /// }
+    ///
+    /// #[aludel::ext::managers::model(columns(slug = Slug), created_at = false, updated_at = false)]
+    /// #[derive(aludel::Model)]
+    /// struct Page {
+    ///     title: String,
+    /// }
+    ///
+    /// let index = &Page::info().table.def().indexes[0];
+    /// assert_eq!((index.name.as_str(), index.unique), ("ix_page_slug", true));
+    /// ```
+    fn contribute_to_class(table: TableBuilder, column: &str) -> TableBuilder {
+        let _ = column;
+        table
     }
 }
 

@@ -4,6 +4,9 @@
 //!
 //! - [`init_sqlalchemy_unchained`]: the engine, the scoped session the managers use, and
 //!   the constraint naming convention, in one call.
+//! - [`declarative_base`]: a [`ModelBase`] — name, bind, metadata and class registry of a
+//!   group of models; abstract models (`#[model(abstract)]`) give them shared fields.
+//! - [`BaseModel`]: build, `update` and `validate` from named values, on every model.
 //! - [`ModelRegistry`]: the application's models by name, their foreign keys checked
 //!   together by `finalize_mappings`.
 //! - [`SessionManager`]: where managers get their session (a scoped session set once with
@@ -55,12 +58,16 @@
 //! # Ok::<(), aludel::Error>(())
 //! ```
 
+mod base_model;
+mod declarative_base;
 mod init;
 mod meta_option;
 mod model_manager;
 mod registry;
 mod session_manager;
 
+pub use base_model::BaseModel;
+pub use declarative_base::{ModelBase, SharedRegistry, declarative_base};
 pub use init::{Unchained, init_sqlalchemy_unchained};
 pub use meta_option::{ColumnMetaOption, MetaOptionValidator};
 pub use model_manager::ModelManager;
@@ -82,6 +89,30 @@ pub use session_manager::SessionManager;
 /// - `columns(field = Option, ...)`: fields contributed by the application's own
 ///   [`ColumnMetaOption`]s (unchained's `ModelMetaOptionsFactory` holds such options; here
 ///   the model names the ones it uses).
+///
+/// - `abstract`: unchained's `Meta.abstract` — on a struct without the derive, it maps
+///   nothing and becomes a macro of the same name holding its fields and options;
+///   `extends = Name` on a model gives it those fields (after the primary key) and options
+///   (which the model's own override). An abstract model may extend another.
+///
+/// ```
+/// use aludel::orm::Model;
+///
+/// /// Not a table: what every model of the app shares.
+/// #[aludel::ext::managers::model(abstract, updated_at = false)]
+/// struct Authored {
+///     #[column(max_len = 40)]
+///     author: String,
+/// }
+///
+/// #[aludel::ext::managers::model(extends = Authored)]
+/// #[derive(aludel::Model)]
+/// struct Quote {
+///     text: String,
+/// }
+///
+/// assert_eq!(Quote::info().fields, ["id", "author", "text", "created_at"]);
+/// ```
 ///
 /// The other Meta options are `#[model(...)]` options of the derive: `table` (default: the
 /// struct name in snake_case), `validation`, `unique_together`, `index_together`.

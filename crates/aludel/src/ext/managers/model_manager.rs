@@ -6,8 +6,9 @@ use std::ops::Deref;
 
 use crate::error::{Error, Result};
 use crate::ext::managers::SessionManager;
-use crate::orm::{Instance, Model, ModelInfo, PrimaryKey, Query, Session};
-use crate::sql::{Expr, LockOptions, Params, Value};
+use crate::ext::managers::base_model::{BaseModel, column_of};
+use crate::orm::{Instance, Model, PrimaryKey, Query, Session};
+use crate::sql::{Expr, LockOptions, Params};
 
 /// The manager of model `M` (sqlalchemy-unchained's `ModelManager`): every database
 /// interaction for `M` goes through it. It derefs to its [`SessionManager`], so `save`,
@@ -95,16 +96,7 @@ impl<M: Model> ModelManager<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn build(&self, values: &Params) -> Result<M> {
-        let info = M::info();
-        let mut row: Vec<Value> = (0..info.columns().len())
-            .map(|i| unset_value(info, i))
-            .collect();
-        for (name, value) in &values.0 {
-            row[column_of(info, name)?] = value.clone();
-        }
-        info.validate(&row, None)
-            .map_err(|errors| validation_error(info, errors))?;
-        M::from_values(row)
+        M::build(values)
     }
 
     /// Builds, validates and adds a new object; commits if `commit`.
@@ -139,27 +131,7 @@ impl<M: Model> ModelManager<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn update(&self, instance: &Instance<M>, values: Params, commit: bool) -> Result<()> {
-        let info = M::info();
-        let mut row = instance.read()?.values();
-        let mut given = Vec::with_capacity(values.0.len());
-        for (name, value) in values.0 {
-            let i = column_of(info, &name)?;
-            row[i] = value;
-            given.push(i);
-        }
-        info.validate(&row, Some(&given))
-            .map_err(|errors| validation_error(info, errors))?;
-        {
-            // Convert every value before setting any, so a bad one changes nothing.
-            let mut staged = M::from_values(instance.read()?.values())?;
-            for &i in &given {
-                staged.set_value(i, row[i].clone())?;
-            }
-            let mut object = instance.write()?;
-            for &i in &given {
-                object.set_value(i, row[i].clone())?;
-            }
-        }
+        instance.write()?.update(&values, true)?;
         if commit {
             self.commit()?;
         }
@@ -434,40 +406,6 @@ const RETRIES: usize = 8;
 fn is_lock_conflict(error: &Error) -> bool {
     use crate::error::DatabaseErrorKind::{Deadlock, LockTimeout, SerializationFailure};
     matches!(error, Error::Operational(e) if matches!(e.kind, LockTimeout | SerializationFailure | Deadlock))
-}
-
-/// The value a column gets when the named values leave it out: the client default, 0 for
-/// a plain integer autoincrement key ("not set"), else NULL (validation then says which
-/// NOT NULL columns are required).
-fn unset_value(info: &ModelInfo, i: usize) -> Value {
-    let column = &info.columns()[i];
-    if let Some(default) = &column.default {
-        return default.clone();
-    }
-    let optional = info.optional.get(i).copied().unwrap_or(false);
-    if info.autoincrement == Some(i) && !optional {
-        return Value::Int(0);
-    }
-    Value::Null
-}
-
-/// The column index of a field or column name, or an error naming the model's fields.
-fn column_of(info: &ModelInfo, name: &str) -> Result<usize> {
-    info.column_index(name)
-        .ok_or_else(|| Error::InvalidRequest {
-            message: format!(
-                "model {} has no field '{name}' (fields: {})",
-                info.name,
-                info.fields.join(", ")
-            ),
-        })
-}
-
-fn validation_error(info: &ModelInfo, errors: crate::orm::ValidationErrors) -> Error {
-    Error::Validation {
-        model: info.name.to_owned(),
-        errors,
-    }
 }
 
 /// `values` plus the `defaults` they do not name.

@@ -56,6 +56,9 @@ struct State<T> {
     modified: bool,
     /// The owning object and the column's index in its model.
     owner: Option<(Weak<dyn AnyInstance>, usize)>,
+    /// Loaded by a query with `defer(col).raiseload()`: reading it unloaded is an error
+    /// instead of a SELECT.
+    raise: bool,
 }
 
 impl<T> Deferred<T> {
@@ -65,6 +68,7 @@ impl<T> Deferred<T> {
                 value,
                 modified,
                 owner: None,
+                raise: false,
             }),
         }
     }
@@ -146,7 +150,22 @@ impl<T: Clone + FromValue + Send + 'static> Deferred<T> {
         if let Some(v) = self.loaded() {
             return Ok(v);
         }
-        let owner = self.lock().owner.clone();
+        let (owner, raise) = {
+            let st = self.lock();
+            (st.owner.clone(), st.raise)
+        };
+        if raise {
+            let name = owner
+                .as_ref()
+                .and_then(|(w, c)| Some((w.upgrade()?, *c)))
+                .map(|(o, c)| format!("{}.{}", o.info().name, o.info().fields[c]))
+                .unwrap_or_else(|| "a deferred column".to_owned());
+            return Err(Error::LazyLoadRefused {
+                message: format!(
+                    "{name} was deferred with raiseload by the query that loaded it; undefer it in that query to read it"
+                ),
+            });
+        }
         let Some((owner, column)) = owner.and_then(|(w, c)| Some((w.upgrade()?, c))) else {
             return Err(Error::invalid(
                 "this deferred column is not part of an instance, so it cannot load; wrap the object with Instance::new or add it to a session",
@@ -178,6 +197,8 @@ pub(crate) trait AnyDeferred: Send + Sync {
     fn is_modified(&self) -> bool;
     /// Forgets the change (after a successful flush).
     fn clear_modified(&self);
+    /// Makes reading it unloaded an error (`defer(col).raiseload()`).
+    fn set_raise(&self);
 }
 
 impl<T: FromValue + Send + 'static> AnyDeferred for Deferred<T> {
@@ -203,6 +224,10 @@ impl<T: FromValue + Send + 'static> AnyDeferred for Deferred<T> {
 
     fn clear_modified(&self) {
         self.lock().modified = false;
+    }
+
+    fn set_raise(&self) {
+        self.lock().raise = true;
     }
 }
 
@@ -326,6 +351,20 @@ pub(crate) fn bind_deferred<T: Model>(object: &T, owner: &Weak<dyn AnyInstance>)
     for d in &T::info().deferred {
         if let Some(field) = d.field(object as &dyn Any) {
             field.bind(owner.clone(), d.column);
+        }
+    }
+}
+
+/// Makes the deferred fields of `columns` in a freshly loaded object refuse to load on
+/// access (the query deferred them with `raiseload`).
+pub(crate) fn mark_raising<T: Model>(object: &T, columns: &[usize]) {
+    for d in T::info()
+        .deferred
+        .iter()
+        .filter(|d| columns.contains(&d.column))
+    {
+        if let Some(field) = d.field(object as &dyn Any) {
+            field.set_raise();
         }
     }
 }

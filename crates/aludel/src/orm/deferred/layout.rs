@@ -18,6 +18,8 @@
 pub struct ColumnLayout {
     positions: Vec<Option<usize>>,
     width: usize,
+    /// Left-out columns whose fields refuse to load (`defer(col).raiseload()`).
+    raising: Vec<usize>,
 }
 
 impl ColumnLayout {
@@ -37,7 +39,11 @@ impl ColumnLayout {
                 })
             })
             .collect();
-        ColumnLayout { positions, width }
+        ColumnLayout {
+            positions,
+            width,
+            raising: Vec::new(),
+        }
     }
 
     /// Every one of `columns` columns, in model order.
@@ -79,6 +85,17 @@ impl ColumnLayout {
     /// Whether the row holds column `index`.
     pub(crate) fn has(&self, index: usize) -> bool {
         self.position(index).is_some()
+    }
+
+    /// This layout with `columns` (left out) refusing to load on access.
+    pub(crate) fn with_raising(mut self, columns: Vec<usize>) -> Self {
+        self.raising = columns;
+        self
+    }
+
+    /// The left-out columns whose fields refuse to load on access.
+    pub(crate) fn raising(&self) -> &[usize] {
+        &self.raising
     }
 
     /// The row positions of `columns` (all present), each moved by `offset`.

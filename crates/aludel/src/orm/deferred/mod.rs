@@ -14,7 +14,7 @@ pub use field::{Deferred, DeferredColumn};
 pub use layout::ColumnLayout;
 pub use options::{ColumnOption, defer, load_only, undefer, undefer_group};
 
-pub(crate) use field::bind_deferred;
+pub(crate) use field::{bind_deferred, mark_raising};
 pub(crate) use history::{check_insertable, clear_changes, correct_changed, unloaded_columns};
 pub(crate) use load::fill;
 pub(crate) use options::ColumnChoices;

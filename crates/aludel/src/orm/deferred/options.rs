@@ -1,6 +1,7 @@
-//! Column loading options (SQLAlchemy's `defer`, `undefer`, `undefer_group`, `load_only`):
-//! which [`Deferred`] columns a query loads with its rows. They apply to the query's own
-//! entity; plain (non-`Deferred`) fields always load, since their type has no unloaded
+//! Column loading options (SQLAlchemy's `defer`, `undefer`, `undefer_group`, `load_only`,
+//! and `raiseload=True` as [`ColumnOption::raiseload`]): which [`Deferred`] columns a query
+//! loads with its rows. They apply to the query's own entity, or along a relationship path
+//! to the path's end model ([`Load::options`](crate::orm::Load::options)); plain (non-`Deferred`) fields always load, since their type has no unloaded
 //! state: `defer` and `undefer` only accept `Deferred` columns, and `load_only` leaves
 //! the plain columns it does not name loaded.
 
@@ -23,7 +24,7 @@ use crate::orm::mapper::{Model, ModelInfo};
 pub struct ColumnOption<M> {
     /// What to do to which columns, in order (a later one wins), or why the option is
     /// wrong (an unknown group: reported when the query runs).
-    choices: std::result::Result<Vec<(usize, bool)>, Error>,
+    choices: std::result::Result<Vec<(usize, ColumnLoad)>, Error>,
     describe: String,
     _model: PhantomData<fn() -> M>,
 }
@@ -45,7 +46,10 @@ impl<M> std::fmt::Debug for ColumnOption<M> {
 }
 
 impl<M: Model> ColumnOption<M> {
-    fn new(choices: std::result::Result<Vec<(usize, bool)>, Error>, describe: String) -> Self {
+    fn new(
+        choices: std::result::Result<Vec<(usize, ColumnLoad)>, Error>,
+        describe: String,
+    ) -> Self {
         ColumnOption {
             choices,
             describe,
@@ -65,11 +69,34 @@ impl<M: Model> ColumnOption<M> {
     pub fn and<T>(mut self, column: Column<M, T>) -> Self {
         if let Ok(choices) = &mut self.choices {
             choices.retain(|(c, _)| *c != column.index());
-            choices.push((column.index(), true));
+            choices.push((column.index(), ColumnLoad::Load));
         }
         if let Some(open) = self.describe.strip_suffix(')') {
             let comma = if open.ends_with('(') { "" } else { ", " };
             self.describe = format!("{open}{comma}{}.{})", M::info().name, column.name());
+        }
+        self
+    }
+
+    /// Makes the columns this option leaves out refuse to load on access (SQLAlchemy's
+    /// `defer(col, raiseload=True)`, `load_only(..., raiseload=True)`): reading one is an
+    /// [`Error::LazyLoadRefused`](crate::Error::LazyLoadRefused) naming it, never a SELECT.
+    ///
+    /// ```
+    /// use aludel::orm::{Deferred, Model, defer};
+    /// # #[derive(aludel::Model)] #[model(table = "docs")] struct Doc { #[column(primary_key)] id: i64, body: Deferred<String> }
+    /// assert_eq!(defer(Doc::body).raiseload().describe(), "defer(Doc.body, raiseload)");
+    /// ```
+    pub fn raiseload(mut self) -> Self {
+        if let Ok(choices) = &mut self.choices {
+            for (_, how) in choices.iter_mut() {
+                if *how == ColumnLoad::Defer {
+                    *how = ColumnLoad::Raise;
+                }
+            }
+        }
+        if let Some(open) = self.describe.strip_suffix(')') {
+            self.describe = format!("{open}, raiseload)");
         }
         self
     }
@@ -86,7 +113,7 @@ impl<M: Model> ColumnOption<M> {
     }
 
     /// The erased choices, or the option's error.
-    pub(crate) fn choices(&self) -> Result<&[(usize, bool)]> {
+    pub(crate) fn choices(&self) -> Result<&[(usize, ColumnLoad)]> {
         self.choices.as_deref().map_err(Clone::clone)
     }
 }
@@ -101,7 +128,7 @@ impl<M: Model> ColumnOption<M> {
 /// ```
 pub fn defer<M: Model, T>(column: Column<M, Deferred<T>>) -> ColumnOption<M> {
     let describe = format!("defer({}.{})", M::info().name, column.name());
-    ColumnOption::new(Ok(vec![(column.index(), false)]), describe)
+    ColumnOption::new(Ok(vec![(column.index(), ColumnLoad::Defer)]), describe)
 }
 
 /// Loads a deferred column with the query's rows (no statement on access).
@@ -113,7 +140,7 @@ pub fn defer<M: Model, T>(column: Column<M, Deferred<T>>) -> ColumnOption<M> {
 /// ```
 pub fn undefer<M: Model, T>(column: Column<M, Deferred<T>>) -> ColumnOption<M> {
     let describe = format!("undefer({}.{})", M::info().name, column.name());
-    ColumnOption::new(Ok(vec![(column.index(), true)]), describe)
+    ColumnOption::new(Ok(vec![(column.index(), ColumnLoad::Load)]), describe)
 }
 
 /// Loads every deferred column of `group` (`#[column(group = "...")]`) with the query's
@@ -127,11 +154,11 @@ pub fn undefer<M: Model, T>(column: Column<M, Deferred<T>>) -> ColumnOption<M> {
 pub fn undefer_group<M: Model>(group: &str) -> ColumnOption<M> {
     let info = M::info();
     let describe = format!("undefer_group({}, {group:?})", info.name);
-    let columns: Vec<(usize, bool)> = info
+    let columns: Vec<(usize, ColumnLoad)> = info
         .deferred
         .iter()
         .filter(|d| d.group == Some(group))
-        .map(|d| (d.column, true))
+        .map(|d| (d.column, ColumnLoad::Load))
         .collect();
     if columns.is_empty() {
         let mut known: Vec<&str> = info.deferred.iter().filter_map(|d| d.group).collect();
@@ -163,16 +190,27 @@ pub fn load_only<M: Model, T>(column: Column<M, T>) -> ColumnOption<M> {
     let choices = M::info()
         .deferred
         .iter()
-        .map(|d| (d.column, false))
+        .map(|d| (d.column, ColumnLoad::Defer))
         .collect();
     ColumnOption::new(Ok(choices), "load_only()".to_owned()).and(column)
 }
 
-/// The erased column options of a query: per column, whether it loads (a later choice
+/// What an option does to one deferred column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColumnLoad {
+    /// Loaded with the query's rows.
+    Load,
+    /// Left out; loads on first access.
+    Defer,
+    /// Left out; reading it is an error.
+    Raise,
+}
+
+/// The erased column options of a query: per column, how it loads (a later choice
 /// wins).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct ColumnChoices {
-    choices: Vec<(usize, bool)>,
+    choices: Vec<(usize, ColumnLoad)>,
 }
 
 impl ColumnChoices {
@@ -184,22 +222,31 @@ impl ColumnChoices {
     }
 
     /// Adds an option's choices.
-    pub(crate) fn add(&mut self, choices: &[(usize, bool)]) {
+    pub(crate) fn add(&mut self, choices: &[(usize, ColumnLoad)]) {
         self.choices.extend_from_slice(choices);
     }
 
     /// The layout of `info`'s rows under these choices: plain columns always, deferred
     /// ones as the last choice naming them says (left out by default).
-    pub(crate) fn layout(&self, info: &ModelInfo) -> ColumnLayout {
+    fn layout(&self, info: &ModelInfo) -> ColumnLayout {
         let mut present = vec![true; info.columns().len()];
+        let mut raising = Vec::new();
         for d in &info.deferred {
-            present[d.column] = self
-                .choices
-                .iter()
-                .rev()
-                .find(|(c, _)| *c == d.column)
-                .is_some_and(|(_, load)| *load);
+            let last = self.choices.iter().rev().find(|(c, _)| *c == d.column);
+            let how = last.map_or(ColumnLoad::Defer, |(_, how)| *how);
+            present[d.column] = how == ColumnLoad::Load;
+            if how == ColumnLoad::Raise {
+                raising.push(d.column);
+            }
         }
-        ColumnLayout::new(&present)
+        ColumnLayout::new(&present).with_raising(raising)
+    }
+
+    /// The layout of `info`'s rows when these choices leave a column out; `None` when the
+    /// rows hold every column (no deferred column, a polymorphic model, or every one
+    /// undeferred).
+    pub(crate) fn narrowed(&self, info: &ModelInfo) -> Option<ColumnLayout> {
+        info.default_layout()?;
+        Some(self.layout(info)).filter(|l| !l.is_full())
     }
 }

@@ -16,10 +16,8 @@ pub(crate) fn plan(
     stmt: &Select,
     choices: &ColumnChoices,
 ) -> Option<(Select, ColumnLayout)> {
-    // Nothing is ever left out of a model without a default layout.
-    info.default_layout()?;
-    let layout = choices.layout(info);
-    if layout.is_full() || !leads_with_model(info, stmt) {
+    let layout = choices.narrowed(info)?;
+    if !leads_with_model(info, stmt) {
         return None;
     }
     let mut planned = stmt.clone();

@@ -31,6 +31,10 @@ pub(crate) struct Level<'a> {
     pub(crate) params: &'a Params,
 }
 
+/// What a loader loaded: the objects, each once, and the statement that loaded them all
+/// when one did (what a subquery load below re-runs).
+pub(crate) type Loaded = (Vec<Arc<dyn AnyInstance>>, Option<Select>);
+
 /// One relationship to load for a set of parents: what every strategy works on.
 pub(crate) struct Batch<'a> {
     pub(crate) session: &'a Session,
@@ -99,15 +103,22 @@ pub(crate) fn load_relationships(session: &Session, level: &Level<'_>) -> Result
                 if choice.explicit {
                     selectin::load(&batch)?;
                 }
-                loaded_targets(level.objects, index)?
+                // The objects' statement joined them: joined to it again, it is what
+                // loaded them (the source of a subquery load below).
+                let source = level
+                    .source
+                    .map(|s| subquery::statement(level.model, rel, s));
+                (loaded_targets(level.objects, index)?, source.transpose()?)
             }
             Loading::Selectin | Loading::Joined => selectin::load(&batch)?,
             Loading::Subquery => match level.source {
                 Some(source) => subquery::load(&batch, source, level.params)?,
                 None => selectin::load(&batch)?,
             },
-            Loading::Immediate => immediate::load(&batch)?,
+            Loading::Immediate => (immediate::load(&batch)?, None),
         };
+        // What loaded them, for a subquery load below (none: it falls back to IN).
+        let (loaded, source) = loaded;
         // Every loader but immediate joins the next level's joined relationships.
         let joined_done = choice.strategy != Loading::Immediate;
         load_relationships(
@@ -116,7 +127,7 @@ pub(crate) fn load_relationships(session: &Session, level: &Level<'_>) -> Result
                 model: (rel.target)(),
                 objects: &loaded,
                 tree: deeper,
-                source: None,
+                source: source.as_ref(),
                 joined_done,
                 populate_existing: level.populate_existing,
                 params: level.params,

@@ -8,7 +8,8 @@
 //! the parents' query is wrapped in a subquery first and the joins go around it (as
 //! SQLAlchemy does). A relationship joined by its default (not by an option) stops at a
 //! model already higher in the chain; a self-referential one goes `join_depth` levels
-//! deep (one without it).
+//! deep (one without it). A joined target's deferred columns stay out of the SELECT
+//! unless the path undefers them, as for the query's own entity.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,6 +41,9 @@ struct JoinStep {
     offset: usize,
     /// The aliased target table.
     alias: FromItem,
+    /// The target's columns the row holds when its deferred ones are left out (`None`:
+    /// every column, as for `contains_eager`, which reads the query's own join).
+    layout: Option<ColumnLayout>,
 }
 
 /// The statement a query runs with its joined relationships, and how to read its rows.
@@ -182,7 +186,11 @@ impl JoinedRows<'_> {
                 None => Some(parent.clone()),
                 Some(p) => objects[p].clone(),
             };
-            let object = step.rel.ops.row(inner, identity, row, step.offset, None)?;
+            let layout = step.layout.as_ref();
+            let object = step
+                .rel
+                .ops
+                .row(inner, identity, row, step.offset, layout)?;
             if let Some(owner) = owner {
                 self.found[i].add(owner, step.index, object.clone(), self.populate_existing)?;
             }
@@ -223,6 +231,11 @@ fn choose(
                 continue;
             }
         }
+        // The target's deferred columns stay out unless the path's options load them.
+        let layout = match choice.contains {
+            Some(_) => None,
+            None => tree.deeper(index).columns.narrowed(target),
+        };
         steps.push(JoinStep {
             parent,
             rel,
@@ -231,6 +244,7 @@ fn choose(
             contains: choice.contains.clone(),
             offset: 0,
             alias: FromItem::Table(target.table.clone()),
+            layout,
         });
         let me = steps.len() - 1;
         chain.push(target.type_id);
@@ -299,7 +313,9 @@ fn join_step(
         }
     };
     step.offset = stmt.columns.len();
-    stmt = stmt.columns((0..target.columns().len()).map(target_col));
+    let layout = step.layout.as_ref();
+    let loaded = (0..target.columns().len()).filter(|&c| layout.is_none_or(|l| l.has(c)));
+    stmt = stmt.columns(loaded.map(target_col));
     for (column, desc) in &resolved.order_by {
         let e = target_col(*column);
         stmt = stmt.order_by(if *desc { e.desc() } else { e.asc() });

@@ -48,10 +48,7 @@ impl<M> LoaderOption<M> {
 /// A relationship loader path.
 impl<M: Model, T: Model> From<Load<M, T>> for LoaderOption<M> {
     fn from(option: Load<M, T>) -> Self {
-        LoaderOption::new(move |tree| {
-            tree.add(&option);
-            Ok(())
-        })
+        LoaderOption::new(move |tree| tree.add(&option))
     }
 }
 

@@ -251,21 +251,10 @@ impl SessionInner {
     }
 
     /// [`instance_for_row`](Self::instance_for_row) for the model's columns starting at
-    /// `offset` (an entity among others in the row, as joined eager loading reads them);
-    /// `None` when the key columns are NULL (an outer join that matched no row).
-    pub(crate) fn instance_at<T: Model>(
-        &self,
-        identity: &mut IdentityMap,
-        row: &dyn RowView,
-        offset: usize,
-        populate_existing: bool,
-    ) -> Result<Option<Instance<T>>> {
-        self.instance_laid_out::<T>(identity, row, offset, populate_existing, None)
-    }
-
-    /// [`instance_at`](Self::instance_at) for a row laid out as `layout` says (every
-    /// column when `None`). An object the map holds already gets the deferred columns the
-    /// row carries and it has not loaded.
+    /// `offset` (an entity among others in the row, as joined eager loading reads them),
+    /// laid out as `layout` says (every column when `None`); `None` when the key columns
+    /// are NULL (an outer join that matched no row). An object the map holds already gets
+    /// the deferred columns the row carries and it has not loaded.
     pub(crate) fn instance_laid_out<T: Model>(
         &self,
         identity: &mut IdentityMap,
@@ -296,7 +285,11 @@ impl SessionInner {
         let (obj, _) = identity.get_or_insert_with(key, |key| {
             info.check_row_type(row, offset)?;
             let object = match layout {
-                Some(l) => T::from_row_in(row, offset, l)?,
+                Some(l) => {
+                    let object = T::from_row_in(row, offset, l)?;
+                    deferred::mark_raising(&object, l.raising());
+                    object
+                }
                 None => T::from_row(row, offset)?,
             };
             let instance = Instance::loaded(object, key.clone(), (self.id, self.me.clone()));

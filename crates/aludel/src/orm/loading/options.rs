@@ -12,7 +12,7 @@ use std::marker::PhantomData;
 
 use crate::error::Result;
 use crate::orm::column::Column;
-use crate::orm::deferred::{ColumnChoices, Deferred};
+use crate::orm::deferred::{ColumnChoices, ColumnOption, Deferred};
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::relationship::{Loading, RelationField, Relationship, RelationshipInfo};
 use crate::sql::FromItem;
@@ -47,8 +47,8 @@ pub struct Load<P: Model, T: Model = P> {
     steps: Vec<Step>,
     /// The wildcard strategy at the path's end (`'*'`).
     wildcard: Option<Loading>,
-    /// Column choices for the path's end model (`.undefer(...)`, `.defer(...)`).
-    columns: Vec<(usize, bool)>,
+    /// Column options for the path's end model (`.undefer(...)`, `.load_only(...)`, ...).
+    columns: Vec<ColumnOption<T>>,
     _types: PhantomData<fn() -> (P, T)>,
 }
 
@@ -153,6 +153,16 @@ step_methods! {
     /// assert_eq!(aludel::orm::lazyload(User::addresses).describe(), "User.addresses (Select)");
     /// ```
     lazyload => Some(Loading::Select);
+    /// SQLAlchemy's legacy `baked_lazyload`, which 2.x treats as [`lazyload`]: the
+    /// relationship loads on first access.
+    ///
+    /// ```
+    /// # use aludel::orm::{Many, Model};
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship] addresses: Many<Address> }
+    /// # #[derive(aludel::Model)] #[model(table = "addresses")] struct Address { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64 }
+    /// assert_eq!(aludel::orm::baked_lazyload(User::addresses).describe(), "User.addresses (Select)");
+    /// ```
+    baked_lazyload => Some(Loading::Select);
     /// Loads the relationship right after each parent, one SELECT per parent.
     ///
     /// ```
@@ -357,9 +367,8 @@ impl<P: Model, T: Model> Load<P, T> {
     }
 
     /// Loads a deferred column of the path's end model with the objects the path loads
-    /// (SQLAlchemy's `selectinload(A.bs).undefer(B.text)`). Applies where those objects
-    /// load lazily, immediately, with selectin or subquery; joined loading brings every
-    /// column anyway.
+    /// (SQLAlchemy's `selectinload(A.bs).undefer(B.text)`), whichever way they load
+    /// (lazily, immediately, joined, selectin or subquery).
     ///
     /// ```
     /// # use aludel::orm::{Deferred, Many, Model};
@@ -368,9 +377,8 @@ impl<P: Model, T: Model> Load<P, T> {
     /// let opt = aludel::orm::selectinload(User::posts).undefer(Post::body);
     /// assert_eq!(opt.describe(), "User.posts (Selectin) -> undefer(Post.body)");
     /// ```
-    pub fn undefer<X>(mut self, column: Column<T, Deferred<X>>) -> Self {
-        self.columns.push((column.index(), true));
-        self
+    pub fn undefer<X>(self, column: Column<T, Deferred<X>>) -> Self {
+        self.options(crate::orm::undefer(column))
     }
 
     /// Leaves a deferred column of the path's end model out again (after an
@@ -383,8 +391,53 @@ impl<P: Model, T: Model> Load<P, T> {
     /// let opt = aludel::orm::selectinload(User::posts).undefer(Post::body).defer(Post::body);
     /// assert_eq!(opt.describe(), "User.posts (Selectin) -> undefer(Post.body) -> defer(Post.body)");
     /// ```
-    pub fn defer<X>(mut self, column: Column<T, Deferred<X>>) -> Self {
-        self.columns.push((column.index(), false));
+    pub fn defer<X>(self, column: Column<T, Deferred<X>>) -> Self {
+        self.options(crate::orm::defer(column))
+    }
+
+    /// Loads only `column` of the path's end model's deferred columns with the objects the
+    /// path loads (SQLAlchemy's `selectinload(A.bs).load_only(B.x)`); name more with
+    /// [`options`](Load::options)`(load_only(B::x).and(B::y))`.
+    ///
+    /// ```
+    /// # use aludel::orm::{Deferred, Many, Model};
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship] posts: Many<Post> }
+    /// # #[derive(aludel::Model)] #[model(table = "posts")] struct Post { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64, body: Deferred<String> }
+    /// let opt = aludel::orm::selectinload(User::posts).load_only(Post::body);
+    /// assert_eq!(opt.describe(), "User.posts (Selectin) -> load_only(Post.body)");
+    /// ```
+    pub fn load_only<X>(self, column: Column<T, X>) -> Self {
+        self.options(crate::orm::load_only(column))
+    }
+
+    /// Loads every deferred column of the path's end model's `group` with the objects the
+    /// path loads (SQLAlchemy's `selectinload(A.bs).undefer_group("g")`); a group the model
+    /// does not declare is an error when the query runs.
+    ///
+    /// ```
+    /// # use aludel::orm::{Deferred, Many, Model};
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship] posts: Many<Post> }
+    /// # #[derive(aludel::Model)] #[model(table = "posts")] struct Post { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64, #[column(group = "text")] body: Deferred<String> }
+    /// let opt = aludel::orm::selectinload(User::posts).undefer_group("text");
+    /// assert_eq!(opt.describe(), "User.posts (Selectin) -> undefer_group(Post, \"text\")");
+    /// ```
+    pub fn undefer_group(self, group: &str) -> Self {
+        self.options(crate::orm::undefer_group::<T>(group))
+    }
+
+    /// Applies a column option to the path's end model (SQLAlchemy's `Load.options`):
+    /// `selectinload(A::bs).options(load_only(B::x).and(B::y))`,
+    /// `joinedload(A::bs).options(defer(B::text).raiseload())`.
+    ///
+    /// ```
+    /// # use aludel::orm::{Deferred, Many, Model, defer};
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, #[relationship] posts: Many<Post> }
+    /// # #[derive(aludel::Model)] #[model(table = "posts")] struct Post { #[column(primary_key)] id: i64, #[column(foreign_key = "users.id")] user_id: i64, body: Deferred<String> }
+    /// let opt = aludel::orm::joinedload(User::posts).options(defer(Post::body).raiseload());
+    /// assert_eq!(opt.describe(), "User.posts (Joined) -> defer(Post.body, raiseload)");
+    /// ```
+    pub fn options(mut self, option: ColumnOption<T>) -> Self {
+        self.columns.push(option);
         self
     }
 
@@ -411,10 +464,7 @@ impl<P: Model, T: Model> Load<P, T> {
         if let Some(w) = self.wildcard {
             parts.push(format!("{}.* ({w:?})", model.name));
         }
-        for (column, load) in &self.columns {
-            let how = if *load { "undefer" } else { "defer" };
-            parts.push(format!("{how}({}.{})", model.name, model.fields[*column]));
-        }
+        parts.extend(self.columns.iter().map(ColumnOption::describe));
         if parts.is_empty() {
             return model.name.to_owned();
         }
@@ -459,8 +509,9 @@ static EMPTY: LoaderTree = LoaderTree {
 };
 
 impl LoaderTree {
-    /// Adds an option's path; a later strategy for the same step wins.
-    pub(crate) fn add<P: Model, T: Model>(&mut self, option: &Load<P, T>) {
+    /// Adds an option's path; a later strategy for the same step wins. Errors: a column
+    /// option's (an unknown group).
+    pub(crate) fn add<P: Model, T: Model>(&mut self, option: &Load<P, T>) -> Result<()> {
         let mut level = self;
         for step in &option.steps {
             let at = match level.named.iter().position(|(i, _)| *i == step.index) {
@@ -483,7 +534,10 @@ impl LoaderTree {
         if option.wildcard.is_some() {
             level.wildcard = option.wildcard;
         }
-        level.columns.add(&option.columns);
+        for columns in &option.columns {
+            level.columns.add(columns.choices()?);
+        }
+        Ok(())
     }
 
     /// The options for loading `rel`'s targets by themselves (a lazy or immediate load of

@@ -11,7 +11,7 @@ use crate::orm::deferred::{self, ColumnLayout};
 use crate::orm::identity::IdentityKey;
 use crate::orm::instance::AnyInstance;
 use crate::orm::loading::LoadOptions;
-use crate::orm::loading::eager::{Batch, distinct, store};
+use crate::orm::loading::eager::{Batch, Loaded, distinct, store};
 use crate::orm::loading::joined::{JoinedPlan, JoinedRows};
 use crate::orm::mapper::ModelInfo;
 use crate::orm::relationship::{owner_key, related_select};
@@ -24,8 +24,10 @@ pub(crate) const BATCH: usize = 500;
 /// The related objects of each parent key, in the relationship's order.
 pub(crate) type Groups = HashMap<IdentityKey, Vec<Arc<dyn AnyInstance>>>;
 
-/// Loads the batch's relationship with IN lists; returns the objects loaded, each once.
-pub(crate) fn load(batch: &Batch<'_>) -> Result<Vec<Arc<dyn AnyInstance>>> {
+/// Loads the batch's relationship with IN lists; returns the objects loaded, each once,
+/// and the statement that loaded them all when there is one (a single IN batch, none
+/// served from the identity map): the source of a subquery load below.
+pub(crate) fn load(batch: &Batch<'_>) -> Result<Loaded> {
     let Batch {
         session,
         owner,
@@ -34,12 +36,13 @@ pub(crate) fn load(batch: &Batch<'_>) -> Result<Vec<Arc<dyn AnyInstance>>> {
         ..
     } = *batch;
     if parents.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let resolved = rel.resolved(owner)?;
     let target = (rel.target)();
     let mut groups = Groups::new();
     let mut wanted = Vec::new();
+    let mut all_wanted = true;
     for parent in parents {
         let Some(key) = owner_key(resolved, &parent.values()?) else {
             continue;
@@ -58,6 +61,7 @@ pub(crate) fn load(batch: &Batch<'_>) -> Result<Vec<Arc<dyn AnyInstance>>> {
         match held {
             Some(found) => {
                 groups.insert(id, vec![found]);
+                all_wanted = false;
             }
             None => {
                 groups.insert(id, Vec::new());
@@ -67,11 +71,17 @@ pub(crate) fn load(batch: &Batch<'_>) -> Result<Vec<Arc<dyn AnyInstance>>> {
     }
     let (stmt, keys) = related_select(rel, resolved);
     let stmt = stmt.columns(keys.clone());
+    let mut ran = Vec::new();
     for chunk in wanted.chunks(BATCH) {
         let stmt = stmt.clone().where_(in_keys(&keys, chunk));
         fetch_grouped(batch, &stmt, keys.len(), &Params::new(), &mut groups)?;
+        ran.push(stmt);
     }
-    assign(batch, &groups)
+    let source = match (all_wanted, ran.len()) {
+        (true, 1) => ran.pop(),
+        _ => None,
+    };
+    Ok((assign(batch, &groups)?, source))
 }
 
 /// `key IN (?, ?, ...)`, or `(k1, k2) IN ((?, ?), ...)` for a composite key.

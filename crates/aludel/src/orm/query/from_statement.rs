@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::engine::RowView;
 use crate::error::{Error, Result};
+use crate::orm::deferred::ColumnLayout;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
 use crate::orm::query::{Query, Selection};
@@ -187,15 +188,36 @@ impl<M: Model> Query<M> {
                         ),
                     });
                 }
-                o.erased().values()
+                // A deferred column the object never loaded has no value: it stays
+                // unloaded in the copy (not NULL).
+                let erased = o.erased();
+                let unloaded = match M::info().deferred.is_empty() {
+                    true => Vec::new(),
+                    false => crate::orm::deferred::unloaded_columns(&erased)?,
+                };
+                let mut values = erased.values()?;
+                let layout = (!unloaded.is_empty()).then(|| {
+                    let present: Vec<bool> =
+                        (0..values.len()).map(|i| !unloaded.contains(&i)).collect();
+                    let mut column = 0;
+                    values.retain(|_| {
+                        column += 1;
+                        present[column - 1]
+                    });
+                    ColumnLayout::new(&present)
+                });
+                Ok((values, layout))
             })
             .collect::<Result<Vec<_>>>()?;
         let mut st = session.inner.usable()?;
         rows.into_iter()
-            .map(|values| {
-                session
-                    .inner
-                    .instance_for_row::<M>(&mut st.identity, &OwnedRow::new(values), true)
+            .map(|(values, layout)| {
+                session.inner.instance_in_row::<M>(
+                    &mut st.identity,
+                    &OwnedRow::new(values),
+                    true,
+                    layout.as_ref(),
+                )
             })
             .collect()
     }
@@ -204,10 +226,14 @@ impl<M: Model> Query<M> {
         let session = self.session()?;
         let info = M::info();
         let keys: Vec<String> = rows.keys().to_vec();
-        let positions: Vec<usize> = info
-            .columns()
-            .iter()
-            .map(|c| {
+        // Deferred columns stay unloaded (the statement may leave them out) unless the
+        // query's options undefer them, as SQLAlchemy's `from_statement` does.
+        let layout = self.ctx.loaders.columns.narrowed(info);
+        let loaded = |i: &usize| layout.as_ref().is_none_or(|l| l.has(*i));
+        let positions: Vec<usize> = (0..info.columns().len())
+            .filter(loaded)
+            .map(|i| {
+                let c = &info.columns()[i];
                 keys.iter()
                     .position(|k| k.eq_ignore_ascii_case(&c.name))
                     .ok_or_else(|| Error::InvalidRequest {
@@ -229,10 +255,11 @@ impl<M: Model> Query<M> {
                 .iter()
                 .map(|&p| std::mem::replace(&mut values[p], Value::Null))
                 .collect();
-            out.push(session.inner.instance_for_row::<M>(
+            out.push(session.inner.instance_in_row::<M>(
                 &mut st.identity,
                 &OwnedRow::new(ordered),
                 populate,
+                layout.as_ref(),
             )?);
         }
         Ok(out)

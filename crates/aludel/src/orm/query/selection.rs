@@ -11,6 +11,7 @@ use std::sync::Arc;
 use crate::engine::{Row, RowView};
 use crate::error::{Error, Result};
 use crate::orm::column::Column;
+use crate::orm::deferred::ColumnLayout;
 use crate::orm::identity::IdentityMap;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
@@ -125,9 +126,12 @@ impl<M> std::fmt::Debug for Entity<M> {
     }
 }
 
-/// The model's columns, from `source` (an alias or subquery) or its own table.
+/// The model's columns, from `source` (an alias or subquery) or its own table; its
+/// deferred columns are left out (they load on first access, as for the query's entity).
 fn entity_columns(info: &crate::orm::ModelInfo, source: Option<&FromItem>) -> Vec<Expr> {
+    let layout = info.default_layout();
     (0..info.columns().len())
+        .filter(|&i| layout.is_none_or(|l| l.has(i)))
         .map(|i| match source {
             Some(from) => from.c(&info.columns()[i].name),
             None => info.column_expr(i),
@@ -141,8 +145,19 @@ fn decode_entity<M: Model>(
     row: &dyn RowView,
     offset: usize,
 ) -> Result<Option<Instance<M>>> {
-    cx.session
-        .instance_at::<M>(cx.identity, row, offset, cx.populate_existing)
+    cx.session.instance_laid_out::<M>(
+        cx.identity,
+        row,
+        offset,
+        cx.populate_existing,
+        M::info().default_layout(),
+    )
+}
+
+/// How many columns an entity of `info` takes in the row (its deferred ones left out).
+fn entity_width(info: &crate::orm::ModelInfo) -> usize {
+    info.default_layout()
+        .map_or(info.columns().len(), ColumnLayout::width)
 }
 
 fn entity_description<M: Model>(name: &str) -> ColumnDescription {
@@ -162,7 +177,7 @@ impl<M: Model> Selection for Entity<M> {
     }
 
     fn width(&self) -> usize {
-        M::info().columns().len()
+        entity_width(M::info())
     }
 
     fn decode(
@@ -302,7 +317,7 @@ impl<M: Model> Selection for Aliased<M> {
     }
 
     fn width(&self) -> usize {
-        M::info().columns().len()
+        entity_width(M::info())
     }
 
     fn decode(

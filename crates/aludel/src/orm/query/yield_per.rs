@@ -115,8 +115,14 @@ impl<M: Model> Query<M> {
     ) -> Result<u64> {
         let opts = self.load_options();
         let inner = &*session.inner;
+        // Deferred columns the options do not load are left out, as `all()` does.
+        let planned = crate::orm::deferred::plan(M::info(), &self.select, &opts.loaders.columns);
+        let (stmt, layout) = match &planned {
+            Some((planned, layout)) => (planned, Some(layout)),
+            None => (&self.select, None),
+        };
         let (compiled, values) = inner
-            .prepare_for(&self.select, M::info())?
+            .prepare_for(stmt, M::info())?
             .into_bound(&opts.params)?;
         let mut lent = {
             let mut st = inner.usable()?;
@@ -142,10 +148,11 @@ impl<M: Model> Query<M> {
                 let mut st = lock(&inner.state);
                 while batch.len() < batch_size {
                     let Some(row) = rows.next_ref() else { break };
-                    batch.push(inner.instance_for_row::<M>(
+                    batch.push(inner.instance_in_row::<M>(
                         &mut st.identity,
                         &row?,
                         opts.populate_existing,
+                        layout,
                     )?);
                 }
             }

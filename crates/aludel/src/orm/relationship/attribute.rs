@@ -286,6 +286,12 @@ pub(crate) trait AnySlot: Send + Sync {
     fn current(&self) -> Option<Vec<Arc<dyn AnyInstance>>>;
     /// Stores objects a loader found (strong links), without history.
     fn set_loaded(&self, items: Vec<Arc<dyn AnyInstance>>);
+    /// Makes it hold `items`, in that order, as the program's own changes would (the merge
+    /// cascade sets relationships this way, as SQLAlchemy's merge does): each object not
+    /// held before is added and each one no longer held removed, with history, the
+    /// `back_populates` side and the save-update cascade, so the flush writes the links.
+    /// The current value is loaded first when needed.
+    fn replace(&self, items: Vec<Arc<dyn AnyInstance>>) -> Result<()>;
     /// Mirrors `other` gaining this object: adds it to a loaded collection, or sets a
     /// `One` (returning the object it pointed to before).
     fn mirror_add(&self, other: &Arc<dyn AnyInstance>) -> Option<Arc<dyn AnyInstance>>;
@@ -326,6 +332,20 @@ impl<C: Model> AnySlot for Slot<C> {
             .map(Link::Strong)
             .collect();
         self.lock().items = Some(links);
+    }
+
+    fn replace(&self, items: Vec<Arc<dyn AnyInstance>>) -> Result<()> {
+        let wanted: Vec<Instance<C>> = items.iter().filter_map(downcast::<C>).collect();
+        let current = self.load()?;
+        let held = |list: &[Instance<C>], i: &Instance<C>| list.iter().any(|o| o.ptr_eq(i));
+        for gone in current.iter().filter(|o| !held(&wanted, o)) {
+            self.change(None, Some(gone.clone()))?;
+        }
+        for new in wanted.iter().filter(|i| !held(&current, i)) {
+            self.change(Some(new.clone()), None)?;
+        }
+        self.set_loaded(items);
+        Ok(())
     }
 
     fn mirror_add(&self, other: &Arc<dyn AnyInstance>) -> Option<Arc<dyn AnyInstance>> {
