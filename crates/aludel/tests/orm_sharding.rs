@@ -499,3 +499,57 @@ fn a_sharded_session_refuses_mixed_dialects_and_new_objects_without_a_shard() ->
     );
     Ok(())
 }
+
+/// A two-phase sharded session on the 5433/5434 clusters: both shards are prepared
+/// before either commits, and nothing is left prepared.
+#[test]
+fn a_two_phase_sharded_session_prepares_every_shard_before_committing() {
+    run_on_servers(
+        Backend::Postgres,
+        &["ALUDEL_TEST_PG_2PC", "ALUDEL_TEST_PG_2PC_SECOND"],
+        "sharding_two_phase",
+        |dbs| {
+            let shards: Vec<Engine> = dbs.iter().map(|d| (**d).clone()).collect();
+            for e in &shards {
+                create_all(e, &[City::info(), Report::info()])?;
+            }
+            let recorders: Vec<StatementRecorder> =
+                shards.iter().map(Engine::record_statements).collect();
+            let config = SessionConfig {
+                twophase: true,
+                ..SessionConfig::default()
+            };
+            let s = Session::sharded(sharding(&shards), config)?;
+            s.add(city(1, "europe", "paris", None))?;
+            s.add(city(1, "asia", "tokyo", None))?;
+            s.commit()?;
+            for rec in &recorders {
+                let sent = rec.statements();
+                let at = |prefix: &str| sent.iter().position(|q| q.starts_with(prefix));
+                let (insert, prepare, commit) = (
+                    at("INSERT"),
+                    at("PREPARE TRANSACTION"),
+                    at("COMMIT PREPARED"),
+                );
+                assert!(
+                    insert.is_some() && insert < prepare && prepare < commit,
+                    "{sent:?}"
+                );
+            }
+            // None of the transactions this test prepared is still prepared (other
+            // tests' may be, on a shared server).
+            for (e, rec) in shards.iter().zip(&recorders) {
+                assert_eq!(count(e, "shard_cities")?, 1);
+                let sent = rec.statements();
+                let left: Vec<String> = e
+                    .connect()?
+                    .recover_twophase()?
+                    .into_iter()
+                    .filter(|xid| sent.iter().any(|q| q.contains(xid.as_str())))
+                    .collect();
+                assert!(left.is_empty(), "{left:?}");
+            }
+            Ok(())
+        },
+    );
+}
