@@ -4,7 +4,8 @@
 //! Layers: [`mapper`](Model) describes models; `session` keeps objects and the
 //! transaction; `flush` turns changes into statements, ordered by `unit_of_work` and
 //! emitted by `persistence`; `query` builds Core selects and loads objects through the
-//! identity map; `scoping` and `query_property` give `Model::query()`.
+//! identity map; `scoping` and `query_property` give `Model::query()`; `binds`,
+//! `routing` and `sharding` spread one session over several engines (docs/scale-out.md).
 
 mod binds;
 mod borrow;
