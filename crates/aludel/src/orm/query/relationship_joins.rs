@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::query::{JoinPoint, Query, Selection};
 use crate::orm::relationship::{RelationField, Relationship, RelationshipPath, join_steps};
-use crate::sql::{Expr, FromItem, Join, JoinKind};
+use crate::sql::{Expr, FromItem, JoinKind};
 
 /// Whether `item` is an alias of `info`'s table.
 fn aliases(item: &FromItem, info: &ModelInfo) -> bool {
@@ -45,12 +45,7 @@ fn narrow_to_subtype(
     };
     let last = match subtype.joined_parts()? {
         Some(parts) => (
-            FromItem::Join(std::sync::Arc::new(Join {
-                left: item,
-                right: FromItem::Table(parts[1].info.table.clone()),
-                on: crate::orm::inheritance::joined::join_condition(parts),
-                kind: JoinKind::Inner,
-            })),
+            crate::orm::inheritance::joined::join_own_tables(item, parts, JoinKind::Inner),
             on,
         ),
         None => match subtype.discriminator()? {
