@@ -178,6 +178,16 @@ fn queries_join_the_tables_in_a_chain() -> Result<()> {
          JOIN deep_senior ON deep_engineer.id = deep_senior.id) \
          ON deep_company.id = deep_employee.company_id WHERE deep_senior.mentees > ?",
     );
+    // of_type(Engineer) joins the engineer's two tables, which hold the seniors' rows too
+    // (SQLAlchemy's SQL); the enum of the engineers keeps to its variants by name as well.
+    assert_sql_all(
+        s.query::<Company>()
+            .join_rel(Company::staff.of_type::<AnyEngineer>())
+            .statement(),
+        "SELECT deep_company.id FROM deep_company JOIN (deep_employee \
+         JOIN deep_engineer ON deep_employee.id = deep_engineer.id) \
+         ON deep_company.id = deep_employee.company_id AND deep_employee.kind IN (?, ?)",
+    );
     Ok(())
 }
 
@@ -237,7 +247,10 @@ backend_tests! {
         assert!(sue_again.ptr_eq(&got));
         // The engineers' part of the hierarchy.
         let part = Session::new(db).query_polymorphic::<AnyEngineer>().order_by(Staff::id.asc()).all()?;
-        assert!(matches!(&part[..], [AnyEngineer::Engineer(_), AnyEngineer::Senior(_)]), "{part:?}");
+        let [AnyEngineer::Engineer(bob), AnyEngineer::Senior(sue)] = &part[..] else {
+            panic!("the engineers, each as its own type: {part:?}");
+        };
+        assert_eq!((bob.read()?.name.as_str(), sue.read()?.mentees), ("bob", Some(3)));
 
         // of_type(Senior) keeps the join to the seniors' rows.
         let with_seniors = fresh.query::<Company>()
@@ -249,6 +262,14 @@ backend_tests! {
             .filter(Senior::language.eq("go"))
             .count()?;
         assert_eq!((with_seniors, with_senior_go), (1, 0));
+        // Engineers of any kind: bob (go) and sue (rust) both count.
+        for of_type in [
+            fresh.query::<Company>().join_rel(Company::staff.of_type::<Engineer>()),
+            fresh.query::<Company>().join_rel(Company::staff.of_type::<AnyEngineer>()),
+        ] {
+            let languages = of_type.filter(Engineer::language.in_(["go", "rust"])).count()?;
+            assert_eq!(languages, 2);
+        }
         Ok(())
     }
 
