@@ -8,7 +8,7 @@
 mod common;
 
 use aludel::Result;
-use aludel::orm::{Instance, Many, Model, Session};
+use aludel::orm::{Aliased, Instance, Many, Model, Session};
 use aludel::sql::text;
 
 use common::sql_text::assert_sql_all;
@@ -270,6 +270,26 @@ backend_tests! {
             let languages = of_type.filter(Engineer::language.in_(["go", "rust"])).count()?;
             assert_eq!(languages, 2);
         }
+
+        // A Senior aliased flat: each of its three tables under its own alias (SQLAlchemy
+        // 2.1's `aliased(Senior, flat=True, name="s")`, the same FROM).
+        let a = Aliased::<Senior>::new("s");
+        let q = fresh.query::<Company>()
+            .join_item(a.from_item().clone(), Company::id.eq(a.c("company_id")))
+            .filter(a.c("mentees").gt(1))
+            .add_aliased(&a);
+        assert_sql_all(
+            q.statement(),
+            "SELECT deep_company.id, s_deep_employee.id, s_deep_employee.name, s_deep_employee.kind, \
+             s_deep_employee.company_id, s_deep_engineer.language, s_deep_senior.mentees FROM deep_company \
+             JOIN (deep_employee AS s_deep_employee JOIN deep_engineer AS s_deep_engineer \
+             ON s_deep_employee.id = s_deep_engineer.id JOIN deep_senior AS s_deep_senior \
+             ON s_deep_engineer.id = s_deep_senior.id) ON deep_company.id = s_deep_employee.company_id \
+             WHERE s_deep_senior.mentees > ?",
+        );
+        let rows = q.all()?;
+        let [(_, Some(aliased_sue))] = &rows[..] else { panic!("one company with sue") };
+        assert!(aliased_sue.ptr_eq(&got));
         Ok(())
     }
 
