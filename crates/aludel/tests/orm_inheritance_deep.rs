@@ -332,7 +332,7 @@ backend_tests! {
         assert_eq!((deletes.len(), tables), (3, vec![true; 3]), "{deletes:?}");
         let mut conn = db.connect()?;
         for table in ["deep_employee", "deep_engineer", "deep_senior"] {
-            let left: i64 = conn.execute(&text(&format!("SELECT count(*) FROM {table}")), ())?.scalar()?;
+            let left: i64 = conn.execute(&text(format!("SELECT count(*) FROM {table}")), ())?.scalar()?;
             assert_eq!(left, 0, "{table}");
         }
         Ok(())
