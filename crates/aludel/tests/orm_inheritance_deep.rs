@@ -338,3 +338,60 @@ backend_tests! {
         Ok(())
     }
 }
+
+/// Four tables a row is the limit: a subtype of `Principal` (itself four tables deep) is
+/// a configuration error naming both, at the first query or flush.
+mod too_deep {
+    use super::Senior;
+
+    macro_rules! staff_level {
+        ($Name:ident, $Parent:ident, $table:literal, $($own:ident),*) => {
+            #[derive(aludel::Model)]
+            #[model(table = $table, inherits = $Parent)]
+            pub struct $Name {
+                #[column(primary_key)]
+                pub id: i64,
+                #[column(max_len = 40)]
+                pub name: String,
+                #[column(max_len = 20)]
+                pub kind: String,
+                pub company_id: Option<i64>,
+                #[column(max_len = 20)]
+                pub language: Option<String>,
+                pub mentees: Option<i64>,
+                $(pub $own: Option<i64>,)*
+            }
+        };
+    }
+    staff_level!(Principal, Senior, "deep_principal", reports);
+    staff_level!(Fellow, Principal, "deep_fellow", reports, papers);
+}
+
+#[test]
+fn a_fifth_table_is_a_configuration_error() -> Result<()> {
+    use too_deep::{Fellow, Principal};
+    let engine = aludel::create_engine("sqlite://")?;
+    let s = Session::new(&engine);
+    assert_sql_all(
+        s.query::<Principal>().statement(),
+        "SELECT deep_employee.id, deep_employee.name, deep_employee.kind, \
+         deep_employee.company_id, deep_engineer.language, deep_senior.mentees, \
+         deep_principal.reports FROM deep_employee \
+         JOIN deep_engineer ON deep_employee.id = deep_engineer.id \
+         JOIN deep_senior ON deep_engineer.id = deep_senior.id \
+         JOIN deep_principal ON deep_senior.id = deep_principal.id \
+         WHERE deep_employee.kind = ?",
+    );
+    let err = s
+        .query::<Fellow>()
+        .all()
+        .map(|v| v.len())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Fellow inherits Principal, whose rows already span 4 tables")
+            && err.contains("deeper than 4 tables are not supported"),
+        "{err}"
+    );
+    Ok(())
+}
