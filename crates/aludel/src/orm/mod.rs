@@ -70,7 +70,7 @@ pub use query_methods::QueryMethods;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use relationship::{
     Cascade, Direction, Loading, Many, OfType, One, RelationField, Relationship, RelationshipInfo,
-    RelationshipPath, SlotRef, with_parent,
+    RelationshipPath, SlotRef, SubtypeSet, with_parent,
 };
 pub use retry::Retry;
 pub use routing::{ReplicaChooser, Routing};

@@ -168,8 +168,17 @@ fn plan<P: Polymorphic>(included: Option<&[TypeId]>) -> Result<(Select, Layout)>
                 ),
             },
             _ => {
+                // Each subtype table once, after the tables it joins to.
                 if let Some(parts) = parts {
-                    joins.push((parts[1].info.table.clone(), join_condition(parts)));
+                    for (k, part) in parts.iter().enumerate().skip(1) {
+                        let table = &part.info.table;
+                        if !joins
+                            .iter()
+                            .any(|(t, _): &(Table, Expr)| t.name() == table.name())
+                        {
+                            joins.push((table.clone(), join_condition(parts, k)));
+                        }
+                    }
                 }
                 Columns::InRow(
                     v.columns()

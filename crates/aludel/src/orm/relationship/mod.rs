@@ -20,5 +20,5 @@ pub use descriptor::Relationship;
 pub use info::{Cascade, Direction, Loading, RelationshipInfo};
 pub(crate) use join_condition::join_steps;
 pub use join_condition::with_parent;
-pub use of_type::{OfType, RelationshipPath};
+pub use of_type::{OfType, RelationshipPath, SubtypeSet};
 pub(crate) use statement::{equals_key, owner_key, related_select};
