@@ -4,6 +4,9 @@
 #   5434  PostgreSQL 15 cluster "aludel_second"   (max_prepared_transactions = 10)
 #   5435  PostgreSQL 15 cluster "aludel_replica"  (hot standby streaming from 5433)
 #   6433  PgBouncer, transaction pooling, in front of 5433
+#   6434  HAProxy 2.6 (Debian's haproxy), TCP, for reads: the replica 5435, with the
+#         primary 5433 as its backup (used when the replica's health check fails); its
+#         admin socket /run/aludel-haproxy/admin.sock lets tests take a backend down
 #   3307  MariaDB started with read_only = ON, with a user "aludel_app" (without the
 #         READ ONLY ADMIN privilege, so its writes are refused as on a read-only replica)
 #   3310, 3311  a two-node MariaDB Galera cluster (Debian's galera-4): both nodes primaries
@@ -16,8 +19,8 @@
 #
 # `start` ends with the URLs the scale-out tests read; `eval "$(scripts/engines.sh env)"`
 # sets them in the calling shell (a test whose engine is missing prints SKIPPED). `start`
-# needs root and Debian's postgresql-15; pgbouncer, mariadb-server and galera-4 are
-# optional (each missing one only skips its tests).
+# needs root and Debian's postgresql-15; pgbouncer, haproxy, mariadb-server and galera-4
+# are optional (each missing one only skips its tests).
 set -euo pipefail
 
 VERSION=15
@@ -29,6 +32,8 @@ SECOND_PORT=5434
 REPLICA_PORT=5435
 BOUNCER_PORT=6433
 BOUNCER_DIR=/var/lib/postgresql/aludel-pgbouncer
+HAPROXY_PORT=6434
+HAPROXY_DIR=/run/aludel-haproxy
 MARIADB_RO_PORT=3307
 MARIADB_RO_DIR=/var/lib/aludel-mariadb-read-only
 GALERA_DIR=/var/lib/aludel-galera
@@ -123,6 +128,45 @@ EOF
     chown -R postgres:postgres "$BOUNCER_DIR"
     su postgres -c "pgbouncer -d $BOUNCER_DIR/pgbouncer.ini"
     wait_port "$BOUNCER_PORT" PgBouncer
+}
+
+start_haproxy() {
+    if port_open "$HAPROXY_PORT"; then return 0; fi
+    command -v haproxy >/dev/null || { log "haproxy is not installed (apt-get install haproxy)"; return 1; }
+    mkdir -p "$HAPROXY_DIR"
+    # TCP proxying of the PostgreSQL protocol; a server is up while PostgreSQL answers
+    # its startup message (pgsql-check), checked every 500 ms. The primary is a backup:
+    # reads go to it only while the replica is down. A server marked down has its
+    # sessions cut, as a crashed server would.
+    cat >"$HAPROXY_DIR/haproxy.cfg" <<EOF
+global
+    daemon
+    pidfile $HAPROXY_DIR/haproxy.pid
+    stats socket $HAPROXY_DIR/admin.sock mode 600 level admin
+
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 1h
+    timeout server 1h
+
+listen reads
+    bind 127.0.0.1:$HAPROXY_PORT
+    option pgsql-check user postgres
+    default-server inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
+    server replica 127.0.0.1:$REPLICA_PORT check
+    server primary 127.0.0.1:$PRIMARY_PORT check backup
+EOF
+    haproxy -f "$HAPROXY_DIR/haproxy.cfg"
+    wait_port "$HAPROXY_PORT" HAProxy
+}
+
+stop_haproxy() {
+    local pidfile="$HAPROXY_DIR/haproxy.pid"
+    if [ -f "$pidfile" ]; then
+        kill "$(cat "$pidfile")" 2>/dev/null || true
+        rm -f "$pidfile"
+    fi
 }
 
 mariadb_ro_answers() {
@@ -236,6 +280,10 @@ print_env() { # the URLs of the engines that answer, as export lines
     if answers "$BOUNCER_PORT"; then
         echo "export ALUDEL_TEST_PGBOUNCER=postgresql://postgres@127.0.0.1:$BOUNCER_PORT/test"
     fi
+    if answers "$HAPROXY_PORT"; then
+        echo "export ALUDEL_TEST_HAPROXY=postgresql://postgres@127.0.0.1:$HAPROXY_PORT/test"
+        echo "export ALUDEL_TEST_HAPROXY_ADMIN=$HAPROXY_DIR/admin.sock"
+    fi
     if galera_answers 1 && galera_answers 2; then
         echo "export ALUDEL_TEST_GALERA_1=mysql://root@127.0.0.1:3310/test"
         echo "export ALUDEL_TEST_GALERA_2=mysql://root@127.0.0.1:3311/test"
@@ -248,7 +296,7 @@ print_env() { # the URLs of the engines that answer, as export lines
 
 status() {
     local ok=0 port name
-    for pair in "$PRIMARY_PORT:primary" "$SECOND_PORT:second" "$REPLICA_PORT:replica" "$BOUNCER_PORT:pgbouncer"; do
+    for pair in "$PRIMARY_PORT:primary" "$SECOND_PORT:second" "$REPLICA_PORT:replica" "$BOUNCER_PORT:pgbouncer" "$HAPROXY_PORT:haproxy"; do
         port=${pair%%:*}
         name=${pair#*:}
         if answers "$port"; then log "$name answers on $port"; else log "$name DOWN on $port"; ok=1; fi
@@ -280,14 +328,17 @@ case "${1:-status}" in
         create_primary_like "$PRIMARY" "$PRIMARY_PORT"
         create_primary_like "$SECOND" "$SECOND_PORT"
         create_replica
-        # PgBouncer, MariaDB and Galera are optional: without them only their tests skip.
+        # PgBouncer, HAProxy, MariaDB and Galera are optional: without them only their
+        # tests skip.
         start_bouncer || true
+        start_haproxy || true
         start_mariadb_read_only || true
         start_galera || true
         status || true
         print_env
         ;;
     stop)
+        stop_haproxy
         stop_bouncer
         stop_mariadb_read_only
         stop_galera

@@ -586,6 +586,11 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
         }
         (None, None) => TokenStream::new(),
     };
+    // The declarative base, for a session's bind per base (`Binds::base`).
+    let declarative_base = match &def.query {
+        Some(QuerySource::Base(base)) => quote!(.declarative_base::<#base>()),
+        _ => TokenStream::new(),
+    };
     // A single-table subtype maps its base's table unless it names one.
     let table_name = match &def.inherits {
         Some(parent) if !def.table_given => quote!({
@@ -628,6 +633,7 @@ fn expand_checked(def: &ModelDef) -> syn::Result<TokenStream> {
                         #versioned
                         #with_deferred
                         #inheritance
+                        #declarative_base
                 })
             }
 

@@ -87,6 +87,12 @@ pub(crate) fn expand(def: &PolymorphicDef) -> TokenStream {
                 }
             }
         }
+
+        impl ::aludel::orm::SubtypeSet for #ident {
+            fn models() -> ::std::vec::Vec<&'static ::aludel::orm::ModelInfo> {
+                <Self as ::aludel::orm::Polymorphic>::variants()
+            }
+        }
     }
 }
 
@@ -108,6 +114,10 @@ mod tests {
             "{code}"
         );
         assert!(code.contains("loader . load :: < Eng > ()"), "{code}");
+        assert!(
+            code.contains("impl :: aludel :: orm :: SubtypeSet for AnyE"),
+            "{code}"
+        );
     }
 
     #[test]

@@ -50,6 +50,46 @@ struct Cook {
     dish: Option<String>,
 }
 
+/// A cook's own subtype, in the same table.
+#[derive(aludel::Model)]
+#[model(inherits = Cook, polymorphic_identity = "chef")]
+struct Chef {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 20)]
+    kind: String,
+    company_id: Option<i64>,
+    #[column(max_len = 20)]
+    dish: Option<String>,
+    stars: Option<i64>,
+}
+
+/// A sibling of the cooks.
+#[derive(aludel::Model)]
+#[model(inherits = Staffer, polymorphic_identity = "waiter")]
+struct Waiter {
+    #[column(primary_key)]
+    id: i64,
+    #[column(max_len = 20)]
+    kind: String,
+    company_id: Option<i64>,
+}
+
+/// The cooks and their own subtype: what SQLAlchemy's `of_type(Cook)` means.
+#[derive(aludel::Polymorphic)]
+enum AnyCook {
+    Cook(Instance<Cook>),
+    Chef(Instance<Chef>),
+}
+
+/// Variants that do not descend from one of them (only named in a refused `of_type`).
+#[derive(aludel::Polymorphic)]
+#[expect(dead_code, reason = "never loaded: the query naming it is refused")]
+enum ChefOrWaiter {
+    Chef(Instance<Chef>),
+    Waiter(Instance<Waiter>),
+}
+
 /// Joined table: members in `oft_member`, coders' own columns in `oft_coder`.
 #[derive(aludel::Model)]
 #[model(table = "oft_member", polymorphic = "joined", polymorphic_on = "kind")]
@@ -162,6 +202,48 @@ fn of_type_joins_the_subtype_as_sqlalchemy_does() -> Result<()> {
     Ok(())
 }
 
+/// SQLAlchemy 2.1, `select(Company.id).join(Company.staff.of_type(Cook)).where(Cook.dish
+/// == "soup")` with `Chef(Cook)` in the same table: `AND oft_staff.kind IN ('cook',
+/// 'chef')` (a POSTCOMPILE list; aludel binds one placeholder per value).
+#[test]
+fn of_type_an_enum_lists_every_variant_on_a_single_table() -> Result<()> {
+    let engine = aludel::create_engine("sqlite://")?;
+    let s = Session::new(&engine);
+    let q = s
+        .query::<Company>()
+        .with_entities((Company::id,))
+        .join_rel(Company::staff.of_type::<AnyCook>())
+        .filter_by("dish", "soup");
+    common::sql_text::assert_sql(
+        q.statement(),
+        "SELECT oft_company.id FROM oft_company JOIN oft_staff ON oft_company.id = oft_staff.company_id \
+         AND oft_staff.kind IN (?, ?) WHERE oft_staff.dish = ?",
+        "SELECT oft_company.id FROM oft_company JOIN oft_staff ON oft_company.id = oft_staff.company_id \
+         AND oft_staff.kind IN ($1, $2) WHERE oft_staff.dish = $3",
+        "SELECT oft_company.id FROM oft_company JOIN oft_staff ON oft_company.id = oft_staff.company_id \
+         AND oft_staff.kind IN (?, ?) WHERE oft_staff.dish = ?",
+    );
+    // An enum with the base is the whole hierarchy: no criterion.
+    let whole = s
+        .query::<Company>()
+        .with_entities((Company::id,))
+        .join_rel(Company::staff.of_type::<AnyStaffer>());
+    assert_eq!(
+        sql(whole.statement()),
+        "SELECT oft_company.id FROM oft_company JOIN oft_staff ON oft_company.id = oft_staff.company_id"
+    );
+    // Variants that do not descend from one of them have no join point.
+    let stray = s
+        .query::<Company>()
+        .join_rel(Company::staff.of_type::<ChefOrWaiter>());
+    let err = sql(stray.statement());
+    assert!(
+        err.contains("Company.staff") && err.contains("Chef is not Waiter or a subtype of it"),
+        "{err}"
+    );
+    Ok(())
+}
+
 #[test]
 fn of_type_outside_the_targets_hierarchy_is_an_error() -> Result<()> {
     let engine = aludel::create_engine("sqlite://")?;
@@ -176,7 +258,49 @@ fn of_type_outside_the_targets_hierarchy_is_an_error() -> Result<()> {
     Ok(())
 }
 
+#[derive(aludel::Polymorphic)]
+enum AnyStaffer {
+    Staffer(Instance<Staffer>),
+    Cook(Instance<Cook>),
+    Chef(Instance<Chef>),
+    Waiter(Instance<Waiter>),
+}
+
 backend_tests! {
+    fn of_type_an_enum_keeps_to_its_variants_rows(db) {
+        aludel::orm::create_all(db, &[Company::info(), Staffer::info(), Cook::info(), Chef::info(), Waiter::info()])?;
+        let s = Session::new(db);
+        for (id, name) in [(1, "diner"), (2, "bank"), (3, "shop")] {
+            s.add(Company { id, name: name.into(), staff: Many::new(), members: Many::new() })?;
+        }
+        s.flush()?;
+        // The diner has a chef, the bank a cook, the shop a waiter.
+        s.add(Chef { id: 10, kind: String::new(), company_id: Some(1), dish: Some("soup".into()), stars: Some(2) })?;
+        s.add(Cook { id: 11, kind: String::new(), company_id: Some(2), dish: Some("soup".into()) })?;
+        s.add(Waiter { id: 12, kind: String::new(), company_id: Some(3) })?;
+        s.commit()?;
+        let names = |q: aludel::orm::Query<Company>| -> Result<Vec<String>> {
+            q.order_by(Company::id.asc()).all()?.iter().map(|c| Ok(c.read()?.name.clone())).collect()
+        };
+        let q = s.query::<Company>();
+        // Cook exactly (as query::<Cook>()), the cooks with their subtype, everybody.
+        assert_eq!(names(q.clone().join_rel(Company::staff.of_type::<Cook>()).filter_by("dish", "soup"))?, ["bank"]);
+        assert_eq!(names(q.clone().join_rel(Company::staff.of_type::<AnyCook>()).filter_by("dish", "soup"))?, ["diner", "bank"]);
+        assert_eq!(names(q.join_rel(Company::staff.of_type::<AnyStaffer>()))?, ["diner", "bank", "shop"]);
+        // The same enums load the rows the joins kept to.
+        let cooks = s.query_polymorphic::<AnyCook>().order_by(Staffer::id.asc()).all()?;
+        let [AnyCook::Chef(chef), AnyCook::Cook(cook)] = &cooks[..] else { panic!("a chef, then a cook") };
+        assert_eq!((chef.read()?.stars, cook.read()?.id), (Some(2), 11));
+        let kinds = s.query_polymorphic::<AnyStaffer>().order_by(Staffer::id.asc()).all()?.iter().map(|e| Ok(match e {
+            AnyStaffer::Staffer(x) => x.read()?.kind.clone(),
+            AnyStaffer::Cook(x) => x.read()?.kind.clone(),
+            AnyStaffer::Chef(x) => x.read()?.kind.clone(),
+            AnyStaffer::Waiter(x) => x.read()?.kind.clone(),
+        })).collect::<Result<Vec<String>>>()?;
+        assert_eq!(kinds, ["chef", "cook", "waiter"]);
+        Ok(())
+    }
+
     fn of_type_joins_keep_to_the_subtypes_rows(db) {
         aludel::orm::create_all(db, &[Company::info(), Staffer::info(), Cook::info(), Member::info(), Coder::info()])?;
         let s = Session::new(db);

@@ -133,6 +133,7 @@ impl BindTarget {
 #[derive(Clone, Debug, Default)]
 pub struct Binds {
     models: Vec<(TypeId, BindTarget)>,
+    bases: Vec<(TypeId, BindTarget)>,
     tables: Vec<(String, BindTarget)>,
     default: Option<BindTarget>,
 }
@@ -163,6 +164,39 @@ impl Binds {
         self
     }
 
+    /// Binds every model of declarative base `B` (`#[model(base = B)]`; SQLAlchemy's
+    /// `binds={Base: engine}`): after a bind of the model or of a model it inherits
+    /// from, before a bind of its table.
+    ///
+    /// ```
+    /// use aludel::orm::{Binds, DeclarativeBase, Model, Query, ScopedSession, Session};
+    /// static DB: ScopedSession = ScopedSession::unconfigured();
+    /// struct Archive;
+    /// impl DeclarativeBase for Archive {
+    ///     type Query<M: Model> = Query<M>;
+    ///     fn scoped_session() -> &'static ScopedSession<impl aludel::orm::QueryClasses> { &DB }
+    /// }
+    /// #[derive(aludel::Model, Clone)] #[model(table = "old_orders", base = Archive)]
+    /// struct OldOrder { #[column(primary_key)] id: i64 }
+    /// let live = aludel::create_engine("sqlite://:memory:")?;
+    /// let archive = aludel::create_engine("sqlite://:memory:")?;
+    /// aludel::orm::create_all(&archive, &[OldOrder::info()])?;
+    /// let s = Session::with_binds(Binds::new().bind(&live).base::<Archive>(&archive), Default::default());
+    /// s.add(OldOrder { id: 1 })?;
+    /// s.commit()?;
+    /// assert_eq!(archive.connect()?.scalar::<i64>(&aludel::sql::text("SELECT count(*) FROM old_orders"), ())?, 1);
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn base<B: crate::orm::DeclarativeBase + 'static>(
+        mut self,
+        target: impl Into<BindTarget>,
+    ) -> Binds {
+        let id = TypeId::of::<B>();
+        self.bases.retain(|(t, _)| *t != id);
+        self.bases.push((id, target.into()));
+        self
+    }
+
     /// Binds a table by name (for every model mapped to it that has no model bind).
     ///
     /// ```
@@ -189,13 +223,31 @@ impl Binds {
         self
     }
 
-    /// The bind for `model`, in SQLAlchemy's order: the model, its table, the default.
+    /// The bind for `model`, in SQLAlchemy's order (the class's MRO, then the tables):
+    /// the model, the models it inherits from (nearest first), its declarative base,
+    /// its table, the default.
     pub(crate) fn resolve(&self, model: &ModelInfo) -> Result<&BindTarget> {
         let table = model.table.name();
-        self.models
-            .iter()
-            .find(|(t, _)| *t == model.type_id)
-            .map(|(_, target)| target)
+        let of_model = |m: &ModelInfo| {
+            self.models
+                .iter()
+                .find(|(t, _)| *t == m.type_id)
+                .map(|(_, target)| target)
+        };
+        let mut lineage = Some(model);
+        let mut found = None;
+        while let (None, Some(m)) = (found, lineage) {
+            found = of_model(m);
+            lineage = m.inheritance.as_ref().and_then(|i| i.parent).map(|p| p());
+        }
+        found
+            .or_else(|| {
+                let base = model.declarative_base?;
+                self.bases
+                    .iter()
+                    .find(|(t, _)| *t == base)
+                    .map(|(_, target)| target)
+            })
             .or_else(|| {
                 self.tables
                     .iter()
@@ -205,8 +257,9 @@ impl Binds {
             .or(self.default.as_ref())
             .ok_or_else(|| {
                 Error::invalid(format!(
-                    "{} is unbound: the session has no bind for the model, for its table \
-                     {:?}, and no default bind (Binds::model, Binds::table, Binds::bind)",
+                    "{} is unbound: the session has no bind for the model, for its \
+                     declarative base, for its table {:?}, and no default bind (Binds::model, \
+                     Binds::base, Binds::table, Binds::bind)",
                     model.name, table
                 ))
             })

@@ -5,7 +5,7 @@
 //! rollback end all of them (`orm/two_phase.rs`).
 
 use crate::engine::{Connection, Engine, Prepared, ResultSet, TwoPhaseState};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::orm::binds::{Purpose, StatementBind};
 use crate::orm::mapper::ModelInfo;
 use crate::orm::session::{Session, SessionInner, SessionState};
@@ -25,6 +25,23 @@ impl SessionState {
     pub(crate) fn any_transaction(&self) -> bool {
         self.in_transaction || self.parked.iter().any(|p| p.in_transaction)
     }
+
+    /// Runs `f` on each of the session's connections that is in a transaction: the one
+    /// in use, then the parked ones.
+    pub(crate) fn each_transaction(
+        &mut self,
+        f: &mut dyn FnMut(&mut Connection) -> Result<()>,
+    ) -> Result<()> {
+        if self.in_transaction {
+            if let Some(conn) = self.conn.as_mut() {
+                f(conn)?;
+            }
+        }
+        for p in self.parked.iter_mut().filter(|p| p.in_transaction) {
+            f(&mut p.conn)?;
+        }
+        Ok(())
+    }
 }
 
 impl SessionInner {
@@ -39,6 +56,10 @@ impl SessionInner {
         let Some(binds) = &self.binds else {
             return Ok(None);
         };
+        if let Some(sharding) = &self.sharding {
+            let engine = self.current_shard_engine(sharding, st, Some(model))?;
+            return Ok(Some((engine, false)));
+        }
         let target = binds.resolve(model)?;
         let purpose = if st.pinned_primary {
             Purpose::Write
@@ -87,14 +108,24 @@ impl SessionInner {
         }
     }
 
-    /// Makes the session's connection to the default bind the one in use (a session
-    /// without binds has only that one); nothing while a stream holds the connection.
-    pub(crate) fn switch_to_default(&self, st: &mut SessionState) {
-        if self.binds.is_some() && !st.streaming {
-            if let Some(engine) = self.engine.clone() {
-                self.switch_to(st, engine, false);
-            }
+    /// Makes the session's connection to the default bind (a sharded session's current
+    /// shard) the one in use (a session without binds has only that one); nothing while
+    /// a stream holds the connection. An error when there is no such bind.
+    pub(crate) fn switch_to_default(&self, st: &mut SessionState) -> Result<()> {
+        if self.binds.is_none() || st.streaming {
+            return Ok(());
         }
+        let engine = match &self.sharding {
+            Some(sharding) => self.current_shard_engine(sharding, st, None)?,
+            None => self.engine.clone().ok_or_else(|| {
+                Error::invalid(
+                    "the statement is unbound: it names no model and the session has no \
+                     default bind (Binds::bind)",
+                )
+            })?,
+        };
+        self.switch_to(st, engine, false);
+        Ok(())
     }
 
     /// Makes the connection to `engine` the one in use, parking the current one; the

@@ -124,19 +124,59 @@ impl Dependencies {
         self.syncs.is_empty() && self.inserts.is_empty() && self.deletes.is_empty()
     }
 
-    /// The objects this relationship work writes or reads keys from (a flush across
-    /// binds needs them all on one engine).
-    pub(crate) fn objects(&self) -> impl Iterator<Item = &Arc<dyn AnyInstance>> {
-        let syncs = self
-            .syncs
-            .iter()
-            .flat_map(|s| std::iter::once(&s.dependent).chain(s.source.as_ref()));
+    /// The pairs of objects this relationship work ties together: a foreign key's
+    /// holder with the object it copies the key from, and an association row's owner
+    /// with its target.
+    pub(crate) fn links(
+        &self,
+    ) -> impl Iterator<Item = (&Arc<dyn AnyInstance>, Option<&Arc<dyn AnyInstance>>)> {
+        let syncs = self.syncs.iter().map(|s| (&s.dependent, s.source.as_ref()));
         let rows = self
             .inserts
             .iter()
             .chain(&self.deletes)
-            .flat_map(|r| std::iter::once(&r.owner).chain(r.target.as_ref().map(|t| &t.0)));
+            .map(|r| (&r.owner, r.target.as_ref().map(|t| &t.0)));
         syncs.chain(rows)
+    }
+
+    /// Splits the work by the group (engine) of its objects, for a flush across binds or
+    /// shards: part `g` is group `g`'s (the parts end at the last group with work); an
+    /// error, before anything moves, when a link ties objects of two groups (a foreign
+    /// key cannot span databases). What a flush reads when it succeeds (`finish`)
+    /// stays here.
+    pub(crate) fn split(
+        &mut self,
+        group_of: &mut dyn FnMut(&Arc<dyn AnyInstance>) -> Result<usize>,
+    ) -> Result<Vec<Dependencies>> {
+        let mut of_link = Vec::new();
+        for (a, b) in self.links() {
+            let g = group_of(a)?;
+            if let Some(b) = b {
+                if group_of(b)? != g {
+                    return Err(Error::invalid(format!(
+                        "cannot flush a relationship between objects bound to different \
+                         engines ({} and {}): a foreign key cannot span databases",
+                        a.info().name,
+                        b.info().name
+                    )));
+                }
+            }
+            of_link.push(g);
+        }
+        let count = of_link.iter().max().map_or(0, |g| g + 1);
+        let mut parts: Vec<Dependencies> = (0..count).map(|_| Dependencies::default()).collect();
+        // `links` lists the syncs, then the inserted rows, then the deleted ones.
+        let mut of_link = of_link.into_iter();
+        for sync in self.syncs.drain(..) {
+            parts[of_link.next().unwrap_or_default()].syncs.push(sync);
+        }
+        for row in self.inserts.drain(..) {
+            parts[of_link.next().unwrap_or_default()].inserts.push(row);
+        }
+        for row in self.deletes.drain(..) {
+            parts[of_link.next().unwrap_or_default()].deletes.push(row);
+        }
+        Ok(parts)
     }
 
     /// The history of `obj.rel` (relationship `index`) as syncs and association rows.

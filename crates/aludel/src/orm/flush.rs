@@ -119,6 +119,7 @@ impl SessionInner {
                     info.name
                 ))
             })?;
+            let key = key.on_shard(obj.state().shard);
             {
                 let mut s = obj.state();
                 s.state = ObjectState::Persistent;
@@ -138,8 +139,9 @@ impl SessionInner {
                 // The key is what it was: no entry of the identity map moves.
                 continue;
             }
-            let new_key = info.identity_of(values);
             let old_key = obj.identity_key();
+            let shard = old_key.as_ref().map_or(0, |k| k.shard);
+            let new_key = info.identity_of(values).map(|k| k.on_shard(shard));
             if new_key != old_key {
                 if let Some(k) = old_key {
                     st.identity.remove(&k);
@@ -237,9 +239,12 @@ struct FlushWork<'a> {
     deleted: &'a [Arc<dyn AnyInstance>],
 }
 
-/// The part of a flush that goes to one engine, with a model that resolves to it.
+/// The part of a flush that goes to one engine (one shard of a sharded session), with
+/// a model that resolves to it.
 struct EngineWork {
     engine: Engine,
+    /// The shard (0 outside a sharded session).
+    shard: u16,
     model: &'static ModelInfo,
     new: Vec<Arc<dyn AnyInstance>>,
     updates: Vec<Change>,
@@ -248,9 +253,9 @@ struct EngineWork {
 
 impl SessionInner {
     /// Emits a bound session's flush: each object's statements go to its model's engine
-    /// (the primary of a routed bind), one engine after the other. Objects tied by
-    /// relationships must share an engine (a foreign key cannot span databases); when
-    /// they do not, nothing is sent and the error says so.
+    /// (the primary of a routed bind; its shard's in a sharded session), one engine after
+    /// the other. Objects tied by relationships must share an engine (a foreign key
+    /// cannot span databases); when they do not, nothing is sent and the error says so.
     fn emit_by_bind(
         &self,
         st: &mut SessionState,
@@ -258,17 +263,31 @@ impl SessionInner {
         deps: &mut Dependencies,
         effects: &mut InsertEffects,
     ) -> Result<()> {
+        if let Some(sharding) = &self.sharding {
+            self.place_new_objects(sharding, st, deps, work.new)?;
+        }
         let mut groups: Vec<EngineWork> = Vec::new();
         let mut group_of = |obj: &Arc<dyn AnyInstance>| -> Result<usize> {
             let model = obj.info();
-            let Some((engine, _)) = self.bound_engine(st, model, Purpose::Write)? else {
-                return Err(Error::invalid("a bound flush in a session without binds"));
+            let (engine, shard) = match &self.sharding {
+                Some(sharding) => {
+                    let shard = self.flush_shard(sharding, st, obj)?;
+                    (sharding.engine(shard).clone(), shard)
+                }
+                None => match self.bound_engine(st, model, Purpose::Write)? {
+                    Some((engine, _)) => (engine, 0),
+                    None => {
+                        return Err(Error::invalid("a bound flush in a session without binds"));
+                    }
+                },
             };
-            Ok(match groups.iter().position(|g| g.engine.same(&engine)) {
+            let same = |g: &EngineWork| g.shard == shard && g.engine.same(&engine);
+            Ok(match groups.iter().position(same) {
                 Some(i) => i,
                 None => {
                     groups.push(EngineWork {
                         engine,
+                        shard,
                         model,
                         new: Vec::new(),
                         updates: Vec::new(),
@@ -289,22 +308,16 @@ impl SessionInner {
             .iter()
             .map(&mut group_of)
             .collect::<Result<_>>()?;
-        // The relationship work goes to the one engine of the objects it links.
-        let mut linked: Option<(usize, &str)> = None;
-        for obj in deps.objects() {
-            let g = group_of(obj)?;
-            match linked {
-                Some((d, first)) if d != g => {
-                    return Err(Error::invalid(format!(
-                        "cannot flush a relationship between objects bound to different \
-                         engines ({first} and {}): a foreign key cannot span databases",
-                        obj.info().name
-                    )));
-                }
-                _ => linked = Some((g, obj.info().name)),
-            }
+        // The relationship work goes to the engine of the objects each link ties.
+        let linked: Vec<Arc<dyn AnyInstance>> = deps
+            .links()
+            .flat_map(|(a, b)| std::iter::once(a.clone()).chain(b.cloned()))
+            .collect();
+        for obj in &linked {
+            group_of(obj)?;
         }
-        let deps_group = linked.map(|(g, _)| g);
+        let mut deps_by_group = deps.split(&mut group_of)?;
+        deps_by_group.resize_with(groups.len(), Dependencies::default);
         for (obj, &g) in work.new.iter().zip(&new_in) {
             groups[g].new.push(obj.clone());
         }
@@ -315,12 +328,9 @@ impl SessionInner {
             groups[g].deleted.push(obj.clone());
         }
         let mut new_values = work.new_values;
-        let mut no_deps = Dependencies::default();
-        for (i, g) in groups.into_iter().enumerate() {
-            let deps: &mut Dependencies = match deps_group {
-                Some(d) if d != i => &mut no_deps,
-                _ => &mut *deps,
-            };
+        let previous_shard = st.identity.shard;
+        let mut outcome = Ok(());
+        for (g, deps) in groups.into_iter().zip(&mut deps_by_group) {
             let values: NewValues = g
                 .new
                 .iter()
@@ -329,10 +339,19 @@ impl SessionInner {
                     new_values.remove(&key).map(|v| (key, v))
                 })
                 .collect();
-            let conn = self.connection_for(st, StatementBind::write(g.model))?;
-            emit(conn, &g.new, values, &g.updates, &g.deleted, deps, effects)?;
+            // A sharded group's statements go to its shard's connection.
+            if g.shard != 0 {
+                st.identity.shard = g.shard;
+            }
+            outcome = self
+                .connection_for(st, StatementBind::write(g.model))
+                .and_then(|conn| emit(conn, &g.new, values, &g.updates, &g.deleted, deps, effects));
+            if outcome.is_err() {
+                break;
+            }
         }
-        Ok(())
+        st.identity.shard = previous_shard;
+        outcome
     }
 }
 

@@ -54,12 +54,16 @@ impl KeyPart {
     }
 }
 
-/// The identity of a persistent object: its model and primary key. A single-column key
-/// (the common case) needs no allocation beyond the part itself.
+/// The identity of a persistent object: its model, primary key and, in a sharded
+/// session, its shard (SQLAlchemy's identity token: one key on two shards is two
+/// objects). A single-column key (the common case) needs no allocation beyond the part
+/// itself.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct IdentityKey {
     pub(crate) model: TypeId,
     pub(crate) pk: KeyParts,
+    /// The shard's number plus one (`orm/sharding.rs`); 0 outside a sharded session.
+    pub(crate) shard: u16,
 }
 
 /// The parts of a primary key.
@@ -127,7 +131,17 @@ impl IdentityKey {
             }
             KeyParts::Many(parts.into_boxed_slice())
         };
-        Ok(Some(IdentityKey { model, pk }))
+        Ok(Some(IdentityKey {
+            model,
+            pk,
+            shard: 0,
+        }))
+    }
+
+    /// The same key on `shard` (0: no shard).
+    pub(crate) fn on_shard(mut self, shard: u16) -> IdentityKey {
+        self.shard = shard;
+        self
     }
 
     fn from_parts<'v>(
@@ -143,7 +157,11 @@ impl IdentityKey {
                     .collect::<Option<Box<[_]>>>()?,
             )
         };
-        Some(IdentityKey { model, pk })
+        Some(IdentityKey {
+            model,
+            pk,
+            shard: 0,
+        })
     }
 }
 
@@ -206,13 +224,20 @@ type KeyBuildHasher = std::hash::BuildHasherDefault<KeyHasher>;
 /// instead of 64 bytes: at 500,000 loaded objects this is some 40 MB less).
 #[derive(Default)]
 pub(crate) struct IdentityMap {
-    /// The models seen in this session, found by a linear scan (a session maps few).
+    /// The models (per shard) seen in this session, found by a linear scan (a session maps
+    /// few).
     models: Vec<ModelMap>,
+    /// In a sharded session, the shard statements run on now (its number plus one; 0
+    /// for none): rows loaded meanwhile are keyed on it, and the session's connection
+    /// for a model's statement is that shard's (`orm/sharding.rs`).
+    pub(crate) shard: u16,
 }
 
-/// One model's objects: integer keys apart from every other kind.
+/// One model's objects on one shard (0: unsharded): integer keys apart from every other
+/// kind.
 struct ModelMap {
     model: TypeId,
+    shard: u16,
     ints: Table<i64>,
     others: Table<KeyParts>,
 }
@@ -285,16 +310,23 @@ fn int_key(pk: &KeyParts) -> Option<i64> {
 }
 
 impl IdentityMap {
-    fn model(&self, model: TypeId) -> Option<&ModelMap> {
-        self.models.iter().find(|m| m.model == model)
+    fn model(&self, key: &IdentityKey) -> Option<&ModelMap> {
+        self.models
+            .iter()
+            .find(|m| m.model == key.model && m.shard == key.shard)
     }
 
-    fn model_mut(&mut self, model: TypeId) -> &mut ModelMap {
-        match self.models.iter().position(|m| m.model == model) {
+    fn model_mut(&mut self, key: &IdentityKey) -> &mut ModelMap {
+        let found = self
+            .models
+            .iter()
+            .position(|m| m.model == key.model && m.shard == key.shard);
+        match found {
             Some(i) => &mut self.models[i],
             None => {
                 self.models.push(ModelMap {
-                    model,
+                    model: key.model,
+                    shard: key.shard,
                     ints: Table::default(),
                     others: Table::default(),
                 });
@@ -305,7 +337,7 @@ impl IdentityMap {
 
     /// The live object under `key`.
     pub(crate) fn get(&self, key: &IdentityKey) -> Option<Arc<dyn AnyInstance>> {
-        let m = self.model(key.model)?;
+        let m = self.model(key)?;
         match int_key(&key.pk) {
             Some(n) => m.ints.map.get(&n),
             None => m.others.map.get(&key.pk),
@@ -320,7 +352,7 @@ impl IdentityMap {
         key: IdentityKey,
         make: impl FnOnce(IdentityKey) -> Result<Arc<dyn AnyInstance>>,
     ) -> Result<(Arc<dyn AnyInstance>, bool)> {
-        let m = self.model_mut(key.model);
+        let m = self.model_mut(&key);
         match int_key(&key.pk) {
             Some(n) => m.ints.get_or_insert_with(n, || make(key)),
             None => {
@@ -331,7 +363,7 @@ impl IdentityMap {
     }
 
     pub(crate) fn insert(&mut self, key: IdentityKey, obj: Arc<dyn AnyInstance>) {
-        let m = self.model_mut(key.model);
+        let m = self.model_mut(&key);
         match int_key(&key.pk) {
             Some(n) => m.ints.insert(n, &obj),
             None => m.others.insert(key.pk, &obj),
@@ -339,7 +371,10 @@ impl IdentityMap {
     }
 
     pub(crate) fn remove(&mut self, key: &IdentityKey) -> Option<Arc<dyn AnyInstance>> {
-        let m = self.models.iter_mut().find(|m| m.model == key.model)?;
+        let m = self
+            .models
+            .iter_mut()
+            .find(|m| m.model == key.model && m.shard == key.shard)?;
         match int_key(&key.pk) {
             Some(n) => m.ints.map.remove(&n),
             None => m.others.map.remove(&key.pk),

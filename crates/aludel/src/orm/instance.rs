@@ -42,8 +42,12 @@ pub(crate) struct StateData {
     /// Attributes must be reloaded before use.
     pub(crate) expired: bool,
     /// Primary key in the owning session's map, once persistent (the model is the
-    /// object's own: [`AnyInstance::identity_key`] gives the whole key).
+    /// object's own and the shard is `shard`: [`AnyInstance::identity_key`] gives the
+    /// whole key).
     pub(crate) key: Option<KeyParts>,
+    /// In a sharded session, the object's shard (number plus one; 0 until chosen):
+    /// chosen at its first flush, or the shard it was loaded from.
+    pub(crate) shard: u16,
     /// Marked for deletion at the next flush.
     pub(crate) delete_pending: bool,
     /// The owning session.
@@ -57,6 +61,7 @@ impl StateData {
         Some(IdentityKey {
             model: info.identity_type(),
             pk,
+            shard: self.shard,
         })
     }
 }
@@ -137,6 +142,7 @@ impl<T: Model> Instance<T> {
                 snapshot: None,
                 expired: false,
                 key: None,
+                shard: 0,
                 delete_pending: false,
                 session: None,
             },
@@ -152,6 +158,7 @@ impl<T: Model> Instance<T> {
                 state: ObjectState::Persistent,
                 snapshot: None,
                 expired: false,
+                shard: key.shard,
                 key: Some(key.pk),
                 delete_pending: false,
                 session: Some(session),

@@ -162,6 +162,9 @@ pub struct ModelInfo {
     default_layout: Option<ColumnLayout>,
     /// The model's place in a mapped hierarchy (`polymorphic` / `inherits`), if any.
     pub inheritance: Option<Inheritance>,
+    /// The [`DeclarativeBase`](crate::orm::DeclarativeBase) the model names with
+    /// `#[model(base = ...)]`, if any (a session may bind it: `Binds::base`).
+    pub declarative_base: Option<TypeId>,
     /// `SELECT <default columns> WHERE <pk> = ?`, compiled once per dialect.
     by_pk: Mutex<Vec<(&'static str, Arc<Compiled>)>>,
 }
@@ -197,6 +200,7 @@ impl ModelInfo {
             deferred: Vec::new(),
             default_layout: None,
             inheritance: None,
+            declarative_base: None,
             name,
             type_id: TypeId::of::<M>(),
             table,
@@ -336,6 +340,23 @@ impl ModelInfo {
     /// ```
     pub fn validation(mut self, on: bool) -> Self {
         self.validation = on;
+        self
+    }
+
+    /// Records the model's declarative base (the derive does this for
+    /// `#[model(base = Base)]`).
+    ///
+    /// ```
+    /// # use aludel::orm::ModelInfo;
+    /// # use aludel::sql::{Column, SqlType, Table};
+    /// # struct P;
+    /// struct Base;
+    /// let t = Table::build("p").column(Column::new("id", SqlType::Integer).primary_key()).finish();
+    /// let info = ModelInfo::new::<P>("P", t, vec!["id"]).declarative_base::<Base>();
+    /// assert_eq!(info.declarative_base, Some(std::any::TypeId::of::<Base>()));
+    /// ```
+    pub fn declarative_base<B: 'static>(mut self) -> Self {
+        self.declarative_base = Some(TypeId::of::<B>());
         self
     }
 

@@ -4,14 +4,15 @@
 //! Layers: [`mapper`](Model) describes models; `session` keeps objects and the
 //! transaction; `flush` turns changes into statements, ordered by `unit_of_work` and
 //! emitted by `persistence`; `query` builds Core selects and loads objects through the
-//! identity map; `scoping` and `query_property` give `Model::query()`.
+//! identity map; `scoping` and `query_property` give `Model::query()`; `binds`,
+//! `routing` and `sharding` spread one session over several engines (docs/scale-out.md).
 
 mod binds;
 mod borrow;
 mod bound_connections;
 mod column;
 mod deferred;
-mod dependency;
+pub(crate) mod dependency;
 mod evaluator;
 mod flush;
 mod identity;
@@ -32,6 +33,7 @@ mod schema;
 mod scoping;
 mod session;
 mod sessionmaker;
+mod sharding;
 mod task_scope;
 mod transaction;
 mod two_phase;
@@ -69,7 +71,7 @@ pub use query_methods::QueryMethods;
 pub use query_property::{DeclarativeBase, QueryClass, QueryProperty};
 pub use relationship::{
     Cascade, Direction, Loading, Many, OfType, One, RelationField, Relationship, RelationshipInfo,
-    RelationshipPath, SlotRef, join, outerjoin, with_parent,
+    RelationshipPath, SlotRef, SubtypeSet, join, outerjoin, with_parent,
 };
 pub use retry::Retry;
 pub use routing::{ReplicaChooser, Routing};
@@ -77,6 +79,9 @@ pub use schema::{create_all, drop_all, metadata};
 pub use scoping::{ALREADY_PRESENT, Scope, ScopedSession};
 pub use session::{IntoInstance, NoAutoflush, PrimaryKey, QueryCriteria, Session, SessionConfig};
 pub use sessionmaker::{SessionMaker, SessionOptions};
+pub use sharding::{
+    ExecuteChooser, IdentityChooser, ShardChooser, ShardObject, ShardQuery, Sharding,
+};
 pub use task_scope::{TaskScoped, task_scope};
 pub use validation::{ColumnValidator, Required, ValidationError, ValidationErrors, Validator};
 pub use versioning::{VersionGenerator, next_version};

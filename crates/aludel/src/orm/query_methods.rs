@@ -211,7 +211,7 @@ query_methods! {
         fn update_with<K: UpdateKey<M>, V: Into<Expr>>(
             values: impl IntoIterator<Item = (K, V)>,
             sync: SynchronizeSession,
-            args: impl FnOnce(Update) -> Update
+            args: impl Fn(Update) -> Update
         ) -> Result<u64>;
         fn delete(sync: SynchronizeSession) -> Result<u64>;
         // criteria.rs, selectable.rs, options.rs, mod.rs

@@ -137,6 +137,8 @@ pub(crate) struct SessionInner {
     pub(crate) engine: Option<Engine>,
     /// Per-model and per-table engines ([`Session::with_binds`]).
     pub(crate) binds: Option<crate::orm::Binds>,
+    /// The shards and choosers of a sharded session ([`Session::sharded`]).
+    pub(crate) sharding: Option<Arc<crate::orm::Sharding>>,
     pub(crate) config: SessionConfig,
     pub(crate) state: Mutex<SessionState>,
     pub(crate) me: Weak<SessionInner>,
@@ -159,6 +161,9 @@ pub(crate) struct SessionState {
     /// Reads go to the primary of routed binds until the transaction ends
     /// ([`Session::use_primary`], or a flush that wrote).
     pub(crate) pinned_primary: bool,
+    /// The shard a sharded session is pinned to ([`Session::pin_shard`]; number plus
+    /// one, 0 when not pinned).
+    pub(crate) pinned_shard: u16,
     pub(crate) identity: IdentityMap,
     /// Pending objects, in the order added.
     pub(crate) new: Vec<Arc<dyn AnyInstance>>,
@@ -314,10 +319,31 @@ impl Session {
         conn: Option<Connection>,
         config: SessionConfig,
     ) -> Session {
+        Session::build_full(engine, binds, None, conn, config)
+    }
+
+    /// A session over `sharding`'s shards (its statements go to the shard each one is
+    /// for, `orm/sharding.rs`), with `binds` for the bound-connection machinery.
+    pub(crate) fn build_sharded(
+        sharding: Arc<crate::orm::Sharding>,
+        binds: crate::orm::Binds,
+        config: SessionConfig,
+    ) -> Session {
+        Session::build_full(None, Some(binds), Some(sharding), None, config)
+    }
+
+    fn build_full(
+        engine: Option<Engine>,
+        binds: Option<crate::orm::Binds>,
+        sharding: Option<Arc<crate::orm::Sharding>>,
+        conn: Option<Connection>,
+        config: SessionConfig,
+    ) -> Session {
         let inner = Arc::new_cyclic(|me| SessionInner {
             id: NEXT_SESSION_ID.fetch_add(1, Ordering::Relaxed),
             engine,
             binds,
+            sharding,
             config,
             state: Mutex::new(SessionState {
                 conn,
@@ -556,27 +582,47 @@ impl Session {
         let Some(ikey) = IdentityKey::new(info.identity_type(), &values) else {
             return Ok(None);
         };
-        let present = self.inner.usable()?.identity.get(&ikey);
-        if let Some(obj) = present {
-            let (delete_pending, expired) = {
-                let s = obj.state();
-                (s.delete_pending, s.expired)
-            };
-            if delete_pending {
-                return Ok(None);
+        // A sharded session looks on the shards the key may be on, in turn (the
+        // identity map of each first); any other session has one place to look.
+        let shards = self.inner.get_shards(info, &values)?;
+        for &shard in &shards {
+            if let Some(held) = self.held::<T>(&ikey.clone().on_shard(shard))? {
+                return Ok(held);
             }
-            if expired {
-                self.reload_expired(&ikey, &obj)?;
-            }
-            return downcast(&obj)
-                .map(Some)
-                .ok_or_else(|| crate::orm::inheritance::other_type(obj.info(), info));
         }
         let compiled = info.select_by_pk(self.inner.dialect_for(info)?)?;
-        Ok(self
-            .load_compiled::<T>(&compiled, info.by_pk_values(values)?)?
-            .into_iter()
-            .next())
+        for shard in shards {
+            let found = self.inner.on_shard(shard, || {
+                self.load_compiled::<T>(&compiled, info.by_pk_values(values.clone())?)
+            })?;
+            if let Some(found) = found.into_iter().next() {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+
+    /// What the identity map answers for `key`: `Some(None)` for an object deleted in
+    /// this session, `Some(object)` for one it holds (an expired one reloaded first, which
+    /// fails with [`Error::ObjectDeleted`] when its row is gone), `None` when the database
+    /// must be asked.
+    fn held<T: Model>(&self, key: &IdentityKey) -> Result<Option<Option<Instance<T>>>> {
+        let Some(obj) = self.inner.usable()?.identity.get(key) else {
+            return Ok(None);
+        };
+        let (delete_pending, expired) = {
+            let s = obj.state();
+            (s.delete_pending, s.expired)
+        };
+        if delete_pending {
+            return Ok(Some(None));
+        }
+        if expired {
+            self.reload_expired(key, &obj)?;
+        }
+        downcast(&obj)
+            .map(|o| Some(Some(o)))
+            .ok_or_else(|| crate::orm::inheritance::other_type(obj.info(), T::info()))
     }
 
     /// Reloads the expired object `obj` found under `key` for `get`, which makes sure its row
@@ -1099,6 +1145,8 @@ impl SessionInner {
             ObjectState::Transient => {
                 s.state = ObjectState::Pending;
                 s.session = Some((self.id, self.me.clone()));
+                // A sharded session pinned to a shard puts what is added there.
+                s.shard = st.pinned_shard;
                 drop(s);
                 st.new.push(obj);
             }

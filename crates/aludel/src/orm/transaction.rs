@@ -47,18 +47,12 @@ impl Session {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn begin_nested(&self) -> Result<NestedTransaction> {
-        if self.inner.binds.is_some() {
-            // A savepoint on one engine would not undo work on the others.
-            return Err(Error::invalid(
-                "begin_nested() in a session with binds is not supported yet: a SAVEPOINT \
-                 holds on one engine only; use a session per engine for nested transactions",
-            ));
-        }
         let mut st = self.inner.usable()?;
         self.inner.flush_locked(&mut st)?;
         st.savepoint_seq += 1;
         let name = format!("sa_savepoint_{}", st.savepoint_seq);
-        self.inner.run(&mut st, |conn| conn.savepoint(&name))?;
+        self.inner
+            .on_savepoint(&mut st, &mut |conn| conn.savepoint(&name))?;
         let mark = SavepointMark {
             name: name.clone(),
             new: st.new.len(),
@@ -95,7 +89,7 @@ impl NestedTransaction {
         inner.flush_locked(&mut st)?;
         let pos = st.savepoint_position(&self.name)?;
         st.savepoints.truncate(pos);
-        inner.run(&mut st, |conn| conn.release_savepoint(&self.name))
+        inner.on_savepoint(&mut st, &mut |conn| conn.release_savepoint(&self.name))
     }
 
     /// Rolls back to the savepoint: objects inserted since become transient, objects
@@ -130,7 +124,7 @@ impl NestedTransaction {
         };
         let mark = st.savepoints[pos].clone();
         if !rolled_back_already {
-            inner.run(&mut st, |conn| conn.rollback_to_savepoint(&self.name))?;
+            inner.on_savepoint(&mut st, &mut |conn| conn.rollback_to_savepoint(&self.name))?;
         }
         st.savepoints.truncate(pos);
         st.failed = None;
@@ -161,14 +155,23 @@ impl SessionInner {
     /// The session's connection to its default bind, checked out and in a transaction
     /// (begun on first use).
     pub(crate) fn connection<'s>(&self, st: &'s mut SessionState) -> Result<&'s mut Connection> {
-        if self.binds.is_some() && self.engine.is_none() {
-            return Err(Error::invalid(
-                "the statement is unbound: it names no model and the session has no default \
-                 bind (Binds::bind)",
-            ));
-        }
-        self.switch_to_default(st);
+        self.switch_to_default(st)?;
         self.active_connection(st)
+    }
+
+    /// Runs a savepoint statement: on the session's connection, or, with binds (and
+    /// shards), on each connection in a transaction (a connection that begins one later
+    /// opens the savepoints still open first, so every engine rolls back to the same
+    /// point: SQLAlchemy's nested transaction over several binds).
+    pub(crate) fn on_savepoint(
+        &self,
+        st: &mut SessionState,
+        statement: &mut dyn FnMut(&mut Connection) -> Result<()>,
+    ) -> Result<()> {
+        if self.binds.is_none() {
+            return self.run(st, statement);
+        }
+        st.each_transaction(statement)
     }
 
     /// The connection in use, checked out (from the engine it belongs to) and in a
@@ -197,6 +200,12 @@ impl SessionInner {
                 st.twophase = two_phase::begin(conn, twophase)?;
             }
             st.in_transaction = true;
+            // With binds, an engine first used inside savepoints opens them too.
+            if self.binds.is_some() {
+                for mark in &st.savepoints {
+                    conn.savepoint(&mark.name)?;
+                }
+            }
         }
         Ok(conn)
     }
@@ -299,8 +308,12 @@ impl SessionInner {
     /// fails ([`fail`](Self::fail)).
     pub(crate) fn fail_flush(&self, st: &mut SessionState, error: &Error) {
         let innermost = st.savepoints.last().map(|m| m.name.clone());
-        if let (Some(name), Some(conn)) = (innermost, st.conn.as_mut()) {
-            if !error.is_disconnect() && conn.rollback_to_savepoint(&name).is_ok() {
+        if let (Some(name), true) = (innermost, st.any_transaction()) {
+            let rolled_back = !error.is_disconnect()
+                && self
+                    .on_savepoint(st, &mut |conn| conn.rollback_to_savepoint(&name))
+                    .is_ok();
+            if rolled_back {
                 st.failed = Some(format!(
                     "{error}; the work since savepoint {name} was rolled back, roll back its \
                      NestedTransaction to go on with the outer transaction"

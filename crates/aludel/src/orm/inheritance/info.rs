@@ -63,7 +63,7 @@ pub struct Inheritance {
     /// `polymorphic_identity` says otherwise.
     pub identity: String,
     /// The type ids of a joined-table subtype's table parts.
-    part_types: [TypeId; 2],
+    part_types: [TypeId; joined::MAX_TABLES],
     /// A joined-table subtype's tables (built with the model's info), or why they cannot
     /// be.
     pub(crate) parts: Option<std::result::Result<Arc<Vec<TablePart>>, Error>>,
@@ -84,7 +84,7 @@ impl Inheritance {
             parent: None,
             polymorphic_on: polymorphic_on.to_owned(),
             identity: identity.to_owned(),
-            part_types: [TypeId::of::<()>(); 2],
+            part_types: [TypeId::of::<()>(); joined::MAX_TABLES],
             parts: None,
         }
     }
@@ -169,18 +169,24 @@ impl ModelInfo {
     /// (its primary key and own columns), else the model's table.
     pub(crate) fn storage_table(&self) -> &Table {
         match self.joined_parts() {
-            Ok(Some(parts)) => &parts[1].info.table,
+            Ok(Some([.., own])) => &own.info.table,
             _ => &self.table,
         }
     }
 
     /// `stmt` reading from the model's table, or for a joined-table subtype from the base
-    /// table joined to its own.
+    /// table joined to each subtype table down to its own.
     pub(crate) fn select_from(&self, stmt: Select) -> Select {
         match self.joined_parts() {
-            Ok(Some(parts)) => stmt
-                .from(FromItem::Table(parts[0].info.table.clone()))
-                .join(parts[1].info.table.clone(), joined::join_condition(parts)),
+            Ok(Some(parts)) => (1..parts.len()).fold(
+                stmt.from(FromItem::Table(parts[0].info.table.clone())),
+                |stmt, k| {
+                    stmt.join(
+                        parts[k].info.table.clone(),
+                        joined::join_condition(parts, k),
+                    )
+                },
+            ),
             _ => stmt.from(&self.table),
         }
     }

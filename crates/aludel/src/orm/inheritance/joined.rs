@@ -16,7 +16,7 @@ use crate::orm::deferred::ColumnLayout;
 use crate::orm::instance::{AnyInstance, StateData};
 use crate::orm::mapper::ModelInfo;
 use crate::orm::relationship::AnySlot;
-use crate::sql::{Column, Expr, ForeignKey, FromItem, Table, Value, and_};
+use crate::sql::{Column, Expr, ForeignKey, FromItem, Join, JoinKind, Table, Value, and_};
 
 /// One table of a joined-table subtype's row.
 #[derive(Debug)]
@@ -30,46 +30,68 @@ pub(crate) struct TablePart {
 /// Marks the type ids of a subtype `M`'s table parts (statement caches key by type id).
 struct PartOf<M, const N: usize>(PhantomData<M>);
 
-/// The type ids of subtype `M`'s two table parts.
-pub(crate) fn part_types<M: 'static>() -> [TypeId; 2] {
-    [TypeId::of::<PartOf<M, 0>>(), TypeId::of::<PartOf<M, 1>>()]
+/// The most tables a joined-table subtype's row may span: the base's and one per level
+/// of subtype below it (three levels of subtypes).
+pub(crate) const MAX_TABLES: usize = 4;
+
+/// The type ids of subtype `M`'s table parts, one per possible table.
+pub(crate) fn part_types<M: 'static>() -> [TypeId; MAX_TABLES] {
+    [
+        TypeId::of::<PartOf<M, 0>>(),
+        TypeId::of::<PartOf<M, 1>>(),
+        TypeId::of::<PartOf<M, 2>>(),
+        TypeId::of::<PartOf<M, 3>>(),
+    ]
 }
 
-/// The parts of joined-table subtype `whole` of `parent`: the parent's table, then
-/// `whole`'s own table (named by `whole.table`). Every column of the parent must be a
-/// column of the subtype (by name); a parent that is itself a subtype is not supported.
+/// The parts of joined-table subtype `whole` of `parent`: the tables of `parent`'s row
+/// (the base table, then the own table of each subtype from the base down to `parent`),
+/// then `whole`'s own table (named by `whole.table`), whose primary key references
+/// `parent`'s table. Every column of the parent must be a column of the subtype (by
+/// name).
 pub(crate) fn build_parts(
     whole: &ModelInfo,
     parent: &'static ModelInfo,
-    types: [TypeId; 2],
+    types: [TypeId; MAX_TABLES],
 ) -> Result<Vec<TablePart>> {
-    if parent
-        .inheritance
-        .as_ref()
-        .is_some_and(|i| i.parent.is_some())
-    {
+    let position = |name: &str| {
+        whole.columns().iter().position(|c| c.name == name).ok_or_else(|| {
+            Error::config(format!(
+                "{} inherits {} (joined table) but has no field for its column '{}' (columns: {})",
+                whole.name,
+                parent.name,
+                name,
+                whole.fields.join(", ")
+            ))
+        })
+    };
+    // The parent's tables, each with its columns as the parent numbers them.
+    let inherited: Vec<(&Table, Vec<usize>)> = match parent.joined_parts()? {
+        Some(parts) => parts
+            .iter()
+            .map(|p| (&p.info.table, p.columns.clone()))
+            .collect(),
+        None => vec![(&parent.table, (0..parent.columns().len()).collect())],
+    };
+    if inherited.len() >= MAX_TABLES {
         return Err(Error::config(format!(
-            "{} inherits {}, itself a subtype: joined-table hierarchies of more than two levels are not supported",
-            whole.name, parent.name
+            "{} inherits {}, whose rows already span {} tables: joined-table hierarchies \
+             deeper than {} tables are not supported",
+            whole.name,
+            parent.name,
+            inherited.len(),
+            MAX_TABLES
         )));
     }
-    let position = |name: &str| whole.columns().iter().position(|c| c.name == name);
-    let base_columns = parent
-        .columns()
-        .iter()
-        .map(|c| {
-            position(&c.name).ok_or_else(|| {
-                Error::config(format!(
-                    "{} inherits {} (joined table) but has no field for its column '{}' (columns: {})",
-                    whole.name,
-                    parent.name,
-                    c.name,
-                    whole.fields.join(", ")
-                ))
-            })
-        })
-        .collect::<Result<Vec<usize>>>()?;
-    // The own table: the primary key again, referencing the base table's, then the
+    let mut tables = Vec::with_capacity(inherited.len() + 1);
+    for (table, columns) in inherited {
+        let mapped = columns
+            .iter()
+            .map(|&i| position(&parent.columns()[i].name))
+            .collect::<Result<Vec<usize>>>()?;
+        tables.push((table.clone(), mapped));
+    }
+    // The own table: the primary key again, referencing the parent's table, then the
     // subtype's own columns.
     let mut own = Table::build(whole.table.name());
     let mut own_columns = Vec::new();
@@ -84,40 +106,72 @@ pub(crate) fn build_parts(
             server_default: None,
             ..column
         });
-        own_columns.push(base_columns[p]);
+        own_columns.push(position(&def.name)?);
     }
     for (i, c) in whole.columns().iter().enumerate() {
-        if !base_columns.contains(&i) {
+        if !tables.iter().any(|(_, columns)| columns.contains(&i)) {
             own = own.column(c.clone());
             own_columns.push(i);
         }
     }
-    let part = |table: Table, columns: Vec<usize>, type_id: TypeId| {
-        let fields = columns.iter().map(|&i| whole.fields[i]).collect();
-        let mut info = ModelInfo::new::<()>(whole.name, table, fields)
-            .optional_fields(columns.iter().map(|&i| whole.optional[i]).collect())
-            .validation(false);
-        info.type_id = type_id;
-        TablePart {
-            info: Box::leak(Box::new(info)),
-            columns,
-        }
-    };
-    Ok(vec![
-        part(parent.table.clone(), base_columns, types[0]),
-        part(own.finish(), own_columns, types[1]),
-    ])
+    tables.push((own.finish(), own_columns));
+    Ok(tables
+        .into_iter()
+        .zip(types)
+        .map(|((table, columns), type_id)| {
+            let fields = columns.iter().map(|&i| whole.fields[i]).collect();
+            let mut info = ModelInfo::new::<()>(whole.name, table, fields)
+                .optional_fields(columns.iter().map(|&i| whole.optional[i]).collect())
+                .validation(false);
+            info.type_id = type_id;
+            TablePart {
+                info: Box::leak(Box::new(info)),
+                columns,
+            }
+        })
+        .collect())
 }
 
-/// `base.pk = own.pk` for each primary key column: how the parts of a row join.
-pub(crate) fn join_condition(parts: &[TablePart]) -> Expr {
-    let (base, own) = (parts[0].info, parts[1].info);
-    and_(
-        own.primary_key
-            .iter()
-            .zip(&base.primary_key)
-            .map(|(&o, &b)| base.column_expr(b).eq(own.column_expr(o))),
+/// How table `k` (at least 1) of a subtype's row joins the table before it:
+/// `previous.pk = table.pk` for each primary key column (SQLAlchemy's inherit condition,
+/// `employee.id = engineer.id`, then `engineer.id = senior_engineer.id`).
+pub(crate) fn join_condition(parts: &[TablePart], k: usize) -> Expr {
+    on_keys(
+        parts,
+        k,
+        &FromItem::Table(parts[k - 1].info.table.clone()),
+        &FromItem::Table(parts[k].info.table.clone()),
     )
+}
+
+/// The key equality joining table `k` to table `k - 1`, read from `previous` and `this`
+/// (the two tables or their aliases).
+fn on_keys(parts: &[TablePart], k: usize, previous: &FromItem, this: &FromItem) -> Expr {
+    let (before, table) = (parts[k - 1].info, parts[k].info);
+    and_(
+        table
+            .primary_key
+            .iter()
+            .zip(&before.primary_key)
+            .map(|(&t, &p)| {
+                previous
+                    .c(&before.columns()[p].name)
+                    .eq(this.c(&table.columns()[t].name))
+            }),
+    )
+}
+
+/// `left` joined to every table of a subtype's row after the first, in order (the first
+/// table is part of `left`): `(employee JOIN engineer ON ...) JOIN senior ON ...`.
+pub(crate) fn join_own_tables(left: FromItem, parts: &[TablePart], kind: JoinKind) -> FromItem {
+    (1..parts.len()).fold(left, |left, k| {
+        FromItem::Join(Arc::new(Join {
+            left,
+            right: FromItem::Table(parts[k].info.table.clone()),
+            on: join_condition(parts, k),
+            kind,
+        }))
+    })
 }
 
 /// An object seen as one table part: column `j` is the object's column
@@ -200,50 +254,38 @@ impl AnyInstance for PartInstance {
     }
 }
 
-/// A joined-table subtype's two tables, each under its own alias, joined to each other
+/// A joined-table subtype's tables, each under its own alias, joined to each other
 /// (SQLAlchemy's flat aliasing: `employee AS e_employee JOIN engineer AS e_engineer ON
 /// e_employee.id = e_engineer.id`).
 #[derive(Debug, Clone)]
 pub(crate) struct FlatAlias {
-    /// The two aliases joined: what goes in FROM or a JOIN.
+    /// The aliases joined: what goes in FROM or a JOIN.
     pub(crate) join: FromItem,
-    base: FromItem,
-    own: FromItem,
-    /// The subtype's columns held by the base table.
-    base_columns: Vec<usize>,
+    /// Per table of the row, its alias and the subtype's columns it holds.
+    tables: Vec<(FromItem, Vec<usize>)>,
 }
 
 impl FlatAlias {
     /// `parts` (a subtype's tables) with each table aliased `name(table)`.
     pub(crate) fn new(parts: &[TablePart], name: impl Fn(&Table) -> String) -> Self {
-        let (base_info, own_info) = (parts[0].info, parts[1].info);
-        let base = base_info.table.alias(&name(&base_info.table));
-        let own = own_info.table.alias(&name(&own_info.table));
-        let on = and_(
-            own_info
-                .primary_key
-                .iter()
-                .zip(&base_info.primary_key)
-                .map(|(&o, &b)| {
-                    base.c(&base_info.columns()[b].name)
-                        .eq(own.c(&own_info.columns()[o].name))
-                }),
-        );
-        FlatAlias {
-            join: base.clone().join(own.clone(), on),
-            base,
-            own,
-            base_columns: parts[0].columns.clone(),
-        }
+        let tables: Vec<(FromItem, Vec<usize>)> = parts
+            .iter()
+            .map(|p| (p.info.table.alias(&name(&p.info.table)), p.columns.clone()))
+            .collect();
+        let join = (1..parts.len()).fold(tables[0].0.clone(), |left, k| {
+            let on = on_keys(parts, k, &tables[k - 1].0, &tables[k].0);
+            left.join(tables[k].0.clone(), on)
+        });
+        FlatAlias { join, tables }
     }
 
     /// Column `index` of subtype `model`, read from the alias of the table holding it.
     pub(crate) fn column(&self, model: &ModelInfo, index: usize) -> Expr {
-        let source = if self.base_columns.contains(&index) {
-            &self.base
-        } else {
-            &self.own
-        };
+        let source = self
+            .tables
+            .iter()
+            .find(|(_, columns)| columns.contains(&index))
+            .map_or(&self.tables[0].0, |(alias, _)| alias);
         source.c(&model.columns()[index].name)
     }
 }

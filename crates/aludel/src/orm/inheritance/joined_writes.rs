@@ -1,7 +1,8 @@
 //! The flush of a joined-table subtype: each of its tables written with the ordinary
 //! statements of `persistence`, the object seen through each [`TablePart`] in turn —
-//! INSERT base row then own row (the own row's key is the base row's, generated first),
-//! UPDATE each table whose columns changed, DELETE own row then base row (in
+//! INSERT base row then each subtype table's row from the base down (their key is the base
+//! row's, generated first),
+//! UPDATE each table whose columns changed, DELETE the rows in the reverse order (in
 //! `persistence::delete_rows`).
 
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use crate::orm::unit_of_work::Batch;
 use crate::sql::Value;
 
 /// INSERTs the new objects of joined-table subtype `batch.info`: the discriminator is
-/// written into each object, then every base row, then every own row.
+/// written into each object, then every base row, then the rows of each subtype table from the base down.
 pub(crate) fn insert(
     conn: &mut Connection,
     batch: &Batch,
@@ -60,22 +61,26 @@ pub(crate) fn insert(
         cache,
         effects,
     )?;
-    // The own rows read the objects again: they now hold the keys the base rows got.
-    let own_objects = batch
-        .objects
-        .iter()
-        .map(|o| PartInstance::wrap(o, &parts[1]))
-        .collect();
-    persistence::insert_batch(
-        conn,
-        &Batch {
-            info: parts[1].info,
-            objects: own_objects,
-        },
-        new_values,
-        cache,
-        effects,
-    )
+    // Each subtype table in turn, from the base down: the objects now hold the keys the
+    // base rows got.
+    for part in &parts[1..] {
+        let objects = batch
+            .objects
+            .iter()
+            .map(|o| PartInstance::wrap(o, part))
+            .collect();
+        persistence::insert_batch(
+            conn,
+            &Batch {
+                info: part.info,
+                objects,
+            },
+            new_values,
+            cache,
+            effects,
+        )?;
+    }
+    Ok(())
 }
 
 /// UPDATEs the changed columns of joined-table subtype `info`, table by table; `changes`

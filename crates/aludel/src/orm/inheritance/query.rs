@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::engine::RowView;
 use crate::error::{Error, Result};
+use crate::orm::binds::StatementBind;
 use crate::orm::inheritance::joined::join_condition;
 use crate::orm::inheritance::polymorphic::{Polymorphic, VariantLoader};
 use crate::orm::loading::selectin::{BATCH, in_keys};
@@ -167,8 +168,17 @@ fn plan<P: Polymorphic>(included: Option<&[TypeId]>) -> Result<(Select, Layout)>
                 ),
             },
             _ => {
+                // Each subtype table once, after the tables it joins to.
                 if let Some(parts) = parts {
-                    joins.push((parts[1].info.table.clone(), join_condition(parts)));
+                    for (k, part) in parts.iter().enumerate().skip(1) {
+                        let table = &part.info.table;
+                        if !joins
+                            .iter()
+                            .any(|(t, _): &(Table, Expr)| t.name() == table.name())
+                        {
+                            joins.push((table.clone(), join_condition(parts, k)));
+                        }
+                    }
                 }
                 Columns::InRow(
                     v.columns()
@@ -412,11 +422,18 @@ impl<P: Polymorphic> PolymorphicQuery<P> {
     pub fn all(&self) -> Result<Vec<P>> {
         let layout = self.layout.clone()?;
         let inner = &self.session.inner;
-        let (compiled, values) = inner.prepare(&self.select)?.into_bound(&Params::new())?;
+        // The statement goes where the hierarchy's base model is bound.
+        let Some(first) = P::variants().first().copied() else {
+            return Ok(Vec::new());
+        };
+        let base = first.hierarchy_base();
+        let (compiled, values) = inner
+            .prepare_for(&self.select, base)?
+            .into_bound(&Params::new())?;
         let mut guard = inner.usable()?;
         inner.autoflush(&mut guard)?;
         let st = &mut *guard;
-        inner.connection(st)?;
+        inner.connection_for(st, StatementBind::select(base, &self.select))?;
         let (Some(conn), identity) = (st.conn.as_mut(), &mut st.identity) else {
             return Err(Error::invalid("no connection"));
         };

@@ -96,7 +96,10 @@ impl JoinedPlan {
     /// The plan for loading `model` from `stmt` (its columns laid out as `layout` says)
     /// with the joined relationships the options (or defaults) in `tree` choose, or `None`
     /// when none is joined.
+    /// In a session with binds, a joined relationship whose target is bound to another
+    /// engine than its owner is an error (one statement cannot join two databases).
     pub(crate) fn new(
+        session: &SessionInner,
         model: &'static ModelInfo,
         stmt: &Select,
         tree: &LoaderTree,
@@ -108,6 +111,24 @@ impl JoinedPlan {
         choose(model, tree, None, &mut chain, &mut path, &mut steps);
         if steps.is_empty() {
             return Ok(None);
+        }
+        if let Some(binds) = &session.binds {
+            for step in &steps {
+                let owner = step.parent.map_or(model, |p| (steps[p].rel.target)());
+                let target = (step.rel.target)();
+                if !binds
+                    .resolve(owner)?
+                    .primary()
+                    .same(binds.resolve(target)?.primary())
+                {
+                    return Err(crate::error::Error::invalid(format!(
+                        "{}.{} cannot be loaded with a join: {} and {} are bound to different \
+                         engines, and one statement cannot join two databases; load it with \
+                         selectinload or lazily (each goes to the target's engine)",
+                        owner.name, step.rel.name, owner.name, target.name
+                    )));
+                }
+            }
         }
         let limited = stmt.limit.is_some() || stmt.offset.is_some();
         let table = FromItem::Table(model.table.clone());

@@ -48,12 +48,13 @@ pub(crate) fn load<C: Model>(
 ) -> Result<Vec<Instance<C>>> {
     let info = owner.info();
     let name = || format!("{}.{}", info.name, rel.name);
-    let (state, session, key) = {
+    let (state, session, key, shard) = {
         let s = owner.state();
         (
             s.state,
             s.session.as_ref().and_then(|(_, w)| w.upgrade()),
             s.key.clone(),
+            s.shard,
         )
     };
     match state {
@@ -79,6 +80,23 @@ pub(crate) fn load<C: Model>(
             ),
         });
     };
+    // The related objects are on the owner's shard (in a sharded session).
+    let session_inner = session.clone();
+    session_inner.on_shard(shard, || {
+        load_related(owner, rel, strategy, below, session, &name())
+    })
+}
+
+/// [`load`] for a persistent owner in `session`, once the refusals are checked.
+fn load_related<C: Model>(
+    owner: &Arc<dyn AnyInstance>,
+    rel: &'static RelationshipInfo,
+    strategy: Loading,
+    below: Option<&LoaderTree>,
+    session: Arc<SessionInner>,
+    name: &str,
+) -> Result<Vec<Instance<C>>> {
+    let info = owner.info();
     let resolved = rel.resolved(info)?;
     let values = owner.values()?;
     let Some(key) = owner_key(resolved, &values) else {
@@ -95,12 +113,11 @@ pub(crate) fn load<C: Model>(
     if strategy == Loading::RaiseOnSql {
         return Err(Error::LazyLoadRefused {
             message: format!(
-                "{} is not loaded, its loader strategy is raise_on_sql, and loading it needs SQL",
-                name()
+                "{name} is not loaded, its loader strategy is raise_on_sql, and loading it needs SQL"
             ),
         });
     }
-    guard(&session, &name())?;
+    guard(&session, name)?;
     let (stmt, keys) = related_select(rel, resolved);
     let stmt = stmt.where_(equals_key(&keys, &key));
     let opts = LoadOptions {
@@ -116,8 +133,10 @@ fn in_identity_map<C: Model>(
     model: std::any::TypeId,
     key: &[crate::sql::Value],
 ) -> Option<Instance<C>> {
-    let key = IdentityKey::new(model, key)?;
-    let found = lock(&session.state).identity.get(&key)?;
+    let st = lock(&session.state);
+    let key = IdentityKey::new(model, key)?.on_shard(st.identity.shard);
+    let found = st.identity.get(&key)?;
+    drop(st);
     if found.state().expired {
         return None;
     }

@@ -85,7 +85,7 @@ impl Session {
         };
         let related = !T::info().relationships.is_empty();
         let plan = match related && opts.eagerloads {
-            true => joined::JoinedPlan::new(T::info(), stmt, &opts.loaders, layout)?,
+            true => joined::JoinedPlan::new(&self.inner, T::info(), stmt, &opts.loaders, layout)?,
             false => None,
         };
         let objects = match plan {
@@ -284,6 +284,7 @@ impl SessionInner {
         let Some(key) = key else {
             return Ok(None);
         };
+        let key = key.on_shard(identity.shard);
         // A new object is handed out as built (no downcast of the map's erased handle).
         let mut built = None;
         let (obj, _) = identity.get_or_insert_with(key, |key| {
@@ -341,15 +342,17 @@ impl SessionInner {
             }
         };
         let compiled = info.select_by_pk(self.dialect_for(info)?)?;
-        let mut st = self.usable()?;
-        let found = (|| {
+        // A sharded object is reloaded from its shard.
+        let shard = obj.state().shard;
+        let found = self.on_shard(shard, || {
+            let mut st = self.usable()?;
             let conn = self.connection_for(&mut st, StatementBind::read(info))?;
             let mut rows = conn.stream_compiled(&compiled, info.by_pk_values(pk.clone())?)?;
             match rows.next_ref() {
                 Some(row) => obj.load_row(&row?, 0, info.default_layout()).map(|()| true),
                 None => Ok(false),
             }
-        })()?;
+        })?;
         if !found {
             return Err(Error::ObjectDeleted {
                 message: format!(

@@ -100,8 +100,10 @@ pub(crate) fn held_target(
     target: &ModelInfo,
     key: &[Value],
 ) -> Option<Arc<dyn AnyInstance>> {
-    let id = IdentityKey::new(target.identity_type(), key)?;
-    let found = lock(&session.inner.state).identity.get(&id);
+    let st = lock(&session.inner.state);
+    let id = IdentityKey::new(target.identity_type(), key)?.on_shard(st.identity.shard);
+    let found = st.identity.get(&id);
+    drop(st);
     found.filter(|f| !f.state().expired)
 }
 
@@ -125,7 +127,7 @@ pub(crate) fn fetch_grouped(
         None => (stmt, None),
     };
     let start = layout.map_or(target.columns().len(), ColumnLayout::width);
-    let plan = JoinedPlan::new(target, stmt, batch.deeper, layout)?;
+    let plan = JoinedPlan::new(&batch.session.inner, target, stmt, batch.deeper, layout)?;
     let mut joined = plan.as_ref().map(|p| p.reader(false));
     let opts = LoadOptions {
         autoflush: false,

@@ -81,10 +81,15 @@ impl<M: Model> UpdateKey<M> for String {
 /// from the database anyway).
 fn loaded_objects(session: &Session, info: &ModelInfo) -> Result<Vec<Arc<dyn AnyInstance>>> {
     let st = session.inner.usable()?;
+    // In a sharded session, the objects of the shard the statement runs on.
+    let shard = st.identity.shard;
     Ok(st
         .identity
         .values()
-        .filter(|o| o.info().type_id == info.type_id && !o.state().expired)
+        .filter(|o| {
+            let s = o.state();
+            o.info().type_id == info.type_id && !s.expired && s.shard == shard
+        })
         .collect())
 }
 
@@ -120,7 +125,7 @@ fn objects_with_keys(
     Ok(keys
         .iter()
         .filter_map(|pk| IdentityKey::new(info.identity_type(), pk))
-        .filter_map(|k| st.identity.get(&k))
+        .filter_map(|k| st.identity.get(&k.on_shard(st.identity.shard)))
         .collect())
 }
 
@@ -237,7 +242,8 @@ impl<M: Model> Query<M> {
     }
 
     /// [`update`](Self::update) with the UPDATE statement passed through `args` before it
-    /// runs (SQLAlchemy's `update_args`, handed to the underlying `update()`): e.g.
+    /// runs (SQLAlchemy's `update_args`, handed to the underlying `update()`; once per
+    /// shard in a sharded session): e.g.
     /// [`Update::prefix_with`] (text after `UPDATE`) and [`Update::mysql_limit`]. A LIMIT
     /// with [`SynchronizeSession::Evaluate`] is refused on MySQL (the evaluator cannot know
     /// which rows the LIMIT left out): use `Fetch` or `False`.
@@ -260,7 +266,7 @@ impl<M: Model> Query<M> {
         &self,
         values: impl IntoIterator<Item = (K, V)>,
         sync: SynchronizeSession,
-        args: impl FnOnce(Update) -> Update,
+        args: impl Fn(Update) -> Update,
     ) -> Result<u64> {
         let info = M::info();
         let values: Vec<(usize, Expr)> = values
@@ -273,9 +279,28 @@ impl<M: Model> Query<M> {
             });
         }
         let session = self.bulk_session("update")?;
+        // On each of the query's shards (the one place outside a sharded session).
+        let mut n = 0;
+        for shard in self.shards(session, &self.select)? {
+            n += session
+                .inner
+                .on_shard(shard, || self.update_here(session, &values, sync, &args))?;
+        }
+        Ok(n)
+    }
+
+    /// [`update`](Self::update) where the session's statements go now.
+    fn update_here(
+        &self,
+        session: &Session,
+        values: &[(usize, Expr)],
+        sync: SynchronizeSession,
+        args: &dyn Fn(Update) -> Update,
+    ) -> Result<u64> {
+        let info = M::info();
         let criteria = self.criteria();
         let mut stmt = update(&info.table);
-        for (i, v) in &values {
+        for (i, v) in values {
             stmt = stmt.set(&info.columns()[*i].name, v.clone());
         }
         if !criteria.is_empty() {
@@ -299,7 +324,7 @@ impl<M: Model> Query<M> {
                 let ev = Evaluator::new(info, &self.ctx.params);
                 let nulls = vec![Value::Null; info.columns().len()];
                 ev.matches(&criteria, &nulls)?;
-                for (_, v) in &values {
+                for (_, v) in values {
                     ev.eval(v, &nulls)?;
                 }
                 let mut changes = Vec::new();
@@ -381,8 +406,19 @@ impl<M: Model> Query<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn delete(&self, sync: SynchronizeSession) -> Result<u64> {
-        let info = M::info();
         let session = self.bulk_session("delete")?;
+        let mut n = 0;
+        for shard in self.shards(session, &self.select)? {
+            n += session
+                .inner
+                .on_shard(shard, || self.delete_here(session, sync))?;
+        }
+        Ok(n)
+    }
+
+    /// [`delete`](Self::delete) where the session's statements go now.
+    fn delete_here(&self, session: &Session, sync: SynchronizeSession) -> Result<u64> {
+        let info = M::info();
         let criteria = self.criteria();
         let mut stmt = delete(&info.table);
         if !criteria.is_empty() {

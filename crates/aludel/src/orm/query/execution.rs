@@ -70,12 +70,7 @@ impl<M: Model, S: Selection> Query<M, S> {
                 M::info().name
             )));
         }
-        session.load_rows(
-            &self.select,
-            M::info(),
-            &self.selection,
-            &self.load_options(),
-        )
+        self.rows_on_shards(session)
     }
 
     /// The first matching object (with LIMIT 1), or `None`.
@@ -165,7 +160,8 @@ impl<M: Model, S: Selection> Query<M, S> {
     pub fn value<T: FromValue>(&self, column: impl Into<Expr>) -> Result<Option<T>> {
         let mut stmt = self.select.clone();
         stmt.columns = vec![self.adapted(&column.into())];
-        let mut rows = self.run_core(&stmt, "value")?;
+        let session = self.runnable()?;
+        let mut rows = self.on_one_shard(session, "value", || self.run_core(&stmt, "value"))?;
         match rows.fetchone() {
             Some(row) => {
                 let v = row
@@ -186,7 +182,7 @@ impl<M: Model> Query<M> {
         let session = self.runnable()?;
         let loaded = match &self.ctx.from_statement {
             Some(fs) => self.load_from_statement(fs)?,
-            None => session.load::<M>(&self.select, &self.load_options())?,
+            None => self.objects_on_shards(session)?,
         };
         Ok(unique(loaded))
     }
@@ -245,8 +241,17 @@ impl<M: Model, S: Selection> Query<M, S> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn count(&self) -> Result<i64> {
-        let stmt = select([func::count_star()]).from(self.select.clone().subquery("anon_1"));
-        self.run_core(&stmt, "count")?.scalar()
+        let session = self.runnable()?;
+        match self.shards(session, &self.select)?[..] {
+            [shard] => {
+                let stmt =
+                    select([func::count_star()]).from(self.select.clone().subquery("anon_1"));
+                session
+                    .inner
+                    .on_shard(shard, || self.run_core(&stmt, "count")?.scalar())
+            }
+            ref shards => self.count_on_shards(session, shards),
+        }
     }
 
     /// `EXISTS (SELECT 1 FROM ... WHERE ...)`: the query as a Core EXISTS, to use in other
@@ -284,7 +289,17 @@ impl<M: Model, S: Selection> Query<M, S> {
     /// ```
     pub fn exists_scalar(&self) -> Result<bool> {
         let stmt = select([self.exists().label("anon_1")]);
-        self.run_core(&stmt, "exists_scalar")?.scalar()
+        let session = self.runnable()?;
+        // Across shards: whether any of them has a row.
+        for shard in self.shards(session, &self.select)? {
+            let found: bool = session
+                .inner
+                .on_shard(shard, || self.run_core(&stmt, "exists_scalar")?.scalar())?;
+            if found {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }
 

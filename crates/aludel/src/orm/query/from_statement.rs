@@ -116,8 +116,13 @@ impl<M: Model> Query<M> {
     pub(crate) fn load_from_statement(&self, fs: &FromStatement) -> Result<Vec<Instance<M>>> {
         let session = self.session()?;
         let _guard = self.autoflush_guard(session);
-        let rows = session.execute(&*fs.statement, self.ctx.params.clone())?;
-        self.load_result(rows)
+        // The statement goes to the model's bind (its primary: aludel does not read the
+        // statement to tell a read from a write), on the query's one shard when sharded.
+        let bind = crate::orm::binds::StatementBind::write(M::info());
+        self.on_one_shard(session, "from_statement", || {
+            let rows = session.execute_bound(bind, &*fs.statement, self.ctx.params.clone())?;
+            self.load_result(rows)
+        })
     }
 
     /// Objects of `M` from the rows of a result the caller ran (SQLAlchemy's legacy

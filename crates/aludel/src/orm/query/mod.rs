@@ -12,7 +12,8 @@
 //! `selectable` (subquery, cte, as_scalar, label, hints, correlate, with_labels),
 //! `loaders` (loader options), `options` (populate_existing, autoflush, execution options,
 //! assertions), `execution`, `yield_per` (streaming objects: `for_each`,
-//! `for_each_partition`), `from_statement` and `bulk` (update/delete).
+//! `for_each_partition`), `from_statement`, `bulk` (update/delete), and `sharded` with
+//! `shard_merge` (running on the shards of a sharded session and merging their rows).
 //!
 //! ```
 //! use aludel::orm::{Model, Session};
@@ -53,6 +54,8 @@ mod selectable;
 mod selection;
 mod set_ops;
 mod shaping;
+mod shard_merge;
+mod sharded;
 mod yield_per;
 
 use std::marker::PhantomData;
@@ -121,6 +124,8 @@ pub(crate) struct QueryContext {
     pub(crate) filter_alias: Option<FromItem>,
     /// The loader options (`options`).
     pub(crate) loaders: crate::orm::loading::options::LoaderTree,
+    /// In a sharded session, the shard `set_shard` named.
+    pub(crate) shard: Option<String>,
 }
 
 impl<M: Model, S: Selection> Clone for Query<M, S> {

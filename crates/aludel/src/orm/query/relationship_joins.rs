@@ -13,55 +13,72 @@ use crate::error::{Error, Result};
 use crate::orm::mapper::{Model, ModelInfo};
 use crate::orm::query::{JoinPoint, Query, Selection};
 use crate::orm::relationship::{RelationField, Relationship, RelationshipPath, join_steps};
-use crate::sql::{Expr, FromItem, Join, JoinKind};
+use crate::sql::{Expr, FromItem, JoinKind};
 
 /// Whether `item` is an alias of `info`'s table.
 fn aliases(item: &FromItem, info: &ModelInfo) -> bool {
     matches!(item, FromItem::Alias(a) if matches!(&a.inner, FromItem::Table(t) if t.name() == info.table.name()))
 }
 
-/// The join `steps` to the declared target `declared` narrowed to its subtype `subtype`
-/// (`of_type`): for a joined-table subtype the last step joins `(base JOIN own ON keys)`
-/// instead of the base table; for a single-table one its ON clause also requires the
-/// subtype's discriminator value, as SQLAlchemy writes it (`kind IN (...)`).
+/// The join `steps` to the declared target `declared` narrowed by `of_type` to `members`
+/// (one subtype, or an enum's variants), joined as `subtype` (the member the others
+/// descend from): for a joined-table subtype the last step joins `(base JOIN own ON keys
+/// ...)`, every table of its row, instead of the base table. The ON clause also requires
+/// the members' discriminator values, as SQLAlchemy writes it (`kind IN (...)`), unless
+/// they include the hierarchy's base (every row) or the join is to one joined-table
+/// subtype (its inner join already keeps to its rows and its subtypes', SQLAlchemy's
+/// SQL).
 fn narrow_to_subtype(
     mut steps: Vec<(FromItem, Expr)>,
     declared: &'static ModelInfo,
     subtype: &'static ModelInfo,
+    members: &[&'static ModelInfo],
 ) -> Result<Vec<(FromItem, Expr)>> {
-    if subtype.type_id != declared.type_id
-        && !std::iter::successors(Some(subtype), |m| {
-            m.inheritance.as_ref().and_then(|i| i.parent).map(|p| p())
-        })
-        .any(|m| m.type_id == declared.type_id)
-    {
+    let descends = |m: &'static ModelInfo, from: &ModelInfo| {
+        std::iter::successors(Some(m), |m| m.inheritance.as_ref()?.parent.map(|p| p()))
+            .any(|a| a.type_id == from.type_id)
+    };
+    if !descends(subtype, declared) {
         return Err(Error::invalid(format!(
             "of_type({}): {} is not a subtype of {}, the relationship's target",
             subtype.name, subtype.name, declared.name
         )));
     }
+    if let Some(stray) = members.iter().find(|m| !descends(m, subtype)) {
+        return Err(Error::invalid(format!(
+            "of_type: {} is not {} or a subtype of it: the variants must all descend from \
+             one of them, which the join reads",
+            stray.name, subtype.name
+        )));
+    }
     let Some((item, on)) = steps.pop() else {
         return Ok(steps);
     };
-    let last = match subtype.joined_parts()? {
-        Some(parts) => (
-            FromItem::Join(std::sync::Arc::new(Join {
-                left: item,
-                right: FromItem::Table(parts[1].info.table.clone()),
-                on: crate::orm::inheritance::joined::join_condition(parts),
-                kind: JoinKind::Inner,
-            })),
-            on,
-        ),
-        None => match subtype.discriminator()? {
-            Some((index, identity)) if subtype.type_id != declared.type_id => {
-                let kind = item.c(&subtype.columns()[index].name);
-                (item, on.and(kind.in_([Expr::Value(identity)])))
-            }
-            _ => (item, on),
-        },
+    let whole_hierarchy = members
+        .iter()
+        .any(|m| m.inheritance.as_ref().is_some_and(|i| i.parent.is_none()));
+    let parts = subtype.joined_parts()?;
+    let on = match subtype.discriminator()? {
+        Some((index, _)) if !whole_hierarchy && (parts.is_none() || members.len() > 1) => {
+            let identities = members
+                .iter()
+                .map(|m| {
+                    Ok(m.discriminator()?
+                        .map(|(_, identity)| Expr::Value(identity)))
+                })
+                .collect::<Result<Option<Vec<Expr>>>>()?
+                .unwrap_or_default();
+            on.and(item.c(&subtype.columns()[index].name).in_(identities))
+        }
+        _ => on,
     };
-    steps.push(last);
+    let item = match parts {
+        Some(parts) => {
+            crate::orm::inheritance::joined::join_own_tables(item, parts, JoinKind::Inner)
+        }
+        None => item,
+    };
+    steps.push((item, on));
     Ok(steps)
 }
 
@@ -164,9 +181,8 @@ impl<M: Model, S: Selection> Query<M, S> {
             let steps = join_steps(owner, info, &from, &to, &secondary)
                 .map_err(|e| format!("{what}: {e}"))?;
             match rel.subtype() {
-                Some(subtype) => {
-                    narrow_to_subtype(steps, declared, subtype).map_err(|e| format!("{what}: {e}"))
-                }
+                Some(subtype) => narrow_to_subtype(steps, declared, subtype, &rel.subtypes())
+                    .map_err(|e| format!("{what}: {e}")),
                 None => Ok(steps),
             }
             .map(|steps| (to, steps))

@@ -87,17 +87,37 @@ impl<M: Model> Query<M> {
         &self,
         mut f: impl FnMut(Vec<Instance<M>>) -> Result<()>,
     ) -> Result<u64> {
-        let mut stream = self.stream()?;
-        let mut objects = stream.iter()?;
-        let mut streamed = 0_u64;
-        loop {
-            let batch = objects.next_batch()?;
-            if batch.is_empty() {
-                return Ok(streamed);
-            }
-            streamed += batch.len() as u64;
-            f(batch)?;
+        let batch_size = self.batch_size()?;
+        let session = self.runnable()?;
+        let shards = self.shards(session, &self.select)?;
+        let shaped = !self.select.order_by.is_empty()
+            || self.select.limit.is_some()
+            || self.select.offset.is_some();
+        if shards.len() > 1 && shaped {
+            return Err(Error::invalid(format!(
+                "Query<{}>: a stream from several shards is not merged by ORDER BY, LIMIT or \
+                 OFFSET; stream one shard at a time (Query::set_shard) or load the merged \
+                 result with all()",
+                M::info().name
+            )));
         }
+        // Shard after shard (one pass outside a sharded session).
+        let mut streamed = 0_u64;
+        for shard in shards {
+            let mut stream = session
+                .inner
+                .on_shard(shard, || self.stream_here(session, batch_size, shard))?;
+            let mut objects = stream.iter()?;
+            loop {
+                let batch = objects.next_batch()?;
+                if batch.is_empty() {
+                    break;
+                }
+                streamed += batch.len() as u64;
+                f(batch)?;
+            }
+        }
+        Ok(streamed)
     }
 
     /// Opens a stream of the query's objects (SQLAlchemy's iteration over a
@@ -133,6 +153,27 @@ impl<M: Model> Query<M> {
             )));
         }
         let session = self.runnable()?;
+        match self.shards(session, &self.select)?[..] {
+            [shard] => session
+                .inner
+                .on_shard(shard, || self.stream_here(session, batch_size, shard)),
+            _ => Err(Error::invalid(format!(
+                "Query<{}>::stream() reads one shard: name it (Query::set_shard, \
+                 Session::pin_shard), or stream shard after shard with for_each / \
+                 for_each_partition",
+                M::info().name
+            ))),
+        }
+    }
+
+    /// Opens the query's stream where the session's statements go now: on `shard` (its
+    /// number plus one; 0 outside a sharded session), whose rows are keyed on it.
+    fn stream_here(
+        &self,
+        session: &Session,
+        batch_size: usize,
+        shard: u16,
+    ) -> Result<QueryStream<M>> {
         let opts = self.load_options();
         let inner = &*session.inner;
         // Deferred columns the options do not load are left out, as `all()` does.
@@ -167,6 +208,7 @@ impl<M: Model> Query<M> {
             batch_size,
             populate_existing: opts.populate_existing,
             layout,
+            shard,
             _model: PhantomData,
         })
     }
@@ -240,6 +282,8 @@ pub struct QueryStream<M: Model> {
     populate_existing: bool,
     /// Which columns the rows hold when deferred columns are left out.
     layout: Option<ColumnLayout>,
+    /// The shard the rows come from (0 outside a sharded session).
+    shard: u16,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -274,6 +318,7 @@ impl<M: Model> QueryStream<M> {
             batch_size: self.batch_size,
             populate_existing: self.populate_existing,
             layout: self.layout.as_ref(),
+            shard: self.shard,
             done: false,
             _model: PhantomData,
         })
@@ -289,6 +334,7 @@ pub struct Objects<'a, M: Model> {
     batch_size: usize,
     populate_existing: bool,
     layout: Option<&'a ColumnLayout>,
+    shard: u16,
     done: bool,
     _model: PhantomData<fn() -> M>,
 }
@@ -301,7 +347,17 @@ impl<M: Model> Objects<'_, M> {
         if self.done {
             return Ok(batch);
         }
-        let mut st = lock(&self.inner.state);
+        let inner = self.inner;
+        let mut st = lock(&inner.state);
+        // Rows are keyed on the stream's shard, whatever the session's statements use now.
+        let current = std::mem::replace(&mut st.identity.shard, self.shard);
+        let read = self.read_batch(&mut st, &mut batch);
+        st.identity.shard = current;
+        read.map(|()| batch)
+    }
+
+    /// Reads rows into `batch` until it is full or the rows end.
+    fn read_batch(&mut self, st: &mut SessionState, batch: &mut Vec<Instance<M>>) -> Result<()> {
         while batch.len() < self.batch_size {
             let row = match self.rows.next_ref() {
                 Some(Ok(row)) => row,
@@ -328,7 +384,7 @@ impl<M: Model> Objects<'_, M> {
                 }
             }
         }
-        Ok(batch)
+        Ok(())
     }
 }
 

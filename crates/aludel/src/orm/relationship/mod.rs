@@ -22,6 +22,6 @@ pub use descriptor::Relationship;
 pub use info::{Cascade, Direction, Loading, RelationshipInfo};
 pub use join_condition::with_parent;
 pub(crate) use join_condition::{join_steps, only_relationship_to, related_to};
-pub use of_type::{OfType, RelationshipPath};
+pub use of_type::{OfType, RelationshipPath, SubtypeSet};
 pub use orm_join::{join, outerjoin};
 pub(crate) use statement::{equals_key, owner_key, related_select};
