@@ -19,8 +19,9 @@
 #
 # `start` ends with the URLs the scale-out tests read; `eval "$(scripts/engines.sh env)"`
 # sets them in the calling shell (a test whose engine is missing prints SKIPPED). `start`
-# needs root and Debian's postgresql-15; pgbouncer, haproxy, mariadb-server and galera-4
-# are optional (each missing one only skips its tests).
+# needs root and Debian's postgresql-15; pgbouncer, haproxy and galera-4 are installed with
+# apt-get when missing (as root), mariadb-server is optional (each engine that still cannot
+# start only skips its tests).
 set -euo pipefail
 
 VERSION=15
@@ -103,9 +104,22 @@ create_replica() {
     start_cluster "$REPLICA" "$REPLICA_PORT"
 }
 
+# Installs Debian package $1 when the file or command $2 is missing and we are root (the
+# engines come from Debian's packages; a fresh machine may lack the optional ones). Fails,
+# and the caller says what is missing, when it cannot be installed.
+ensure_package() {
+    local package=$1 probe=$2
+    if [ -e "$probe" ] || command -v "$probe" >/dev/null; then return 0; fi
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1
+    log "installing $package from Debian's packages"
+    local apt=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package")
+    "${apt[@]}" >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && "${apt[@]}" >/dev/null 2>&1; } || true
+    [ -e "$probe" ] || command -v "$probe" >/dev/null
+}
+
 start_bouncer() {
     if port_open "$BOUNCER_PORT"; then return 0; fi
-    command -v pgbouncer >/dev/null || { log "pgbouncer is not installed (apt-get install pgbouncer)"; return 1; }
+    ensure_package pgbouncer pgbouncer || { log "pgbouncer is not installed (apt-get install pgbouncer)"; return 1; }
     mkdir -p "$BOUNCER_DIR"
     cat >"$BOUNCER_DIR/pgbouncer.ini" <<EOF
 [databases]
@@ -132,7 +146,7 @@ EOF
 
 start_haproxy() {
     if port_open "$HAPROXY_PORT"; then return 0; fi
-    command -v haproxy >/dev/null || { log "haproxy is not installed (apt-get install haproxy)"; return 1; }
+    ensure_package haproxy haproxy || { log "haproxy is not installed (apt-get install haproxy)"; return 1; }
     mkdir -p "$HAPROXY_DIR"
     # TCP proxying of the PostgreSQL protocol; a server is up while PostgreSQL answers
     # its startup message (pgsql-check), checked every 500 ms. The primary is a backup:
@@ -230,7 +244,7 @@ start_galera_node() { # start_galera_node N [--wsrep-new-cluster]: node N of 2 o
 }
 
 start_galera() {
-    [ -f "$GALERA_PROVIDER" ] || { log "galera-4 is not installed (apt-get install galera-4)"; return 1; }
+    ensure_package galera-4 "$GALERA_PROVIDER" || { log "galera-4 is not installed (apt-get install galera-4)"; return 1; }
     command -v mariadb-install-db >/dev/null || { log "MariaDB is not installed"; return 1; }
     if ! galera_answers 1 && ! galera_answers 2; then
         log "bootstrapping the Galera cluster from node 1"
