@@ -478,4 +478,42 @@ backend_tests! {
         assert!(coder.ptr_eq(&s.get::<Coder>(20)?.expect("in the session")));
         Ok(())
     }
+
+    fn an_anonymous_alias_of_a_joined_subtype_names_each_table(db) {
+        // SQLAlchemy 2.1: `aliased(Coder, flat=True)` joined to company gives `JOIN
+        // (oft_member AS oft_member_1 JOIN oft_coder AS oft_coder_1 ON oft_member_1.id =
+        // oft_coder_1.id) ON oft_company.id = oft_member_1.company_id`.
+        aludel::orm::create_all(db, &[Company::info(), Member::info(), Coder::info(), Gadget::info()])?;
+        let s = Session::new(db);
+        s.add(Company { id: 1, name: "diner".into(), staff: Many::new(), members: Many::new() })?;
+        s.flush()?;
+        s.add(Coder { id: 20, kind: String::new(), company_id: Some(1), language: Some("rust".into()), gadgets: Many::new() })?;
+        s.add(Coder { id: 21, kind: String::new(), company_id: Some(1), language: Some("go".into()), gadgets: Many::new() })?;
+        s.commit()?;
+        let q = s.query::<Company>();
+        let e = q.anon_aliased::<Coder>();
+        let q = q
+            .join_item(e.from_item().clone(), Company::id.eq(e.c("company_id")))
+            .filter(e.c("language").eq("go"))
+            .add_aliased(&e);
+        assert_sql_all(
+            q.statement(),
+            "SELECT oft_company.id, oft_company.name, oft_member_1.id, oft_member_1.kind, oft_member_1.company_id, \
+             oft_coder_1.language FROM oft_company JOIN (oft_member AS oft_member_1 JOIN oft_coder AS oft_coder_1 \
+             ON oft_member_1.id = oft_coder_1.id) ON oft_company.id = oft_member_1.company_id WHERE oft_coder_1.language = ?",
+        );
+        let second = q.anon_aliased::<Coder>();
+        assert_eq!(second.name(), "oft_coder_2", "the names already joined are not given again");
+        assert_sql_all(
+            &aludel::sql::select([second.c("id"), second.c("language")]).from(second.from_item().clone()),
+            "SELECT oft_member_2.id, oft_coder_2.language FROM oft_member AS oft_member_2 \
+             JOIN oft_coder AS oft_coder_2 ON oft_member_2.id = oft_coder_2.id",
+        );
+        let rows = q.all()?;
+        assert_eq!(rows.len(), 1);
+        let coder = rows[0].1.as_ref().expect("the join matched");
+        assert_eq!((coder.read()?.id, coder.read()?.language.as_deref()), (21, Some("go")));
+        assert!(coder.ptr_eq(&s.get::<Coder>(21)?.expect("in the session")));
+        Ok(())
+    }
 }

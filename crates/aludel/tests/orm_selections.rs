@@ -233,6 +233,42 @@ backend_tests! {
         Ok(())
     }
 
+    fn anonymous_aliases_are_numbered_per_query(db) {
+        // SQLAlchemy 2.1: `p, g = aliased(Node), aliased(Node)` joined grandchild → parent →
+        // grandparent gives `JOIN nodes AS nodes_2 ... JOIN nodes AS nodes_1` (numbered in
+        // compile order; here in join order).
+        let s = setup(db)?;
+        for (id, parent) in [(1, None), (2, Some(1)), (3, Some(2)), (4, Some(3))] {
+            let mut n = Node::new(id, &format!("n{id}"));
+            n.parent_id = parent;
+            s.add(n)?;
+        }
+        s.commit()?;
+        let q = s.query::<Node>();
+        let parent = q.anon_aliased::<Node>();
+        assert_eq!(parent.name(), "nodes_1");
+        let q = q.join_item(parent.from_item().clone(), Node::parent_id.eq(parent.c("id")));
+        let grandparent = q.anon_aliased::<Node>();
+        assert_eq!(grandparent.name(), "nodes_2", "a name already joined is not given again");
+        let q = q
+            .join_item(grandparent.from_item().clone(), parent.c("parent_id").eq(grandparent.c("id")))
+            .add_aliased(&grandparent)
+            .order_by(Node::id);
+        assert_sql_all(
+            q.statement(),
+            "SELECT nodes.id, nodes.parent_id, nodes.name, nodes_2.id, nodes_2.parent_id, nodes_2.name FROM nodes \
+             JOIN nodes AS nodes_1 ON nodes.parent_id = nodes_1.id JOIN nodes AS nodes_2 ON nodes_1.parent_id = nodes_2.id \
+             ORDER BY nodes.id",
+        );
+        let pairs: Vec<(i64, i64)> = q
+            .all()?
+            .iter()
+            .map(|(n, g)| Ok((n.read()?.id, g.as_ref().expect("inner join").read()?.id)))
+            .collect::<Result<_>>()?;
+        assert_eq!(pairs, [(3, 1), (4, 2)]);
+        Ok(())
+    }
+
     fn an_aliased_subquery_is_read_as_the_model_and_joined_to(db) {
         let s = setup(db)?;
         seed_users(db, 3, 1)?;

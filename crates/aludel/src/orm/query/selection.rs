@@ -17,7 +17,7 @@ use crate::orm::inheritance::joined::FlatAlias;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
 use crate::orm::session::SessionInner;
-use crate::sql::{Expr, FromItem, FromValueRef};
+use crate::sql::{Expr, FromItem, FromValueRef, Table};
 
 /// What decoding a row needs: the session and its identity map (entities are the
 /// session's objects). Made by the query that runs.
@@ -267,9 +267,15 @@ impl<M: Model> Aliased<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn new(name: &str) -> Self {
+        Self::with_names(|t| format!("{name}_{}", t.name()), name)
+    }
+
+    /// `M` aliased with each of its tables named by `alias_of`: a joined-table subtype's
+    /// tables each get their own alias (flat), a plain table its alias `name`.
+    pub(crate) fn with_names(alias_of: impl Fn(&Table) -> String, name: &str) -> Self {
         let info = M::info();
         let flat = match info.joined_parts() {
-            Ok(Some(parts)) => Some(FlatAlias::new(parts, |t| format!("{name}_{}", t.name()))),
+            Ok(Some(parts)) => Some(FlatAlias::new(parts, &alias_of)),
             _ => None,
         };
         Aliased {
