@@ -215,6 +215,17 @@ def query_api_cases(s):
     upto3 = aliased(User, q.filter(User.id <= 3).subquery())
     plus_one = s.query(User.id, User.name, (User.age + 1).label("age"), User.nickname)
     older = aliased(User, plus_one.subquery(), adapt_on_names=True)
+    renamed = aliased(
+        User,
+        s.query(
+            User.id.label("uid"),
+            User.name.label("n"),
+            User.age.label("a"),
+            User.nickname.label("nick"),
+        )
+        .filter(User.age > 20)
+        .subquery(),
+    )
     return {
         "join_filter_by_join_point": users(q.join(Address).filter_by(email="ed@wood.com").all()),
         "join_rows_uniqued": users(q.join(Address).order_by(User.id).all()),
@@ -268,6 +279,9 @@ def query_api_cases(s):
             .filter(older.age > 30)
             .order_by(older.id)
             .all()
+        ),
+        "aliased_subquery_lineage": users(
+            s.query(renamed).filter(renamed.age > 25).order_by(renamed.id).all()
         ),
         "bulk_update_evaluate": bulk_update_evaluate(s),
         "bulk_delete_fetch": bulk_delete_fetch(s),

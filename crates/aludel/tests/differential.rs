@@ -432,6 +432,31 @@ fn query_api_cases(s: &Session, out: &mut BTreeMap<&'static str, Rows>) -> Resul
                 .all()?,
         )?,
     );
+    // Renamed columns found by lineage: `users.id AS uid` reads as User::id.
+    let renamed = Aliased::<User>::of(
+        select([
+            User::id.expr().label("uid"),
+            User::name.expr().label("n"),
+            User::age.expr().label("a"),
+            User::nickname.expr().label("nick"),
+        ])
+        .from(&User::info().table)
+        .where_(User::age.gt(20))
+        .subquery("anon_1"),
+    );
+    out.insert(
+        "aliased_subquery_lineage",
+        objects(
+            q().select_from_item(renamed.from_item())
+                .with_entities(renamed.clone())
+                .filter(renamed.c("age").gt(25))
+                .order_by(renamed.c("id"))
+                .all()?
+                .into_iter()
+                .flatten()
+                .collect(),
+        )?,
+    );
     let n = q().filter(User::age.gt(26)).update(
         [(User::age, Expr::from(User::age) - 1)],
         SynchronizeSession::Evaluate,

@@ -11,6 +11,7 @@ use aludel::Result;
 use aludel::orm::{Aliased, Instance, Many, Model, Session};
 use aludel::sql::Executable;
 
+use common::TestDb;
 use common::sql_text::assert_sql_all;
 
 #[derive(aludel::Model)]
@@ -445,18 +446,49 @@ backend_tests! {
     }
 }
 
+/// Company 1, "diner", with coders 20 (rust) and 21 (go), committed.
+fn diner_with_two_coders(db: &TestDb) -> Result<Session> {
+    aludel::orm::create_all(
+        db,
+        &[
+            Company::info(),
+            Member::info(),
+            Coder::info(),
+            Gadget::info(),
+        ],
+    )?;
+    let s = Session::new(db);
+    s.add(Company {
+        id: 1,
+        name: "diner".into(),
+        staff: Many::new(),
+        members: Many::new(),
+    })?;
+    s.flush()?;
+    s.add(Coder {
+        id: 20,
+        kind: String::new(),
+        company_id: Some(1),
+        language: Some("rust".into()),
+        gadgets: Many::new(),
+    })?;
+    s.add(Coder {
+        id: 21,
+        kind: String::new(),
+        company_id: Some(1),
+        language: Some("go".into()),
+        gadgets: Many::new(),
+    })?;
+    s.commit()?;
+    Ok(s)
+}
+
 backend_tests! {
     fn a_joined_subtype_is_aliased_table_by_table(db) {
         // SQLAlchemy 2.1: `aliased(Engineer, flat=True, name="e")` joined to company gives
         // `JOIN (employee AS e_employee JOIN engineer AS e_engineer ON e_employee.id =
         // e_engineer.id) ON company.id = e_employee.company_id`.
-        aludel::orm::create_all(db, &[Company::info(), Member::info(), Coder::info(), Gadget::info()])?;
-        let s = Session::new(db);
-        s.add(Company { id: 1, name: "diner".into(), staff: Many::new(), members: Many::new() })?;
-        s.flush()?;
-        s.add(Coder { id: 20, kind: String::new(), company_id: Some(1), language: Some("rust".into()), gadgets: Many::new() })?;
-        s.add(Coder { id: 21, kind: String::new(), company_id: Some(1), language: Some("go".into()), gadgets: Many::new() })?;
-        s.commit()?;
+        let s = diner_with_two_coders(db)?;
         let e = Aliased::<Coder>::new("e");
         let q = s
             .query::<Company>()
@@ -476,6 +508,38 @@ backend_tests! {
         let coder = coder.as_ref().expect("the join matched");
         assert_eq!((coder.read()?.id, coder.read()?.language.as_deref()), (20, Some("rust")));
         assert!(coder.ptr_eq(&s.get::<Coder>(20)?.expect("in the session")));
+        Ok(())
+    }
+
+    fn an_anonymous_alias_of_a_joined_subtype_names_each_table(db) {
+        // SQLAlchemy 2.1: `aliased(Coder, flat=True)` joined to company gives `JOIN
+        // (oft_member AS oft_member_1 JOIN oft_coder AS oft_coder_1 ON oft_member_1.id =
+        // oft_coder_1.id) ON oft_company.id = oft_member_1.company_id`.
+        let s = diner_with_two_coders(db)?;
+        let q = s.query::<Company>();
+        let e = q.anon_aliased::<Coder>();
+        let q = q
+            .join_item(e.from_item().clone(), Company::id.eq(e.c("company_id")))
+            .filter(e.c("language").eq("go"))
+            .add_aliased(&e);
+        assert_sql_all(
+            q.statement(),
+            "SELECT oft_company.id, oft_company.name, oft_member_1.id, oft_member_1.kind, oft_member_1.company_id, \
+             oft_coder_1.language FROM oft_company JOIN (oft_member AS oft_member_1 JOIN oft_coder AS oft_coder_1 \
+             ON oft_member_1.id = oft_coder_1.id) ON oft_company.id = oft_member_1.company_id WHERE oft_coder_1.language = ?",
+        );
+        let second = q.anon_aliased::<Coder>();
+        assert_eq!(second.name(), "oft_coder_2", "the names already joined are not given again");
+        assert_sql_all(
+            &aludel::sql::select([second.c("id"), second.c("language")]).from(second.from_item().clone()),
+            "SELECT oft_member_2.id, oft_coder_2.language FROM oft_member AS oft_member_2 \
+             JOIN oft_coder AS oft_coder_2 ON oft_member_2.id = oft_coder_2.id",
+        );
+        let rows = q.all()?;
+        assert_eq!(rows.len(), 1);
+        let coder = rows[0].1.as_ref().expect("the join matched");
+        assert_eq!((coder.read()?.id, coder.read()?.language.as_deref()), (21, Some("go")));
+        assert!(coder.ptr_eq(&s.get::<Coder>(21)?.expect("in the session")));
         Ok(())
     }
 }

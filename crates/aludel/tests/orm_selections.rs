@@ -233,6 +233,87 @@ backend_tests! {
         Ok(())
     }
 
+    fn anonymous_aliases_are_numbered_per_query(db) {
+        // SQLAlchemy 2.1: `p, g = aliased(Node), aliased(Node)` joined grandchild → parent →
+        // grandparent gives `JOIN nodes AS nodes_2 ... JOIN nodes AS nodes_1` (numbered in
+        // compile order; here in join order).
+        let s = setup(db)?;
+        for (id, parent) in [(1, None), (2, Some(1)), (3, Some(2)), (4, Some(3))] {
+            let mut n = Node::new(id, &format!("n{id}"));
+            n.parent_id = parent;
+            s.add(n)?;
+        }
+        s.commit()?;
+        let q = s.query::<Node>();
+        let parent = q.anon_aliased::<Node>();
+        assert_eq!(parent.name(), "nodes_1");
+        let q = q.join_item(parent.from_item().clone(), Node::parent_id.eq(parent.c("id")));
+        let grandparent = q.anon_aliased::<Node>();
+        assert_eq!(grandparent.name(), "nodes_2", "a name already joined is not given again");
+        let q = q
+            .join_item(grandparent.from_item().clone(), parent.c("parent_id").eq(grandparent.c("id")))
+            .add_aliased(&grandparent)
+            .order_by(Node::id);
+        assert_sql_all(
+            q.statement(),
+            "SELECT nodes.id, nodes.parent_id, nodes.name, nodes_2.id, nodes_2.parent_id, nodes_2.name FROM nodes \
+             JOIN nodes AS nodes_1 ON nodes.parent_id = nodes_1.id JOIN nodes AS nodes_2 ON nodes_1.parent_id = nodes_2.id \
+             ORDER BY nodes.id",
+        );
+        let pairs: Vec<(i64, i64)> = q
+            .all()?
+            .iter()
+            .map(|(n, g)| Ok((n.read()?.id, g.as_ref().expect("inner join").read()?.id)))
+            .collect::<Result<_>>()?;
+        assert_eq!(pairs, [(3, 1), (4, 2)]);
+        Ok(())
+    }
+
+    fn an_aliased_subquery_follows_renamed_columns_by_lineage(db) {
+        // SQLAlchemy 2.1: `aliased(User, select(User.id.label("uid"), User.name.label("n"))
+        // .where(User.id > 1).subquery("sq"))` reads `sq.uid`/`sq.n` as User's id and name;
+        // selected it gives users 2 and 3, joined to addresses [(201, 2), (301, 3)].
+        let s = setup(db)?;
+        seed_users(db, 3, 1)?;
+        let sub = select([User::id.expr().label("uid"), User::name.expr().label("n")])
+            .from(&User::info().table)
+            .where_(User::id.gt(1))
+            .subquery("sq");
+        let ua = Aliased::<User>::of(sub);
+        let named = s
+            .query::<User>()
+            .select_from_item(ua.from_item())
+            .with_entities(ua.clone())
+            .filter(ua.c("name").eq("user3"))
+            .order_by(ua.c("id"));
+        assert_sql_all(
+            named.statement(),
+            "SELECT sq.uid, sq.n FROM (SELECT users.id AS uid, users.name AS n FROM users WHERE users.id > ?) AS sq \
+             WHERE sq.n = ? ORDER BY sq.uid",
+        );
+        let found = named.all()?;
+        assert_eq!(found.len(), 1);
+        assert!(found[0].as_ref().unwrap().ptr_eq(&s.get::<User>(3)?.unwrap()));
+        let q = s
+            .query::<Address>()
+            .join_item(ua.from_item(), ua.c("id").eq(Address::user_id))
+            .add_aliased(&ua)
+            .order_by(Address::id);
+        assert_sql_all(
+            q.statement(),
+            "SELECT addresses.id, addresses.user_id, addresses.email, sq.uid, sq.n FROM addresses \
+             JOIN (SELECT users.id AS uid, users.name AS n FROM users WHERE users.id > ?) AS sq \
+             ON sq.uid = addresses.user_id ORDER BY addresses.id",
+        );
+        let pairs: Vec<(i64, i64)> = q
+            .all()?
+            .iter()
+            .map(|(a, u)| Ok((a.read()?.id, u.as_ref().unwrap().read()?.id)))
+            .collect::<Result<_>>()?;
+        assert_eq!(pairs, [(201, 2), (301, 3)]);
+        Ok(())
+    }
+
     fn an_aliased_subquery_is_read_as_the_model_and_joined_to(db) {
         let s = setup(db)?;
         seed_users(db, 3, 1)?;

@@ -114,6 +114,41 @@ impl FromItem {
         }
     }
 
+    /// The name under which this subquery or CTE exports column `column` of `table` when
+    /// one of its output columns is a plain reference to it, labelled or not (the
+    /// column's lineage: `users.id AS uid` exports `users.id` as `uid`). `None` for
+    /// other items, or when no output column is that column.
+    pub(crate) fn exported_name_of(&self, table: &Table, column: &str) -> Option<Arc<str>> {
+        let select = match self {
+            FromItem::Subquery(s) => &s.select,
+            FromItem::Cte(c) => &c.0.select,
+            _ => return None,
+        };
+        let first = match select {
+            SelectStatement::Select(s) => s,
+            SelectStatement::Compound(c) => match c.members.first() {
+                Some(SelectStatement::Select(s)) => s,
+                _ => return None,
+            },
+        };
+        let names = first.output_names()?;
+        first.columns.iter().zip(names).find_map(|(e, name)| {
+            let inner = match e {
+                Expr::Label { expr, .. } => expr,
+                other => other,
+            };
+            match inner {
+                Expr::Column(c)
+                    if &*c.name == column
+                        && matches!(&c.source, Some(FromItem::Table(t)) if t.name() == table.name() && t.def().schema == table.def().schema) =>
+                {
+                    Some(name)
+                }
+                _ => None,
+            }
+        })
+    }
+
     /// An expression for column `name` of this item (`alias.c("id")`). An unknown name is
     /// reported when the statement compiles.
     ///

@@ -10,7 +10,7 @@
 //! is [`Query::join_rel_to`] here.
 
 use crate::orm::mapper::Model;
-use crate::orm::query::{Query, Selection};
+use crate::orm::query::{Aliased, Query, Selection};
 use crate::orm::relationship::{RelationField, Relationship};
 use crate::sql::JoinKind;
 
@@ -99,6 +99,37 @@ impl JoinArgs {
 }
 
 impl<M: Model, S: Selection> Query<M, S> {
+    /// A new anonymous alias of `A` (SQLAlchemy's `aliased(A)` without a name): its table
+    /// named `<table>_1`, or `_2`, ... — the first not yet naming a table or alias in the
+    /// query's FROM and joins. A joined-table subtype is aliased flat, each of its tables
+    /// taking its own next name (`aliased(Engineer, flat=True)`). Join the alias before
+    /// asking for the next one, so that the two get different names.
+    ///
+    /// ```
+    /// use aludel::orm::{Aliased, Session};
+    /// use aludel::sql::Executable;
+    /// # #[derive(aludel::Model)] #[model(table = "nodes")] struct Node { #[column(primary_key)] id: i64, parent_id: Option<i64> }
+    /// let engine = aludel::create_engine("sqlite://")?;
+    /// let q = Session::new(&engine).query::<Node>();
+    /// let parent = q.anon_aliased::<Node>();
+    /// let q = q.join_item(parent.from_item().clone(), Node::parent_id.eq(parent.c("id")));
+    /// let grandparent = q.anon_aliased::<Node>();
+    /// let q = q
+    ///     .join_item(grandparent.from_item().clone(), parent.c("parent_id").eq(grandparent.c("id")))
+    ///     .add_aliased(&grandparent);
+    /// assert_eq!(
+    ///     q.statement().compile(&aludel::dialects::Sqlite)?.sql,
+    ///     "SELECT nodes.id, nodes.parent_id, nodes_2.id, nodes_2.parent_id FROM nodes \
+    ///      JOIN nodes AS nodes_1 ON nodes.parent_id = nodes_1.id \
+    ///      JOIN nodes AS nodes_2 ON nodes_1.parent_id = nodes_2.id"
+    /// );
+    /// # Ok::<(), aludel::Error>(())
+    /// ```
+    pub fn anon_aliased<A: Model>(&self) -> Aliased<A> {
+        let name = self.next_anon_alias(A::info().table.name());
+        Aliased::with_names(|t| self.next_anon_alias(t.name()), &name)
+    }
+
     /// Joins along relationship `rel` as `args` say (SQLAlchemy 1.x's `join(rel,
     /// aliased=True, from_joinpoint=True)`). With [`JoinArgs::aliased`] the target is a new
     /// anonymous alias (`nodes_1`, then `nodes_2`, ...), `filter_by` names its columns, and

@@ -114,13 +114,22 @@ impl<M: Model, S: Selection> Query<M, S> {
     /// anonymous alias of table `name` (an association table, or an `aliased` join target),
     /// so a table joined twice gets two names, as SQLAlchemy's anonymous aliases do.
     pub(crate) fn next_anon_alias(&self, name: &str) -> String {
-        let taken: Vec<&str> = self
-            .select
+        /// The names of `item`, or of the tables and aliases a join (a flat alias) holds.
+        fn names<'a>(item: &'a FromItem, into: &mut Vec<&'a str>) {
+            match item {
+                FromItem::Join(j) => {
+                    names(&j.left, into);
+                    names(&j.right, into);
+                }
+                other => into.extend(other.qualifier()),
+            }
+        }
+        let mut taken: Vec<&str> = Vec::new();
+        self.select
             .from
             .iter()
             .chain(self.select.joins.iter().map(|(_, item, _)| item))
-            .filter_map(FromItem::qualifier)
-            .collect();
+            .for_each(|item| names(item, &mut taken));
         (1..)
             .map(|n| format!("{name}_{n}"))
             .find(|candidate| !taken.contains(&candidate.as_str()))

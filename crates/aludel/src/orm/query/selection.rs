@@ -17,7 +17,7 @@ use crate::orm::inheritance::joined::FlatAlias;
 use crate::orm::instance::Instance;
 use crate::orm::mapper::Model;
 use crate::orm::session::SessionInner;
-use crate::sql::{Expr, FromItem, FromValueRef};
+use crate::sql::{Expr, FromItem, FromValueRef, Table};
 
 /// What decoding a row needs: the session and its identity map (entities are the
 /// session's objects). Made by the query that runs.
@@ -233,6 +233,9 @@ pub struct Aliased<M> {
     /// A joined-table subtype's two tables, each aliased (`from` joins them): its
     /// columns are read from the alias of the table that holds them.
     flat: Option<FlatAlias>,
+    /// Per column of `M`, the name `from` exports it under (its lineage in a subquery),
+    /// when that differs from the column's own name.
+    renamed: Arc<[Option<Arc<str>>]>,
     _model: PhantomData<fn() -> M>,
 }
 
@@ -267,9 +270,15 @@ impl<M: Model> Aliased<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn new(name: &str) -> Self {
+        Self::with_names(|t| format!("{name}_{}", t.name()), name)
+    }
+
+    /// `M` aliased with each of its tables named by `alias_of`: a joined-table subtype's
+    /// tables each get their own alias (flat), a plain table its alias `name`.
+    pub(crate) fn with_names(alias_of: impl Fn(&Table) -> String, name: &str) -> Self {
         let info = M::info();
         let flat = match info.joined_parts() {
-            Ok(Some(parts)) => Some(FlatAlias::new(parts, |t| format!("{name}_{}", t.name()))),
+            Ok(Some(parts)) => Some(FlatAlias::new(parts, &alias_of)),
             _ => None,
         };
         Aliased {
@@ -278,6 +287,7 @@ impl<M: Model> Aliased<M> {
                 .map_or_else(|| info.table.alias(name), |f| f.join.clone()),
             name: Arc::from(name),
             flat,
+            renamed: Arc::from([]),
             _model: PhantomData,
         }
     }
@@ -288,21 +298,47 @@ impl<M: Model> Aliased<M> {
         let info = M::info();
         match &self.flat {
             Some(flat) => flat.column(info, index),
-            None => self.from.c(&info.columns()[index].name),
+            None => match self.renamed.get(index) {
+                Some(Some(exported)) => self.from.c(exported),
+                _ => self.from.c(&info.columns()[index].name),
+            },
         }
     }
 
-    /// `M` read from a subquery (or any FROM item) holding its columns by name
-    /// (SQLAlchemy's `aliased(Model, subquery)`).
+    /// `M` read from a subquery (or any FROM item) holding its columns (SQLAlchemy's
+    /// `aliased(Model, subquery)`). A column of the subquery that is the model's column,
+    /// labelled or not, stands for it (its lineage: `users.id AS uid` is `User::id`); the
+    /// other model columns are found by name, so a computed column labelled `age` stands
+    /// for `User::age` (SQLAlchemy's `adapt_on_names=True`, which also follows lineage first).
     ///
     /// ```
-    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64 }
-    /// use aludel::sql::select;
-    /// let sub = select([aludel::sql::Expr::from(User::id)]).from(&<User as aludel::orm::Model>::info().table).subquery("recent");
-    /// let a = aludel::orm::Aliased::<User>::of(sub);
+    /// # #[derive(aludel::Model)] #[model(table = "users")] struct User { #[column(primary_key)] id: i64, name: String }
+    /// use aludel::orm::{Aliased, Model};
+    /// use aludel::sql::{Executable, Expr, select};
+    /// let sub = select([Expr::from(User::id).label("uid"), Expr::from(User::name).label("n")])
+    ///     .from(&User::info().table)
+    ///     .subquery("recent");
+    /// let a = Aliased::<User>::of(sub);
     /// assert_eq!(a.name(), "recent");
+    /// assert_eq!(a.c("id").compile(&aludel::dialects::Sqlite)?.sql, "recent.uid");
+    /// assert_eq!(a.c("name").compile(&aludel::dialects::Sqlite)?.sql, "recent.n");
+    /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn of(from: FromItem) -> Self {
+        let info = M::info();
+        let renamed = info
+            .columns()
+            .iter()
+            .map(|c| from.exported_name_of(&info.table, &c.name))
+            .collect();
+        Aliased {
+            renamed,
+            ..Self::by_names(from)
+        }
+    }
+
+    /// `M` read from `from` with its columns found by name.
+    fn by_names(from: FromItem) -> Self {
         let name: Arc<str> = match &from {
             FromItem::Table(t) => Arc::from(t.name()),
             FromItem::Alias(a) => a.name.clone(),
@@ -314,6 +350,7 @@ impl<M: Model> Aliased<M> {
             from,
             name,
             flat: None,
+            renamed: Arc::from([]),
             _model: PhantomData,
         }
     }
@@ -369,7 +406,7 @@ impl<M: Model> Aliased<M> {
     /// ```
     pub fn column<T: FromValueRef>(&self, column: Column<M, T>) -> Typed<T> {
         let name = &M::info().columns()[column.index()].name;
-        typed(self.from.c(name), name)
+        typed(self.column_at(column.index()), name)
     }
 }
 
@@ -379,6 +416,7 @@ impl<M> Clone for Aliased<M> {
             from: self.from.clone(),
             name: self.name.clone(),
             flat: self.flat.clone(),
+            renamed: self.renamed.clone(),
             _model: PhantomData,
         }
     }
