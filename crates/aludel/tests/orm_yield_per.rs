@@ -84,6 +84,18 @@ fn id_of(i: &Instance<Item>) -> i64 {
 }
 
 backend_tests! {
+    fn a_from_statement_query_is_refused_by_every_stream(db) {
+        let s = items(db, 3)?;
+        let q = s.query::<Item>().from_statement(text("SELECT id, name FROM items WHERE id = 1"));
+        let refused = |r: Result<u64>| matches!(r, Err(Error::InvalidRequest { message }) if message.contains("from_statement"));
+        assert!(refused(q.for_each(|_| Ok(()))));
+        assert!(refused(q.for_each_partition(|_| Ok(()))));
+        assert!(matches!(q.stream(), Err(Error::InvalidRequest { .. })));
+        // The session is untouched: the statement itself runs with all().
+        assert_eq!(q.all()?.len(), 1);
+        Ok(())
+    }
+
     fn objects_stream_in_batches_through_the_identity_map(db) {
         let s = items(db, 10)?;
         let three = s.get::<Item>(3)?.expect("row 3");

@@ -87,9 +87,7 @@ impl<M: Model> Query<M> {
         &self,
         mut f: impl FnMut(Vec<Instance<M>>) -> Result<()>,
     ) -> Result<u64> {
-        let batch_size = self.batch_size()?;
-        let session = self.runnable()?;
-        let shards = self.shards(session, &self.select)?;
+        let (batch_size, session, shards) = self.stream_plan()?;
         let shaped = !self.select.order_by.is_empty()
             || self.select.limit.is_some()
             || self.select.offset.is_some();
@@ -145,15 +143,8 @@ impl<M: Model> Query<M> {
     /// # Ok::<(), aludel::Error>(())
     /// ```
     pub fn stream(&self) -> Result<QueryStream<M>> {
-        let batch_size = self.batch_size()?;
-        if self.ctx.from_statement.is_some() {
-            return Err(Error::invalid(format!(
-                "Query<{}>: a from_statement() query cannot be streamed; run it with all()",
-                M::info().name
-            )));
-        }
-        let session = self.runnable()?;
-        match self.shards(session, &self.select)?[..] {
+        let (batch_size, session, shards) = self.stream_plan()?;
+        match shards[..] {
             [shard] => session
                 .inner
                 .on_shard(shard, || self.stream_here(session, batch_size, shard)),
@@ -211,6 +202,22 @@ impl<M: Model> Query<M> {
             shard,
             _model: PhantomData,
         })
+    }
+
+    /// What every stream of the query needs: its batch size, its session and the shards
+    /// it reads (`[0]` outside a sharded session); a `from_statement` query is refused
+    /// (its statement is not the query's own SELECT, which a stream runs).
+    fn stream_plan(&self) -> Result<(usize, &Session, Vec<u16>)> {
+        let batch_size = self.batch_size()?;
+        if self.ctx.from_statement.is_some() {
+            return Err(Error::invalid(format!(
+                "Query<{}>: a from_statement() query cannot be streamed; run it with all()",
+                M::info().name
+            )));
+        }
+        let session = self.runnable()?;
+        let shards = self.shards(session, &self.select)?;
+        Ok((batch_size, session, shards))
     }
 
     /// The query's `yield_per`, or the default; zero is refused.
